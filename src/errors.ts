@@ -1,0 +1,69 @@
+// The small set of typed errors pantap raises. Each carries a stable code; the CLI edge
+// renders them once, as one line, and maps them to an exit code. Nothing below the CLI
+// prints an error itself.
+
+export type ErrorCode =
+  | 'USAGE' // bad command line
+  | 'INPUT' // a file that cannot be opened or read
+  | 'FORMAT' // not a capture, or a capture whose structure is corrupt
+  | 'CATALOG' // a catalog or inventory file that fails validation
+  | 'LIVE' // live capture cannot start (permissions, interface, filter, libpcap missing)
+  | 'WORKER'; // a worker thread failed while decoding a batch
+
+export class PantapError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'PantapError';
+  }
+}
+
+/** The command line itself is wrong. */
+export class UsageError extends PantapError {
+  constructor(message: string) {
+    super('USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A capture cannot be read: not a capture, or its framing is corrupt at `offset`. */
+export class CaptureError extends PantapError {
+  readonly file: string;
+  readonly offset: number | null;
+  constructor(code: 'INPUT' | 'FORMAT', file: string, message: string, offset: number | null = null) {
+    super(code, `${file}: ${message}${offset === null ? '' : ` at byte offset ${offset}`}`);
+    this.file = file;
+    this.offset = offset;
+    this.name = 'CaptureError';
+  }
+}
+
+/** A catalog override or inventory file is invalid; `key` names the offending path. */
+export class CatalogError extends PantapError {
+  constructor(file: string, message: string) {
+    super('CATALOG', `${file}: ${message}`);
+    this.name = 'CatalogError';
+  }
+}
+
+/** Live capture cannot start or continue. */
+export class LiveError extends PantapError {
+  constructor(message: string) {
+    super('LIVE', message);
+    this.name = 'LiveError';
+  }
+}
+
+/** A worker thread threw or died while handling a batch. */
+export class WorkerError extends PantapError {
+  constructor(message: string) {
+    super('WORKER', message);
+    this.name = 'WorkerError';
+  }
+}
+
+/** Exit code for a typed error: every failure to produce a result is 2. */
+export function exitCodeFor(_err: PantapError): number {
+  return 2;
+}
