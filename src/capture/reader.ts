@@ -1,0 +1,211 @@
+// The streaming reader: pulls a source into large recycled buffers, frames records in
+// place and hands record batches to a sink. Buffers come back to the pool when the sink
+// is done with them, so memory stays flat for any capture size.
+import { CaptureError } from '../errors.js';
+import { detectFramer } from './detect.js';
+import type { Framer } from './framer.js';
+import { PcapngFramer } from './pcapng.js';
+import { PcapFramer } from './pcap.js';
+import { REC_WORDS, type RecordBatch } from './records.js';
+import { openSource, type ByteSource } from './source.js';
+
+export interface BatchBuffers {
+  data: ArrayBuffer;
+  index: ArrayBuffer;
+}
+
+export const DEFAULT_BATCH_BYTES = 8 << 20;
+export const DEFAULT_BATCH_RECORDS = 1 << 17;
+
+/** Recycles batch buffers; allocUnsafeSlow avoids zero-filling and Node's shared pool. */
+export class BufferPool {
+  private readonly free: BatchBuffers[] = [];
+  constructor(
+    readonly dataBytes = DEFAULT_BATCH_BYTES,
+    readonly maxRecords = DEFAULT_BATCH_RECORDS,
+  ) {}
+  acquire(): BatchBuffers {
+    return (
+      this.free.pop() ?? {
+        data: Buffer.allocUnsafeSlow(this.dataBytes).buffer as ArrayBuffer,
+        index: Buffer.allocUnsafeSlow(this.maxRecords * REC_WORDS * 4).buffer as ArrayBuffer,
+      }
+    );
+  }
+  release(b: BatchBuffers): void {
+    if (b.data.byteLength === this.dataBytes) this.free.push(b);
+  }
+}
+
+export interface FileReport {
+  file: string;
+  format: 'pcap' | 'pcapng';
+  gzip: boolean;
+  records: number;
+  /** Bytes of the (decompressed) capture consumed. */
+  bytesRead: number;
+  /** Link types declared by the file (pcap header, or every pcapng IDB). */
+  linktypes: number[];
+  snaplen: number | null;
+  /** pcapng sections seen. */
+  sections: number | null;
+  /** Byte offset where the file ends inside a record, when it does. */
+  truncatedAt: number | null;
+  /** Structural corruption that ended reading (records before it are kept). */
+  error: string | null;
+  warnings: string[];
+  warningsSuppressed: number;
+}
+
+export interface ReadOptions {
+  fileIndex: number;
+  /** Global sequence number of this file's first record. */
+  seqBase: number;
+  pool: BufferPool;
+  /** Receives each batch; may return a promise to apply backpressure. Owns the buffers until it releases them to the pool. */
+  submit(batch: RecordBatch): void | Promise<void>;
+  onProgress?(bytesRead: number, size: number | null): void;
+  signal?: AbortSignal;
+  stdin?: NodeJS.ReadableStream;
+}
+
+/**
+ * Reads one capture. Throws CaptureError when it cannot be opened or is not a capture;
+ * corruption later in the file ends reading and is reported in the FileReport instead.
+ */
+export async function readCapture(path: string, opts: ReadOptions): Promise<FileReport> {
+  const src = await openSource(path, opts.stdin as never);
+  try {
+    return await readFrom(src, opts);
+  } finally {
+    await src.close().catch(() => undefined);
+  }
+}
+
+async function fillFrom(src: ByteSource, u8: Uint8Array, fill: number, want: number): Promise<{ fill: number; eof: boolean }> {
+  while (fill < want) {
+    const n = await src.read(u8, fill, want - fill);
+    if (n === 0) return { fill, eof: true };
+    fill += n;
+  }
+  return { fill, eof: false };
+}
+
+async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport> {
+  const { pool } = opts;
+  let bufs = pool.acquire();
+  let u8 = new Uint8Array(bufs.data);
+  let dv = new DataView(bufs.data);
+  let idx = new Uint32Array(bufs.index);
+  const cap = u8.length;
+  const maxRecs = pool.maxRecords;
+
+  let { fill, eof } = await fillFrom(src, u8, 0, cap);
+  let framer: Framer;
+  try {
+    framer = detectFramer(src.name, u8.subarray(0, Math.min(fill, 4)));
+  } catch (err) {
+    pool.release(bufs);
+    throw err;
+  }
+  const report: FileReport = {
+    file: src.name,
+    format: framer.format,
+    gzip: src.gzip,
+    records: 0,
+    bytesRead: 0,
+    linktypes: [],
+    snaplen: null,
+    sections: null,
+    truncatedAt: null,
+    error: null,
+    warnings: [],
+    warningsSuppressed: 0,
+  };
+  let fatal: CaptureError | null = null;
+  let base = 0; // file offset of u8[0]
+  let pos = 0;
+  let seq = opts.seqBase;
+  let batchStart = 0;
+
+  const emit = async (): Promise<void> => {
+    const batch: RecordBatch = {
+      data: bufs.data,
+      index: bufs.index,
+      count: framer.count,
+      seqBase: seq,
+      fileIndex: opts.fileIndex,
+      fileOffset: batchStart,
+    };
+    seq += framer.count;
+    report.records += framer.count;
+    framer.count = 0;
+    await opts.submit(batch);
+  };
+
+  for (;;) {
+    if (opts.signal?.aborted) break;
+    try {
+      pos = framer.frame(u8, dv, pos, fill, base, idx, maxRecs);
+    } catch (err) {
+      if (!(err instanceof CaptureError)) throw err;
+      fatal = err;
+      report.error = err.message;
+      pos = fill;
+      eof = true;
+    }
+    opts.onProgress?.(base + pos, src.size);
+    const indexFull = framer.count >= maxRecs;
+    if (eof && !indexFull) {
+      if (pos < fill || framer.skipping > 0) {
+        report.truncatedAt = base + pos;
+      }
+      break;
+    }
+    if (!indexFull && fill < cap) {
+      // Room left and no end yet: read more before handing the batch over.
+      ({ fill, eof } = await fillFrom(src, u8, fill, cap));
+      continue;
+    }
+    if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
+      report.error = `${src.name}: record at byte offset ${base} is larger than the ${cap}-byte read buffer`;
+      break;
+    }
+    // Hand the framed part over and carry the incomplete tail into a fresh buffer.
+    const next = pool.acquire();
+    const nu8 = new Uint8Array(next.data);
+    nu8.set(u8.subarray(pos, fill), 0);
+    const carried = fill - pos;
+    if (framer.count > 0) await emit();
+    else pool.release(bufs);
+    bufs = next;
+    u8 = nu8;
+    dv = new DataView(next.data);
+    idx = new Uint32Array(next.index);
+    base += pos;
+    batchStart = base;
+    pos = 0;
+    fill = carried;
+    if (!eof) ({ fill, eof } = await fillFrom(src, u8, fill, cap));
+  }
+  report.bytesRead = base + pos;
+  if (framer.count > 0) await emit();
+  else pool.release(bufs);
+
+  // A file whose header never parsed is not a capture we can read: a hard error.
+  const headerOk = framer instanceof PcapFramer ? framer.headerDone : (framer as PcapngFramer).sections > 0;
+  if (!headerOk) {
+    if (fatal !== null) throw fatal;
+    throw new CaptureError('FORMAT', src.name, `truncated ${framer.format} file header (${fill} bytes)`);
+  }
+  if (framer instanceof PcapFramer) {
+    report.linktypes = [framer.linkWord & 0xffff];
+    report.snaplen = framer.snaplen;
+  } else if (framer instanceof PcapngFramer) {
+    report.linktypes = framer.linktypes;
+    report.sections = framer.sections;
+  }
+  report.warnings = framer.warnings.list;
+  report.warningsSuppressed = framer.warnings.suppressed;
+  return report;
+}

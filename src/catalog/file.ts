@@ -1,0 +1,28 @@
+// Reading the small user-written files (catalog overrides, role inventories). YAML 1.2 is
+// a superset of JSON, so one parser takes either; every failure becomes a CatalogError
+// naming the file, never a raw fs or parser exception.
+import { readFileSync } from 'node:fs';
+import { parse, YAMLError } from 'yaml';
+import { CatalogError } from '../errors.js';
+
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CatalogError(file, `cannot read file (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  }
+}
+
+/** Parses a JSON or YAML document. */
+export function readDocument(file: string): unknown {
+  const text = readText(file);
+  try {
+    // 'error' keeps the parser from printing warnings itself while still throwing errors.
+    return parse(text, { logLevel: 'error' });
+  } catch (err) {
+    if (err instanceof YAMLError) {
+      throw new CatalogError(file, `not valid YAML or JSON: ${err.message.split('\n')[0]}`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,162 @@
+// The shape of the port catalog: TS types for the code, and a JSON Schema (draft-07, ajv)
+// that checks the built-in file and user overrides at load time. Cross-field rules that a
+// schema would state only clumsily (one key per transport, unique ids) live in load.ts.
+
+export const SECTION_IDS = ['management', 'ha', 'panorama', 'user-id'] as const;
+export type SectionId = (typeof SECTION_IDS)[number];
+
+export const TRANSPORTS = ['tcp', 'udp', 'ip', 'ethertype'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/** Roles a Palo Alto Networks device plays; an inventory maps addresses to these. */
+export const PAN_DEVICE_ROLES = ['firewall', 'panorama', 'log-collector', 'user-id-agent'] as const;
+
+/** Everything else that appears on one side of a catalog entry. */
+export const EXTERNAL_ROLES = [
+  'admin-client',
+  'endpoint',
+  'api-client',
+  'ts-agent',
+  'vm-manager',
+  'syslog-server',
+  'syslog-sender',
+  'snmp-manager',
+  'ntp-server',
+  'netflow-collector',
+  'mdm',
+  'ldap-server',
+  'kerberos-server',
+  'radius-server',
+  'directory-server',
+  'nfs-server',
+] as const;
+
+export const ROLES = [...PAN_DEVICE_ROLES, ...EXTERNAL_ROLES] as const;
+export type Role = (typeof ROLES)[number];
+
+/** PAN-OS releases an entry applies to, inclusive ("5.1" = 5.1 and later as `min`). */
+export interface Versions {
+  readonly min?: string;
+  readonly max?: string;
+}
+
+/** Roles that traffic on an entry proves; only set where the port is unambiguous. */
+export interface Infer {
+  readonly server?: Role;
+  readonly client?: Role;
+}
+
+export interface CatalogEntry {
+  /** Stable `section.name.port`; reports and overrides refer to entries by it. */
+  readonly id: string;
+  readonly section: SectionId;
+  readonly transport: Transport;
+  /** Destination (listening) port for tcp/udp; null for ranges and non-port transports. */
+  readonly port: number | null;
+  readonly ipProtocol: number | null;
+  readonly ethertype: number | null;
+  /** Inclusive destination port range, for ports handed out at run time (RPC). */
+  readonly portRange?: readonly [number, number];
+  /** Id of the entry whose connection leads to this one (RPC range after 135). */
+  readonly after?: string;
+  readonly name: string;
+  readonly description: string;
+  readonly listener: Role;
+  readonly clients: readonly Role[];
+  readonly tls: boolean;
+  /** The port may be changed on the device; overrides may move only these entries. */
+  readonly configurable: boolean;
+  readonly versions?: Versions;
+  readonly infer?: Infer;
+}
+
+export interface Section {
+  readonly id: SectionId;
+  readonly title: string;
+}
+
+export interface Catalog {
+  /** In display order. */
+  readonly sections: readonly Section[];
+  readonly entries: readonly CatalogEntry[];
+}
+
+const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
+const nullableInt = (minimum: number, maximum: number) => ({
+  type: ['integer', 'null'],
+  minimum,
+  maximum,
+  default: null,
+});
+const role = { enum: [...ROLES] };
+const version = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)*$' };
+
+// Defaults let user-written entries leave out the keys that are usually null/false; the
+// built-in file spells every key out.
+export const entrySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'section', 'transport', 'name', 'listener', 'clients'],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z0-9-]+\\.[a-z0-9-]+\\.[a-z0-9-]+$' },
+    section: { enum: [...SECTION_IDS] },
+    transport: { enum: [...TRANSPORTS] },
+    port: nullableInt(0, 65535),
+    ipProtocol: nullableInt(0, 255),
+    ethertype: nullableInt(0, 65535),
+    portRange: { type: 'array', items: int(0, 65535), minItems: 2, maxItems: 2 },
+    after: { type: 'string' },
+    name: { type: 'string', minLength: 1 },
+    description: { type: 'string', default: '' },
+    listener: role,
+    clients: { type: 'array', items: role, minItems: 1, uniqueItems: true },
+    tls: { type: 'boolean', default: false },
+    configurable: { type: 'boolean', default: false },
+    versions: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: { min: version, max: version },
+    },
+    infer: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: { server: role, client: role },
+    },
+  },
+} as const;
+
+export const catalogSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sections', 'entries'],
+  properties: {
+    sections: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'title'],
+        properties: { id: { enum: [...SECTION_IDS] }, title: { type: 'string', minLength: 1 } },
+      },
+    },
+    entries: { type: 'array', items: entrySchema },
+  },
+} as const;
+
+/** A user override file: extra entries, and new ports for configurable entries. */
+export const overrideSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    entries: { type: 'array', items: entrySchema },
+    move: { type: 'object', additionalProperties: int(0, 65535) },
+  },
+} as const;
+
+export interface Override {
+  readonly entries?: readonly CatalogEntry[];
+  readonly move?: Readonly<Record<string, number>>;
+}

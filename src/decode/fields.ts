@@ -1,0 +1,81 @@
+// The decoder's output: one reused Uint32Array of named slots, overwritten per packet, and
+// the status codes it returns. Nothing here allocates per packet.
+
+/** Slots of `pkt`. */
+export const F_KIND = 0; // KIND_*
+export const F_PROTO = 1; // IP protocol number (0 for L2 frames)
+export const F_SRC = 2; // 4 words: IPv4 in word 0; IPv6 big-endian words; MAC as hi16, lo32
+export const F_DST = 6; // 4 words, as F_SRC
+export const F_SPORT = 10;
+export const F_DPORT = 11;
+export const F_TCPFLAGS = 12;
+export const F_ETHERTYPE = 13; // for KIND_L2 frames; 0 for 802.3/LLC frames without SNAP
+export const F_FRAG = 14; // FRAG_*
+export const F_IPID = 15; // IPv4 identification or IPv6 fragment identification
+export const F_ICMPERR = 16; // 0, or 0x10000 | type << 8 | code for an ICMP error quoting a flow
+export const F_COUNT = 17;
+
+export const KIND_NONE = 0;
+export const KIND_IPV4 = 1;
+export const KIND_IPV6 = 2;
+export const KIND_L2 = 3;
+
+export const FRAG_NONE = 0;
+export const FRAG_FIRST = 1;
+export const FRAG_LATER = 2;
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_ACK = 0x10;
+
+export const pkt = new Uint32Array(F_COUNT);
+
+/** Decoded into flow fields. */
+export const R_OK = 0;
+/** A link type we do not decode: counted per link type, not an error. */
+export const R_LINK_UNSUPPORTED = 1;
+/** A NULL/LOOP frame of an address family other than IPv4/IPv6. */
+export const R_OTHER_FAMILY = 2;
+/** First malformation reason; every code from here on is counted as malformed. */
+export const R_MALFORMED = 8;
+
+// Malformation reasons: the packet is shorter than its headers claim, or a header field is
+// impossible. Names are what the report prints.
+export const M_LINK_SHORT = 8;
+export const M_VLAN_SHORT = 9;
+export const M_LLC_SHORT = 10;
+export const M_IP_VERSION = 11;
+export const M_IPV4_SHORT = 12;
+export const M_IPV4_HDRLEN = 13;
+export const M_IPV4_TOTLEN = 14;
+export const M_IPV6_SHORT = 15;
+export const M_IPV6_EXT = 16;
+export const M_TCP_SHORT = 17;
+export const M_TCP_HDRLEN = 18;
+export const M_UDP_SHORT = 19;
+export const M_UDP_LEN = 20;
+export const M_ICMP_SHORT = 21;
+export const M_NULL_SHORT = 22;
+export const REASON_COUNT = 23;
+
+export const REASON_NAMES: Record<number, string> = {
+  [M_LINK_SHORT]: 'link header truncated',
+  [M_VLAN_SHORT]: 'VLAN tag truncated',
+  [M_LLC_SHORT]: 'LLC/SNAP header truncated',
+  [M_IP_VERSION]: 'IP version does not match the link',
+  [M_IPV4_SHORT]: 'IPv4 header truncated',
+  [M_IPV4_HDRLEN]: 'IPv4 header length below 20',
+  [M_IPV4_TOTLEN]: 'IPv4 total length inconsistent with the frame',
+  [M_IPV6_SHORT]: 'IPv6 header truncated',
+  [M_IPV6_EXT]: 'IPv6 extension header truncated',
+  [M_TCP_SHORT]: 'TCP header truncated',
+  [M_TCP_HDRLEN]: 'TCP data offset invalid',
+  [M_UDP_SHORT]: 'UDP header truncated',
+  [M_UDP_LEN]: 'UDP length inconsistent with the IP payload',
+  [M_ICMP_SHORT]: 'ICMP header truncated',
+  [M_NULL_SHORT]: 'NULL/LOOP header truncated',
+};
+
+export const ETH_IPV4 = 0x0800;
+export const ETH_IPV6 = 0x86dd;

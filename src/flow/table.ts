@@ -1,0 +1,271 @@
+// The flow table: open addressing with linear probing over typed arrays. A flow's key is
+// canonical (the lower endpoint is side 0), so both directions land in one slot, and
+// every fact kept per side is direction-neutral: tables built by different workers merge
+// exactly, and the client/server decision is made once, after merging.
+import {
+  F_DPORT,
+  F_DST,
+  F_ETHERTYPE,
+  F_ICMPERR,
+  F_KIND,
+  F_PROTO,
+  F_SPORT,
+  F_SRC,
+  F_TCPFLAGS,
+  KIND_L2,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  pkt,
+} from '../decode/fields.js';
+
+/** Key words per slot: [kind | proto << 8, a0..a3, b0..b3, portA | portB << 16]. */
+export const KW = 10;
+export const K_KP = 0;
+export const K_A = 1;
+export const K_B = 5;
+export const K_PORTS = 9;
+
+/** Float64 facts per slot: per side s (0/1), base + s. */
+export const FW = 10;
+export const V_PKTS = 0;
+export const V_BYTES = 2;
+export const V_FIRST_TS = 4; // microseconds since the epoch
+export const V_LAST_TS = 6;
+export const V_FIRST_SEQ = 8; // global record number of the side's first packet
+
+/** Uint32 facts per slot: per side s, base + s; then one direction-free word. */
+export const UW = 13;
+export const U_SYN = 0; // SYN without ACK sent by this side
+export const U_SYNACK = 2;
+export const U_RST = 4;
+export const U_FIN = 6;
+export const U_ICMPERR = 8; // ICMP errors travelling from this side about the flow
+export const U_FLAGS = 10; // OR of TCP flags this side sent
+export const U_ICMPCODE = 12; // highest 0x10000 | type << 8 | code seen (deterministic)
+
+export const DEFAULT_MAX_FLOWS = 500_000;
+
+/** A compact, transferable copy of the used slots of a table. */
+export interface FlowSnapshot {
+  count: number;
+  keys: Uint32Array;
+  f64: Float64Array;
+  u32: Uint32Array;
+  overflowFlows: number;
+  overflowPackets: number;
+}
+
+const scratch = new Uint32Array(KW);
+
+function hashKey(k: Uint32Array, o: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < KW; i++) {
+    h = Math.imul(h ^ k[o + i], 0x01000193);
+    h ^= h >>> 15;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+export class FlowTable {
+  capacity: number;
+  size = 0;
+  overflowFlows = 0;
+  overflowPackets = 0;
+  keys: Uint32Array;
+  f64: Float64Array;
+  u32: Uint32Array;
+  private mask: number;
+
+  constructor(
+    readonly maxFlows = DEFAULT_MAX_FLOWS,
+    initialCapacity = 4096,
+  ) {
+    let cap = 16;
+    while (cap < initialCapacity) cap *= 2;
+    this.capacity = cap;
+    this.mask = cap - 1;
+    this.keys = new Uint32Array(cap * KW);
+    this.f64 = new Float64Array(cap * FW);
+    this.u32 = new Uint32Array(cap * UW);
+  }
+
+  /**
+   * Counts the packet described by `pkt` (decoder output). Returns the slot, or -1 when
+   * the table is full (the packet is counted as overflow).
+   */
+  addPacket(seq: number, tsUs: number, wireBytes: number): number {
+    // Canonical orientation: compare (src, sport) with (dst, dport) word by word.
+    const l2 = pkt[F_KIND] === KIND_L2;
+    const sport = l2 ? 0 : pkt[F_SPORT];
+    const dport = l2 ? 0 : pkt[F_DPORT];
+    let cmp = 0;
+    for (let i = 0; i < 4 && cmp === 0; i++) cmp = pkt[F_SRC + i] - pkt[F_DST + i];
+    if (cmp === 0) cmp = sport - dport;
+    const side = cmp > 0 ? 1 : 0;
+    const k = scratch;
+    k[K_KP] = pkt[F_KIND] | (pkt[F_PROTO] << 8);
+    const a = side === 0 ? F_SRC : F_DST;
+    const b = side === 0 ? F_DST : F_SRC;
+    k[K_A] = pkt[a];
+    k[K_A + 1] = pkt[a + 1];
+    k[K_A + 2] = pkt[a + 2];
+    k[K_A + 3] = pkt[a + 3];
+    k[K_B] = pkt[b];
+    k[K_B + 1] = pkt[b + 1];
+    k[K_B + 2] = pkt[b + 2];
+    k[K_B + 3] = pkt[b + 3];
+    k[K_PORTS] = l2 ? pkt[F_ETHERTYPE] : side === 0 ? (sport | (dport << 16)) >>> 0 : (dport | (sport << 16)) >>> 0;
+    const slot = this.findOrInsert(k, 0);
+    if (slot < 0) {
+      this.overflowPackets++;
+      return -1;
+    }
+    const f = slot * FW;
+    const f64 = this.f64;
+    if (f64[f + V_PKTS + side] === 0) {
+      f64[f + V_FIRST_TS + side] = tsUs;
+      f64[f + V_FIRST_SEQ + side] = seq;
+      f64[f + V_LAST_TS + side] = tsUs;
+    } else {
+      // Records are not always in time order; keep the true extremes.
+      if (tsUs < f64[f + V_FIRST_TS + side]) f64[f + V_FIRST_TS + side] = tsUs;
+      if (tsUs > f64[f + V_LAST_TS + side]) f64[f + V_LAST_TS + side] = tsUs;
+      if (seq < f64[f + V_FIRST_SEQ + side]) f64[f + V_FIRST_SEQ + side] = seq;
+    }
+    f64[f + V_PKTS + side] += 1;
+    f64[f + V_BYTES + side] += wireBytes;
+    const flags = pkt[F_TCPFLAGS];
+    const u = slot * UW;
+    const u32 = this.u32;
+    if (flags !== 0) {
+      u32[u + U_FLAGS + side] |= flags;
+      if (flags & TCP_SYN) {
+        if (flags & TCP_ACK) u32[u + U_SYNACK + side]++;
+        else u32[u + U_SYN + side]++;
+      }
+      if (flags & TCP_RST) u32[u + U_RST + side]++;
+      if (flags & TCP_FIN) u32[u + U_FIN + side]++;
+    }
+    const icmp = pkt[F_ICMPERR];
+    if (icmp !== 0) {
+      u32[u + U_ICMPERR + side]++;
+      if (icmp > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = icmp;
+    }
+    return slot;
+  }
+
+  /** Slot of the key at k[o..o+KW), inserting it if new; -1 when full. */
+  findOrInsert(k: Uint32Array, o: number): number {
+    const keys = this.keys;
+    let i = hashKey(k, o) & this.mask;
+    for (;;) {
+      const base = i * KW;
+      const kp = keys[base];
+      if (kp === 0) break;
+      if (
+        kp === k[o] &&
+        keys[base + 9] === k[o + 9] &&
+        keys[base + 1] === k[o + 1] &&
+        keys[base + 5] === k[o + 5] &&
+        keys[base + 2] === k[o + 2] &&
+        keys[base + 3] === k[o + 3] &&
+        keys[base + 4] === k[o + 4] &&
+        keys[base + 6] === k[o + 6] &&
+        keys[base + 7] === k[o + 7] &&
+        keys[base + 8] === k[o + 8]
+      ) {
+        return i;
+      }
+      i = (i + 1) & this.mask;
+    }
+    if (this.size >= this.maxFlows) {
+      this.overflowFlows++;
+      return -1;
+    }
+    if ((this.size + 1) * 2 > this.capacity) {
+      this.grow();
+      return this.findOrInsert(k, o);
+    }
+    keys.set(k.subarray(o, o + KW), i * KW);
+    this.size++;
+    return i;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldF = this.f64;
+    const oldU = this.u32;
+    const oldCap = this.capacity;
+    this.capacity = oldCap * 2;
+    this.mask = this.capacity - 1;
+    this.keys = new Uint32Array(this.capacity * KW);
+    this.f64 = new Float64Array(this.capacity * FW);
+    this.u32 = new Uint32Array(this.capacity * UW);
+    for (let s = 0; s < oldCap; s++) {
+      if (oldKeys[s * KW] === 0) continue;
+      let i = hashKey(oldKeys, s * KW) & this.mask;
+      while (this.keys[i * KW] !== 0) i = (i + 1) & this.mask;
+      this.keys.set(oldKeys.subarray(s * KW, s * KW + KW), i * KW);
+      this.f64.set(oldF.subarray(s * FW, s * FW + FW), i * FW);
+      this.u32.set(oldU.subarray(s * UW, s * UW + UW), i * UW);
+    }
+  }
+
+  /** Used slots, packed. The arrays are fresh, so they can be transferred. */
+  snapshot(): FlowSnapshot {
+    const n = this.size;
+    const keys = new Uint32Array(n * KW);
+    const f64 = new Float64Array(n * FW);
+    const u32 = new Uint32Array(n * UW);
+    let j = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (this.keys[s * KW] === 0) continue;
+      keys.set(this.keys.subarray(s * KW, s * KW + KW), j * KW);
+      f64.set(this.f64.subarray(s * FW, s * FW + FW), j * FW);
+      u32.set(this.u32.subarray(s * UW, s * UW + UW), j * UW);
+      j++;
+    }
+    return { count: n, keys, f64, u32, overflowFlows: this.overflowFlows, overflowPackets: this.overflowPackets };
+  }
+
+  /** Adds another table's facts: sums, minima and maxima, so merging is exact. */
+  merge(snap: FlowSnapshot): void {
+    this.overflowFlows += snap.overflowFlows;
+    this.overflowPackets += snap.overflowPackets;
+    for (let j = 0; j < snap.count; j++) {
+      const slot = this.findOrInsert(snap.keys, j * KW);
+      const sf = j * FW;
+      const su = j * UW;
+      if (slot < 0) {
+        this.overflowPackets += snap.f64[sf + V_PKTS] + snap.f64[sf + V_PKTS + 1];
+        continue;
+      }
+      const f = slot * FW;
+      const f64 = this.f64;
+      for (let s = 0; s < 2; s++) {
+        const n = snap.f64[sf + V_PKTS + s];
+        if (n === 0) continue;
+        if (f64[f + V_PKTS + s] === 0) {
+          f64[f + V_FIRST_TS + s] = snap.f64[sf + V_FIRST_TS + s];
+          f64[f + V_LAST_TS + s] = snap.f64[sf + V_LAST_TS + s];
+          f64[f + V_FIRST_SEQ + s] = snap.f64[sf + V_FIRST_SEQ + s];
+        } else {
+          f64[f + V_FIRST_TS + s] = Math.min(f64[f + V_FIRST_TS + s], snap.f64[sf + V_FIRST_TS + s]);
+          f64[f + V_LAST_TS + s] = Math.max(f64[f + V_LAST_TS + s], snap.f64[sf + V_LAST_TS + s]);
+          f64[f + V_FIRST_SEQ + s] = Math.min(f64[f + V_FIRST_SEQ + s], snap.f64[sf + V_FIRST_SEQ + s]);
+        }
+        f64[f + V_PKTS + s] += n;
+        f64[f + V_BYTES + s] += snap.f64[sf + V_BYTES + s];
+      }
+      const u = slot * UW;
+      const u32 = this.u32;
+      for (let w = 0; w < U_FLAGS; w++) u32[u + w] += snap.u32[su + w];
+      u32[u + U_FLAGS] |= snap.u32[su + U_FLAGS];
+      u32[u + U_FLAGS + 1] |= snap.u32[su + U_FLAGS + 1];
+      if (snap.u32[su + U_ICMPCODE] > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = snap.u32[su + U_ICMPCODE];
+    }
+  }
+}

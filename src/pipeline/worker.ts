@@ -1,0 +1,28 @@
+// A decode worker: aggregates the batches it is sent and hands each batch's buffers back
+// for reuse; on 'finish' it returns its partial, direction-neutral flow table.
+import { parentPort, workerData } from 'node:worker_threads';
+import { BatchAggregator } from './aggregate.js';
+import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+
+const init = workerData as WorkerInit;
+const agg = new BatchAggregator(init.maxFlows);
+const port = parentPort!;
+
+port.on('message', (msg: ToWorker) => {
+  try {
+    if (msg.type === 'batch') {
+      agg.add(msg.batch);
+      const reply: FromWorker = { type: 'done', data: msg.batch.data, index: msg.batch.index };
+      port.postMessage(reply, [msg.batch.data, msg.batch.index]);
+    } else {
+      const result = agg.result();
+      const reply: FromWorker = { type: 'result', result };
+      const f = result.flows;
+      const g = result.fragments;
+      port.postMessage(reply, [f.keys.buffer, f.f64.buffer, f.u32.buffer, g.firstU.buffer, g.firstF.buffer, g.laterU.buffer, g.laterF.buffer] as ArrayBuffer[]);
+    }
+  } catch (err) {
+    const reply: FromWorker = { type: 'failed', message: err instanceof Error ? err.message : String(err) };
+    port.postMessage(reply);
+  }
+});
