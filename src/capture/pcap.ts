@@ -94,8 +94,9 @@ export class PcapFramer implements Framer {
     }
     this.snaplen = dv.getUint32(pos + 16, le);
     const network = dv.getUint32(pos + 20, le);
-    // Bit 28 says bits 29-31 carry the FCS length in 16-bit words (pcap spec, LinkType field).
-    const fcsBytes = network & 0x10000000 ? ((network >>> 29) & 7) * 2 : 0;
+    // The P bit (26) says bits 28-31 carry the FCS length in 16-bit words (pcap spec,
+    // LinkType field; libpcap's LT_FCS_LENGTH_PRESENT / LT_FCS_LENGTH).
+    const fcsBytes = network & 0x04000000 ? ((network >>> 28) & 15) * 2 : 0;
     this.linkWord = (network & 0xffff) | (fcsBytes << 16);
     this.headerDone = true;
   }

@@ -46,6 +46,8 @@ export class PcapngFramer implements Framer {
   readonly format = 'pcapng';
   count = 0;
   skipping = 0;
+  /** File offset of the block being skipped while `skipping` > 0 (where a cut file is truncated). */
+  skipFrom = 0;
   readonly warnings = new Warnings();
   sections = 0;
   private le = true;
@@ -90,6 +92,7 @@ export class PcapngFramer implements Framer {
         // runs past the window: we never hold it whole.
         if (end - pos < len) {
           this.skipping = len - (end - pos);
+          this.skipFrom = base + pos;
           pos = end;
           break;
         }
@@ -127,7 +130,7 @@ export class PcapngFramer implements Framer {
           idx[o + REC_TS_SEC] = this.tsSec;
           idx[o + REC_TS_NSEC] = this.tsNsec;
           idx[o + REC_LINKTYPE] = ifc.linkWord;
-          n++;
+          this.count = ++n; // kept current: a corrupt block later in this window must not lose these
           break;
         }
         case BT_SPB: {
@@ -143,7 +146,7 @@ export class PcapngFramer implements Framer {
           idx[o + REC_TS_SEC] = 0; // SPBs carry no timestamp
           idx[o + REC_TS_NSEC] = 0;
           idx[o + REC_LINKTYPE] = ifc.linkWord;
-          n++;
+          this.count = ++n; // kept current: a corrupt block later in this window must not lose these
           break;
         }
       }
@@ -181,7 +184,8 @@ export class PcapngFramer implements Framer {
       } else if (code === OPT_IF_TSOFFSET && olen >= 8) {
         ifc.offset = dv.getInt32(le ? v + 4 : v, le) * TWO32 + dv.getUint32(le ? v : v + 4, le);
       } else if (code === OPT_IF_FCSLEN && olen >= 1) {
-        ifc.linkWord = (ifc.linkWord & 0xffff) | ((dv.getUint8(v) & 0xff) << 16);
+        // if_fcslen is in bits (pcapng spec; Wireshark reads it so); the link word holds bytes.
+        ifc.linkWord = (ifc.linkWord & 0xffff) | ((dv.getUint8(v) >>> 3) << 16);
       }
       p = v + ((olen + 3) & ~3);
     }

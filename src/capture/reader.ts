@@ -39,7 +39,7 @@ export class BufferPool {
 
 export interface FileReport {
   file: string;
-  format: 'pcap' | 'pcapng';
+  format: 'pcap' | 'pcapng' | 'live';
   gzip: boolean;
   records: number;
   /** Bytes of the (decompressed) capture consumed. */
@@ -157,8 +157,11 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     opts.onProgress?.(base + pos, src.size);
     const indexFull = framer.count >= maxRecs;
     if (eof && !indexFull) {
-      if (pos < fill || framer.skipping > 0) {
+      if (pos < fill) {
         report.truncatedAt = base + pos;
+      } else if (framer.skipping > 0) {
+        // the file ends inside a block that was being skipped: name where that block starts
+        report.truncatedAt = framer instanceof PcapngFramer ? framer.skipFrom : base + pos;
       }
       break;
     }

@@ -118,8 +118,17 @@ export async function openSource(path: string, stdin: Readable = process.stdin):
 
 async function openStdin(stdin: Readable): Promise<ByteSource> {
   const it = stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await it.next();
-  const head: Buffer = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  // The gzip magic may arrive split across chunks: gather at least two bytes first.
+  const firsts: Buffer[] = [];
+  let got = 0;
+  while (got < 2) {
+    const r = await it.next();
+    if (r.done) break;
+    const b = Buffer.from(r.value);
+    firsts.push(b);
+    got += b.length;
+  }
+  const head: Buffer = Buffer.concat(firsts);
   async function* rest(): AsyncGenerator<Buffer> {
     if (head.length > 0) yield head;
     for (;;) {

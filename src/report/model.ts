@@ -9,7 +9,7 @@ export type TcpState = 'established' | 'rejected' | 'unanswered' | 'reset' | 'cl
 
 export interface InputFile {
   file: string;
-  format: 'pcap' | 'pcapng' | null;
+  format: 'pcap' | 'pcapng' | 'live' | null;
   gzip: boolean;
   packets: number;
   /** Set when the file ends inside a record. */
@@ -123,4 +123,13 @@ export interface Summary {
   roles: RoleAssignment[];
   /** Whether `flows` lists every flow (--flows) or only unexpected and failed ones. */
   allFlows: boolean;
+  /** Live capture only: where and what the kernel counted (null where the backend cannot tell). */
+  capture?: {
+    interface: string;
+    backend: 'native' | 'cap';
+    filter: string | null;
+    received: number | null;
+    dropped: number | null;
+    ifDropped: number | null;
+  };
 }

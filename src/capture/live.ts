@@ -1,0 +1,198 @@
+// Live sources behind one interface: the pantap-live addon (batches with libpcap
+// timestamps, drop statistics) and the `cap` package (one packet per callback, no
+// timestamps: we stamp arrival time; no drop statistics). Both are optional and loaded
+// lazily, so offline analysis never needs libpcap.
+import { createRequire } from 'node:module';
+import { LiveError } from '../errors.js';
+import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_SEC, REC_WORDS } from './records.js';
+
+export interface LiveStats {
+  received: number;
+  dropped: number;
+  ifDropped: number;
+}
+
+export interface InterfaceInfo {
+  name: string;
+  description: string | null;
+  addresses: { family: string; address: string; netmask: string | null }[];
+  loopback: boolean;
+  up: boolean;
+  running: boolean;
+}
+
+export interface LiveOpenOptions {
+  device: string;
+  snaplen: number;
+  filter?: string;
+  bufferSize?: number;
+}
+
+export interface LiveSource {
+  readonly linktype: number;
+  /** Fills a batch in the record layout; resolves with 0 records after a quiet timeout. */
+  read(data: ArrayBuffer, index: ArrayBuffer, maxRecords: number): Promise<{ count: number }>;
+  /** Kernel statistics, or null when the backend has none (cap). */
+  stats(): LiveStats | null;
+  close(): void;
+}
+
+export interface LiveBackend {
+  name: 'native' | 'cap';
+  listInterfaces(): InterfaceInfo[];
+  open(opts: LiveOpenOptions): LiveSource;
+}
+
+const require = createRequire(import.meta.url);
+
+const INSTALL_HINT = 'install libpcap (apt-get install libpcap-dev), then run npm rebuild in the pantap folder';
+
+interface NativeAddon {
+  listInterfaces(): InterfaceInfo[];
+  open(o: { device: string; snaplen?: number; promiscuous?: boolean; immediate?: boolean; bufferSize?: number; filter?: string; timeoutMs?: number }): {
+    linktype: number;
+    read(data: ArrayBuffer, index: ArrayBuffer, max: number): Promise<{ count: number; bytes: number }>;
+    stats(): LiveStats;
+    close(): void;
+  };
+}
+
+function loadNative(): NativeAddon {
+  try {
+    return require('pantap-live') as NativeAddon;
+  } catch (err) {
+    throw new LiveError(`the native capture addon (pantap-live) is not built: ${INSTALL_HINT} (${firstLine(err)})`);
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
+
+/** Turns a backend's open error into the one line a user can act on. */
+function openError(err: unknown, device: string, list: () => InterfaceInfo[]): LiveError {
+  const code = (err as { code?: string }).code;
+  const msg = firstLine(err);
+  if (code === 'EPERM' || /permission|not permitted/i.test(msg)) {
+    return new LiveError(`${device}: permission denied: run as root or give node CAP_NET_RAW and CAP_NET_ADMIN (sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v node)")`);
+  }
+  if (code === 'EFILTER' || /syntax error|filter/i.test(msg)) return new LiveError(`bad capture filter: ${msg}`);
+  if (code === 'ENODEV' || /no such device|doesn't exist/i.test(msg)) {
+    let names = '';
+    try {
+      names = list()
+        .map((i) => i.name)
+        .join(', ');
+    } catch {
+      names = '(could not list interfaces)';
+    }
+    return new LiveError(`no such interface '${device}'; available: ${names}`);
+  }
+  return new LiveError(`${device}: cannot start capture: ${msg}`);
+}
+
+export const nativeBackend = (): LiveBackend => {
+  const addon = loadNative();
+  return {
+    name: 'native',
+    listInterfaces: () => addon.listInterfaces(),
+    open(o) {
+      let h: ReturnType<NativeAddon['open']>;
+      try {
+        h = addon.open({ device: o.device, snaplen: o.snaplen, filter: o.filter, bufferSize: o.bufferSize, promiscuous: true, immediate: true, timeoutMs: 200 });
+      } catch (err) {
+        throw openError(err, o.device, () => addon.listInterfaces());
+      }
+      return { linktype: h.linktype, read: (d, i, m) => h.read(d, i, m), stats: () => h.stats(), close: () => h.close() };
+    },
+  };
+};
+
+interface CapModule {
+  Cap: {
+    new (): {
+      open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+      on(ev: 'packet', cb: (nbytes: number, truncated: boolean) => void): void;
+      close(): void;
+    };
+    deviceList(): { name: string; description?: string; addresses: { addr: string; netmask?: string }[]; flags?: string }[];
+  };
+}
+
+const CAP_LINKTYPES: Record<string, number> = { ETHERNET: 1, NULL: 0, RAW: 101, LINUX_SLL: 113, IEEE802_11_RADIO: 127, LOOP: 108 };
+
+/**
+ * The `cap` backend: one callback per packet, copied into the same batch layout. cap
+ * gives no timestamps (its issue 85), so arrival time stands in; no drop statistics.
+ */
+export const capBackend = (): LiveBackend => {
+  let cap: CapModule;
+  try {
+    cap = require('cap') as CapModule;
+  } catch (err) {
+    throw new LiveError(`the cap package is not installed or not built: ${INSTALL_HINT} (${firstLine(err)})`);
+  }
+  const list = (): InterfaceInfo[] =>
+    cap.Cap.deviceList().map((d) => ({
+      name: d.name,
+      description: d.description ?? null,
+      addresses: d.addresses.map((a) => ({ family: a.addr.includes(':') ? 'inet6' : 'inet', address: a.addr, netmask: a.netmask ?? null })),
+      loopback: /loopback/i.test(d.flags ?? ''),
+      up: /up/i.test(d.flags ?? ''),
+      running: /running/i.test(d.flags ?? ''),
+    }));
+  return {
+    name: 'cap',
+    listInterfaces: list,
+    open(o) {
+      const c = new cap.Cap();
+      const pktBuf = Buffer.alloc(Math.max(o.snaplen, 65535));
+      let linkName: string;
+      try {
+        linkName = c.open(o.device, o.filter ?? '', o.bufferSize ?? 32 << 20, pktBuf);
+      } catch (err) {
+        throw openError(err, o.device, list);
+      }
+      const linktype = CAP_LINKTYPES[linkName] ?? 1;
+      // Packets arriving between reads wait in a small queue of copies.
+      const queue: { bytes: Buffer; len: number; sec: number; nsec: number }[] = [];
+      let wake: (() => void) | null = null;
+      c.on('packet', (nbytes) => {
+        const now = Date.now();
+        if (queue.length < 100_000) queue.push({ bytes: Buffer.from(pktBuf.subarray(0, nbytes)), len: nbytes, sec: Math.floor(now / 1000), nsec: (now % 1000) * 1e6 });
+        wake?.();
+      });
+      return {
+        linktype,
+        async read(data, index, max) {
+          if (queue.length === 0) await new Promise<void>((r) => ((wake = r), setTimeout(r, 200)));
+          wake = null;
+          const d = new Uint8Array(data);
+          const idx = new Uint32Array(index);
+          let n = 0;
+          let pos = 0;
+          while (n < max && queue.length > 0 && pos + queue[0].len <= d.length) {
+            const p = queue.shift()!;
+            d.set(p.bytes, pos);
+            const o = n * REC_WORDS;
+            idx[o + REC_OFFSET] = pos;
+            idx[o + REC_CAPLEN] = p.len;
+            idx[o + REC_ORIGLEN] = p.len; // cap reports no wire length
+            idx[o + REC_TS_SEC] = p.sec;
+            idx[o + REC_TS_NSEC] = p.nsec;
+            idx[o + REC_LINKTYPE] = linktype;
+            pos = (pos + p.len + 3) & ~3;
+            n++;
+          }
+          return { count: n };
+        },
+        stats: () => null,
+        close: () => c.close(),
+      };
+    },
+  };
+};
+
+export function loadBackend(name: 'native' | 'cap'): LiveBackend {
+  return name === 'cap' ? capBackend() : nativeBackend();
+}

@@ -1,0 +1,158 @@
+// `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
+// --fail-on condition holds, 2 usage or input error (rendered by main.ts).
+import { createWriteStream, openSync, writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { analyze } from '../analyze.js';
+import { CaptureError, PantapError, UsageError } from '../errors.js';
+import { flowRecord } from '../report/build.js';
+import { renderJson } from '../report/json.js';
+import { NdjsonWriter } from '../report/ndjson.js';
+import { encodeSummary } from '../report/protobuf.js';
+import { renderText } from '../report/text.js';
+import type { Summary } from '../report/model.js';
+
+export interface AnalyzeCliOptions {
+  format: string;
+  output?: string;
+  flows?: boolean;
+  flowsNdjson?: string;
+  catalog?: string;
+  roles?: string;
+  workers: number;
+  maxFlows: number;
+  top: number;
+  failOn: string[];
+  progress: boolean;
+  color: boolean;
+}
+
+export interface CliIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadableStream;
+  warn(message: string): void;
+}
+
+const FAIL_ON = ['unexpected', 'failed'];
+
+/** Runs the command; returns the exit code. Typed errors propagate to main.ts. */
+export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
+  const format = opts.format;
+  if (!['text', 'json', 'protobuf'].includes(format)) throw new UsageError(`--format must be text, json or protobuf (got '${format}')`);
+  if (format === 'protobuf' && !opts.output && io.stdout.isTTY) throw new UsageError('--format protobuf writes binary: give -o FILE or redirect stdout');
+  for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected or failed (got '${f}')`);
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
+
+  const bar = opts.progress && io.stderr.isTTY ? progressBar(io.stderr, files) : null;
+  let analysis;
+  try {
+    analysis = await analyze(files, {
+      workers: opts.workers,
+      maxFlows: opts.maxFlows,
+      allFlows: opts.flows ?? false,
+      topPairs: opts.top,
+      catalogFile: opts.catalog,
+      rolesFile: opts.roles,
+      signal,
+      stdin: io.stdin,
+      onProgress: bar?.update,
+    });
+  } finally {
+    bar?.stop();
+  }
+  const { summary, run } = analysis;
+
+  // Problems with inputs: one line each, on stderr, whatever the format.
+  for (const err of run.failed) io.warn(err.message);
+  for (const f of run.files) {
+    if (f.error !== null) io.warn(`${f.error}; ${f.records} records before it were kept`);
+    if (f.truncatedAt !== null) io.warn(`${f.file}: file ends inside a record at byte offset ${f.truncatedAt}; ${f.records} complete records kept`);
+    for (const w of f.warnings) io.warn(`${f.file}: ${w}`);
+    if (f.warningsSuppressed > 0) io.warn(`${f.file}: ${f.warningsSuppressed} more warnings of the same kind`);
+  }
+  if (run.table.overflowFlows > 0) {
+    io.warn(`flow table full at ${opts.maxFlows} flows: ${run.table.overflowPackets} packets of ${run.table.overflowFlows} further flows not tracked (raise --max-flows)`);
+  }
+  if (run.files.length === 0 && run.failed.length > 0) return 2;
+
+  if (opts.flowsNdjson) {
+    const w = openNdjson(opts.flowsNdjson);
+    for (const f of analysis.flows) await w.write(flowRecord(f, analysis.catalog));
+    await w.close();
+  }
+  await emit(summary, opts, io);
+
+  if (run.failed.length > 0) return 2;
+  if (run.interrupted) return 130;
+  return failOnHolds(summary, opts.failOn) ? 1 : 0;
+}
+
+async function emit(summary: Summary, opts: AnalyzeCliOptions, io: CliIo): Promise<void> {
+  if (opts.format === 'protobuf') {
+    const bytes = encodeSummary(summary);
+    if (opts.output) writeOut(opts.output, bytes);
+    else await writeStream(io.stdout, bytes);
+    return;
+  }
+  const text = opts.format === 'json' ? renderJson(summary) : renderText(summary, { color: opts.color, width: io.stdout.columns });
+  if (opts.output) writeOut(opts.output, text);
+  else await writeStream(io.stdout, text);
+}
+
+/** Opens the NDJSON flow file up front, so a bad path is one clear error. */
+export function openNdjson(path: string): NdjsonWriter {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    throw new CaptureError('INPUT', path, `cannot write flows (${(err as { code?: string }).code ?? String(err)})`);
+  }
+  return new NdjsonWriter(createWriteStream(path, { fd }));
+}
+
+export function writeOut(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data);
+  } catch (err) {
+    throw new CaptureError('INPUT', path, `cannot write output (${(err as { code?: string }).code ?? String(err)})`);
+  }
+}
+
+function writeStream(out: NodeJS.WriteStream, data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(data, (err) => (err && (err as { code?: string }).code !== 'EPIPE' ? reject(new PantapError('INPUT', `stdout: ${err.message}`)) : resolve()));
+  });
+}
+
+export function failOnHolds(s: Summary, failOn: string[]): boolean {
+  const unexpected = s.sections.find((x) => x.id === 'unexpected')?.flows ?? 0;
+  const failed = s.sections.reduce((a, x) => a + x.failed, 0);
+  return (failOn.includes('unexpected') && unexpected > 0) || (failOn.includes('failed') && failed > 0);
+}
+
+/** A progress bar on stderr, for TTYs only; it shows up once reading takes a moment. */
+function progressBar(stderr: NodeJS.WriteStream, files: string[]): { update(i: number, read: number, size: number | null): void; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    { stream: stderr, format: ' {file} [{bar}] {percentage}% | {value}/{total} MiB', hideCursor: true, clearOnComplete: true, fps: 5 },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = Date.now();
+  let active = false;
+  let current = -1;
+  return {
+    update(i, read, size) {
+      if (size === null || size < 16 << 20) return; // small or streamed inputs: nothing to show
+      if (!active && Date.now() - started < 300) return;
+      const mib = (n: number) => Math.round(n / 1048576);
+      if (!active || current !== i) {
+        if (active) bar.stop();
+        bar.start(mib(size), mib(read), { file: files[i] });
+        active = true;
+        current = i;
+      } else bar.update(mib(read));
+    },
+    stop() {
+      if (active) bar.stop();
+    },
+  };
+}

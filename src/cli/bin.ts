@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Entry point of the `pantap` command.
+import { main } from './main.js';
+import type { CliIo } from './analyze-command.js';
+
+const io: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  warn: (m) => process.stderr.write(`pantap: ${m}\n`),
+};
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Not a typed error: a bug. Still one line; PANTAP_DEBUG=1 adds the stack.
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(`pantap: internal error: ${e.message}\n${process.env.PANTAP_DEBUG ? `${e.stack ?? ''}\n` : ''}`);
+    process.exitCode = 3;
+  },
+);

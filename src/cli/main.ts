@@ -1,0 +1,131 @@
+// The CLI edge: parses arguments (commander), runs a command, and renders every typed
+// error once, as one line `pantap: ...`, with its exit code.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadCatalog } from '../catalog/load.js';
+import { PantapError, exitCodeFor } from '../errors.js';
+import { DEFAULT_MAX_FLOWS } from '../flow/table.js';
+import { defaultWorkers } from '../pipeline/pool.js';
+import { runAnalyze, type CliIo } from './analyze-command.js';
+import { renderCatalog } from './catalog-command.js';
+import { runInterfaces, runLive } from './live-command.js';
+
+function int(min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, ...v.split(',').filter(Boolean)];
+}
+
+function colorWanted(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {
+  if (flag === false || process.env.NO_COLOR !== undefined) return false;
+  if (flag === true) return true;
+  return stream.isTTY === true;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    // First Ctrl-C: stop reading and report what was seen; second: leave at once.
+    if (++interrupts > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const program = new Command('pantap')
+    .description('Classify packet-capture flows against the ports Palo Alto Networks devices use')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  program
+    .command('analyze')
+    .description('analyze capture files (pcap, pcapng, optionally gzip-compressed; - for stdin)')
+    .argument('<files...>', 'capture files; - reads stdin')
+    .addOption(new Option('-F, --format <format>', 'text, json or protobuf').default('text'))
+    .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
+    .option('--flows', 'list every flow (default: only unexpected and failed ones)')
+    .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE')
+    .option('--catalog <file>', 'catalog override file (JSON or YAML): add entries, move configurable ports')
+    .option('--roles <file>', 'inventory of PAN devices and servers (JSON or YAML) to narrow shared ports')
+    .option('-w, --workers <n>', `decode worker threads; 0 decodes on the main thread (default ${defaultWorkers()})`, int(0, 64), defaultWorkers())
+    .option('--max-flows <n>', 'flow table bound; further flows are counted as overflow', int(1, 50_000_000), DEFAULT_MAX_FLOWS)
+    .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
+    .option('--fail-on <what>', 'exit 1 when there are unexpected flows or failed attempts (unexpected, failed; repeatable)', collect, [])
+    .option('--no-progress', 'no progress bar (it only ever shows on a terminal)')
+    .option('--color', 'force colors')
+    .option('--no-color', 'no colors (also NO_COLOR=1)')
+    .action(async (files: string[], o) => {
+      code = await runAnalyze(files, { ...o, format: o.format, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
+    });
+
+  program
+    .command('catalog')
+    .description('print the catalog of PAN ports, grouped by section')
+    .option('--section <id>', 'only this section (management, ha, panorama, user-id)')
+    .addOption(new Option('-F, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
+    .option('--catalog <file>', 'catalog override file (JSON or YAML)')
+    .option('--color', 'force colors')
+    .option('--no-color', 'no colors (also NO_COLOR=1)')
+    .action((o) => {
+      io.stdout.write(renderCatalog(loadCatalog(o.catalog), { section: o.section, format: o.format, color: colorWanted(io.stdout, o.color) }));
+    });
+
+  program
+    .command('interfaces')
+    .description('list live capture devices and their addresses')
+    .addOption(new Option('-F, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
+    .action(async (o) => {
+      code = await runInterfaces(o, io);
+    });
+
+  program
+    .command('live')
+    .description('capture from an interface and classify flows as they happen')
+    .requiredOption('-i, --interface <name>', 'interface to capture on (see pantap interfaces)')
+    .option('-f, --filter <bpf>', 'BPF capture filter')
+    .option('-c, --count <n>', 'stop after N packets', int(1, Number.MAX_SAFE_INTEGER))
+    .option('--duration <sec>', 'stop after SEC seconds', int(1, 31 * 86400))
+    .option('-W, --write <file>', 'also write captured packets to FILE as pcapng')
+    .option('--snaplen <n>', 'bytes captured per packet', int(64, 262144), 262144)
+    .addOption(new Option('--backend <name>', 'native (pantap-live addon) or cap (the cap package)').choices(['native', 'cap']).default('native'))
+    .addOption(new Option('-F, --format <format>', 'final summary: text, json or protobuf').default('text'))
+    .option('-o, --output <file>', 'write the final summary to FILE')
+    .option('--flows', 'list every flow in the final summary')
+    .option('--flows-ndjson <file>', 'write flows as one JSON object per line as they end')
+    .option('--catalog <file>', 'catalog override file')
+    .option('--roles <file>', 'roles inventory file')
+    .option('--max-flows <n>', 'flow table bound', int(1, 50_000_000), DEFAULT_MAX_FLOWS)
+    .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
+    .option('--color', 'force colors')
+    .option('--no-color', 'no colors')
+    .action(async (o) => {
+      code = await runLive({ ...o, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      // help and version exit 0; usage errors were already printed by commander
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    }
+    if (err instanceof PantapError) {
+      io.warn(err.message);
+      return exitCodeFor(err);
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return code;
+}

@@ -1,0 +1,128 @@
+// The JSON summary ("pantap.summary.v1", DESIGN.md): scripts rely on its keys, so every
+// object is rebuilt here with its keys in a fixed order (contract keys first, then the
+// additions) instead of trusting the insertion order of whoever built the Summary. Nullable
+// contract keys are written as null, never dropped (JSON.stringify drops undefined).
+import type { EntrySummary, FlowRecord, InputSummary, SectionSummary, Summary } from './model.js';
+
+export function renderJson(s: Summary): string {
+  return `${JSON.stringify(orderedSummary(s), null, 2)}\n`;
+}
+
+export function orderedSummary(s: Summary): Record<string, unknown> {
+  return {
+    schema: s.schema,
+    input: orderedInput(s.input),
+    sections: s.sections.map(orderedSection),
+    entries: s.entries.map(orderedEntry),
+    flows: s.flows.map(orderedFlow),
+    other: { flows: s.other.flows, packets: s.other.packets, bytes: s.other.bytes },
+    nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
+    roles: s.roles.map((r) => ({ address: r.address, roles: [...r.roles], source: r.source })),
+    allFlows: s.allFlows,
+    // Live captures only; absent (not null) for files, as the model has it.
+    ...(s.capture ? { capture: orderedCapture(s.capture) } : {}),
+  };
+}
+
+function orderedCapture(x: NonNullable<Summary['capture']>): Record<string, unknown> {
+  return {
+    interface: x.interface,
+    backend: x.backend,
+    filter: x.filter ?? null,
+    received: x.received ?? null,
+    dropped: x.dropped ?? null,
+    ifDropped: x.ifDropped ?? null,
+  };
+}
+
+function orderedInput(i: InputSummary): Record<string, unknown> {
+  return {
+    files: [...i.files],
+    packets: i.packets,
+    bytes: i.bytes,
+    malformed: i.malformed,
+    truncated: i.truncated,
+    capturedBytes: i.capturedBytes,
+    firstSeen: i.firstSeen ?? null,
+    lastSeen: i.lastSeen ?? null,
+    details: i.details.map((d) => ({
+      file: d.file,
+      format: d.format ?? null,
+      gzip: d.gzip,
+      packets: d.packets,
+      truncatedAt: d.truncatedAt ?? null,
+      error: d.error ?? null,
+      warnings: [...d.warnings],
+    })),
+    linktypes: i.linktypes.map((l) => ({ linktype: l.linktype, name: l.name, packets: l.packets, decoded: l.decoded })),
+    malformedReasons: i.malformedReasons.map((r) => ({ reason: r.reason, packets: r.packets })),
+    fragments: { attributed: i.fragments.attributed, orphans: i.fragments.orphans, dropped: i.fragments.dropped },
+    flowTable: {
+      flows: i.flowTable.flows,
+      maxFlows: i.flowTable.maxFlows,
+      overflowFlows: i.flowTable.overflowFlows,
+      overflowPackets: i.flowTable.overflowPackets,
+    },
+  };
+}
+
+function orderedSection(x: SectionSummary): Record<string, unknown> {
+  return {
+    id: x.id,
+    flows: x.flows,
+    packets: x.packets,
+    bytes: x.bytes,
+    failed: x.failed,
+    title: x.title,
+    firstSeen: x.firstSeen ?? null,
+    lastSeen: x.lastSeen ?? null,
+  };
+}
+
+function orderedEntry(e: EntrySummary): Record<string, unknown> {
+  return {
+    id: e.id,
+    section: e.section,
+    transport: e.transport,
+    port: e.port ?? null,
+    ipProtocol: e.ipProtocol ?? null,
+    ethertype: e.ethertype ?? null,
+    flows: e.flows,
+    packets: e.packets,
+    bytes: e.bytes,
+    failed: e.failed,
+    name: e.name,
+    portRange: e.portRange ? [e.portRange[0], e.portRange[1]] : null,
+    firstSeen: e.firstSeen ?? null,
+    lastSeen: e.lastSeen ?? null,
+    pairs: e.pairs.map((p) => ({ client: p.client, server: p.server, flows: p.flows, packets: p.packets, bytes: p.bytes, failed: p.failed })),
+    pairCount: e.pairCount,
+    failures: e.failures.map((f) => ({ client: f.client, server: f.server, state: f.state, flows: f.flows })),
+  };
+}
+
+/** One `flows` item; NDJSON lines use exactly this object too. */
+export function orderedFlow(f: FlowRecord): Record<string, unknown> {
+  return {
+    transport: f.transport,
+    client: f.client,
+    server: f.server,
+    clientPort: f.clientPort ?? null,
+    serverPort: f.serverPort ?? null,
+    ipProtocol: f.ipProtocol ?? null,
+    ethertype: f.ethertype ?? null,
+    packets: f.packets,
+    bytes: f.bytes,
+    firstSeen: f.firstSeen,
+    lastSeen: f.lastSeen,
+    state: f.state ?? null,
+    section: f.section,
+    entries: [...f.entries],
+    clientPackets: f.clientPackets,
+    serverPackets: f.serverPackets,
+    clientBytes: f.clientBytes,
+    serverBytes: f.serverBytes,
+    icmpErrors: f.icmpErrors,
+    direction: f.direction,
+  };
+}

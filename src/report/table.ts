@@ -1,0 +1,133 @@
+// Borderless, width-aware tables for the text report, drawn with cli-table3. Columns get
+// their natural width; when the table is wider than the terminal, the prose columns (names,
+// pair lists) wrap, sharing the cut, with a hanging indent so a continuation never reads as
+// a new row; only then do the gaps narrow. Addresses and numbers never wrap: a broken
+// address is worse than a long line.
+import Table from 'cli-table3';
+import type pc from 'picocolors';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+export interface Column {
+  head: string;
+  align?: 'left' | 'right';
+  /** Set on prose columns: the narrowest they may wrap to when space is short. */
+  min?: number;
+}
+
+/** Text plus a style applied line by line after wrapping (escape codes never span lines). */
+export interface StyledCell {
+  text: string;
+  style: (s: string) => string;
+}
+
+export type Cell = string | StyledCell;
+
+export interface TableOptions {
+  width: number;
+  c: Colors;
+  indent?: number;
+  /** Size the columns over these rows too, so that related tables line up. */
+  sizeWith?: Cell[][];
+}
+
+// Colors come only from picocolors (so `color: false` means no escapes at all): cli-table3
+// gets no style colors and no border characters.
+const BLANK = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+};
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** Columns a string takes on a terminal (escape codes excluded; code points, not UTF-16 units). */
+export function visibleWidth(s: string): number {
+  return [...s.replace(ANSI, '')].length;
+}
+
+const textOf = (cell: Cell | undefined): string => (cell === undefined ? '' : typeof cell === 'string' ? cell : cell.text);
+
+function naturalWidths(cols: Column[], rows: Cell[][]): number[] {
+  return cols.map((col, i) => {
+    let w = visibleWidth(col.head);
+    for (const row of rows) for (const line of textOf(row[i]).split('\n')) w = Math.max(w, visibleWidth(line));
+    return w;
+  });
+}
+
+/**
+ * Narrows prose columns by `excess` columns in all, one at a time from the one with the most
+ * room above its `min`, so that a long name and a long pair list share the cut.
+ */
+function shrink(cols: Column[], widths: number[], excess: number): number[] {
+  const w = [...widths];
+  const room = (i: number) => (cols[i].min === undefined ? 0 : w[i] - cols[i].min!);
+  for (let left = excess; left > 0; left--) {
+    let pick = -1;
+    for (let i = 0; i < cols.length; i++) if (room(i) > 0 && (pick < 0 || room(i) > room(pick))) pick = i;
+    if (pick < 0) break;
+    w[pick]--;
+  }
+  return w;
+}
+
+/** Word wrap to `width`; continuation lines are indented by two spaces. */
+export function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const word of para.split(' ')) {
+      if (line === '') line = word;
+      else if (visibleWidth(`${line} ${word}`) <= width) line = `${line} ${word}`;
+      else {
+        out.push(line);
+        line = `  ${word}`;
+      }
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+function layoutCell(cell: Cell | undefined, width: number, prose: boolean): string {
+  const text = textOf(cell);
+  const lines = prose ? wrap(text, width) : text.split('\n');
+  const style = typeof cell === 'object' ? cell.style : (s: string) => s;
+  return lines.map((l) => (l === '' ? l : style(l))).join('\n');
+}
+
+export function renderTable(cols: Column[], rows: Cell[][], opts: TableOptions): string {
+  const { c } = opts;
+  const indent = opts.indent ?? 2;
+  const natural = naturalWidths(cols, [...rows, ...(opts.sizeWith ?? [])]);
+  const total = (w: number[], gap: number) => indent + w.reduce((a, b) => a + b, 0) + gap * (cols.length - 1);
+  let gap = 2;
+  let widths = shrink(cols, natural, total(natural, gap) - opts.width);
+  if (total(widths, gap) > opts.width) {
+    gap = 1;
+    widths = shrink(cols, natural, total(natural, gap) - opts.width);
+  }
+  const t = new Table({
+    chars: { ...BLANK, left: ' '.repeat(indent), middle: ' '.repeat(gap) },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    colWidths: widths,
+    colAligns: cols.map((col) => col.align ?? 'left'),
+    // Wrapping is done above, so that styles and hanging indents survive it; cli-table3 only
+    // cuts (with "…") a single word wider than its column.
+    wordWrap: false,
+  });
+  t.push(cols.map((col) => c.bold(col.head)));
+  t.push(widths.map((w) => c.dim('─'.repeat(w))));
+  for (const row of rows) t.push(cols.map((col, i) => layoutCell(row[i], widths[i], col.min !== undefined)));
+  return trimLines(t.toString());
+}
+
+/** Cells are padded to their column; nothing may end a line with spaces. */
+export function trimLines(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
+}
