@@ -55,7 +55,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE')
     .option('--catalog <file>', 'catalog override file (JSON or YAML): add entries, move configurable ports')
     .option('--roles <file>', 'inventory of PAN devices and servers (JSON or YAML) to narrow shared ports')
-    .option('-w, --workers <n>', `decode worker threads; 0 decodes on the main thread (default ${defaultWorkers()})`, int(0, 64), defaultWorkers())
+    .option('-w, --workers <n>', 'decode worker threads; 0 decodes on the main thread', int(0, 64), defaultWorkers())
     .option('--max-flows <n>', 'flow table bound; further flows are counted as overflow', int(1, 50_000_000), DEFAULT_MAX_FLOWS)
     .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
     .option('--fail-on <what>', 'exit 1 when there are unexpected flows or failed attempts (unexpected, failed; repeatable)', collect, [])
@@ -75,7 +75,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--color', 'force colors')
     .option('--no-color', 'no colors (also NO_COLOR=1)')
     .action((o) => {
-      io.stdout.write(renderCatalog(loadCatalog(o.catalog), { section: o.section, format: o.format, color: colorWanted(io.stdout, o.color) }));
+      const out = renderCatalog(loadCatalog(o.catalog), { section: o.section, format: o.format, color: colorWanted(io.stdout, o.color) });
+      io.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
     });
 
   program
@@ -99,7 +100,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .addOption(new Option('-F, --format <format>', 'final summary: text, json or protobuf').default('text'))
     .option('-o, --output <file>', 'write the final summary to FILE')
     .option('--flows', 'list every flow in the final summary')
-    .option('--flows-ndjson <file>', 'write flows as one JSON object per line as they end')
+    .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE when the capture ends')
     .option('--catalog <file>', 'catalog override file')
     .option('--roles <file>', 'roles inventory file')
     .option('--max-flows <n>', 'flow table bound', int(1, 50_000_000), DEFAULT_MAX_FLOWS)

@@ -3,12 +3,14 @@
 import {
   F_DPORT,
   F_DST,
+  F_FRAG,
   F_ICMPERR,
   F_KIND,
   F_PROTO,
   F_SPORT,
   F_SRC,
   F_TCPFLAGS,
+  FRAG_FIRST,
   KIND_IPV4,
   KIND_IPV6,
   M_ICMP_SHORT,
@@ -47,8 +49,9 @@ export function decodeTransport(b: Uint8Array, dv: DataView, proto: number, off:
       pkt[F_DPORT] = (b[off + 2] << 8) | b[off + 3];
       if (avail >= 8) {
         const ulen = (b[off + 4] << 8) | b[off + 5];
-        // 0 is legal for IPv6 jumbograms; otherwise it must cover the header and fit the payload.
-        if (ulen !== 0 && (ulen < 8 || ulen > ipPayload)) return M_UDP_LEN;
+        // 0 is legal for IPv6 jumbograms; otherwise it must cover the header and fit the
+        // payload, unless this is a first fragment (the UDP length covers the whole datagram).
+        if (ulen !== 0 && (ulen < 8 || (ulen > ipPayload && pkt[F_FRAG] !== FRAG_FIRST))) return M_UDP_LEN;
       }
       return R_OK;
     }

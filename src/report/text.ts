@@ -188,10 +188,10 @@ function hostPort(addr: string, port: number | string | null): string {
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
-/** `tcp`, `udp`, `icmp`, `47/ip`, `0x88cc/ether`: the same words as the entry labels. */
+/** `tcp`, `udp`, `icmp`, `47/ip` as in entry labels; a bare `0x88cc` for an ethertype (narrow). */
 function proto(f: FlowRecord): string {
   if (f.transport === 'ip') return `${f.ipProtocol}/ip`;
-  if (f.transport === 'ethertype') return `${hex16(f.ethertype ?? 0)}/ether`;
+  if (f.transport === 'ethertype') return hex16(f.ethertype ?? 0);
   return f.transport;
 }
 

@@ -15,7 +15,21 @@ import {
   REC_WORDS,
   type RecordBatch,
 } from '../../src/capture/records.js';
-import { F_COUNT, pkt } from '../../src/decode/fields.js';
+import {
+  F_COUNT,
+  F_DPORT,
+  F_DST,
+  F_ETHERTYPE,
+  F_FRAG,
+  F_ICMPERR,
+  F_IPID,
+  F_KIND,
+  F_PROTO,
+  F_SPORT,
+  F_SRC,
+  F_TCPFLAGS,
+  pkt,
+} from '../../src/decode/fields.js';
 import { decodeRecord } from '../../src/decode/link.js';
 
 type Bytes = Buffer | Uint8Array | number[];
@@ -576,4 +590,36 @@ export function decode(frame: Bytes, link: number, o: { origlen?: number; caplen
   pkt.fill(0xabcdef);
   const status = decodeRecord(u8, new DataView(ab), at, caplen, o.origlen ?? caplen, (link & 0xffff) | ((o.fcs ?? 0) << 16));
   return { status, f: Array.from(pkt.subarray(0, F_COUNT)) };
+}
+
+/** The decoder's slots by name (addresses as their four words). */
+export interface Fields {
+  kind: number;
+  proto: number;
+  src: number[];
+  dst: number[];
+  sport: number;
+  dport: number;
+  flags: number;
+  ethertype: number;
+  frag: number;
+  ipid: number;
+  icmperr: number;
+}
+
+export function fields(d: Decoded): Fields {
+  const f = d.f;
+  return {
+    kind: f[F_KIND],
+    proto: f[F_PROTO],
+    src: f.slice(F_SRC, F_SRC + 4),
+    dst: f.slice(F_DST, F_DST + 4),
+    sport: f[F_SPORT],
+    dport: f[F_DPORT],
+    flags: f[F_TCPFLAGS],
+    ethertype: f[F_ETHERTYPE],
+    frag: f[F_FRAG],
+    ipid: f[F_IPID],
+    icmperr: f[F_ICMPERR],
+  };
 }

@@ -8,6 +8,9 @@ import { fixtureSummary } from './fixture.js';
 const schema = JSON.parse(readFileSync(new URL('../../src/report/summary.schema.json', import.meta.url), 'utf8')) as object;
 const validate = new Ajv({ allowUnionTypes: true, allErrors: true }).compile(schema);
 const parsed = (s = fixtureSummary()) => JSON.parse(renderJson(s)) as Record<string, unknown>;
+// Parsed documents are poked at by path below; a typed model would defeat the point.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Doc = any;
 const errors = () => (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join('; ');
 
 describe('renderJson', () => {
@@ -52,6 +55,16 @@ describe('renderJson', () => {
     expect(flows.find((f) => f.serverPort === 3978)).toMatchObject({ firstSeen: '2026-11-24T10:13:46.351000Z', state: 'established' });
   });
 
+  it('adds the live capture block last, and only for live captures', () => {
+    expect(parsed()).not.toHaveProperty('capture');
+    const s = fixtureSummary();
+    s.capture = { interface: 'eth1', backend: 'native', filter: null, received: 10, dropped: 0, ifDropped: 0 };
+    const doc = parsed(s);
+    expect(Object.keys(doc).at(-1)).toBe('capture');
+    expect(doc.capture).toEqual({ interface: 'eth1', backend: 'native', filter: null, received: 10, dropped: 0, ifDropped: 0 });
+    expect(validate(doc), errors()).toBe(true);
+  });
+
   it('writes undefined nullable keys as null instead of dropping them', () => {
     const s = fixtureSummary();
     (s.flows[0] as unknown as Record<string, unknown>).serverPort = undefined;
@@ -63,12 +76,12 @@ describe('renderJson', () => {
 
 describe('summary.schema.json', () => {
   it.each([
-    ['schema', (d: any) => delete d.schema],
-    ['input.truncated', (d: any) => delete d.input.truncated],
-    ['sections[].failed', (d: any) => delete d.sections[0].failed],
-    ['entries[].ethertype', (d: any) => delete d.entries[0].ethertype],
-    ['flows[].entries', (d: any) => delete d.flows[0].entries],
-    ['flows[].state (null is not missing)', (d: any) => delete d.flows[1].state],
+    ['schema', (d: Doc) => delete d.schema],
+    ['input.truncated', (d: Doc) => delete d.input.truncated],
+    ['sections[].failed', (d: Doc) => delete d.sections[0].failed],
+    ['entries[].ethertype', (d: Doc) => delete d.entries[0].ethertype],
+    ['flows[].entries', (d: Doc) => delete d.flows[0].entries],
+    ['flows[].state (null is not missing)', (d: Doc) => delete d.flows[1].state],
   ])('rejects a summary missing %s', (_name, drop) => {
     const doc = parsed();
     drop(doc);
@@ -76,13 +89,13 @@ describe('summary.schema.json', () => {
   });
 
   it.each([
-    ['an unknown schema id', (d: any) => (d.schema = 'pantap.summary.v2')],
-    ['an unknown section', (d: any) => (d.sections[0].id = 'mgmt')],
-    ['an unknown TCP state', (d: any) => (d.flows[0].state = 'SF')],
-    ['a port out of range', (d: any) => (d.flows[0].serverPort = 70000)],
-    ['a string count', (d: any) => (d.input.packets = '12')],
-    ['a timestamp without zone', (d: any) => (d.flows[0].firstSeen = '2026-11-24 10:13:46')],
-    ['an IP address on an ethertype flow', (d: any) => (d.flows.find((f: any) => f.transport === 'ethertype').client = '10.0.0.1')],
+    ['an unknown schema id', (d: Doc) => (d.schema = 'pantap.summary.v2')],
+    ['an unknown section', (d: Doc) => (d.sections[0].id = 'mgmt')],
+    ['an unknown TCP state', (d: Doc) => (d.flows[0].state = 'SF')],
+    ['a port out of range', (d: Doc) => (d.flows[0].serverPort = 70000)],
+    ['a string count', (d: Doc) => (d.input.packets = '12')],
+    ['a timestamp without zone', (d: Doc) => (d.flows[0].firstSeen = '2026-11-24 10:13:46')],
+    ['an IP address on an ethertype flow', (d: Doc) => (d.flows.find((f: Doc) => f.transport === 'ethertype').client = '10.0.0.1')],
   ])('rejects %s', (_name, change) => {
     const doc = parsed();
     change(doc);
@@ -90,7 +103,7 @@ describe('summary.schema.json', () => {
   });
 
   it('allows additional keys', () => {
-    const doc = parsed() as any;
+    const doc = parsed() as Doc;
     doc.future = { x: 1 };
     doc.flows[0].tlsSni = 'panorama.lab';
     expect(validate(doc), errors()).toBe(true);

@@ -1,0 +1,12 @@
+import { renderText } from '../../src/report/text.js';
+import { fixtureSummary, unexpectedRdp } from './fixture.js';
+import { encodeSummary } from '../../src/report/protobuf.js';
+import { renderJson } from '../../src/report/json.js';
+const s = fixtureSummary();
+for (let i = 0; i < 20000; i++) s.flows.push({ ...unexpectedRdp(), clientPort: 1024 + (i % 60000), bytes: i });
+s.allFlows = true;
+let t = performance.now();
+const out = renderText(s, { color: false });
+console.log('text', Math.round(performance.now() - t), 'ms', out.length);
+t = performance.now(); encodeSummary(s); console.log('pb', Math.round(performance.now() - t));
+t = performance.now(); renderJson(s); console.log('json', Math.round(performance.now() - t));
