@@ -5,6 +5,7 @@ import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
 import { REASON_NAMES } from '../decode/fields.js';
 import { DECODED_LINKTYPES } from '../decode/link.js';
 import type { RunResult } from '../pipeline/run.js';
+import { isoMicros } from './format.js';
 import { linktypeName, ethertypeName } from './names.js';
 import type { EntrySummary, FlowRecord, SectionId, SectionSummary, Summary } from './model.js';
 
@@ -18,12 +19,6 @@ export interface BuildOptions {
 
 const SECTION_ORDER: SectionId[] = ['management', 'ha', 'panorama', 'user-id', 'unexpected'];
 
-export function isoMicros(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const iso = new Date(ms).toISOString(); // 2026-11-24T10:13:46.350Z
-  const micros = String(Math.floor(us - ms * 1000)).padStart(3, '0');
-  return `${iso.slice(0, 23)}${micros}Z`;
-}
 
 function span(list: ClassifiedFlow[]): { firstSeen: string | null; lastSeen: string | null } {
   if (list.length === 0) return { firstSeen: null, lastSeen: null };

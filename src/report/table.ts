@@ -109,19 +109,56 @@ export function renderTable(cols: Column[], rows: Cell[][], opts: TableOptions):
     gap = 1;
     widths = shrink(cols, natural, total(natural, gap) - opts.width);
   }
+  const head = [cols.map((col) => c.bold(col.head)), widths.map((w) => c.dim('─'.repeat(w)))];
+  const body = rows.map((row) => cols.map((col, i) => layoutCell(row[i], widths[i], col.min !== undefined)));
+  const layout: Layout = { widths, aligns: cols.map((col) => col.align ?? 'left'), indent, gap };
+  // cli-table3 spends ~170 µs a row and its layout grows quadratically (20,000 flows: 47 s),
+  // so long tables (--flows) are drawn directly; a test keeps both outputs identical.
+  return trimLines(body.length > MAX_CLI_TABLE_ROWS ? drawDirect([...head, ...body], layout) : drawCliTable([...head, ...body], layout));
+}
+
+/** Rows above which tables are drawn without cli-table3. */
+export const MAX_CLI_TABLE_ROWS = 200;
+
+export interface Layout {
+  widths: number[];
+  aligns: ('left' | 'right')[];
+  indent: number;
+  gap: number;
+}
+
+/** Cells are already wrapped and no wider than their column. */
+export function drawCliTable(rows: string[][], l: Layout): string {
   const t = new Table({
-    chars: { ...BLANK, left: ' '.repeat(indent), middle: ' '.repeat(gap) },
+    chars: { ...BLANK, left: ' '.repeat(l.indent), middle: ' '.repeat(l.gap) },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-    colWidths: widths,
-    colAligns: cols.map((col) => col.align ?? 'left'),
-    // Wrapping is done above, so that styles and hanging indents survive it; cli-table3 only
-    // cuts (with "…") a single word wider than its column.
+    colWidths: l.widths,
+    colAligns: l.aligns,
+    // Wrapping is done before, so that styles and hanging indents survive it; cli-table3
+    // only cuts (with "…") a single word wider than its column.
     wordWrap: false,
   });
-  t.push(cols.map((col) => c.bold(col.head)));
-  t.push(widths.map((w) => c.dim('─'.repeat(w))));
-  for (const row of rows) t.push(cols.map((col, i) => layoutCell(row[i], widths[i], col.min !== undefined)));
-  return trimLines(t.toString());
+  t.push(...rows);
+  return t.toString();
+}
+
+/** What cli-table3 draws with these settings, line for line, without its per-cell cost. */
+export function drawDirect(rows: string[][], l: Layout): string {
+  const out: string[] = [];
+  const fitTo = (s: string, w: number) => (visibleWidth(s) > w ? `${[...s.replace(ANSI, '')].slice(0, w - 1).join('')}…` : s);
+  for (const row of rows) {
+    const cells = row.map((cell) => cell.split('\n'));
+    const height = Math.max(1, ...cells.map((x) => x.length));
+    for (let k = 0; k < height; k++) {
+      const parts = l.widths.map((w, i) => {
+        const text = fitTo(cells[i]?.[k] ?? '', w);
+        const pad = ' '.repeat(Math.max(0, w - visibleWidth(text)));
+        return l.aligns[i] === 'right' ? pad + text : text + pad;
+      });
+      out.push(' '.repeat(l.indent) + parts.join(' '.repeat(l.gap)));
+    }
+  }
+  return out.join('\n');
 }
 
 /** Cells are padded to their column; nothing may end a line with spaces. */

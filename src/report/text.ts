@@ -178,6 +178,9 @@ function outcome(f: FlowRecord): string {
   return f.state ?? '';
 }
 
+/** Code-unit order: the same on every machine, unlike localeCompare. */
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const isFailed = (f: FlowRecord): boolean => f.state === 'rejected' || f.state === 'unanswered';
 
 /** `10.0.0.1:443`, `[2001:db8::1]:443`; a bare address when there is no port. */
@@ -236,7 +239,7 @@ function attempts(s: Summary): Attempt[] {
     const where = f.serverPort !== null ? `${f.serverPort}/${f.transport}` : proto(f);
     add({ client: f.client, target: target(f.server, f.serverPort, where), state: outcome(f), flows: 1, what: [f.section === 'other' ? 'other' : 'unexpected'] }, false);
   }
-  return [...byKey.values()].sort((a, b) => b.flows - a.flows || a.client.localeCompare(b.client) || a.target.localeCompare(b.target));
+  return [...byKey.values()].sort((a, b) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.target, b.target));
 }
 
 function failedBlock(ctx: Ctx): string {
@@ -293,7 +296,7 @@ function flowTable(ctx: Ctx, list: FlowRecord[], withSection: boolean): string {
 function unexpectedBlock(ctx: Ctx, top: number): string {
   const { c, s } = ctx;
   const sec = s.sections.find((x) => x.id === 'unexpected');
-  const list = s.flows.filter((f) => f.section === 'unexpected').sort((a, b) => b.bytes - a.bytes || a.firstSeen.localeCompare(b.firstSeen));
+  const list = s.flows.filter((f) => f.section === 'unexpected').sort((a, b) => b.bytes - a.bytes || cmp(a.firstSeen, b.firstSeen));
   const total = Math.max(list.length, sec?.flows ?? 0);
   if (total === 0) return title(c, 'Unexpected flows', 'none');
   const head = title(c, 'Unexpected flows', totalsLine(c, sec ?? { flows: total, packets: 0, bytes: 0, failed: 0 }));
@@ -327,7 +330,7 @@ function rolesBlock(ctx: Ctx): string | null {
 
 function allFlowsBlock(ctx: Ctx): string {
   const { c, s } = ctx;
-  const list = [...s.flows].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
+  const list = [...s.flows].sort((a, b) => cmp(a.firstSeen, b.firstSeen));
   if (list.length === 0) return title(c, 'All flows', 'none');
   return `${title(c, 'All flows', plural(list.length, 'flow'))}\n${flowTable(ctx, list, true)}`;
 }
