@@ -119,6 +119,9 @@ interface CapModule {
   };
 }
 
+/** Cap objects that must never be garbage-collected; see capBackend. */
+const failedCaps: unknown[] = [];
+
 const CAP_LINKTYPES: Record<string, number> = { ETHERNET: 1, NULL: 0, RAW: 101, LINUX_SLL: 113, IEEE802_11_RADIO: 127, LOOP: 108 };
 
 /**
@@ -132,6 +135,19 @@ export const capBackend = (): LiveBackend => {
   } catch (err) {
     throw new LiveError(`the cap package is not installed or not built: ${INSTALL_HINT} (${firstLine(err)})`);
   }
+  /** Whether the device opens without a filter (so a failure with one is the filter's). */
+  const capOpens = (device: string): boolean => {
+    const probe = new cap.Cap();
+    try {
+      probe.open(device, '', 1 << 16, Buffer.alloc(65535));
+      probe.close();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      failedCaps.push(probe); // never collected either: cap's destructor is not safe after a failed or closed open
+    }
+  };
   const list = (): InterfaceInfo[] =>
     cap.Cap.deviceList().map((d) => ({
       name: d.name,
@@ -145,13 +161,18 @@ export const capBackend = (): LiveBackend => {
     name: 'cap',
     listInterfaces: list,
     open(o) {
+      // cap's own open() prints a libpcap warning for unknown devices: check first.
+      if (!list().some((d) => d.name === o.device)) throw openError(Object.assign(new Error('no such device'), { code: 'ENODEV' }), o.device, list);
       const c = new cap.Cap();
       const pktBuf = Buffer.alloc(Math.max(o.snaplen, 65535));
       let linkName: string;
       try {
         linkName = c.open(o.device, o.filter ?? '', o.bufferSize ?? 32 << 20, pktBuf);
       } catch (err) {
-        throw openError(err, o.device, list);
+        // A Cap whose open() failed half-way crashes when garbage-collected (its destructor
+        // stops a poll handle it never started): keep it alive.
+        failedCaps.push(c);
+        throw openError(o.filter && capOpens(o.device) ? Object.assign(err as Error, { code: 'EFILTER' }) : err, o.device, list);
       }
       const linktype = CAP_LINKTYPES[linkName] ?? 1;
       // Packets arriving between reads wait in a small queue of copies.
@@ -159,7 +180,8 @@ export const capBackend = (): LiveBackend => {
       let wake: (() => void) | null = null;
       c.on('packet', (nbytes) => {
         const now = Date.now();
-        if (queue.length < 100_000) queue.push({ bytes: Buffer.from(pktBuf.subarray(0, nbytes)), len: nbytes, sec: Math.floor(now / 1000), nsec: (now % 1000) * 1e6 });
+        // cap always captures 65535 bytes: apply --snaplen here; the wire length stays.
+        if (queue.length < 100_000) queue.push({ bytes: Buffer.from(pktBuf.subarray(0, Math.min(nbytes, o.snaplen))), len: nbytes, sec: Math.floor(now / 1000), nsec: (now % 1000) * 1e6 });
         wake?.();
       });
       return {
@@ -171,17 +193,17 @@ export const capBackend = (): LiveBackend => {
           const idx = new Uint32Array(index);
           let n = 0;
           let pos = 0;
-          while (n < max && queue.length > 0 && pos + queue[0].len <= d.length) {
+          while (n < max && queue.length > 0 && pos + queue[0].bytes.length <= d.length) {
             const p = queue.shift()!;
             d.set(p.bytes, pos);
             const o = n * REC_WORDS;
             idx[o + REC_OFFSET] = pos;
-            idx[o + REC_CAPLEN] = p.len;
-            idx[o + REC_ORIGLEN] = p.len; // cap reports no wire length
+            idx[o + REC_CAPLEN] = p.bytes.length;
+            idx[o + REC_ORIGLEN] = p.len; // cap reports no wire length: what it captured (up to 65535 bytes)
             idx[o + REC_TS_SEC] = p.sec;
             idx[o + REC_TS_NSEC] = p.nsec;
             idx[o + REC_LINKTYPE] = linktype;
-            pos = (pos + p.len + 3) & ~3;
+            pos = (pos + p.bytes.length + 3) & ~3;
             n++;
           }
           return { count: n };
