@@ -9,11 +9,15 @@
 //                       `node bench/workload.mjs WORKLOAD`) or a path to any capture
 //   --rounds N          rounds for every tool (default 5)
 //   --rounds-slow N     rounds for the slow tools (tshark; default 1)
-//   --pantap CMD        pantap command, {file} is replaced by the quoted capture path
-//                       (default: node dist/cli/main.js analyze {file} --format json;
-//                       skipped when dist/cli/main.js is missing and no --pantap is given)
+//   --pantap [ID=]CMD   pantap command, {file} is replaced by the quoted capture path
+//                       (default: node dist/cli/bin.js analyze {file} --format json;
+//                       skipped when dist/cli/bin.js is missing and no --pantap is given).
+//                       Repeat it to time several pantap variants (e.g. worker counts);
+//                       ID names the row (default: pantap, pantap-2, ...). The first
+//                       variant is the reference of the "ratio vs pantap" column; every
+//                       further variant gets a ratio column of its own.
 //   --only a,b          run only these tools (ids: cat, tcpdump, ndpiReader, tshark,
-//                       pcap-parser, pantap)
+//                       pcap-parser, pantap; "pantap" selects every pantap variant)
 //   --skip a,b          run all but these tools
 //   --data DIR          where workloads live (default bench/data)
 //   --results DIR       where the JSON goes (default bench/results; file WORKLOAD.json)
@@ -24,6 +28,8 @@
 // Each run is `/usr/bin/time -v -o TMP CMD` with stdout to /dev/null; wall time is measured
 // here (monotonic clock around the child), peak RSS comes from time's "Maximum resident set
 // size". A tool that is not installed is skipped; a run that exits non-zero is reported.
+// The first 2,000 characters of each run's stderr are kept in the JSON (pantap reports a
+// full flow table there).
 // Before the first round the capture is read once (cat) so that every tool reads it from the
 // page cache.
 import { spawnSync } from 'node:child_process';
@@ -45,7 +51,7 @@ function usage(code) {
 }
 
 function parseArgs(argv) {
-  const o = { rounds: 5, roundsSlow: 1, pantap: null, only: null, skip: [], data: join(here, 'data'),
+  const o = { rounds: 5, roundsSlow: 1, pantap: [], only: null, skip: [], data: join(here, 'data'),
     results: join(here, 'results'), write: true, target: null, acceptExit: [0] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -55,7 +61,7 @@ function parseArgs(argv) {
     };
     if (a === '--rounds') o.rounds = Number(val());
     else if (a === '--rounds-slow') o.roundsSlow = Number(val());
-    else if (a === '--pantap') o.pantap = val();
+    else if (a === '--pantap') o.pantap.push(val());
     else if (a === '--only') o.only = val().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--skip') o.skip = val().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--data') o.data = val();
@@ -119,13 +125,19 @@ function tools(file, opts) {
   list.push({ id: 'pcap-parser', label: 'pcap-parser event loop (bench/pcap-parser-loop.mjs)',
     argv: [process.execPath, join(here, 'pcap-parser-loop.mjs'), file], available: pcapParser !== null,
     version: pcapParser ? `pcap-parser ${pcapParser}` : null });
-  const defaultPantap = 'node dist/cli/main.js analyze {file} --format json';
-  const pantapCmd = opts.pantap ?? defaultPantap;
-  const pantapAvailable = opts.pantap !== null || existsSync(join(root, 'dist/cli/main.js'));
-  list.push({ id: 'pantap', label: `pantap: ${pantapCmd.replaceAll('{file}', 'FILE')}`,
-    argv: ['sh', '-c', `exec ${pantapCmd.replaceAll('{file}', shellQuote(file))}`], available: pantapAvailable,
-    why: pantapAvailable ? null : 'dist/cli/main.js missing (npm run build)', cwd: root,
-    version: () => `pantap ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}` });
+  // dist/cli/main.js only exports main(); bin.js is the executable entry point.
+  const defaultPantap = 'node dist/cli/bin.js analyze {file} --format json';
+  const variants = opts.pantap.length ? opts.pantap : [defaultPantap];
+  const pantapAvailable = opts.pantap.length > 0 || existsSync(join(root, 'dist/cli/bin.js'));
+  const pantapVersion = () => `pantap ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`;
+  variants.forEach((spec, i) => {
+    const m = spec.match(/^([A-Za-z][\w.-]*)=(.*)$/s);
+    const id = m ? m[1] : i === 0 ? 'pantap' : `pantap-${i + 1}`;
+    const cmd = m ? m[2] : spec;
+    list.push({ id, pantap: true, ref: i === 0, label: `${id}: ${cmd.replaceAll('{file}', 'FILE')}`,
+      argv: ['sh', '-c', `exec ${cmd.replaceAll('{file}', shellQuote(file))}`], available: pantapAvailable,
+      why: pantapAvailable ? null : 'dist/cli/bin.js missing (npm run build)', cwd: root, version: pantapVersion });
+  });
   return list;
 }
 
@@ -150,7 +162,8 @@ function runOnce(tool, timeBin, tmp, acceptExit) {
   }
   const status = r.status ?? (r.signal ? 128 : 1);
   const err = !acceptExit.includes(status) ? (firstLine(r.stderr) ?? r.error?.message ?? `exit ${status}`) : null;
-  return { wall, rssKiB, exit: status, ok: err === null, error: err };
+  const stderr = (r.stderr || '').slice(0, 2000) || null;
+  return { wall, rssKiB, exit: status, ok: err === null, error: err, stderr };
 }
 
 const fmt = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
@@ -173,8 +186,9 @@ function main() {
   if (!timeBin) console.error('compare.mjs: /usr/bin/time missing (apt-get install time): no peak RSS');
 
   let list = tools(file, opts);
-  if (opts.only) list = list.filter((t) => opts.only.includes(t.id));
-  list = list.filter((t) => !opts.skip.includes(t.id));
+  const picked = (t, ids) => ids.includes(t.id) || (t.pantap && ids.includes('pantap'));
+  if (opts.only) list = list.filter((t) => picked(t, opts.only));
+  list = list.filter((t) => !picked(t, opts.skip));
   const skipped = [];
   list = list.filter((t) => {
     const ok = t.available ?? have(t.bin);
@@ -202,6 +216,7 @@ function main() {
         const r = runOnce(t, timeBin, tmp, opts.acceptExit);
         runs.get(t.id).push(r);
         process.stderr.write(`${fmt(r.wall)} s, ${r.rssKiB ? fmt(r.rssKiB / 1024, 1) + ' MiB' : 'RSS n/a'}${r.error ? ` (exit ${r.exit}: ${r.error})` : ''}\n`);
+        if (t.pantap && round === 1 && r.stderr) process.stderr.write(`  ${t.id} stderr: ${firstLine(r.stderr)}\n`);
       }
     }
   } finally {
@@ -213,7 +228,7 @@ function main() {
     const ok = rs.filter((r) => r.ok);
     const rss = rs.map((r) => r.rssKiB).filter((x) => x !== null);
     return {
-      id: t.id, command: t.label, version: t.versionText ?? null, runs: rs.map((r) => ({ ...r, wall: Math.round(r.wall * 1e4) / 1e4 })),
+      id: t.id, pantap: t.pantap === true, command: t.label, version: t.versionText ?? null, runs: rs.map((r) => ({ ...r, wall: Math.round(r.wall * 1e4) / 1e4 })),
       medianWallSeconds: ok.length ? Math.round(median(ok.map((r) => r.wall)) * 1e4) / 1e4 : null,
       minWallSeconds: ok.length ? Math.round(Math.min(...ok.map((r) => r.wall)) * 1e4) / 1e4 : null,
       maxWallSeconds: ok.length ? Math.round(Math.max(...ok.map((r) => r.wall)) * 1e4) / 1e4 : null,
@@ -223,15 +238,25 @@ function main() {
     };
   });
   mach.loadavgAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
-  const pantap = rows.find((r) => r.id === 'pantap')?.medianWallSeconds ?? null;
-  for (const r of rows) r.ratioVsPantap = pantap && r.medianWallSeconds !== null ? Math.round((r.medianWallSeconds / pantap) * 100) / 100 : null;
+  // Ratio = tool time / pantap time (> 1: pantap is faster), against every pantap variant;
+  // ratioVsPantap is against the first (reference) variant.
+  const pantapRows = rows.filter((r) => r.pantap && r.medianWallSeconds !== null);
+  const refId = list.find((t) => t.ref)?.id;
+  const pantap = rows.find((r) => r.id === refId)?.medianWallSeconds ?? null;
+  const ratio = (x, y) => (x !== null && y ? Math.round((x / y) * 100) / 100 : null);
+  for (const r of rows) {
+    r.ratioVsPantap = ratio(r.medianWallSeconds, pantap);
+    r.ratios = Object.fromEntries(pantapRows.map((p) => [p.id, ratio(r.medianWallSeconds, p.medianWallSeconds)]));
+  }
+  const extra = pantapRows.filter((p) => p.id !== refId);
 
   console.log('');
-  console.log('| tool | median wall s | ratio vs pantap | peak RSS MiB | runs | min–max s |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`| tool | median wall s | ratio vs pantap |${extra.map((p) => ` ratio vs ${p.id} |`).join('')} peak RSS MiB | runs | min–max s |`);
+  console.log(`| --- | ---: | ---: |${extra.map(() => ' ---: |').join('')} ---: | ---: | ---: |`);
   for (const r of rows) {
     const fail = r.failedRuns ? ` (${r.failedRuns} failed: ${r.firstError})` : '';
-    console.log(`| ${r.command} | ${fmt(r.medianWallSeconds)} | ${r.ratioVsPantap === null ? 'n/a' : fmt(r.ratioVsPantap)} | ${fmt(r.peakRssMiB, 1)} | ${r.runs.length}${fail} | ${fmt(r.minWallSeconds)}–${fmt(r.maxWallSeconds)} |`);
+    const cols = extra.map((p) => ` ${r.ratios[p.id] === null ? 'n/a' : fmt(r.ratios[p.id])} |`).join('');
+    console.log(`| ${r.command} | ${fmt(r.medianWallSeconds)} | ${r.ratioVsPantap === null ? 'n/a' : fmt(r.ratioVsPantap)} |${cols} ${fmt(r.peakRssMiB, 1)} | ${r.runs.length}${fail} | ${fmt(r.minWallSeconds)}–${fmt(r.maxWallSeconds)} |`);
   }
   if (!pantap) console.log('\n(ratio vs pantap: n/a, pantap was not run or did not succeed)');
   console.log(`load average at the end: ${mach.loadavgAtEnd.join(' ')}`);

@@ -46,6 +46,7 @@ export class PcapFramer implements Framer {
     const le = this.le;
     const recHdr = this.recHdr;
     const nsecMul = this.nano ? 1 : 1000;
+    const fracPerSec = this.nano ? 1e9 : 1e6;
     const linkWord = this.linkWord;
     const snaplen = this.snaplen;
     let n = this.count;
@@ -63,8 +64,16 @@ export class PcapFramer implements Framer {
       idx[o + REC_OFFSET] = pos + recHdr;
       idx[o + REC_CAPLEN] = caplen;
       idx[o + REC_ORIGLEN] = dv.getUint32(pos + 12, le);
-      idx[o + REC_TS_SEC] = dv.getUint32(pos, le);
-      idx[o + REC_TS_NSEC] = dv.getUint32(pos + 4, le) * nsecMul;
+      let sec = dv.getUint32(pos, le);
+      let frac = dv.getUint32(pos + 4, le);
+      if (frac >= fracPerSec) {
+        // An invalid fraction (a full second or more): carry it into the seconds rather than
+        // let frac * 1000 wrap in the uint32 slot.
+        sec += Math.floor(frac / fracPerSec);
+        frac %= fracPerSec;
+      }
+      idx[o + REC_TS_SEC] = sec;
+      idx[o + REC_TS_NSEC] = frac * nsecMul;
       idx[o + REC_LINKTYPE] = linkWord;
       n++;
       pos += recHdr + caplen;

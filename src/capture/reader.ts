@@ -82,13 +82,20 @@ export async function readCapture(path: string, opts: ReadOptions): Promise<File
   }
 }
 
-async function fillFrom(src: ByteSource, u8: Uint8Array, fill: number, want: number): Promise<{ fill: number; eof: boolean }> {
+/** Reads until `want` bytes are in; a source that fails (corrupt gzip) ends the data with `err`. */
+async function fillFrom(src: ByteSource, u8: Uint8Array, fill: number, want: number): Promise<{ fill: number; eof: boolean; err: CaptureError | null }> {
   while (fill < want) {
-    const n = await src.read(u8, fill, want - fill);
-    if (n === 0) return { fill, eof: true };
+    let n: number;
+    try {
+      n = await src.read(u8, fill, want - fill);
+    } catch (err) {
+      if (err instanceof CaptureError) return { fill, eof: true, err };
+      throw err;
+    }
+    if (n === 0) return { fill, eof: true, err: null };
     fill += n;
   }
-  return { fill, eof: false };
+  return { fill, eof: false, err: null };
 }
 
 async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport> {
@@ -100,13 +107,15 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   const cap = u8.length;
   const maxRecs = pool.maxRecords;
 
-  let { fill, eof } = await fillFrom(src, u8, 0, cap);
+  // A source error after the first bytes ends the data like a cut file: the records before
+  // it are kept and the error is reported (readErr), as for structural corruption.
+  let { fill, eof, err: readErr } = await fillFrom(src, u8, 0, cap);
   let framer: Framer;
   try {
     framer = detectFramer(src.name, u8.subarray(0, Math.min(fill, 4)));
   } catch (err) {
     pool.release(bufs);
-    throw err;
+    throw readErr ?? err;
   }
   const report: FileReport = {
     file: src.name,
@@ -157,7 +166,9 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     opts.onProgress?.(base + pos, src.size);
     const indexFull = framer.count >= maxRecs;
     if (eof && !indexFull) {
-      if (pos < fill) {
+      if (readErr !== null) {
+        report.error ??= readErr.message;
+      } else if (pos < fill) {
         report.truncatedAt = base + pos;
       } else if (framer.skipping > 0) {
         // the file ends inside a block that was being skipped: name where that block starts
@@ -167,7 +178,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     }
     if (!indexFull && fill < cap) {
       // Room left and no end yet: read more before handing the batch over.
-      ({ fill, eof } = await fillFrom(src, u8, fill, cap));
+      ({ fill, eof, err: readErr } = await fillFrom(src, u8, fill, cap));
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
@@ -189,7 +200,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     batchStart = base;
     pos = 0;
     fill = carried;
-    if (!eof) ({ fill, eof } = await fillFrom(src, u8, fill, cap));
+    if (!eof) ({ fill, eof, err: readErr } = await fillFrom(src, u8, fill, cap));
   }
   report.bytesRead = base + pos;
   if (framer.count > 0) await emit();
@@ -199,6 +210,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   const headerOk = framer instanceof PcapFramer ? framer.headerDone : (framer as PcapngFramer).sections > 0;
   if (!headerOk) {
     if (fatal !== null) throw fatal;
+    if (readErr !== null) throw readErr;
     throw new CaptureError('FORMAT', src.name, `truncated ${framer.format} file header (${fill} bytes)`);
   }
   if (framer instanceof PcapFramer) {

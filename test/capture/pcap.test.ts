@@ -77,6 +77,26 @@ describe('pcap magics and byte orders', () => {
     expect(records[1].data).toEqual(bytes(14, 2));
   });
 
+  it('a fraction of a second or more (invalid) is carried into the seconds, not wrapped', async () => {
+    const usec = pcap(
+      [
+        { sec: 100, frac: 1_000_000, data: [] },
+        { sec: 100, frac: 2147483648, data: [] }, // 2147 s + 483648 us (timestamp_invalid_micro.pcap)
+        { sec: 0xffffffff, frac: 1_500_000, data: [] }, // seconds wrap like any uint32 field
+      ],
+      { le: false },
+    );
+    const u = await readAll(tmp.file('bad-usec.pcap', usec));
+    expect(u.records.map((r) => [r.sec, r.nsec])).toEqual([
+      [101, 0],
+      [2247, 483648000],
+      [0, 500000000],
+    ]);
+    const nsec = pcap([{ sec: 7, frac: 4_294_967_295, data: [] }], { nsec: true });
+    const n = await readAll(tmp.file('bad-nsec.pcap', nsec));
+    expect(n.records.map((r) => [r.sec, r.nsec])).toEqual([[11, 294967295]]);
+  });
+
   it('a header with no records is an empty capture, not an error', async () => {
     const { report, records } = await readAll(tmp.file('hdr-only.pcap', pcapHeader({ linktype: 101 })));
     expect(records).toEqual([]);

@@ -141,11 +141,28 @@ describe('errors', () => {
     expect(err.message).toMatch(/^stdin: gzip data is corrupt \(.+\)$/);
   });
 
-  it('a gzip stream cut short is a CaptureError', async () => {
+  it('gzip corrupt or cut after the capture header: the records before it are kept, the error is reported', async () => {
     const gz = gzipSync(plain);
-    const path = tmp.file('cut.pcap.gz', gz.subarray(0, gz.length >> 1));
+    const ref = await readAll(tmp.file('ref5.pcap', plain));
+    for (const cap of [1 << 20, 300]) {
+      const path = tmp.file(`cut-${cap}.pcap.gz`, gz.subarray(0, gz.length >> 1));
+      const { report, records } = await readAll(path, { pool: new BufferPool(cap, 4) });
+      expect(report.error, `buffer ${cap}`).toBe(`${path}: gzip data is corrupt (unexpected end of file)`);
+      expect(report.truncatedAt).toBeNull();
+      expect(records.length).toBeGreaterThan(0);
+      expect(records.length).toBeLessThan(50);
+      expect(report.records).toBe(records.length);
+      // what was kept is exactly the start of the uncut stream
+      expect(meta(records)).toEqual(meta(ref.records.slice(0, records.length)));
+    }
+  });
+
+  it('a gzip stream cut before the capture header is a CaptureError', async () => {
+    const gz = gzipSync(plain);
+    const path = tmp.file('cut-early.pcap.gz', gz.subarray(0, 12));
     const err = await captureError(readAll(path));
-    expect(err.message).toContain('gzip data is corrupt');
+    expect(err.code).toBe('FORMAT');
+    expect(err.message).toBe(`${path}: gzip data is corrupt (unexpected end of file)`);
   });
 
   it('a missing file is a CaptureError with code INPUT', async () => {

@@ -32,7 +32,7 @@ import {
 } from '../../src/decode/fields.js';
 import { decodeRecord } from '../../src/decode/link.js';
 
-type Bytes = Buffer | Uint8Array | number[];
+export type Bytes = Buffer | Uint8Array | number[];
 
 export const cat = (...parts: Bytes[]): Buffer => Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p as number[]))));
 
@@ -622,4 +622,28 @@ export function fields(d: Decoded): Fields {
     ipid: f[F_IPID],
     icmperr: f[F_ICMPERR],
   };
+}
+
+/** A record batch (as the reader would build it) holding `frames`, all of link type `link`. */
+export function batchOf(frames: { frame: Bytes; tsUs?: number; origlen?: number }[], opts: { seqBase?: number; link?: number; fileIndex?: number } = {}): RecordBatch {
+  const total = frames.reduce((a, f) => a + cat(f.frame).length + 3, 16);
+  const data = new ArrayBuffer(total);
+  const u8 = new Uint8Array(data);
+  const index = new ArrayBuffer(Math.max(1, frames.length) * REC_WORDS * 4);
+  const idx = new Uint32Array(index);
+  let pos = 5; // frames start at odd offsets, as they can in a real batch
+  frames.forEach((f, r) => {
+    const b = cat(f.frame);
+    u8.set(b, pos);
+    const ts = f.tsUs ?? 0;
+    const o = r * REC_WORDS;
+    idx[o + REC_OFFSET] = pos;
+    idx[o + REC_CAPLEN] = b.length;
+    idx[o + REC_ORIGLEN] = f.origlen ?? b.length;
+    idx[o + REC_TS_SEC] = Math.floor(ts / 1e6);
+    idx[o + REC_TS_NSEC] = (ts % 1e6) * 1000;
+    idx[o + REC_LINKTYPE] = opts.link ?? 101;
+    pos += b.length + 3;
+  });
+  return { data, index, count: frames.length, seqBase: opts.seqBase ?? 0, fileIndex: opts.fileIndex ?? 0, fileOffset: 0 };
 }

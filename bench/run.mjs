@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// What `npm run bench` runs (after npm run build):
+//   1. makes the workloads that are missing (node bench/workload.mjs ...),
+//   2. runs the benny suites (bench/suites/*.mjs, each in its own process),
+//   3. runs bench/compare.mjs on mixed-2M, small-4M and flood-1M with pantap's default
+//      worker count and --workers 0, 1 and 2, and checks the issue's targets.
+//
+//   node bench/run.mjs [--quick] [--no-suites] [--no-compare] [--workloads a,b]
+//
+//   --quick        only the benny suites, on a 50k-packet slice with short cases
+//   --no-suites    skip the benny suites
+//   --no-compare   skip the external comparison
+//   --workloads    comparison workloads (default mixed-2M,small-4M,flood-1M)
+//
+// Suites save to bench/results/SUITE.json, comparisons to bench/results/WORKLOAD.json, the
+// target check to bench/results/targets.json. Ratios are from one run on one machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const args = process.argv.slice(2);
+const flag = (f) => args.includes(f);
+const opt = (f) => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
+const quick = flag('--quick');
+const runSuites = !flag('--no-suites');
+const runCompare = !quick && !flag('--no-compare');
+const workloads = (opt('--workloads') ?? 'mixed-2M,small-4M,flood-1M').split(',').filter(Boolean);
+
+// Rounds per workload: flood-1M is slow for ndpiReader and pantap alike.
+const ROUNDS = { 'mixed-2M': 5, 'small-4M': 5, 'flood-1M': 3 };
+const PANTAP = 'node dist/cli/bin.js analyze {file} --format json';
+const VARIANTS = [
+  `pantap=${PANTAP}`,
+  `pantap-w0=${PANTAP} --workers 0`,
+  `pantap-w1=${PANTAP} --workers 1`,
+  `pantap-w2=${PANTAP} --workers 2`,
+];
+// Targets of the issue, as ratios measured in one run.
+const TARGETS = {
+  'mixed-2M': [
+    { what: 'wall <= 1.0x tcpdump copy', tool: 'tcpdump', min: 1.0 },
+    { what: '>= 10x faster than ndpiReader', tool: 'ndpiReader', min: 10 },
+    { what: '>= 4x faster than pcap-parser bare loop', tool: 'pcap-parser', min: 4 },
+    { what: '>= 60x faster than tshark', tool: 'tshark', min: 60 },
+    { what: 'peak RSS <= 200 MiB', rssMiB: 200 },
+  ],
+  'small-4M': [{ what: 'wall <= 1.5x tcpdump copy', tool: 'tcpdump', min: 1 / 1.5 }],
+  'flood-1M': [
+    { what: 'completes (exit 0 on every run)', completes: true },
+    { what: 'flow-table overflow reported on stderr', stderr: /flow table full/i },
+    { what: 'peak RSS <= 1 GiB', rssMiB: 1024 },
+  ],
+};
+
+function step(title) {
+  console.log(`\n=== ${title} ===`);
+}
+
+function run(argv, what) {
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`bench: ${what} failed (exit ${r.status ?? r.signal})`);
+    process.exitCode = 1;
+  }
+  return r.status === 0;
+}
+
+if (!existsSync(join(root, 'dist/cli/bin.js'))) {
+  console.error('bench: dist/ missing: run npm run build first (npm run bench does)');
+  process.exit(66);
+}
+
+// 1. Workloads. The suites slice mixed-2M; the comparison needs all three.
+const EXPECTED_SIZE = { 'mixed-2M': 947_043_299, 'small-4M': 320_000_024, 'flood-1M': 76_000_024 };
+const needed = runCompare ? workloads : ['mixed-2M'];
+const missing = needed.filter((w) => {
+  const p = join(here, 'data', `${w}.pcap`);
+  return !existsSync(p) || (EXPECTED_SIZE[w] && statSync(p).size !== EXPECTED_SIZE[w]);
+});
+if (missing.length) {
+  step(`workloads: generating ${missing.join(', ')}`);
+  const all = Object.keys(EXPECTED_SIZE).every((w) => missing.includes(w));
+  if (!run([process.execPath, join(here, 'workload.mjs'), ...(all ? ['all'] : missing)], 'workload.mjs')) process.exit(1);
+}
+
+// 2. benny suites.
+if (runSuites) {
+  const suites = readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.mjs') && f !== 'common.mjs').sort();
+  for (const s of suites) {
+    step(`benny suite ${s}${quick ? ' (--quick)' : ''}`);
+    run([process.execPath, join(here, 'suites', s), ...(quick ? ['--quick'] : [])], s);
+  }
+}
+
+// 3. External comparison, then the targets.
+if (runCompare) {
+  const results = {};
+  for (const w of workloads) {
+    step(`compare ${w}`);
+    const rounds = String(ROUNDS[w] ?? 5);
+    run([process.execPath, join(here, 'compare.mjs'), w, '--rounds', rounds, ...VARIANTS.flatMap((v) => ['--pantap', v])], `compare.mjs ${w}`);
+    const file = join(here, 'results', `${w}.json`);
+    if (existsSync(file)) results[w] = JSON.parse(readFileSync(file, 'utf8'));
+  }
+  checkTargets(results);
+}
+
+function checkTargets(results) {
+  step('targets (ratio = tool median / pantap median, one run; ok = met)');
+  const ids = VARIANTS.map((v) => v.split('=')[0]);
+  const out = [];
+  console.log(`| workload | target | ${ids.join(' | ')} |`);
+  console.log(`| --- | --- |${ids.map(() => ' --- |').join('')}`);
+  for (const [w, targets] of Object.entries(TARGETS)) {
+    const res = results[w];
+    if (!res) continue;
+    const row = (id) => res.tools.find((t) => t.id === id);
+    for (const t of targets) {
+      const cells = ids.map((id) => {
+        const p = row(id);
+        if (!p) return { text: 'n/a', ok: null };
+        if (t.tool) {
+          const other = row(t.tool);
+          if (!other || other.medianWallSeconds === null || p.medianWallSeconds === null) return { text: 'n/a', ok: null };
+          const ratio = other.medianWallSeconds / p.medianWallSeconds;
+          return { value: ratio, text: `${ratio.toFixed(2)}x`, ok: ratio >= t.min };
+        }
+        if (t.rssMiB) return { value: p.peakRssMiB, text: `${p.peakRssMiB} MiB`, ok: p.peakRssMiB !== null && p.peakRssMiB <= t.rssMiB };
+        if (t.completes) return { text: `${p.runs.length - p.failedRuns}/${p.runs.length} ok`, ok: p.failedRuns === 0 && p.runs.length > 0 };
+        if (t.stderr) {
+          const seen = p.runs.filter((r) => t.stderr.test(r.stderr ?? '')).length;
+          return { text: `${seen}/${p.runs.length} runs`, ok: seen === p.runs.length && seen > 0 };
+        }
+        return { text: 'n/a', ok: null };
+      });
+      out.push({ workload: w, target: t.what, ...Object.fromEntries(ids.map((id, i) => [id, cells[i]])) });
+      const mark = (c) => (c.ok === null ? c.text : `${c.text} ${c.ok ? 'ok' : 'NOT met'}`);
+      console.log(`| ${w} | ${t.what} | ${cells.map(mark).join(' | ')} |`);
+    }
+  }
+  const fastest = Object.entries(results).map(([w, res]) => {
+    const ps = res.tools.filter((t) => ids.includes(t.id) && t.medianWallSeconds !== null);
+    ps.sort((a, b) => a.medianWallSeconds - b.medianWallSeconds);
+    return { workload: w, order: ps.map((p) => ({ id: p.id, medianWallSeconds: p.medianWallSeconds, peakRssMiB: p.peakRssMiB })) };
+  });
+  console.log('\npantap variants, fastest first (median wall s):');
+  for (const f of fastest) console.log(`  ${f.workload}: ${f.order.map((o) => `${o.id} ${o.medianWallSeconds.toFixed(2)}`).join(' < ')}`);
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'targets.json'), JSON.stringify({ date: new Date().toISOString(), targets: out, fastest }, null, 2) + '\n');
+}

@@ -1,0 +1,356 @@
+// The flow table: canonical keys (both directions in one slot, sides right), growth by
+// rehashing, the maxFlows cap (counted, never thrown) and exact merging of snapshots.
+import { describe, expect, it } from 'vitest';
+import { KIND_IPV4, KIND_IPV6, KIND_L2, R_OK } from '../../src/decode/fields.js';
+import {
+  FlowTable,
+  FW,
+  K_A,
+  K_B,
+  K_KP,
+  K_PORTS,
+  KW,
+  U_FIN,
+  U_FLAGS,
+  U_ICMPCODE,
+  U_ICMPERR,
+  U_RST,
+  U_SYN,
+  U_SYNACK,
+  UW,
+  V_BYTES,
+  V_FIRST_SEQ,
+  V_FIRST_TS,
+  V_LAST_TS,
+  V_PKTS,
+  type FlowSnapshot,
+} from '../../src/flow/table.js';
+import {
+  ACK,
+  decode,
+  eth,
+  FIN,
+  icmpError,
+  ip4Word,
+  ip6Words,
+  ipv4,
+  ipv6,
+  MAC_A,
+  MAC_B,
+  macWords,
+  PROTO_ICMP,
+  PROTO_TCP,
+  PROTO_UDP,
+  RST,
+  SYN,
+  tcp,
+  udp,
+  type Bytes,
+} from '../helpers/build.js';
+
+const A = '10.0.0.1';
+const B = '10.0.0.2';
+
+function tcp4(src: string, dst: string, sport: number, dport: number, flags: number): Buffer {
+  return ipv4({ src, dst, proto: PROTO_TCP, payload: tcp({ sport, dport, flags }) });
+}
+function udp4(src: string, dst: string, sport: number, dport: number): Buffer {
+  return ipv4({ src, dst, proto: PROTO_UDP, payload: udp({ sport, dport }) });
+}
+
+/** Decodes `frame` (raw IP unless `link`) and counts it; returns the slot. */
+function add(t: FlowTable, frame: Bytes, seq: number, tsUs: number, bytes: number, link = 101): number {
+  const d = decode(frame, link);
+  expect(d.status).toBe(R_OK);
+  return t.addPacket(seq, tsUs, bytes);
+}
+
+interface Slot {
+  key: number[];
+  f: number[];
+  u: number[];
+}
+
+function slotOf(keys: Uint32Array, f64: Float64Array, u32: Uint32Array, s: number): Slot {
+  return { key: Array.from(keys.subarray(s * KW, s * KW + KW)), f: Array.from(f64.subarray(s * FW, s * FW + FW)), u: Array.from(u32.subarray(s * UW, s * UW + UW)) };
+}
+
+/** Every used slot, sorted by key: comparable whatever the table's layout. */
+function dump(t: FlowTable | FlowSnapshot): Slot[] {
+  const out: Slot[] = [];
+  if (t instanceof FlowTable) {
+    for (let s = 0; s < t.capacity; s++) if (t.keys[s * KW] !== 0) out.push(slotOf(t.keys, t.f64, t.u32, s));
+  } else {
+    for (let s = 0; s < t.count; s++) out.push(slotOf(t.keys, t.f64, t.u32, s));
+  }
+  return out.sort((x, y) => {
+    for (let i = 0; i < KW; i++) if (x.key[i] !== y.key[i]) return x.key[i] - y.key[i];
+    return 0;
+  });
+}
+
+describe('canonical keys', () => {
+  it('a TCP handshake in both directions lands in one slot, sides by the lower endpoint', () => {
+    const t = new FlowTable(100, 16);
+    const s1 = add(t, tcp4(B, A, 443, 51000, SYN | ACK), 11, 2_000_500, 60); // B→A first in the capture
+    const s0 = add(t, tcp4(A, B, 51000, 443, SYN), 10, 2_000_000, 74);
+    const s2 = add(t, tcp4(A, B, 51000, 443, ACK), 12, 2_001_000, 66);
+    const s3 = add(t, tcp4(B, A, 443, 51000, FIN | ACK), 13, 2_002_000, 66);
+    const s4 = add(t, tcp4(A, B, 51000, 443, RST), 14, 2_001_500, 54);
+    expect(new Set([s0, s1, s2, s3, s4]).size).toBe(1);
+    expect(t.size).toBe(1);
+    const s = dump(t)[0];
+    // side 0 = A (10.0.0.1 < 10.0.0.2), side 1 = B
+    expect(s.key).toEqual([KIND_IPV4 | (PROTO_TCP << 8), ip4Word(A), 0, 0, 0, ip4Word(B), 0, 0, 0, (51000 | (443 << 16)) >>> 0]);
+    expect(s.key[K_KP]).toBe(0x601);
+    expect(s.key[K_A]).toBe(0x0a000001);
+    expect(s.key[K_B]).toBe(0x0a000002);
+    expect(s.key[K_PORTS]).toBe(0x01bbc738);
+    const f = s.f;
+    expect([f[V_PKTS], f[V_PKTS + 1]]).toEqual([3, 2]);
+    expect([f[V_BYTES], f[V_BYTES + 1]]).toEqual([74 + 66 + 54, 60 + 66]);
+    expect([f[V_FIRST_TS], f[V_FIRST_TS + 1]]).toEqual([2_000_000, 2_000_500]);
+    // records out of time order: the last time is the maximum, not the latest record
+    expect([f[V_LAST_TS], f[V_LAST_TS + 1]]).toEqual([2_001_500, 2_002_000]);
+    expect([f[V_FIRST_SEQ], f[V_FIRST_SEQ + 1]]).toEqual([10, 11]);
+    const u = s.u;
+    expect([u[U_SYN], u[U_SYN + 1]]).toEqual([1, 0]);
+    expect([u[U_SYNACK], u[U_SYNACK + 1]]).toEqual([0, 1]);
+    expect([u[U_RST], u[U_RST + 1]]).toEqual([1, 0]);
+    expect([u[U_FIN], u[U_FIN + 1]]).toEqual([0, 1]);
+    expect([u[U_FLAGS], u[U_FLAGS + 1]]).toEqual([SYN | ACK | RST, SYN | ACK | FIN]);
+    expect([u[U_ICMPERR], u[U_ICMPERR + 1], u[U_ICMPCODE]]).toEqual([0, 0, 0]);
+  });
+
+  it('the same address on both sides: the lower port is side 0', () => {
+    const t = new FlowTable(100, 16);
+    add(t, tcp4(A, A, 5000, 80, SYN), 0, 1, 1);
+    add(t, tcp4(A, A, 80, 5000, SYN | ACK), 1, 2, 1);
+    const s = dump(t);
+    expect(s).toHaveLength(1);
+    expect(s[0].key[K_PORTS]).toBe((80 | (5000 << 16)) >>> 0);
+    expect(s[0].u[U_SYN + 1]).toBe(1); // the SYN came from port 5000 = side 1
+    expect(s[0].u[U_SYNACK]).toBe(1);
+  });
+
+  it('IPv6 addresses compare word by word (a high first word is not negative)', () => {
+    const t = new FlowTable(100, 16);
+    const hi = 'ff02::1';
+    const lo = '2001:db8::1';
+    add(t, ipv6({ src: hi, dst: lo, next: PROTO_UDP, payload: udp({ sport: 1, dport: 2 }) }), 0, 1, 100);
+    add(t, ipv6({ src: lo, dst: hi, next: PROTO_UDP, payload: udp({ sport: 2, dport: 1 }) }), 1, 2, 50);
+    const s = dump(t);
+    expect(s).toHaveLength(1);
+    expect(s[0].key.slice(K_A, K_A + 4)).toEqual(ip6Words(lo));
+    expect(s[0].key.slice(K_B, K_B + 4)).toEqual(ip6Words(hi));
+    expect(s[0].key[K_KP]).toBe(KIND_IPV6 | (PROTO_UDP << 8));
+    expect([s[0].f[V_BYTES], s[0].f[V_BYTES + 1]]).toEqual([50, 100]);
+  });
+
+  it('L2 frames: MAC pair and ethertype, ports ignored', () => {
+    const t = new FlowTable(100, 16);
+    add(t, eth({ src: MAC_B, dst: MAC_A, ethertype: 0x7261, payload: Buffer.alloc(46) }), 0, 1, 60, 1);
+    add(t, eth({ src: MAC_A, dst: MAC_B, ethertype: 0x7261, payload: Buffer.alloc(46) }), 1, 2, 60, 1);
+    add(t, eth({ src: MAC_A, dst: MAC_B, ethertype: 0x0806, payload: Buffer.alloc(46) }), 2, 3, 60, 1);
+    const s = dump(t);
+    expect(s).toHaveLength(2);
+    const ha2 = s.find((x) => x.key[K_PORTS] === 0x7261)!;
+    expect(ha2.key).toEqual([KIND_L2, ...macWords(MAC_A), 0, 0, ...macWords(MAC_B), 0, 0, 0x7261]);
+    expect([ha2.f[V_PKTS], ha2.f[V_PKTS + 1]]).toEqual([1, 1]);
+    expect([ha2.f[V_FIRST_SEQ], ha2.f[V_FIRST_SEQ + 1]]).toEqual([1, 0]);
+  });
+
+  it('an ICMP port-unreachable lands in the UDP flow it quotes, counted on the sender side', () => {
+    const t = new FlowTable(100, 16);
+    const probe = udp4(A, B, 5353, 514);
+    const s0 = add(t, probe, 0, 10, 60);
+    const s1 = add(t, ipv4({ src: B, dst: A, proto: PROTO_ICMP, payload: icmpError(probe.subarray(0, 28)) }), 1, 20, 70);
+    expect(s1).toBe(s0);
+    const s = dump(t)[0];
+    expect(s.key[K_KP]).toBe(KIND_IPV4 | (PROTO_UDP << 8));
+    expect([s.f[V_PKTS], s.f[V_PKTS + 1]]).toEqual([1, 1]);
+    expect([s.u[U_ICMPERR], s.u[U_ICMPERR + 1], s.u[U_ICMPCODE]]).toEqual([0, 1, 0x10303]);
+  });
+
+  it('different protocols, ports or addresses are different flows', () => {
+    const t = new FlowTable(100, 16);
+    add(t, tcp4(A, B, 1000, 443, SYN), 0, 1, 1);
+    add(t, udp4(A, B, 1000, 443), 1, 1, 1);
+    add(t, tcp4(A, B, 1001, 443, SYN), 2, 1, 1);
+    add(t, tcp4(A, '10.0.0.3', 1000, 443, SYN), 3, 1, 1);
+    add(t, ipv4({ src: A, dst: B, proto: 99, payload: Buffer.alloc(4) }), 4, 1, 1);
+    expect(t.size).toBe(5);
+  });
+});
+
+describe('growth', () => {
+  it('keeps every flow and its counts through many rehashes', () => {
+    const t = new FlowTable(1_000_000, 16);
+    expect(t.capacity).toBe(16);
+    const ref = new Map<string, number>();
+    let seq = 0;
+    for (let i = 0; i < 6000; i++) {
+      const src = `10.${(i >> 8) & 255}.${i & 255}.1`;
+      const n = 1 + (i % 3);
+      for (let k = 0; k < n; k++) {
+        const fwd = k % 2 === 0;
+        add(t, fwd ? tcp4(src, B, 1024 + (i % 5000), 22, ACK) : tcp4(B, src, 22, 1024 + (i % 5000), ACK), seq++, 1000 + seq, 100);
+      }
+      ref.set(src, n);
+    }
+    expect(t.size).toBe(6000);
+    expect(t.capacity).toBeGreaterThanOrEqual(12000);
+    expect(t.capacity & (t.capacity - 1)).toBe(0);
+    const slots = dump(t);
+    expect(slots).toHaveLength(6000);
+    let total = 0;
+    for (const s of slots) {
+      const pk = s.f[V_PKTS] + s.f[V_PKTS + 1];
+      total += pk;
+      const a = s.key[K_A] === ip4Word(B) ? s.key[K_B] : s.key[K_A];
+      const src = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+      expect(pk, src).toBe(ref.get(src));
+    }
+    expect(total).toBe(seq);
+    // re-adding finds the existing slots: no new flows
+    add(t, tcp4('10.0.0.1', B, 1024, 22, ACK), seq, 1, 1);
+    expect(t.size).toBe(6000);
+  });
+});
+
+describe('maxFlows cap', () => {
+  it('overflow is counted, not thrown; existing flows keep counting', () => {
+    const t = new FlowTable(3, 16);
+    expect(add(t, udp4(A, B, 1, 53), 0, 1, 10)).toBeGreaterThanOrEqual(0);
+    expect(add(t, udp4(A, B, 2, 53), 1, 1, 10)).toBeGreaterThanOrEqual(0);
+    expect(add(t, udp4(A, B, 3, 53), 2, 1, 10)).toBeGreaterThanOrEqual(0);
+    expect(add(t, udp4(A, B, 4, 53), 3, 1, 10)).toBe(-1);
+    expect(add(t, udp4(A, B, 4, 53), 4, 1, 10)).toBe(-1);
+    expect(add(t, udp4(B, A, 53, 4), 5, 1, 10)).toBe(-1);
+    expect(add(t, udp4(A, B, 5, 53), 6, 1, 10)).toBe(-1);
+    expect(add(t, udp4(B, A, 53, 1), 7, 1, 10)).toBeGreaterThanOrEqual(0);
+    expect(t.size).toBe(3);
+    expect(t.overflowPackets).toBe(4);
+    expect(t.overflowFlows).toBeGreaterThanOrEqual(2);
+    expect(t.overflowFlows).toBeLessThanOrEqual(t.overflowPackets);
+    const s = dump(t);
+    expect(s.reduce((a, x) => a + x.f[V_PKTS] + x.f[V_PKTS + 1], 0)).toBe(4);
+  });
+
+  // Known issue (reported): findOrInsert counts every failed insertion, so overflowFlows
+  // equals overflowPackets for a single table although the CLI prints it as the number of
+  // flows ("N packets of M further flows not tracked"). This documents the expectation.
+  it.fails('overflowFlows counts distinct flows that did not fit', () => {
+    const t = new FlowTable(1, 16);
+    add(t, udp4(A, B, 1, 53), 0, 1, 10);
+    for (let i = 0; i < 5; i++) add(t, udp4(A, B, 2, 53), 1 + i, 1, 10);
+    expect(t.overflowPackets).toBe(5);
+    expect(t.overflowFlows).toBe(1);
+  });
+
+  it('merging into a full table counts the snapshot flows and packets that did not fit', () => {
+    const a = new FlowTable(10, 16);
+    add(a, udp4(A, B, 1, 53), 0, 1, 10);
+    add(a, udp4(A, B, 2, 53), 1, 1, 10);
+    add(a, udp4(B, A, 53, 2), 2, 1, 10);
+    const m = new FlowTable(1, 16);
+    m.merge(a.snapshot());
+    expect(m.size).toBe(1);
+    expect(m.overflowPackets).toBeGreaterThanOrEqual(1);
+    const kept = dump(m)[0];
+    expect(m.overflowPackets + kept.f[V_PKTS] + kept.f[V_PKTS + 1]).toBe(3);
+  });
+});
+
+describe('merge', () => {
+  // A deterministic mix: 30 flows (TCP, UDP, ICMP errors, IPv6, L2), both directions,
+  // timestamps out of order, every flag.
+  function packets(): { frame: Buffer; link: number; seq: number; ts: number; bytes: number }[] {
+    let x = 12345;
+    const rnd = (n: number) => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % n;
+    };
+    const flagsets = [SYN, SYN | ACK, ACK, FIN | ACK, RST, RST | ACK, 0];
+    const out: { frame: Buffer; link: number; seq: number; ts: number; bytes: number }[] = [];
+    for (let seq = 0; seq < 600; seq++) {
+      const f = rnd(30);
+      const rev = rnd(2) === 1;
+      const c = `10.1.0.${f}`;
+      const s = `10.2.0.${f % 7}`;
+      const cp = 40000 + f;
+      const sp = [22, 443, 3978, 28769][f % 4];
+      let frame: Buffer;
+      let link = 101;
+      if (f < 15) frame = rev ? tcp4(s, c, sp, cp, flagsets[rnd(7)]) : tcp4(c, s, cp, sp, flagsets[rnd(7)]);
+      else if (f < 22) {
+        const probe = udp4(c, s, cp, 514);
+        frame = rnd(4) === 0 ? ipv4({ src: s, dst: c, proto: PROTO_ICMP, payload: icmpError(probe.subarray(0, 28), { code: rnd(16) }) }) : rev ? udp4(s, c, 514, cp) : probe;
+      } else if (f < 27) {
+        const a6 = `fd00::${f}`;
+        const b6 = `fd00::1:${f}`;
+        frame = rev ? ipv6({ src: b6, dst: a6, next: PROTO_TCP, payload: tcp({ sport: 443, dport: cp, flags: flagsets[rnd(7)] }) }) : ipv6({ src: a6, dst: b6, next: PROTO_TCP, payload: tcp({ sport: cp, dport: 443, flags: flagsets[rnd(7)] }) });
+      } else {
+        link = 1;
+        frame = eth({ src: rev ? MAC_B : MAC_A, dst: rev ? MAC_A : MAC_B, ethertype: 0x7260 + f, payload: Buffer.alloc(46) });
+      }
+      out.push({ frame, link, seq, ts: 1_700_000_000_000_000 + rnd(1_000_000), bytes: 60 + rnd(1400) });
+    }
+    return out;
+  }
+
+  it('merging the snapshots of two tables equals one table built from all packets', () => {
+    const all = packets();
+    const whole = new FlowTable(1000, 16);
+    const t1 = new FlowTable(1000, 16);
+    const t2 = new FlowTable(1000, 64);
+    for (const p of all) {
+      add(whole, p.frame, p.seq, p.ts, p.bytes, p.link);
+      // interleaved batches of 7, as two workers would see them
+      add(Math.floor(p.seq / 7) % 2 === 0 ? t1 : t2, p.frame, p.seq, p.ts, p.bytes, p.link);
+    }
+    const merged = new FlowTable(1000, 16);
+    merged.merge(t1.snapshot());
+    merged.merge(t2.snapshot());
+    expect(merged.size).toBe(whole.size);
+    expect(merged.size).toBe(30);
+    expect(dump(merged)).toEqual(dump(whole));
+    // and in the other order
+    const merged2 = new FlowTable(1000, 16);
+    merged2.merge(t2.snapshot());
+    merged2.merge(t1.snapshot());
+    expect(dump(merged2)).toEqual(dump(whole));
+    // some flows really were split between the two tables
+    const both = dump(t1).filter((s) => dump(t2).some((o) => o.key.join() === s.key.join()));
+    expect(both.length).toBeGreaterThan(10);
+  });
+
+  it('a snapshot holds exactly the used slots', () => {
+    const all = packets();
+    const t = new FlowTable(1000, 16);
+    for (const p of all) add(t, p.frame, p.seq, p.ts, p.bytes, p.link);
+    const snap = t.snapshot();
+    expect(snap.count).toBe(t.size);
+    expect(snap.keys.length).toBe(t.size * KW);
+    expect(snap.f64.length).toBe(t.size * FW);
+    expect(snap.u32.length).toBe(t.size * UW);
+    expect(dump(snap)).toEqual(dump(t));
+  });
+
+  it('overflow counters add up in a merge', () => {
+    const a = new FlowTable(1, 16);
+    add(a, udp4(A, B, 1, 53), 0, 1, 10);
+    add(a, udp4(A, B, 2, 53), 1, 1, 10);
+    const b = new FlowTable(1, 16);
+    add(b, udp4(A, B, 1, 53), 2, 1, 10);
+    add(b, udp4(A, B, 3, 53), 3, 1, 10);
+    add(b, udp4(A, B, 3, 53), 4, 1, 10);
+    const m = new FlowTable(10, 16);
+    m.merge(a.snapshot());
+    m.merge(b.snapshot());
+    expect(m.overflowPackets).toBe(3);
+    expect(m.size).toBe(1);
+    expect(dump(m)[0].f[V_PKTS]).toBe(2);
+    expect(dump(m)[0].f[V_FIRST_SEQ]).toBe(0);
+  });
+});
