@@ -11,10 +11,14 @@ import { runAnalysis, type RunResult } from './pipeline/run.js';
 import { buildSummary } from './report/build.js';
 import type { Summary } from './report/model.js';
 
+export const DEFAULT_MAX_LISTED = 10_000;
+
 export interface AnalyzeOptions {
   workers?: number;
   maxFlows?: number;
   allFlows?: boolean;
+  /** Without allFlows, at most this many unexpected/failed flows are listed (default 10000). */
+  maxListed?: number;
   topPairs?: number;
   /** Catalog override file (JSON or YAML). */
   catalogFile?: string;
@@ -48,6 +52,6 @@ export async function analyze(paths: string[], opts: AnalyzeOptions = {}): Promi
     batchBytes: opts.batchBytes,
   });
   const { flows, roles } = classifyFlows(run.table, new CatalogMatcher(catalog), inventory);
-  const summary = buildSummary(run, catalog, flows, roles, { allFlows: opts.allFlows ?? false, topPairs: opts.topPairs ?? 5, maxFlows });
+  const summary = buildSummary(run, catalog, flows, roles, { allFlows: opts.allFlows ?? false, maxListed: opts.maxListed ?? DEFAULT_MAX_LISTED, topPairs: opts.topPairs ?? 5, maxFlows });
   return { summary, run, catalog, flows };
 }

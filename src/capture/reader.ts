@@ -190,6 +190,10 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     const nu8 = new Uint8Array(next.data);
     nu8.set(u8.subarray(pos, fill), 0);
     const carried = fill - pos;
+    // Start reading into the fresh buffer before handing the full one over, so the read
+    // (on libuv's pool) overlaps decoding, whether that runs inline or waits for a worker.
+    const reading = eof ? null : fillFrom(src, nu8, carried, cap);
+    reading?.catch(() => undefined); // if emit throws first, the read's fate must not crash us
     if (framer.count > 0) await emit();
     else pool.release(bufs);
     bufs = next;
@@ -200,7 +204,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     batchStart = base;
     pos = 0;
     fill = carried;
-    if (!eof) ({ fill, eof, err: readErr } = await fillFrom(src, u8, fill, cap));
+    if (reading !== null) ({ fill, eof, err: readErr } = await reading);
   }
   report.bytesRead = base + pos;
   if (framer.count > 0) await emit();

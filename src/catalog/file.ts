@@ -2,7 +2,7 @@
 // a superset of JSON, so one parser takes either; every failure becomes a CatalogError
 // naming the file, never a raw fs or parser exception.
 import { readFileSync } from 'node:fs';
-import { parse, YAMLError } from 'yaml';
+import { createRequire } from 'node:module';
 import { CatalogError } from '../errors.js';
 
 export function readText(file: string): string {
@@ -16,6 +16,8 @@ export function readText(file: string): string {
 /** Parses a JSON or YAML document. */
 export function readDocument(file: string): unknown {
   const text = readText(file);
+  // Loaded on use: most runs read no YAML, and start-up time counts on small captures.
+  const { parse, YAMLError } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   try {
     // 'error' keeps the parser from printing warnings itself while still throwing errors.
     return parse(text, { logLevel: 'error' });

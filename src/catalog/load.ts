@@ -1,12 +1,10 @@
 // Loads the built-in catalog and applies a user's override file. Everything is checked
 // here, once, so that the matcher and the classifier can trust the entries they get.
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { CatalogError } from '../errors.js';
 import { readDocument, readText } from './file.js';
 import {
-  catalogSchema,
-  overrideSchema,
   type Catalog,
   type CatalogEntry,
   type Override,
@@ -14,11 +12,7 @@ import {
   type Transport,
 } from './schema.js';
 
-// useDefaults fills the keys user entries may omit; verbose keeps the failing schema on
-// each error so that messages can state the allowed range.
-const ajv = new Ajv({ useDefaults: true, allowUnionTypes: true, verbose: true });
-const checkCatalog = ajv.compile<Catalog>(catalogSchema);
-const checkOverride = ajv.compile<Override>(overrideSchema);
+import { validators } from './validators.js';
 
 /** The catalog shipped with pantap (src/catalog/pan-ports.json, copied to dist/ by the build). */
 export function builtinCatalog(): Catalog {
@@ -31,12 +25,14 @@ export function loadCatalog(overridePath?: string): Catalog {
   const base = builtinCatalog();
   if (overridePath === undefined) return base;
   const data = readDocument(overridePath);
+  const { checkOverride } = validators();
   if (!checkOverride(data)) throw schemaError(overridePath, data, checkOverride.errors);
   return applyOverride(base, data, overridePath);
 }
 
 /** Checks a parsed catalog document; fills omitted optional keys into `data` in place. */
 export function validateCatalog(data: unknown, file: string): Catalog {
+  const { checkCatalog } = validators();
   if (!checkCatalog(data)) throw schemaError(file, data, checkCatalog.errors);
   const sections = new Set<SectionId>();
   data.sections.forEach((s, i) => {

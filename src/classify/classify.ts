@@ -29,6 +29,9 @@ export interface ClassifiedFlow {
   transport: FlowTransport;
   client: string;
   server: string;
+  /** Interned numbers of `client` and `server` (same address, same number), for cheap keys. */
+  clientId: number;
+  serverId: number;
   clientPort: number | null;
   serverPort: number | null;
   ipProtocol: number | null;
@@ -66,9 +69,25 @@ function addressOf(keys: Uint32Array, o: number, kind: number): string {
   return macString(keys[o], keys[o + 1]);
 }
 
+/** One string and one number per distinct address, however many flows it is in. */
+class AddressInterner {
+  private readonly ids = new Map<string, number>();
+  readonly strings: string[] = [];
+  id(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.ids.set(s, id);
+      this.strings.push(s);
+    }
+    return id;
+  }
+}
+
 /** Builds the direction, outcome and candidate entries of every flow (roles not applied yet). */
 function baseFlows(table: FlowTable, matcher: CatalogMatcher): { flow: ClassifiedFlow; candidates: number[] }[] {
   const out: { flow: ClassifiedFlow; candidates: number[] }[] = [];
+  const interner = new AddressInterner();
   const { keys, f64, u32 } = table;
   for (let slot = 0; slot < table.capacity; slot++) {
     const k = slot * KW;
@@ -84,7 +103,7 @@ function baseFlows(table: FlowTable, matcher: CatalogMatcher): { flow: Classifie
     const s = dir.server;
     const c = (1 - s) as 0 | 1;
     const f = slot * FW;
-    const addrs = [addressOf(keys, k + K_A, kind), addressOf(keys, k + K_B, kind)];
+    const ids = [interner.id(addressOf(keys, k + K_A, kind)), interner.id(addressOf(keys, k + K_B, kind))];
     const state = tcp ? tcpState(f64, u32, slot, s) : null;
     const icmpErrors = u32[slot * UW + U_ICMPERR + s];
     const serverPackets = f64[f + V_PKTS + s];
@@ -103,8 +122,10 @@ function baseFlows(table: FlowTable, matcher: CatalogMatcher): { flow: Classifie
               : 'ip';
     const flow: ClassifiedFlow = {
       transport,
-      client: addrs[c],
-      server: addrs[s],
+      client: interner.strings[ids[c]],
+      server: interner.strings[ids[s]],
+      clientId: ids[c],
+      serverId: ids[s],
       clientPort: ports ? ports[c] : null,
       serverPort: ports ? ports[s] : null,
       ipProtocol: l2 ? null : proto,

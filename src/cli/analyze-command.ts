@@ -1,20 +1,17 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
 import { createWriteStream, openSync, writeFileSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { analyze } from '../analyze.js';
 import { CaptureError, PantapError, UsageError } from '../errors.js';
 import { flowRecord } from '../report/build.js';
-import { renderJson } from '../report/json.js';
 import { NdjsonWriter } from '../report/ndjson.js';
-import { encodeSummary } from '../report/protobuf.js';
-import { renderText } from '../report/text.js';
 import type { Summary } from '../report/model.js';
 
 export interface AnalyzeCliOptions {
   format: string;
   output?: string;
   flows?: boolean;
+  maxListed: number;
   flowsNdjson?: string;
   catalog?: string;
   roles?: string;
@@ -43,13 +40,14 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected or failed (got '${f}')`);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
 
-  const bar = opts.progress && io.stderr.isTTY ? progressBar(io.stderr, files) : null;
+  const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, files) : null;
   let analysis;
   try {
     analysis = await analyze(files, {
       workers: opts.workers,
       maxFlows: opts.maxFlows,
       allFlows: opts.flows ?? false,
+      maxListed: opts.maxListed,
       topPairs: opts.top,
       catalogFile: opts.catalog,
       rolesFile: opts.roles,
@@ -71,7 +69,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
     if (f.warningsSuppressed > 0) io.warn(`${f.file}: ${f.warningsSuppressed} more warnings of the same kind`);
   }
   if (run.table.overflowFlows > 0) {
-    io.warn(`flow table full at ${opts.maxFlows} flows: ${run.table.overflowPackets} packets of ${run.table.overflowFlows} further flows not tracked (raise --max-flows)`);
+    io.warn(`flow table full at ${opts.maxFlows} flows: ${run.table.overflowPackets} packets of ${run.table.overflowFlows} further flows (estimated) not tracked (raise --max-flows)`);
   }
   if (run.files.length === 0 && run.failed.length > 0) return 2;
 
@@ -87,16 +85,17 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   return failOnHolds(summary, opts.failOn) ? 1 : 0;
 }
 
+/** Renders in the chosen format; each renderer (protobufjs, cli-table3) loads only when used. */
+export async function renderSummary(summary: Summary, format: string, color: boolean, width: number | undefined): Promise<string | Uint8Array> {
+  if (format === 'protobuf') return (await import('../report/protobuf.js')).encodeSummary(summary);
+  if (format === 'json') return (await import('../report/json.js')).renderJson(summary);
+  return (await import('../report/text.js')).renderText(summary, { color, width });
+}
+
 async function emit(summary: Summary, opts: AnalyzeCliOptions, io: CliIo): Promise<void> {
-  if (opts.format === 'protobuf') {
-    const bytes = encodeSummary(summary);
-    if (opts.output) writeOut(opts.output, bytes);
-    else await writeStream(io.stdout, bytes);
-    return;
-  }
-  const text = opts.format === 'json' ? renderJson(summary) : renderText(summary, { color: opts.color, width: io.stdout.columns });
-  if (opts.output) writeOut(opts.output, text);
-  else await writeStream(io.stdout, text);
+  const out = await renderSummary(summary, opts.format, opts.color, io.stdout.columns);
+  if (opts.output) writeOut(opts.output, out);
+  else await writeStream(io.stdout, out);
 }
 
 /** Opens the NDJSON flow file up front, so a bad path is one clear error. */
@@ -131,7 +130,8 @@ export function failOnHolds(s: Summary, failOn: string[]): boolean {
 }
 
 /** A progress bar on stderr, for TTYs only; it shows up once reading takes a moment. */
-function progressBar(stderr: NodeJS.WriteStream, files: string[]): { update(i: number, read: number, size: number | null): void; stop(): void } {
+async function progressBar(stderr: NodeJS.WriteStream, files: string[]): Promise<{ update(i: number, read: number, size: number | null): void; stop(): void }> {
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { stream: stderr, format: ' {file} [{bar}] {percentage}% | {value}/{total} MiB', hideCursor: true, clearOnComplete: true, fps: 5 },
     cliProgress.Presets.shades_classic,

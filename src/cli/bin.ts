@@ -9,6 +9,13 @@ const io: CliIo = {
   stdin: process.stdin,
   warn: (m) => process.stderr.write(`pantap: ${m}\n`),
 };
+// A reader that goes away (`| head`) is not an error: stop quietly, as tcpdump does.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;

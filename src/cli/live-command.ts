@@ -16,10 +16,7 @@ import { FlowTable } from '../flow/table.js';
 import { BatchAggregator } from '../pipeline/aggregate.js';
 import type { RunResult } from '../pipeline/run.js';
 import { buildSummary, flowRecord } from '../report/build.js';
-import { renderJson } from '../report/json.js';
-import { encodeSummary } from '../report/protobuf.js';
-import { renderText } from '../report/text.js';
-import { openNdjson, writeOut, type CliIo } from './analyze-command.js';
+import { openNdjson, renderSummary, writeOut, type CliIo } from './analyze-command.js';
 
 export interface LiveCliOptions {
   interface: string;
@@ -32,6 +29,7 @@ export interface LiveCliOptions {
   format: string;
   output?: string;
   flows?: boolean;
+  maxListed: number;
   flowsNdjson?: string;
   catalog?: string;
   roles?: string;
@@ -118,7 +116,7 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
   };
   const run: RunResult = { files: [file], failed: [], stats: part.stats, table, fragments, interrupted: false };
   const { flows, roles } = classifyFlows(table, matcher, inventory);
-  const summary = buildSummary(run, catalog, flows, roles, { allFlows: o.flows ?? false, topPairs: o.top, maxFlows: o.maxFlows });
+  const summary = buildSummary(run, catalog, flows, roles, { allFlows: o.flows ?? false, maxListed: o.maxListed, topPairs: o.top, maxFlows: o.maxFlows });
   summary.capture = { interface: o.interface, backend: backend.name, filter: o.filter ?? null, received: kernel?.received ?? null, dropped: kernel?.dropped ?? null, ifDropped: kernel?.ifDropped ?? null };
   if (kernel !== null && kernel.dropped + kernel.ifDropped > 0) io.warn(`the kernel dropped ${kernel.dropped} packets (interface: ${kernel.ifDropped}): the summary is incomplete`);
   if (kernel === null) io.warn('the cap backend reports no kernel drop statistics');
@@ -127,7 +125,7 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
     for (const f of flows) await w.write(flowRecord(f, catalog));
     await w.close();
   }
-  const out = o.format === 'protobuf' ? encodeSummary(summary) : o.format === 'json' ? renderJson(summary) : renderText(summary, { color: o.color, width: io.stdout.columns });
+  const out = await renderSummary(summary, o.format, o.color, io.stdout.columns);
   if (o.output) writeOut(o.output, out);
   else io.stdout.write(out);
   return 0;

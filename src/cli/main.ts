@@ -1,13 +1,10 @@
 // The CLI edge: parses arguments (commander), runs a command, and renders every typed
 // error once, as one line `pantap: ...`, with its exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadCatalog } from '../catalog/load.js';
 import { PantapError, exitCodeFor } from '../errors.js';
 import { DEFAULT_MAX_FLOWS } from '../flow/table.js';
 import { defaultWorkers } from '../pipeline/pool.js';
 import { runAnalyze, type CliIo } from './analyze-command.js';
-import { renderCatalog } from './catalog-command.js';
-import { runInterfaces, runLive } from './live-command.js';
 
 function int(min: number, max: number) {
   return (v: string): number => {
@@ -53,6 +50,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
     .option('--flows', 'list every flow (default: only unexpected and failed ones)')
     .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE')
+    .option('--max-listed <n>', 'without --flows, list at most N unexpected/failed flows (most bytes first)', int(0, 50_000_000), 10_000)
     .option('--catalog <file>', 'catalog override file (JSON or YAML): add entries, move configurable ports')
     .option('--roles <file>', 'inventory of PAN devices and servers (JSON or YAML) to narrow shared ports')
     .option('-w, --workers <n>', 'decode worker threads; 0 decodes on the main thread', int(0, 64), defaultWorkers())
@@ -74,7 +72,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--catalog <file>', 'catalog override file (JSON or YAML)')
     .option('--color', 'force colors')
     .option('--no-color', 'no colors (also NO_COLOR=1)')
-    .action((o) => {
+    .action(async (o) => {
+      // Command modules load on use: `analyze` should not pay for cli-table3 or the addon.
+      const { renderCatalog } = await import('./catalog-command.js');
+      const { loadCatalog } = await import('../catalog/load.js');
       const out = renderCatalog(loadCatalog(o.catalog), { section: o.section, format: o.format, color: colorWanted(io.stdout, o.color) });
       io.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
     });
@@ -84,6 +85,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('list live capture devices and their addresses')
     .addOption(new Option('-F, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
     .action(async (o) => {
+      const { runInterfaces } = await import('./live-command.js');
       code = await runInterfaces(o, io);
     });
 
@@ -100,6 +102,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .addOption(new Option('-F, --format <format>', 'final summary: text, json or protobuf').default('text'))
     .option('-o, --output <file>', 'write the final summary to FILE')
     .option('--flows', 'list every flow in the final summary')
+    .option('--max-listed <n>', 'without --flows, list at most N unexpected/failed flows', int(0, 50_000_000), 10_000)
     .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE when the capture ends')
     .option('--catalog <file>', 'catalog override file')
     .option('--roles <file>', 'roles inventory file')
@@ -108,6 +111,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--color', 'force colors')
     .option('--no-color', 'no colors')
     .action(async (o) => {
+      const { runLive } = await import('./live-command.js');
       code = await runLive({ ...o, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
     });
 

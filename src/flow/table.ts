@@ -53,8 +53,38 @@ export interface FlowSnapshot {
   keys: Uint32Array;
   f64: Float64Array;
   u32: Uint32Array;
-  overflowFlows: number;
+  /** HyperLogLog registers of the flows that did not fit (see OverflowSketch). */
+  overflowSketch: Uint8Array;
   overflowPackets: number;
+}
+
+/**
+ * Counts the distinct flows a full table turned away without remembering them: a
+ * HyperLogLog of 4096 registers over the flow-key hash (about 1.6 % error, exact-ish for
+ * small counts through linear counting). Registers merge by maximum, so sketches from
+ * several workers combine exactly.
+ */
+export const SKETCH_BITS = 12;
+const SKETCH_SIZE = 1 << SKETCH_BITS;
+
+export function sketchAdd(regs: Uint8Array, hash: number): void {
+  const j = hash >>> (32 - SKETCH_BITS);
+  // rank of the first 1 bit in the remaining 20 bits (a guard bit caps it at 21)
+  const rank = Math.clz32(((hash << SKETCH_BITS) | (1 << (SKETCH_BITS - 1))) >>> 0) + 1;
+  if (rank > regs[j]) regs[j] = rank;
+}
+
+export function sketchEstimate(regs: Uint8Array): number {
+  const m = SKETCH_SIZE;
+  let sum = 0;
+  let zeros = 0;
+  for (let j = 0; j < m; j++) {
+    sum += 2 ** -regs[j];
+    if (regs[j] === 0) zeros++;
+  }
+  if (zeros === m) return 0;
+  const raw = ((0.7213 / (1 + 1.079 / m)) * m * m) / sum;
+  return Math.round(raw <= 2.5 * m && zeros > 0 ? m * Math.log(m / zeros) : raw);
 }
 
 const scratch = new Uint32Array(KW);
@@ -72,8 +102,8 @@ function hashKey(k: Uint32Array, o: number): number {
 export class FlowTable {
   capacity: number;
   size = 0;
-  overflowFlows = 0;
   overflowPackets = 0;
+  readonly overflowSketch = new Uint8Array(SKETCH_SIZE);
   keys: Uint32Array;
   f64: Float64Array;
   u32: Uint32Array;
@@ -160,7 +190,8 @@ export class FlowTable {
   /** Slot of the key at k[o..o+KW), inserting it if new; -1 when full. */
   findOrInsert(k: Uint32Array, o: number): number {
     const keys = this.keys;
-    let i = hashKey(k, o) & this.mask;
+    const h = hashKey(k, o);
+    let i = h & this.mask;
     for (;;) {
       const base = i * KW;
       const kp = keys[base];
@@ -182,7 +213,7 @@ export class FlowTable {
       i = (i + 1) & this.mask;
     }
     if (this.size >= this.maxFlows) {
-      this.overflowFlows++;
+      sketchAdd(this.overflowSketch, h);
       return -1;
     }
     if ((this.size + 1) * 2 > this.capacity) {
@@ -214,6 +245,11 @@ export class FlowTable {
     }
   }
 
+  /** Distinct flows turned away because the table was full (estimated, see sketchAdd). */
+  get overflowFlows(): number {
+    return sketchEstimate(this.overflowSketch);
+  }
+
   /** Used slots, packed. The arrays are fresh, so they can be transferred. */
   snapshot(): FlowSnapshot {
     const n = this.size;
@@ -228,12 +264,12 @@ export class FlowTable {
       u32.set(this.u32.subarray(s * UW, s * UW + UW), j * UW);
       j++;
     }
-    return { count: n, keys, f64, u32, overflowFlows: this.overflowFlows, overflowPackets: this.overflowPackets };
+    return { count: n, keys, f64, u32, overflowSketch: this.overflowSketch.slice(), overflowPackets: this.overflowPackets };
   }
 
   /** Adds another table's facts: sums, minima and maxima, so merging is exact. */
   merge(snap: FlowSnapshot): void {
-    this.overflowFlows += snap.overflowFlows;
+    for (let j = 0; j < SKETCH_SIZE; j++) if (snap.overflowSketch[j] > this.overflowSketch[j]) this.overflowSketch[j] = snap.overflowSketch[j];
     this.overflowPackets += snap.overflowPackets;
     for (let j = 0; j < snap.count; j++) {
       const slot = this.findOrInsert(snap.keys, j * KW);

@@ -56,7 +56,9 @@ export async function runAnalysis(paths: string[], opts: RunOptions): Promise<Ru
       }
     }
     const parts = await sink.finish();
-    const table = new FlowTable(opts.maxFlows, 1024);
+    // Sized up front: growing by rehash through a million flows costs more than the merge.
+    const expected = Math.min(opts.maxFlows, parts.reduce((a, p) => a + p.flows.count, 0));
+    const table = new FlowTable(opts.maxFlows, Math.max(1024, expected * 2));
     for (const p of parts) table.merge(p.flows);
     const fragments = resolveFragments(
       table,

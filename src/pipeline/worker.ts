@@ -19,7 +19,7 @@ port.on('message', (msg: ToWorker) => {
       const reply: FromWorker = { type: 'result', result };
       const f = result.flows;
       const g = result.fragments;
-      port.postMessage(reply, [f.keys.buffer, f.f64.buffer, f.u32.buffer, g.firstU.buffer, g.firstF.buffer, g.laterU.buffer, g.laterF.buffer] as ArrayBuffer[]);
+      port.postMessage(reply, [f.keys.buffer, f.f64.buffer, f.u32.buffer, f.overflowSketch.buffer, g.firstU.buffer, g.firstF.buffer, g.laterU.buffer, g.laterF.buffer] as ArrayBuffer[]);
     }
   } catch (err) {
     const reply: FromWorker = { type: 'failed', message: err instanceof Error ? err.message : String(err) };

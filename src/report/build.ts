@@ -12,6 +12,8 @@ import type { EntrySummary, FlowRecord, SectionId, SectionSummary, Summary } fro
 export interface BuildOptions {
   /** List every flow (--flows), not only unexpected and failed ones. */
   allFlows: boolean;
+  /** Without allFlows, list at most this many unexpected/failed flows (most bytes first). */
+  maxListed: number;
   /** Client → server pairs kept per entry. */
   topPairs: number;
   maxFlows: number;
@@ -72,12 +74,39 @@ function byVolume(a: ClassifiedFlow, b: ClassifiedFlow): number {
   return b.clientBytes + b.serverBytes - (a.clientBytes + a.serverBytes) || a.firstSeq - b.firstSeq;
 }
 
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function topByVolume(list: ClassifiedFlow[], n: number): ClassifiedFlow[] {
+  if (list.length <= n) return [...list].sort(byVolume);
+  return [...list].sort(byVolume).slice(0, n);
+}
+
+type Pair = EntrySummary['pairs'][number];
+type Failure = EntrySummary['failures'][number];
+
+/** The n best items by `better` in one pass, kept sorted: a full sort of 10^5 pairs is waste. */
+function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => number): T[] {
+  const top: T[] = [];
+  for (const x of items) {
+    if (top.length === n && order(x, top[n - 1]) >= 0) continue;
+    let i = top.length < n ? top.length : n - 1;
+    while (i > 0 && order(x, top[i - 1]) < 0) i--;
+    top.splice(i, 0, x);
+    if (top.length > n) top.pop();
+  }
+  return top;
+}
+
 function entrySummary(catalog: Catalog, index: number, list: ClassifiedFlow[], topPairs: number): EntrySummary {
   const e = catalog.entries[index];
-  const pairs = new Map<string, { client: string; server: string; flows: number; packets: number; bytes: number; failed: number }>();
-  const failures = new Map<string, { client: string; server: string; state: EntrySummary['failures'][number]['state']; flows: number }>();
+  // Pairs keyed by the interned address numbers: no string key per flow.
+  const pairs = new Map<number, Pair>();
+  const failures = new Map<number, Failure[]>();
+  let failureCount = 0;
   for (const f of list) {
-    const key = `${f.client}\u0000${f.server}`;
+    const key = f.clientId * 2 ** 26 + f.serverId;
     let p = pairs.get(key);
     if (p === undefined) pairs.set(key, (p = { client: f.client, server: f.server, flows: 0, packets: 0, bytes: 0, failed: 0 }));
     p.flows++;
@@ -86,13 +115,22 @@ function entrySummary(catalog: Catalog, index: number, list: ClassifiedFlow[], t
     if (f.failed) {
       p.failed++;
       const state = f.state === 'rejected' && f.transport !== 'tcp' ? 'icmp-error' : (f.state ?? 'icmp-error');
-      const fk = `${key}\u0000${state}`;
-      let x = failures.get(fk);
-      if (x === undefined) failures.set(fk, (x = { client: f.client, server: f.server, state, flows: 0 }));
+      let byState = failures.get(key);
+      if (byState === undefined) failures.set(key, (byState = []));
+      let x = byState.find((y) => y.state === state);
+      if (x === undefined) {
+        byState.push((x = { client: f.client, server: f.server, state, flows: 0 }));
+        failureCount++;
+      }
       x.flows++;
     }
   }
-  const pairList = [...pairs.values()].sort((a, b) => b.bytes - a.bytes || a.client.localeCompare(b.client) || a.server.localeCompare(b.server));
+  const allFailures = (function* () {
+    for (const byState of failures.values()) yield* byState;
+  })();
+  // Code-unit order, not localeCompare: deterministic everywhere and fast.
+  const pairOrder = (a: Pair, b: Pair) => b.bytes - a.bytes || cmp(a.client, b.client) || cmp(a.server, b.server);
+  const failOrder = (a: Failure, b: Failure) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || cmp(a.state, b.state);
   return {
     id: e.id,
     section: e.section,
@@ -104,9 +142,10 @@ function entrySummary(catalog: Catalog, index: number, list: ClassifiedFlow[], t
     name: e.name,
     ...totals(list),
     ...span(list),
-    pairs: pairList.slice(0, topPairs),
-    pairCount: pairList.length,
-    failures: [...failures.values()].sort((a, b) => b.flows - a.flows || a.client.localeCompare(b.client)),
+    pairs: topN(pairs.values(), topPairs, pairOrder),
+    pairCount: pairs.size,
+    failures: topN(allFailures, topPairs, failOrder),
+    failureCount,
   };
 }
 
@@ -122,7 +161,10 @@ export function buildSummary(run: RunResult, catalog: Catalog, flows: Classified
   for (const f of flows) for (const i of f.entries) perEntry[i].push(f);
   const entries = catalog.entries.map((_, i) => entrySummary(catalog, i, perEntry[i], opts.topPairs));
 
-  const listed = opts.allFlows ? flows : flows.filter((f) => f.section === 'unexpected' || f.failed);
+  const selected = opts.allFlows ? flows : flows.filter((f) => f.section === 'unexpected' || f.failed);
+  // A scan or SYN flood makes every probe a failed flow: without --flows the list keeps the
+  // largest ones, counts the rest, and --flows-ndjson still has every flow.
+  const listed = opts.allFlows ? [...selected].sort(byVolume) : topByVolume(selected, opts.maxListed);
   const other = totals(flows.filter((f) => f.section === 'other' && f.transport !== 'ethertype'));
   const nonIpMap = new Map<number, ClassifiedFlow[]>();
   for (const f of flows) {
@@ -163,7 +205,7 @@ export function buildSummary(run: RunResult, catalog: Catalog, flows: Classified
     },
     sections,
     entries,
-    flows: [...listed].sort(byVolume).map((f) => flowRecord(f, catalog)),
+    flows: listed.map((f) => flowRecord(f, catalog)),
     other: { flows: other.flows, packets: other.packets, bytes: other.bytes },
     nonIp: [...nonIpMap.entries()]
       .sort((a, b) => a[0] - b[0])
@@ -172,8 +214,9 @@ export function buildSummary(run: RunResult, catalog: Catalog, flows: Classified
         return { ethertype: et, name: ethertypeName(et), flows: t.flows, packets: t.packets, bytes: t.bytes };
       }),
     roles: [...roles.roles.entries()]
-      .sort((a, b) => a[0].localeCompare(b[0]))
+      .sort((a, b) => cmp(a[0], b[0]))
       .map(([address, r]) => ({ address, roles: [...r.roles].sort(), source: r.source })),
     allFlows: opts.allFlows,
+    flowsOmitted: selected.length - listed.length,
   };
 }

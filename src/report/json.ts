@@ -19,6 +19,7 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
     roles: s.roles.map((r) => ({ address: r.address, roles: [...r.roles], source: r.source })),
     allFlows: s.allFlows,
+    flowsOmitted: s.flowsOmitted,
     // Live captures only; absent (not null) for files, as the model has it.
     ...(s.capture ? { capture: orderedCapture(s.capture) } : {}),
   };
@@ -98,6 +99,7 @@ function orderedEntry(e: EntrySummary): Record<string, unknown> {
     pairs: e.pairs.map((p) => ({ client: p.client, server: p.server, flows: p.flows, packets: p.packets, bytes: p.bytes, failed: p.failed })),
     pairCount: e.pairCount,
     failures: e.failures.map((f) => ({ client: f.client, server: f.server, state: f.state, flows: f.flows })),
+    failureCount: e.failureCount,
   };
 }
 

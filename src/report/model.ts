@@ -75,8 +75,10 @@ export interface EntrySummary {
   pairs: PairSummary[];
   /** Distinct pairs in all (pairs may be cut to the top N). */
   pairCount: number;
-  /** Failed attempts by who tried: client → server with the outcome. */
+  /** Failed attempts by who tried: client → server with the outcome (top `topPairs`). */
   failures: { client: string; server: string; state: TcpState | 'icmp-error'; flows: number }[];
+  /** Distinct (client, server, outcome) failures in all. */
+  failureCount: number;
 }
 
 export interface FlowRecord {
@@ -123,6 +125,8 @@ export interface Summary {
   roles: RoleAssignment[];
   /** Whether `flows` lists every flow (--flows) or only unexpected and failed ones. */
   allFlows: boolean;
+  /** Flows the listing rule selected but --max-listed left out (most bytes kept); 0 with --flows. */
+  flowsOmitted: number;
   /** Live capture only: where and what the kernel counted (null where the backend cannot tell). */
   capture?: {
     interface: string;

@@ -89,8 +89,9 @@ function inputWarnings({ c, s }: Ctx): string[] {
   if (k && (k.dropped ?? 0) + (k.ifDropped ?? 0) > 0) out.push(warn(`the kernel dropped ${plural((k.dropped ?? 0) + (k.ifDropped ?? 0), 'packet')}: counts are incomplete`));
   const ft = i.flowTable;
   if (ft.overflowFlows > 0) {
-    out.push(warn(`flow table full (${count(ft.maxFlows)} flows): ${plural(ft.overflowFlows, 'flow')} (${plural(ft.overflowPackets, 'packet')}) not tracked (raise --max-flows)`));
+    out.push(warn(`flow table full (${count(ft.maxFlows)} flows): about ${plural(ft.overflowFlows, 'flow')} (${plural(ft.overflowPackets, 'packet')}) not tracked (raise --max-flows)`));
   }
+  if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected or failed flow')} not listed (--max-listed; --flows-ndjson writes them all)`));
   for (const l of i.linktypes) if (!l.decoded) out.push(warn(`${plural(l.packets, 'packet')} of link type ${l.linktype} (${l.name}) not decoded`));
   const fr = i.fragments;
   if (fr.orphans + fr.dropped > 0) out.push(warn(`IP fragments: ${count(fr.orphans)} without a first fragment, ${count(fr.dropped)} dropped`));

@@ -62,7 +62,7 @@ function entry(a: EntryArgs): EntrySummary {
   return {
     port: null, ipProtocol: null, ethertype: null, portRange: null,
     flows: 0, packets: 0, bytes: 0, failed: 0, firstSeen: null, lastSeen: null,
-    pairs: [], pairCount: 0, failures: [], ...a,
+    pairs: [], pairCount: 0, failures: [], failureCount: a.failures?.length ?? 0, ...a,
   };
 }
 
@@ -154,5 +154,6 @@ export function fixtureSummary(): Summary {
       { address: PANORAMA, roles: ['panorama'], source: 'inferred' },
     ],
     allFlows: false,
+    flowsOmitted: 0,
   };
 }

@@ -109,7 +109,7 @@ describe('renderText', () => {
     const o = plain(s);
     expect(o).toContain('warning: lab/fw2-mgmt.pcap: ends inside a record at byte 35,012 (truncated)');
     expect(o).toContain('error: b.pcap.gz: gzip data is corrupt');
-    expect(o).toContain('warning: flow table full (1,000,000 flows): 12 flows (345 packets) not tracked');
+    expect(o).toContain('warning: flow table full (1,000,000 flows): about 12 flows (345 packets) not tracked');
     expect(o).toMatch(/^Files \(2\) +lab\/fw2-mgmt\.pcap/m);
   });
 
