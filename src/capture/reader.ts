@@ -14,8 +14,12 @@ export interface BatchBuffers {
   index: ArrayBuffer;
 }
 
-export const DEFAULT_BATCH_BYTES = 8 << 20;
-export const DEFAULT_BATCH_RECORDS = 1 << 17;
+// 2 MiB batches stay in the shared cache between the reader's core and a worker's; 8 MiB
+// batches measured slower (bench/README.md).
+export const DEFAULT_BATCH_BYTES = 2 << 20;
+export const DEFAULT_BATCH_RECORDS = 1 << 15;
+/** Bytes read before framing them: small enough to be framed while still in cache. */
+const READ_CHUNK = 1 << 20;
 
 /** Recycles batch buffers; allocUnsafeSlow avoids zero-filling and Node's shared pool. */
 export class BufferPool {
@@ -109,7 +113,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
 
   // A source error after the first bytes ends the data like a cut file: the records before
   // it are kept and the error is reported (readErr), as for structural corruption.
-  let { fill, eof, err: readErr } = await fillFrom(src, u8, 0, cap);
+  let { fill, eof, err: readErr } = await fillFrom(src, u8, 0, Math.min(cap, READ_CHUNK));
   let framer: Framer;
   try {
     framer = detectFramer(src.name, u8.subarray(0, Math.min(fill, 4)));
@@ -178,7 +182,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     }
     if (!indexFull && fill < cap) {
       // Room left and no end yet: read more before handing the batch over.
-      ({ fill, eof, err: readErr } = await fillFrom(src, u8, fill, cap));
+      ({ fill, eof, err: readErr } = await fillFrom(src, u8, fill, Math.min(cap, fill + READ_CHUNK)));
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
@@ -192,7 +196,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     const carried = fill - pos;
     // Start reading into the fresh buffer before handing the full one over, so the read
     // (on libuv's pool) overlaps decoding, whether that runs inline or waits for a worker.
-    const reading = eof ? null : fillFrom(src, nu8, carried, cap);
+    const reading = eof ? null : fillFrom(src, nu8, carried, Math.min(cap, carried + READ_CHUNK));
     reading?.catch(() => undefined); // if emit throws first, the read's fate must not crash us
     if (framer.count > 0) await emit();
     else pool.release(bufs);
