@@ -200,6 +200,9 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     reading?.catch(() => undefined); // if emit throws first, the read's fate must not crash us
     if (framer.count > 0) await emit();
     else pool.release(bufs);
+    // File reads are synchronous: give the event loop a turn per batch, so Ctrl-C, worker
+    // messages and the progress bar are served during a long inline run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     bufs = next;
     u8 = nu8;
     dv = new DataView(next.data);

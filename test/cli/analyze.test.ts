@@ -1,0 +1,98 @@
+// The CLI end to end (the built dist/cli/bin.js): golden outputs for the demo capture, the
+// JSON contract, exit codes, one-line errors, Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { REPO } from '../helpers/shared.js';
+
+const BIN = resolve(REPO, 'dist/cli/bin.js');
+const LAB = resolve(REPO, 'fixtures/pan-lab');
+const pantap = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+describe('pantap analyze (CLI)', () => {
+  it('JSON for the demo capture equals the golden file and validates against the contract schema', () => {
+    const r = pantap('analyze', 'fixtures/pan-lab/a07_mixed.pcap', '-F', 'json', '--flows');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(resolve(REPO, 'fixtures/golden/a07_mixed.flows.json'), 'utf8'));
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    const validate = new Ajv({ allowUnionTypes: true }).compile(JSON.parse(readFileSync(resolve(REPO, 'src/report/summary.schema.json'), 'utf8')));
+    expect(validate(JSON.parse(r.stdout)), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it('the text report of the demo capture equals the golden file (no colors on a pipe)', () => {
+    const r = pantap('analyze', 'fixtures/pan-lab/a07_mixed.pcap');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(resolve(REPO, 'fixtures/golden/a07_mixed.txt'), 'utf8'));
+    expect(r.stdout.includes('\u001b[')).toBe(false);
+  });
+
+  it('exit 1 when --fail-on holds, 0 when it does not', () => {
+    expect(pantap('analyze', `${LAB}/a06_failures.pcap`, '--fail-on', 'failed', '-F', 'json').status).toBe(1);
+    expect(pantap('analyze', `${LAB}/a05_unexpected.pcap`, '--fail-on', 'unexpected', '-F', 'json').status).toBe(1);
+    expect(pantap('analyze', `${LAB}/a03_panorama.pcap`, '--fail-on', 'failed,unexpected', '-F', 'json').status).toBe(0);
+  });
+
+  it('exit 2 with one line naming the file for a non-capture; usage errors exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pantap-cli-'));
+    writeFileSync(join(dir, 'notes.txt'), '<!DOCTYPE html>\n');
+    const r = pantap('analyze', join(dir, 'notes.txt'));
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`pantap: ${join(dir, 'notes.txt')}: not a pcap or pcapng file (starts with 3c 21 44 4f)\n`);
+    expect(pantap('analyze', `${LAB}/a01_management.pcap`, '--format', 'xml').status).toBe(2);
+    expect(pantap('analyze', `${LAB}/a01_management.pcap`, '--workers', 'x').status).toBe(2);
+    const missing = pantap('analyze', join(dir, 'nope.pcap'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.pcap: cannot open \(no such file\)/);
+  });
+
+  it('a truncated capture keeps its complete records, warns with the offset, exits 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pantap-cli-'));
+    writeFileSync(join(dir, 'cut.pcap'), readFileSync(`${LAB}/a06_failures.pcap`).subarray(0, 2000));
+    const r = pantap('analyze', join(dir, 'cut.pcap'), '-F', 'json');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/cut\.pcap: file ends inside a record at byte offset 1920; 26 complete records kept/);
+    const s = JSON.parse(r.stdout);
+    expect(s.input.packets).toBe(26);
+    expect(s.input.truncated).toBe(true);
+  });
+
+  it('reads stdin (plain and gzip) like a file', () => {
+    const plain = pantap('analyze', `${LAB}/a02_ha.pcap`, '-F', 'json');
+    const viaStdin = spawnSync(process.execPath, [BIN, 'analyze', '-', '-F', 'json'], { cwd: REPO, input: readFileSync(`${LAB}/a02_ha.pcap`), encoding: 'utf8' });
+    expect(JSON.parse(viaStdin.stdout).entries).toEqual(JSON.parse(plain.stdout).entries);
+  });
+
+  it('writes protobuf with -o and NDJSON flows with --flows-ndjson', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pantap-cli-'));
+    const r = pantap('analyze', `${LAB}/a04_userid.pcap`, '-F', 'protobuf', '-o', join(dir, 's.pb'), '--flows-ndjson', join(dir, 'f.ndjson'));
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 's.pb')).length).toBeGreaterThan(1000);
+    const lines = readFileSync(join(dir, 'f.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(17);
+    expect(lines.every((f) => typeof f.transport === 'string' && 'section' in f)).toBe(true);
+  });
+
+  it('Ctrl-C during a long inline run prints the partial summary and exits 130', async () => {
+    // A long input: the same capture many times over stdin keeps reading going.
+    const child = spawn(process.execPath, [BIN, 'analyze', '-', '-F', 'json', '-w', '0'], { cwd: REPO });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const body = readFileSync(`${LAB}/a03_panorama.pcap`);
+    child.stdin.on('error', () => undefined);
+    child.stdin.write(body); // header and records
+    const records = body.subarray(24);
+    const pump = setInterval(() => child.stdin.write(records), 5);
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    clearInterval(pump);
+    expect(code).toBe(130);
+    const s = JSON.parse(out);
+    expect(s.input.packets).toBeGreaterThan(393);
+    expect(s.input.truncated).toBe(true);
+  });
+});
