@@ -12,6 +12,8 @@ const LW = 12;
 const LF = 3;
 
 export const DEFAULT_MAX_FRAGMENTS = 1 << 20;
+/** How far apart (capture time) a datagram's fragments may be: Linux's ipfrag_time, 30 s. */
+const REASSEMBLY_US = 30e6;
 
 export interface FragmentSnapshot {
   firstCount: number;
@@ -63,8 +65,8 @@ export class FragmentLog {
   constructor(readonly max = DEFAULT_MAX_FRAGMENTS) {}
 
   /** Logs the first fragment of a datagram (its ports come from `pkt`). */
-  addFirst(seq: number): void {
-    if (!this.first.push(seq, 0, 0, this.max)) this.dropped++;
+  addFirst(seq: number, tsUs: number): void {
+    if (!this.first.push(seq, tsUs, 0, this.max)) this.dropped++;
   }
 
   /** Logs a later fragment, to be attributed after merging. */
@@ -85,6 +87,13 @@ export class FragmentLog {
       dropped: this.dropped,
     };
   }
+
+  /** Forgets what was logged (live capture resolves fragments as it goes, then clears). */
+  clear(): void {
+    this.first.count = 0;
+    this.later.count = 0;
+    this.dropped = 0;
+  }
 }
 
 /** Result of attributing later fragments. */
@@ -102,7 +111,7 @@ function datagramKey(u: Uint32Array, o: number): string {
 
 /** Attributes every logged later fragment to its flow in `table` (the merged table). */
 export function resolveFragments(table: FlowTable, snaps: FragmentSnapshot[]): FragmentResolution {
-  const firsts = new Map<string, { seq: number; ports: number }[]>();
+  const firsts = new Map<string, { seq: number; ts: number; ports: number }[]>();
   let dropped = 0;
   for (const s of snaps) {
     dropped += s.dropped;
@@ -110,7 +119,7 @@ export function resolveFragments(table: FlowTable, snaps: FragmentSnapshot[]): F
       const key = datagramKey(s.firstU, j * LW);
       let list = firsts.get(key);
       if (list === undefined) firsts.set(key, (list = []));
-      list.push({ seq: s.firstF[j * LF], ports: s.firstU[j * LW + 11] });
+      list.push({ seq: s.firstF[j * LF], ts: s.firstF[j * LF + 1], ports: s.firstU[j * LW + 11] });
     }
   }
   for (const list of firsts.values()) list.sort((x, y) => x.seq - y.seq);
@@ -134,6 +143,9 @@ export function resolveFragments(table: FlowTable, snaps: FragmentSnapshot[]): F
           } else hi = mid - 1;
         }
       }
+      // Senders may emit fragments last-first (Linux does for some sizes): with no first
+      // fragment before it, the next one after it joins if within the reassembly timeout.
+      if (best < 0 && list !== undefined && Math.abs(list[0].ts - s.laterF[j * LF + 1]) <= REASSEMBLY_US) best = 0;
       if (best < 0) {
         orphans++;
         continue;

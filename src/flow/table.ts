@@ -319,4 +319,88 @@ export class FlowTable {
       if (snap.u32[su + U_ICMPCODE] > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = snap.u32[su + U_ICMPCODE];
     }
   }
+
+  // --- Removal (live capture's idle expiry). Kept apart from the per-packet path above.
+
+  /**
+   * Removes every flow for which `expired(slot)` holds (it must depend on the slot's contents
+   * only) and returns them packed, as a FlowSnapshot without overflow counts (those stay
+   * with the table). Linear probing needs no tombstones: deletion shifts later members of
+   * the probe run back into the hole. A table left at most 1/8 full is rebuilt smaller.
+   */
+  removeWhere(expired: (slot: number) => boolean): FlowSnapshot {
+    let n = 0;
+    for (let s = 0; s < this.capacity; s++) if (this.keys[s * KW] !== 0 && expired(s)) n++;
+    const out: FlowSnapshot = {
+      count: n,
+      keys: new Uint32Array(n * KW),
+      f64: new Float64Array(n * FW),
+      u32: new Uint32Array(n * UW),
+      overflowSketch: new Uint8Array(SKETCH_SIZE),
+      overflowPackets: 0,
+    };
+    if (n === 0) return out;
+    let j = 0;
+    // A deletion only moves members that come later in the scan into the hole at s (checked
+    // again here) or into later holes, so every member is looked at.
+    for (let s = 0; s < this.capacity && j < n; s++) {
+      while (j < n && this.keys[s * KW] !== 0 && expired(s)) {
+        out.keys.set(this.keys.subarray(s * KW, s * KW + KW), j * KW);
+        out.f64.set(this.f64.subarray(s * FW, s * FW + FW), j * FW);
+        out.u32.set(this.u32.subarray(s * UW, s * UW + UW), j * UW);
+        j++;
+        this.deleteSlot(s);
+      }
+    }
+    out.count = j;
+    if (this.size * 8 <= this.capacity && this.capacity > 4096) this.rebuild();
+    return out;
+  }
+
+  /** Empties slot i, moving later members of its probe run back (Knuth's Algorithm R). */
+  private deleteSlot(i: number): void {
+    const { keys, f64, u32 } = this;
+    const mask = this.mask;
+    let hole = i;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (keys[j * KW] === 0) break;
+      const home = hashKey(keys, j * KW) & mask;
+      // The member at j stays when its home lies cyclically in (hole, j].
+      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
+      keys.copyWithin(hole * KW, j * KW, j * KW + KW);
+      f64.copyWithin(hole * FW, j * FW, j * FW + FW);
+      u32.copyWithin(hole * UW, j * UW, j * UW + UW);
+      hole = j;
+    }
+    keys.fill(0, hole * KW, hole * KW + KW);
+    f64.fill(0, hole * FW, hole * FW + FW);
+    u32.fill(0, hole * UW, hole * UW + UW);
+    this.size--;
+  }
+
+  /** Rehashes into the smallest capacity (at least 4096) that is at most 1/4 full. */
+  private rebuild(): void {
+    let cap = 4096;
+    while (this.size * 4 > cap) cap *= 2;
+    if (cap >= this.capacity) return;
+    const oldKeys = this.keys;
+    const oldF = this.f64;
+    const oldU = this.u32;
+    const oldCap = this.capacity;
+    this.capacity = cap;
+    this.mask = cap - 1;
+    this.keys = new Uint32Array(cap * KW);
+    this.f64 = new Float64Array(cap * FW);
+    this.u32 = new Uint32Array(cap * UW);
+    for (let s = 0; s < oldCap; s++) {
+      if (oldKeys[s * KW] === 0) continue;
+      let i = hashKey(oldKeys, s * KW) & this.mask;
+      while (this.keys[i * KW] !== 0) i = (i + 1) & this.mask;
+      this.keys.set(oldKeys.subarray(s * KW, s * KW + KW), i * KW);
+      this.f64.set(oldF.subarray(s * FW, s * FW + FW), i * FW);
+      this.u32.set(oldU.subarray(s * UW, s * UW + UW), i * UW);
+    }
+  }
 }

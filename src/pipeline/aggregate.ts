@@ -74,7 +74,7 @@ export class BatchAggregator {
         const frag = pkt[F_FRAG];
         if (frag === FRAG_LATER) this.fragments.addLater(seq, tsUs, origlen);
         else {
-          if (frag === FRAG_FIRST) this.fragments.addFirst(seq);
+          if (frag === FRAG_FIRST) this.fragments.addFirst(seq, tsUs);
           table.addPacket(seq, tsUs, origlen);
         }
       } else if (st >= R_MALFORMED) this.reasons[st]++;

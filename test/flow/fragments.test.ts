@@ -95,13 +95,23 @@ describe('fragment attribution', () => {
     expect(flows(table)[0].pkts).toBe(2);
   });
 
-  it('the later fragment before its first fragment (another aggregator) is an orphan', () => {
+  it('a later fragment sent before its first fragment (another aggregator) joins it', () => {
     const { table, res } = run([
       { seq: 0, frame: later(100), who: 1 },
       { seq: 1, frame: first(100), who: 0 },
     ]);
-    expect(res).toEqual({ attributed: 0, orphans: 1, dropped: 0 });
-    expect(flows(table)).toEqual([{ kp: UDP_1812, ports: PORTS, pkts: 1, bytes: 1500, firstSeq: 1 }]);
+    expect(res).toEqual({ attributed: 1, orphans: 0, dropped: 0 });
+    expect(flows(table)).toEqual([{ kp: UDP_1812, ports: PORTS, pkts: 2, bytes: 1500 + 548, firstSeq: 0 }]);
+  });
+
+  it('a later fragment more than 30 s before its first fragment is an orphan', () => {
+    const aggs = [new BatchAggregator(1000)];
+    aggs[0].add(batchOf([{ frame: later(100), tsUs: 1_000_000 }], { seqBase: 0 }));
+    aggs[0].add(batchOf([{ frame: first(100), tsUs: 32_000_000 }], { seqBase: 1 }));
+    const r = aggs[0].result();
+    const table = new FlowTable(1000, 16);
+    table.merge(r.flows);
+    expect(resolveFragments(table, [r.fragments])).toEqual({ attributed: 0, orphans: 1, dropped: 0 });
   });
 
   it('a later fragment whose first fragment was never seen is an orphan', () => {
@@ -175,7 +185,7 @@ describe('fragment attribution', () => {
       { seq: 6, frame: later(3) },
     ];
     const ref = run(parts.map((p) => ({ ...p, who: 0 })), 1);
-    expect(ref.res).toEqual({ attributed: 3, orphans: 1, dropped: 0 });
+    expect(ref.res).toEqual({ attributed: 4, orphans: 0, dropped: 0 });
     for (let mask = 0; mask < 1 << parts.length; mask++) {
       const got = run(parts.map((p, i) => ({ ...p, who: (mask >> i) & 1 })));
       expect(got.res).toEqual(ref.res);
