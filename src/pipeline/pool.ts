@@ -68,10 +68,12 @@ export class WorkerPool implements BatchSink {
     maxFlows: number,
     private readonly fileNames: string[],
     private readonly perWorker = 2,
+    /** The worker script; tests substitute one that fails on purpose. */
+    script: URL = workerUrl(),
   ) {
     const init: WorkerInit = { maxFlows };
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(workerUrl(), { workerData: init });
+      const worker = new Worker(script, { workerData: init });
       const slot: Slot = { worker, inflight: [], result: null, onResult: null };
       worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       worker.on('error', (err) => this.fail(slot, err.message));
