@@ -84,12 +84,22 @@ class AddressInterner {
   }
 }
 
+/**
+ * Flow slots in the flow table's layout: a FlowTable (`slots` = its capacity, empty slots
+ * skipped) or a packed FlowSnapshot (`slots` = its count).
+ */
+export interface FlowSlots {
+  keys: Uint32Array;
+  f64: Float64Array;
+  u32: Uint32Array;
+}
+
 /** Builds the direction, outcome and candidate entries of every flow (roles not applied yet). */
-function baseFlows(table: FlowTable, matcher: CatalogMatcher): { flow: ClassifiedFlow; candidates: number[] }[] {
+function baseFlows(src: FlowSlots, slots: number, matcher: CatalogMatcher): { flow: ClassifiedFlow; candidates: number[] }[] {
   const out: { flow: ClassifiedFlow; candidates: number[] }[] = [];
   const interner = new AddressInterner();
-  const { keys, f64, u32 } = table;
-  for (let slot = 0; slot < table.capacity; slot++) {
+  const { keys, f64, u32 } = src;
+  for (let slot = 0; slot < slots; slot++) {
     const k = slot * KW;
     const kp = keys[k + K_KP];
     if (kp === 0) continue;
@@ -177,70 +187,110 @@ function fit(e: CatalogEntry, serverRoles: Set<Role> | undefined, clientRoles: S
 }
 
 export function classifyFlows(table: FlowTable, matcher: CatalogMatcher, inventory: Inventory | null): { flows: ClassifiedFlow[]; roles: RoleBook } {
-  const entries = matcher.catalog.entries;
-  const base = baseFlows(table, matcher);
+  const classifier = new FlowClassifier(matcher, inventory);
+  const flows = classifier.classify(table, table.capacity);
+  return { flows, roles: classifier.roles };
+}
 
-  // RPC dynamic ports count only after a 135 connection between the same two hosts.
-  const epm = new Map<string, number>();
-  const epmIds = new Set(entries.filter((e) => e.port === 135 && e.transport === 'tcp').map((e) => e.id));
-  for (const { flow, candidates } of base) {
-    if (candidates.some((i) => epmIds.has(entries[i].id)) && proves(flow)) {
-      const key = `${flow.client}|${flow.server}`;
-      epm.set(key, Math.min(epm.get(key) ?? Infinity, flow.firstTs));
-    }
-  }
-  for (const item of base) {
-    const { flow } = item;
-    if (flow.serverPort === null || (flow.transport !== 'tcp' && flow.transport !== 'udp')) continue;
-    const ranged = matcher.rangeEntries(flow.transport === 'tcp' ? 6 : 17, flow.serverPort);
-    for (const i of ranged) {
-      const after = entries[i].after;
-      const since = epm.get(`${flow.client}|${flow.server}`);
-      if (after !== undefined && since !== undefined && flow.firstTs >= since) item.candidates.push(i);
-    }
-  }
+/**
+ * Classification with memory: the roles (inventory and inferred) and the RPC endpoint-mapper
+ * connections learnt from every batch of flows classified so far. File analysis classifies
+ * all flows in one call (classifyFlows); live capture classifies each batch of expired
+ * flows as it leaves the flow table, so a flow is judged by the roles known at that time.
+ */
+export class FlowClassifier {
+  readonly roles: RoleBook = { roles: new Map() };
+  /** First 135 connection per "client|server" (RPC dynamic ports count only after one). */
+  private readonly epm = new Map<string, number>();
+  private readonly epmIds: Set<string>;
 
-  // Roles: the inventory first, then what distinctive entries prove.
-  const roles: RoleBook = { roles: new Map() };
-  const note = (addr: string, role: Role, source: 'inventory' | 'inferred'): void => {
-    let r = roles.roles.get(addr);
-    if (r === undefined) roles.roles.set(addr, (r = { roles: new Set(), source }));
-    r.roles.add(role);
-  };
-  if (inventory !== null) {
-    for (const { flow } of base) {
-      for (const addr of [flow.client, flow.server]) for (const role of inventory.rolesOf(addr)) note(addr, role, 'inventory');
-    }
-  }
-  for (const { flow, candidates } of base) {
-    if (!proves(flow)) continue;
-    for (const i of candidates) {
-      const inf = entries[i].infer;
-      if (inf?.server) note(flow.server, inf.server, 'inferred');
-      if (inf?.client) note(flow.client, inf.client, 'inferred');
-    }
+  constructor(
+    readonly matcher: CatalogMatcher,
+    readonly inventory: Inventory | null,
+  ) {
+    this.epmIds = new Set(matcher.catalog.entries.filter((e) => e.port === 135 && e.transport === 'tcp').map((e) => e.id));
   }
 
-  const flows: ClassifiedFlow[] = [];
-  for (const { flow, candidates } of base) {
-    const sr = roles.roles.get(flow.server)?.roles;
-    const cr = roles.roles.get(flow.client)?.roles;
-    if (candidates.length > 0) {
-      // Keep the candidates that fit the roles best; with no roles, all of them.
-      const scores = candidates.map((i) => fit(entries[i], sr, cr));
-      const best = Math.max(...scores);
-      flow.entries = candidates.filter((_, j) => scores[j] === best);
-      flow.section = entries[flow.entries[0]].section;
-    } else if (flow.transport === 'ethertype') {
-      flow.section = 'other'; // ARP, LLDP and friends: counted by ethertype, never "unexpected"
-    } else if (inventory !== null) {
-      const pan = (r: Set<Role> | undefined) => r !== undefined && [...r].some(isPanDevice);
-      flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
-    } else flow.section = 'unexpected';
-    flows.push(flow);
+  /** A copy whose later classifications leave this one's roles untouched. */
+  fork(): FlowClassifier {
+    const c = new FlowClassifier(this.matcher, this.inventory);
+    for (const [addr, r] of this.roles.roles) c.roles.roles.set(addr, { roles: new Set(r.roles), source: r.source });
+    for (const [k, v] of this.epm) c.epm.set(k, v);
+    return c;
   }
-  // Deterministic order whatever the table layout: first packet in the capture first.
-  flows.sort((a, b) => a.firstSeq - b.firstSeq);
-  return { flows, roles };
+
+  /**
+   * Classifies the flows in slots [0, slots) of `src` (empty slots skipped), learning roles
+   * from them first; returns them in capture order (first packet first).
+   */
+  classify(src: FlowSlots, slots: number): ClassifiedFlow[] {
+    const entries = this.matcher.catalog.entries;
+    const matcher = this.matcher;
+    const inventory = this.inventory;
+    const base = baseFlows(src, slots, matcher);
+
+    // RPC dynamic ports count only after a 135 connection between the same two hosts.
+    const epm = this.epm;
+    const epmIds = this.epmIds;
+    for (const { flow, candidates } of base) {
+      if (candidates.some((i) => epmIds.has(entries[i].id)) && proves(flow)) {
+        const key = `${flow.client}|${flow.server}`;
+        epm.set(key, Math.min(epm.get(key) ?? Infinity, flow.firstTs));
+      }
+    }
+    for (const item of base) {
+      const { flow } = item;
+      if (flow.serverPort === null || (flow.transport !== 'tcp' && flow.transport !== 'udp')) continue;
+      const ranged = matcher.rangeEntries(flow.transport === 'tcp' ? 6 : 17, flow.serverPort);
+      for (const i of ranged) {
+        const after = entries[i].after;
+        const since = epm.get(`${flow.client}|${flow.server}`);
+        if (after !== undefined && since !== undefined && flow.firstTs >= since) item.candidates.push(i);
+      }
+    }
+
+    // Roles: the inventory first, then what distinctive entries prove.
+    const roles = this.roles;
+    const note = (addr: string, role: Role, source: 'inventory' | 'inferred'): void => {
+      let r = roles.roles.get(addr);
+      if (r === undefined) roles.roles.set(addr, (r = { roles: new Set(), source }));
+      r.roles.add(role);
+    };
+    if (inventory !== null) {
+      for (const { flow } of base) {
+        for (const addr of [flow.client, flow.server]) for (const role of inventory.rolesOf(addr)) note(addr, role, 'inventory');
+      }
+    }
+    for (const { flow, candidates } of base) {
+      if (!proves(flow)) continue;
+      for (const i of candidates) {
+        const inf = entries[i].infer;
+        if (inf?.server) note(flow.server, inf.server, 'inferred');
+        if (inf?.client) note(flow.client, inf.client, 'inferred');
+      }
+    }
+
+    const flows: ClassifiedFlow[] = [];
+    for (const { flow, candidates } of base) {
+      const sr = roles.roles.get(flow.server)?.roles;
+      const cr = roles.roles.get(flow.client)?.roles;
+      if (candidates.length > 0) {
+        // Keep the candidates that fit the roles best; with no roles, all of them.
+        const scores = candidates.map((i) => fit(entries[i], sr, cr));
+        const best = Math.max(...scores);
+        flow.entries = candidates.filter((_, j) => scores[j] === best);
+        flow.section = entries[flow.entries[0]].section;
+      } else if (flow.transport === 'ethertype') {
+        flow.section = 'other'; // ARP, LLDP and friends: counted by ethertype, never "unexpected"
+      } else if (inventory !== null) {
+        const pan = (r: Set<Role> | undefined) => r !== undefined && [...r].some(isPanDevice);
+        flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
+      } else flow.section = 'unexpected';
+      flows.push(flow);
+    }
+    // Deterministic order whatever the table layout: first packet in the capture first.
+    flows.sort((a, b) => a.firstSeq - b.firstSeq);
+    return flows;
+  }
 }
 

@@ -2,6 +2,7 @@
 // error once, as one line `pantap: ...`, with its exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PantapError, exitCodeFor } from '../errors.js';
+import { DEFAULT_OTHER_TIMEOUT, DEFAULT_TCP_TIMEOUT, DEFAULT_UDP_TIMEOUT, TCP_CLOSED_TIMEOUT } from '../flow/expire.js';
 import { DEFAULT_MAX_FLOWS } from '../flow/table.js';
 import { defaultWorkers } from '../pipeline/pool.js';
 import { runAnalyze, type CliIo } from './analyze-command.js';
@@ -103,11 +104,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-o, --output <file>', 'write the final summary to FILE')
     .option('--flows', 'list every flow in the final summary')
     .option('--max-listed <n>', 'without --flows, list at most N unexpected/failed flows', int(0, 50_000_000), 10_000)
-    .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE when the capture ends')
+    .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE as it expires (the rest when the capture ends)')
     .option('--catalog <file>', 'catalog override file')
     .option('--roles <file>', 'roles inventory file')
-    .option('--max-flows <n>', 'flow table bound', int(1, 50_000_000), DEFAULT_MAX_FLOWS)
+    .option('--max-flows <n>', 'flow table bound (active flows; idle ones expire)', int(1, 50_000_000), DEFAULT_MAX_FLOWS)
     .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
+    .option('--tcp-timeout <sec>', `expire TCP flows idle for SEC seconds (closed/reset ones after ${TCP_CLOSED_TIMEOUT} s, or SEC if shorter)`, int(1, 31 * 86400), DEFAULT_TCP_TIMEOUT)
+    .option('--udp-timeout <sec>', 'expire UDP flows idle for SEC seconds', int(1, 31 * 86400), DEFAULT_UDP_TIMEOUT)
+    .option('--other-timeout <sec>', 'expire ICMP, other IP and non-IP flows idle for SEC seconds', int(1, 31 * 86400), DEFAULT_OTHER_TIMEOUT)
     .option('--color', 'force colors')
     .option('--no-color', 'no colors')
     .action(async (o) => {

@@ -1,0 +1,349 @@
+// The running summary: classified flows are folded in (per section and per entry totals,
+// first/last seen, pairs and failures per entry, the listed flows, non-IP per ethertype,
+// `other`) and then dropped. File analysis feeds one accumulator all flows at once; live
+// capture feeds it each batch of flows that leave the flow table, so its memory grows with
+// distinct host pairs and the --max-listed cap, not with the number of flows.
+import type { Catalog } from '../catalog/schema.js';
+import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
+import { isoMicros } from './format.js';
+import { ethertypeName } from './names.js';
+import type { EntrySummary, FlowRecord, InputSummary, SectionId, SectionSummary, Summary } from './model.js';
+
+export interface AccumulateOptions {
+  /** List every flow (--flows), not only unexpected and failed ones. */
+  allFlows: boolean;
+  /** Without allFlows, list at most this many unexpected/failed flows (most bytes first). */
+  maxListed: number;
+  /** Client → server pairs kept per entry. */
+  topPairs: number;
+}
+
+export const SECTION_ORDER: SectionId[] = ['management', 'ha', 'panorama', 'user-id', 'unexpected'];
+const SECTION_INDEX = new Map<string, number>(SECTION_ORDER.map((id, i) => [id, i]));
+
+export function flowRecord(f: ClassifiedFlow, catalog: Catalog): FlowRecord {
+  return {
+    transport: f.transport,
+    client: f.client,
+    server: f.server,
+    clientPort: f.clientPort,
+    serverPort: f.serverPort,
+    ipProtocol: f.ipProtocol,
+    ethertype: f.ethertype,
+    packets: f.clientPackets + f.serverPackets,
+    bytes: f.clientBytes + f.serverBytes,
+    firstSeen: isoMicros(f.firstTs),
+    lastSeen: isoMicros(f.lastTs),
+    state: f.state,
+    section: f.section,
+    entries: f.entries.map((i) => catalog.entries[i].id),
+    clientPackets: f.clientPackets,
+    serverPackets: f.serverPackets,
+    clientBytes: f.clientBytes,
+    serverBytes: f.serverBytes,
+    icmpErrors: f.icmpErrors,
+    direction: f.direction,
+  };
+}
+
+/** Flow, packet, byte and failure counts with the time span, folded one flow at a time. */
+class Totals {
+  flows = 0;
+  packets = 0;
+  bytes = 0;
+  failed = 0;
+  lo = Infinity;
+  hi = -Infinity;
+
+  add(f: ClassifiedFlow): void {
+    this.flows++;
+    this.packets += f.clientPackets + f.serverPackets;
+    this.bytes += f.clientBytes + f.serverBytes;
+    if (f.failed) this.failed++;
+    if (f.firstTs < this.lo) this.lo = f.firstTs;
+    if (f.lastTs > this.hi) this.hi = f.lastTs;
+  }
+
+  copy(): Totals {
+    return Object.assign(new Totals(), this);
+  }
+
+  counts(): { flows: number; packets: number; bytes: number; failed: number } {
+    return { flows: this.flows, packets: this.packets, bytes: this.bytes, failed: this.failed };
+  }
+
+  span(): { firstSeen: string | null; lastSeen: string | null } {
+    return this.flows === 0 ? { firstSeen: null, lastSeen: null } : { firstSeen: isoMicros(this.lo), lastSeen: isoMicros(this.hi) };
+  }
+}
+
+type Pair = EntrySummary['pairs'][number];
+type Failure = EntrySummary['failures'][number];
+
+interface EntryAcc {
+  totals: Totals;
+  /** Keyed by clientId * 2^26 + serverId (the accumulator's address numbers). */
+  pairs: Map<number, Pair>;
+  failures: Map<number, Failure[]>;
+  failureCount: number;
+}
+
+/** Most bytes first, then first seen first: a total order, as no two flows share a first record. */
+function byVolume(a: ClassifiedFlow, b: ClassifiedFlow): number {
+  return b.clientBytes + b.serverBytes - (a.clientBytes + a.serverBytes) || a.firstSeq - b.firstSeq;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The n best items by `order` in one pass, kept sorted: a full sort of 10^5 pairs is waste. */
+function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => number): T[] {
+  const top: T[] = [];
+  for (const x of items) {
+    if (top.length === n && order(x, top[n - 1]) >= 0) continue;
+    let i = top.length < n ? top.length : n - 1;
+    while (i > 0 && order(x, top[i - 1]) < 0) i--;
+    top.splice(i, 0, x);
+    if (top.length > n) top.pop();
+  }
+  return top;
+}
+
+/** Keeps the `max` best items by `order` (a binary heap with the worst kept item on top). */
+class BestOf<T> {
+  items: T[] = [];
+  constructor(
+    readonly max: number,
+    private readonly order: (a: T, b: T) => number,
+  ) {}
+
+  add(x: T): void {
+    const h = this.items;
+    const order = this.order;
+    if (h.length < this.max) {
+      let i = h.push(x) - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (order(h[p], x) >= 0) break;
+        h[i] = h[p];
+        i = p;
+      }
+      h[i] = x;
+    } else if (h.length > 0 && order(x, h[0]) < 0) {
+      // Replace the worst kept item and sift down.
+      const n = h.length;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && order(h[r], h[l]) > 0 ? r : l;
+        if (order(h[c], x) <= 0) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = x;
+    }
+  }
+
+  sorted(): T[] {
+    return [...this.items].sort(this.order);
+  }
+}
+
+export class SummaryAccumulator {
+  /** Flows folded in so far. */
+  flowCount = 0;
+  private sections: Totals[];
+  private entries: EntryAcc[];
+  private other = new Totals();
+  private nonIp = new Map<number, Totals>();
+  /** The listed flows: every flow with allFlows, else the largest unexpected/failed ones. */
+  private listed: BestOf<ClassifiedFlow> | ClassifiedFlow[];
+  /** Flows the listing rule selected (listed or not). */
+  private selected = 0;
+  /**
+   * Pair keys are clientId * 2^26 + serverId. Classification numbers addresses afresh for
+   * every call: the numbering of the first call is used as is (file analysis has only that
+   * one); flows of later calls are translated by address into `own`, which starts from the
+   * numbers already in the pair keys.
+   */
+  private adopted: unknown = null;
+  private own: { map: Map<string, number>; next: number } | null = null;
+
+  constructor(
+    readonly catalog: Catalog,
+    readonly opts: AccumulateOptions,
+  ) {
+    this.sections = SECTION_ORDER.map(() => new Totals());
+    this.entries = catalog.entries.map(() => ({ totals: new Totals(), pairs: new Map(), failures: new Map(), failureCount: 0 }));
+    this.listed = opts.allFlows ? [] : new BestOf<ClassifiedFlow>(opts.maxListed, byVolume);
+  }
+
+  /** A copy to fold more flows into without changing this one (flows are shared, never mutated). */
+  clone(): SummaryAccumulator {
+    const c: SummaryAccumulator = Object.create(SummaryAccumulator.prototype) as SummaryAccumulator;
+    Object.assign(c, this);
+    c.sections = this.sections.map((t) => t.copy());
+    c.entries = this.entries.map((e) => ({
+      totals: e.totals.copy(),
+      pairs: new Map([...e.pairs].map(([k, p]) => [k, { ...p }])),
+      failures: new Map([...e.failures].map(([k, list]) => [k, list.map((x) => ({ ...x }))])),
+      failureCount: e.failureCount,
+    }));
+    c.other = this.other.copy();
+    c.nonIp = new Map([...this.nonIp].map(([k, t]) => [k, t.copy()]));
+    if (Array.isArray(this.listed)) c.listed = [...this.listed];
+    else {
+      const heap = new BestOf<ClassifiedFlow>(this.listed.max, byVolume);
+      heap.items = [...this.listed.items];
+      c.listed = heap;
+    }
+    // The address numbering is shared: numbering more addresses in the copy is harmless.
+    return c;
+  }
+
+  /** Our numbering, rebuilt from the pair keys when a second classification's flows come in. */
+  private ownNumbering(): { map: Map<string, number>; next: number } {
+    if (this.own !== null) return this.own;
+    const map = new Map<string, number>();
+    let next = 0;
+    for (const e of this.entries) {
+      for (const [key, p] of e.pairs) {
+        const c = Math.floor(key / 2 ** 26);
+        const s = key - c * 2 ** 26;
+        map.set(p.client, c);
+        map.set(p.server, s);
+        next = Math.max(next, c + 1, s + 1);
+      }
+    }
+    this.adopted = null;
+    return (this.own = { map, next });
+  }
+
+  /**
+   * Folds in classified flows. `numbering` names the classification their clientId/serverId
+   * come from (by default the array itself: flows classified together).
+   */
+  addFlows(flows: readonly ClassifiedFlow[], numbering: unknown = flows): void {
+    if (this.own === null && this.adopted === null && this.flowCount === 0) this.adopted = numbering;
+    let translate: ((id: number, address: string) => number) | null = null;
+    if (this.adopted !== numbering) {
+      const own = this.ownNumbering();
+      const local = new Map<number, number>();
+      translate = (id, address) => {
+        let c = local.get(id);
+        if (c === undefined) {
+          c = own.map.get(address);
+          if (c === undefined) own.map.set(address, (c = own.next++));
+          local.set(id, c);
+        }
+        return c;
+      };
+    }
+    const allFlows = this.opts.allFlows;
+    for (const f of flows) {
+      this.flowCount++;
+      const si = SECTION_INDEX.get(f.section);
+      if (si !== undefined) this.sections[si].add(f);
+      if (f.entries.length > 0) {
+        const key = translate === null ? f.clientId * 2 ** 26 + f.serverId : translate(f.clientId, f.client) * 2 ** 26 + translate(f.serverId, f.server);
+        for (const i of f.entries) this.addToEntry(this.entries[i], f, key);
+      }
+      if (allFlows || f.section === 'unexpected' || f.failed) {
+        this.selected++;
+        if (Array.isArray(this.listed)) this.listed.push(f);
+        else this.listed.add(f);
+      }
+      if (f.section === 'other' && f.transport !== 'ethertype') this.other.add(f);
+      if (f.transport === 'ethertype' && f.entries.length === 0) {
+        let t = this.nonIp.get(f.ethertype!);
+        if (t === undefined) this.nonIp.set(f.ethertype!, (t = new Totals()));
+        t.add(f);
+      }
+    }
+  }
+
+  private addToEntry(e: EntryAcc, f: ClassifiedFlow, key: number): void {
+    e.totals.add(f);
+    let p = e.pairs.get(key);
+    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, flows: 0, packets: 0, bytes: 0, failed: 0 }));
+    p.flows++;
+    p.packets += f.clientPackets + f.serverPackets;
+    p.bytes += f.clientBytes + f.serverBytes;
+    if (f.failed) {
+      p.failed++;
+      const state = f.state === 'rejected' && f.transport !== 'tcp' ? 'icmp-error' : (f.state ?? 'icmp-error');
+      let byState = e.failures.get(key);
+      if (byState === undefined) e.failures.set(key, (byState = []));
+      let x = byState.find((y) => y.state === state);
+      if (x === undefined) {
+        byState.push((x = { client: f.client, server: f.server, state, flows: 0 }));
+        e.failureCount++;
+      }
+      x.flows++;
+    }
+  }
+
+  /** Running totals per section, in SECTION_ORDER (for the live view). */
+  sectionCounts(): { id: SectionId; flows: number; packets: number; bytes: number; failed: number }[] {
+    return SECTION_ORDER.map((id, i) => ({ id, ...this.sections[i].counts() }));
+  }
+
+  /** The summary of every flow folded in so far; `input` and `roles` come from the run. */
+  summary(input: InputSummary, roles: RoleBook): Summary {
+    const catalog = this.catalog;
+    const sectionTitles = new Map(catalog.sections.map((s) => [s.id as string, s.title]));
+    sectionTitles.set('unexpected', 'Unexpected (matches no catalog entry)');
+    const sections: SectionSummary[] = SECTION_ORDER.map((id, i) => {
+      const t = this.sections[i];
+      return { id, title: sectionTitles.get(id) ?? id, ...t.counts(), ...t.span() };
+    });
+    const topPairs = this.opts.topPairs;
+    // Code-unit order, not localeCompare: deterministic everywhere and fast.
+    const pairOrder = (a: Pair, b: Pair) => b.bytes - a.bytes || cmp(a.client, b.client) || cmp(a.server, b.server);
+    const failOrder = (a: Failure, b: Failure) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || cmp(a.state, b.state);
+    const entries: EntrySummary[] = catalog.entries.map((e, i) => {
+      const acc = this.entries[i];
+      const allFailures = (function* () {
+        for (const byState of acc.failures.values()) yield* byState;
+      })();
+      return {
+        id: e.id,
+        section: e.section,
+        transport: e.transport,
+        port: e.port,
+        ipProtocol: e.ipProtocol,
+        ethertype: e.ethertype,
+        portRange: e.portRange ? [e.portRange[0], e.portRange[1]] : null,
+        name: e.name,
+        ...acc.totals.counts(),
+        ...acc.totals.span(),
+        pairs: topN(acc.pairs.values(), topPairs, pairOrder),
+        pairCount: acc.pairs.size,
+        failures: topN(allFailures, topPairs, failOrder),
+        failureCount: acc.failureCount,
+      };
+    });
+    // A scan or SYN flood makes every probe a failed flow: without --flows the list keeps the
+    // largest ones, counts the rest, and --flows-ndjson still has every flow.
+    const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
+    return {
+      schema: 'pantap.summary.v1',
+      input,
+      sections,
+      entries,
+      flows: listed.map((f) => flowRecord(f, catalog)),
+      other: { flows: this.other.flows, packets: this.other.packets, bytes: this.other.bytes },
+      nonIp: [...this.nonIp.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([et, t]) => ({ ethertype: et, name: ethertypeName(et), flows: t.flows, packets: t.packets, bytes: t.bytes })),
+      roles: [...roles.roles.entries()]
+        .sort((a, b) => cmp(a[0], b[0]))
+        .map(([address, r]) => ({ address, roles: [...r.roles].sort(), source: r.source })),
+      allFlows: this.opts.allFlows,
+      flowsOmitted: this.selected - listed.length,
+    };
+  }
+}

@@ -1,0 +1,74 @@
+// The running summary: folding flows in pieces, in any order, gives the summary that one
+// pass over all of them gives (which is what file analysis does), and a clone is independent.
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../../src/analyze.js';
+import type { Role } from '../../src/catalog/schema.js';
+import type { RoleBook } from '../../src/classify/classify.js';
+import { SummaryAccumulator, type AccumulateOptions } from '../../src/report/accumulate.js';
+import { buildInput } from '../../src/report/build.js';
+import { REPO } from '../helpers/shared.js';
+
+const lab = resolve(REPO, 'fixtures/pan-lab');
+const files = readdirSync(lab)
+  .filter((f) => f.endsWith('.pcap'))
+  .sort()
+  .map((f) => resolve(lab, f));
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+describe('SummaryAccumulator', () => {
+  it('pieces in any order give the one-pass summary (listing limits, top pairs)', async () => {
+    const optsList: AccumulateOptions[] = [
+      { allFlows: false, maxListed: 10_000, topPairs: 5 },
+      { allFlows: false, maxListed: 0, topPairs: 1 },
+      { allFlows: false, maxListed: 3, topPairs: 2 },
+      { allFlows: true, maxListed: 1, topPairs: 5 },
+    ];
+    for (const opts of optsList) {
+      const a = await analyze(files, { workers: 0, ...opts, topPairs: opts.topPairs });
+      expect(a.flows.length).toBeGreaterThan(100);
+      const input = buildInput(a.run, 500_000);
+      const roles: RoleBook = { roles: new Map(a.summary.roles.map((r) => [r.address, { roles: new Set(r.roles as Role[]), source: r.source }])) };
+      const one = new SummaryAccumulator(a.catalog, opts);
+      one.addFlows(a.flows);
+      expect(one.summary(input, roles)).toEqual(a.summary);
+      const rand = rng(opts.maxListed + 17);
+      for (const chunk of [1, 3, 7, 50]) {
+        const shuffled = [...a.flows];
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = Math.floor(rand() * (i + 1));
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+        }
+        const acc = new SummaryAccumulator(a.catalog, opts);
+        for (let i = 0; i < shuffled.length; i += chunk) acc.addFlows(shuffled.slice(i, i + chunk));
+        expect(acc.flowCount).toBe(a.flows.length);
+        expect(acc.summary(input, roles)).toEqual(a.summary);
+      }
+    }
+  });
+
+  it('a clone takes more flows without changing the original', async () => {
+    const a = await analyze(files, { workers: 0, maxListed: 4 });
+    const input = buildInput(a.run, 500_000);
+    const roles: RoleBook = { roles: new Map() };
+    const half = Math.floor(a.flows.length / 2);
+    const acc = new SummaryAccumulator(a.catalog, { allFlows: false, maxListed: 4, topPairs: 5 });
+    acc.addFlows(a.flows.slice(0, half));
+    const before = acc.summary(input, roles);
+    const copy = acc.clone();
+    copy.addFlows(a.flows.slice(half));
+    expect(acc.summary(input, roles)).toEqual(before);
+    expect(acc.sectionCounts().reduce((x, s) => x + s.flows, 0)).toBeLessThan(copy.sectionCounts().reduce((x, s) => x + s.flows, 0));
+    const whole = new SummaryAccumulator(a.catalog, { allFlows: false, maxListed: 4, topPairs: 5 });
+    whole.addFlows(a.flows);
+    expect(copy.summary(input, roles)).toEqual(whole.summary(input, roles));
+  });
+});
