@@ -5,13 +5,17 @@
 //   3. runs bench/compare.mjs on mixed-2M, small-4M and flood-1M with pantap's default
 //      worker count and --workers 0, 1 and 2, and checks the targets.
 //
-//   node bench/run.mjs [--quick] [--no-suites] [--no-compare] [--workloads a,b] [--targets]
+//   node bench/run.mjs [--quick] [--no-suites] [--no-compare] [--workloads a,b] [--targets] [--live]
 //
 //   --quick        only the benny suites, on a 50k-packet slice with short cases
 //   --no-suites    skip the benny suites
 //   --no-compare   skip the external comparison
 //   --workloads    comparison workloads (default mixed-2M,small-4M,flood-1M)
 //   --targets      run nothing: check the targets against bench/results/WORKLOAD.json
+//   --live         also run bench/live-replay.mjs (live capture at increasing tcpreplay rates
+//                  over a veth pair in throw-away network namespaces; needs root and
+//                  tcpreplay, so it is never part of the default run). Alone with
+//                  --no-suites --no-compare it runs only that.
 //
 // Suites save to bench/results/SUITE.json, comparisons to bench/results/WORKLOAD.json, the
 // target check to bench/results/targets.json. Ratios are from one run on one machine.
@@ -30,6 +34,7 @@ const targetsOnly = flag('--targets');
 const runSuites = !targetsOnly && !flag('--no-suites');
 const runCompare = !targetsOnly && !quick && !flag('--no-compare');
 const workloads = (opt('--workloads') ?? 'mixed-2M,small-4M,flood-1M').split(',').filter(Boolean);
+const runLive = !targetsOnly && flag('--live');
 
 // Rounds per workload: flood-1M is slow for ndpiReader and pantap alike.
 const ROUNDS = { 'mixed-2M': 5, 'small-4M': 5, 'flood-1M': 3 };
@@ -116,6 +121,17 @@ if (runCompare) {
     if (existsSync(file)) results[w] = JSON.parse(readFileSync(file, 'utf8'));
   }
   checkTargets(results);
+}
+
+// 4. Live capture (opt-in: root, tcpreplay, network namespaces).
+if (runLive) {
+  step('live capture: bench/live-replay.mjs (tcpreplay over a namespaced veth pair)');
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    console.error('bench: --live needs root (network namespaces and packet sockets): skipped');
+    process.exitCode = 1;
+  } else {
+    run([process.execPath, join(here, 'live-replay.mjs')], 'live-replay.mjs');
+  }
 }
 
 function checkTargets(results) {
