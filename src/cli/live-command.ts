@@ -144,6 +144,16 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
   return 0;
 }
 
+/** Newest first, the same line once with a count: a retrying client is one line, not five. */
+function grouped(flows: readonly ClassifiedFlow[], line: (f: ClassifiedFlow) => string, max = 5): string[] {
+  const counts = new Map<string, number>();
+  for (let i = flows.length - 1; i >= 0; i--) {
+    const l = line(flows[i]);
+    counts.set(l, (counts.get(l) ?? 0) + 1);
+  }
+  return [...counts].slice(0, max).map(([l, n]) => `  ${l}${n > 1 ? `  ×${n}` : ''}`);
+}
+
 /** The refreshing screen: running counters per section (expired + active flows), failing channels, newest unexpected flows. */
 function liveView(o: LiveCliOptions, session: LiveSession, src: LiveSource, packets: number, rate: number, elapsedMs: number): string {
   const v = session.view();
@@ -156,8 +166,11 @@ function liveView(o: LiveCliOptions, session: LiveSession, src: LiveSource, pack
   const t = new Table({ head: ['Section', 'Flows', 'Packets', 'Failed'], style: { head: [], border: [] } });
   for (const s of v.sections) t.push([s.id, s.flows, s.packets, s.failed]);
   lines.push(t.toString());
-  if (v.failing.length) lines.push('Failing:', ...v.failing.map((f) => `  ${f.client} → ${f.server}:${f.serverPort ?? ''} ${f.state ?? ''} ${f.entries.map((i) => entries[i].id).join(',')}`));
-  if (v.unexpected.length) lines.push('Newest unexpected:', ...v.unexpected.map((f) => `  ${f.transport} ${f.client} → ${f.server}${f.serverPort !== null ? `:${f.serverPort}` : ''}`));
+  const target = (f: ClassifiedFlow) => `${f.client} → ${f.server}${f.serverPort !== null ? `:${f.serverPort}` : ''}/${f.transport}`;
+  const failing = grouped(v.failing, (f) => `${target(f)} ${f.state ?? ''} ${f.entries.map((i) => entries[i].id).join(',')}`.trimEnd());
+  const unexpected = grouped(v.unexpected, target);
+  if (failing.length) lines.push('Failing (newest first):', ...failing);
+  if (unexpected.length) lines.push('Unexpected (newest first):', ...unexpected);
   lines.push('Ctrl-C ends the capture and prints the summary.');
   return `${lines.join('\n')}\n`;
 }

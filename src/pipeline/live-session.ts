@@ -43,7 +43,7 @@ const FRAGMENT_WINDOW_US = 30e6;
  */
 const FRAGMENT_HOLD_US = 2e6;
 /** Newest failing / unexpected expired flows kept for the live view. */
-const RECENT = 5;
+const RECENT = 200;
 
 export interface LiveView {
   sections: { id: SectionId; flows: number; packets: number; bytes: number; failed: number }[];
