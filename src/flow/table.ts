@@ -231,11 +231,20 @@ export class FlowTable {
       sketchAdd(this.overflowSketch, h);
       return -1;
     }
+    return this.insertAt(k, o, h, i);
+  }
+
+  /** Inserts a key known to be absent at free slot `i` (growing first when due). Kept out
+   * of findOrInsert so that the lookup, the per-packet case, stays small enough to inline. */
+  private insertAt(k: Uint32Array, o: number, h: number, i: number): number {
     if ((this.size + 1) * 2 > this.capacity) {
       this.grow();
-      return this.findOrInsert(k, o);
+      i = h & this.mask;
+      while (this.keys[i * KW] !== 0) i = (i + 1) & this.mask;
     }
-    keys.set(k.subarray(o, o + KW), i * KW);
+    const keys = this.keys;
+    const base = i * KW;
+    for (let w = 0; w < KW; w++) keys[base + w] = k[o + w];
     this.size++;
     return i;
   }
