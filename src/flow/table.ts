@@ -114,6 +114,20 @@ function hashKey(k: Uint32Array, o: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** The three per-slot arrays of a table or a snapshot. */
+interface SlotArrays {
+  keys: Uint32Array;
+  f64: Float64Array;
+  u32: Uint32Array;
+}
+
+/** Copies slot `s` of `from` to slot `j` of `to` (rehash, snapshot, expiry). */
+function copySlot(from: SlotArrays, s: number, to: SlotArrays, j: number): void {
+  to.keys.set(from.keys.subarray(s * KW, s * KW + KW), j * KW);
+  to.f64.set(from.f64.subarray(s * FW, s * FW + FW), j * FW);
+  to.u32.set(from.u32.subarray(s * UW, s * UW + UW), j * UW);
+}
+
 export class FlowTable {
   capacity: number;
   size = 0;
@@ -250,22 +264,23 @@ export class FlowTable {
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldF = this.f64;
-    const oldU = this.u32;
+    this.rehash(this.capacity * 2);
+  }
+
+  /** Moves every flow into fresh arrays of `cap` slots. */
+  private rehash(cap: number): void {
+    const old = { keys: this.keys, f64: this.f64, u32: this.u32 };
     const oldCap = this.capacity;
-    this.capacity = oldCap * 2;
-    this.mask = this.capacity - 1;
-    this.keys = new Uint32Array(this.capacity * KW);
-    this.f64 = new Float64Array(this.capacity * FW);
-    this.u32 = new Uint32Array(this.capacity * UW);
+    this.capacity = cap;
+    this.mask = cap - 1;
+    this.keys = new Uint32Array(cap * KW);
+    this.f64 = new Float64Array(cap * FW);
+    this.u32 = new Uint32Array(cap * UW);
     for (let s = 0; s < oldCap; s++) {
-      if (oldKeys[s * KW] === 0) continue;
-      let i = hashKey(oldKeys, s * KW) & this.mask;
+      if (old.keys[s * KW] === 0) continue;
+      let i = hashKey(old.keys, s * KW) & this.mask;
       while (this.keys[i * KW] !== 0) i = (i + 1) & this.mask;
-      this.keys.set(oldKeys.subarray(s * KW, s * KW + KW), i * KW);
-      this.f64.set(oldF.subarray(s * FW, s * FW + FW), i * FW);
-      this.u32.set(oldU.subarray(s * UW, s * UW + UW), i * UW);
+      copySlot(old, s, this, i);
     }
   }
 
@@ -283,9 +298,7 @@ export class FlowTable {
     let j = 0;
     for (let s = 0; s < this.capacity; s++) {
       if (this.keys[s * KW] === 0) continue;
-      keys.set(this.keys.subarray(s * KW, s * KW + KW), j * KW);
-      f64.set(this.f64.subarray(s * FW, s * FW + FW), j * FW);
-      u32.set(this.u32.subarray(s * UW, s * UW + UW), j * UW);
+      copySlot(this, s, { keys, f64, u32 }, j);
       j++;
     }
     return { count: n, keys, f64, u32, overflowSketch: this.overflowSketch.slice(), overflowPackets: this.overflowPackets };
@@ -354,9 +367,7 @@ export class FlowTable {
     // again here) or into later holes, so every member is looked at.
     for (let s = 0; s < this.capacity && j < n; s++) {
       while (j < n && this.keys[s * KW] !== 0 && expired(s)) {
-        out.keys.set(this.keys.subarray(s * KW, s * KW + KW), j * KW);
-        out.f64.set(this.f64.subarray(s * FW, s * FW + FW), j * FW);
-        out.u32.set(this.u32.subarray(s * UW, s * UW + UW), j * UW);
+        copySlot(this, s, out, j);
         j++;
         this.deleteSlot(s);
       }
@@ -393,23 +404,6 @@ export class FlowTable {
   private rebuild(): void {
     let cap = 4096;
     while (this.size * 4 > cap) cap *= 2;
-    if (cap >= this.capacity) return;
-    const oldKeys = this.keys;
-    const oldF = this.f64;
-    const oldU = this.u32;
-    const oldCap = this.capacity;
-    this.capacity = cap;
-    this.mask = cap - 1;
-    this.keys = new Uint32Array(cap * KW);
-    this.f64 = new Float64Array(cap * FW);
-    this.u32 = new Uint32Array(cap * UW);
-    for (let s = 0; s < oldCap; s++) {
-      if (oldKeys[s * KW] === 0) continue;
-      let i = hashKey(oldKeys, s * KW) & this.mask;
-      while (this.keys[i * KW] !== 0) i = (i + 1) & this.mask;
-      this.keys.set(oldKeys.subarray(s * KW, s * KW + KW), i * KW);
-      this.f64.set(oldF.subarray(s * FW, s * FW + FW), i * FW);
-      this.u32.set(oldU.subarray(s * UW, s * UW + UW), i * UW);
-    }
+    if (cap < this.capacity) this.rehash(cap);
   }
 }
