@@ -1,7 +1,7 @@
 // The flow table: canonical keys (both directions in one slot, sides right), growth by
 // rehashing, the maxFlows cap (counted, never thrown) and exact merging of snapshots.
 import { describe, expect, it } from 'vitest';
-import { KIND_IPV4, KIND_IPV6, KIND_L2, R_OK } from '../../src/decode/fields.js';
+import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../../src/decode/fields.js';
 import {
   FlowTable,
   FW,
@@ -27,7 +27,7 @@ import {
 } from '../../src/flow/table.js';
 import {
   ACK,
-  decode,
+  addFrame,
   eth,
   FIN,
   icmpError,
@@ -45,7 +45,6 @@ import {
   SYN,
   tcp,
   udp,
-  type Bytes,
 } from '../helpers/build.js';
 
 const A = '10.0.0.1';
@@ -58,12 +57,7 @@ function udp4(src: string, dst: string, sport: number, dport: number): Buffer {
   return ipv4({ src, dst, proto: PROTO_UDP, payload: udp({ sport, dport }) });
 }
 
-/** Decodes `frame` (raw IP unless `link`) and counts it; returns the slot. */
-function add(t: FlowTable, frame: Bytes, seq: number, tsUs: number, bytes: number, link = 101): number {
-  const d = decode(frame, link);
-  expect(d.status).toBe(R_OK);
-  return t.addPacket(seq, tsUs, bytes);
-}
+const add = addFrame;
 
 interface Slot {
   key: number[];

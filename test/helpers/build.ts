@@ -28,9 +28,11 @@ import {
   F_SPORT,
   F_SRC,
   F_TCPFLAGS,
+  R_OK,
   pkt,
 } from '../../src/decode/fields.js';
 import { decodeRecord } from '../../src/decode/link.js';
+import type { FlowTable } from '../../src/flow/table.js';
 
 export type Bytes = Buffer | Uint8Array | number[];
 
@@ -646,4 +648,11 @@ export function batchOf(frames: { frame: Bytes; tsUs?: number; origlen?: number 
     pos += b.length + 3;
   });
   return { data, index, count: frames.length, seqBase: opts.seqBase ?? 0, fileIndex: opts.fileIndex ?? 0, fileOffset: 0 };
+}
+
+/** Decodes `frame` (raw IP unless `link`) into `pkt` and counts it in `t`; returns the slot. */
+export function addFrame(t: FlowTable, frame: Bytes, seq: number, tsUs: number, bytes = 100, link = 101): number {
+  const d = decode(frame, link);
+  if (d.status !== R_OK) throw new Error(`test frame did not decode (status ${d.status})`);
+  return t.addPacket(seq, tsUs, bytes);
 }
