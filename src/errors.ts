@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'USAGE' // bad command line
   | 'INPUT' // a file that cannot be opened or read
+  | 'OUTPUT' // an output file (-o, --flows-ndjson, -W) that cannot be written
   | 'FORMAT' // not a capture, or a capture whose structure is corrupt
   | 'CATALOG' // a catalog or inventory file that fails validation
   | 'LIVE' // live capture cannot start (permissions, interface, filter, libpcap missing)
@@ -31,7 +32,7 @@ export class UsageError extends PantapError {
 export class CaptureError extends PantapError {
   readonly file: string;
   readonly offset: number | null;
-  constructor(code: 'INPUT' | 'FORMAT', file: string, message: string, offset: number | null = null) {
+  constructor(code: 'INPUT' | 'OUTPUT' | 'FORMAT', file: string, message: string, offset: number | null = null) {
     super(code, `${file}: ${message}${offset === null ? '' : ` at byte offset ${offset}`}`);
     this.file = file;
     this.offset = offset;

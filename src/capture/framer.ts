@@ -25,6 +25,10 @@ const MAX_WARNINGS = 20;
 export class Warnings {
   readonly list: string[] = [];
   suppressed = 0;
+  /** Callers on a per-record path check this first, so a bad file formats at most 20 strings. */
+  get full(): boolean {
+    return this.list.length >= MAX_WARNINGS;
+  }
   add(text: string): void {
     if (this.list.length < MAX_WARNINGS) this.list.push(text);
     else this.suppressed++;

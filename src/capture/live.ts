@@ -34,6 +34,8 @@ export interface LiveSource {
   read(data: ArrayBuffer, index: ArrayBuffer, maxRecords: number): Promise<{ count: number }>;
   /** Kernel statistics, or null when the backend has none (cap). */
   stats(): LiveStats | null;
+  /** Packets the backend received but lost before pantap read them (cap's staging overflow). */
+  droppedByPantap?(): number;
   close(): void;
 }
 
@@ -126,6 +128,10 @@ interface CapModule {
 /** Cap objects that must never be garbage-collected; see capBackend. */
 const failedCaps: unknown[] = [];
 
+/** cap's staging batch between reads: as large as a live batch (live-command's BufferPool). */
+const STAGE_BYTES = 4 << 20;
+const STAGE_RECORDS = 1 << 15;
+
 const CAP_LINKTYPES: Record<string, number> = { ETHERNET: 1, NULL: 0, RAW: 101, LINUX_SLL: 113, IEEE802_11_RADIO: 127, LOOP: 108 };
 
 /**
@@ -179,39 +185,57 @@ export const capBackend = (): LiveBackend => {
         throw openError(o.filter && capOpens(o.device) ? Object.assign(err as Error, { code: 'EFILTER' }) : err, o.device, list);
       }
       const linktype = CAP_LINKTYPES[linkName] ?? 1;
-      // Packets arriving between reads wait in a small queue of copies.
-      const queue: { bytes: Buffer; len: number; sec: number; nsec: number }[] = [];
+      // Packets arriving between reads are copied straight into a staging batch in the record
+      // layout (no allocation per packet); read() hands it over in two copies. What does not
+      // fit before the next read is counted as dropped by pantap.
+      const stageData = new Uint8Array(STAGE_BYTES);
+      const stageIdx = new Uint32Array(STAGE_RECORDS * REC_WORDS);
+      let stageN = 0;
+      let stagePos = 0;
       let wake: (() => void) | null = null;
       c.on('packet', (nbytes) => {
+        const caplen = Math.min(nbytes, o.snaplen); // cap always captures 65535 bytes: apply --snaplen here
+        if (stageN === STAGE_RECORDS || stagePos + caplen > STAGE_BYTES) {
+          queueDropped++;
+          return;
+        }
         const now = Date.now();
-        // cap always captures 65535 bytes: apply --snaplen here; the wire length stays.
-        if (queue.length < 100_000) queue.push({ bytes: Buffer.from(pktBuf.subarray(0, Math.min(nbytes, o.snaplen))), len: nbytes, sec: Math.floor(now / 1000), nsec: (now % 1000) * 1e6 });
+        stageData.set(pktBuf.subarray(0, caplen), stagePos);
+        const r = stageN * REC_WORDS;
+        stageIdx[r + REC_OFFSET] = stagePos;
+        stageIdx[r + REC_CAPLEN] = caplen;
+        stageIdx[r + REC_ORIGLEN] = nbytes; // cap reports no wire length: what it captured
+        stageIdx[r + REC_TS_SEC] = Math.floor(now / 1000);
+        stageIdx[r + REC_TS_NSEC] = (now % 1000) * 1e6;
+        stageIdx[r + REC_LINKTYPE] = linktype;
+        stageN++;
+        stagePos = (stagePos + caplen + 3) & ~3;
         wake?.();
       });
+      let queueDropped = 0;
       return {
         linktype,
         async read(data, index, max) {
-          if (queue.length === 0) await new Promise<void>((r) => ((wake = r), setTimeout(r, 200)));
+          if (stageN === 0) await new Promise<void>((r) => ((wake = r), setTimeout(r, 200)));
           wake = null;
+          // The records that fit the caller's buffers, in order; the rest move to the front.
           const d = new Uint8Array(data);
-          const idx = new Uint32Array(index);
-          let n = 0;
-          let pos = 0;
-          while (n < max && queue.length > 0 && pos + queue[0].bytes.length <= d.length) {
-            const p = queue.shift()!;
-            d.set(p.bytes, pos);
-            const o = n * REC_WORDS;
-            idx[o + REC_OFFSET] = pos;
-            idx[o + REC_CAPLEN] = p.bytes.length;
-            idx[o + REC_ORIGLEN] = p.len; // cap reports no wire length: what it captured (up to 65535 bytes)
-            idx[o + REC_TS_SEC] = p.sec;
-            idx[o + REC_TS_NSEC] = p.nsec;
-            idx[o + REC_LINKTYPE] = linktype;
-            pos = (pos + p.bytes.length + 3) & ~3;
-            n++;
+          let n = Math.min(stageN, max, Math.floor(index.byteLength / 4 / REC_WORDS));
+          while (n > 0 && stageIdx[(n - 1) * REC_WORDS + REC_OFFSET] + stageIdx[(n - 1) * REC_WORDS + REC_CAPLEN] > d.length) n--;
+          if (n === 0) return { count: 0 };
+          const used = n === stageN ? stagePos : stageIdx[n * REC_WORDS + REC_OFFSET];
+          d.set(stageData.subarray(0, used), 0);
+          new Uint32Array(index).set(stageIdx.subarray(0, n * REC_WORDS), 0);
+          if (n < stageN) {
+            stageData.copyWithin(0, used, stagePos);
+            stageIdx.copyWithin(0, n * REC_WORDS, stageN * REC_WORDS);
+            for (let r = 0; r < stageN - n; r++) stageIdx[r * REC_WORDS + REC_OFFSET] -= used;
           }
+          stageN -= n;
+          stagePos -= used;
           return { count: n };
         },
+        droppedByPantap: () => queueDropped,
         stats: () => null,
         close: () => c.close(),
       };

@@ -58,7 +58,8 @@ export class PcapFramer implements Framer {
       }
       if (end - pos - recHdr < caplen) break;
       if (caplen > snaplen && snaplen > 0) {
-        this.warnings.add(`record at byte offset ${base + pos} has caplen ${caplen} above the file's snaplen ${snaplen}`);
+        if (this.warnings.full) this.warnings.suppressed++;
+        else this.warnings.add(`record at byte offset ${base + pos} has caplen ${caplen} above the file's snaplen ${snaplen}`);
       }
       const o = n * REC_WORDS;
       idx[o + REC_OFFSET] = pos + recHdr;

@@ -61,6 +61,24 @@ export interface FileReport {
   warningsSuppressed: number;
 }
 
+/** A report with nothing read yet; the reader and live capture fill in what they know. */
+export function emptyFileReport(file: string, format: FileReport['format']): FileReport {
+  return {
+    file,
+    format,
+    gzip: false,
+    records: 0,
+    bytesRead: 0,
+    linktypes: [],
+    snaplen: null,
+    sections: null,
+    truncatedAt: null,
+    error: null,
+    warnings: [],
+    warningsSuppressed: 0,
+  };
+}
+
 export interface ReadOptions {
   fileIndex: number;
   /** Global sequence number of this file's first record. */
@@ -121,20 +139,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     pool.release(bufs);
     throw readErr ?? err;
   }
-  const report: FileReport = {
-    file: src.name,
-    format: framer.format,
-    gzip: src.gzip,
-    records: 0,
-    bytesRead: 0,
-    linktypes: [],
-    snaplen: null,
-    sections: null,
-    truncatedAt: null,
-    error: null,
-    warnings: [],
-    warningsSuppressed: 0,
-  };
+  const report: FileReport = { ...emptyFileReport(src.name, framer.format), gzip: src.gzip };
   let fatal: CaptureError | null = null;
   let base = 0; // file offset of u8[0]
   let pos = 0;

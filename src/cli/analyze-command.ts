@@ -3,7 +3,7 @@
 import { createWriteStream, openSync, writeFileSync } from 'node:fs';
 import { analyze } from '../analyze.js';
 import { CaptureError, PantapError, UsageError } from '../errors.js';
-import { flowRecord } from '../report/build.js';
+import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
 import type { Summary } from '../report/model.js';
 
@@ -34,12 +34,12 @@ const FAIL_ON = ['unexpected', 'failed'];
 
 /** Runs the command; returns the exit code. Typed errors propagate to main.ts. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
-  const format = opts.format;
-  if (!['text', 'json', 'protobuf'].includes(format)) throw new UsageError(`--format must be text, json or protobuf (got '${format}')`);
-  if (format === 'protobuf' && !opts.output && io.stdout.isTTY) throw new UsageError('--format protobuf writes binary: give -o FILE or redirect stdout');
+  checkOutput(opts, io);
   for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected or failed (got '${f}')`);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
 
+  // Opened before reading: a bad path should not cost a long run.
+  const ndjson = opts.flowsNdjson ? openNdjson(opts.flowsNdjson) : null;
   const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, files) : null;
   let analysis;
   try {
@@ -71,13 +71,11 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   if (run.table.overflowFlows > 0) {
     io.warn(`flow table full at ${opts.maxFlows} flows: ${run.table.overflowPackets} packets of ${run.table.overflowFlows} further flows (estimated) not tracked (raise --max-flows)`);
   }
-  if (run.files.length === 0 && run.failed.length > 0) return 2;
-
-  if (opts.flowsNdjson) {
-    const w = openNdjson(opts.flowsNdjson);
-    for (const f of analysis.flows) await w.write(flowRecord(f, analysis.catalog));
-    await w.close();
+  if (ndjson !== null) {
+    await writeFlows(ndjson, analysis.flows, analysis.catalog);
+    await ndjson.close();
   }
+  if (run.files.length === 0 && run.failed.length > 0) return 2;
   await emit(summary, opts, io);
 
   if (run.failed.length > 0) return 2;
@@ -92,7 +90,13 @@ export async function renderSummary(summary: Summary, format: string, color: boo
   return (await import('../report/text.js')).renderText(summary, { color, width });
 }
 
-async function emit(summary: Summary, opts: AnalyzeCliOptions, io: CliIo): Promise<void> {
+/** The format/output checks `analyze` and `live` share (the format's values are commander choices). */
+export function checkOutput(opts: { format: string; output?: string }, io: CliIo): void {
+  if (opts.format === 'protobuf' && !opts.output && io.stdout.isTTY) throw new UsageError('--format protobuf writes binary: give -o FILE or redirect stdout');
+}
+
+/** Renders the summary and writes it to -o FILE or stdout (EPIPE-safe). */
+export async function emit(summary: Summary, opts: { format: string; output?: string; color: boolean }, io: CliIo): Promise<void> {
   const out = await renderSummary(summary, opts.format, opts.color, io.stdout.columns);
   if (opts.output) writeOut(opts.output, out);
   else await writeStream(io.stdout, out);
@@ -104,7 +108,7 @@ export function openNdjson(path: string): NdjsonWriter {
   try {
     fd = openSync(path, 'w');
   } catch (err) {
-    throw new CaptureError('INPUT', path, `cannot write flows (${(err as { code?: string }).code ?? String(err)})`);
+    throw new CaptureError('OUTPUT', path, `cannot write flows (${(err as { code?: string }).code ?? String(err)})`);
   }
   return new NdjsonWriter(createWriteStream(path, { fd }));
 }
@@ -113,7 +117,7 @@ export function writeOut(path: string, data: string | Uint8Array): void {
   try {
     writeFileSync(path, data);
   } catch (err) {
-    throw new CaptureError('INPUT', path, `cannot write output (${(err as { code?: string }).code ?? String(err)})`);
+    throw new CaptureError('OUTPUT', path, `cannot write output (${(err as { code?: string }).code ?? String(err)})`);
   }
 }
 

@@ -5,16 +5,16 @@
 import Table from 'cli-table3';
 import { loadBackend, type LiveSource } from '../capture/live.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { BufferPool, type FileReport } from '../capture/reader.js';
+import { BufferPool, emptyFileReport, type FileReport } from '../capture/reader.js';
 import type { RecordBatch } from '../capture/records.js';
 import { loadCatalog } from '../catalog/load.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import { loadInventory } from '../classify/inventory.js';
-import { UsageError } from '../errors.js';
 import { idleTimeouts } from '../flow/expire.js';
-import { LiveSession, writeFlows } from '../pipeline/live-session.js';
+import { LiveSession } from '../pipeline/live-session.js';
+import { writeFlows } from '../report/ndjson.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
-import { openNdjson, renderSummary, writeOut, type CliIo } from './analyze-command.js';
+import { checkOutput, emit, openNdjson, type CliIo } from './analyze-command.js';
 
 export interface LiveCliOptions {
   interface: string;
@@ -56,7 +56,7 @@ export async function runInterfaces(o: { format: string }, io: CliIo): Promise<n
 }
 
 export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
-  if (!['text', 'json', 'protobuf'].includes(o.format)) throw new UsageError(`--format must be text, json or protobuf (got '${o.format}')`);
+  checkOutput(o, io);
   const catalog = loadCatalog(o.catalog);
   const inventory = o.roles ? loadInventory(o.roles) : null;
   const backend = loadBackend(o.backend);
@@ -116,31 +116,19 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
   const kernel = src.stats();
   src.close();
 
-  const file: FileReport = {
-    file: `live:${o.interface}`,
-    format: 'live',
-    gzip: false,
-    records: seq,
-    bytesRead: session.agg.stats().capturedBytes,
-    linktypes: [src.linktype],
-    snaplen: o.snaplen,
-    sections: null,
-    truncatedAt: null,
-    error: null,
-    warnings: [],
-    warningsSuppressed: 0,
-  };
+  const file: FileReport = { ...emptyFileReport(`live:${o.interface}`, 'live'), records: seq, bytesRead: session.agg.stats().capturedBytes, linktypes: [src.linktype], snaplen: o.snaplen };
   const { summary, remaining } = session.finish([file]);
   summary.capture = { interface: o.interface, backend: backend.name, filter: o.filter ?? null, received: kernel?.received ?? null, dropped: kernel?.dropped ?? null, ifDropped: kernel?.ifDropped ?? null };
   if (kernel !== null && kernel.dropped + kernel.ifDropped > 0) io.warn(`the kernel dropped ${kernel.dropped} packets (interface: ${kernel.ifDropped}): the summary is incomplete`);
   if (kernel === null) io.warn('the cap backend reports no kernel drop statistics');
+  const lost = src.droppedByPantap?.() ?? 0;
+  if (lost > 0) io.warn(`${lost} packets arrived faster than the cap backend could hand them over and were lost: the summary is incomplete`);
   if (ndjson !== null) {
     await writeFlows(ndjson, remaining, catalog);
     await ndjson.close();
   }
-  const out = await renderSummary(summary, o.format, o.color, io.stdout.columns);
-  if (o.output) writeOut(o.output, out);
-  else io.stdout.write(out);
+  await emit(summary, o, io);
+  // Ending a capture with Ctrl-C is the normal way to stop it (as with tcpdump): exit 0.
   return 0;
 }
 

@@ -47,7 +47,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .command('analyze')
     .description('analyze capture files (pcap, pcapng, optionally gzip-compressed; - for stdin)')
     .argument('<files...>', 'capture files; - reads stdin')
-    .addOption(new Option('-F, --format <format>', 'text, json or protobuf').default('text'))
+    .addOption(new Option('-F, --format <format>', 'report format').choices(['text', 'json', 'protobuf']).default('text'))
     .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
     .option('--flows', 'list every flow (default: only unexpected and failed ones)')
     .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE')
@@ -100,7 +100,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-W, --write <file>', 'also write captured packets to FILE as pcapng')
     .option('--snaplen <n>', 'bytes captured per packet', int(64, 262144), 262144)
     .addOption(new Option('--backend <name>', 'native (pantap-live addon) or cap (the cap package)').choices(['native', 'cap']).default('native'))
-    .addOption(new Option('-F, --format <format>', 'final summary: text, json or protobuf').default('text'))
+    .addOption(new Option('-F, --format <format>', 'final summary format').choices(['text', 'json', 'protobuf']).default('text'))
     .option('-o, --output <file>', 'write the final summary to FILE')
     .option('--flows', 'list every flow in the final summary')
     .option('--max-listed <n>', 'without --flows, list at most N unexpected/failed flows', int(0, 50_000_000), 10_000)
@@ -113,7 +113,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--udp-timeout <sec>', 'expire UDP flows idle for SEC seconds', int(1, 31 * 86400), DEFAULT_UDP_TIMEOUT)
     .option('--other-timeout <sec>', 'expire ICMP, other IP and non-IP flows idle for SEC seconds', int(1, 31 * 86400), DEFAULT_OTHER_TIMEOUT)
     .option('--color', 'force colors')
-    .option('--no-color', 'no colors')
+    .option('--no-color', 'no colors (also NO_COLOR=1)')
     .action(async (o) => {
       const { runLive } = await import('./live-command.js');
       code = await runLive({ ...o, color: colorWanted(io.stdout, o.color) }, io, controller.signal);

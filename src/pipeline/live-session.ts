@@ -13,10 +13,9 @@ import type { Inventory } from '../classify/inventory.js';
 import { expireIdle, type IdleTimeouts } from '../flow/expire.js';
 import { resolveFragments, type FragmentResolution, type FragmentSnapshot } from '../flow/fragments.js';
 import type { FlowTable } from '../flow/table.js';
-import { flowRecord, SummaryAccumulator } from '../report/accumulate.js';
+import { SummaryAccumulator } from '../report/accumulate.js';
 import { buildInput } from '../report/build.js';
 import type { SectionId, Summary } from '../report/model.js';
-import type { NdjsonWriter } from '../report/ndjson.js';
 import { BatchAggregator } from './aggregate.js';
 import type { RunResult } from './run.js';
 
@@ -261,9 +260,4 @@ function newest(kept: ClassifiedFlow[], more: readonly ClassifiedFlow[], pick: (
   const all = kept.concat(more.filter(pick));
   all.sort((a, b) => a.firstSeq - b.firstSeq);
   return all.slice(-RECENT);
-}
-
-/** Writes flows to the NDJSON file as they leave the table (and at the end, the rest). */
-export async function writeFlows(w: NdjsonWriter, flows: readonly ClassifiedFlow[], catalog: Catalog): Promise<void> {
-  for (const f of flows) await w.write(flowRecord(f, catalog));
 }

@@ -5,6 +5,9 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { orderedFlow } from './json.js';
+import type { Catalog } from '../catalog/schema.js';
+import type { ClassifiedFlow } from '../classify/classify.js';
+import { flowRecord } from './accumulate.js';
 import type { FlowRecord } from './model.js';
 
 /** The same object, with the same key order, as the JSON summary's `flows` items. */
@@ -51,4 +54,9 @@ export class NdjsonWriter {
     await finished(this.stream);
     if (this.failure) throw this.failure;
   }
+}
+
+/** Writes classified flows, one line each (live: as they expire; files: after the run). */
+export async function writeFlows(w: NdjsonWriter, flows: readonly ClassifiedFlow[], catalog: Catalog): Promise<void> {
+  for (const f of flows) await w.write(flowRecord(f, catalog));
 }
