@@ -242,11 +242,10 @@ export class FlowClassifier {
       const { flow } = item;
       if (flow.serverPort === null || (flow.transport !== 'tcp' && flow.transport !== 'udp')) continue;
       const ranged = matcher.rangeEntries(flow.transport === 'tcp' ? 6 : 17, flow.serverPort);
-      for (const i of ranged) {
-        const after = entries[i].after;
-        const since = epm.get(`${flow.client}|${flow.server}`);
-        if (after !== undefined && since !== undefined && flow.firstTs >= since) item.candidates.push(i);
-      }
+      if (ranged.length === 0) continue;
+      const since = epm.get(`${flow.client}|${flow.server}`);
+      if (since === undefined || flow.firstTs < since) continue;
+      for (const i of ranged) if (entries[i].after !== undefined) item.candidates.push(i);
     }
 
     // Roles: the inventory first, then what distinctive entries prove.

@@ -12,6 +12,7 @@ import type { ClassifiedFlow } from '../classify/classify.js';
 import { loadInventory } from '../classify/inventory.js';
 import { idleTimeouts } from '../flow/expire.js';
 import { LiveSession } from '../pipeline/live-session.js';
+import { hostPort } from '../report/format.js';
 import { writeFlows } from '../report/ndjson.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
 import { checkOutput, emit, openNdjson, type CliIo } from './analyze-command.js';
@@ -154,7 +155,7 @@ function liveView(o: LiveCliOptions, session: LiveSession, src: LiveSource, pack
   const t = new Table({ head: ['Section', 'Flows', 'Packets', 'Failed'], style: { head: [], border: [] } });
   for (const s of v.sections) t.push([s.id, s.flows, s.packets, s.failed]);
   lines.push(t.toString());
-  const target = (f: ClassifiedFlow) => `${f.client} → ${f.server}${f.serverPort !== null ? `:${f.serverPort}` : ''}/${f.transport}`;
+  const target = (f: ClassifiedFlow) => `${f.client} → ${hostPort(f.server, f.serverPort)}/${f.transport}`;
   const failing = grouped(v.failing, (f) => `${target(f)} ${f.state ?? ''} ${f.entries.map((i) => entries[i].id).join(',')}`.trimEnd());
   const unexpected = grouped(v.unexpected, target);
   if (failing.length) lines.push('Failing (newest first):', ...failing);

@@ -86,6 +86,11 @@ export class BatchAggregator {
     this.capturedBytes += captured;
   }
 
+  /** Latest packet timestamp seen (microseconds), -Infinity before the first packet. */
+  get latestTs(): number {
+    return this.lastTs;
+  }
+
   stats(): DecodeStats {
     const reasons = Array.from(this.reasons);
     return {

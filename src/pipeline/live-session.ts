@@ -5,7 +5,7 @@
 // pairs, not the length of the capture. `pantap live` drives it; tests drive it with
 // crafted batches.
 import type { FileReport } from '../capture/reader.js';
-import { REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
+import type { RecordBatch } from '../capture/records.js';
 import { CatalogMatcher } from '../catalog/matcher.js';
 import type { Catalog } from '../catalog/schema.js';
 import { FlowClassifier, type ClassifiedFlow } from '../classify/classify.js';
@@ -91,12 +91,8 @@ export class LiveSession {
   add(batch: RecordBatch): ClassifiedFlow[] {
     if (this.finished) throw new Error('LiveSession: add() after finish()');
     this.agg.add(batch);
-    const idx = new Uint32Array(batch.index, 0, batch.count * REC_WORDS);
-    let max = this.nowUs;
-    for (let o = 0; o < idx.length; o += REC_WORDS) {
-      const ts = idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
-      if (ts > max) max = ts;
-    }
+    // The aggregator already tracks the latest timestamp: capture time for expiry.
+    const max = Math.max(this.nowUs, this.agg.latestTs);
     this.nowUs = max;
     if (this.opts.timeouts === null || max === -Infinity) return [];
     if (this.lastCheckUs === -Infinity) this.lastCheckUs = max;

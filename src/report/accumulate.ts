@@ -5,7 +5,7 @@
 // distinct host pairs and the --max-listed cap, not with the number of flows.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
-import { isoMicros } from './format.js';
+import { cmp, isoMicros } from './format.js';
 import { ethertypeName } from './names.js';
 import type { EntrySummary, FlowRecord, InputSummary, SectionId, SectionSummary, Summary } from './model.js';
 
@@ -91,10 +91,6 @@ interface EntryAcc {
 /** Most bytes first, then first seen first: a total order, as no two flows share a first record. */
 function byVolume(a: ClassifiedFlow, b: ClassifiedFlow): number {
   return b.clientBytes + b.serverBytes - (a.clientBytes + a.serverBytes) || a.firstSeq - b.firstSeq;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The n best items by `order` in one pass, kept sorted: a full sort of 10^5 pairs is waste. */

@@ -60,3 +60,16 @@ export function duration(us: number): string {
 export function hex16(n: number): string {
   return `0x${n.toString(16).padStart(4, '0')}`;
 }
+
+/** Code-unit order: deterministic everywhere (localeCompare is not, and is slow). */
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/** `10.0.0.1:443`, `[2001:db8::1]:443`; a bare address when there is no port. */
+export function hostPort(addr: string, port: number | string | null): string {
+  if (port === null) return addr;
+  return addr.includes(':') && !MAC.test(addr) ? `[${addr}]:${port}` : `${addr}:${port}`;
+}

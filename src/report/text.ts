@@ -3,7 +3,7 @@
 // "HA1 is up". Failed attempts and unexpected talkers come right after, as the next
 // questions are "who could not reach what" and "what else talks to these devices".
 import pc from 'picocolors';
-import { count, duration, humanBytes, hex16, microsFromIso, plural } from './format.js';
+import { cmp, count, duration, hostPort, humanBytes, hex16, microsFromIso, plural } from './format.js';
 import type { EntrySummary, FlowRecord, SectionId, SectionSummary, Summary } from './model.js';
 import { renderTable, type Cell, type Colors, type Column } from './table.js';
 
@@ -179,18 +179,9 @@ function outcome(f: FlowRecord): string {
   return f.state ?? '';
 }
 
-/** Code-unit order: the same on every machine, unlike localeCompare. */
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const isFailed = (f: FlowRecord): boolean => f.state === 'rejected' || f.state === 'unanswered';
 
-/** `10.0.0.1:443`, `[2001:db8::1]:443`; a bare address when there is no port. */
-function hostPort(addr: string, port: number | string | null): string {
-  if (port === null) return addr;
-  return addr.includes(':') && !MAC.test(addr) ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
-
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 /** `tcp`, `udp`, `icmp`, `47/ip` as in entry labels; a bare `0x88cc` for an ethertype (narrow). */
 function proto(f: FlowRecord): string {
