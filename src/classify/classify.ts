@@ -95,9 +95,8 @@ export interface FlowSlots {
 }
 
 /** Builds the direction, outcome and candidate entries of every flow (roles not applied yet). */
-function baseFlows(src: FlowSlots, slots: number, matcher: CatalogMatcher): { flow: ClassifiedFlow; candidates: number[] }[] {
+function baseFlows(src: FlowSlots, slots: number, matcher: CatalogMatcher, interner: AddressInterner): { flow: ClassifiedFlow; candidates: number[] }[] {
   const out: { flow: ClassifiedFlow; candidates: number[] }[] = [];
-  const interner = new AddressInterner();
   const { keys, f64, u32 } = src;
   for (let slot = 0; slot < slots; slot++) {
     const k = slot * KW;
@@ -203,6 +202,11 @@ export class FlowClassifier {
   /** First 135 connection per "client|server" (RPC dynamic ports count only after one). */
   private readonly epm = new Map<string, number>();
   private readonly epmIds: Set<string>;
+  /**
+   * Address numbers (ClassifiedFlow.clientId/serverId) stay the same across calls and forks,
+   * so a summary accumulator can key pairs by them whichever call classified a flow.
+   */
+  private interner = new AddressInterner();
 
   constructor(
     readonly matcher: CatalogMatcher,
@@ -214,6 +218,7 @@ export class FlowClassifier {
   /** A copy whose later classifications leave this one's roles untouched. */
   fork(): FlowClassifier {
     const c = new FlowClassifier(this.matcher, this.inventory);
+    c.interner = this.interner; // numbering more addresses in the fork is harmless
     for (const [addr, r] of this.roles.roles) c.roles.roles.set(addr, { roles: new Set(r.roles), source: r.source });
     for (const [k, v] of this.epm) c.epm.set(k, v);
     return c;
@@ -227,7 +232,7 @@ export class FlowClassifier {
     const entries = this.matcher.catalog.entries;
     const matcher = this.matcher;
     const inventory = this.inventory;
-    const base = baseFlows(src, slots, matcher);
+    const base = baseFlows(src, slots, matcher, this.interner);
 
     // RPC dynamic ports count only after a 135 connection between the same two hosts.
     const epm = this.epm;

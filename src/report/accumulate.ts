@@ -159,14 +159,6 @@ export class SummaryAccumulator {
   private listed: BestOf<ClassifiedFlow> | ClassifiedFlow[];
   /** Flows the listing rule selected (listed or not). */
   private selected = 0;
-  /**
-   * Pair keys are clientId * 2^26 + serverId. Classification numbers addresses afresh for
-   * every call: the numbering of the first call is used as is (file analysis has only that
-   * one); flows of later calls are translated by address into `own`, which starts from the
-   * numbers already in the pair keys.
-   */
-  private adopted: unknown = null;
-  private own: { map: Map<string, number>; next: number } | null = null;
 
   constructor(
     readonly catalog: Catalog,
@@ -196,55 +188,21 @@ export class SummaryAccumulator {
       heap.items = [...this.listed.items];
       c.listed = heap;
     }
-    // The address numbering is shared: numbering more addresses in the copy is harmless.
     return c;
   }
 
-  /** Our numbering, rebuilt from the pair keys when a second classification's flows come in. */
-  private ownNumbering(): { map: Map<string, number>; next: number } {
-    if (this.own !== null) return this.own;
-    const map = new Map<string, number>();
-    let next = 0;
-    for (const e of this.entries) {
-      for (const [key, p] of e.pairs) {
-        const c = Math.floor(key / 2 ** 26);
-        const s = key - c * 2 ** 26;
-        map.set(p.client, c);
-        map.set(p.server, s);
-        next = Math.max(next, c + 1, s + 1);
-      }
-    }
-    this.adopted = null;
-    return (this.own = { map, next });
-  }
-
   /**
-   * Folds in classified flows. `numbering` names the classification their clientId/serverId
-   * come from (by default the array itself: flows classified together).
+   * Folds in classified flows. Pair keys are clientId * 2^26 + serverId: the flows must come
+   * from one FlowClassifier (or its forks), whose address numbers never change.
    */
-  addFlows(flows: readonly ClassifiedFlow[], numbering: unknown = flows): void {
-    if (this.own === null && this.adopted === null && this.flowCount === 0) this.adopted = numbering;
-    let translate: ((id: number, address: string) => number) | null = null;
-    if (this.adopted !== numbering) {
-      const own = this.ownNumbering();
-      const local = new Map<number, number>();
-      translate = (id, address) => {
-        let c = local.get(id);
-        if (c === undefined) {
-          c = own.map.get(address);
-          if (c === undefined) own.map.set(address, (c = own.next++));
-          local.set(id, c);
-        }
-        return c;
-      };
-    }
+  addFlows(flows: readonly ClassifiedFlow[]): void {
     const allFlows = this.opts.allFlows;
     for (const f of flows) {
       this.flowCount++;
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
       if (f.entries.length > 0) {
-        const key = translate === null ? f.clientId * 2 ** 26 + f.serverId : translate(f.clientId, f.client) * 2 ** 26 + translate(f.serverId, f.server);
+        const key = f.clientId * 2 ** 26 + f.serverId;
         for (const i of f.entries) this.addToEntry(this.entries[i], f, key);
       }
       if (allFlows || f.section === 'unexpected' || f.failed) {
