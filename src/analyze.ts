@@ -1,57 +1,85 @@
-// The library entry point: analyze capture files into a Summary. The CLI is a thin shell
-// around this (plus progress and rendering).
-import { CatalogMatcher } from './catalog/matcher.js';
+// Analysis of capture files (and stdin) into a Summary: the file adapter feeding one flow
+// session. The library entry (index.ts) and `pantap analyze` both come through here.
 import { loadCatalog } from './catalog/load.js';
 import type { Catalog } from './catalog/schema.js';
-import { classifyFlows, type ClassifiedFlow } from './classify/classify.js';
+import type { ClassifiedFlow } from './classify/classify.js';
 import { loadInventory, type Inventory } from './classify/inventory.js';
 import { DEFAULT_MAX_FLOWS } from './flow/table.js';
 import { defaultWorkers } from './pipeline/pool.js';
-import { runAnalysis, type RunResult } from './pipeline/run.js';
-import { buildSummary } from './report/build.js';
 import type { Summary } from './report/model.js';
+import { feedFiles, type FilesRead } from './session/files.js';
+import { FlowSession } from './session/session.js';
 
 export const DEFAULT_MAX_LISTED = 10_000;
 
 export interface AnalyzeOptions {
+  /** Decode worker threads; 0 decodes on the calling thread (default: cores − 1). */
   workers?: number;
+  /** Flow table bound; further flows are counted as overflow (default 500,000). */
   maxFlows?: number;
+  /** List every flow in `summary.flows`, not only unexpected and failed ones. */
   allFlows?: boolean;
-  /** Without allFlows, at most this many unexpected/failed flows are listed (default 10000). */
+  /** Without allFlows, at most this many unexpected/failed flows are listed (default 10,000). */
   maxListed?: number;
+  /** Client → server pairs kept per entry (default 5). */
   topPairs?: number;
   /** Catalog override file (JSON or YAML). */
   catalogFile?: string;
   /** Roles inventory file (JSON or YAML). */
   rolesFile?: string;
+  /** Aborting stops reading; what was read is still analysed (summary.input.truncated). */
   signal?: AbortSignal;
   onProgress?(fileIndex: number, bytesRead: number, size: number | null): void;
+  /** The stream '-' reads (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
   batchBytes?: number;
+  batchRecords?: number;
 }
 
 export interface Analysis {
   summary: Summary;
-  run: RunResult;
+  /** What the file adapter read: per-file reports, unreadable inputs, interruption. */
+  read: FilesRead;
   catalog: Catalog;
   /** Every classified flow, in capture order (for NDJSON streaming). */
   flows: ClassifiedFlow[];
 }
 
-export async function analyze(paths: string[], opts: AnalyzeOptions = {}): Promise<Analysis> {
+/** Reads the captures through one flow session; the CLI's path, with everything it needs. */
+export async function analyzeCaptures(paths: string[], opts: AnalyzeOptions = {}): Promise<Analysis> {
   // Option files are checked before any capture is read: a typo should not cost a long run.
   const catalog = loadCatalog(opts.catalogFile);
   const inventory: Inventory | null = opts.rolesFile ? loadInventory(opts.rolesFile) : null;
-  const maxFlows = opts.maxFlows ?? DEFAULT_MAX_FLOWS;
-  const run = await runAnalysis(paths, {
+  const session = new FlowSession({
+    catalog,
+    inventory,
+    maxFlows: opts.maxFlows ?? DEFAULT_MAX_FLOWS,
+    allFlows: opts.allFlows ?? false,
+    maxListed: opts.maxListed ?? DEFAULT_MAX_LISTED,
+    topPairs: opts.topPairs ?? 5,
+    timeouts: null,
     workers: opts.workers ?? defaultWorkers(),
-    maxFlows,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-    stdin: opts.stdin,
     batchBytes: opts.batchBytes,
+    batchRecords: opts.batchRecords,
+    inputNames: paths.map((p) => (p === '-' ? 'stdin' : p)),
   });
-  const { flows, roles } = classifyFlows(run.table, new CatalogMatcher(catalog), inventory);
-  const summary = buildSummary(run, catalog, flows, roles, { allFlows: opts.allFlows ?? false, maxListed: opts.maxListed ?? DEFAULT_MAX_LISTED, topPairs: opts.topPairs ?? 5, maxFlows });
-  return { summary, run, catalog, flows };
+  let read: FilesRead;
+  try {
+    read = await feedFiles(session, paths, { signal: opts.signal, onProgress: opts.onProgress, stdin: opts.stdin });
+  } catch (err) {
+    await session.abort();
+    throw err;
+  }
+  const { summary, remaining } = await session.finish(read);
+  return { summary, read, catalog, flows: remaining };
+}
+
+/**
+ * Analyzes capture files (pcap, pcapng, either gzip-compressed; '-' is stdin) and returns
+ * the summary (the "pantap.summary.v1" JSON contract's object). Files that cannot be read
+ * are listed in `summary.input.details` with their error; option files that are invalid
+ * throw a PantapError.
+ */
+export async function analyze(paths: string[], opts: AnalyzeOptions = {}): Promise<Summary> {
+  return (await analyzeCaptures(paths, opts)).summary;
 }

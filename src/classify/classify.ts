@@ -4,26 +4,11 @@
 import type { CatalogMatcher } from '../catalog/matcher.js';
 import type { CatalogEntry, Role } from '../catalog/schema.js';
 import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../decode/fields.js';
-import {
-  FW,
-  K_A,
-  K_B,
-  K_KP,
-  K_PORTS,
-  KW,
-  U_ICMPERR,
-  UW,
-  V_BYTES,
-  V_FIRST_SEQ,
-  V_FIRST_TS,
-  V_LAST_TS,
-  V_PKTS,
-  type FlowTable,
-} from '../flow/table.js';
-import type { FlowSection, FlowTransport, TcpState } from '../report/model.js';
+import type { FlowSlots, FlowTable, Side } from '../flow/table.js';
 import { ipv4String, ipv6String, macString } from './address.js';
-import { serverSide, tcpState, type DirectionRule } from './direction.js';
+import { serverSide, tcpState } from './direction.js';
 import { isPanDevice, type Inventory } from './inventory.js';
+import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
 
 export interface ClassifiedFlow {
   transport: FlowTransport;
@@ -43,8 +28,8 @@ export interface ClassifiedFlow {
   firstTs: number;
   lastTs: number;
   firstSeq: number;
-  state: TcpState | null;
-  /** rejected or unanswered (for UDP: only ICMP errors came back). */
+  state: FlowState | null;
+  /** A failed attempt: state rejected or unanswered (for UDP: only ICMP errors came back). */
   failed: boolean;
   icmpErrors: number;
   direction: DirectionRule;
@@ -63,10 +48,11 @@ const PROTO_UDP = 17;
 const PROTO_ICMP = 1;
 const PROTO_ICMPV6 = 58;
 
-function addressOf(keys: Uint32Array, o: number, kind: number): string {
-  if (kind === KIND_IPV4) return ipv4String(keys[o]);
-  if (kind === KIND_IPV6) return ipv6String(keys[o], keys[o + 1], keys[o + 2], keys[o + 3]);
-  return macString(keys[o], keys[o + 1]);
+function addressOf(flows: FlowSlots, slot: number, side: Side, kind: number): string {
+  const w = (i: number) => flows.addressWord(slot, side, i);
+  if (kind === KIND_IPV4) return ipv4String(w(0));
+  if (kind === KIND_IPV6) return ipv6String(w(0), w(1), w(2), w(3));
+  return macString(w(0), w(1));
 }
 
 /** One string and one number per distinct address, however many flows it is in. */
@@ -84,38 +70,24 @@ class AddressInterner {
   }
 }
 
-/**
- * Flow slots in the flow table's layout: a FlowTable (`slots` = its capacity, empty slots
- * skipped) or a packed FlowSnapshot (`slots` = its count).
- */
-export interface FlowSlots {
-  keys: Uint32Array;
-  f64: Float64Array;
-  u32: Uint32Array;
-}
-
 /** Builds the direction, outcome and candidate entries of every flow (roles not applied yet). */
-function baseFlows(src: FlowSlots, slots: number, matcher: CatalogMatcher, interner: AddressInterner): { flow: ClassifiedFlow; candidates: number[] }[] {
+function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner): { flow: ClassifiedFlow; candidates: number[] }[] {
   const out: { flow: ClassifiedFlow; candidates: number[] }[] = [];
-  const { keys, f64, u32 } = src;
-  for (let slot = 0; slot < slots; slot++) {
-    const k = slot * KW;
-    const kp = keys[k + K_KP];
-    if (kp === 0) continue;
-    const kind = kp & 0xff;
-    const proto = kp >>> 8;
+  for (let slot = 0; slot < src.slots; slot++) {
+    if (!src.used(slot)) continue;
+    const kind = src.kind(slot);
+    const proto = src.proto(slot);
     const l2 = kind === KIND_L2;
     const hasPorts = !l2 && (proto === PROTO_TCP || proto === PROTO_UDP);
-    const ports: [number, number] | null = hasPorts ? [keys[k + K_PORTS] & 0xffff, keys[k + K_PORTS] >>> 16] : null;
+    const ports: [number, number] | null = hasPorts ? [src.port(slot, 0), src.port(slot, 1)] : null;
     const tcp = !l2 && proto === PROTO_TCP;
-    const dir = serverSide(f64, u32, slot, tcp, ports, !l2 && (proto === PROTO_ICMP || proto === PROTO_ICMPV6), (p) => matcher.isCatalogPort(proto as 6 | 17, p));
+    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === PROTO_ICMP || proto === PROTO_ICMPV6), (p) => matcher.isCatalogPort(proto as 6 | 17, p));
     const s = dir.server;
-    const c = (1 - s) as 0 | 1;
-    const f = slot * FW;
-    const ids = [interner.id(addressOf(keys, k + K_A, kind)), interner.id(addressOf(keys, k + K_B, kind))];
-    const state = tcp ? tcpState(f64, u32, slot, s) : null;
-    const icmpErrors = u32[slot * UW + U_ICMPERR + s];
-    const serverPackets = f64[f + V_PKTS + s];
+    const c: Side = s === 0 ? 1 : 0;
+    const ids = [interner.id(addressOf(src, slot, 0, kind)), interner.id(addressOf(src, slot, 1, kind))];
+    const state = tcp ? tcpState(src, slot, s) : null;
+    const icmpErrors = src.icmpErrors(slot, s);
+    const serverPackets = src.packets(slot, s);
     // A UDP (or other) exchange answered only by ICMP errors failed, as a refused TCP SYN does.
     const udpRefused = !tcp && icmpErrors > 0 && icmpErrors === serverPackets;
     const transport: FlowTransport = l2
@@ -129,6 +101,7 @@ function baseFlows(src: FlowSlots, slots: number, matcher: CatalogMatcher, inter
             : proto === PROTO_ICMPV6
               ? 'icmpv6'
               : 'ip';
+    const finalState = udpRefused ? 'rejected' : state;
     const flow: ClassifiedFlow = {
       transport,
       client: interner.strings[ids[c]],
@@ -138,16 +111,16 @@ function baseFlows(src: FlowSlots, slots: number, matcher: CatalogMatcher, inter
       clientPort: ports ? ports[c] : null,
       serverPort: ports ? ports[s] : null,
       ipProtocol: l2 ? null : proto,
-      ethertype: l2 ? keys[k + K_PORTS] : null,
-      clientPackets: f64[f + V_PKTS + c],
+      ethertype: l2 ? src.ethertype(slot) : null,
+      clientPackets: src.packets(slot, c),
       serverPackets,
-      clientBytes: f64[f + V_BYTES + c],
-      serverBytes: f64[f + V_BYTES + s],
-      firstTs: minSeen(f64, f, V_FIRST_TS),
-      lastTs: Math.max(f64[f + V_LAST_TS], f64[f + V_LAST_TS + 1]),
-      firstSeq: minSeen(f64, f, V_FIRST_SEQ),
-      state: udpRefused ? 'rejected' : state,
-      failed: state === 'rejected' || state === 'unanswered' || udpRefused,
+      clientBytes: src.bytes(slot, c),
+      serverBytes: src.bytes(slot, s),
+      firstTs: earliest(src, slot, (side) => src.firstTs(slot, side)),
+      lastTs: Math.max(src.lastTs(slot, 0), src.lastTs(slot, 1)),
+      firstSeq: earliest(src, slot, (side) => src.firstSeq(slot, side)),
+      state: finalState,
+      failed: isFailureState(finalState),
       icmpErrors,
       direction: dir.rule,
       entries: [],
@@ -164,11 +137,12 @@ function baseFlows(src: FlowSlots, slots: number, matcher: CatalogMatcher, inter
   return out;
 }
 
-function minSeen(f64: Float64Array, f: number, field: number): number {
-  const p0 = f64[f + V_PKTS] > 0;
-  const p1 = f64[f + V_PKTS + 1] > 0;
-  if (p0 && p1) return Math.min(f64[f + field], f64[f + field + 1]);
-  return p0 ? f64[f + field] : f64[f + field + 1];
+/** The smaller of a per-side value over the sides that sent packets. */
+function earliest(src: FlowSlots, slot: number, of: (side: Side) => number): number {
+  const p0 = src.packets(slot, 0) > 0;
+  const p1 = src.packets(slot, 1) > 0;
+  if (p0 && p1) return Math.min(of(0), of(1));
+  return p0 ? of(0) : of(1);
 }
 
 /** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
@@ -187,7 +161,7 @@ function fit(e: CatalogEntry, serverRoles: Set<Role> | undefined, clientRoles: S
 
 export function classifyFlows(table: FlowTable, matcher: CatalogMatcher, inventory: Inventory | null): { flows: ClassifiedFlow[]; roles: RoleBook } {
   const classifier = new FlowClassifier(matcher, inventory);
-  const flows = classifier.classify(table, table.capacity);
+  const flows = classifier.classify(table);
   return { flows, roles: classifier.roles };
 }
 
@@ -225,14 +199,14 @@ export class FlowClassifier {
   }
 
   /**
-   * Classifies the flows in slots [0, slots) of `src` (empty slots skipped), learning roles
+   * Classifies the flows of `src` (a table, or a snapshot through flowSlots), learning roles
    * from them first; returns them in capture order (first packet first).
    */
-  classify(src: FlowSlots, slots: number): ClassifiedFlow[] {
+  classify(src: FlowSlots): ClassifiedFlow[] {
     const entries = this.matcher.catalog.entries;
     const matcher = this.matcher;
     const inventory = this.inventory;
-    const base = baseFlows(src, slots, matcher, this.interner);
+    const base = baseFlows(src, matcher, this.interner);
 
     // RPC dynamic ports count only after a 135 connection between the same two hosts.
     const epm = this.epm;

@@ -1,10 +1,11 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
 import { createWriteStream, openSync, writeFileSync } from 'node:fs';
-import { analyze } from '../analyze.js';
+import { analyzeCaptures } from '../analyze.js';
 import { CaptureError, PantapError, UsageError } from '../errors.js';
 import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
+import { inputProblems } from '../report/build.js';
 import type { Summary } from '../report/model.js';
 
 export interface AnalyzeCliOptions {
@@ -43,7 +44,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, files) : null;
   let analysis;
   try {
-    analysis = await analyze(files, {
+    analysis = await analyzeCaptures(files, {
       workers: opts.workers,
       maxFlows: opts.maxFlows,
       allFlows: opts.flows ?? false,
@@ -58,29 +59,26 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   } finally {
     bar?.stop();
   }
-  const { summary, run } = analysis;
+  const { summary, read } = analysis;
 
-  // Problems with inputs: one line each, on stderr, whatever the format.
-  for (const err of run.failed) io.warn(err.message);
-  for (const f of run.files) {
-    if (f.error !== null) io.warn(`${f.error}; ${f.records} records before it were kept`);
-    if (f.truncatedAt !== null) io.warn(`${f.file}: file ends inside a record at byte offset ${f.truncatedAt}; ${f.records} complete records kept`);
-    for (const w of f.warnings) io.warn(`${f.file}: ${w}`);
-    if (f.warningsSuppressed > 0) io.warn(`${f.file}: ${f.warningsSuppressed} more warnings of the same kind`);
-  }
-  if (run.table.overflowFlows > 0) {
-    io.warn(`flow table full at ${opts.maxFlows} flows: ${run.table.overflowPackets} packets of ${run.table.overflowFlows} further flows (estimated) not tracked (raise --max-flows)`);
-  }
+  // Problems with inputs: one line each, on stderr, whatever the format — unless the text
+  // report, which lists them in the same words, is going to the same terminal.
+  if (!(opts.format === 'text' && !opts.output && io.stdout.isTTY && io.stderr.isTTY)) reportInputProblems(summary, io);
   if (ndjson !== null) {
     await writeFlows(ndjson, analysis.flows, analysis.catalog);
     await ndjson.close();
   }
-  if (run.files.length === 0 && run.failed.length > 0) return 2;
+  if (read.files.length === 0 && read.failed.length > 0) return 2;
   await emit(summary, opts, io);
 
-  if (run.failed.length > 0) return 2;
-  if (run.interrupted) return 130;
+  if (read.failed.length > 0) return 2;
+  if (read.interrupted) return 130;
   return failOnHolds(summary, opts.failOn) ? 1 : 0;
+}
+
+/** Each input problem as one `pantap: ...` line on stderr. */
+export function reportInputProblems(summary: Summary, io: CliIo): void {
+  for (const p of inputProblems(summary.input)) io.warn(p.message);
 }
 
 /** Renders in the chosen format; each renderer (protobufjs, cli-table3) loads only when used. */

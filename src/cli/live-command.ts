@@ -1,17 +1,16 @@
 // `pantap live` and `pantap interfaces`. Live packets arrive as record batches in the
-// same layout the file reader produces, so the same aggregation, classification and
-// report code serves both; a LiveSession expires idle flows into a running summary, so a
-// capture of hours keeps only the active flows in memory.
+// same layout the file reader produces and go into the same flow session as files (the
+// live adapter), with idle expiry on: a capture of hours keeps only the active flows in
+// memory, and expired flows are folded into the running summary.
 import Table from 'cli-table3';
 import { loadBackend, type LiveSource } from '../capture/live.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { BufferPool, emptyFileReport, type FileReport } from '../capture/reader.js';
-import type { RecordBatch } from '../capture/records.js';
 import { loadCatalog } from '../catalog/load.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import { loadInventory } from '../classify/inventory.js';
 import { idleTimeouts } from '../flow/expire.js';
-import { LiveSession } from '../pipeline/live-session.js';
+import { feedLive } from '../session/live.js';
+import { FlowSession } from '../session/session.js';
 import { hostPort } from '../report/format.js';
 import { writeFlows } from '../report/ndjson.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
@@ -38,6 +37,8 @@ export interface LiveCliOptions {
   tcpTimeout?: number;
   udpTimeout?: number;
   otherTimeout?: number;
+  /** Decode workers (default 0: aggregate on the main thread). */
+  workers?: number;
   color: boolean;
 }
 
@@ -72,8 +73,10 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
     throw err;
   }
   const writer = o.write ? new PcapngWriter(o.write, src.linktype, o.snaplen) : null;
-  const pool = new BufferPool(4 << 20, 1 << 15);
-  const session = new LiveSession({
+  // Aggregated on this thread: at the replay rates measured (README, "Design choices") the
+  // main thread keeps up with a fraction of a core, and expiry needs the merged table every
+  // second, which a worker pool would have to hand over each time.
+  const session = new FlowSession({
     catalog,
     inventory,
     maxFlows: o.maxFlows,
@@ -81,44 +84,45 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
     maxListed: o.maxListed,
     topPairs: o.top,
     timeouts: idleTimeouts({ tcp: o.tcpTimeout, udp: o.udpTimeout, other: o.otherTimeout }),
+    workers: o.workers ?? 0,
+    batchBytes: 4 << 20,
+    batchRecords: 1 << 15,
   });
   const started = Date.now();
   const view = o.format === 'text' && io.stdout.isTTY === true;
-  let seq = 0;
   let lastView = 0;
   let lastSeq = 0;
-  const deadline = o.duration !== undefined ? started + o.duration * 1000 : Infinity;
-
+  let file;
   try {
-    while (!signal.aborted && Date.now() < deadline && (o.count === undefined || seq < o.count)) {
-      const bufs = pool.acquire();
-      const { count } = await src.read(bufs.data, bufs.index, pool.maxRecords);
-      const n = o.count === undefined ? count : Math.min(count, o.count - seq);
-      let expired: ClassifiedFlow[] = [];
-      if (n > 0) {
-        const batch: RecordBatch = { data: bufs.data, index: bufs.index, count: n, seqBase: seq, fileIndex: 0, fileOffset: 0 };
-        writer?.write(batch);
-        expired = session.add(batch);
-        seq += n;
-      }
-      pool.release(bufs);
-      if (ndjson !== null && expired.length > 0) await writeFlows(ndjson, expired, catalog);
-      const now = Date.now();
-      if (view && now - lastView >= 1000) {
+    file = await feedLive(session, src, {
+      name: `live:${o.interface}`,
+      snaplen: o.snaplen,
+      count: o.count,
+      deadlineMs: o.duration !== undefined ? started + o.duration * 1000 : undefined,
+      signal,
+      onBatch: (batch) => writer?.write(batch),
+      onFlows: async (expired) => {
+        if (ndjson !== null) await writeFlows(ndjson, expired, catalog);
+      },
+      onTick: (seq) => {
+        const now = Date.now();
+        if (!view || now - lastView < 1000) return;
         const rate = lastView === 0 ? 0 : ((seq - lastSeq) * 1000) / (now - lastView);
         lastView = now;
         lastSeq = seq;
         io.stdout.write(`\x1b[H\x1b[2J${liveView(o, session, src, seq, rate, now - started)}`);
-      }
-    }
+      },
+    });
+  } catch (err) {
+    await session.abort();
+    throw err;
   } finally {
     writer?.close();
   }
   const kernel = src.stats();
   src.close();
 
-  const file: FileReport = { ...emptyFileReport(`live:${o.interface}`, 'live'), records: seq, bytesRead: session.agg.stats().capturedBytes, linktypes: [src.linktype], snaplen: o.snaplen };
-  const { summary, remaining } = session.finish([file]);
+  const { summary, remaining } = await session.finish({ files: [file] });
   summary.capture = { interface: o.interface, backend: backend.name, filter: o.filter ?? null, received: kernel?.received ?? null, dropped: kernel?.dropped ?? null, ifDropped: kernel?.ifDropped ?? null };
   if (kernel !== null && kernel.dropped + kernel.ifDropped > 0) io.warn(`the kernel dropped ${kernel.dropped} packets (interface: ${kernel.ifDropped}): the summary is incomplete`);
   if (kernel === null) io.warn('the cap backend reports no kernel drop statistics');
@@ -144,7 +148,7 @@ function grouped(flows: readonly ClassifiedFlow[], line: (f: ClassifiedFlow) => 
 }
 
 /** The refreshing screen: running counters per section (expired + active flows), failing channels, newest unexpected flows. */
-function liveView(o: LiveCliOptions, session: LiveSession, src: LiveSource, packets: number, rate: number, elapsedMs: number): string {
+function liveView(o: LiveCliOptions, session: FlowSession, src: LiveSource, packets: number, rate: number, elapsedMs: number): string {
   const v = session.view();
   const entries = session.matcher.catalog.entries;
   const k = src.stats();

@@ -1,5 +1,6 @@
-// The decoder's output: one reused Uint32Array of named slots, overwritten per packet, and
-// the status codes it returns. Nothing here allocates per packet.
+// The decoder's output: a Uint32Array of named slots that the caller allocates once and
+// passes in (the decoder overwrites it per packet), and the status codes it returns.
+// Nothing here allocates per packet.
 
 /** Slots of `pkt`. */
 export const F_KIND = 0; // KIND_*
@@ -29,7 +30,13 @@ export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_ACK = 0x10;
 
-export const pkt = new Uint32Array(F_COUNT);
+/** Decoded fields of one packet, slots F_*; owned by whoever runs the decode loop. */
+export type PacketFields = Uint32Array;
+
+/** A fresh field block: one per decode loop (aggregator, worker), reused for every packet. */
+export function newPacketFields(): PacketFields {
+  return new Uint32Array(F_COUNT);
+}
 
 /** Decoded into flow fields. */
 export const R_OK = 0;

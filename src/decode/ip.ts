@@ -20,7 +20,7 @@ import {
   M_IPV6_EXT,
   M_IPV6_SHORT,
   R_OK,
-  pkt,
+  type PacketFields,
   F_SPORT,
   F_DPORT,
   F_TCPFLAGS,
@@ -28,7 +28,7 @@ import {
 } from './fields.js';
 import { decodeTransport } from './transport.js';
 
-export function decodeIPv4(b: Uint8Array, dv: DataView, off: number, end: number, wireEnd: number): number {
+export function decodeIPv4(pf: PacketFields, b: Uint8Array, dv: DataView, off: number, end: number, wireEnd: number): number {
   if (end - off < 20) return M_IPV4_SHORT;
   const vihl = b[off];
   if (vihl >> 4 !== 4) return M_IP_VERSION;
@@ -39,28 +39,28 @@ export function decodeIPv4(b: Uint8Array, dv: DataView, off: number, end: number
   // Captures taken before segmentation offload can say 0; trust the frame then.
   if (total === 0) total = wireEnd - off;
   if (total < ihl || total > wireEnd - off) return M_IPV4_TOTLEN;
-  pkt[F_KIND] = KIND_IPV4;
+  pf[F_KIND] = KIND_IPV4;
   const proto = b[off + 9];
-  pkt[F_PROTO] = proto;
-  pkt[F_SRC] = dv.getUint32(off + 12);
-  pkt[F_SRC + 1] = 0;
-  pkt[F_SRC + 2] = 0;
-  pkt[F_SRC + 3] = 0;
-  pkt[F_DST] = dv.getUint32(off + 16);
-  pkt[F_DST + 1] = 0;
-  pkt[F_DST + 2] = 0;
-  pkt[F_DST + 3] = 0;
-  pkt[F_IPID] = (b[off + 4] << 8) | b[off + 5];
+  pf[F_PROTO] = proto;
+  pf[F_SRC] = dv.getUint32(off + 12);
+  pf[F_SRC + 1] = 0;
+  pf[F_SRC + 2] = 0;
+  pf[F_SRC + 3] = 0;
+  pf[F_DST] = dv.getUint32(off + 16);
+  pf[F_DST + 1] = 0;
+  pf[F_DST + 2] = 0;
+  pf[F_DST + 3] = 0;
+  pf[F_IPID] = (b[off + 4] << 8) | b[off + 5];
   const ff = (b[off + 6] << 8) | b[off + 7];
   if ((ff & 0x1fff) !== 0) {
     // A later fragment: no transport header; the flow table attributes it by IP ID.
-    pkt[F_FRAG] = FRAG_LATER;
-    clearTransport();
+    pf[F_FRAG] = FRAG_LATER;
+    clearTransport(pf);
     return R_OK;
   }
-  pkt[F_FRAG] = ff & 0x2000 ? FRAG_FIRST : FRAG_NONE;
+  pf[F_FRAG] = ff & 0x2000 ? FRAG_FIRST : FRAG_NONE;
   const l4End = Math.min(end, off + total);
-  return decodeTransport(b, dv, proto, off + ihl, l4End, total - ihl);
+  return decodeTransport(pf, b, dv, proto, off + ihl, l4End, total - ihl);
 }
 
 const EXT_HOPOPTS = 0;
@@ -69,17 +69,17 @@ const EXT_FRAGMENT = 44;
 const EXT_AH = 51;
 const EXT_DSTOPTS = 60;
 
-export function decodeIPv6(b: Uint8Array, dv: DataView, off: number, end: number, wireEnd: number): number {
+export function decodeIPv6(pf: PacketFields, b: Uint8Array, dv: DataView, off: number, end: number, wireEnd: number): number {
   if (end - off < 40) return M_IPV6_SHORT;
   if (b[off] >> 4 !== 6) return M_IP_VERSION;
   const payload = (b[off + 4] << 8) | b[off + 5];
-  pkt[F_KIND] = KIND_IPV6;
+  pf[F_KIND] = KIND_IPV6;
   for (let i = 0; i < 4; i++) {
-    pkt[F_SRC + i] = dv.getUint32(off + 8 + 4 * i);
-    pkt[F_DST + i] = dv.getUint32(off + 24 + 4 * i);
+    pf[F_SRC + i] = dv.getUint32(off + 8 + 4 * i);
+    pf[F_DST + i] = dv.getUint32(off + 24 + 4 * i);
   }
-  pkt[F_FRAG] = FRAG_NONE;
-  pkt[F_IPID] = 0;
+  pf[F_FRAG] = FRAG_NONE;
+  pf[F_IPID] = 0;
   let next = b[off + 6];
   let p = off + 40;
   // payload 0 means a jumbogram (or offload); fall back to the frame's own end.
@@ -89,14 +89,14 @@ export function decodeIPv6(b: Uint8Array, dv: DataView, off: number, end: number
     if (end - p < 8) return M_IPV6_EXT;
     if (next === EXT_FRAGMENT) {
       const fo = (b[p + 2] << 8) | b[p + 3];
-      pkt[F_IPID] = dv.getUint32(p + 4);
+      pf[F_IPID] = dv.getUint32(p + 4);
       if (fo >> 3 !== 0) {
-        pkt[F_PROTO] = b[p];
-        pkt[F_FRAG] = FRAG_LATER;
-        clearTransport();
+        pf[F_PROTO] = b[p];
+        pf[F_FRAG] = FRAG_LATER;
+        clearTransport(pf);
         return R_OK;
       }
-      if (fo & 1) pkt[F_FRAG] = FRAG_FIRST;
+      if (fo & 1) pf[F_FRAG] = FRAG_FIRST;
       next = b[p];
       p += 8;
       continue;
@@ -106,13 +106,13 @@ export function decodeIPv6(b: Uint8Array, dv: DataView, off: number, end: number
     next = b[p];
     p += len;
   }
-  pkt[F_PROTO] = next;
-  return decodeTransport(b, dv, next, p, Math.min(end, ipEnd), ipEnd - p);
+  pf[F_PROTO] = next;
+  return decodeTransport(pf, b, dv, next, p, Math.min(end, ipEnd), ipEnd - p);
 }
 
-function clearTransport(): void {
-  pkt[F_SPORT] = 0;
-  pkt[F_DPORT] = 0;
-  pkt[F_TCPFLAGS] = 0;
-  pkt[F_ICMPERR] = 0;
+function clearTransport(pf: PacketFields): void {
+  pf[F_SPORT] = 0;
+  pf[F_DPORT] = 0;
+  pf[F_TCPFLAGS] = 0;
+  pf[F_ICMPERR] = 0;
 }

@@ -25,7 +25,7 @@ import {
   R_LINK_UNSUPPORTED,
   R_OK,
   R_OTHER_FAMILY,
-  pkt,
+  type PacketFields,
 } from './fields.js';
 import { decodeIPv4, decodeIPv6 } from './ip.js';
 
@@ -58,11 +58,11 @@ const MAX_TAGS = 8;
 /**
  * Decodes one record: `off` is where the frame starts in `b`, `caplen` bytes of it are
  * present, `origlen` is its wire length. `linkWord` carries the link type in its low 16
- * bits and the FCS length in bits 16-23. Returns R_OK (flow fields in `pkt`), another R_*
+ * bits and the FCS length in bits 16-23. Returns R_OK (flow fields in `pf`), another R_*
  * status, or a malformation reason (>= R_MALFORMED).
  */
-export function decodeRecord(b: Uint8Array, dv: DataView, off: number, caplen: number, origlen: number, linkWord: number): number {
-  pkt[F_KIND] = KIND_NONE;
+export function decodeRecord(pf: PacketFields, b: Uint8Array, dv: DataView, off: number, caplen: number, origlen: number, linkWord: number): number {
+  pf[F_KIND] = KIND_NONE;
   const fcs = linkWord >>> 16;
   const end = off + caplen;
   // A frame whose FCS is captured ends FCS bytes earlier on the wire, for our purposes.
@@ -70,46 +70,46 @@ export function decodeRecord(b: Uint8Array, dv: DataView, off: number, caplen: n
   const wireEnd = off + (wire > fcs ? wire - fcs : wire);
   switch (linkWord & 0xffff) {
     case LINKTYPE_ETHERNET:
-      return decodeEthernet(b, dv, off, end, wireEnd);
+      return decodeEthernet(pf, b, dv, off, end, wireEnd);
     case LINKTYPE_RAW:
     case LINKTYPE_RAW_BSD12:
     case LINKTYPE_RAW_BSD14:
-      return decodeRawIp(b, dv, off, end, wireEnd);
+      return decodeRawIp(pf, b, dv, off, end, wireEnd);
     case LINKTYPE_IPV4:
-      return decodeIPv4(b, dv, off, end, wireEnd);
+      return decodeIPv4(pf, b, dv, off, end, wireEnd);
     case LINKTYPE_IPV6:
-      return decodeIPv6(b, dv, off, end, wireEnd);
+      return decodeIPv6(pf, b, dv, off, end, wireEnd);
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP: {
       if (caplen < 4) return M_NULL_SHORT;
       // NULL stores the family in the capturing host's byte order; LOOP always big-endian.
       let af = dv.getUint32(off, false);
       if ((linkWord & 0xffff) === LINKTYPE_NULL && (af & 0xffff0000) !== 0) af = dv.getUint32(off, true);
-      if (af === 2) return decodeIPv4(b, dv, off + 4, end, wireEnd);
+      if (af === 2) return decodeIPv4(pf, b, dv, off + 4, end, wireEnd);
       // AF_INET6 differs between systems: Linux 10, NetBSD/OpenBSD 24, FreeBSD 28, Darwin 30.
-      if (af === 10 || af === 24 || af === 28 || af === 30) return decodeIPv6(b, dv, off + 4, end, wireEnd);
+      if (af === 10 || af === 24 || af === 28 || af === 30) return decodeIPv6(pf, b, dv, off + 4, end, wireEnd);
       return R_OTHER_FAMILY;
     }
     case LINKTYPE_LINUX_SLL:
       if (caplen < 16) return M_LINK_SHORT;
-      return decodeEthertype(b, dv, (b[off + 14] << 8) | b[off + 15], off + 16, end, wireEnd, off + 6, (b[off + 4] << 8) | b[off + 5], -1);
+      return decodeEthertype(pf, b, dv, (b[off + 14] << 8) | b[off + 15], off + 16, end, wireEnd, off + 6, (b[off + 4] << 8) | b[off + 5], -1);
     case LINKTYPE_LINUX_SLL2:
       if (caplen < 20) return M_LINK_SHORT;
-      return decodeEthertype(b, dv, (b[off] << 8) | b[off + 1], off + 20, end, wireEnd, off + 12, b[off + 11], -1);
+      return decodeEthertype(pf, b, dv, (b[off] << 8) | b[off + 1], off + 20, end, wireEnd, off + 12, b[off + 11], -1);
     default:
       return R_LINK_UNSUPPORTED;
   }
 }
 
-function decodeRawIp(b: Uint8Array, dv: DataView, off: number, end: number, wireEnd: number): number {
+function decodeRawIp(pf: PacketFields, b: Uint8Array, dv: DataView, off: number, end: number, wireEnd: number): number {
   if (end - off < 1) return M_LINK_SHORT;
   const v = b[off] >> 4;
-  if (v === 4) return decodeIPv4(b, dv, off, end, wireEnd);
-  if (v === 6) return decodeIPv6(b, dv, off, end, wireEnd);
+  if (v === 4) return decodeIPv4(pf, b, dv, off, end, wireEnd);
+  if (v === 6) return decodeIPv6(pf, b, dv, off, end, wireEnd);
   return M_IP_VERSION;
 }
 
-function decodeEthernet(b: Uint8Array, dv: DataView, off: number, end: number, wireEnd: number): number {
+function decodeEthernet(pf: PacketFields, b: Uint8Array, dv: DataView, off: number, end: number, wireEnd: number): number {
   if (end - off < 14) return M_LINK_SHORT;
   let et = (b[off + 12] << 8) | b[off + 13];
   let p = off + 14;
@@ -129,7 +129,7 @@ function decodeEthernet(b: Uint8Array, dv: DataView, off: number, end: number, w
       p += 8;
     } else et = 0;
   }
-  return decodeEthertype(b, dv, et, p, end, wireEnd, off + 6, 6, off);
+  return decodeEthertype(pf, b, dv, et, p, end, wireEnd, off + 6, 6, off);
 }
 
 /**
@@ -137,6 +137,7 @@ function decodeEthernet(b: Uint8Array, dv: DataView, off: number, end: number, w
  * (`dstMac` < 0 when the link has none, as in SLL) and `srcLen` the source's length.
  */
 function decodeEthertype(
+  pf: PacketFields,
   b: Uint8Array,
   dv: DataView,
   et: number,
@@ -147,33 +148,33 @@ function decodeEthertype(
   srcLen: number,
   dstMac: number,
 ): number {
-  if (et === ETH_IPV4) return decodeIPv4(b, dv, p, end, wireEnd);
-  if (et === ETH_IPV6) return decodeIPv6(b, dv, p, end, wireEnd);
-  pkt[F_KIND] = KIND_L2;
-  pkt[F_PROTO] = 0;
-  pkt[F_ETHERTYPE] = et;
-  pkt[F_SRC + 2] = 0;
-  pkt[F_SRC + 3] = 0;
-  pkt[F_DST + 2] = 0;
-  pkt[F_DST + 3] = 0;
+  if (et === ETH_IPV4) return decodeIPv4(pf, b, dv, p, end, wireEnd);
+  if (et === ETH_IPV6) return decodeIPv6(pf, b, dv, p, end, wireEnd);
+  pf[F_KIND] = KIND_L2;
+  pf[F_PROTO] = 0;
+  pf[F_ETHERTYPE] = et;
+  pf[F_SRC + 2] = 0;
+  pf[F_SRC + 3] = 0;
+  pf[F_DST + 2] = 0;
+  pf[F_DST + 3] = 0;
   if (srcLen === 6) {
-    pkt[F_SRC] = (b[srcMac] << 8) | b[srcMac + 1];
-    pkt[F_SRC + 1] = dv.getUint32(srcMac + 2);
+    pf[F_SRC] = (b[srcMac] << 8) | b[srcMac + 1];
+    pf[F_SRC + 1] = dv.getUint32(srcMac + 2);
   } else {
-    pkt[F_SRC] = 0;
-    pkt[F_SRC + 1] = 0;
+    pf[F_SRC] = 0;
+    pf[F_SRC + 1] = 0;
   }
   if (dstMac >= 0) {
-    pkt[F_DST] = (b[dstMac] << 8) | b[dstMac + 1];
-    pkt[F_DST + 1] = dv.getUint32(dstMac + 2);
+    pf[F_DST] = (b[dstMac] << 8) | b[dstMac + 1];
+    pf[F_DST + 1] = dv.getUint32(dstMac + 2);
   } else {
-    pkt[F_DST] = 0;
-    pkt[F_DST + 1] = 0;
+    pf[F_DST] = 0;
+    pf[F_DST + 1] = 0;
   }
-  pkt[F_SPORT] = 0;
-  pkt[F_DPORT] = 0;
-  pkt[F_TCPFLAGS] = 0;
-  pkt[F_FRAG] = FRAG_NONE;
-  pkt[F_ICMPERR] = 0;
+  pf[F_SPORT] = 0;
+  pf[F_DPORT] = 0;
+  pf[F_TCPFLAGS] = 0;
+  pf[F_FRAG] = FRAG_NONE;
+  pf[F_ICMPERR] = 0;
   return R_OK;
 }

@@ -1,5 +1,5 @@
 // Layer 4: TCP ports and flags, UDP ports, ICMP/ICMPv6 errors (attributed to the flow
-// they quote). Reads bytes [off, end) of `b`; writes `pkt`; returns a status code.
+// they quote). Reads bytes [off, end) of `b`; writes the fields `pf`; returns a status code.
 import {
   F_DPORT,
   F_DST,
@@ -19,7 +19,7 @@ import {
   M_UDP_LEN,
   M_UDP_SHORT,
   R_OK,
-  pkt,
+  type PacketFields,
 } from './fields.js';
 
 export const IPPROTO_ICMP = 1;
@@ -28,30 +28,30 @@ export const IPPROTO_UDP = 17;
 export const IPPROTO_ICMPV6 = 58;
 
 /** `ipPayload`: bytes of L4 the IP header says there are (wire length), for UDP checks. */
-export function decodeTransport(b: Uint8Array, dv: DataView, proto: number, off: number, end: number, ipPayload: number): number {
-  pkt[F_SPORT] = 0;
-  pkt[F_DPORT] = 0;
-  pkt[F_TCPFLAGS] = 0;
-  pkt[F_ICMPERR] = 0;
+export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, proto: number, off: number, end: number, ipPayload: number): number {
+  pf[F_SPORT] = 0;
+  pf[F_DPORT] = 0;
+  pf[F_TCPFLAGS] = 0;
+  pf[F_ICMPERR] = 0;
   const avail = end - off;
   switch (proto) {
     case IPPROTO_TCP:
       if (avail < 14) return M_TCP_SHORT; // ports and flags are all we need
-      pkt[F_SPORT] = (b[off] << 8) | b[off + 1];
-      pkt[F_DPORT] = (b[off + 2] << 8) | b[off + 3];
-      pkt[F_TCPFLAGS] = b[off + 13];
+      pf[F_SPORT] = (b[off] << 8) | b[off + 1];
+      pf[F_DPORT] = (b[off + 2] << 8) | b[off + 3];
+      pf[F_TCPFLAGS] = b[off + 13];
       if (b[off + 12] >> 4 < 5 || ipPayload < 20) return M_TCP_HDRLEN;
       return R_OK;
     case IPPROTO_UDP: {
       // A snaplen may cut the header after the ports; the IP length says whether it was whole.
       if (avail < 4 || ipPayload < 8) return M_UDP_SHORT;
-      pkt[F_SPORT] = (b[off] << 8) | b[off + 1];
-      pkt[F_DPORT] = (b[off + 2] << 8) | b[off + 3];
+      pf[F_SPORT] = (b[off] << 8) | b[off + 1];
+      pf[F_DPORT] = (b[off + 2] << 8) | b[off + 3];
       if (avail >= 8) {
         const ulen = (b[off + 4] << 8) | b[off + 5];
         // 0 is legal for IPv6 jumbograms; otherwise it must cover the header and fit the
         // payload, unless this is a first fragment (the UDP length covers the whole datagram).
-        if (ulen !== 0 && (ulen < 8 || (ulen > ipPayload && pkt[F_FRAG] !== FRAG_FIRST))) return M_UDP_LEN;
+        if (ulen !== 0 && (ulen < 8 || (ulen > ipPayload && pf[F_FRAG] !== FRAG_FIRST))) return M_UDP_LEN;
       }
       return R_OK;
     }
@@ -60,7 +60,7 @@ export function decodeTransport(b: Uint8Array, dv: DataView, proto: number, off:
       if (avail < 4) return M_ICMP_SHORT;
       const type = b[off];
       const isError = proto === IPPROTO_ICMP ? type === 3 || type === 4 || type === 5 || type === 11 || type === 12 : type >= 1 && type <= 4;
-      if (isError) quoted(b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
+      if (isError) quoted(pf, b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
       return R_OK;
     }
     default:
@@ -73,32 +73,32 @@ export function decodeTransport(b: Uint8Array, dv: DataView, proto: number, off:
  * complete, the error is rewritten as a packet of the quoted flow travelling back to
  * its sender, so it lands in that flow's slot (a refused UDP probe shows as such).
  */
-function quoted(b: Uint8Array, dv: DataView, off: number, end: number, err: number): void {
+function quoted(pf: PacketFields, b: Uint8Array, dv: DataView, off: number, end: number, err: number): void {
   if (end - off < 1) return;
   const version = b[off] >> 4;
   let proto: number;
   let l4: number;
-  if (version === 4 && pkt[F_KIND] === KIND_IPV4) {
+  if (version === 4 && pf[F_KIND] === KIND_IPV4) {
     const ihl = (b[off] & 15) * 4;
     if (ihl < 20 || end - off < ihl) return;
     proto = b[off + 9];
     // reversed: the error flows from the quoted destination back to the quoted source
-    pkt[F_SRC] = dv.getUint32(off + 16);
-    pkt[F_DST] = dv.getUint32(off + 12);
+    pf[F_SRC] = dv.getUint32(off + 16);
+    pf[F_DST] = dv.getUint32(off + 12);
     l4 = off + ihl;
-  } else if (version === 6 && pkt[F_KIND] === KIND_IPV6) {
+  } else if (version === 6 && pf[F_KIND] === KIND_IPV6) {
     if (end - off < 40) return;
     proto = b[off + 6];
     for (let i = 0; i < 4; i++) {
-      pkt[F_SRC + i] = dv.getUint32(off + 24 + 4 * i);
-      pkt[F_DST + i] = dv.getUint32(off + 8 + 4 * i);
+      pf[F_SRC + i] = dv.getUint32(off + 24 + 4 * i);
+      pf[F_DST + i] = dv.getUint32(off + 8 + 4 * i);
     }
     l4 = off + 40;
   } else return;
-  pkt[F_PROTO] = proto;
+  pf[F_PROTO] = proto;
   if ((proto === IPPROTO_TCP || proto === IPPROTO_UDP) && end - l4 >= 4) {
-    pkt[F_SPORT] = (b[l4 + 2] << 8) | b[l4 + 3];
-    pkt[F_DPORT] = (b[l4] << 8) | b[l4 + 1];
+    pf[F_SPORT] = (b[l4 + 2] << 8) | b[l4 + 3];
+    pf[F_DPORT] = (b[l4] << 8) | b[l4 + 1];
   }
-  pkt[F_ICMPERR] = err;
+  pf[F_ICMPERR] = err;
 }

@@ -3,7 +3,7 @@
 // capture times (packet timestamps), never the wall clock, so the result depends on the
 // packets only. Defaults follow Zeek: tcp_inactivity_timeout 5 min, udp and icmp 1 min.
 import { KIND_L2 } from '../decode/fields.js';
-import { FW, K_KP, KW, U_FIN, U_RST, UW, V_LAST_TS, type FlowSnapshot, type FlowTable } from './table.js';
+import type { FlowSlots, FlowSnapshot, FlowTable } from './table.js';
 
 export interface IdleTimeouts {
   /** TCP flows not closed (no FIN from both sides, no RST). */
@@ -36,25 +36,25 @@ const PROTO_TCP = 6;
 const PROTO_UDP = 17;
 
 /** The timeout (µs) of the flow in `slot`, from its protocol and TCP flags. */
-export function timeoutOf(table: FlowTable, slot: number, t: IdleTimeouts): number {
-  const kp = table.keys[slot * KW + K_KP];
-  if ((kp & 0xff) === KIND_L2) return t.otherUs;
-  const proto = kp >>> 8;
+export function timeoutOf(flows: FlowSlots, slot: number, t: IdleTimeouts): number {
+  if (flows.kind(slot) === KIND_L2) return t.otherUs;
+  const proto = flows.proto(slot);
   if (proto === PROTO_UDP) return t.udpUs;
   if (proto !== PROTO_TCP) return t.otherUs;
-  const u32 = table.u32;
-  const u = slot * UW;
-  const closed = (u32[u + U_FIN] > 0 && u32[u + U_FIN + 1] > 0) || u32[u + U_RST] + u32[u + U_RST + 1] > 0;
+  const closed = (flows.fins(slot, 0) > 0 && flows.fins(slot, 1) > 0) || flows.resets(slot, 0) + flows.resets(slot, 1) > 0;
   return closed ? t.tcpClosedUs : t.tcpUs;
 }
 
 /** Time (µs) of the flow's latest packet, either side. */
-export function lastSeenOf(table: FlowTable, slot: number): number {
-  const f = slot * FW;
-  return Math.max(table.f64[f + V_LAST_TS], table.f64[f + V_LAST_TS + 1]);
+export function lastSeenOf(flows: FlowSlots, slot: number): number {
+  return Math.max(flows.lastTs(slot, 0), flows.lastTs(slot, 1));
 }
 
-/** Removes the flows idle for longer than their timeout at capture time `nowUs`; O(table). */
-export function expireIdle(table: FlowTable, nowUs: number, t: IdleTimeouts): FlowSnapshot {
-  return table.removeWhere((slot) => nowUs - lastSeenOf(table, slot) > timeoutOf(table, slot, t));
+/**
+ * Removes the flows idle for longer than their timeout at capture time `nowUs`, except
+ * those `keep` holds on to (by content, as removal moves flows between slots: flows whose
+ * IP datagrams later fragments may still complete); O(table).
+ */
+export function expireIdle(table: FlowTable, nowUs: number, t: IdleTimeouts, keep?: (slot: number) => boolean): FlowSnapshot {
+  return table.removeWhere((slot) => nowUs - lastSeenOf(table, slot) > timeoutOf(table, slot, t) && !(keep?.(slot) ?? false));
 }

@@ -18,33 +18,37 @@ import {
   TCP_FIN,
   TCP_RST,
   TCP_SYN,
-  pkt,
+  type PacketFields,
 } from '../decode/fields.js';
 
+// The slot layout is private to flow/: everything outside reads a flow through the
+// FlowSlots accessors, so the layout can change (cache lines, new per-flow facts) without
+// touching classification, expiry or tests.
+
 /** Key words per slot: [kind | proto << 8, a0..a3, b0..b3, portA | portB << 16]. */
-export const KW = 10;
-export const K_KP = 0;
-export const K_A = 1;
-export const K_B = 5;
-export const K_PORTS = 9;
+const KW = 10;
+const K_KP = 0;
+const K_A = 1;
+const K_B = 5;
+const K_PORTS = 9;
 
 /** Float64 facts per slot: per side s (0/1), base + s. */
-export const FW = 10;
-export const V_PKTS = 0;
-export const V_BYTES = 2;
-export const V_FIRST_TS = 4; // microseconds since the epoch
-export const V_LAST_TS = 6;
-export const V_FIRST_SEQ = 8; // global record number of the side's first packet
+const FW = 10;
+const V_PKTS = 0;
+const V_BYTES = 2;
+const V_FIRST_TS = 4; // microseconds since the epoch
+const V_LAST_TS = 6;
+const V_FIRST_SEQ = 8; // global record number of the side's first packet
 
 /** Uint32 facts per slot: per side s, base + s; then one direction-free word. */
-export const UW = 13;
-export const U_SYN = 0; // SYN without ACK sent by this side
-export const U_SYNACK = 2;
-export const U_RST = 4;
-export const U_FIN = 6;
-export const U_ICMPERR = 8; // ICMP errors travelling from this side about the flow
-export const U_FLAGS = 10; // OR of TCP flags this side sent
-export const U_ICMPCODE = 12; // highest 0x10000 | type << 8 | code seen (deterministic)
+const UW = 13;
+const U_SYN = 0; // SYN without ACK sent by this side
+const U_SYNACK = 2;
+const U_RST = 4;
+const U_FIN = 6;
+const U_ICMPERR = 8; // ICMP errors travelling from this side about the flow
+const U_FLAGS = 10; // OR of TCP flags this side sent
+const U_ICMPCODE = 12; // highest 0x10000 | type << 8 | code seen (deterministic)
 
 export const DEFAULT_MAX_FLOWS = 500_000;
 
@@ -121,6 +125,128 @@ interface SlotArrays {
   u32: Uint32Array;
 }
 
+/** Side 0 is the canonical lower endpoint of a flow, side 1 the other. */
+export type Side = 0 | 1;
+
+/**
+ * Read access to flows in the table's layout: a FlowTable (`slots` = its capacity, empty
+ * slots skipped) or a packed FlowSnapshot (see `flowSlots`). Every per-side fact is
+ * indexed by canonical side; the client/server decision is the caller's.
+ */
+export class FlowSlots implements SlotArrays {
+  constructor(
+    public keys: Uint32Array,
+    public f64: Float64Array,
+    public u32: Uint32Array,
+    /** Slots to scan: [0, slots). */
+    public slots: number,
+  ) {}
+
+  used(slot: number): boolean {
+    return this.keys[slot * KW + K_KP] !== 0;
+  }
+  /** KIND_IPV4, KIND_IPV6 or KIND_L2. */
+  kind(slot: number): number {
+    return this.keys[slot * KW + K_KP] & 0xff;
+  }
+  /** IP protocol number (0 for L2 flows). */
+  proto(slot: number): number {
+    return this.keys[slot * KW + K_KP] >>> 8;
+  }
+  /** Word i (0-3) of a side's address: IPv4 in word 0; IPv6 big-endian; MAC as hi16, lo32. */
+  addressWord(slot: number, side: Side, i: number): number {
+    return this.keys[slot * KW + (side === 0 ? K_A : K_B) + i];
+  }
+  /** A side's TCP/UDP port (0 for flows without ports). */
+  port(slot: number, side: Side): number {
+    const w = this.keys[slot * KW + K_PORTS];
+    return side === 0 ? w & 0xffff : w >>> 16;
+  }
+  /** The ethertype of an L2 flow. */
+  ethertype(slot: number): number {
+    return this.keys[slot * KW + K_PORTS];
+  }
+  packets(slot: number, side: Side): number {
+    return this.f64[slot * FW + V_PKTS + side];
+  }
+  bytes(slot: number, side: Side): number {
+    return this.f64[slot * FW + V_BYTES + side];
+  }
+  /** Time (µs since the epoch) of a side's first packet; meaningful when it sent any. */
+  firstTs(slot: number, side: Side): number {
+    return this.f64[slot * FW + V_FIRST_TS + side];
+  }
+  lastTs(slot: number, side: Side): number {
+    return this.f64[slot * FW + V_LAST_TS + side];
+  }
+  /** Global record number of a side's first packet. */
+  firstSeq(slot: number, side: Side): number {
+    return this.f64[slot * FW + V_FIRST_SEQ + side];
+  }
+  /** SYNs without ACK sent by a side. */
+  syns(slot: number, side: Side): number {
+    return this.u32[slot * UW + U_SYN + side];
+  }
+  synAcks(slot: number, side: Side): number {
+    return this.u32[slot * UW + U_SYNACK + side];
+  }
+  resets(slot: number, side: Side): number {
+    return this.u32[slot * UW + U_RST + side];
+  }
+  fins(slot: number, side: Side): number {
+    return this.u32[slot * UW + U_FIN + side];
+  }
+  /** ICMP errors about the flow travelling from a side. */
+  icmpErrors(slot: number, side: Side): number {
+    return this.u32[slot * UW + U_ICMPERR + side];
+  }
+  /** OR of the TCP flags a side sent. */
+  tcpFlags(slot: number, side: Side): number {
+    return this.u32[slot * UW + U_FLAGS + side];
+  }
+  /** The flow's key as text, for the rare lookups made outside the packet path. */
+  keyString(slot: number): string {
+    return Array.prototype.join.call(this.keys.subarray(slot * KW, slot * KW + KW), ',');
+  }
+  /** Highest 0x10000 | type << 8 | code of the ICMP errors seen, or 0. */
+  icmpCode(slot: number): number {
+    return this.u32[slot * UW + U_ICMPCODE];
+  }
+}
+
+/** Accessors over a packed snapshot. */
+export function flowSlots(snap: FlowSnapshot): FlowSlots {
+  return new FlowSlots(snap.keys, snap.f64, snap.u32, snap.count);
+}
+
+/**
+ * Writes the canonical key of the packet in `pf` into k[0..KW) and returns the side the
+ * packet's source is on. Canonical: (src, sport) and (dst, dport) compared word by word,
+ * the lower one is side 0, so both directions share a key.
+ */
+function canonicalKey(pf: PacketFields, k: Uint32Array): Side {
+  const l2 = pf[F_KIND] === KIND_L2;
+  const sport = l2 ? 0 : pf[F_SPORT];
+  const dport = l2 ? 0 : pf[F_DPORT];
+  let cmp = 0;
+  for (let i = 0; i < 4 && cmp === 0; i++) cmp = pf[F_SRC + i] - pf[F_DST + i];
+  if (cmp === 0) cmp = sport - dport;
+  const side = cmp > 0 ? 1 : 0;
+  k[K_KP] = pf[F_KIND] | (pf[F_PROTO] << 8);
+  const a = side === 0 ? F_SRC : F_DST;
+  const b = side === 0 ? F_DST : F_SRC;
+  k[K_A] = pf[a];
+  k[K_A + 1] = pf[a + 1];
+  k[K_A + 2] = pf[a + 2];
+  k[K_A + 3] = pf[a + 3];
+  k[K_B] = pf[b];
+  k[K_B + 1] = pf[b + 1];
+  k[K_B + 2] = pf[b + 2];
+  k[K_B + 3] = pf[b + 3];
+  k[K_PORTS] = l2 ? pf[F_ETHERTYPE] : side === 0 ? (sport | (dport << 16)) >>> 0 : (dport | (sport << 16)) >>> 0;
+  return side;
+}
+
 /** Copies slot `s` of `from` to slot `j` of `to` (rehash, snapshot, expiry). */
 function copySlot(from: SlotArrays, s: number, to: SlotArrays, j: number): void {
   to.keys.set(from.keys.subarray(s * KW, s * KW + KW), j * KW);
@@ -128,14 +254,11 @@ function copySlot(from: SlotArrays, s: number, to: SlotArrays, j: number): void 
   to.u32.set(from.u32.subarray(s * UW, s * UW + UW), j * UW);
 }
 
-export class FlowTable {
+export class FlowTable extends FlowSlots {
   capacity: number;
   size = 0;
   overflowPackets = 0;
   readonly overflowSketch = new Uint8Array(SKETCH_SIZE);
-  keys: Uint32Array;
-  f64: Float64Array;
-  u32: Uint32Array;
   private mask: number;
 
   constructor(
@@ -144,39 +267,40 @@ export class FlowTable {
   ) {
     let cap = 16;
     while (cap < initialCapacity) cap *= 2;
+    super(new Uint32Array(cap * KW), new Float64Array(cap * FW), new Uint32Array(cap * UW), cap);
     this.capacity = cap;
     this.mask = cap - 1;
-    this.keys = new Uint32Array(cap * KW);
-    this.f64 = new Float64Array(cap * FW);
-    this.u32 = new Uint32Array(cap * UW);
+  }
+
+  /** The key string (as keyString) of the flow the packet in `pf` belongs to. */
+  static keyStringOf(pf: PacketFields): string {
+    canonicalKey(pf, scratch);
+    return Array.prototype.join.call(scratch, ',');
+  }
+
+  /** The slot of the flow the packet in `pf` belongs to, or -1 when it is not in the table. */
+  find(pf: PacketFields): number {
+    const k = scratch;
+    canonicalKey(pf, k);
+    const keys = this.keys;
+    let i = hashKey(k, 0) & this.mask;
+    for (;;) {
+      const base = i * KW;
+      if (keys[base] === 0) return -1;
+      let same = true;
+      for (let w = 0; w < KW && same; w++) same = keys[base + w] === k[w];
+      if (same) return i;
+      i = (i + 1) & this.mask;
+    }
   }
 
   /**
-   * Counts the packet described by `pkt` (decoder output). Returns the slot, or -1 when
+   * Counts the packet described by `pf` (decoder output). Returns the slot, or -1 when
    * the table is full (the packet is counted as overflow).
    */
-  addPacket(seq: number, tsUs: number, wireBytes: number): number {
-    // Canonical orientation: compare (src, sport) with (dst, dport) word by word.
-    const l2 = pkt[F_KIND] === KIND_L2;
-    const sport = l2 ? 0 : pkt[F_SPORT];
-    const dport = l2 ? 0 : pkt[F_DPORT];
-    let cmp = 0;
-    for (let i = 0; i < 4 && cmp === 0; i++) cmp = pkt[F_SRC + i] - pkt[F_DST + i];
-    if (cmp === 0) cmp = sport - dport;
-    const side = cmp > 0 ? 1 : 0;
+  addPacket(pf: PacketFields, seq: number, tsUs: number, wireBytes: number): number {
     const k = scratch;
-    k[K_KP] = pkt[F_KIND] | (pkt[F_PROTO] << 8);
-    const a = side === 0 ? F_SRC : F_DST;
-    const b = side === 0 ? F_DST : F_SRC;
-    k[K_A] = pkt[a];
-    k[K_A + 1] = pkt[a + 1];
-    k[K_A + 2] = pkt[a + 2];
-    k[K_A + 3] = pkt[a + 3];
-    k[K_B] = pkt[b];
-    k[K_B + 1] = pkt[b + 1];
-    k[K_B + 2] = pkt[b + 2];
-    k[K_B + 3] = pkt[b + 3];
-    k[K_PORTS] = l2 ? pkt[F_ETHERTYPE] : side === 0 ? (sport | (dport << 16)) >>> 0 : (dport | (sport << 16)) >>> 0;
+    const side = canonicalKey(pf, k);
     const slot = this.findOrInsert(k, 0);
     if (slot < 0) {
       this.overflowPackets++;
@@ -196,7 +320,7 @@ export class FlowTable {
     }
     f64[f + V_PKTS + side] += 1;
     f64[f + V_BYTES + side] += wireBytes;
-    const flags = pkt[F_TCPFLAGS];
+    const flags = pf[F_TCPFLAGS];
     const u = slot * UW;
     const u32 = this.u32;
     if (flags !== 0) {
@@ -208,7 +332,7 @@ export class FlowTable {
       if (flags & TCP_RST) u32[u + U_RST + side]++;
       if (flags & TCP_FIN) u32[u + U_FIN + side]++;
     }
-    const icmp = pkt[F_ICMPERR];
+    const icmp = pf[F_ICMPERR];
     if (icmp !== 0) {
       u32[u + U_ICMPERR + side]++;
       if (icmp > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = icmp;
@@ -267,11 +391,19 @@ export class FlowTable {
     this.rehash(this.capacity * 2);
   }
 
+  /** Grows once, up front, to hold `flows` flows without rehashing on the way. */
+  reserve(flows: number): void {
+    let cap = this.capacity;
+    while (flows * 2 > cap) cap *= 2;
+    if (cap > this.capacity) this.rehash(cap);
+  }
+
   /** Moves every flow into fresh arrays of `cap` slots. */
   private rehash(cap: number): void {
     const old = { keys: this.keys, f64: this.f64, u32: this.u32 };
     const oldCap = this.capacity;
     this.capacity = cap;
+    this.slots = cap;
     this.mask = cap - 1;
     this.keys = new Uint32Array(cap * KW);
     this.f64 = new Float64Array(cap * FW);

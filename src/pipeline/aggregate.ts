@@ -1,40 +1,28 @@
 // Decode + flow aggregation of record batches: the hot loop. The same code runs inside
-// each worker and, with --workers 0, on the main thread.
+// each worker and, inline, on the main thread. An aggregator hands over what it gathered
+// with drain(): a session drains once at the end of a file run, and at every expiry check
+// of a live capture.
 import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
-import { F_FRAG, FRAG_FIRST, FRAG_LATER, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, pkt } from '../decode/fields.js';
+import { F_FRAG, FRAG_FIRST, FRAG_LATER, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
+import type { DecodeStats } from '../decode/stats.js';
 import { FragmentLog, type FragmentSnapshot } from '../flow/fragments.js';
 import { FlowTable, type FlowSnapshot } from '../flow/table.js';
 
-/** Counters of what the decoder saw; all sums, so they merge by addition. */
-export interface DecodeStats {
-  packets: number;
-  /** Wire bytes (original lengths). */
-  bytes: number;
-  capturedBytes: number;
-  malformed: number;
-  /** Per malformation reason code (index = code). */
-  reasons: number[];
-  /** [linktype, packets] for every link type seen. */
-  linktypes: [number, number][];
-  /** [linktype, packets] for link types not decoded. */
-  unsupported: [number, number][];
-  /** NULL/LOOP frames of families other than IPv4/IPv6. */
-  otherFamily: number;
-  /** Earliest and latest timestamps (microseconds), or 0 when no packets. */
-  firstTs: number;
-  lastTs: number;
-}
+export type { DecodeStats } from '../decode/stats.js';
 
 export interface AggregateResult {
   stats: DecodeStats;
-  flows: FlowSnapshot;
+  /** The partial flow table; null when the aggregator writes into a table it was given. */
+  flows: FlowSnapshot | null;
   fragments: FragmentSnapshot;
 }
 
 export class BatchAggregator {
-  readonly table: FlowTable;
+  table: FlowTable;
   readonly fragments = new FragmentLog();
+  /** The decoder's output for the packet at hand, reused for every packet. */
+  private readonly pf = newPacketFields();
   private packets = 0;
   private bytes = 0;
   private capturedBytes = 0;
@@ -44,9 +32,15 @@ export class BatchAggregator {
   private readonly reasons = new Float64Array(REASON_COUNT);
   private readonly linktypes = new Float64Array(65536);
   private readonly unsupported = new Float64Array(65536);
+  /** Whether the table is the caller's (inline aggregation into a session's table). */
+  private readonly shared: boolean;
 
-  constructor(maxFlows: number) {
-    this.table = new FlowTable(maxFlows);
+  constructor(
+    private readonly maxFlows: number,
+    table?: FlowTable,
+  ) {
+    this.shared = table !== undefined;
+    this.table = table ?? new FlowTable(maxFlows);
   }
 
   add(batch: RecordBatch): void {
@@ -54,6 +48,7 @@ export class BatchAggregator {
     const dv = new DataView(batch.data);
     const idx = new Uint32Array(batch.index, 0, batch.count * REC_WORDS);
     const table = this.table;
+    const pf = this.pf;
     const n = batch.count;
     let seq = batch.seqBase;
     let bytes = 0;
@@ -69,13 +64,13 @@ export class BatchAggregator {
       this.linktypes[linkWord & 0xffff]++;
       if (tsUs < this.firstTs) this.firstTs = tsUs;
       if (tsUs > this.lastTs) this.lastTs = tsUs;
-      const st = decodeRecord(b, dv, idx[o + REC_OFFSET], caplen, origlen, linkWord);
+      const st = decodeRecord(pf, b, dv, idx[o + REC_OFFSET], caplen, origlen, linkWord);
       if (st === R_OK) {
-        const frag = pkt[F_FRAG];
-        if (frag === FRAG_LATER) this.fragments.addLater(seq, tsUs, origlen);
+        const frag = pf[F_FRAG];
+        if (frag === FRAG_LATER) this.fragments.addLater(pf, seq, tsUs, origlen);
         else {
-          if (frag === FRAG_FIRST) this.fragments.addFirst(seq, tsUs);
-          table.addPacket(seq, tsUs, origlen);
+          if (frag === FRAG_FIRST) this.fragments.addFirst(pf, seq, tsUs);
+          table.addPacket(pf, seq, tsUs, origlen);
         }
       } else if (st >= R_MALFORMED) this.reasons[st]++;
       else if (st === R_LINK_UNSUPPORTED) this.unsupported[linkWord & 0xffff]++;
@@ -86,7 +81,7 @@ export class BatchAggregator {
     this.capturedBytes += captured;
   }
 
-  /** Latest packet timestamp seen (microseconds), -Infinity before the first packet. */
+  /** Latest packet timestamp seen since the last drain (microseconds), -Infinity before any. */
   get latestTs(): number {
     return this.lastTs;
   }
@@ -107,8 +102,24 @@ export class BatchAggregator {
     };
   }
 
-  result(): AggregateResult {
-    return { stats: this.stats(), flows: this.table.snapshot(), fragments: this.fragments.snapshot() };
+  /**
+   * Hands over everything gathered since the last drain and starts afresh: statistics,
+   * logged fragments and, unless the table is shared, the flows (the table restarts empty).
+   */
+  drain(): AggregateResult {
+    const result: AggregateResult = { stats: this.stats(), flows: this.shared ? null : this.table.snapshot(), fragments: this.fragments.snapshot() };
+    this.fragments.clear();
+    if (!this.shared && this.table.size + this.table.overflowPackets > 0) this.table = new FlowTable(this.maxFlows);
+    this.packets = 0;
+    this.bytes = 0;
+    this.capturedBytes = 0;
+    this.otherFamily = 0;
+    this.firstTs = Infinity;
+    this.lastTs = -Infinity;
+    this.reasons.fill(0);
+    if (result.stats.linktypes.length > 0) this.linktypes.fill(0);
+    if (result.stats.unsupported.length > 0) this.unsupported.fill(0);
+    return result;
   }
 }
 
@@ -118,27 +129,4 @@ function sparse(a: Float64Array): [number, number][] {
   return out;
 }
 
-/** Sums decode statistics from several aggregators. */
-export function mergeStats(list: DecodeStats[]): DecodeStats {
-  const sum = (f: (s: DecodeStats) => number): number => list.reduce((a, s) => a + f(s), 0);
-  const pairs = (f: (s: DecodeStats) => [number, number][]): [number, number][] => {
-    const m = new Map<number, number>();
-    for (const s of list) for (const [k, v] of f(s)) m.set(k, (m.get(k) ?? 0) + v);
-    return [...m.entries()].sort((x, y) => x[0] - y[0]);
-  };
-  const reasons = new Array<number>(REASON_COUNT).fill(0);
-  for (const s of list) s.reasons.forEach((v, i) => (reasons[i] += v));
-  const withPackets = list.filter((s) => s.packets > 0);
-  return {
-    packets: sum((s) => s.packets),
-    bytes: sum((s) => s.bytes),
-    capturedBytes: sum((s) => s.capturedBytes),
-    malformed: sum((s) => s.malformed),
-    reasons,
-    linktypes: pairs((s) => s.linktypes),
-    unsupported: pairs((s) => s.unsupported),
-    otherFamily: sum((s) => s.otherFamily),
-    firstTs: withPackets.length ? Math.min(...withPackets.map((s) => s.firstTs)) : 0,
-    lastTs: withPackets.length ? Math.max(...withPackets.map((s) => s.lastTs)) : 0,
-  };
-}
+export { mergeStats } from '../decode/stats.js';

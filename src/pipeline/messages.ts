@@ -6,7 +6,8 @@ export interface WorkerInit {
   maxFlows: number;
 }
 
-export type ToWorker = { type: 'batch'; batch: RecordBatch } | { type: 'finish' };
+/** 'drain' asks for everything aggregated since the last drain (AggregateResult). */
+export type ToWorker = { type: 'batch'; batch: RecordBatch } | { type: 'drain' };
 
 export type FromWorker =
   | { type: 'done'; data: ArrayBuffer; index: ArrayBuffer }

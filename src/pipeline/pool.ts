@@ -1,20 +1,22 @@
-// Runs decode + aggregation on worker threads. The reader hands record-aligned batches
-// over as transferred ArrayBuffers; a bounded number in flight per worker gives the
-// reader backpressure, and buffers come back to the BufferPool for reuse.
+// How a session spreads aggregation: decode + aggregation inline on the main thread, or on
+// worker threads. Batches go over as transferred ArrayBuffers; a bounded number in flight
+// per worker gives the source backpressure, and buffers come back to the BufferPool for
+// reuse. drain() collects the partial results gathered so far, in any number of rounds.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BufferPool } from '../capture/reader.js';
 import type { RecordBatch } from '../capture/records.js';
 import { WorkerError } from '../errors.js';
+import type { FlowTable } from '../flow/table.js';
 import { BatchAggregator, type AggregateResult } from './aggregate.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 /** Where batches go: a worker pool, or the main thread itself. */
 export interface BatchSink {
   submit(batch: RecordBatch): void | Promise<void>;
-  /** Waits for every batch, then returns each aggregator's partial result. */
-  finish(): Promise<AggregateResult[]>;
-  /** Stops everything at once (errors, Ctrl-C). */
+  /** Waits for every batch submitted so far, then returns what each aggregator gathered since the last drain. */
+  drain(): Promise<AggregateResult[]>;
+  /** Stops everything at once (the end, errors, Ctrl-C). */
   terminate(): Promise<void>;
 }
 
@@ -26,20 +28,21 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
+/** Aggregates on the main thread straight into the session's table (nothing to merge). */
 export class InlineSink implements BatchSink {
   private readonly agg: BatchAggregator;
   constructor(
     private readonly buffers: BufferPool,
-    maxFlows: number,
+    table: FlowTable,
   ) {
-    this.agg = new BatchAggregator(maxFlows);
+    this.agg = new BatchAggregator(table.maxFlows, table);
   }
   submit(batch: RecordBatch): void {
     this.agg.add(batch);
     this.buffers.release(batch);
   }
-  async finish(): Promise<AggregateResult[]> {
-    return [this.agg.result()];
+  async drain(): Promise<AggregateResult[]> {
+    return [this.agg.drain()];
   }
   async terminate(): Promise<void> {}
 }
@@ -47,7 +50,6 @@ export class InlineSink implements BatchSink {
 interface Slot {
   worker: Worker;
   inflight: { fileIndex: number; fileOffset: number }[];
-  result: AggregateResult | null;
   onResult: ((r: AggregateResult) => void) | null;
 }
 
@@ -61,6 +63,8 @@ export class WorkerPool implements BatchSink {
   private failure: WorkerError | null = null;
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private finishing = false;
+  /** Batches decoded on the main thread since the last drain. */
+  private localSinceDrain = 0;
   /** Batches the main thread decodes itself while every worker is busy (see submit). */
   private readonly local: BatchAggregator;
   /** Batches decoded locally; reported for the benchmark notes. */
@@ -81,11 +85,11 @@ export class WorkerPool implements BatchSink {
     const init: WorkerInit = { maxFlows };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: init });
-      const slot: Slot = { worker, inflight: [], result: null, onResult: null };
+      const slot: Slot = { worker, inflight: [], onResult: null };
       worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       worker.on('error', (err) => this.fail(slot, err.message));
       worker.on('exit', (code) => {
-        if (!this.finishing || slot.result === null) this.fail(slot, `worker exited with code ${code}`);
+        if (!this.finishing) this.fail(slot, `worker exited with code ${code}`);
       });
       this.slots.push(slot);
     }
@@ -98,7 +102,6 @@ export class WorkerPool implements BatchSink {
       const w = this.waiters.shift();
       w?.resolve();
     } else if (m.type === 'result') {
-      slot.result = m.result;
       slot.onResult?.(m.result);
     } else this.fail(slot, m.message);
   }
@@ -131,27 +134,35 @@ export class WorkerPool implements BatchSink {
         this.local.add(batch);
         this.buffers.release(batch);
         this.localBatches++;
+        this.localSinceDrain++;
         return;
       }
       await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     }
   }
 
-  async finish(): Promise<AggregateResult[]> {
+  async drain(): Promise<AggregateResult[]> {
     if (this.failure) throw this.failure;
-    this.finishing = true;
+    // Each worker handles its messages in order, so its reply to 'drain' covers every batch
+    // submitted to it before.
     const results = await Promise.all(
       this.slots.map(
         (s) =>
           new Promise<AggregateResult>((resolve, reject) => {
-            s.onResult = (r) => (this.failure ? reject(this.failure) : resolve(r));
-            const msg: ToWorker = { type: 'finish' };
+            s.onResult = (r) => {
+              s.onResult = null;
+              if (this.failure) reject(this.failure);
+              else resolve(r);
+            };
+            const msg: ToWorker = { type: 'drain' };
             s.worker.postMessage(msg);
           }),
       ),
     );
-    await this.terminate();
-    if (this.localBatches > 0) results.push(this.local.result());
+    if (this.localSinceDrain > 0) {
+      results.push(this.local.drain());
+      this.localSinceDrain = 0;
+    }
     return results;
   }
 

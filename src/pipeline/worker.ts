@@ -1,5 +1,6 @@
 // A decode worker: aggregates the batches it is sent and hands each batch's buffers back
-// for reuse; on 'finish' it returns its partial, direction-neutral flow table.
+// for reuse; on 'drain' it returns its partial, direction-neutral flow table (and starts a
+// fresh one).
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchAggregator } from './aggregate.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
@@ -15,9 +16,9 @@ port.on('message', (msg: ToWorker) => {
       const reply: FromWorker = { type: 'done', data: msg.batch.data, index: msg.batch.index };
       port.postMessage(reply, [msg.batch.data, msg.batch.index]);
     } else {
-      const result = agg.result();
+      const result = agg.drain();
       const reply: FromWorker = { type: 'result', result };
-      const f = result.flows;
+      const f = result.flows!;
       const g = result.fragments;
       port.postMessage(reply, [f.keys.buffer, f.f64.buffer, f.u32.buffer, f.overflowSketch.buffer, g.firstU.buffer, g.firstF.buffer, g.laterU.buffer, g.laterF.buffer] as ArrayBuffer[]);
     }

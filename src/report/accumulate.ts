@@ -5,9 +5,11 @@
 // distinct host pairs and the --max-listed cap, not with the number of flows.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
+import { SECTION_ORDER, type FailureState, type SectionId } from '../classify/vocabulary.js';
+import { flowRecord } from './flow-record.js';
 import { cmp, isoMicros } from './format.js';
 import { ethertypeName } from './names.js';
-import type { EntrySummary, FlowRecord, InputSummary, SectionId, SectionSummary, Summary } from './model.js';
+import type { EntrySummary, InputSummary, SectionSummary, Summary } from './model.js';
 
 export interface AccumulateOptions {
   /** List every flow (--flows), not only unexpected and failed ones. */
@@ -18,33 +20,7 @@ export interface AccumulateOptions {
   topPairs: number;
 }
 
-export const SECTION_ORDER: SectionId[] = ['management', 'ha', 'panorama', 'user-id', 'unexpected'];
 const SECTION_INDEX = new Map<string, number>(SECTION_ORDER.map((id, i) => [id, i]));
-
-export function flowRecord(f: ClassifiedFlow, catalog: Catalog): FlowRecord {
-  return {
-    transport: f.transport,
-    client: f.client,
-    server: f.server,
-    clientPort: f.clientPort,
-    serverPort: f.serverPort,
-    ipProtocol: f.ipProtocol,
-    ethertype: f.ethertype,
-    packets: f.clientPackets + f.serverPackets,
-    bytes: f.clientBytes + f.serverBytes,
-    firstSeen: isoMicros(f.firstTs),
-    lastSeen: isoMicros(f.lastTs),
-    state: f.state,
-    section: f.section,
-    entries: f.entries.map((i) => catalog.entries[i].id),
-    clientPackets: f.clientPackets,
-    serverPackets: f.serverPackets,
-    clientBytes: f.clientBytes,
-    serverBytes: f.serverBytes,
-    icmpErrors: f.icmpErrors,
-    direction: f.direction,
-  };
-}
 
 /** Flow, packet, byte and failure counts with the time span, folded one flow at a time. */
 class Totals {
@@ -228,7 +204,8 @@ export class SummaryAccumulator {
     p.bytes += f.clientBytes + f.serverBytes;
     if (f.failed) {
       p.failed++;
-      const state = f.state === 'rejected' && f.transport !== 'tcp' ? 'icmp-error' : (f.state ?? 'icmp-error');
+      // A failed flow's state is always a failure state (classify's isFailureState).
+      const state = f.state as FailureState;
       let byState = e.failures.get(key);
       if (byState === undefined) e.failures.set(key, (byState = []));
       let x = byState.find((y) => y.state === state);

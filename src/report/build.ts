@@ -1,24 +1,33 @@
-// Builds the Summary model from a run's merged, classified flows. Strings (addresses,
-// times, names) first appear here, once per flow or entry. The per-flow part is the
-// SummaryAccumulator (accumulate.ts), which live capture feeds as flows expire.
-import type { Catalog } from '../catalog/schema.js';
-import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
+// The `input` part of a summary (what was read and decoded, the flow table's counts) and
+// the one wording of input problems that the text report and the CLI's stderr both use.
+// Strings (names, times) first appear here.
+import type { FileReport } from '../capture/reader.js';
 import { REASON_NAMES } from '../decode/fields.js';
 import { DECODED_LINKTYPES } from '../decode/link.js';
-import type { RunResult } from '../pipeline/run.js';
-import { SummaryAccumulator, type AccumulateOptions } from './accumulate.js';
-import { isoMicros } from './format.js';
+import type { DecodeStats } from '../decode/stats.js';
+import type { CaptureError } from '../errors.js';
+import type { FragmentResolution } from '../flow/fragments.js';
+import { count, isoMicros, plural } from './format.js';
 import { linktypeName } from './names.js';
-import type { InputSummary, Summary } from './model.js';
+import type { InputSummary } from './model.js';
 
-export { flowRecord } from './accumulate.js';
-
-export interface BuildOptions extends AccumulateOptions {
-  maxFlows: number;
+/** What a session knows about its input when it builds a summary. */
+export interface InputFacts {
+  files: FileReport[];
+  /** Inputs that could not be read at all (not a capture, cannot open). */
+  failed: CaptureError[];
+  stats: DecodeStats;
+  fragments: FragmentResolution;
+  flowTable: { flows: number; maxFlows: number; overflowFlows: number; overflowPackets: number };
+  interrupted: boolean;
 }
 
-/** The `input` part of a summary: what was read and decoded, and the flow table's counts. */
-export function buildInput(run: RunResult, maxFlows: number): InputSummary {
+/** A file's warnings as the summary lists them, with the count of those not kept. */
+function fileWarnings(f: FileReport): string[] {
+  return f.warningsSuppressed > 0 ? [...f.warnings, `${plural(f.warningsSuppressed, 'more warning')} of the same kind`] : f.warnings;
+}
+
+export function buildInput(run: InputFacts): InputSummary {
   const st = run.stats;
   const decoded = new Set(DECODED_LINKTYPES);
   const unsupported = new Map(st.unsupported);
@@ -39,20 +48,45 @@ export function buildInput(run: RunResult, maxFlows: number): InputSummary {
         packets: f.records,
         truncatedAt: f.truncatedAt,
         error: f.error,
-        warnings: f.warningsSuppressed > 0 ? [...f.warnings, `(${f.warningsSuppressed} more warnings)`] : f.warnings,
+        warnings: fileWarnings(f),
       })),
       ...run.failed.map((e) => ({ file: e.file, format: null, gzip: false, packets: 0, truncatedAt: null, error: e.message, warnings: [] })),
     ],
     linktypes: st.linktypes.map(([lt, n]) => ({ linktype: lt, name: linktypeName(lt), packets: n, decoded: decoded.has(lt) && !unsupported.has(lt) })),
     malformedReasons: st.reasons.flatMap((n, code) => (n > 0 ? [{ reason: REASON_NAMES[code] ?? `reason ${code}`, packets: n }] : [])),
-    fragments: run.fragments,
-    flowTable: { flows: run.table.size, maxFlows, overflowFlows: run.table.overflowFlows, overflowPackets: run.table.overflowPackets },
+    fragments: { ...run.fragments },
+    flowTable: { ...run.flowTable },
   };
 }
 
-/** The summary of a whole run: one accumulator fed every flow once. */
-export function buildSummary(run: RunResult, catalog: Catalog, flows: ClassifiedFlow[], roles: RoleBook, opts: BuildOptions): Summary {
-  const acc = new SummaryAccumulator(catalog, opts);
-  acc.addFlows(flows);
-  return acc.summary(buildInput(run, opts.maxFlows), roles);
+/** One problem with the input, in the words both the text report and stderr use. */
+export interface InputProblem {
+  level: 'error' | 'warning';
+  message: string;
+}
+
+/**
+ * Every problem with the input a reader should know of: unreadable files, corruption,
+ * truncation, the reader's warnings, an interrupted read, a full flow table, link types not
+ * decoded, orphan fragments. `error` strings already name their file.
+ */
+export function inputProblems(i: InputSummary): InputProblem[] {
+  const out: InputProblem[] = [];
+  const warning = (message: string) => out.push({ level: 'warning', message });
+  let explained = false;
+  for (const d of i.details) {
+    if (d.error !== null) out.push({ level: 'error', message: d.format === null ? d.error : `${d.error}; the ${plural(d.packets, 'record')} before it were kept` });
+    if (d.truncatedAt !== null) warning(`${d.file}: ends inside a record at byte offset ${d.truncatedAt}; the ${plural(d.packets, 'complete record')} before it were kept`);
+    for (const w of d.warnings) warning(`${d.file}: ${w}`);
+    explained ||= d.error !== null || d.truncatedAt !== null;
+  }
+  if (i.truncated && !explained) warning('reading stopped before the end of the input; counts are partial');
+  const ft = i.flowTable;
+  if (ft.overflowFlows > 0) {
+    warning(`flow table full at ${count(ft.maxFlows)} flows: about ${plural(ft.overflowFlows, 'further flow')} (${plural(ft.overflowPackets, 'packet')}) not tracked (raise --max-flows)`);
+  }
+  for (const l of i.linktypes) if (!l.decoded) warning(`${plural(l.packets, 'packet')} of link type ${l.linktype} (${l.name}) not decoded`);
+  const fr = i.fragments;
+  if (fr.orphans + fr.dropped > 0) warning(`IP fragments: ${count(fr.orphans)} without a first fragment, ${count(fr.dropped)} dropped`);
+  return out;
 }

@@ -1,8 +1,9 @@
 // The JSON summary ("pantap.summary.v1", DESIGN.md): scripts rely on its keys, so every
 // object is rebuilt here with its keys in a fixed order (contract keys first, then the
 // additions) instead of trusting the insertion order of whoever built the Summary. Nullable
-// contract keys are written as null, never dropped (JSON.stringify drops undefined).
-import type { EntrySummary, FlowRecord, InputSummary, SectionSummary, Summary } from './model.js';
+// contract keys are written as null, never dropped (JSON.stringify drops undefined). Flows
+// are the exception: flow-record.ts is their one definition and already has that order.
+import type { EntrySummary, InputSummary, SectionSummary, Summary } from './model.js';
 
 export function renderJson(s: Summary): string {
   return `${JSON.stringify(orderedSummary(s), null, 2)}\n`;
@@ -14,7 +15,7 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     input: orderedInput(s.input),
     sections: s.sections.map(orderedSection),
     entries: s.entries.map(orderedEntry),
-    flows: s.flows.map(orderedFlow),
+    flows: s.flows,
     other: { flows: s.other.flows, packets: s.other.packets, bytes: s.other.bytes },
     nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
     roles: s.roles.map((r) => ({ address: r.address, roles: [...r.roles], source: r.source })),
@@ -100,31 +101,5 @@ function orderedEntry(e: EntrySummary): Record<string, unknown> {
     pairCount: e.pairCount,
     failures: e.failures.map((f) => ({ client: f.client, server: f.server, state: f.state, flows: f.flows })),
     failureCount: e.failureCount,
-  };
-}
-
-/** One `flows` item; NDJSON lines use exactly this object too. */
-export function orderedFlow(f: FlowRecord): Record<string, unknown> {
-  return {
-    transport: f.transport,
-    client: f.client,
-    server: f.server,
-    clientPort: f.clientPort ?? null,
-    serverPort: f.serverPort ?? null,
-    ipProtocol: f.ipProtocol ?? null,
-    ethertype: f.ethertype ?? null,
-    packets: f.packets,
-    bytes: f.bytes,
-    firstSeen: f.firstSeen,
-    lastSeen: f.lastSeen,
-    state: f.state ?? null,
-    section: f.section,
-    entries: [...f.entries],
-    clientPackets: f.clientPackets,
-    serverPackets: f.serverPackets,
-    clientBytes: f.clientBytes,
-    serverBytes: f.serverBytes,
-    icmpErrors: f.icmpErrors,
-    direction: f.direction,
   };
 }

@@ -1,11 +1,12 @@
 // The summary model: what every renderer (text, JSON, NDJSON, protobuf) prints. Keys of
 // the "pantap.summary.v1" JSON contract (../shared/DESIGN.md) are kept verbatim; the
-// extra keys are additions the contract allows.
+// extra keys are additions the contract allows. The vocabulary (sections, transports,
+// outcomes) is classification's; the flow record is defined once, in flow-record.ts.
+import type { FailureState, SectionId } from '../classify/vocabulary.js';
+import type { FlowRecord } from './flow-record.js';
 
-export type SectionId = 'management' | 'ha' | 'panorama' | 'user-id' | 'unexpected';
-export type FlowSection = SectionId | 'other';
-export type FlowTransport = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip' | 'ethertype';
-export type TcpState = 'established' | 'rejected' | 'unanswered' | 'reset' | 'closed' | 'midstream';
+export type { DirectionRule, FailureState, FlowSection, FlowState, FlowTransport, SectionId } from '../classify/vocabulary.js';
+export type { FlowRecord } from './flow-record.js';
 
 export interface InputFile {
   file: string;
@@ -76,34 +77,9 @@ export interface EntrySummary {
   /** Distinct pairs in all (pairs may be cut to the top N). */
   pairCount: number;
   /** Failed attempts by who tried: client → server with the outcome (top `topPairs`). */
-  failures: { client: string; server: string; state: TcpState | 'icmp-error'; flows: number }[];
+  failures: { client: string; server: string; state: FailureState; flows: number }[];
   /** Distinct (client, server, outcome) failures in all. */
   failureCount: number;
-}
-
-export interface FlowRecord {
-  transport: FlowTransport;
-  client: string;
-  server: string;
-  clientPort: number | null;
-  serverPort: number | null;
-  ipProtocol: number | null;
-  ethertype: number | null;
-  packets: number;
-  bytes: number;
-  firstSeen: string;
-  lastSeen: string;
-  state: TcpState | null;
-  section: FlowSection;
-  entries: string[];
-  clientPackets: number;
-  serverPackets: number;
-  clientBytes: number;
-  serverBytes: number;
-  /** ICMP errors that came back about this flow. */
-  icmpErrors: number;
-  /** Why the server side was chosen (see README, "Direction"). */
-  direction: 'handshake' | 'catalog-port' | 'well-known-port' | 'dominant-sender' | 'first-packet';
 }
 
 export interface RoleAssignment {

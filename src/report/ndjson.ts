@@ -4,15 +4,13 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { orderedFlow } from './json.js';
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
-import { flowRecord } from './accumulate.js';
-import type { FlowRecord } from './model.js';
+import { flowRecord, type FlowRecord } from './flow-record.js';
 
 /** The same object, with the same key order, as the JSON summary's `flows` items. */
 export function flowLine(f: FlowRecord): string {
-  return `${JSON.stringify(orderedFlow(f))}\n`;
+  return `${JSON.stringify(f)}\n`;
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   EntrySummary,
   FlowRecord,
   FlowSection,
+  FlowState,
   FlowTransport,
   InputFile,
   InputSummary,
@@ -46,8 +47,7 @@ export const PROTO_ENUMS = {
     reset: 'STATE_RESET',
     closed: 'STATE_CLOSED',
     midstream: 'STATE_MIDSTREAM',
-    'icmp-error': 'STATE_ICMP_ERROR',
-  } satisfies Record<EntrySummary['failures'][number]['state'], string>,
+  } satisfies Record<FlowState, string>,
   Direction: {
     handshake: 'DIRECTION_HANDSHAKE',
     'catalog-port': 'DIRECTION_CATALOG_PORT',

@@ -4,6 +4,8 @@
 // questions are "who could not reach what" and "what else talks to these devices".
 import pc from 'picocolors';
 import { cmp, count, duration, hostPort, humanBytes, hex16, microsFromIso, plural } from './format.js';
+import { isFailureState } from '../classify/vocabulary.js';
+import { inputProblems } from './build.js';
 import type { EntrySummary, FlowRecord, SectionId, SectionSummary, Summary } from './model.js';
 import { renderTable, type Cell, type Colors, type Column } from './table.js';
 
@@ -74,27 +76,11 @@ function liveLines(label: (l: string) => string, x: NonNullable<Summary['capture
 }
 
 function inputWarnings({ c, s }: Ctx): string[] {
-  const i = s.input;
   const warn = (m: string) => `${c.yellow(c.bold('warning:'))} ${m}`;
-  const out: string[] = [];
-  let explained = false;
-  for (const d of i.details) {
-    if (d.error !== null) out.push(`${c.red(c.bold('error:'))} ${d.file}: ${d.error}`);
-    if (d.truncatedAt !== null) out.push(warn(`${d.file}: ends inside a record at byte ${count(d.truncatedAt)} (truncated)`));
-    for (const w of d.warnings) out.push(warn(`${d.file}: ${w}`));
-    explained ||= d.error !== null || d.truncatedAt !== null;
-  }
-  if (i.truncated && !explained) out.push(warn('reading stopped before the end of the input; counts are partial'));
+  const out = inputProblems(s.input).map((p) => (p.level === 'error' ? `${c.red(c.bold('error:'))} ${p.message}` : warn(p.message)));
   const k = s.capture;
   if (k && (k.dropped ?? 0) + (k.ifDropped ?? 0) > 0) out.push(warn(`the kernel dropped ${plural((k.dropped ?? 0) + (k.ifDropped ?? 0), 'packet')}: counts are incomplete`));
-  const ft = i.flowTable;
-  if (ft.overflowFlows > 0) {
-    out.push(warn(`flow table full (${count(ft.maxFlows)} flows): about ${plural(ft.overflowFlows, 'flow')} (${plural(ft.overflowPackets, 'packet')}) not tracked (raise --max-flows)`));
-  }
   if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected or failed flow')} not listed (--max-listed; --flows-ndjson writes them all)`));
-  for (const l of i.linktypes) if (!l.decoded) out.push(warn(`${plural(l.packets, 'packet')} of link type ${l.linktype} (${l.name}) not decoded`));
-  const fr = i.fragments;
-  if (fr.orphans + fr.dropped > 0) out.push(warn(`IP fragments: ${count(fr.orphans)} without a first fragment, ${count(fr.dropped)} dropped`));
   return out;
 }
 
@@ -175,12 +161,10 @@ function sectionBlock(ctx: Ctx, id: Exclude<SectionId, 'unexpected'>): string {
 
 /** How a failed flow ended, in the words of `EntrySummary.failures`. */
 function outcome(f: FlowRecord): string {
-  if (f.state === 'rejected' && f.transport !== 'tcp') return 'icmp-error';
   return f.state ?? '';
 }
 
-
-const isFailed = (f: FlowRecord): boolean => f.state === 'rejected' || f.state === 'unanswered';
+const isFailed = (f: FlowRecord): boolean => isFailureState(f.state);
 
 
 /** `tcp`, `udp`, `icmp`, `47/ip` as in entry labels; a bare `0x88cc` for an ethertype (narrow). */

@@ -1,0 +1,247 @@
+// The one flow session for files, stdin and live capture. Sources feed it record batches
+// (add); it spreads aggregation over the worker pool or the main thread, merges the partial
+// tables, attributes IP fragments (one resolver, one window), expires idle flows when asked
+// to (live), classifies them and folds them into the running summary. `pantap analyze`
+// and `pantap live` are thin adapters that only differ in where batches come from.
+import { BufferPool, type FileReport } from '../capture/reader.js';
+import { REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
+import { CatalogMatcher } from '../catalog/matcher.js';
+import type { Catalog } from '../catalog/schema.js';
+import { FlowClassifier, type ClassifiedFlow, type RoleBook } from '../classify/classify.js';
+import type { Inventory } from '../classify/inventory.js';
+import type { SectionId } from '../classify/vocabulary.js';
+import { emptyStats, mergeStats, type DecodeStats } from '../decode/stats.js';
+import type { CaptureError } from '../errors.js';
+import { expireIdle, type IdleTimeouts } from '../flow/expire.js';
+import { FragmentResolver } from '../flow/fragments.js';
+import { FlowTable, flowSlots } from '../flow/table.js';
+import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
+import { SummaryAccumulator } from '../report/accumulate.js';
+import { buildInput } from '../report/build.js';
+import type { Summary } from '../report/model.js';
+
+export interface SessionOptions {
+  catalog: Catalog;
+  inventory: Inventory | null;
+  maxFlows: number;
+  /** List every flow in the summary (--flows), not only unexpected and failed ones. */
+  allFlows: boolean;
+  maxListed: number;
+  topPairs: number;
+  /** Idle expiry (live capture); null: nothing expires and flows are classified at the end. */
+  timeouts: IdleTimeouts | null;
+  /** Capture time between expiry checks, in microseconds (default 1 s). */
+  checkEveryUs?: number;
+  /** Decode workers; 0 aggregates on the main thread. */
+  workers: number;
+  /** Batch sizes of the session's buffer pool (defaults: the file reader's). */
+  batchBytes?: number;
+  batchRecords?: number;
+  /** Input names for worker failure messages, by RecordBatch.fileIndex. */
+  inputNames?: string[];
+  /** The worker script (tests substitute one that fails on purpose). */
+  workerScript?: URL;
+}
+
+/** What the adapter knows about its inputs when the session ends. */
+export interface SessionEnd {
+  files: FileReport[];
+  failed?: CaptureError[];
+  interrupted?: boolean;
+}
+
+/** Newest failing / unexpected flows kept for the live view. */
+const RECENT = 200;
+
+export interface SessionView {
+  sections: { id: SectionId; flows: number; packets: number; bytes: number; failed: number }[];
+  /** Newest failed flows (expired or active), oldest first. */
+  failing: ClassifiedFlow[];
+  /** Newest unexpected flows (expired or active), oldest first. */
+  unexpected: ClassifiedFlow[];
+  expired: number;
+  active: number;
+}
+
+export class FlowSession {
+  /** Buffers for the batches fed to add(); the session returns them to it when done. */
+  readonly buffers: BufferPool;
+  readonly matcher: CatalogMatcher;
+  /** The merged flow table: flows active now (live) or all flows so far (files). */
+  table: FlowTable;
+  /** Latest packet time added (µs since the epoch): the session's clock, with expiry on. */
+  nowUs = -Infinity;
+  /** Flows that left the table so far. */
+  expiredFlows = 0;
+  private readonly sink: BatchSink;
+  private stats: DecodeStats = emptyStats();
+  private readonly fragments = new FragmentResolver();
+  private readonly classifier: FlowClassifier;
+  private readonly acc: SummaryAccumulator;
+  private readonly checkEveryUs: number;
+  private lastCheckUs = -Infinity;
+  private recentFailing: ClassifiedFlow[] = [];
+  private recentUnexpected: ClassifiedFlow[] = [];
+  private ended = false;
+
+  constructor(readonly opts: SessionOptions) {
+    this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords);
+    this.table = new FlowTable(opts.maxFlows);
+    this.matcher = new CatalogMatcher(opts.catalog);
+    this.classifier = new FlowClassifier(this.matcher, opts.inventory);
+    this.acc = new SummaryAccumulator(opts.catalog, opts);
+    this.checkEveryUs = opts.checkEveryUs ?? 1e6;
+    this.sink =
+      opts.workers > 0
+        ? new WorkerPool(opts.workers, this.buffers, opts.maxFlows, opts.inputNames ?? [], 2, opts.workerScript)
+        : new InlineSink(this.buffers, this.table);
+  }
+
+  /**
+   * Aggregates a batch (its buffers go back to `buffers`). With expiry on, once the capture
+   * clock has moved on by the check interval, flushes and returns the flows that expired.
+   */
+  async add(batch: RecordBatch): Promise<ClassifiedFlow[]> {
+    if (this.ended) throw new Error('FlowSession: add() after finish()');
+    if (this.opts.timeouts === null) {
+      await this.sink.submit(batch);
+      return [];
+    }
+    // Read the clock before the batch is handed over (a worker's batch is transferred).
+    const latest = latestTs(batch);
+    await this.sink.submit(batch);
+    if (latest > this.nowUs) this.nowUs = latest;
+    if (this.nowUs === -Infinity) return [];
+    if (this.lastCheckUs === -Infinity) this.lastCheckUs = this.nowUs;
+    if (this.nowUs - this.lastCheckUs < this.checkEveryUs) return [];
+    return this.flush(this.nowUs);
+  }
+
+  /**
+   * Brings the merged table up to date (every batch added so far), attributes the fragments
+   * that can be decided at capture time `nowUs` and, with expiry on, removes the flows idle
+   * at `nowUs`, classifies them and folds them into the summary. Returns them in capture order.
+   */
+  async flush(nowUs = this.nowUs): Promise<ClassifiedFlow[]> {
+    if (this.ended) throw new Error('FlowSession: flush() after finish()');
+    this.lastCheckUs = Math.max(this.lastCheckUs, nowUs);
+    await this.collect(nowUs, false);
+    const timeouts = this.opts.timeouts;
+    if (timeouts === null) return [];
+    // A flow whose datagram may still get later fragments stays, as Linux keeps a
+    // reassembly queue for its window: otherwise live and file analysis would differ.
+    const open = this.fragments.openDatagramFlows(nowUs);
+    const table = this.table;
+    const snap = expireIdle(table, nowUs, timeouts, open.size > 0 ? (slot) => open.has(table.keyString(slot)) : undefined);
+    if (snap.count === 0) return [];
+    const flows = this.classifier.classify(flowSlots(snap));
+    this.acc.addFlows(flows);
+    this.expiredFlows += flows.length;
+    this.recentFailing = newest(this.recentFailing, flows, (f) => f.failed);
+    this.recentUnexpected = newest(this.recentUnexpected, flows, (f) => f.section === 'unexpected');
+    return flows;
+  }
+
+  /**
+   * Ends the session: every batch aggregated, every fragment decided, the flows still in the
+   * table classified (with every role learnt) and folded in. Returns those flows (all flows,
+   * without expiry) in capture order, with the final summary.
+   */
+  async finish(end: SessionEnd): Promise<{ summary: Summary; remaining: ClassifiedFlow[] }> {
+    if (this.ended) throw new Error('FlowSession: finish() twice');
+    try {
+      await this.collect(this.nowUs, true);
+    } finally {
+      this.ended = true;
+      await this.sink.terminate();
+    }
+    const remaining = this.classifier.classify(this.table);
+    this.acc.addFlows(remaining);
+    return { summary: this.acc.summary(this.input(end), this.classifier.roles), remaining };
+  }
+
+  /** Stops at once (errors): workers are terminated, nothing is reported. */
+  async abort(): Promise<void> {
+    this.ended = true;
+    await this.sink.terminate();
+  }
+
+  /** Roles known so far (inventory and inferred). */
+  get roles(): RoleBook {
+    return this.classifier.roles;
+  }
+
+  /** For the refreshing screen: running section counters plus the active flows, newest problems. */
+  view(): SessionView {
+    const active = this.classifier.fork().classify(this.table);
+    const sections = this.acc.sectionCounts();
+    const index = new Map(sections.map((s, i) => [s.id as string, i]));
+    for (const f of active) {
+      const i = index.get(f.section);
+      if (i === undefined) continue;
+      const s = sections[i];
+      s.flows++;
+      s.packets += f.clientPackets + f.serverPackets;
+      s.bytes += f.clientBytes + f.serverBytes;
+      if (f.failed) s.failed++;
+    }
+    return {
+      sections,
+      failing: newest(this.recentFailing, active, (f) => f.failed),
+      unexpected: newest(this.recentUnexpected, active, (f) => f.section === 'unexpected'),
+      expired: this.expiredFlows,
+      active: this.table.size,
+    };
+  }
+
+  /** Decode statistics of everything merged so far. */
+  get decodeStats(): DecodeStats {
+    return this.stats;
+  }
+
+  /** Merges what the aggregators gathered, then decides the fragments that can be decided. */
+  private async collect(nowUs: number, final: boolean): Promise<void> {
+    const parts = await this.sink.drain();
+    const incoming = parts.reduce((a, p) => a + (p.flows?.count ?? 0), 0);
+    // Sized once for a file run's single merge: growing by rehash through a million flows
+    // costs more than the merge itself.
+    if (incoming > 0) this.table.reserve(Math.min(this.opts.maxFlows, this.table.size + incoming));
+    for (const p of parts) {
+      if (p.flows !== null) this.table.merge(p.flows);
+      this.fragments.add(p.fragments);
+    }
+    this.stats = mergeStats([this.stats, ...parts.map((p) => p.stats)]);
+    this.fragments.resolve(this.table, nowUs, final);
+  }
+
+  private input(end: SessionEnd): Summary['input'] {
+    const t = this.table;
+    return buildInput({
+      files: end.files,
+      failed: end.failed ?? [],
+      stats: this.stats,
+      fragments: this.fragments.result,
+      // Flows counted over the session: expired ones too.
+      flowTable: { flows: t.size + this.expiredFlows, maxFlows: this.opts.maxFlows, overflowFlows: t.overflowFlows, overflowPackets: t.overflowPackets },
+      interrupted: end.interrupted ?? false,
+    });
+  }
+}
+
+/** The latest timestamp (µs) in a batch, or -Infinity for an empty one. */
+function latestTs(batch: RecordBatch): number {
+  const idx = new Uint32Array(batch.index, 0, batch.count * REC_WORDS);
+  let max = -Infinity;
+  for (let o = 0; o < idx.length; o += REC_WORDS) {
+    const ts = idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
+    if (ts > max) max = ts;
+  }
+  return max;
+}
+
+/** The RECENT flows with the latest first packet among `kept` and the matching `more`. */
+function newest(kept: ClassifiedFlow[], more: readonly ClassifiedFlow[], pick: (f: ClassifiedFlow) => boolean): ClassifiedFlow[] {
+  const all = kept.concat(more.filter(pick));
+  all.sort((a, b) => a.firstSeq - b.firstSeq);
+  return all.slice(-RECENT);
+}
