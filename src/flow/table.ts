@@ -204,6 +204,12 @@ export class FlowSlots implements SlotArrays {
   tcpFlags(slot: number, side: Side): number {
     return this.u32[slot * UW + U_FLAGS + side];
   }
+  /** Every fact of a slot as text (key|numbers|counters), to compare tables in tests. */
+  factsString(slot: number): string {
+    const at = <T extends Uint32Array | Float64Array>(a: T, w: number) => Array.prototype.join.call(a.subarray(slot * w, slot * w + w), ',');
+    return `${at(this.keys, KW)}|${at(this.f64, FW)}|${at(this.u32, UW)}`;
+  }
+
   /** The flow's key as text, for the rare lookups made outside the packet path. */
   keyString(slot: number): string {
     return Array.prototype.join.call(this.keys.subarray(slot * KW, slot * KW + KW), ',');

@@ -40,10 +40,6 @@ class Totals {
     if (f.lastTs > this.hi) this.hi = f.lastTs;
   }
 
-  copy(): Totals {
-    return Object.assign(new Totals(), this);
-  }
-
   counts(): { flows: number; packets: number; bytes: number; failed: number } {
     return { flows: this.flows, packets: this.packets, bytes: this.bytes, failed: this.failed };
   }
@@ -143,28 +139,6 @@ export class SummaryAccumulator {
     this.sections = SECTION_ORDER.map(() => new Totals());
     this.entries = catalog.entries.map(() => ({ totals: new Totals(), pairs: new Map(), failures: new Map(), failureCount: 0 }));
     this.listed = opts.allFlows ? [] : new BestOf<ClassifiedFlow>(opts.maxListed, byVolume);
-  }
-
-  /** A copy to fold more flows into without changing this one (flows are shared, never mutated). */
-  clone(): SummaryAccumulator {
-    const c: SummaryAccumulator = Object.create(SummaryAccumulator.prototype) as SummaryAccumulator;
-    Object.assign(c, this);
-    c.sections = this.sections.map((t) => t.copy());
-    c.entries = this.entries.map((e) => ({
-      totals: e.totals.copy(),
-      pairs: new Map([...e.pairs].map(([k, p]) => [k, { ...p }])),
-      failures: new Map([...e.failures].map(([k, list]) => [k, list.map((x) => ({ ...x }))])),
-      failureCount: e.failureCount,
-    }));
-    c.other = this.other.copy();
-    c.nonIp = new Map([...this.nonIp].map(([k, t]) => [k, t.copy()]));
-    if (Array.isArray(this.listed)) c.listed = [...this.listed];
-    else {
-      const heap = new BestOf<ClassifiedFlow>(this.listed.max, byVolume);
-      heap.items = [...this.listed.items];
-      c.listed = heap;
-    }
-    return c;
   }
 
   /**

@@ -13,7 +13,7 @@ import type { SectionId } from '../classify/vocabulary.js';
 import { emptyStats, mergeStats, type DecodeStats } from '../decode/stats.js';
 import type { CaptureError } from '../errors.js';
 import { expireIdle, type IdleTimeouts } from '../flow/expire.js';
-import { FragmentResolver } from '../flow/fragments.js';
+import { FragmentResolver, type FragmentResolution } from '../flow/fragments.js';
 import { FlowTable, flowSlots } from '../flow/table.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
 import { SummaryAccumulator } from '../report/accumulate.js';
@@ -68,7 +68,7 @@ export class FlowSession {
   readonly buffers: BufferPool;
   readonly matcher: CatalogMatcher;
   /** The merged flow table: flows active now (live) or all flows so far (files). */
-  table: FlowTable;
+  readonly table: FlowTable;
   /** Latest packet time added (µs since the epoch): the session's clock, with expiry on. */
   nowUs = -Infinity;
   /** Flows that left the table so far. */
@@ -197,6 +197,11 @@ export class FlowSession {
   /** Decode statistics of everything merged so far. */
   get decodeStats(): DecodeStats {
     return this.stats;
+  }
+
+  /** Fragment attribution so far. */
+  get fragmentResult(): FragmentResolution {
+    return this.fragments.result;
   }
 
   /** Merges what the aggregators gathered, then decides the fragments that can be decided. */
