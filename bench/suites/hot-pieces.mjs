@@ -22,7 +22,9 @@ const { decodeRecord } = await dist('decode/link.js');
 const F = await dist('decode/fields.js');
 const { FlowTable, DEFAULT_MAX_FLOWS } = await dist('flow/table.js');
 
-const { pkt, F_COUNT, R_OK, F_FRAG, FRAG_NONE } = F;
+const { newPacketFields, F_COUNT, R_OK, F_FRAG, FRAG_NONE } = F;
+// The decoder's output block, owned here as a decode loop owns it (reused for every packet).
+const pkt = newPacketFields();
 const { REC_WORDS, REC_OFFSET, REC_CAPLEN, REC_ORIGLEN, REC_TS_SEC, REC_TS_NSEC, REC_LINKTYPE } = rec;
 
 const { path, packets, bytes } = slice();
@@ -54,7 +56,7 @@ function decodeAll() {
   for (const { b: u8, dv, idx, n } of views) {
     for (let r = 0; r < n; r++) {
       const o = r * REC_WORDS;
-      if (decodeRecord(u8, dv, idx[o + REC_OFFSET], idx[o + REC_CAPLEN], idx[o + REC_ORIGLEN], idx[o + REC_LINKTYPE]) === R_OK) ok++;
+      if (decodeRecord(pkt, u8, dv, idx[o + REC_OFFSET], idx[o + REC_CAPLEN], idx[o + REC_ORIGLEN], idx[o + REC_LINKTYPE]) === R_OK) ok++;
     }
   }
   return ok;
@@ -71,7 +73,7 @@ let decoded = 0;
   for (const { b: u8, dv, idx, n } of views) {
     for (let r = 0; r < n; r++, seq++) {
       const o = r * REC_WORDS;
-      const st = decodeRecord(u8, dv, idx[o + REC_OFFSET], idx[o + REC_CAPLEN], idx[o + REC_ORIGLEN], idx[o + REC_LINKTYPE]);
+      const st = decodeRecord(pkt, u8, dv, idx[o + REC_OFFSET], idx[o + REC_CAPLEN], idx[o + REC_ORIGLEN], idx[o + REC_LINKTYPE]);
       if (st !== R_OK || pkt[F_FRAG] !== FRAG_NONE) continue;
       fields.set(pkt, decoded * F_COUNT);
       seqs[decoded] = seq;
@@ -86,7 +88,7 @@ function addAll(table) {
   for (let i = 0; i < decoded; i++) {
     const base = i * F_COUNT;
     for (let w = 0; w < F_COUNT; w++) pkt[w] = fields[base + w];
-    table.addPacket(seqs[i], tss[i], lens[i]);
+    table.addPacket(pkt, seqs[i], tss[i], lens[i]);
   }
   return table;
 }
@@ -126,7 +128,7 @@ function snapshotOf(seed) {
       pkt[F.F_SPORT] = fromClient ? cport : sport;
       pkt[F.F_DPORT] = fromClient ? sport : cport;
       pkt[F.F_TCPFLAGS] = tcp ? (k === 0 ? F.TCP_SYN : k === 1 ? F.TCP_SYN | F.TCP_ACK : F.TCP_ACK) : 0;
-      t.addPacket(f * 4 + k, 1.7e15 + f * 10 + (jitter() % 10), 64 + (jitter() % 1400));
+      t.addPacket(pkt, f * 4 + k, 1.7e15 + f * 10 + (jitter() % 10), 64 + (jitter() % 1400));
     }
   }
   return t.snapshot();

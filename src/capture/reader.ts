@@ -37,7 +37,8 @@ export class BufferPool {
     );
   }
   release(b: BatchBuffers): void {
-    if (b.data.byteLength === this.dataBytes) this.free.push(b);
+    // Only buffers of this pool's sizes come back: a caller's own batch must not slip in.
+    if (b.data.byteLength === this.dataBytes && b.index.byteLength === this.maxRecords * REC_WORDS * 4) this.free.push(b);
   }
 }
 

@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../../src/analyze.js';
+import { analyzeCaptures } from '../../src/analyze.js';
 import type { FlowRecord } from '../../src/report/model.js';
 import { REPO } from '../helpers/shared.js';
 
@@ -49,7 +49,7 @@ describe.each(CAPTURES)('pan-lab %s', (name) => {
   const truth = JSON.parse(readFileSync(resolve(DIR, name.replace('.pcap', '.truth.json')), 'utf8')) as { flows: TruthFlow[]; frames_total: number };
 
   it('with the lab inventory: every truth flow has its section, server, port and outcome', async () => {
-    const { summary } = await analyze([resolve(DIR, name)], { workers: 0, allFlows: true, rolesFile: ROLES });
+    const { summary } = await analyzeCaptures([resolve(DIR, name)], { workers: 0, allFlows: true, rolesFile: ROLES });
     expect(summary.input.packets).toBe(truth.frames_total);
     for (const t of truth.flows) {
       const f = find(summary.flows, t);
@@ -65,7 +65,7 @@ describe.each(CAPTURES)('pan-lab %s', (name) => {
   });
 
   it('without an inventory: roles inferred from distinctive ports', async () => {
-    const { summary } = await analyze([resolve(DIR, name)], { workers: 0, allFlows: true });
+    const { summary } = await analyzeCaptures([resolve(DIR, name)], { workers: 0, allFlows: true });
     let right = 0;
     for (const t of truth.flows) {
       const f = find(summary.flows, t);

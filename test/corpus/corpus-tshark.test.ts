@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../src/pipeline/run.js';
+import { runAnalysis } from '../helpers/run.js';
 import { CORPUS, corpusFiles, corpusPresent, corpusTitle, REPO } from './shared.js';
 
 interface CountEntry {

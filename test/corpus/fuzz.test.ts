@@ -14,8 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CAPLEN } from '../../src/capture/records.js';
 import { R_MALFORMED } from '../../src/decode/fields.js';
 import { CaptureError } from '../../src/errors.js';
-import { FW, KW, UW, V_PKTS } from '../../src/flow/table.js';
-import { runAnalysis, type RunResult } from '../../src/pipeline/run.js';
+import { runAnalysis, type RunResult } from '../helpers/run.js';
 import {
   cat,
   customBlock,
@@ -231,7 +230,7 @@ function check(r: RunResult, inputLen: number, gz: boolean): string | null {
   if (st.reasons.slice(0, R_MALFORMED).some((v) => v !== 0)) return 'a reason below R_MALFORMED was counted';
   const t = r.table;
   let flowPkts = 0;
-  for (let s = 0; s < t.capacity; s++) if (t.keys[s * KW] !== 0) flowPkts += t.f64[s * FW + V_PKTS] + t.f64[s * FW + V_PKTS + 1];
+  for (let s = 0; s < t.capacity; s++) if (t.used(s)) flowPkts += t.packets(s, 0) + t.packets(s, 1);
   if (flowPkts > st.packets) return `flow packets ${flowPkts} > packets ${st.packets}`;
   const unsupported = st.unsupported.reduce((a, [, n]) => a + n, 0);
   const accounted = flowPkts + t.overflowPackets + st.malformed + unsupported + st.otherFamily + r.fragments.orphans + r.fragments.dropped;
@@ -252,8 +251,7 @@ function summary(r: RunResult): unknown {
   const t = r.table;
   const flows: string[] = [];
   for (let s = 0; s < t.capacity; s++) {
-    if (t.keys[s * KW] === 0) continue;
-    flows.push(`${Array.from(t.keys.subarray(s * KW, s * KW + KW)).join(',')}|${Array.from(t.f64.subarray(s * FW, s * FW + FW)).join(',')}|${Array.from(t.u32.subarray(s * UW, s * UW + UW)).join(',')}`);
+    if (t.used(s)) flows.push(t.factsString(s));
   }
   return {
     files: r.files.map((f) => ({ ...f, bytesRead: f.error === null ? f.bytesRead : null })),

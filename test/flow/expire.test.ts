@@ -2,7 +2,7 @@
 // the idle timeouts of live capture, driven by crafted timestamps.
 import { describe, expect, it } from 'vitest';
 import { expireIdle, idleTimeouts } from '../../src/flow/expire.js';
-import { FlowTable, FW, K_PORTS, KW, UW, V_PKTS, type FlowSnapshot } from '../../src/flow/table.js';
+import { FlowTable, flowSlots, type FlowSnapshot } from '../../src/flow/table.js';
 import {
   ACK,
   addFrame,
@@ -20,6 +20,7 @@ import {
   udp,
   type Bytes,
 } from '../helpers/build.js';
+import { usedSlots, slotsOf } from '../helpers/flows.js';
 
 const A = '10.0.0.1';
 const B = '10.0.0.2';
@@ -29,12 +30,12 @@ const add = (t: FlowTable, frame: Bytes, seq: number, tsUs: number, link = 101):
 const udp4 = (sport: number, dport: number, src = A, dst = B): Buffer => ipv4({ src, dst, proto: PROTO_UDP, payload: udp({ sport, dport }) });
 const tcp4 = (src: string, dst: string, sport: number, dport: number, flags: number): Buffer => ipv4({ src, dst, proto: PROTO_TCP, payload: tcp({ sport, dport, flags }) });
 
-/** Port pairs of the used slots, sorted. */
+/** Port pairs (side 0 | side 1 << 16) of the used slots, sorted. */
 function ports(t: FlowTable | FlowSnapshot): number[] {
-  const out: number[] = [];
-  const n = t instanceof FlowTable ? t.capacity : t.count;
-  for (let s = 0; s < n; s++) if (t.keys[s * KW] !== 0) out.push(t.keys[s * KW + K_PORTS]);
-  return out.sort((x, y) => x - y);
+  const f = slotsOf(t);
+  return usedSlots(f)
+    .map((s) => (f.port(s, 0) | (f.port(s, 1) << 16)) >>> 0)
+    .sort((x, y) => x - y);
 }
 
 /** A deterministic pseudo-random sequence (LCG). */
@@ -56,18 +57,20 @@ describe('FlowTable.removeWhere', () => {
       const drop = new Set<number>();
       for (let i = 0; i < n; i++) if (rand() < 0.6) drop.add(1000 + i);
       const before = ports(t);
-      const snap = t.removeWhere((s) => drop.has(t.keys[s * KW + K_PORTS] & 0xffff));
+      const snap = t.removeWhere((s) => drop.has(t.port(s, 0)));
       expect(snap.count).toBe(drop.size);
       expect(t.size).toBe(n - drop.size);
       expect(ports(snap)).toEqual(before.filter((p) => drop.has(p & 0xffff)));
       expect(ports(t)).toEqual(before.filter((p) => !drop.has(p & 0xffff)));
       // Facts travel with their key.
-      for (let j = 0; j < snap.count; j++) expect(snap.f64[j * FW + V_PKTS] + snap.f64[j * FW + V_PKTS + 1]).toBe(1);
+      const out = flowSlots(snap);
+      expect(out.slots).toBe(snap.count);
+      for (let j = 0; j < snap.count; j++) expect(out.packets(j, 0) + out.packets(j, 1)).toBe(1);
       // Every remaining flow is still found (no new slot), and a removed flow comes back as new.
       for (let i = 0; i < n; i++) {
         if (drop.has(1000 + i)) continue;
         const slot = add(t, udp4(53, 1000 + i, B, A), n + i, n + i);
-        expect(t.keys[slot * KW + K_PORTS] & 0xffff).toBe(1000 + i);
+        expect(t.port(slot, 0)).toBe(1000 + i);
       }
       expect(t.size).toBe(n - drop.size);
       for (const p of drop) add(t, udp4(p, 53), 9e6 + p, 9e6);
@@ -84,7 +87,7 @@ describe('FlowTable.removeWhere', () => {
       all.forEach((p, i) => add(t, udp4(p, 53), i, i));
       expect(t.capacity).toBe(16);
       const drop = new Set(all.filter(() => rand() < 0.5));
-      const snap = t.removeWhere((s) => drop.has(t.keys[s * KW + K_PORTS] & 0xffff));
+      const snap = t.removeWhere((s) => drop.has(t.port(s, 0)));
       expect(snap.count).toBe(drop.size);
       for (const p of all) if (!drop.has(p)) add(t, udp4(53, p, B, A), 100, 100);
       expect(t.size).toBe(n - drop.size);
@@ -100,15 +103,16 @@ describe('FlowTable.removeWhere', () => {
     expect(t.f64.every((x) => x === 0)).toBe(true);
     expect(t.u32.every((x) => x === 0)).toBe(true);
     const slot = add(t, tcp4(A, B, 5000, 80, ACK), 1, 2);
-    expect(t.f64[slot * FW + V_PKTS]).toBe(1);
-    expect(t.u32.subarray(slot * UW, slot * UW + 4).every((x) => x === 0)).toBe(true);
+    expect([t.packets(slot, 0), t.packets(slot, 1)]).toEqual([1, 0]);
+    expect([t.syns(slot, 0), t.syns(slot, 1), t.synAcks(slot, 0), t.synAcks(slot, 1)]).toEqual([0, 0, 0, 0]);
+    expect(t.tcpFlags(slot, 0)).toBe(ACK);
   });
 
   it('shrinks a table left mostly empty, keeping the flows', () => {
     const t = new FlowTable(1_000_000, 16);
     for (let i = 0; i < 20_000; i++) add(t, udp4(1 + (i % 60000), 2 + Math.floor(i / 60000)), i, i);
     expect(t.capacity).toBeGreaterThanOrEqual(65536);
-    t.removeWhere((s) => (t.keys[s * KW + K_PORTS] & 0xffff) > 100);
+    t.removeWhere((s) => t.port(s, 0) > 100);
     expect(t.size).toBe(100);
     expect(t.capacity).toBe(4096);
     expect(ports(t)).toHaveLength(100);

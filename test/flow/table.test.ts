@@ -2,29 +2,7 @@
 // rehashing, the maxFlows cap (counted, never thrown) and exact merging of snapshots.
 import { describe, expect, it } from 'vitest';
 import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../../src/decode/fields.js';
-import {
-  FlowTable,
-  FW,
-  K_A,
-  K_B,
-  K_KP,
-  K_PORTS,
-  KW,
-  U_FIN,
-  U_FLAGS,
-  U_ICMPCODE,
-  U_ICMPERR,
-  U_RST,
-  U_SYN,
-  U_SYNACK,
-  UW,
-  V_BYTES,
-  V_FIRST_SEQ,
-  V_FIRST_TS,
-  V_LAST_TS,
-  V_PKTS,
-  type FlowSnapshot,
-} from '../../src/flow/table.js';
+import { FlowTable, flowSlots } from '../../src/flow/table.js';
 import {
   ACK,
   addFrame,
@@ -46,6 +24,7 @@ import {
   tcp,
   udp,
 } from '../helpers/build.js';
+import { dumpFlows as dump, keyWords, usedSlots } from '../helpers/flows.js';
 
 const A = '10.0.0.1';
 const B = '10.0.0.2';
@@ -59,30 +38,6 @@ function udp4(src: string, dst: string, sport: number, dport: number): Buffer {
 
 const add = addFrame;
 
-interface Slot {
-  key: number[];
-  f: number[];
-  u: number[];
-}
-
-function slotOf(keys: Uint32Array, f64: Float64Array, u32: Uint32Array, s: number): Slot {
-  return { key: Array.from(keys.subarray(s * KW, s * KW + KW)), f: Array.from(f64.subarray(s * FW, s * FW + FW)), u: Array.from(u32.subarray(s * UW, s * UW + UW)) };
-}
-
-/** Every used slot, sorted by key: comparable whatever the table's layout. */
-function dump(t: FlowTable | FlowSnapshot): Slot[] {
-  const out: Slot[] = [];
-  if (t instanceof FlowTable) {
-    for (let s = 0; s < t.capacity; s++) if (t.keys[s * KW] !== 0) out.push(slotOf(t.keys, t.f64, t.u32, s));
-  } else {
-    for (let s = 0; s < t.count; s++) out.push(slotOf(t.keys, t.f64, t.u32, s));
-  }
-  return out.sort((x, y) => {
-    for (let i = 0; i < KW; i++) if (x.key[i] !== y.key[i]) return x.key[i] - y.key[i];
-    return 0;
-  });
-}
-
 describe('canonical keys', () => {
   it('a TCP handshake in both directions lands in one slot, sides by the lower endpoint', () => {
     const t = new FlowTable(100, 16);
@@ -95,25 +50,24 @@ describe('canonical keys', () => {
     expect(t.size).toBe(1);
     const s = dump(t)[0];
     // side 0 = A (10.0.0.1 < 10.0.0.2), side 1 = B
-    expect(s.key).toEqual([KIND_IPV4 | (PROTO_TCP << 8), ip4Word(A), 0, 0, 0, ip4Word(B), 0, 0, 0, (51000 | (443 << 16)) >>> 0]);
-    expect(s.key[K_KP]).toBe(0x601);
-    expect(s.key[K_A]).toBe(0x0a000001);
-    expect(s.key[K_B]).toBe(0x0a000002);
-    expect(s.key[K_PORTS]).toBe(0x01bbc738);
-    const f = s.f;
-    expect([f[V_PKTS], f[V_PKTS + 1]]).toEqual([3, 2]);
-    expect([f[V_BYTES], f[V_BYTES + 1]]).toEqual([74 + 66 + 54, 60 + 66]);
-    expect([f[V_FIRST_TS], f[V_FIRST_TS + 1]]).toEqual([2_000_000, 2_000_500]);
+    expect(keyWords(s)).toEqual([KIND_IPV4 | (PROTO_TCP << 8), ip4Word(A), 0, 0, 0, ip4Word(B), 0, 0, 0, (51000 | (443 << 16)) >>> 0]);
+    expect(s.kp).toBe(0x601);
+    expect(s.a[0]).toBe(0x0a000001);
+    expect(s.b[0]).toBe(0x0a000002);
+    expect(s.ports).toBe(0x01bbc738);
+    expect([t.kind(s0), t.proto(s0), t.port(s0, 0), t.port(s0, 1)]).toEqual([KIND_IPV4, PROTO_TCP, 51000, 443]);
+    expect(s.pkts).toEqual([3, 2]);
+    expect(s.bytes).toEqual([74 + 66 + 54, 60 + 66]);
+    expect(s.firstTs).toEqual([2_000_000, 2_000_500]);
     // records out of time order: the last time is the maximum, not the latest record
-    expect([f[V_LAST_TS], f[V_LAST_TS + 1]]).toEqual([2_001_500, 2_002_000]);
-    expect([f[V_FIRST_SEQ], f[V_FIRST_SEQ + 1]]).toEqual([10, 11]);
-    const u = s.u;
-    expect([u[U_SYN], u[U_SYN + 1]]).toEqual([1, 0]);
-    expect([u[U_SYNACK], u[U_SYNACK + 1]]).toEqual([0, 1]);
-    expect([u[U_RST], u[U_RST + 1]]).toEqual([1, 0]);
-    expect([u[U_FIN], u[U_FIN + 1]]).toEqual([0, 1]);
-    expect([u[U_FLAGS], u[U_FLAGS + 1]]).toEqual([SYN | ACK | RST, SYN | ACK | FIN]);
-    expect([u[U_ICMPERR], u[U_ICMPERR + 1], u[U_ICMPCODE]]).toEqual([0, 0, 0]);
+    expect(s.lastTs).toEqual([2_001_500, 2_002_000]);
+    expect(s.firstSeq).toEqual([10, 11]);
+    expect(s.syn).toEqual([1, 0]);
+    expect(s.synAck).toEqual([0, 1]);
+    expect(s.rst).toEqual([1, 0]);
+    expect(s.fin).toEqual([0, 1]);
+    expect(s.flags).toEqual([SYN | ACK | RST, SYN | ACK | FIN]);
+    expect([...s.icmpErr, s.icmpCode]).toEqual([0, 0, 0]);
   });
 
   it('the same address on both sides: the lower port is side 0', () => {
@@ -122,9 +76,9 @@ describe('canonical keys', () => {
     add(t, tcp4(A, A, 80, 5000, SYN | ACK), 1, 2, 1);
     const s = dump(t);
     expect(s).toHaveLength(1);
-    expect(s[0].key[K_PORTS]).toBe((80 | (5000 << 16)) >>> 0);
-    expect(s[0].u[U_SYN + 1]).toBe(1); // the SYN came from port 5000 = side 1
-    expect(s[0].u[U_SYNACK]).toBe(1);
+    expect(s[0].ports).toBe((80 | (5000 << 16)) >>> 0);
+    expect(s[0].syn[1]).toBe(1); // the SYN came from port 5000 = side 1
+    expect(s[0].synAck[0]).toBe(1);
   });
 
   it('IPv6 addresses compare word by word (a high first word is not negative)', () => {
@@ -135,10 +89,10 @@ describe('canonical keys', () => {
     add(t, ipv6({ src: lo, dst: hi, next: PROTO_UDP, payload: udp({ sport: 2, dport: 1 }) }), 1, 2, 50);
     const s = dump(t);
     expect(s).toHaveLength(1);
-    expect(s[0].key.slice(K_A, K_A + 4)).toEqual(ip6Words(lo));
-    expect(s[0].key.slice(K_B, K_B + 4)).toEqual(ip6Words(hi));
-    expect(s[0].key[K_KP]).toBe(KIND_IPV6 | (PROTO_UDP << 8));
-    expect([s[0].f[V_BYTES], s[0].f[V_BYTES + 1]]).toEqual([50, 100]);
+    expect(s[0].a).toEqual(ip6Words(lo));
+    expect(s[0].b).toEqual(ip6Words(hi));
+    expect(s[0].kp).toBe(KIND_IPV6 | (PROTO_UDP << 8));
+    expect(s[0].bytes).toEqual([50, 100]);
   });
 
   it('L2 frames: MAC pair and ethertype, ports ignored', () => {
@@ -148,10 +102,12 @@ describe('canonical keys', () => {
     add(t, eth({ src: MAC_A, dst: MAC_B, ethertype: 0x0806, payload: Buffer.alloc(46) }), 2, 3, 60, 1);
     const s = dump(t);
     expect(s).toHaveLength(2);
-    const ha2 = s.find((x) => x.key[K_PORTS] === 0x7261)!;
-    expect(ha2.key).toEqual([KIND_L2, ...macWords(MAC_A), 0, 0, ...macWords(MAC_B), 0, 0, 0x7261]);
-    expect([ha2.f[V_PKTS], ha2.f[V_PKTS + 1]]).toEqual([1, 1]);
-    expect([ha2.f[V_FIRST_SEQ], ha2.f[V_FIRST_SEQ + 1]]).toEqual([1, 0]);
+    const ha2 = s.find((x) => x.ports === 0x7261)!;
+    expect(keyWords(ha2)).toEqual([KIND_L2, ...macWords(MAC_A), 0, 0, ...macWords(MAC_B), 0, 0, 0x7261]);
+    const slot = usedSlots(t).find((x) => t.ethertype(x) === 0x7261)!;
+    expect([t.kind(slot), t.proto(slot)]).toEqual([KIND_L2, 0]);
+    expect(ha2.pkts).toEqual([1, 1]);
+    expect(ha2.firstSeq).toEqual([1, 0]);
   });
 
   it('an ICMP port-unreachable lands in the UDP flow it quotes, counted on the sender side', () => {
@@ -161,9 +117,9 @@ describe('canonical keys', () => {
     const s1 = add(t, ipv4({ src: B, dst: A, proto: PROTO_ICMP, payload: icmpError(probe.subarray(0, 28)) }), 1, 20, 70);
     expect(s1).toBe(s0);
     const s = dump(t)[0];
-    expect(s.key[K_KP]).toBe(KIND_IPV4 | (PROTO_UDP << 8));
-    expect([s.f[V_PKTS], s.f[V_PKTS + 1]]).toEqual([1, 1]);
-    expect([s.u[U_ICMPERR], s.u[U_ICMPERR + 1], s.u[U_ICMPCODE]]).toEqual([0, 1, 0x10303]);
+    expect(s.kp).toBe(KIND_IPV4 | (PROTO_UDP << 8));
+    expect(s.pkts).toEqual([1, 1]);
+    expect([...s.icmpErr, s.icmpCode]).toEqual([0, 1, 0x10303]);
   });
 
   it('different protocols, ports or addresses are different flows', () => {
@@ -199,9 +155,9 @@ describe('growth', () => {
     expect(slots).toHaveLength(6000);
     let total = 0;
     for (const s of slots) {
-      const pk = s.f[V_PKTS] + s.f[V_PKTS + 1];
+      const pk = s.pkts[0] + s.pkts[1];
       total += pk;
-      const a = s.key[K_A] === ip4Word(B) ? s.key[K_B] : s.key[K_A];
+      const a = s.a[0] === ip4Word(B) ? s.b[0] : s.a[0];
       const src = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
       expect(pk, src).toBe(ref.get(src));
     }
@@ -228,7 +184,7 @@ describe('maxFlows cap', () => {
     expect(t.overflowFlows).toBeGreaterThanOrEqual(2);
     expect(t.overflowFlows).toBeLessThanOrEqual(t.overflowPackets);
     const s = dump(t);
-    expect(s.reduce((a, x) => a + x.f[V_PKTS] + x.f[V_PKTS + 1], 0)).toBe(4);
+    expect(s.reduce((a, x) => a + x.pkts[0] + x.pkts[1], 0)).toBe(4);
   });
 
   // Distinct flows turned away are estimated by a HyperLogLog sketch; small counts are exact.
@@ -263,7 +219,7 @@ describe('maxFlows cap', () => {
     expect(m.size).toBe(1);
     expect(m.overflowPackets).toBeGreaterThanOrEqual(1);
     const kept = dump(m)[0];
-    expect(m.overflowPackets + kept.f[V_PKTS] + kept.f[V_PKTS + 1]).toBe(3);
+    expect(m.overflowPackets + kept.pkts[0] + kept.pkts[1]).toBe(3);
   });
 });
 
@@ -326,7 +282,7 @@ describe('merge', () => {
     merged2.merge(t1.snapshot());
     expect(dump(merged2)).toEqual(dump(whole));
     // some flows really were split between the two tables
-    const both = dump(t1).filter((s) => dump(t2).some((o) => o.key.join() === s.key.join()));
+    const both = dump(t1).filter((s) => dump(t2).some((o) => keyWords(o).join() === keyWords(s).join()));
     expect(both.length).toBeGreaterThan(10);
   });
 
@@ -336,10 +292,14 @@ describe('merge', () => {
     for (const p of all) add(t, p.frame, p.seq, p.ts, p.bytes, p.link);
     const snap = t.snapshot();
     expect(snap.count).toBe(t.size);
-    expect(snap.keys.length).toBe(t.size * KW);
-    expect(snap.f64.length).toBe(t.size * FW);
-    expect(snap.u32.length).toBe(t.size * UW);
+    const view = flowSlots(snap);
+    expect(view.slots).toBe(t.size);
+    // packed: every slot of the snapshot holds a flow
+    expect(usedSlots(snap)).toHaveLength(t.size);
     expect(dump(snap)).toEqual(dump(t));
+    // and, slot by slot, the same facts as the table's slot with that key
+    const bySlot = new Map(usedSlots(t).map((s) => [t.keyString(s), t.factsString(s)]));
+    for (let j = 0; j < view.slots; j++) expect(view.factsString(j)).toBe(bySlot.get(view.keyString(j)));
   });
 
   it('overflow counters add up in a merge', () => {
@@ -355,7 +315,7 @@ describe('merge', () => {
     m.merge(b.snapshot());
     expect(m.overflowPackets).toBe(3);
     expect(m.size).toBe(1);
-    expect(dump(m)[0].f[V_PKTS]).toBe(2);
-    expect(dump(m)[0].f[V_FIRST_SEQ]).toBe(0);
+    expect(dump(m)[0].pkts[0]).toBe(2);
+    expect(dump(m)[0].firstSeq[0]).toBe(0);
   });
 });

@@ -29,7 +29,8 @@ import {
   F_SRC,
   F_TCPFLAGS,
   R_OK,
-  pkt,
+  newPacketFields,
+  type PacketFields,
 } from '../../src/decode/fields.js';
 import { decodeRecord } from '../../src/decode/link.js';
 import type { FlowTable } from '../../src/flow/table.js';
@@ -572,15 +573,19 @@ export async function readAll(path: string, o: { pool?: BufferPool; stdin?: Node
 
 export interface Decoded {
   status: number;
-  /** A copy of every `pkt` slot after decoding. */
+  /** A copy of every packet-field slot after decoding. */
   f: number[];
 }
 
+/** The packet fields the helpers below decode into (one block, reused, as a decode loop does). */
+const testFields: PacketFields = newPacketFields();
+
 /**
  * Runs decodeRecord on `frame` placed at a non-zero offset in a larger buffer surrounded
- * by 0xee bytes (so reads past the frame's end would show up as wrong values).
+ * by 0xee bytes (so reads past the frame's end would show up as wrong values), into `pf`
+ * (first filled with 0xabcdef, so slots the decoder leaves alone show). Returns the status.
  */
-export function decode(frame: Bytes, link: number, o: { origlen?: number; caplen?: number; fcs?: number; at?: number } = {}): Decoded {
+export function decodeInto(pf: PacketFields, frame: Bytes, link: number, o: { origlen?: number; caplen?: number; fcs?: number; at?: number } = {}): number {
   const f = cat(frame);
   const at = o.at ?? 37;
   const buf = Buffer.alloc(at + f.length + 64, 0xee);
@@ -589,9 +594,23 @@ export function decode(frame: Bytes, link: number, o: { origlen?: number; caplen
   const u8 = new Uint8Array(ab);
   u8.set(buf);
   const caplen = o.caplen ?? f.length;
-  pkt.fill(0xabcdef);
-  const status = decodeRecord(u8, new DataView(ab), at, caplen, o.origlen ?? caplen, (link & 0xffff) | ((o.fcs ?? 0) << 16));
-  return { status, f: Array.from(pkt.subarray(0, F_COUNT)) };
+  pf.fill(0xabcdef);
+  return decodeRecord(pf, u8, new DataView(ab), at, caplen, o.origlen ?? caplen, (link & 0xffff) | ((o.fcs ?? 0) << 16));
+}
+
+/** decodeInto a fresh field block; returns the status and a copy of every slot. */
+export function decode(frame: Bytes, link: number, o: { origlen?: number; caplen?: number; fcs?: number; at?: number } = {}): Decoded {
+  const pf = newPacketFields();
+  const status = decodeInto(pf, frame, link, o);
+  return { status, f: Array.from(pf.subarray(0, F_COUNT)) };
+}
+
+/** The packet fields of `frame` (raw IP unless `link`), which must decode; a fresh block. */
+export function fieldsOf(frame: Bytes, link = 101): PacketFields {
+  const pf = newPacketFields();
+  const st = decodeInto(pf, frame, link);
+  if (st !== R_OK) throw new Error(`test frame did not decode (status ${st})`);
+  return pf;
 }
 
 /** The decoder's slots by name (addresses as their four words). */
@@ -650,9 +669,9 @@ export function batchOf(frames: { frame: Bytes; tsUs?: number; origlen?: number 
   return { data, index, count: frames.length, seqBase: opts.seqBase ?? 0, fileIndex: opts.fileIndex ?? 0, fileOffset: 0 };
 }
 
-/** Decodes `frame` (raw IP unless `link`) into `pkt` and counts it in `t`; returns the slot. */
+/** Decodes `frame` (raw IP unless `link`) into the helpers' packet fields and counts it in `t`; returns the slot. */
 export function addFrame(t: FlowTable, frame: Bytes, seq: number, tsUs: number, bytes = 100, link = 101): number {
-  const d = decode(frame, link);
-  if (d.status !== R_OK) throw new Error(`test frame did not decode (status ${d.status})`);
-  return t.addPacket(seq, tsUs, bytes);
+  const st = decodeInto(testFields, frame, link);
+  if (st !== R_OK) throw new Error(`test frame did not decode (status ${st})`);
+  return t.addPacket(testFields, seq, tsUs, bytes);
 }

@@ -4,12 +4,12 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../../src/analyze.js';
+import { analyzeCaptures } from '../../src/analyze.js';
 import { renderJson } from '../../src/report/json.js';
 import { HAVE_SHARED, REPO, SHARED, SKIP_REASON } from '../helpers/shared.js';
 
 async function jsonFor(files: string[], workers: number, batchBytes: number): Promise<string> {
-  const { summary } = await analyze(files, { workers, allFlows: true, batchBytes });
+  const { summary } = await analyzeCaptures(files, { workers, allFlows: true, batchBytes });
   return renderJson(summary);
 }
 

@@ -4,7 +4,10 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import { WorkerError } from '../../src/errors.js';
-import { WorkerPool } from '../../src/pipeline/pool.js';
+import { mergeStats } from '../../src/decode/stats.js';
+import { FlowTable } from '../../src/flow/table.js';
+import { InlineSink, WorkerPool, type BatchSink } from '../../src/pipeline/pool.js';
+import { dumpFlows } from '../helpers/flows.js';
 import { REPO } from '../helpers/shared.js';
 
 const FILE = resolve(REPO, 'fixtures/pan-lab/a03_panorama.pcap');
@@ -16,7 +19,7 @@ async function runWith(mode: string): Promise<unknown> {
   const pool = new WorkerPool(1, buffers, 1000, ['a03_panorama.pcap'], 2, SCRIPT);
   try {
     await readCapture(FILE, { fileIndex: 0, seqBase: 0, pool: buffers, submit: (b) => pool.submit(b) });
-    await pool.finish();
+    await pool.drain();
     return null;
   } catch (err) {
     return err;
@@ -37,5 +40,44 @@ describe('WorkerPool failures', () => {
     const err = await runWith('exit');
     expect(err).toBeInstanceOf(WorkerError);
     expect((err as Error).message).toMatch(/^a03_panorama\.pcap: batch at byte offset \d+: decode worker failed: worker exited with code 7/);
+  });
+});
+
+describe('drain', () => {
+  /** Reads FILE into `sink`, draining after `cut` batches and at the end; merges every drain into one table. */
+  async function readAndDrain(sink: BatchSink, buffers: BufferPool, table: FlowTable, cut: number) {
+    const parts = [];
+    let n = 0;
+    await readCapture(FILE, {
+      fileIndex: 0,
+      seqBase: 0,
+      pool: buffers,
+      submit: async (b) => {
+        await sink.submit(b);
+        if (++n === cut) parts.push(...(await sink.drain()));
+      },
+    });
+    parts.push(...(await sink.drain()));
+    // a drain with nothing new hands over nothing
+    const empty = await sink.drain();
+    expect(empty.every((p) => p.stats.packets === 0 && (p.flows?.count ?? 0) === 0 && p.fragments.firstCount + p.fragments.laterCount === 0)).toBe(true);
+    await sink.terminate();
+    for (const p of parts) if (p.flows !== null) table.merge(p.flows);
+    return { stats: mergeStats(parts.map((p) => p.stats)), table, batches: n };
+  }
+
+  it('workers drain any number of times: the drains add up to the inline result', async () => {
+    const inlineBuffers = new BufferPool(8192, 256);
+    const inlineTable = new FlowTable(1000);
+    const inline = await readAndDrain(new InlineSink(inlineBuffers, inlineTable), inlineBuffers, inlineTable, Infinity);
+    expect(inline.batches).toBeGreaterThan(4);
+    expect(inline.table.size).toBeGreaterThan(0);
+    for (const workers of [1, 2]) {
+      const buffers = new BufferPool(8192, 256);
+      const pool = new WorkerPool(workers, buffers, 1000, ['a03_panorama.pcap']);
+      const got = await readAndDrain(pool, buffers, new FlowTable(1000), 3);
+      expect(got.stats).toEqual(inline.stats);
+      expect(dumpFlows(got.table)).toEqual(dumpFlows(inline.table));
+    }
   });
 });

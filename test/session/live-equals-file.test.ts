@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
-import { REC_OFFSET, REC_WORDS, type RecordBatch } from '../../src/capture/records.js';
+import { REC_WORDS, type RecordBatch } from '../../src/capture/records.js';
 import { loadCatalog } from '../../src/catalog/load.js';
 import type { ClassifiedFlow } from '../../src/classify/classify.js';
 import { idleTimeouts, type IdleTimeouts } from '../../src/flow/expire.js';
