@@ -1,7 +1,6 @@
 // The flow record: the one shape of a flow that every output renders (JSON `flows[]`,
-// NDJSON lines, protobuf `Flow`, the text report). Keys are built here in the order of the
-// "pantap.summary.v1" contract, nullable ones as null (never undefined), so renderers
-// serialise the object as it is instead of reshaping it.
+// NDJSON lines, protobuf `Flow`, the text report). FLOW_RECORD_KEYS is the order of the
+// "pantap.summary.v1" contract (then the additions), which JSON and NDJSON follow.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import type { DirectionRule, FlowSection, FlowState, FlowTransport } from '../classify/vocabulary.js';
@@ -30,6 +29,41 @@ export interface FlowRecord {
   icmpErrors: number;
   /** Why the server side was chosen (see README, "Direction"). */
   direction: DirectionRule;
+}
+
+/** Every key of FlowRecord, in output order (the type check below keeps it complete). */
+export const FLOW_RECORD_KEYS = [
+  'transport',
+  'client',
+  'server',
+  'clientPort',
+  'serverPort',
+  'ipProtocol',
+  'ethertype',
+  'packets',
+  'bytes',
+  'firstSeen',
+  'lastSeen',
+  'state',
+  'section',
+  'entries',
+  'clientPackets',
+  'serverPackets',
+  'clientBytes',
+  'serverBytes',
+  'icmpErrors',
+  'direction',
+] as const satisfies readonly (keyof FlowRecord)[];
+
+// A key added to FlowRecord but not to FLOW_RECORD_KEYS fails to compile here.
+const complete: Exclude<keyof FlowRecord, (typeof FLOW_RECORD_KEYS)[number]> extends never ? true : never = true;
+void complete;
+
+/** The record with its keys in output order, nullable ones as null (never dropped). */
+export function orderedFlow(f: FlowRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of FLOW_RECORD_KEYS) out[k] = f[k] ?? null;
+  return out;
 }
 
 export function flowRecord(f: ClassifiedFlow, catalog: Catalog): FlowRecord {

@@ -2,7 +2,8 @@
 // object is rebuilt here with its keys in a fixed order (contract keys first, then the
 // additions) instead of trusting the insertion order of whoever built the Summary. Nullable
 // contract keys are written as null, never dropped (JSON.stringify drops undefined). Flows
-// are the exception: flow-record.ts is their one definition and already has that order.
+// follow the one key list of flow-record.ts.
+import { orderedFlow } from './flow-record.js';
 import type { EntrySummary, InputSummary, SectionSummary, Summary } from './model.js';
 
 export function renderJson(s: Summary): string {
@@ -15,7 +16,7 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     input: orderedInput(s.input),
     sections: s.sections.map(orderedSection),
     entries: s.entries.map(orderedEntry),
-    flows: s.flows,
+    flows: s.flows.map(orderedFlow),
     other: { flows: s.other.flows, packets: s.other.packets, bytes: s.other.bytes },
     nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
     roles: s.roles.map((r) => ({ address: r.address, roles: [...r.roles], source: r.source })),

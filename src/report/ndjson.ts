@@ -6,11 +6,11 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
-import { flowRecord, type FlowRecord } from './flow-record.js';
+import { flowRecord, orderedFlow, type FlowRecord } from './flow-record.js';
 
 /** The same object, with the same key order, as the JSON summary's `flows` items. */
 export function flowLine(f: FlowRecord): string {
-  return `${JSON.stringify(f)}\n`;
+  return `${JSON.stringify(orderedFlow(f))}\n`;
 }
 
 /**

@@ -104,12 +104,12 @@ describe('renderText', () => {
     const s = fixtureSummary();
     s.input.truncated = true;
     s.input.details[0].truncatedAt = 35_012;
-    s.input.details.push({ file: 'b.pcap.gz', format: null, gzip: true, packets: 0, truncatedAt: null, error: 'gzip data is corrupt', warnings: [] });
+    s.input.details.push({ file: 'b.pcap.gz', format: null, gzip: true, packets: 0, truncatedAt: null, error: 'b.pcap.gz: gzip data is corrupt', warnings: [] });
     s.input.flowTable = { ...s.input.flowTable, overflowFlows: 12, overflowPackets: 345 };
     const o = plain(s);
-    expect(o).toContain('warning: lab/fw2-mgmt.pcap: ends inside a record at byte 35,012 (truncated)');
-    expect(o).toContain('error: b.pcap.gz: gzip data is corrupt');
-    expect(o).toContain('warning: flow table full (1,000,000 flows): about 12 flows (345 packets) not tracked');
+    expect(o).toMatch(/warning: lab\/fw2-mgmt\.pcap: ends inside a record at byte offset 35012; the [\d,]+ complete records before it were kept/);
+    expect(o).toContain('error: b.pcap.gz: gzip data is corrupt\n');
+    expect(o).toContain('warning: flow table full at 1,000,000 flows: about 12 further flows (345 packets) not tracked');
     expect(o).toMatch(/^Files \(2\) +lab\/fw2-mgmt\.pcap/m);
   });
 
