@@ -6,6 +6,7 @@ import { CaptureError, PantapError, UsageError } from '../errors.js';
 import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
 import type { Summary } from '../report/model.js';
+import { checkOutputs } from './outputs.js';
 
 export interface AnalyzeCliOptions {
   format: string;
@@ -35,6 +36,7 @@ const FAIL_ON = ['unexpected', 'failed'];
 /** Runs the command; returns the exit code. Typed errors propagate to main.ts. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   checkOutput(opts, io);
+  checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], files);
   for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected or failed (got '${f}')`);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
 

@@ -16,6 +16,7 @@ import { hostPort } from '../report/format.js';
 import { writeFlows } from '../report/ndjson.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
 import { checkOutput, emit, openNdjson, type CliIo } from './analyze-command.js';
+import { checkOutputs } from './outputs.js';
 
 export interface LiveCliOptions {
   interface: string;
@@ -58,6 +59,8 @@ export async function runInterfaces(o: { format: string }, io: CliIo): Promise<n
 
 export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   checkOutput(o, io);
+  const outputs = [{ option: '-o', path: o.output, replace: true }, { option: '--flows-ndjson', path: o.flowsNdjson }, { option: '-W', path: o.write }];
+  checkOutputs(outputs, []);
   const catalog = loadCatalog(o.catalog);
   const inventory = o.roles ? loadInventory(o.roles) : null;
   const backend = loadBackend(o.backend);
