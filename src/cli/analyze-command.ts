@@ -1,11 +1,12 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
-import { createWriteStream, openSync, writeFileSync } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import { analyze } from '../analyze.js';
 import { CaptureError, PantapError, UsageError } from '../errors.js';
 import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
 import type { Summary } from '../report/model.js';
+import { writeOutputFile } from './atomic-write.js';
 import { checkOutputs } from './outputs.js';
 
 export interface AnalyzeCliOptions {
@@ -100,7 +101,7 @@ export function checkOutput(opts: { format: string; output?: string }, io: CliIo
 /** Renders the summary and writes it to -o FILE or stdout (EPIPE-safe). */
 export async function emit(summary: Summary, opts: { format: string; output?: string; color: boolean }, io: CliIo): Promise<void> {
   const out = await renderSummary(summary, opts.format, opts.color, io.stdout.columns);
-  if (opts.output) writeOut(opts.output, out);
+  if (opts.output) writeOutputFile(opts.output, out);
   else await writeStream(io.stdout, out);
 }
 
@@ -113,14 +114,6 @@ export function openNdjson(path: string): NdjsonWriter {
     throw new CaptureError('OUTPUT', path, `cannot write flows (${(err as { code?: string }).code ?? String(err)})`);
   }
   return new NdjsonWriter(createWriteStream(path, { fd }));
-}
-
-export function writeOut(path: string, data: string | Uint8Array): void {
-  try {
-    writeFileSync(path, data);
-  } catch (err) {
-    throw new CaptureError('OUTPUT', path, `cannot write output (${(err as { code?: string }).code ?? String(err)})`);
-  }
 }
 
 function writeStream(out: NodeJS.WriteStream, data: string | Uint8Array): Promise<void> {
