@@ -98,6 +98,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-c, --count <n>', 'stop after N packets', int(1, Number.MAX_SAFE_INTEGER))
     .option('--duration <sec>', 'stop after SEC seconds', int(1, 31 * 86400))
     .option('-W, --write <file>', 'also write captured packets to FILE as pcapng')
+    .option('-Z, --relinquish-privileges <user>', 'after opening the interface, drop root and run (and write outputs) as USER')
     .option('--snaplen <n>', 'bytes captured per packet', int(64, 262144), 262144)
     .addOption(new Option('--backend <name>', 'native (pantap-live addon) or cap (the cap package)').choices(['native', 'cap']).default('native'))
     .addOption(new Option('-F, --format <format>', 'final summary format').choices(['text', 'json', 'protobuf']).default('text'))
