@@ -76,7 +76,7 @@ function openError(err: unknown, device: string, list: () => InterfaceInfo[]): L
   const code = (err as { code?: string }).code;
   const msg = firstLine(err);
   if (code === 'EPERM' || /permission|not permitted/i.test(msg)) {
-    return new LiveError(`${device}: permission denied: run as root or give node CAP_NET_RAW and CAP_NET_ADMIN (sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v node)")`);
+    return new LiveError(`${device}: permission denied: run as root (with -Z USER to drop root once the interface is open), or see "Running live capture without root" in the README`);
   }
   if (code === 'EFILTER' || /syntax error|filter/i.test(msg)) return new LiveError(`bad capture filter: ${msg}`);
   if (code === 'ENODEV' || /no such device|doesn't exist/i.test(msg)) {

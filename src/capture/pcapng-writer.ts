@@ -18,7 +18,7 @@ export class PcapngWriter {
     try {
       this.fd = openSync(path, 'w');
     } catch (err) {
-      throw new CaptureError('INPUT', path, `cannot create (${(err as { code?: string }).code ?? String(err)})`);
+      throw new CaptureError('OUTPUT', path, `cannot create (${(err as { code?: string }).code ?? String(err)})`);
     }
     // SHB: byte-order magic, version 1.0, section length unknown (-1).
     const shb = Buffer.alloc(28);
@@ -79,6 +79,8 @@ export class PcapngWriter {
       this.pos += len;
       this.packets++;
     }
+    // Each batch reaches the file at once, so a killed capture keeps what it had captured.
+    this.flush();
   }
 
   flush(): void {

@@ -1,12 +1,14 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
-import { createWriteStream, openSync, writeFileSync } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import { analyzeCaptures } from '../analyze.js';
 import { CaptureError, PantapError, UsageError } from '../errors.js';
 import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
 import { inputProblems } from '../report/build.js';
 import type { Summary } from '../report/model.js';
+import { writeOutputFile } from './atomic-write.js';
+import { checkOutputs } from './outputs.js';
 
 export interface AnalyzeCliOptions {
   format: string;
@@ -36,6 +38,7 @@ const FAIL_ON = ['unexpected', 'failed'];
 /** Runs the command; returns the exit code. Typed errors propagate to main.ts. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   checkOutput(opts, io);
+  checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], files);
   for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected or failed (got '${f}')`);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
 
@@ -96,7 +99,7 @@ export function checkOutput(opts: { format: string; output?: string }, io: CliIo
 /** Renders the summary and writes it to -o FILE or stdout (EPIPE-safe). */
 export async function emit(summary: Summary, opts: { format: string; output?: string; color: boolean }, io: CliIo): Promise<void> {
   const out = await renderSummary(summary, opts.format, opts.color, io.stdout.columns);
-  if (opts.output) writeOut(opts.output, out);
+  if (opts.output) writeOutputFile(opts.output, out);
   else await writeStream(io.stdout, out);
 }
 
@@ -109,14 +112,6 @@ export function openNdjson(path: string): NdjsonWriter {
     throw new CaptureError('OUTPUT', path, `cannot write flows (${(err as { code?: string }).code ?? String(err)})`);
   }
   return new NdjsonWriter(createWriteStream(path, { fd }));
-}
-
-export function writeOut(path: string, data: string | Uint8Array): void {
-  try {
-    writeFileSync(path, data);
-  } catch (err) {
-    throw new CaptureError('OUTPUT', path, `cannot write output (${(err as { code?: string }).code ?? String(err)})`);
-  }
 }
 
 function writeStream(out: NodeJS.WriteStream, data: string | Uint8Array): Promise<void> {

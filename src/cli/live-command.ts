@@ -15,6 +15,8 @@ import { hostPort } from '../report/format.js';
 import { writeFlows } from '../report/ndjson.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
 import { checkOutput, emit, openNdjson, type CliIo } from './analyze-command.js';
+import { checkOutputs } from './outputs.js';
+import { dropPrivileges, relinquishTarget } from './privileges.js';
 
 export interface LiveCliOptions {
   interface: string;
@@ -39,6 +41,8 @@ export interface LiveCliOptions {
   otherTimeout?: number;
   /** Decode workers (default 0: aggregate on the main thread). */
   workers?: number;
+  /** -Z USER: become USER once the interface is open. */
+  relinquishPrivileges?: string;
   color: boolean;
 }
 
@@ -59,6 +63,9 @@ export async function runInterfaces(o: { format: string }, io: CliIo): Promise<n
 
 export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   checkOutput(o, io);
+  const outputs = [{ option: '-o', path: o.output, replace: true }, { option: '--flows-ndjson', path: o.flowsNdjson }, { option: '-W', path: o.write }];
+  checkOutputs(outputs, []);
+  const runAs = o.relinquishPrivileges !== undefined ? relinquishTarget(o.relinquishPrivileges) : null;
   const catalog = loadCatalog(o.catalog);
   const inventory = o.roles ? loadInventory(o.roles) : null;
   const backend = loadBackend(o.backend);
@@ -67,6 +74,11 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
   // one clear error, not a lost capture.
   let ndjson: NdjsonWriter | null;
   try {
+    if (runAs !== null) {
+      // Root was needed for the interface only; outputs are created (and checked) as the user.
+      dropPrivileges(runAs);
+      checkOutputs(outputs, []);
+    }
     ndjson = o.flowsNdjson ? openNdjson(o.flowsNdjson) : null;
   } catch (err) {
     src.close();

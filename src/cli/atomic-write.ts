@@ -1,0 +1,73 @@
+// Writes the summary (-o) so that a reader, or a crash, never sees half of it: a regular
+// file is replaced by rename(2) from a fully written and fsynced temporary file in the same
+// folder, so the old summary stays whole until the new one is complete. Devices, FIFOs and
+// other special files are written directly: renaming over /dev/null as root would replace
+// the device with a regular file.
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CaptureError } from '../errors.js';
+import { resolveOutput } from './outputs.js';
+
+const errCode = (err: unknown): string => (err as { code?: string }).code ?? String(err);
+
+/** Writes `data` to `path`: atomically when it is or will be a regular file. */
+export function writeOutputFile(path: string, data: string | Uint8Array): void {
+  const target = resolveOutput(path);
+  if (target.exists && !target.stats.isFile()) {
+    try {
+      writeFileSync(path, data);
+    } catch (err) {
+      throw new CaptureError('OUTPUT', path, `cannot write output (${errCode(err)})`);
+    }
+    return;
+  }
+  // Beside the target, so rename stays within one filesystem; hidden, and named so that a
+  // stray one (left by SIGKILL or power loss) says where it came from.
+  const tmp = join(dirname(target.path), `.${basename(target.path)}.pantap-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'wx', 0o666);
+    writeFileSync(fd, data);
+    if (target.exists) keepOwnerAndMode(fd, target.stats.mode, target.stats.uid, target.stats.gid);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, target.path);
+  } catch (err) {
+    if (fd !== null) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never created, or already gone: nothing to clean.
+    }
+    throw new CaptureError('OUTPUT', path, `cannot write output (${errCode(err)})`);
+  }
+  syncFolder(dirname(target.path));
+}
+
+/** The replacement looks like the file it replaces: same permissions, same owner when allowed. */
+function keepOwnerAndMode(fd: number, mode: number, uid: number, gid: number): void {
+  if (uid !== process.geteuid?.() || gid !== process.getegid?.()) {
+    try {
+      fchownSync(fd, uid, gid);
+    } catch {
+      // Only root may give a file away: as a user the file becomes ours, as with any editor.
+    }
+  }
+  fchmodSync(fd, mode & 0o7777);
+}
+
+/** Makes the rename itself durable; a folder that cannot be opened or synced only loses that. */
+function syncFolder(folder: string): void {
+  try {
+    const fd = openSync(folder, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the data itself was synced.
+  }
+}
