@@ -22,7 +22,7 @@ function load() {
   const notBuilt = firstError && firstError.code === 'MODULE_NOT_FOUND';
   const err = new Error(
     notBuilt
-      ? 'pantap-live native addon is not built (install libpcap-dev and a C++ toolchain, then run `npm rebuild pantap-live`)'
+      ? 'pantap-live native addon is not built (install libpcap-dev and a C++ toolchain, then run `npm install` again in the pantap folder)'
       : `pantap-live native addon failed to load: ${firstError && firstError.message}`,
     { cause: firstError },
   );

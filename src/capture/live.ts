@@ -47,7 +47,9 @@ export interface LiveBackend {
 
 const require = createRequire(import.meta.url);
 
-const INSTALL_HINT = 'install libpcap (apt-get install libpcap-dev), then run npm rebuild in the pantap folder';
+// npm leaves a failed optional dependency out of node_modules, so `npm rebuild` has nothing
+// to build: a second `npm install` is what builds the addons once libpcap is there.
+const INSTALL_HINT = 'install libpcap and a C++ toolchain (apt-get install libpcap-dev g++ make python3), then run npm install again in the pantap folder';
 
 interface NativeAddon {
   listInterfaces(): InterfaceInfo[];
