@@ -305,8 +305,28 @@ export class FlowTable extends FlowSlots {
    * the table is full (the packet is counted as overflow).
    */
   addPacket(pf: PacketFields, seq: number, tsUs: number, wireBytes: number): number {
+    // canonicalKey, written out: the per-packet path stays one function for the JIT
+    // (measured: the call cost ~4 % on mixed-2M with one worker).
+    const l2 = pf[F_KIND] === KIND_L2;
+    const sport = l2 ? 0 : pf[F_SPORT];
+    const dport = l2 ? 0 : pf[F_DPORT];
+    let cmp = 0;
+    for (let i = 0; i < 4 && cmp === 0; i++) cmp = pf[F_SRC + i] - pf[F_DST + i];
+    if (cmp === 0) cmp = sport - dport;
+    const side = cmp > 0 ? 1 : 0;
     const k = scratch;
-    const side = canonicalKey(pf, k);
+    k[K_KP] = pf[F_KIND] | (pf[F_PROTO] << 8);
+    const a = side === 0 ? F_SRC : F_DST;
+    const b = side === 0 ? F_DST : F_SRC;
+    k[K_A] = pf[a];
+    k[K_A + 1] = pf[a + 1];
+    k[K_A + 2] = pf[a + 2];
+    k[K_A + 3] = pf[a + 3];
+    k[K_B] = pf[b];
+    k[K_B + 1] = pf[b + 1];
+    k[K_B + 2] = pf[b + 2];
+    k[K_B + 3] = pf[b + 3];
+    k[K_PORTS] = l2 ? pf[F_ETHERTYPE] : side === 0 ? (sport | (dport << 16)) >>> 0 : (dport | (sport << 16)) >>> 0;
     const slot = this.findOrInsert(k, 0);
     if (slot < 0) {
       this.overflowPackets++;
