@@ -48,6 +48,7 @@ export class PcapngFramer implements Framer {
   skipping = 0;
   /** File offset of the block being skipped while `skipping` > 0 (where a cut file is truncated). */
   skipFrom = 0;
+  needed = 0;
   readonly warnings = new Warnings();
   sections = 0;
   private le = true;
@@ -69,11 +70,12 @@ export class PcapngFramer implements Framer {
       if (this.skipping > 0) return pos;
     }
     let n = this.count;
+    // type, length and (in a section header) the byte-order magic that says how to read it
+    let needed = 12;
     while (n < maxRecs && end - pos >= 12) {
       const type = dv.getUint32(pos, this.le);
       // The SHB type reads the same in both byte orders, so it is found before we know ours.
       if (type === BT_SHB) {
-        if (end - pos < 28) break; // need the byte-order magic and version
         const bomLE = dv.getUint32(pos + 8, true);
         if (bomLE === BYTE_ORDER_MAGIC) this.le = true;
         else if (dv.getUint32(pos + 8, false) === BYTE_ORDER_MAGIC) this.le = false;
@@ -101,7 +103,10 @@ export class PcapngFramer implements Framer {
         continue;
       }
       if (len > MAX_PARSED_BLOCK) this.corrupt(`block of type 0x${type.toString(16)} claims ${len} bytes`, base + pos);
-      if (end - pos < len) break;
+      if (end - pos < len) {
+        needed = len;
+        break;
+      }
       if (dv.getUint32(pos + len - 4, le) !== len) this.corrupt(`block length ${len} does not match its trailing copy`, base + pos);
       switch (type) {
         case BT_SHB: {
@@ -153,6 +158,7 @@ export class PcapngFramer implements Framer {
       pos += len;
     }
     this.count = n;
+    this.needed = needed;
     return pos;
   }
 

@@ -5,7 +5,7 @@ import { CaptureError } from '../errors.js';
 import { detectFramer } from './detect.js';
 import type { Framer } from './framer.js';
 import { PcapngFramer } from './pcapng.js';
-import { PcapFramer } from './pcap.js';
+import { PCAP_HEADER_LEN, PcapFramer } from './pcap.js';
 import { REC_WORDS, type RecordBatch } from './records.js';
 import { openSource, type ByteSource } from './source.js';
 
@@ -120,6 +120,20 @@ async function fillFrom(src: ByteSource, u8: Uint8Array, fill: number, want: num
   return { fill, eof: false, err: null };
 }
 
+/**
+ * Reads on past a full buffer, overwriting it, until `upto` bytes from its start have been
+ * seen or the data ends; `seen` counts them.
+ */
+async function readPast(src: ByteSource, u8: Uint8Array, fill: number, upto: number): Promise<{ seen: number; eof: boolean; err: CaptureError | null }> {
+  let seen = fill;
+  while (seen < upto) {
+    const r = await fillFrom(src, u8, 0, Math.min(u8.length, upto - seen));
+    seen += r.fill;
+    if (r.eof) return { seen, eof: true, err: r.err };
+  }
+  return { seen, eof: false, err: null };
+}
+
 async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport> {
   const { pool } = opts;
   let bufs = pool.acquire();
@@ -145,6 +159,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   let pos = 0;
   let seq = opts.seqBase;
   let batchStart = 0;
+  let inputEnd = -1; // where the data ended, once it has
 
   const emit = async (): Promise<void> => {
     const batch: RecordBatch = {
@@ -175,6 +190,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     opts.onProgress?.(base + pos, src.size);
     const indexFull = framer.count >= maxRecs;
     if (eof && !indexFull) {
+      inputEnd = base + fill;
       if (readErr !== null) {
         report.error ??= readErr.message;
       } else if (pos < fill) {
@@ -191,7 +207,20 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
-      report.error = `${src.name}: record at byte offset ${base} is larger than the ${cap}-byte read buffer`;
+      // Nothing framed in a full buffer: what starts here claims more than the buffer holds.
+      // Unless the data ends before that length (then it is cut, as a larger buffer would
+      // show), it cannot be framed. Reading on to tell which keeps the outcome independent
+      // of the buffer size.
+      const past = framer.needed > fill ? await readPast(src, u8, fill, framer.needed) : { seen: fill, eof: false, err: null };
+      if (past.eof) {
+        inputEnd = base + past.seen;
+        if (past.err !== null) report.error = past.err.message;
+        else report.truncatedAt = base;
+        readErr = past.err;
+      } else {
+        fatal = new CaptureError('FORMAT', src.name, `record at byte offset ${base} is larger than the ${cap}-byte read buffer`);
+        report.error = fatal.message;
+      }
       break;
     }
     // Hand the framed part over and carry the incomplete tail into a fresh buffer.
@@ -227,7 +256,17 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   if (!headerOk) {
     if (fatal !== null) throw fatal;
     if (readErr !== null) throw readErr;
-    throw new CaptureError('FORMAT', src.name, `truncated ${framer.format} file header (${fill} bytes)`);
+    // Nothing was consumed (a header comes first), so inputEnd counts the bytes there were.
+    const what = framer.format === 'pcap' ? 'pcap file header' : 'pcapng section header block';
+    // fewer than 12 bytes of a section header do not tell its byte order, hence its length
+    const known = framer.format === 'pcap' || inputEnd >= 12;
+    const why =
+      framer.format === 'pcap'
+        ? `needs ${PCAP_HEADER_LEN} bytes, the file ends after ${inputEnd}`
+        : known
+          ? `claims ${framer.needed} bytes, the file ends after ${inputEnd}`
+          : `the file ends after ${inputEnd} bytes, before its length can be read`;
+    throw new CaptureError('FORMAT', src.name, `truncated ${what}: ${why}`);
   }
   if (framer instanceof PcapFramer) {
     report.linktypes = [framer.linkWord & 0xffff];
