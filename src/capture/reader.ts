@@ -1,7 +1,7 @@
 // The streaming reader: pulls a source into large recycled buffers, frames records in
 // place and hands record batches to a sink. Buffers come back to the pool when the sink
 // is done with them, so memory stays flat for any capture size.
-import { CaptureError } from '../errors.js';
+import { CaptureError, InterruptedError } from '../errors.js';
 import { detectFramer } from './detect.js';
 import type { Framer } from './framer.js';
 import { PcapngFramer } from './pcapng.js';
@@ -94,9 +94,11 @@ export interface ReadOptions {
 /**
  * Reads one capture. Throws CaptureError when it cannot be opened or is not a capture;
  * corruption later in the file ends reading and is reported in the FileReport instead.
+ * After `signal` fires, the records already read are framed and handed over, and reading
+ * stops (the input is then not reported as truncated: it was not seen to end).
  */
 export async function readCapture(path: string, opts: ReadOptions): Promise<FileReport> {
-  const src = await openSource(path, opts.stdin as never);
+  const src = await openSource(path, opts.stdin as never, opts.signal);
   try {
     return await readFrom(src, opts);
   } finally {
@@ -104,20 +106,25 @@ export async function readCapture(path: string, opts: ReadOptions): Promise<File
   }
 }
 
-/** Reads until `want` bytes are in; a source that fails (corrupt gzip) ends the data with `err`. */
-async function fillFrom(src: ByteSource, u8: Uint8Array, fill: number, want: number): Promise<{ fill: number; eof: boolean; err: CaptureError | null }> {
-  while (fill < want) {
-    let n: number;
-    try {
-      n = await src.read(u8, fill, want - fill);
-    } catch (err) {
-      if (err instanceof CaptureError) return { fill, eof: true, err };
-      throw err;
-    }
-    if (n === 0) return { fill, eof: true, err: null };
-    fill += n;
+interface Filled {
+  fill: number;
+  eof: boolean;
+  err: CaptureError | null;
+}
+
+/**
+ * One read into u8[fill, want): a stream hands over what has arrived, so records are framed
+ * as they come. A source that fails (corrupt gzip) ends the data with `err`.
+ */
+async function readMore(src: ByteSource, u8: Uint8Array, fill: number, want: number): Promise<Filled> {
+  let n: number;
+  try {
+    n = await src.read(u8, fill, want - fill);
+  } catch (err) {
+    if (err instanceof CaptureError) return { fill, eof: true, err };
+    throw err;
   }
-  return { fill, eof: false, err: null };
+  return n === 0 ? { fill, eof: true, err: null } : { fill: fill + n, eof: false, err: null };
 }
 
 /**
@@ -127,9 +134,9 @@ async function fillFrom(src: ByteSource, u8: Uint8Array, fill: number, want: num
 async function readPast(src: ByteSource, u8: Uint8Array, fill: number, upto: number): Promise<{ seen: number; eof: boolean; err: CaptureError | null }> {
   let seen = fill;
   while (seen < upto) {
-    const r = await fillFrom(src, u8, 0, Math.min(u8.length, upto - seen));
-    seen += r.fill;
+    const r = await readMore(src, u8, 0, Math.min(u8.length, upto - seen));
     if (r.eof) return { seen, eof: true, err: r.err };
+    seen += r.fill;
   }
   return { seen, eof: false, err: null };
 }
@@ -142,12 +149,17 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   let idx = new Uint32Array(bufs.index);
   const cap = u8.length;
   const maxRecs = pool.maxRecords;
+  const stopped = (): boolean => opts.signal?.aborted === true;
 
   // A source error after the first bytes ends the data like a cut file: the records before
   // it are kept and the error is reported (readErr), as for structural corruption.
-  let { fill, eof, err: readErr } = await fillFrom(src, u8, 0, Math.min(cap, READ_CHUNK));
+  let r = await readMore(src, u8, 0, Math.min(cap, READ_CHUNK));
+  // The format is told by four bytes; a stream may hand them over one at a time.
+  while (!r.eof && r.fill < 4) r = await readMore(src, u8, r.fill, Math.min(cap, READ_CHUNK));
+  let { fill, eof, err: readErr } = r;
   let framer: Framer;
   try {
+    if (fill < 4 && readErr === null && stopped()) throw new InterruptedError(src.name, `interrupted before a capture header arrived (${fill} bytes read)`);
     framer = detectFramer(src.name, u8.subarray(0, Math.min(fill, 4)));
   } catch (err) {
     pool.release(bufs);
@@ -177,7 +189,6 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   };
 
   for (;;) {
-    if (opts.signal?.aborted) break;
     try {
       pos = framer.frame(u8, dv, pos, fill, base, idx, maxRecs);
     } catch (err) {
@@ -193,6 +204,8 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       inputEnd = base + fill;
       if (readErr !== null) {
         report.error ??= readErr.message;
+      } else if (stopped()) {
+        // interrupted: the data did not end here, so nothing is truncated
       } else if (pos < fill) {
         report.truncatedAt = base + pos;
       } else if (framer.skipping > 0) {
@@ -203,7 +216,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     }
     if (!indexFull && fill < cap) {
       // Room left and no end yet: read more before handing the batch over.
-      ({ fill, eof, err: readErr } = await fillFrom(src, u8, fill, Math.min(cap, fill + READ_CHUNK)));
+      ({ fill, eof, err: readErr } = await readMore(src, u8, fill, Math.min(cap, fill + READ_CHUNK)));
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
@@ -215,7 +228,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       if (past.eof) {
         inputEnd = base + past.seen;
         if (past.err !== null) report.error = past.err.message;
-        else report.truncatedAt = base;
+        else if (!stopped()) report.truncatedAt = base;
         readErr = past.err;
       } else {
         fatal = new CaptureError('FORMAT', src.name, `record at byte offset ${base} is larger than the ${cap}-byte read buffer`);
@@ -230,7 +243,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     const carried = fill - pos;
     // Start reading into the fresh buffer before handing the full one over, so the read
     // (on libuv's pool) overlaps decoding, whether that runs inline or waits for a worker.
-    const reading = eof ? null : fillFrom(src, nu8, carried, Math.min(cap, carried + READ_CHUNK));
+    const reading = eof ? null : readMore(src, nu8, carried, Math.min(cap, carried + READ_CHUNK));
     reading?.catch(() => undefined); // if emit throws first, the read's fate must not crash us
     if (framer.count > 0) await emit();
     else pool.release(bufs);
@@ -260,6 +273,9 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     const what = framer.format === 'pcap' ? 'pcap file header' : 'pcapng section header block';
     // fewer than 12 bytes of a section header do not tell its byte order, hence its length
     const known = framer.format === 'pcap' || inputEnd >= 12;
+    if (stopped()) {
+      throw new InterruptedError(src.name, `interrupted before the ${what} was complete (${inputEnd}${known ? ` of ${framer.needed}` : ''} bytes read)`);
+    }
     const why =
       framer.format === 'pcap'
         ? `needs ${PCAP_HEADER_LEN} bytes, the file ends after ${inputEnd}`

@@ -2,7 +2,7 @@
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
 import { createWriteStream, openSync } from 'node:fs';
 import { analyze } from '../analyze.js';
-import { CaptureError, PantapError, UsageError } from '../errors.js';
+import { CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
 import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
 import type { Summary } from '../report/model.js';
@@ -78,11 +78,13 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
     await writeFlows(ndjson, analysis.flows, analysis.catalog);
     await ndjson.close();
   }
-  if (run.files.length === 0 && run.failed.length > 0) return 2;
+  // An input the signal cut off before its header is not a bad input: the signal sets the code.
+  const unreadable = run.failed.filter((e) => !(e instanceof InterruptedError)).length;
+  if (run.files.length === 0 && unreadable > 0) return 2;
   await emit(summary, opts, io);
 
-  if (run.failed.length > 0) return 2;
-  if (run.interrupted) return 130;
+  if (unreadable > 0) return 2;
+  if (run.interrupted) return signalExitCode(signal.reason);
   return failOnHolds(summary, opts.failOn) ? 1 : 0;
 }
 
