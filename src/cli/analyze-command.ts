@@ -40,6 +40,10 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], files);
   for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected or failed (got '${f}')`);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
+  // Reading a terminal would wait for typed-in bytes: say what to do instead.
+  if (files.includes('-') && (io.stdin as { isTTY?: boolean }).isTTY === true) {
+    throw new UsageError('stdin is a terminal: pipe a capture in (tcpdump -w - | pantap analyze -) or name a file');
+  }
 
   // Opened before reading: a bad path should not cost a long run.
   const ndjson = opts.flowsNdjson ? openNdjson(opts.flowsNdjson) : null;

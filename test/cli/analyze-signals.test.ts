@@ -1,6 +1,7 @@
 // `pantap analyze` ended by a signal (the built dist/cli/bin.js): SIGINT and SIGTERM while
 // it reads a pipe, a FIFO or a file give the summary of every complete record read so far
-// and exit 130 / 143, as shells report them; a second signal ends it at once.
+// and exit 130 / 143, as shells report them; a second signal ends it at once; a terminal on
+// stdin is refused instead of read.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -353,5 +354,23 @@ describe('pantap analyze FILE interrupted while reading a regular file', () => {
     expect(s.input.packets).toBeLessThan(ends.length);
     expect(s.input.truncated).toBe(true);
     expect(s.input.details[0]).toMatchObject({ truncatedAt: null, error: null });
+  });
+});
+
+describe('a terminal on stdin', () => {
+  const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  const haveScript = script.status === 0 && /util-linux/.test(script.stdout + script.stderr);
+  it.skipIf(!haveScript)(`is refused at once with a hint, exit 2${haveScript ? '' : ' (skipped: script from util-linux not found)'}`, async () => {
+    // script runs pantap on a new pty; its own stdin stays open, so a read of the terminal
+    // would wait (the old behaviour) and time out instead of ending
+    const child = tracked(spawn('script', ['-qec', `"${process.execPath}" "${BIN}" analyze -`, '/dev/null'], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] }));
+    const done = ended(child);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const r = await done;
+    clearTimeout(timer);
+    child.stdin!.destroy();
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(2);
+    expect(r.stdout.replace(/\r/g, '')).toBe('pantap: stdin is a terminal: pipe a capture in (tcpdump -w - | pantap analyze -) or name a file\n');
   });
 });
