@@ -18,7 +18,7 @@ export interface Framer {
    * one needs (its header's length when even that is cut, as its full length is not known).
    */
   readonly needed: number;
-  /** Bytes still to skip of a block that ran past the previous window. */
+  /** Bytes still to skip (its trailing length included) of a block that ran past the previous window. */
   readonly skipping: number;
   /** Non-fatal findings (oversized records and the like), each naming its offset. */
   readonly warnings: Warnings;

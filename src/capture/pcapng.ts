@@ -48,6 +48,8 @@ export class PcapngFramer implements Framer {
   skipping = 0;
   /** File offset of the block being skipped while `skipping` > 0 (where a cut file is truncated). */
   skipFrom = 0;
+  /** Length of that block, to check against its trailing copy once that arrives. */
+  private skipLen = 0;
   needed = 0;
   readonly warnings = new Warnings();
   sections = 0;
@@ -64,10 +66,18 @@ export class PcapngFramer implements Framer {
   frame(buf: Uint8Array, dv: DataView, start: number, end: number, base: number, idx: Uint32Array, maxRecs: number): number {
     let pos = start;
     if (this.skipping > 0) {
-      const n = Math.min(this.skipping, end - pos);
-      this.skipping -= n;
-      pos += n;
-      if (this.skipping > 0) return pos;
+      // Skip up to the trailing length, then check it as for a block held whole: where the
+      // window ends must not decide whether a bad block is noticed.
+      if (this.skipping > 4) {
+        const n = Math.min(this.skipping - 4, end - pos);
+        this.skipping -= n;
+        pos += n;
+      }
+      if (this.skipping > 4 || end - pos < 4) return pos;
+      const trailer = dv.getUint32(pos, this.le);
+      this.skipping = 0;
+      pos += 4;
+      if (trailer !== this.skipLen) this.corrupt(`block length ${this.skipLen} does not match its trailing copy`, this.skipFrom);
     }
     let n = this.count;
     // type, length and (in a section header) the byte-order magic that says how to read it
@@ -90,12 +100,14 @@ export class PcapngFramer implements Framer {
       }
       const parsed = type === BT_SHB || type === BT_IDB || type === BT_EPB || type === BT_SPB || type === BT_OPB;
       if (!parsed) {
-        // Skipped by length (NRB, ISB, DSB, custom, unknown). No trailer check when it
-        // runs past the window: we never hold it whole.
+        // Skipped by length (NRB, ISB, DSB, custom, unknown). One that runs past the window
+        // is skipped across windows, up to its trailer, which is checked when it arrives.
         if (end - pos < len) {
-          this.skipping = len - (end - pos);
+          const n = Math.min(len - 4, end - pos);
+          this.skipping = len - n;
           this.skipFrom = base + pos;
-          pos = end;
+          this.skipLen = len;
+          pos += n;
           break;
         }
         if (dv.getUint32(pos + len - 4, le) !== len) this.corrupt(`block length ${len} does not match its trailing copy`, base + pos);

@@ -204,13 +204,14 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       inputEnd = base + fill;
       if (readErr !== null) {
         report.error ??= readErr.message;
-      } else if (stopped()) {
-        // interrupted: the data did not end here, so nothing is truncated
+      } else if (fatal !== null || stopped()) {
+        // corrupt: report.error says where; interrupted: the data did not end here
+      } else if (framer.skipping > 0) {
+        // the file ends inside a block that was being skipped (perhaps in its trailer): name
+        // where that block starts
+        report.truncatedAt = framer instanceof PcapngFramer ? framer.skipFrom : base + pos;
       } else if (pos < fill) {
         report.truncatedAt = base + pos;
-      } else if (framer.skipping > 0) {
-        // the file ends inside a block that was being skipped: name where that block starts
-        report.truncatedAt = framer instanceof PcapngFramer ? framer.skipFrom : base + pos;
       }
       break;
     }

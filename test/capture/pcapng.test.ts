@@ -274,6 +274,26 @@ describe('skipped blocks', () => {
     }
   });
 
+  it('a skipped block whose trailing length is wrong is caught whatever the buffer size, its trailer split or not', async () => {
+    // the 5016-byte custom block at 184 gets a wrong trailing length
+    const bad = Buffer.from(file);
+    bad.writeUInt32LE(5012, 184 + 5016 - 4);
+    const path = tmp.file('skip-bad-trailer.pcapng', bad);
+    const want = `${path}: block length 5016 does not match its trailing copy at byte offset 184`;
+    // 1 MiB holds the block whole; the others end a window before, inside and after the trailer
+    for (const cap of [256, 300, 1024, 4096, 5198, 5199, 5200, 5201, 1 << 20]) {
+      const { report } = await readAll(path, { pool: new BufferPool(cap, 8) });
+      expect(report, `buffer ${cap}`).toMatchObject({ records: 1, error: want, truncatedAt: null });
+    }
+  });
+
+  it('a file cut inside the trailer of a skipped block is truncated at that block', async () => {
+    for (const cap of [256, 1 << 20]) {
+      const { report } = await readAll(tmp.file(`skip-cut-trailer-${cap}.pcapng`, file.subarray(0, 5200 - 2)), { pool: new BufferPool(cap, 8) });
+      expect(report, `buffer ${cap}`).toMatchObject({ records: 1, truncatedAt: 184, error: null, bytesRead: 5196 });
+    }
+  });
+
   it('a file cut inside a packet block is truncated at that block', async () => {
     const { report, records } = await readAll(tmp.file('epb-cut.pcapng', file.subarray(0, 5248 + 40)));
     expect(records).toHaveLength(1);
