@@ -40,6 +40,22 @@ export class CaptureError extends PantapError {
   }
 }
 
+/**
+ * A signal stopped reading before the input's capture header was complete: nothing of it
+ * can be reported, but the input is not bad, so the signal, not this, sets the exit code.
+ */
+export class InterruptedError extends CaptureError {
+  constructor(file: string, message: string) {
+    super('INPUT', file, message);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** Exit code a shell reports for a process ended by this signal (128 + its number). */
+export function signalExitCode(signal: unknown): number {
+  return signal === 'SIGTERM' ? 143 : 130;
+}
+
 /** A catalog override or inventory file is invalid; `key` names the offending path. */
 export class CatalogError extends PantapError {
   constructor(file: string, message: string) {

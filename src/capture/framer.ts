@@ -13,7 +13,12 @@ export interface Framer {
    * structural corruption (the caller keeps every record framed before it).
    */
   frame(buf: Uint8Array, dv: DataView, start: number, end: number, base: number, idx: Uint32Array, maxRecs: number): number;
-  /** Bytes still to skip of a block that ran past the previous window. */
+  /**
+   * Set by frame() when it stops at an incomplete header, record or block: the length that
+   * one needs (its header's length when even that is cut, as its full length is not known).
+   */
+  readonly needed: number;
+  /** Bytes still to skip (its trailing length included) of a block that ran past the previous window. */
   readonly skipping: number;
   /** Non-fatal findings (oversized records and the like), each naming its offset. */
   readonly warnings: Warnings;

@@ -23,6 +23,7 @@ export class PcapFramer implements Framer {
   readonly format = 'pcap';
   count = 0;
   readonly skipping = 0;
+  needed = 0;
   readonly warnings = new Warnings();
   headerDone = false;
   private le = true;
@@ -39,7 +40,10 @@ export class PcapFramer implements Framer {
   frame(buf: Uint8Array, dv: DataView, start: number, end: number, base: number, idx: Uint32Array, maxRecs: number): number {
     let pos = start;
     if (!this.headerDone) {
-      if (end - pos < PCAP_HEADER_LEN) return pos;
+      if (end - pos < PCAP_HEADER_LEN) {
+        this.needed = PCAP_HEADER_LEN;
+        return pos;
+      }
       this.readHeader(dv, pos, base);
       pos += PCAP_HEADER_LEN;
     }
@@ -50,13 +54,17 @@ export class PcapFramer implements Framer {
     const linkWord = this.linkWord;
     const snaplen = this.snaplen;
     let n = this.count;
+    let needed = recHdr;
     while (n < maxRecs && end - pos >= recHdr) {
       const caplen = dv.getUint32(pos + 8, le);
       if (caplen > MAX_CAPLEN) {
         this.count = n;
         throw new CaptureError('FORMAT', this.file, `corrupt record: caplen ${caplen} exceeds the ${MAX_CAPLEN}-byte bound`, base + pos);
       }
-      if (end - pos - recHdr < caplen) break;
+      if (end - pos - recHdr < caplen) {
+        needed = recHdr + caplen;
+        break;
+      }
       if (caplen > snaplen && snaplen > 0) {
         if (this.warnings.full) this.warnings.suppressed++;
         else this.warnings.add(`record at byte offset ${base + pos} has caplen ${caplen} above the file's snaplen ${snaplen}`);
@@ -80,6 +88,7 @@ export class PcapFramer implements Framer {
       pos += recHdr + caplen;
     }
     this.count = n;
+    this.needed = needed;
     return pos;
   }
 

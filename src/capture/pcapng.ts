@@ -48,6 +48,9 @@ export class PcapngFramer implements Framer {
   skipping = 0;
   /** File offset of the block being skipped while `skipping` > 0 (where a cut file is truncated). */
   skipFrom = 0;
+  /** Length of that block, to check against its trailing copy once that arrives. */
+  private skipLen = 0;
+  needed = 0;
   readonly warnings = new Warnings();
   sections = 0;
   private le = true;
@@ -63,17 +66,26 @@ export class PcapngFramer implements Framer {
   frame(buf: Uint8Array, dv: DataView, start: number, end: number, base: number, idx: Uint32Array, maxRecs: number): number {
     let pos = start;
     if (this.skipping > 0) {
-      const n = Math.min(this.skipping, end - pos);
-      this.skipping -= n;
-      pos += n;
-      if (this.skipping > 0) return pos;
+      // Skip up to the trailing length, then check it as for a block held whole: where the
+      // window ends must not decide whether a bad block is noticed.
+      if (this.skipping > 4) {
+        const n = Math.min(this.skipping - 4, end - pos);
+        this.skipping -= n;
+        pos += n;
+      }
+      if (this.skipping > 4 || end - pos < 4) return pos;
+      const trailer = dv.getUint32(pos, this.le);
+      this.skipping = 0;
+      pos += 4;
+      if (trailer !== this.skipLen) this.corrupt(`block length ${this.skipLen} does not match its trailing copy`, this.skipFrom);
     }
     let n = this.count;
+    // type, length and (in a section header) the byte-order magic that says how to read it
+    let needed = 12;
     while (n < maxRecs && end - pos >= 12) {
       const type = dv.getUint32(pos, this.le);
       // The SHB type reads the same in both byte orders, so it is found before we know ours.
       if (type === BT_SHB) {
-        if (end - pos < 28) break; // need the byte-order magic and version
         const bomLE = dv.getUint32(pos + 8, true);
         if (bomLE === BYTE_ORDER_MAGIC) this.le = true;
         else if (dv.getUint32(pos + 8, false) === BYTE_ORDER_MAGIC) this.le = false;
@@ -88,12 +100,14 @@ export class PcapngFramer implements Framer {
       }
       const parsed = type === BT_SHB || type === BT_IDB || type === BT_EPB || type === BT_SPB || type === BT_OPB;
       if (!parsed) {
-        // Skipped by length (NRB, ISB, DSB, custom, unknown). No trailer check when it
-        // runs past the window: we never hold it whole.
+        // Skipped by length (NRB, ISB, DSB, custom, unknown). One that runs past the window
+        // is skipped across windows, up to its trailer, which is checked when it arrives.
         if (end - pos < len) {
-          this.skipping = len - (end - pos);
+          const n = Math.min(len - 4, end - pos);
+          this.skipping = len - n;
           this.skipFrom = base + pos;
-          pos = end;
+          this.skipLen = len;
+          pos += n;
           break;
         }
         if (dv.getUint32(pos + len - 4, le) !== len) this.corrupt(`block length ${len} does not match its trailing copy`, base + pos);
@@ -101,7 +115,10 @@ export class PcapngFramer implements Framer {
         continue;
       }
       if (len > MAX_PARSED_BLOCK) this.corrupt(`block of type 0x${type.toString(16)} claims ${len} bytes`, base + pos);
-      if (end - pos < len) break;
+      if (end - pos < len) {
+        needed = len;
+        break;
+      }
       if (dv.getUint32(pos + len - 4, le) !== len) this.corrupt(`block length ${len} does not match its trailing copy`, base + pos);
       switch (type) {
         case BT_SHB: {
@@ -153,6 +170,7 @@ export class PcapngFramer implements Framer {
       pos += len;
     }
     this.count = n;
+    this.needed = needed;
     return pos;
   }
 

@@ -1,11 +1,11 @@
 // The streaming reader: pulls a source into large recycled buffers, frames records in
 // place and hands record batches to a sink. Buffers come back to the pool when the sink
 // is done with them, so memory stays flat for any capture size.
-import { CaptureError } from '../errors.js';
+import { CaptureError, InterruptedError } from '../errors.js';
 import { detectFramer } from './detect.js';
 import type { Framer } from './framer.js';
 import { PcapngFramer } from './pcapng.js';
-import { PcapFramer } from './pcap.js';
+import { PCAP_HEADER_LEN, PcapFramer } from './pcap.js';
 import { REC_WORDS, type RecordBatch } from './records.js';
 import { openSource, type ByteSource } from './source.js';
 
@@ -95,9 +95,11 @@ export interface ReadOptions {
 /**
  * Reads one capture. Throws CaptureError when it cannot be opened or is not a capture;
  * corruption later in the file ends reading and is reported in the FileReport instead.
+ * After `signal` fires, the records already read are framed and handed over, and reading
+ * stops (the input is then not reported as truncated: it was not seen to end).
  */
 export async function readCapture(path: string, opts: ReadOptions): Promise<FileReport> {
-  const src = await openSource(path, opts.stdin as never);
+  const src = await openSource(path, opts.stdin as never, opts.signal);
   try {
     return await readFrom(src, opts);
   } finally {
@@ -105,20 +107,39 @@ export async function readCapture(path: string, opts: ReadOptions): Promise<File
   }
 }
 
-/** Reads until `want` bytes are in; a source that fails (corrupt gzip) ends the data with `err`. */
-async function fillFrom(src: ByteSource, u8: Uint8Array, fill: number, want: number): Promise<{ fill: number; eof: boolean; err: CaptureError | null }> {
-  while (fill < want) {
-    let n: number;
-    try {
-      n = await src.read(u8, fill, want - fill);
-    } catch (err) {
-      if (err instanceof CaptureError) return { fill, eof: true, err };
-      throw err;
-    }
-    if (n === 0) return { fill, eof: true, err: null };
-    fill += n;
+interface Filled {
+  fill: number;
+  eof: boolean;
+  err: CaptureError | null;
+}
+
+/**
+ * One read into u8[fill, want): a stream hands over what has arrived, so records are framed
+ * as they come. A source that fails (corrupt gzip) ends the data with `err`.
+ */
+async function readMore(src: ByteSource, u8: Uint8Array, fill: number, want: number): Promise<Filled> {
+  let n: number;
+  try {
+    n = await src.read(u8, fill, want - fill);
+  } catch (err) {
+    if (err instanceof CaptureError) return { fill, eof: true, err };
+    throw err;
   }
-  return { fill, eof: false, err: null };
+  return n === 0 ? { fill, eof: true, err: null } : { fill: fill + n, eof: false, err: null };
+}
+
+/**
+ * Reads on past a full buffer, overwriting it, until `upto` bytes from its start have been
+ * seen or the data ends; `seen` counts them.
+ */
+async function readPast(src: ByteSource, u8: Uint8Array, fill: number, upto: number): Promise<{ seen: number; eof: boolean; err: CaptureError | null }> {
+  let seen = fill;
+  while (seen < upto) {
+    const r = await readMore(src, u8, 0, Math.min(u8.length, upto - seen));
+    if (r.eof) return { seen, eof: true, err: r.err };
+    seen += r.fill;
+  }
+  return { seen, eof: false, err: null };
 }
 
 async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport> {
@@ -129,12 +150,17 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   let idx = new Uint32Array(bufs.index);
   const cap = u8.length;
   const maxRecs = pool.maxRecords;
+  const stopped = (): boolean => opts.signal?.aborted === true;
 
   // A source error after the first bytes ends the data like a cut file: the records before
   // it are kept and the error is reported (readErr), as for structural corruption.
-  let { fill, eof, err: readErr } = await fillFrom(src, u8, 0, Math.min(cap, READ_CHUNK));
+  let r = await readMore(src, u8, 0, Math.min(cap, READ_CHUNK));
+  // The format is told by four bytes; a stream may hand them over one at a time.
+  while (!r.eof && r.fill < 4) r = await readMore(src, u8, r.fill, Math.min(cap, READ_CHUNK));
+  let { fill, eof, err: readErr } = r;
   let framer: Framer;
   try {
+    if (fill < 4 && readErr === null && stopped()) throw new InterruptedError(src.name, `interrupted before a capture header arrived (${fill} bytes read)`);
     framer = detectFramer(src.name, u8.subarray(0, Math.min(fill, 4)));
   } catch (err) {
     pool.release(bufs);
@@ -146,6 +172,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   let pos = 0;
   let seq = opts.seqBase;
   let batchStart = 0;
+  let inputEnd = -1; // where the data ended, once it has
 
   const emit = async (): Promise<void> => {
     const batch: RecordBatch = {
@@ -163,7 +190,6 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   };
 
   for (;;) {
-    if (opts.signal?.aborted) break;
     try {
       pos = framer.frame(u8, dv, pos, fill, base, idx, maxRecs);
     } catch (err) {
@@ -176,23 +202,40 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     opts.onProgress?.(base + pos, src.size);
     const indexFull = framer.count >= maxRecs;
     if (eof && !indexFull) {
+      inputEnd = base + fill;
       if (readErr !== null) {
         report.error ??= readErr.message;
+      } else if (fatal !== null || stopped()) {
+        // corrupt: report.error says where; interrupted: the data did not end here
+      } else if (framer.skipping > 0) {
+        // the file ends inside a block that was being skipped (perhaps in its trailer): name
+        // where that block starts
+        report.truncatedAt = framer instanceof PcapngFramer ? framer.skipFrom : base + pos;
       } else if (pos < fill) {
         report.truncatedAt = base + pos;
-      } else if (framer.skipping > 0) {
-        // the file ends inside a block that was being skipped: name where that block starts
-        report.truncatedAt = framer instanceof PcapngFramer ? framer.skipFrom : base + pos;
       }
       break;
     }
     if (!indexFull && fill < cap) {
       // Room left and no end yet: read more before handing the batch over.
-      ({ fill, eof, err: readErr } = await fillFrom(src, u8, fill, Math.min(cap, fill + READ_CHUNK)));
+      ({ fill, eof, err: readErr } = await readMore(src, u8, fill, Math.min(cap, fill + READ_CHUNK)));
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
-      report.error = `${src.name}: record at byte offset ${base} is larger than the ${cap}-byte read buffer`;
+      // Nothing framed in a full buffer: what starts here claims more than the buffer holds.
+      // Unless the data ends before that length (then it is cut, as a larger buffer would
+      // show), it cannot be framed. Reading on to tell which keeps the outcome independent
+      // of the buffer size.
+      const past = framer.needed > fill ? await readPast(src, u8, fill, framer.needed) : { seen: fill, eof: false, err: null };
+      if (past.eof) {
+        inputEnd = base + past.seen;
+        if (past.err !== null) report.error = past.err.message;
+        else if (!stopped()) report.truncatedAt = base;
+        readErr = past.err;
+      } else {
+        fatal = new CaptureError('FORMAT', src.name, `record at byte offset ${base} is larger than the ${cap}-byte read buffer`);
+        report.error = fatal.message;
+      }
       break;
     }
     // Hand the framed part over and carry the incomplete tail into a fresh buffer.
@@ -202,7 +245,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     const carried = fill - pos;
     // Start reading into the fresh buffer before handing the full one over, so the read
     // (on libuv's pool) overlaps decoding, whether that runs inline or waits for a worker.
-    const reading = eof ? null : fillFrom(src, nu8, carried, Math.min(cap, carried + READ_CHUNK));
+    const reading = eof ? null : readMore(src, nu8, carried, Math.min(cap, carried + READ_CHUNK));
     reading?.catch(() => undefined); // if emit throws first, the read's fate must not crash us
     if (framer.count > 0) await emit();
     else pool.release(bufs);
@@ -228,7 +271,20 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   if (!headerOk) {
     if (fatal !== null) throw fatal;
     if (readErr !== null) throw readErr;
-    throw new CaptureError('FORMAT', src.name, `truncated ${framer.format} file header (${fill} bytes)`);
+    // Nothing was consumed (a header comes first), so inputEnd counts the bytes there were.
+    const what = framer.format === 'pcap' ? 'pcap file header' : 'pcapng section header block';
+    // fewer than 12 bytes of a section header do not tell its byte order, hence its length
+    const known = framer.format === 'pcap' || inputEnd >= 12;
+    if (stopped()) {
+      throw new InterruptedError(src.name, `interrupted before the ${what} was complete (${inputEnd}${known ? ` of ${framer.needed}` : ''} bytes read)`);
+    }
+    const why =
+      framer.format === 'pcap'
+        ? `needs ${PCAP_HEADER_LEN} bytes, the file ends after ${inputEnd}`
+        : known
+          ? `claims ${framer.needed} bytes, the file ends after ${inputEnd}`
+          : `the file ends after ${inputEnd} bytes, before its length can be read`;
+    throw new CaptureError('FORMAT', src.name, `truncated ${what}: ${why}`);
   }
   if (framer instanceof PcapFramer) {
     report.linktypes = [framer.linkWord & 0xffff];

@@ -1,10 +1,12 @@
-// Byte sources: a file, stdin ('-'), either of them gzip-compressed. Compression is
+// Byte sources: a file, a FIFO, stdin ('-'), any of them gzip-compressed. Compression is
 // recognised by its magic bytes, never by the name. Every source is pulled into a
-// caller-owned buffer, so memory stays flat whatever the file size.
-import { open, type FileHandle } from 'node:fs/promises';
-import { createReadStream, readSync } from 'node:fs';
+// caller-owned buffer, so memory stays flat whatever the file size. A source ends at an
+// abort: a file stops reading, a stream first hands over what has already arrived.
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { constants, createReadStream, openSync, readSync, type Stats } from 'node:fs';
+import { Socket } from 'node:net';
 import { createGunzip } from 'node:zlib';
-import { Readable, pipeline } from 'node:stream';
+import { type Readable, pipeline } from 'node:stream';
 import { CaptureError } from '../errors.js';
 
 export interface ByteSource {
@@ -14,13 +16,18 @@ export interface ByteSource {
   readonly gzip: boolean;
   /** Total size in bytes when known up front (plain files), for progress; else null. */
   readonly size: number | null;
-  /** Copies up to `length` bytes into `into` at `offset`; resolves 0 at the end. */
+  /**
+   * Copies up to `length` bytes into `into` at `offset`; resolves 0 at the end, and once
+   * the signal given to openSource has fired. A stream resolves as soon as some bytes are
+   * there rather than waiting for `length`.
+   */
   read(into: Uint8Array, offset: number, length: number): Promise<number>;
   close(): Promise<void>;
 }
 
 const GZIP_0 = 0x1f;
 const GZIP_1 = 0x8b;
+const EMPTY = new Uint8Array(0);
 
 class FileSource implements ByteSource {
   readonly gzip = false;
@@ -28,8 +35,10 @@ class FileSource implements ByteSource {
     readonly name: string,
     private readonly fh: FileHandle,
     readonly size: number,
+    private readonly signal: AbortSignal | undefined,
   ) {}
   async read(into: Uint8Array, offset: number, length: number): Promise<number> {
+    if (this.signal?.aborted) return 0;
     // Read on this thread, in L2-sized pieces the reader frames at once: the kernel's copy
     // leaves the bytes in this core's cache. An async read lands them in a libuv thread's
     // core instead, and framing then pays a cross-core miss per record (measured: ~5x).
@@ -44,33 +53,56 @@ class FileSource implements ByteSource {
   }
 }
 
-/** Pulls from a Readable's async iterator, keeping the unconsumed tail of one chunk. */
+/**
+ * Pulls a Readable in paused mode (`read()`), so that what the stream holds can be taken
+ * without waiting: a read returns what has arrived, and after an abort the bytes already
+ * buffered are still handed over before the end is reported.
+ */
 class StreamSource implements ByteSource {
   readonly size = null;
-  private readonly it: AsyncIterator<Buffer>;
-  private chunk: Buffer | null = null;
+  private chunk: Uint8Array = EMPTY;
   private pos = 0;
+  private ended = false;
+  private failure: unknown = null;
+  private wake: (() => void) | null = null;
+  private readonly onEvent = (): void => {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  };
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.onEvent();
+  };
+  private readonly onError = (err: unknown): void => {
+    this.failure ??= err;
+    this.onEvent();
+  };
+
   constructor(
     readonly name: string,
     readonly gzip: boolean,
     private readonly stream: Readable,
+    private readonly signal: AbortSignal | undefined,
   ) {
-    this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    stream.on('readable', this.onEvent);
+    stream.on('end', this.onEnd);
+    // destroyed without an 'end' (by pipeline, or a socket reset): no more data will come
+    stream.on('close', this.onEnd);
+    stream.on('error', this.onError);
+    signal?.addEventListener('abort', this.onEvent);
   }
+
   async read(into: Uint8Array, offset: number, length: number): Promise<number> {
     let done = 0;
     while (done < length) {
-      if (this.chunk === null || this.pos >= this.chunk.length) {
-        if (done > 0) break; // hand over what we have rather than wait for more
-        let r: IteratorResult<Buffer>;
-        try {
-          r = await this.it.next();
-        } catch (err) {
-          throw streamError(this.name, this.gzip, err);
-        }
-        if (r.done) return 0;
-        this.chunk = r.value;
+      if (this.pos >= this.chunk.length) {
+        // Once some bytes are in, take only what the stream holds already: never wait.
+        const next = await this.pull(done === 0);
+        if (next === null) break;
+        this.chunk = next;
         this.pos = 0;
+        continue;
       }
       const n = Math.min(length - done, this.chunk.length - this.pos);
       into.set(this.chunk.subarray(this.pos, this.pos + n), offset + done);
@@ -79,8 +111,58 @@ class StreamSource implements ByteSource {
     }
     return done;
   }
+
+  /** Gathers at least `n` unread bytes (fewer at the end) and returns them, still unread. */
+  async peek(n: number): Promise<Uint8Array> {
+    let have = this.chunk.subarray(this.pos);
+    while (have.length < n) {
+      const next = await this.pull(true);
+      if (next === null) break;
+      have = have.length === 0 ? next : Buffer.concat([have, next]);
+    }
+    this.chunk = have;
+    this.pos = 0;
+    return have.subarray(0, n);
+  }
+
+  /** Stops pulling and puts the unread bytes back, so the stream can be piped elsewhere. */
+  release(): Readable {
+    this.detach();
+    if (this.pos < this.chunk.length) this.stream.unshift(this.chunk.subarray(this.pos));
+    this.chunk = EMPTY;
+    this.pos = 0;
+    return this.stream;
+  }
+
   async close(): Promise<void> {
+    this.detach();
+    // A late error (the other end of a pipe going away) must not become an uncaught one.
+    this.stream.on('error', () => undefined);
     this.stream.destroy();
+  }
+
+  /**
+   * The next chunk the stream holds; else, when `wait`, the next to arrive. Null at the
+   * end, after an abort, or (without `wait`) when nothing is buffered.
+   */
+  private async pull(wait: boolean): Promise<Uint8Array | null> {
+    for (;;) {
+      const c = this.stream.read() as Uint8Array | string | null;
+      if (c !== null) return typeof c === 'string' ? Buffer.from(c) : c;
+      if (!wait) return null;
+      // bytes buffered before an error were handed over above; now the error counts
+      if (this.failure !== null) throw streamError(this.name, this.gzip, this.failure);
+      if (this.ended || this.signal?.aborted) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private detach(): void {
+    this.stream.off('readable', this.onEvent);
+    this.stream.off('end', this.onEnd);
+    this.stream.off('close', this.onEnd);
+    this.stream.off('error', this.onError);
+    this.signal?.removeEventListener('abort', this.onEvent);
   }
 }
 
@@ -96,9 +178,20 @@ function ioError(name: string, err: unknown): CaptureError {
   return new CaptureError('INPUT', name, `cannot open (${why})`);
 }
 
-/** Opens a path ('-' = stdin), looking at its first bytes to see whether it is gzip. */
-export async function openSource(path: string, stdin: Readable = process.stdin): Promise<ByteSource> {
-  if (path === '-') return openStdin(stdin);
+/**
+ * Opens a path ('-' = stdin), looking at its first bytes to see whether it is gzip. After
+ * `signal` fires, reads end (see ByteSource.read).
+ */
+export async function openSource(path: string, stdin: Readable = process.stdin, signal?: AbortSignal): Promise<ByteSource> {
+  if (path === '-') return openStream('stdin', stdin, signal);
+  let st: Stats;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    throw ioError(path, err);
+  }
+  if (st.isDirectory()) throw ioError(path, { code: 'EISDIR' });
+  if (st.isFIFO()) return openStream(path, openFifo(path), signal);
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -106,51 +199,51 @@ export async function openSource(path: string, stdin: Readable = process.stdin):
     throw ioError(path, err);
   }
   try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw ioError(path, { code: 'EISDIR' });
     const head = new Uint8Array(2);
     const { bytesRead } = await fh.read(head, 0, 2, 0);
     if (bytesRead === 2 && head[0] === GZIP_0 && head[1] === GZIP_1) {
       await fh.close();
-      return new StreamSource(path, true, gunzipped(createReadStream(path, { highWaterMark: 1 << 20 })));
+      return new StreamSource(path, true, gunzipped(createReadStream(path, { highWaterMark: 1 << 20 })), signal);
     }
-    return new FileSource(path, fh, st.size);
+    return new FileSource(path, fh, st.size, signal);
   } catch (err) {
     await fh.close().catch(() => undefined);
-    if (err instanceof CaptureError) throw err;
     throw ioError(path, err);
   }
 }
 
-async function openStdin(stdin: Readable): Promise<ByteSource> {
-  const it = stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  // The gzip magic may arrive split across chunks: gather at least two bytes first.
-  const firsts: Buffer[] = [];
-  let got = 0;
-  while (got < 2) {
-    const r = await it.next();
-    if (r.done) break;
-    const b = Buffer.from(r.value);
-    firsts.push(b);
-    got += b.length;
+/**
+ * A FIFO opened without blocking (a blocking open waits for a writer and cannot be
+ * interrupted) and read through libuv's pipe handle, whose reads an abort can end; a
+ * synchronous file read would block the thread, signals included. No data and no end
+ * are seen before a writer comes.
+ */
+function openFifo(path: string): Readable {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw ioError(path, err);
   }
-  const head: Buffer = Buffer.concat(firsts);
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  const raw = Readable.from(rest(), { objectMode: false });
-  if (head.length >= 2 && head[0] === GZIP_0 && head[1] === GZIP_1) {
-    return new StreamSource('stdin', true, gunzipped(raw));
-  }
-  return new StreamSource('stdin', false, raw);
+  return new Socket({ fd, readable: true, writable: false });
 }
 
-/** Errors of either stream reach the consumer through the gunzip stream's iterator. */
+/** A stream source, gunzipping when its first two bytes are the gzip magic. */
+async function openStream(name: string, stream: Readable, signal: AbortSignal | undefined): Promise<ByteSource> {
+  const src = new StreamSource(name, false, stream, signal);
+  let head: Uint8Array;
+  try {
+    // The gzip magic may arrive split across chunks: gather two bytes first.
+    head = await src.peek(2);
+  } catch (err) {
+    await src.close();
+    throw err;
+  }
+  if (head.length === 2 && head[0] === GZIP_0 && head[1] === GZIP_1) return new StreamSource(name, true, gunzipped(src.release()), signal);
+  return src;
+}
+
+/** Errors of either stream reach the consumer through the gunzip stream. */
 function gunzipped(raw: Readable): Readable {
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
   pipeline(raw, gunzip, () => undefined);

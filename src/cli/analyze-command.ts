@@ -2,7 +2,7 @@
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
 import { createWriteStream, openSync } from 'node:fs';
 import { analyzeCaptures } from '../analyze.js';
-import { CaptureError, PantapError, UsageError } from '../errors.js';
+import { CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
 import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
 import { inputProblems } from '../report/build.js';
@@ -41,6 +41,10 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], files);
   for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected or failed (got '${f}')`);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
+  // Reading a terminal would wait for typed-in bytes: say what to do instead.
+  if (files.includes('-') && (io.stdin as { isTTY?: boolean }).isTTY === true) {
+    throw new UsageError('stdin is a terminal: pipe a capture in (tcpdump -w - | pantap analyze -) or name a file');
+  }
 
   // Opened before reading: a bad path should not cost a long run.
   const ndjson = opts.flowsNdjson ? openNdjson(opts.flowsNdjson) : null;
@@ -71,11 +75,13 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
     await writeFlows(ndjson, analysis.flows, analysis.catalog);
     await ndjson.close();
   }
-  if (read.files.length === 0 && read.failed.length > 0) return 2;
+  // An input the signal cut off before its header is not a bad input: the signal sets the code.
+  const unreadable = read.failed.filter((e) => !(e instanceof InterruptedError)).length;
+  if (read.files.length === 0 && unreadable > 0) return 2;
   await emit(summary, opts, io);
 
-  if (read.failed.length > 0) return 2;
-  if (read.interrupted) return 130;
+  if (unreadable > 0) return 2;
+  if (read.interrupted) return signalExitCode(signal.reason);
   return failOnHolds(summary, opts.failOn) ? 1 : 0;
 }
 

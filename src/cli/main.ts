@@ -1,7 +1,7 @@
 // The CLI edge: parses arguments (commander), runs a command, and renders every typed
 // error once, as one line `pantap: ...`, with its exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PantapError, exitCodeFor } from '../errors.js';
+import { PantapError, exitCodeFor, signalExitCode } from '../errors.js';
 import { DEFAULT_OTHER_TIMEOUT, DEFAULT_TCP_TIMEOUT, DEFAULT_UDP_TIMEOUT, TCP_CLOSED_TIMEOUT } from '../flow/expire.js';
 import { DEFAULT_MAX_FLOWS } from '../flow/table.js';
 import { defaultWorkers } from '../pipeline/pool.js';
@@ -25,14 +25,27 @@ function colorWanted(stream: NodeJS.WriteStream, flag: boolean | undefined): boo
   return stream.isTTY === true;
 }
 
+/**
+ * Ends the process by the signal's default action, which the shell reports as 128 + its
+ * number. process.exit() would not do: it waits for libuv's threads, and one blocked
+ * writing to a stalled pipe (--flows-ndjson to a FIFO nobody reads) never returns.
+ */
+function dieOf(sig: NodeJS.Signals, handler: (sig: NodeJS.Signals) => void): void {
+  process.off('SIGINT', handler);
+  process.off('SIGTERM', handler);
+  process.kill(process.pid, sig);
+  process.exit(signalExitCode(sig)); // only if the signal is blocked or ignored
+}
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let code = 0;
   const controller = new AbortController();
   let interrupts = 0;
-  const onSignal = (): void => {
-    // First Ctrl-C: stop reading and report what was seen; second: leave at once.
-    if (++interrupts > 1) process.exit(130);
-    controller.abort();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    // First Ctrl-C or SIGTERM: stop reading and report what was seen (the reason tells
+    // analyze which exit code a shell expects); second: leave at once.
+    if (++interrupts > 1) dieOf(sig, onSignal);
+    else controller.abort(sig);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

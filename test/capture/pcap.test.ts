@@ -1,6 +1,7 @@
 // Classic pcap framing: magics and byte orders, the link-type field's FCS bits, the
 // version check, corrupt and truncated records, non-captures, and records split across
 // read-buffer boundaries at every position.
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import { MAX_CAPLEN } from '../../src/capture/records.js';
@@ -150,13 +151,26 @@ describe('pcap header errors', () => {
     expect(ok.report.records).toBe(1);
   });
 
-  it('a header cut short is a CaptureError naming its length', async () => {
+  it('a header cut short is a CaptureError naming its length and where the file ends', async () => {
     const path = tmp.file('short-hdr.pcap', pcapHeader().subarray(0, 10));
     const err = await captureError(readAll(path));
     expect(err.code).toBe('FORMAT');
-    expect(err.message).toBe(`${path}: truncated pcap file header (10 bytes)`);
+    expect(err.message).toBe(`${path}: truncated pcap file header: needs 24 bytes, the file ends after 10`);
     const path23 = tmp.file('short-hdr23.pcap', pcapHeader({ le: false }).subarray(0, 23));
-    expect((await captureError(readAll(path23))).message).toBe(`${path23}: truncated pcap file header (23 bytes)`);
+    expect((await captureError(readAll(path23))).message).toBe(`${path23}: truncated pcap file header: needs 24 bytes, the file ends after 23`);
+  });
+
+  it('the cut header is reported alike whatever the read buffer size, from a file or stdin', async () => {
+    for (const len of [4, 17, 23]) {
+      const cut = pcapHeader().subarray(0, len);
+      const path = tmp.file(`short-hdr-${len}.pcap`, cut);
+      for (const cap of [24, 64, 512, 1 << 20]) {
+        const fromFile = await captureError(readAll(path, { pool: new BufferPool(cap, 4) }));
+        expect(fromFile.message, `buffer ${cap}`).toBe(`${path}: truncated pcap file header: needs 24 bytes, the file ends after ${len}`);
+        const fromStdin = await captureError(readAll('-', { pool: new BufferPool(cap, 4), stdin: Readable.from([cut.subarray(0, 3), cut.subarray(3)]) }));
+        expect(fromStdin.message, `buffer ${cap}`).toBe(`stdin: truncated pcap file header: needs 24 bytes, the file ends after ${len}`);
+      }
+    }
   });
 
   it('fewer than four bytes cannot be recognised', async () => {
@@ -317,6 +331,20 @@ describe('records split across read-buffer boundaries', () => {
 
   it('the same for a truncated file (truncatedAt is found across boundaries)', async () => {
     await sweep('split-cut.pcap', file.subarray(0, file.length - 50), [4096, 1]);
+  });
+
+  it('a record larger than the read buffer but cut by the end of the file is truncated, as with a large buffer', async () => {
+    const full = pcap([{ sec: 1, frac: 0, data: bytes(10, 0) }, { sec: 2, frac: 0, data: bytes(200, 0) }]);
+    for (const cut of [60, 150, full.length - 1]) {
+      const path = tmp.file(`too-big-cut-${cut}.pcap`, full.subarray(0, cut));
+      const big = await readAll(path);
+      expect(big.report.truncatedAt).toBe(50);
+      for (const cap of [64, 128]) {
+        const { report, records } = await readAll(path, { pool: new BufferPool(cap, 16) });
+        expect(records, `buffer ${cap}, cut at ${cut}`).toHaveLength(1);
+        expect(report, `buffer ${cap}, cut at ${cut}`).toEqual(big.report);
+      }
+    }
   });
 
   it('a record larger than the read buffer ends reading with an error', async () => {

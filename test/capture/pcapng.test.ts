@@ -1,6 +1,7 @@
 // pcapng framing: byte orders, several sections, interface options (if_tsresol in both
 // forms, if_tsoffset, if_fcslen), EPB/SPB/OPB, skipped blocks (also across read buffers),
 // block-length checks, undefined interfaces and splits across buffer boundaries.
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/capture/reader.js';
 import { MAX_CAPLEN } from '../../src/capture/records.js';
@@ -273,6 +274,26 @@ describe('skipped blocks', () => {
     }
   });
 
+  it('a skipped block whose trailing length is wrong is caught whatever the buffer size, its trailer split or not', async () => {
+    // the 5016-byte custom block at 184 gets a wrong trailing length
+    const bad = Buffer.from(file);
+    bad.writeUInt32LE(5012, 184 + 5016 - 4);
+    const path = tmp.file('skip-bad-trailer.pcapng', bad);
+    const want = `${path}: block length 5016 does not match its trailing copy at byte offset 184`;
+    // 1 MiB holds the block whole; the others end a window before, inside and after the trailer
+    for (const cap of [256, 300, 1024, 4096, 5198, 5199, 5200, 5201, 1 << 20]) {
+      const { report } = await readAll(path, { pool: new BufferPool(cap, 8) });
+      expect(report, `buffer ${cap}`).toMatchObject({ records: 1, error: want, truncatedAt: null });
+    }
+  });
+
+  it('a file cut inside the trailer of a skipped block is truncated at that block', async () => {
+    for (const cap of [256, 1 << 20]) {
+      const { report } = await readAll(tmp.file(`skip-cut-trailer-${cap}.pcapng`, file.subarray(0, 5200 - 2)), { pool: new BufferPool(cap, 8) });
+      expect(report, `buffer ${cap}`).toMatchObject({ records: 1, truncatedAt: 184, error: null, bytesRead: 5196 });
+    }
+  });
+
   it('a file cut inside a packet block is truncated at that block', async () => {
     const { report, records } = await readAll(tmp.file('epb-cut.pcapng', file.subarray(0, 5248 + 40)));
     expect(records).toHaveLength(1);
@@ -370,7 +391,56 @@ describe('block length checks', () => {
   it('a file holding only part of its section header is a CaptureError', async () => {
     const path = tmp.file('shb-cut.pcapng', shb().subarray(0, 20));
     const err = await captureError(readAll(path));
-    expect(err.message).toBe(`${path}: truncated pcapng file header (20 bytes)`);
+    expect(err.message).toBe(`${path}: truncated pcapng section header block: claims 28 bytes, the file ends after 20`);
+  });
+});
+
+describe('a section header block that never completes', () => {
+  // A section header with a long comment: larger than the small read buffers below.
+  const big = shb({ opts: [comment('x'.repeat(8000))] });
+  const rest = cat(idb(), epb({ data: bytes(60, 1) }));
+
+  it('is reported with its claimed length and where the data ends, whatever the buffer size, from a file or stdin', async () => {
+    expect(big.length).toBe(8036);
+    for (const cut of [12, 27, 500, 8035]) {
+      const data = big.subarray(0, cut);
+      const path = tmp.file(`shb-cut-${cut}.pcapng`, data);
+      const want = `truncated pcapng section header block: claims 8036 bytes, the file ends after ${cut}`;
+      for (const cap of [512, 4096, 8192, 1 << 20]) {
+        const pool = () => new BufferPool(cap, 8);
+        expect((await captureError(readAll(path, { pool: pool() }))).message, `buffer ${cap}, cut at ${cut}`).toBe(`${path}: ${want}`);
+        const stdin = Readable.from([data.subarray(0, 7), data.subarray(7, 3000), data.subarray(3000)].filter((c) => c.length > 0));
+        expect((await captureError(readAll('-', { pool: pool(), stdin }))).message, `buffer ${cap}, cut at ${cut}, stdin`).toBe(`stdin: ${want}`);
+      }
+    }
+  });
+
+  it('fewer than 12 bytes do not tell its length', async () => {
+    const path = tmp.file('shb-8.pcapng', big.subarray(0, 8));
+    for (const cap of [512, 1 << 20]) {
+      const err = await captureError(readAll(path, { pool: new BufferPool(cap, 8) }));
+      expect(err.message).toBe(`${path}: truncated pcapng section header block: the file ends after 8 bytes, before its length can be read`);
+    }
+  });
+
+  it('a complete one larger than the read buffer cannot be framed with it; a large buffer reads the file', async () => {
+    const path = tmp.file('shb-big.pcapng', cat(big, rest));
+    const err = await captureError(readAll(path, { pool: new BufferPool(4096, 8) }));
+    expect(err.message).toBe(`${path}: record at byte offset 0 is larger than the 4096-byte read buffer`);
+    const { report } = await readAll(path);
+    expect(report).toMatchObject({ records: 1, error: null, truncatedAt: null, sections: 1 });
+  });
+
+  it('a packet block larger than the read buffer but cut by the end of the file is truncated, as with a large buffer', async () => {
+    const head = cat(shb(), idb(), epb({ data: bytes(20, 2) }));
+    const path = tmp.file('epb-big-cut.pcapng', cat(head, epb({ data: bytes(3000, 3) }).subarray(0, 2000)));
+    const ref = await readAll(path);
+    expect(ref.report.truncatedAt).toBe(head.length);
+    for (const cap of [512, 1024]) {
+      const { report, records } = await readAll(path, { pool: new BufferPool(cap, 8) });
+      expect(records, `buffer ${cap}`).toHaveLength(1);
+      expect(report, `buffer ${cap}`).toEqual(ref.report);
+    }
   });
 });
 

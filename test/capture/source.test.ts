@@ -1,12 +1,15 @@
 // Byte sources: gzip recognised by its magic (never by the name), stdin ('-') plain and
 // gzip-compressed, corrupt gzip and missing files.
-import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BufferPool } from '../../src/capture/reader.js';
+import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import { openSource } from '../../src/capture/source.js';
-import { CaptureError } from '../../src/errors.js';
-import { cat, epb, idb, pcap, readAll, shb, tempDir, type Rec } from '../helpers/build.js';
+import { CaptureError, InterruptedError } from '../../src/errors.js';
+import { cat, epb, idb, pcap, pcapHeader, readAll, recordsOf, shb, tempDir, type Rec } from '../helpers/build.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -177,5 +180,165 @@ describe('errors', () => {
     const err = await captureError(readAll(tmp.dir));
     expect(err.code).toBe('INPUT');
     expect(err.message).toBe(`${tmp.dir}: cannot open (is a directory)`);
+  });
+});
+
+describe('an abort (Ctrl-C, SIGTERM) while reading', () => {
+  /** File offset of record k of `plain` (where the records before it end). */
+  const off = (k: number): number => 24 + recs.slice(0, k).reduce((a, r) => a + 16 + r.data.length, 0);
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** A read that does not end is a failure, not a hung test. */
+  async function within<T>(p: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still reading 3 s after the abort`)), 3000)));
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const pools = () => [new BufferPool(1 << 20, 4096), new BufferPool(512, 5)];
+
+  it('a stream kept open: the pending read ends, every complete record read so far is kept, nothing is called truncated', async () => {
+    const ref = await readAll(tmp.file('ref-abort.pcap', plain));
+    const sent = plain.subarray(0, off(30) + 20); // 30 records and the start of the 31st
+    for (const pool of pools()) {
+      const stdin = new PassThrough();
+      const ctl = new AbortController();
+      const reading = readAll('-', { stdin, signal: ctl.signal, pool });
+      stdin.write(sent.subarray(0, 300));
+      await tick(20);
+      stdin.write(sent.subarray(300));
+      await tick(50);
+      ctl.abort('SIGINT');
+      const { report, records } = await within(reading, `buffer ${pool.dataBytes}`);
+      expect(report, `buffer ${pool.dataBytes}`).toMatchObject({ records: 30, bytesRead: off(30), truncatedAt: null, error: null });
+      expect(meta(records)).toEqual(meta(ref.records.slice(0, 30)));
+    }
+  });
+
+  it('bytes the stream already holds at the abort are still framed', async () => {
+    for (const pool of pools()) {
+      const stdin = new PassThrough();
+      const ctl = new AbortController();
+      const reading = readAll('-', { stdin, signal: ctl.signal, pool });
+      stdin.write(plain.subarray(0, off(40)));
+      ctl.abort('SIGTERM'); // before the reader has had a turn
+      const { report } = await within(reading, `buffer ${pool.dataBytes}`);
+      expect(report, `buffer ${pool.dataBytes}`).toMatchObject({ records: 40, bytesRead: off(40), truncatedAt: null, error: null });
+    }
+  });
+
+  it('a gzipped stream: what was inflated before the abort is kept', async () => {
+    const stdin = new PassThrough();
+    const ctl = new AbortController();
+    const reading = readAll('-', { stdin, signal: ctl.signal });
+    const gz = createGzip();
+    gz.on('data', (c: Buffer) => stdin.write(c));
+    gz.write(plain.subarray(0, off(25) + 7));
+    await new Promise<void>((resolve) => gz.flush(resolve));
+    await tick(50);
+    ctl.abort('SIGINT');
+    const { report } = await within(reading, 'gzip');
+    expect(report).toMatchObject({ gzip: true, records: 25, bytesRead: off(25), truncatedAt: null, error: null });
+  });
+
+  it('an abort before the header is complete is an InterruptedError naming the bytes read', async () => {
+    const cases: [Buffer, string][] = [
+      [Buffer.alloc(0), 'stdin: interrupted before a capture header arrived (0 bytes read)'],
+      [pcapHeader().subarray(0, 3), 'stdin: interrupted before a capture header arrived (3 bytes read)'],
+      [pcapHeader().subarray(0, 10), 'stdin: interrupted before the pcap file header was complete (10 of 24 bytes read)'],
+      [shb().subarray(0, 20), 'stdin: interrupted before the pcapng section header block was complete (20 of 28 bytes read)'],
+      [shb().subarray(0, 8), 'stdin: interrupted before the pcapng section header block was complete (8 bytes read)'],
+    ];
+    for (const [sent, message] of cases) {
+      const stdin = new PassThrough();
+      const ctl = new AbortController();
+      const reading = readAll('-', { stdin, signal: ctl.signal });
+      if (sent.length > 0) stdin.write(sent);
+      await tick(20);
+      ctl.abort('SIGINT');
+      const err = await captureError(within(reading, message));
+      expect(err).toBeInstanceOf(InterruptedError);
+      expect(err.code).toBe('INPUT');
+      expect(err.message).toBe(message);
+    }
+  });
+
+  it('a regular file stops reading at the abort and keeps the records framed by then', async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ sec: 1700000000 + i, frac: i, data: bytes(20 + ((i * 37) % 200), i) }));
+    const path = tmp.file('many.pcap', pcap(many, { linktype: 1 }));
+    const ref = await readAll(path);
+    const pool = new BufferPool(4096, 64);
+    const ctl = new AbortController();
+    const got: Rec[] = [];
+    let atAbort = 0;
+    const report = await readCapture(path, {
+      fileIndex: 0,
+      seqBase: 0,
+      pool,
+      signal: ctl.signal,
+      submit(batch) {
+        got.push(...recordsOf(batch));
+        pool.release(batch);
+        if (got.length >= 100 && !ctl.signal.aborted) {
+          atAbort = got.length;
+          ctl.abort('SIGINT');
+        }
+      },
+    });
+    expect(atAbort).toBeGreaterThan(0);
+    expect(report.records).toBe(got.length);
+    // the buffer read before the abort is framed too, and nothing after it is read
+    expect(got.length).toBeGreaterThan(atAbort);
+    expect(report.bytesRead).toBeLessThan(ref.records[atAbort].offset + 4096);
+    expect(report).toMatchObject({ truncatedAt: null, error: null });
+    expect(meta(got)).toEqual(meta(ref.records.slice(0, got.length)));
+    expect(report.bytesRead).toBe(ref.records[got.length].offset - 16);
+  });
+
+  describe('a FIFO named as the input', () => {
+    const fifo = (name: string): string => {
+      const p = join(tmp.dir, name);
+      const r = spawnSync('mkfifo', [p]);
+      if (r.status !== 0) throw new Error(`mkfifo ${p}: ${r.stderr?.toString() ?? r.error}`);
+      return p;
+    };
+
+    it('is read as a stream to its end (plain, gzip, cut)', async () => {
+      const cut = plain.subarray(0, plain.length - 5);
+      for (const [name, content, want] of [
+        ['plain', plain, { records: 50, gzip: false, truncatedAt: null }],
+        ['gzip', gzipSync(plain), { records: 50, gzip: true, truncatedAt: null }],
+        ['cut', cut, { records: 49, gzip: false, truncatedAt: off(49) }],
+      ] as const) {
+        const path = fifo(`${name}.fifo`);
+        // the writer's open returns once the reader has opened the FIFO
+        const writer = open(path, 'w');
+        const reading = readAll(path);
+        const fh = await writer;
+        await fh.write(content);
+        await fh.close();
+        const { report } = await within(reading, name);
+        expect(report, name).toMatchObject({ file: path, error: null, ...want });
+      }
+    });
+
+    it('with its writer still there, an abort ends the read and keeps every complete record', async () => {
+      const path = fifo('open.fifo');
+      const writer = open(path, 'w');
+      const ctl = new AbortController();
+      const reading = readAll(path, { signal: ctl.signal, pool: new BufferPool(512, 5) });
+      const fh = await writer;
+      try {
+        await fh.write(plain.subarray(0, off(33) + 9));
+        await tick(100);
+        ctl.abort('SIGTERM');
+        const { report } = await within(reading, 'FIFO');
+        expect(report).toMatchObject({ records: 33, bytesRead: off(33), truncatedAt: null, error: null });
+      } finally {
+        await fh.close();
+      }
+    });
   });
 });

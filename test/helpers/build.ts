@@ -550,7 +550,7 @@ export interface ReadResult {
 }
 
 /** Reads a capture with readCapture, copying out every record. */
-export async function readAll(path: string, o: { pool?: BufferPool; stdin?: NodeJS.ReadableStream } = {}): Promise<ReadResult> {
+export async function readAll(path: string, o: { pool?: BufferPool; stdin?: NodeJS.ReadableStream; signal?: AbortSignal } = {}): Promise<ReadResult> {
   const pool = o.pool ?? new BufferPool(1 << 20, 4096);
   const records: Rec[] = [];
   let batches = 0;
@@ -559,6 +559,7 @@ export async function readAll(path: string, o: { pool?: BufferPool; stdin?: Node
     seqBase: 0,
     pool,
     stdin: o.stdin,
+    signal: o.signal,
     submit(batch) {
       batches++;
       records.push(...recordsOf(batch));
