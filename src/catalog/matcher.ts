@@ -5,7 +5,17 @@ import type { Catalog } from './schema.js';
 
 const EMPTY: readonly number[] = Object.freeze([]);
 
+/** One matcher per catalog object: building one fills 1.5 MB of tables. */
+const built = new WeakMap<Catalog, CatalogMatcher>();
+
 export class CatalogMatcher {
+  /** The matcher of `catalog`, built on first use. */
+  static for(catalog: Catalog): CatalogMatcher {
+    let m = built.get(catalog);
+    if (m === undefined) built.set(catalog, (m = new CatalogMatcher(catalog)));
+    return m;
+  }
+
   private readonly lists: (readonly number[])[] = [EMPTY];
   private readonly tcpSlots = new Uint32Array(65536);
   private readonly udpSlots = new Uint32Array(65536);
@@ -17,11 +27,17 @@ export class CatalogMatcher {
   private readonly udpRangeSlots = new Uint32Array(65536);
 
   constructor(readonly catalog: Catalog) {
-    const tcp: number[][] = [];
-    const udp: number[][] = [];
-    const ip: number[][] = [];
-    const ether: number[][] = [];
-    const add = (table: number[][], key: number, index: number) => (table[key] ??= []).push(index);
+    // Maps, not sparse arrays: a port up to 65535 made each a holey array that took ~4 ms to
+    // walk, paid by every run (and every fuzz input) at start-up.
+    const tcp = new Map<number, number[]>();
+    const udp = new Map<number, number[]>();
+    const ip = new Map<number, number[]>();
+    const ether = new Map<number, number[]>();
+    const add = (table: Map<number, number[]>, key: number, index: number) => {
+      let list = table.get(key);
+      if (list === undefined) table.set(key, (list = []));
+      list.push(index);
+    };
     catalog.entries.forEach((e, i) => {
       if (e.transport === 'ip' && e.ipProtocol !== null) add(ip, e.ipProtocol, i);
       else if (e.transport === 'ethertype' && e.ethertype !== null) add(ether, e.ethertype, i);
@@ -63,10 +79,9 @@ export class CatalogMatcher {
     return this.lists[(proto === 6 ? this.tcpRangeSlots : this.udpRangeSlots)[port]];
   }
 
-  private fill(slots: Uint32Array, table: number[][]): void {
-    table.forEach((indices, key) => {
-      slots[key] = this.lists.push(Object.freeze(indices)) - 1;
-    });
+  private fill(slots: Uint32Array, table: Map<number, number[]>): void {
+    // In key order, so list numbers do not depend on the catalog's entry order.
+    for (const key of [...table.keys()].sort((a, b) => a - b)) slots[key] = this.lists.push(Object.freeze(table.get(key)!)) - 1;
   }
 
   /** One list per stretch of ports covered by the same set of ranges. */

@@ -87,7 +87,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
 
 /** Each input problem as one `pantap: ...` line on stderr. */
 export function reportInputProblems(summary: Summary, io: CliIo): void {
-  for (const p of inputProblems(summary.input)) io.warn(p.message);
+  for (const p of inputProblems(summary.input, { interruption: false })) io.warn(p.message);
 }
 
 /** Renders in the chosen format; each renderer (protobufjs, cli-table3) loads only when used. */

@@ -32,6 +32,8 @@ export class BatchAggregator {
   private readonly reasons = new Float64Array(REASON_COUNT);
   private readonly linktypes = new Float64Array(65536);
   private readonly unsupported = new Float64Array(65536);
+  /** Link types counted since the last drain, so stats and drains skip the other 65,000. */
+  private readonly seenLinks: number[] = [];
   /** Whether the table is the caller's (inline aggregation into a session's table). */
   private readonly shared: boolean;
 
@@ -61,7 +63,7 @@ export class BatchAggregator {
       const tsUs = idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
       bytes += origlen;
       captured += caplen;
-      this.linktypes[linkWord & 0xffff]++;
+      if (this.linktypes[linkWord & 0xffff]++ === 0) this.seenLinks.push(linkWord & 0xffff);
       if (tsUs < this.firstTs) this.firstTs = tsUs;
       if (tsUs > this.lastTs) this.lastTs = tsUs;
       const st = decodeRecord(pf, b, dv, idx[o + REC_OFFSET], caplen, origlen, linkWord);
@@ -94,8 +96,8 @@ export class BatchAggregator {
       capturedBytes: this.capturedBytes,
       malformed: reasons.reduce((a, c) => a + c, 0),
       reasons,
-      linktypes: sparse(this.linktypes),
-      unsupported: sparse(this.unsupported),
+      linktypes: sparse(this.linktypes, this.seenLinks),
+      unsupported: sparse(this.unsupported, this.seenLinks),
       otherFamily: this.otherFamily,
       firstTs: this.packets > 0 ? this.firstTs : 0,
       lastTs: this.packets > 0 ? this.lastTs : 0,
@@ -117,15 +119,19 @@ export class BatchAggregator {
     this.firstTs = Infinity;
     this.lastTs = -Infinity;
     this.reasons.fill(0);
-    if (result.stats.linktypes.length > 0) this.linktypes.fill(0);
-    if (result.stats.unsupported.length > 0) this.unsupported.fill(0);
+    for (const lt of this.seenLinks) {
+      this.linktypes[lt] = 0;
+      this.unsupported[lt] = 0;
+    }
+    this.seenLinks.length = 0;
     return result;
   }
 }
 
-function sparse(a: Float64Array): [number, number][] {
+/** [link type, count] for the counted link types, in link-type order. */
+function sparse(a: Float64Array, seen: readonly number[]): [number, number][] {
   const out: [number, number][] = [];
-  for (let i = 0; i < a.length; i++) if (a[i] > 0) out.push([i, a[i]]);
+  for (const i of [...seen].sort((x, y) => x - y)) if (a[i] > 0) out.push([i, a[i]]);
   return out;
 }
 

@@ -67,10 +67,11 @@ export interface InputProblem {
 
 /**
  * Every problem with the input a reader should know of: unreadable files, corruption,
- * truncation, the reader's warnings, an interrupted read, a full flow table, link types not
- * decoded, orphan fragments. `error` strings already name their file.
+ * truncation, the reader's warnings, an interrupted read (unless `interruption` is false), a
+ * full flow table, link types not decoded, orphan fragments. `error` strings already name
+ * their file.
  */
-export function inputProblems(i: InputSummary): InputProblem[] {
+export function inputProblems(i: InputSummary, o: { interruption?: boolean } = {}): InputProblem[] {
   const out: InputProblem[] = [];
   const warning = (message: string) => out.push({ level: 'warning', message });
   let explained = false;
@@ -80,7 +81,8 @@ export function inputProblems(i: InputSummary): InputProblem[] {
     for (const w of d.warnings) warning(`${d.file}: ${w}`);
     explained ||= d.error !== null || d.truncatedAt !== null;
   }
-  if (i.truncated && !explained) warning('reading stopped before the end of the input; counts are partial');
+  // The report says so; stderr need not (o.interruption false): whoever sent the signal knows.
+  if (i.truncated && !explained && o.interruption !== false) warning('reading stopped before the end of the input; counts are partial');
   const ft = i.flowTable;
   if (ft.overflowFlows > 0) {
     warning(`flow table full at ${count(ft.maxFlows)} flows: about ${plural(ft.overflowFlows, 'further flow')} (${plural(ft.overflowPackets, 'packet')}) not tracked (raise --max-flows)`);

@@ -87,7 +87,7 @@ export class FlowSession {
   constructor(readonly opts: SessionOptions) {
     this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords);
     this.table = new FlowTable(opts.maxFlows);
-    this.matcher = new CatalogMatcher(opts.catalog);
+    this.matcher = CatalogMatcher.for(opts.catalog);
     this.classifier = new FlowClassifier(this.matcher, opts.inventory);
     this.acc = new SummaryAccumulator(opts.catalog, opts);
     this.checkEveryUs = opts.checkEveryUs ?? 1e6;
