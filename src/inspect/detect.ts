@@ -1,0 +1,46 @@
+// Which application protocol a flow speaks, from its first payload bytes — never from its
+// ports (the port only says what was expected there). A table of detectors, tried in order;
+// a protocol is added with one entry.
+import { looksLikeHttpRequest, looksLikeHttpResponse } from './http.js';
+import { looksLikeSsh } from './ssh.js';
+import type { FlowPayload } from './stream.js';
+import { looksLikeTls } from './tls.js';
+
+export type AppName = 'tls' | 'ssh' | 'http';
+
+export interface Detector {
+  app: AppName;
+  /**
+   * Tests the client's first bytes. Null when the protocol cannot be told from them (the
+   * server speaks first).
+   */
+  client: ((first: Uint8Array) => boolean) | null;
+  /**
+   * Tests the server's first bytes, or null. Used when the client sent nothing (a one-sided
+   * capture or a server that speaks first), and always when `serverFirst` is set.
+   */
+  server: ((first: Uint8Array) => boolean) | null;
+  /** The server's greeting alone identifies the protocol, whatever the client sent. */
+  serverFirst: boolean;
+}
+
+/** Priority order: the first detector that matches wins. */
+export const DETECTORS: readonly Detector[] = [
+  { app: 'tls', client: looksLikeTls, server: looksLikeTls, serverFirst: false },
+  { app: 'ssh', client: looksLikeSsh, server: looksLikeSsh, serverFirst: true },
+  { app: 'http', client: looksLikeHttpRequest, server: looksLikeHttpResponse, serverFirst: false },
+];
+
+/** Detectors look at most this many bytes of each direction. */
+export const DETECT_BYTES = 16384;
+
+/** The application protocol of a flow, or null when no detector recognises its bytes. */
+export function detectApp(payload: FlowPayload, detectors: readonly Detector[] = DETECTORS): AppName | null {
+  const client = payload.client.bytes.subarray(0, DETECT_BYTES);
+  const server = payload.server.bytes.subarray(0, DETECT_BYTES);
+  for (const d of detectors) {
+    if (client.length > 0 && d.client !== null && d.client(client)) return d.app;
+    if (server.length > 0 && d.server !== null && (d.serverFirst || client.length === 0) && d.server(server)) return d.app;
+  }
+  return null;
+}
