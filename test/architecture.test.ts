@@ -15,6 +15,7 @@ const LEVEL: Record<string, number> = {
   capture: 1,
   catalog: 1,
   decode: 2,
+  inspect: 2, // payload decoders: bytes in, facts out
   flow: 3,
   pipeline: 4,
   classify: 4,
