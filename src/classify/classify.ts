@@ -71,10 +71,10 @@ class AddressInterner {
 }
 
 /** Builds the direction, outcome and candidate entries of every flow (roles not applied yet). */
-function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner): { flow: ClassifiedFlow; candidates: number[] }[] {
+function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner, only?: (slot: number) => boolean): { flow: ClassifiedFlow; candidates: number[] }[] {
   const out: { flow: ClassifiedFlow; candidates: number[] }[] = [];
   for (let slot = 0; slot < src.slots; slot++) {
-    if (!src.used(slot)) continue;
+    if (!src.used(slot) || (only !== undefined && !only(slot))) continue;
     const kind = src.kind(slot);
     const proto = src.proto(slot);
     const l2 = kind === KIND_L2;
@@ -199,15 +199,54 @@ export class FlowClassifier {
   }
 
   /**
-   * Classifies the flows of `src` (a table, or a snapshot through flowSlots), learning roles
-   * from them first; returns them in capture order (first packet first).
+   * Learns roles and endpoint-mapper connections from the flows of `src` without
+   * classifying them: live capture calls it with the flows still active before it
+   * classifies the expired ones, so an expired flow is judged with what the whole capture
+   * has shown so far (as file analysis judges every flow), not only what has expired.
+   * Only flows on ports that can prove something are looked at.
    */
-  classify(src: FlowSlots): ClassifiedFlow[] {
+  learnFrom(src: FlowSlots): void {
+    const proves = this.provingPorts();
+    const base = baseFlows(src, this.matcher, this.interner, (slot) => {
+      const proto = src.proto(slot);
+      if (proto === PROTO_TCP || proto === PROTO_UDP) {
+        const t = proto === PROTO_TCP ? proves.tcp : proves.udp;
+        return t[src.port(slot, 0)] === 1 || t[src.port(slot, 1)] === 1;
+      }
+      return this.inventory !== null || proves.other;
+    });
+    this.learn(base);
+  }
+
+  private proving: { tcp: Uint8Array; udp: Uint8Array; other: boolean } | null = null;
+
+  /** Ports whose entries infer a role or are the RPC endpoint mapper (or any port, with an inventory). */
+  private provingPorts(): { tcp: Uint8Array; udp: Uint8Array; other: boolean } {
+    if (this.proving !== null) return this.proving;
+    const tcp = new Uint8Array(65536);
+    const udp = new Uint8Array(65536);
+    let other = false;
+    for (const e of this.matcher.catalog.entries) {
+      const useful = e.infer !== undefined || this.epmIds.has(e.id) || this.inventory !== null;
+      if (!useful) continue;
+      const t = e.transport === 'tcp' ? tcp : e.transport === 'udp' ? udp : null;
+      if (t === null) other = true;
+      else if (e.portRange) t.fill(1, e.portRange[0], e.portRange[1] + 1);
+      else if (e.port !== null) t[e.port] = 1;
+    }
+    if (this.inventory !== null) {
+      tcp.fill(1);
+      udp.fill(1);
+      other = true;
+    }
+    return (this.proving = { tcp, udp, other });
+  }
+
+  /** The learning half of classify(): endpoint-mapper connections, RPC candidates, roles. */
+  private learn(base: { flow: ClassifiedFlow; candidates: number[] }[]): void {
     const entries = this.matcher.catalog.entries;
     const matcher = this.matcher;
     const inventory = this.inventory;
-    const base = baseFlows(src, matcher, this.interner);
-
     // RPC dynamic ports count only after a 135 connection between the same two hosts.
     const epm = this.epm;
     const epmIds = this.epmIds;
@@ -247,6 +286,18 @@ export class FlowClassifier {
         if (inf?.client) note(flow.client, inf.client, 'inferred');
       }
     }
+  }
+
+  /**
+   * Classifies the flows of `src` (a table, or a snapshot through flowSlots), learning roles
+   * from them first; returns them in capture order (first packet first).
+   */
+  classify(src: FlowSlots): ClassifiedFlow[] {
+    const entries = this.matcher.catalog.entries;
+    const inventory = this.inventory;
+    const roles = this.roles;
+    const base = baseFlows(src, this.matcher, this.interner);
+    this.learn(base);
 
     const flows: ClassifiedFlow[] = [];
     for (const { flow, candidates } of base) {

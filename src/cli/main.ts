@@ -52,7 +52,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   const program = new Command('pantap')
     .description('Classify packet-capture flows against the ports Palo Alto Networks devices use')
-    .version('0.1.0')
+    .version('0.2.0')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 

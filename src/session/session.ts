@@ -98,8 +98,11 @@ export class FlowSession {
   }
 
   /**
-   * Aggregates a batch (its buffers go back to `buffers`). With expiry on, once the capture
-   * clock has moved on by the check interval, flushes and returns the flows that expired.
+   * Aggregates a batch (its buffers go back to `buffers`). With expiry on, the session
+   * checks for idle flows at fixed instants of capture time (every checkEveryUs from the
+   * first packet): a batch that spans an instant is split there, so which flows expire
+   * depends on the packets' timestamps only, never on how they were batched. Returns the
+   * flows that expired.
    */
   async add(batch: RecordBatch): Promise<ClassifiedFlow[]> {
     if (this.ended) throw new Error('FlowSession: add() after finish()');
@@ -107,14 +110,41 @@ export class FlowSession {
       await this.sink.submit(batch);
       return [];
     }
-    // Read the clock before the batch is handed over (a worker's batch is transferred).
-    const latest = latestTs(batch);
-    await this.sink.submit(batch);
-    if (latest > this.nowUs) this.nowUs = latest;
-    if (this.nowUs === -Infinity) return [];
-    if (this.lastCheckUs === -Infinity) this.lastCheckUs = this.nowUs;
-    if (this.nowUs - this.lastCheckUs < this.checkEveryUs) return [];
-    return this.flush(this.nowUs);
+    const expired: ClassifiedFlow[] = [];
+    let part = batch;
+    for (;;) {
+      const idx = new Uint32Array(part.index, 0, part.count * REC_WORDS);
+      if (this.lastCheckUs === -Infinity && part.count > 0) this.lastCheckUs = tsAt(idx, 0);
+      const next = this.lastCheckUs + this.checkEveryUs;
+      let r = 0;
+      let latest = -Infinity;
+      for (; r < part.count; r++) {
+        const ts = tsAt(idx, r);
+        if (ts > next) break;
+        if (ts > latest) latest = ts;
+      }
+      if (latest > this.nowUs) this.nowUs = latest;
+      if (r === part.count) {
+        await this.sink.submit(part);
+        return expired;
+      }
+      // Record r is past the next check instant: the records before it go in, the check
+      // runs at the last instant before record r, and the rest is a batch of its own.
+      const instant = next + Math.floor((tsAt(idx, r) - next) / this.checkEveryUs) * this.checkEveryUs;
+      const rest = this.tail(part, r);
+      if (r > 0) await this.sink.submit({ ...part, count: r });
+      else this.buffers.release(part);
+      expired.push(...(await this.flush(instant)));
+      part = rest;
+    }
+  }
+
+  /** Records [r, count) of a batch as a batch of their own (a copy where the sink will take the original away). */
+  private tail(batch: RecordBatch, r: number): RecordBatch {
+    const index = batch.index.slice(r * REC_WORDS * 4, batch.count * REC_WORDS * 4);
+    // A worker receives the original's buffers transferred: the tail needs its own bytes.
+    const data = this.opts.workers > 0 ? batch.data.slice(0) : batch.data;
+    return { ...batch, data, index, count: batch.count - r, seqBase: batch.seqBase + r };
   }
 
   /**
@@ -132,6 +162,8 @@ export class FlowSession {
     // reassembly queue for its window: otherwise live and file analysis would differ.
     const open = this.fragments.openDatagramFlows(nowUs);
     const table = this.table;
+    // Roles proven by flows still active count for the flows that expire now.
+    this.classifier.learnFrom(table);
     const snap = expireIdle(table, nowUs, timeouts, open.size > 0 ? (slot) => open.has(table.keyString(slot)) : undefined);
     if (snap.count === 0) return [];
     const flows = this.classifier.classify(flowSlots(snap));
@@ -207,10 +239,11 @@ export class FlowSession {
   /** Merges what the aggregators gathered, then decides the fragments that can be decided. */
   private async collect(nowUs: number, final: boolean): Promise<void> {
     const parts = await this.sink.drain();
+    // Sized once for the final merge (a file run's only one): growing by rehash through a
+    // million flows costs more than the merge itself. Live drains repeat active flows, so
+    // their sum would overstate the table.
     const incoming = parts.reduce((a, p) => a + (p.flows?.count ?? 0), 0);
-    // Sized once for a file run's single merge: growing by rehash through a million flows
-    // costs more than the merge itself.
-    if (incoming > 0) this.table.reserve(Math.min(this.opts.maxFlows, this.table.size + incoming));
+    if (final && incoming > 0) this.table.reserve(Math.min(this.opts.maxFlows, this.table.size + incoming));
     for (const p of parts) {
       if (p.flows !== null) this.table.merge(p.flows);
       this.fragments.add(p.fragments);
@@ -233,15 +266,10 @@ export class FlowSession {
   }
 }
 
-/** The latest timestamp (µs) in a batch, or -Infinity for an empty one. */
-function latestTs(batch: RecordBatch): number {
-  const idx = new Uint32Array(batch.index, 0, batch.count * REC_WORDS);
-  let max = -Infinity;
-  for (let o = 0; o < idx.length; o += REC_WORDS) {
-    const ts = idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
-    if (ts > max) max = ts;
-  }
-  return max;
+/** Timestamp (µs) of record r of a batch index, as the aggregator computes it. */
+function tsAt(idx: Uint32Array, r: number): number {
+  const o = r * REC_WORDS;
+  return idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
 }
 
 /** The RECENT flows with the latest first packet among `kept` and the matching `more`. */

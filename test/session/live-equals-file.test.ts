@@ -17,7 +17,7 @@ import { flowRecord } from '../../src/report/flow-record.js';
 import type { Summary } from '../../src/report/model.js';
 import { feedLive, type BatchSource } from '../../src/session/live.js';
 import { FlowSession } from '../../src/session/session.js';
-import { ipv4, pcap, PROTO_UDP, tempDir, udp } from '../helpers/build.js';
+import { ACK, FIN, ipv4, pcap, PROTO_TCP, PROTO_UDP, PSH, SYN, tcp, tempDir, udp } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
 
 const PAN_LAB = resolve(REPO, 'fixtures/pan-lab');
@@ -170,5 +170,55 @@ describe('live equals file: IP fragments', () => {
     ]));
     const { summary } = await expectLiveEqualsFile(path, { timeouts: idleTimeouts({ udp: 10 }), workers: 1, perBatch: 2 });
     expect(summary.input.fragments.attributed).toBe(delay <= 30 ? 1 : 0);
+  });
+});
+
+describe('live: expiry depends on timestamps, not on batches', () => {
+  for (const name of captures) {
+    it(`${name}: 3 s timeouts give the same flows whatever the batch size (1, 7, 64, 4096 records)`, async () => {
+      const t = idleTimeouts({ tcp: 3, udp: 3, other: 3 });
+      const runs = [];
+      for (const perBatch of [1, 7, 64, 4096]) runs.push(await live(join(PAN_LAB, name), { timeouts: t, perBatch }));
+      for (const r of runs.slice(1)) {
+        expect(r.expired).toBe(runs[0].expired);
+        expect(records(r.flows)).toEqual(records(runs[0].flows));
+        expect(comparable(r.summary)).toEqual(comparable(runs[0].summary));
+      }
+    });
+  }
+
+  it('flows do expire with 3 s timeouts (so the test above compares expiry)', async () => {
+    const r = await live(join(PAN_LAB, 'a02_ha.pcap'), { timeouts: idleTimeouts({ tcp: 3, udp: 3, other: 3 }), perBatch: 7 });
+    expect(r.expired).toBeGreaterThan(0);
+  });
+});
+
+describe('live: roles proven by flows still active count for the flows that expire', () => {
+  it('an SSH session to Panorama that ends while the 3978 connection proving the role goes on', async () => {
+    const FW1 = '10.0.5.1';
+    const PANO = '10.0.5.9';
+    const ADMIN = '10.0.5.50';
+    const seg = (src: string, dst: string, sport: number, dport: number, flags: number, payload = Buffer.alloc(0)) =>
+      ipv4({ src, dst, proto: PROTO_TCP, payload: tcp({ sport, dport, flags, payload }) });
+    const packets: [number, Buffer][] = [
+      // admin → Panorama SSH, over after 1 s (closed TCP expires 30 s later)
+      [0, seg(ADMIN, PANO, 50000, 22, SYN)],
+      [0.001, seg(PANO, ADMIN, 22, 50000, SYN | ACK)],
+      [0.002, seg(ADMIN, PANO, 50000, 22, ACK)],
+      [0.5, seg(ADMIN, PANO, 50000, 22, ACK | PSH, Buffer.from('SSH-2.0-x\r\n'))],
+      [1, seg(ADMIN, PANO, 50000, 22, FIN | ACK)],
+      [1.001, seg(PANO, ADMIN, 22, 50000, FIN | ACK)],
+      [1.002, seg(ADMIN, PANO, 50000, 22, ACK)],
+      // firewall → Panorama 3978, established, keeps talking every 10 s for 100 s
+      [5, seg(FW1, PANO, 40000, 3978, SYN)],
+      [5.001, seg(PANO, FW1, 3978, 40000, SYN | ACK)],
+      [5.002, seg(FW1, PANO, 40000, 3978, ACK)],
+    ];
+    for (let t = 10; t <= 100; t += 10) packets.push([t, seg(FW1, PANO, 40000, 3978, ACK | PSH, Buffer.from('x'))]);
+    const path = capture('roles', packets);
+    const { expired, summary } = await expectLiveEqualsFile(path, { perBatch: 1 });
+    expect(expired).toBeGreaterThan(0);
+    const ssh = summary.flows.find((f) => f.serverPort === 22)!;
+    expect(ssh.entries).toEqual(['panorama.ssh.22']);
   });
 });
