@@ -4,21 +4,46 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { CaptureError } from '../errors.js';
 import { REC_CAPLEN, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from './records.js';
 
+const errCode = (err: unknown): string => (err as { code?: string }).code ?? String(err);
+
+export interface PcapngWriterOptions {
+  /** Write to this open descriptor instead of opening `path` (which then only names it in errors). */
+  fd?: number;
+  /** With `fd`: close it on close() (default true; false for an inherited one such as stdout). */
+  closeFd?: boolean;
+}
+
+/**
+ * Every failure to write is an OUTPUT error naming the file: `PATH: cannot write packets (ENOSPC)`.
+ * Given only a path, the file is opened here, synchronously: a FIFO would then block the
+ * thread until its reader comes, so the CLI opens outputs itself (from the thread pool, see
+ * src/cli/open-output.ts) and passes the descriptor.
+ */
 export class PcapngWriter {
   private readonly fd: number;
+  private readonly closeFd: boolean;
   private buf = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
+  private failed = false;
+  private closed = false;
   packets = 0;
 
   constructor(
     readonly path: string,
     linktype: number,
     snaplen: number,
+    opts: PcapngWriterOptions = {},
   ) {
-    try {
-      this.fd = openSync(path, 'w');
-    } catch (err) {
-      throw new CaptureError('OUTPUT', path, `cannot create (${(err as { code?: string }).code ?? String(err)})`);
+    if (opts.fd !== undefined) {
+      this.fd = opts.fd;
+      this.closeFd = opts.closeFd ?? true;
+    } else {
+      try {
+        this.fd = openSync(path, 'w');
+      } catch (err) {
+        throw new CaptureError('OUTPUT', path, `cannot create (${errCode(err)})`);
+      }
+      this.closeFd = true;
     }
     // SHB: byte-order magic, version 1.0, section length unknown (-1).
     const shb = Buffer.alloc(28);
@@ -42,8 +67,12 @@ export class PcapngWriter {
     idb.writeUInt16LE(0, 24);
     idb.writeUInt16LE(0, 26);
     idb.writeUInt32LE(32, 28);
-    writeSync(this.fd, shb);
-    writeSync(this.fd, idb);
+    try {
+      this.out(Buffer.concat([shb, idb]));
+    } catch (err) {
+      this.abandon();
+      throw err;
+    }
   }
 
   /** Copies the batch's records out (the batch may be transferred right after). */
@@ -84,12 +113,59 @@ export class PcapngWriter {
   }
 
   flush(): void {
-    if (this.pos > 0) writeSync(this.fd, this.buf, 0, this.pos);
+    if (this.pos > 0) this.out(this.buf.subarray(0, this.pos));
     this.pos = 0;
   }
 
+  /** Flushes and closes; throws if that last write (or the close) fails. Once only. */
   close(): void {
-    this.flush();
-    closeSync(this.fd);
+    if (this.closed) return;
+    let first: unknown = null;
+    try {
+      if (!this.failed) this.flush();
+    } catch (err) {
+      first = err;
+    }
+    this.closed = true;
+    if (this.closeFd) {
+      try {
+        closeSync(this.fd);
+      } catch (err) {
+        if (!this.failed) first ??= this.error(err);
+      }
+    }
+    if (first !== null) throw first;
+  }
+
+  /** Closes without writing what is buffered and without throwing: after an error elsewhere. */
+  abandon(): void {
+    this.failed = true;
+    try {
+      this.close();
+    } catch {
+      // The first error is the one reported.
+    }
+  }
+
+  /** All of `data`, however many write(2) calls it takes (a pipe may take part of it). */
+  private out(data: Uint8Array): void {
+    if (this.failed) throw new CaptureError('OUTPUT', this.path, 'cannot write packets (an earlier write failed)');
+    for (let off = 0; off < data.length; ) {
+      try {
+        off += writeSync(this.fd, data, off, data.length - off);
+      } catch (err) {
+        // An inherited non-blocking pipe (stdout, set up by libuv) that is full: wait a little.
+        if (errCode(err) === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          continue;
+        }
+        this.failed = true;
+        throw this.error(err);
+      }
+    }
+  }
+
+  private error(err: unknown): CaptureError {
+    return new CaptureError('OUTPUT', this.path, `cannot write packets (${errCode(err)})`);
   }
 }

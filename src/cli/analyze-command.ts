@@ -1,14 +1,14 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
-import { createWriteStream, openSync } from 'node:fs';
 import { analyzeCaptures } from '../analyze.js';
 import { CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
 import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
 import { inputProblems } from '../report/build.js';
 import type { Summary } from '../report/model.js';
-import { writeOutputFile } from './atomic-write.js';
-import { checkOutputs } from './outputs.js';
+import { writeOutput } from './atomic-write.js';
+import { openOutput } from './open-output.js';
+import { checkOutputs, inheritedFd } from './outputs.js';
 
 export interface AnalyzeCliOptions {
   format: string;
@@ -47,7 +47,17 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   }
 
   // Opened before reading: a bad path should not cost a long run.
-  const ndjson = opts.flowsNdjson ? openNdjson(opts.flowsNdjson) : null;
+  const ndjson = opts.flowsNdjson ? await openNdjson(opts.flowsNdjson, io, signal) : null;
+  if (ndjson === null && opts.flowsNdjson) return waitInterrupted(`--flows-ndjson ${opts.flowsNdjson}`, io, signal);
+  try {
+    return await analyzeAndReport(files, opts, io, signal, ndjson);
+  } finally {
+    // Closed already unless something failed: then the first error is the one reported.
+    ndjson?.abandon();
+  }
+}
+
+async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null): Promise<number> {
   const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, files) : null;
   let analysis;
   try {
@@ -68,9 +78,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   }
   const { summary, read } = analysis;
 
-  // Problems with inputs: one line each, on stderr, whatever the format — unless the text
-  // report, which lists them in the same words, is going to the same terminal.
-  if (!(opts.format === 'text' && !opts.output && io.stdout.isTTY && io.stderr.isTTY)) reportInputProblems(summary, io);
+  reportInputProblemsUnlessShown(summary, opts, io);
   if (ndjson !== null) {
     await writeFlows(ndjson, analysis.flows, analysis.catalog);
     await ndjson.close();
@@ -78,11 +86,19 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   // An input the signal cut off before its header is not a bad input: the signal sets the code.
   const unreadable = read.failed.filter((e) => !(e instanceof InterruptedError)).length;
   if (read.files.length === 0 && unreadable > 0) return 2;
-  await emit(summary, opts, io);
+  if (!(await emit(summary, opts, io, signal))) return waitInterrupted(`-o ${opts.output}`, io, signal);
 
   if (unreadable > 0) return 2;
   if (read.interrupted) return signalExitCode(signal.reason);
   return failOnHolds(summary, opts.failOn) ? 1 : 0;
+}
+
+/**
+ * Problems with inputs: one line each, on stderr, whatever the format — unless the text
+ * report, which lists them in the same words, is going to the same terminal.
+ */
+export function reportInputProblemsUnlessShown(summary: Summary, opts: { format: string; output?: string }, io: CliIo): void {
+  if (!(opts.format === 'text' && summaryOnStdout(opts) && io.stdout.isTTY && io.stderr.isTTY)) reportInputProblems(summary, io);
 }
 
 /** Each input problem as one `pantap: ...` line on stderr. */
@@ -99,30 +115,56 @@ export async function renderSummary(summary: Summary, format: string, color: boo
 
 /** The format/output checks `analyze` and `live` share (the format's values are commander choices). */
 export function checkOutput(opts: { format: string; output?: string }, io: CliIo): void {
-  if (opts.format === 'protobuf' && !opts.output && io.stdout.isTTY) throw new UsageError('--format protobuf writes binary: give -o FILE or redirect stdout');
+  if (opts.format === 'protobuf' && summaryOnStdout(opts) && io.stdout.isTTY) throw new UsageError('--format protobuf writes binary: give -o FILE or redirect stdout');
 }
 
-/** Renders the summary and writes it to -o FILE or stdout (EPIPE-safe). */
-export async function emit(summary: Summary, opts: { format: string; output?: string; color: boolean }, io: CliIo): Promise<void> {
+/** Whether the summary goes to stdout: without -o, or with -o /dev/stdout. */
+function summaryOnStdout(opts: { output?: string }): boolean {
+  return !opts.output || inheritedFd(opts.output) === 1;
+}
+
+/**
+ * Renders the summary and writes it to -o FILE or stdout (EPIPE-safe). Resolves false, having
+ * written nothing, when a signal ended the wait for the reader of an -o FIFO.
+ */
+export async function emit(summary: Summary, opts: { format: string; output?: string; color: boolean }, io: CliIo, signal?: AbortSignal): Promise<boolean> {
   const out = await renderSummary(summary, opts.format, opts.color, io.stdout.columns);
-  if (opts.output) writeOutputFile(opts.output, out);
-  else await writeStream(io.stdout, out);
-}
-
-/** Opens the NDJSON flow file up front, so a bad path is one clear error. */
-export function openNdjson(path: string): NdjsonWriter {
-  let fd: number;
-  try {
-    fd = openSync(path, 'w');
-  } catch (err) {
-    throw new CaptureError('OUTPUT', path, `cannot write flows (${(err as { code?: string }).code ?? String(err)})`);
+  if (!opts.output) {
+    await writeStream(io.stdout, out, (err) => new PantapError('INPUT', `stdout: ${err.message}`));
+    return true;
   }
-  return new NdjsonWriter(createWriteStream(path, { fd }));
+  // -o /dev/stdout (or /dev/stderr) is the stream stdout is: written as without -o.
+  const fd = inheritedFd(opts.output);
+  if (fd === 1 || fd === 2) {
+    const path = opts.output;
+    await writeStream(fd === 1 ? io.stdout : io.stderr, out, (err) => new CaptureError('OUTPUT', path, `cannot write output (${(err as { code?: string }).code ?? err.message})`));
+    return true;
+  }
+  return writeOutput(opts.output, out, signal);
 }
 
-function writeStream(out: NodeJS.WriteStream, data: string | Uint8Array): Promise<void> {
+/**
+ * Opens the NDJSON flow file up front, so a bad path is one clear error. /dev/stdout and
+ * /dev/stderr are written through their streams, /dev/fd/N through that descriptor, a FIFO
+ * once its reader is there (see open-output.ts). Resolves null when a signal ended that wait.
+ */
+export async function openNdjson(path: string, io: CliIo, signal?: AbortSignal): Promise<NdjsonWriter | null> {
+  const fd = inheritedFd(path);
+  if (fd === 1 || fd === 2) return new NdjsonWriter(fd === 1 ? io.stdout : io.stderr, { name: path, end: false });
+  if (fd !== null) return new NdjsonWriter(fd, { name: path });
+  const opened = await openOutput(path, 'cannot write flows', signal);
+  return opened === null ? null : new NdjsonWriter(opened, { name: path, closeFd: true });
+}
+
+/** A signal ended the wait for a FIFO's reader: nothing was written; the signal sets the code. */
+export function waitInterrupted(label: string, io: CliIo, signal: AbortSignal): number {
+  io.warn(`${label}: interrupted while waiting for a process to read it; nothing was written`);
+  return signalExitCode(signal.reason);
+}
+
+function writeStream(out: NodeJS.WriteStream, data: string | Uint8Array, error: (err: Error) => Error): Promise<void> {
   return new Promise((resolve, reject) => {
-    out.write(data, (err) => (err && (err as { code?: string }).code !== 'EPIPE' ? reject(new PantapError('INPUT', `stdout: ${err.message}`)) : resolve()));
+    out.write(data, (err) => (err && (err as { code?: string }).code !== 'EPIPE' ? reject(error(err)) : resolve()));
   });
 }
 

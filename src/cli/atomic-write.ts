@@ -1,19 +1,74 @@
 // Writes the summary (-o) so that a reader, or a crash, never sees half of it: a regular
 // file is replaced by rename(2) from a fully written and fsynced temporary file in the same
 // folder, so the old summary stays whole until the new one is complete. Devices, FIFOs and
-// other special files are written directly: renaming over /dev/null as root would replace
-// the device with a regular file.
+// other special files are opened and written in place: renaming over /dev/null as root would
+// replace the device with a regular file. An inherited descriptor (/dev/stdout, /dev/fd/N)
+// is written through as it is, at its offset: neither reopened (O_TRUNC would empty the file
+// of `>> log`) nor followed to its file and renamed over.
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CaptureError } from '../errors.js';
+import { writeFully, writeFullySync } from '../report/ndjson.js';
+import { openOutput } from './open-output.js';
 import { resolveOutput } from './outputs.js';
 
 const errCode = (err: unknown): string => (err as { code?: string }).code ?? String(err);
+const bytes = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+
+/**
+ * Writes `data` to `path` as the CLI does, without blocking the main thread on a reader: an
+ * inherited descriptor that is not a regular file, and a FIFO (which waits for its reader,
+ * see open-output.ts), are written from libuv's thread pool. Resolves false, having written
+ * nothing, when `signal` ends the wait for a FIFO's reader.
+ */
+export async function writeOutput(path: string, data: string | Uint8Array, signal?: AbortSignal): Promise<boolean> {
+  const fail = (err: unknown) => (err instanceof CaptureError ? err : new CaptureError('OUTPUT', path, `cannot write output (${errCode(err)})`));
+  const target = resolveOutput(path);
+  if (target.exists && target.fd !== undefined) {
+    try {
+      if (target.stats.isFile()) writeFullySync(target.fd, bytes(data));
+      else await writeFully(target.fd, bytes(data));
+    } catch (err) {
+      throw fail(err);
+    }
+    return true;
+  }
+  if (!target.exists || target.stats.isFile()) {
+    writeOutputFile(path, data);
+    return true;
+  }
+  const fd = await openOutput(path, 'cannot write output', signal);
+  if (fd === null) return false;
+  try {
+    await writeFully(fd, bytes(data));
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {
+      // The write's error is the one reported.
+    }
+    throw fail(err);
+  }
+  try {
+    closeSync(fd);
+  } catch (err) {
+    throw fail(err);
+  }
+  return true;
+}
 
 /** Writes `data` to `path`: atomically when it is or will be a regular file. */
 export function writeOutputFile(path: string, data: string | Uint8Array): void {
   const target = resolveOutput(path);
+  if (target.exists && target.fd !== undefined) {
+    try {
+      writeFullySync(target.fd, bytes(data));
+    } catch (err) {
+      throw new CaptureError('OUTPUT', path, `cannot write output (${errCode(err)})`);
+    }
+    return;
+  }
   if (target.exists && !target.stats.isFile()) {
     try {
       writeFileSync(path, data);

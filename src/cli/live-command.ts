@@ -14,8 +14,9 @@ import { FlowSession } from '../session/session.js';
 import { hostPort } from '../report/format.js';
 import { writeFlows } from '../report/ndjson.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
-import { checkOutput, emit, openNdjson, type CliIo } from './analyze-command.js';
-import { checkOutputs } from './outputs.js';
+import { checkOutput, emit, openNdjson, reportInputProblemsUnlessShown, waitInterrupted, type CliIo } from './analyze-command.js';
+import { openOutput } from './open-output.js';
+import { checkOutputs, inheritedFd } from './outputs.js';
 import { dropPrivileges, relinquishTarget } from './privileges.js';
 
 export interface LiveCliOptions {
@@ -70,49 +71,58 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
   const inventory = o.roles ? loadInventory(o.roles) : null;
   const backend = loadBackend(o.backend);
   const src: LiveSource = backend.open({ device: o.interface, snaplen: o.snaplen, filter: o.filter });
-  // Flows are written as they expire: open the file before capturing, so that a bad path is
-  // one clear error, not a lost capture.
-  let ndjson: NdjsonWriter | null;
+  // Everything opened from here on is closed in the finally below whatever fails (an addon
+  // read, a full disk under -W or --flows-ndjson), and only the first error is reported:
+  // cleaning up after it may fail the same way and must not hide it.
+  let srcOpen = true;
+  let session: FlowSession | null = null;
+  let ndjson: NdjsonWriter | null = null;
+  let writer: PcapngWriter | null = null;
   try {
     if (runAs !== null) {
       // Root was needed for the interface only; outputs are created (and checked) as the user.
       dropPrivileges(runAs);
       checkOutputs(outputs, []);
     }
-    ndjson = o.flowsNdjson ? openNdjson(o.flowsNdjson) : null;
-  } catch (err) {
-    src.close();
-    throw err;
-  }
-  const writer = o.write ? new PcapngWriter(o.write, src.linktype, o.snaplen) : null;
-  // Aggregated on this thread: at the replay rates measured (README, "Design choices") the
-  // main thread keeps up with a fraction of a core, and expiry needs the merged table every
-  // second, which a worker pool would have to hand over each time.
-  const session = new FlowSession({
-    catalog,
-    inventory,
-    maxFlows: o.maxFlows,
-    allFlows: o.flows ?? false,
-    maxListed: o.maxListed,
-    topPairs: o.top,
-    timeouts: idleTimeouts({ tcp: o.tcpTimeout, udp: o.udpTimeout, other: o.otherTimeout }),
-    workers: o.workers ?? 0,
-    batchBytes: 4 << 20,
-    batchRecords: 1 << 15,
-  });
-  const started = Date.now();
-  const view = o.format === 'text' && io.stdout.isTTY === true;
-  let lastView = 0;
-  let lastSeq = 0;
-  let file;
-  try {
-    file = await feedLive(session, src, {
+    // Flows are written as they expire: open the files before capturing, so that a bad path
+    // is one clear error, not a lost capture. A FIFO waits here for its reader, as with
+    // tcpdump -w; Ctrl-C ends the wait.
+    if (o.flowsNdjson) {
+      ndjson = await openNdjson(o.flowsNdjson, io, signal);
+      if (ndjson === null) return waitInterrupted(`--flows-ndjson ${o.flowsNdjson}`, io, signal);
+    }
+    if (o.write) {
+      writer = await openPcapng(o.write, src.linktype, o.snaplen, signal);
+      if (writer === null) return waitInterrupted(`-W ${o.write}`, io, signal);
+    }
+    // Aggregated on this thread: at the replay rates measured (README, "Design choices") the
+    // main thread keeps up with a fraction of a core, and expiry needs the merged table every
+    // second, which a worker pool would have to hand over each time.
+    session = new FlowSession({
+      catalog,
+      inventory,
+      maxFlows: o.maxFlows,
+      allFlows: o.flows ?? false,
+      maxListed: o.maxListed,
+      topPairs: o.top,
+      timeouts: idleTimeouts({ tcp: o.tcpTimeout, udp: o.udpTimeout, other: o.otherTimeout }),
+      workers: o.workers ?? 0,
+      batchBytes: 4 << 20,
+      batchRecords: 1 << 15,
+    });
+    const live = session;
+    const started = Date.now();
+    const view = o.format === 'text' && io.stdout.isTTY === true;
+    let lastView = 0;
+    let lastSeq = 0;
+    const file = await feedLive(live, src, {
       name: `live:${o.interface}`,
       snaplen: o.snaplen,
       count: o.count,
       deadlineMs: o.duration !== undefined ? started + o.duration * 1000 : undefined,
       signal,
       onBatch: (batch) => writer?.write(batch),
+      // Each group of expired flows is in the file (one write) before the capture goes on.
       onFlows: async (expired) => {
         if (ndjson !== null) await writeFlows(ndjson, expired, catalog);
       },
@@ -122,31 +132,53 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
         const rate = lastView === 0 ? 0 : ((seq - lastSeq) * 1000) / (now - lastView);
         lastView = now;
         lastSeq = seq;
-        io.stdout.write(`\x1b[H\x1b[2J${liveView(o, session, src, seq, rate, now - started)}`);
+        io.stdout.write(`\x1b[H\x1b[2J${liveView(o, live, src, seq, rate, now - started)}`);
       },
     });
-  } catch (err) {
-    await session.abort();
-    throw err;
-  } finally {
     writer?.close();
-  }
-  const kernel = src.stats();
-  src.close();
+    const kernel = src.stats();
+    srcOpen = false;
+    src.close();
 
-  const { summary, remaining } = await session.finish({ files: [file] });
-  summary.capture = { interface: o.interface, backend: backend.name, filter: o.filter ?? null, received: kernel?.received ?? null, dropped: kernel?.dropped ?? null, ifDropped: kernel?.ifDropped ?? null };
-  if (kernel !== null && kernel.dropped + kernel.ifDropped > 0) io.warn(`the kernel dropped ${kernel.dropped} packets (interface: ${kernel.ifDropped}): the summary is incomplete`);
-  if (kernel === null) io.warn('the cap backend reports no kernel drop statistics');
-  const lost = src.droppedByPantap?.() ?? 0;
-  if (lost > 0) io.warn(`${lost} packets arrived faster than the cap backend could hand them over and were lost: the summary is incomplete`);
-  if (ndjson !== null) {
-    await writeFlows(ndjson, remaining, catalog);
-    await ndjson.close();
+    session = null; // finish() ends the workers however it ends
+    const { summary, remaining } = await live.finish({ files: [file] });
+    summary.capture = { interface: o.interface, backend: backend.name, filter: o.filter ?? null, received: kernel?.received ?? null, dropped: kernel?.dropped ?? null, ifDropped: kernel?.ifDropped ?? null };
+    if (kernel !== null && kernel.dropped + kernel.ifDropped > 0) io.warn(`the kernel dropped ${kernel.dropped} packets (interface: ${kernel.ifDropped}): the summary is incomplete`);
+    if (kernel === null) io.warn('the cap backend reports no kernel drop statistics');
+    const lost = src.droppedByPantap?.() ?? 0;
+    if (lost > 0) io.warn(`${lost} packets arrived faster than the cap backend could hand them over and were lost: the summary is incomplete`);
+    reportInputProblemsUnlessShown(summary, o, io);
+    if (ndjson !== null) {
+      await writeFlows(ndjson, remaining, catalog);
+      await ndjson.close();
+    }
+    if (!(await emit(summary, o, io, signal))) return waitInterrupted(`-o ${o.output}`, io, signal);
+    // Ending a capture with Ctrl-C is the normal way to stop it (as with tcpdump): exit 0.
+    return 0;
+  } finally {
+    // Each already closed unless something failed; then quietly, the first error wins.
+    if (session !== null) await session.abort().catch(() => undefined);
+    writer?.abandon();
+    ndjson?.abandon();
+    if (srcOpen) {
+      try {
+        src.close();
+      } catch {
+        // The first error is the one reported.
+      }
+    }
   }
-  await emit(summary, o, io);
-  // Ending a capture with Ctrl-C is the normal way to stop it (as with tcpdump): exit 0.
-  return 0;
+}
+
+/**
+ * Opens the -W file: /dev/stdout and /dev/fd/N through the inherited descriptor (left open),
+ * a FIFO once its reader is there (see open-output.ts). Null when a signal ended that wait.
+ */
+async function openPcapng(path: string, linktype: number, snaplen: number, signal: AbortSignal): Promise<PcapngWriter | null> {
+  const inherited = inheritedFd(path);
+  if (inherited !== null) return new PcapngWriter(path, linktype, snaplen, { fd: inherited, closeFd: false });
+  const fd = await openOutput(path, 'cannot create', signal);
+  return fd === null ? null : new PcapngWriter(path, linktype, snaplen, { fd });
 }
 
 /** Newest first, the same line once with a count: a retrying client is one line, not five. */

@@ -1,12 +1,13 @@
 // The summary (-o) replaces a regular file atomically (temporary file, fsync, rename) and
-// keeps its mode and owner; special files are written directly; a failed or killed write
-// leaves the old summary whole.
+// keeps its mode and owner; special files are written in place (a FIFO once its reader is
+// there), inherited descriptors (/dev/stdout, /dev/fd/N) through themselves; a failed or
+// killed write leaves the old summary whole.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeOutputFile } from '../../src/cli/atomic-write.js';
+import { writeOutput, writeOutputFile } from '../../src/cli/atomic-write.js';
 import { CaptureError } from '../../src/errors.js';
 import { REPO } from '../helpers/shared.js';
 import { accountOf } from '../helpers/users.js';
@@ -71,6 +72,45 @@ describe('writeOutputFile', () => {
     writeOutputFile('/dev/null', 'discarded');
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
     expect(readdirSync('/dev').filter((f) => f.includes('pantap'))).toEqual([]);
+  });
+
+  it('writes /dev/fd/N and /proc/self/fd/N through the descriptor: at its offset, never reopened (O_TRUNC) nor renamed over', () => {
+    const d = folder();
+    const p = join(d, 'log.txt');
+    writeFileSync(p, 'old\n');
+    const ino = statSync(p).ino;
+    const fd = openSync(p, 'a');
+    try {
+      writeOutputFile(`/dev/fd/${fd}`, 'new\n');
+      writeOutputFile(`/proc/self/fd/${fd}`, Buffer.from('more\n'));
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(p, 'utf8')).toBe('old\nnew\nmore\n');
+    expect(statSync(p).ino).toBe(ino);
+    expect(readdirSync(d)).toEqual(['log.txt']);
+  });
+
+  it('writeOutput: a FIFO waits for its reader without blocking the thread; an abort ends the wait, nothing written', async () => {
+    const d = folder();
+    const fifo = join(d, 's.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const ac = new AbortController();
+    let settled = false;
+    const p = writeOutput(fifo, 'never read', ac.signal).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 100)); // a timer still fires: the thread is free
+    expect(settled).toBe(false);
+    ac.abort('SIGINT');
+    expect(await p).toBe(false);
+
+    const reader = spawn('cat', [fifo]);
+    let got = '';
+    reader.stdout.on('data', (b: Buffer) => (got += b.toString()));
+    const ended = new Promise((r) => reader.on('close', r));
+    expect(await writeOutput(fifo, 'summary\n', new AbortController().signal)).toBe(true);
+    await ended;
+    expect(got).toBe('summary\n');
+    expect(statSync(fifo).isFIFO()).toBe(true);
   });
 
   it('a missing folder is an OUTPUT error', () => {

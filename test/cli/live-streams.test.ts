@@ -1,8 +1,12 @@
 // Streaming outputs of `pantap live` are written as the capture goes: the -W pcapng file
 // and the --flows-ndjson lines of expired flows are in their files while pantap still runs,
-// so a capture killed with SIGKILL keeps what it had written. Needs root (namespaces), the
-// pantap-live addon and a build (npm run build).
-import { spawnSync } from 'node:child_process';
+// so a capture killed with SIGKILL keeps what it had written; a --flows-ndjson FIFO gets them
+// as they expire too. Needs root (namespaces), the pantap-live addon and a build (npm run build).
+// That each group of expired flows is in the kernel before the capture goes on (written with
+// one write(2), nothing left queued in memory) is a matter of microseconds that a kill from
+// outside cannot hit reliably: test/report/ndjson.test.ts checks it on the writer live uses,
+// reading the file with no turn of the event loop in between.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -98,5 +102,40 @@ describe.skipIf(skipReason !== null)('pantap live streaming outputs survive SIGK
     const flows = completeLines(ndjson).map((l) => JSON.parse(l) as FlowRecord);
     expect(flows.some((f) => f.serverPort === 3978 && f.section === 'panorama')).toBe(true);
     expect(readFileSync(ndjson, 'utf8').endsWith('\n')).toBe(true);
+  });
+
+  it('--flows-ndjson FIFO: pantap waits for its reader, which gets the expired flows while pantap runs, and keeps them after kill -9', async () => {
+    const fifo = join(dir, 'f.fifo');
+    const copy = join(dir, 'from-fifo.ndjson');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const p = net.spawn(net.a, NODE, [BIN, 'live', '-i', net.ifA, '-F', 'json', '--flows-ndjson', fifo, '--tcp-timeout', '1', '--udp-timeout', '1', '--other-timeout', '1']);
+    p.child.stdin!.end();
+    const killer = setTimeout(() => p.child.kill('SIGKILL'), 40_000);
+    // The reader comes after pantap, as `pantap live ... --flows-ndjson f.fifo & jq . f.fifo` would.
+    await net.waitForCapture(net.a, 10_000);
+    await sleep(300);
+    expect(p.child.exitCode, `pantap live ended early: ${p.stderr()}`).toBeNull();
+    const reader = spawn('sh', ['-c', 'exec cat "$1" > "$2"', 'sh', fifo, copy], { stdio: 'ignore' });
+    const readerDone = new Promise((r) => reader.on('close', r));
+    try {
+      await sleep(300);
+      await traffic();
+      await sleep(2500);
+      await traffic();
+      const end = Date.now() + 8000;
+      while (Date.now() < end && completeLines(copy).length === 0) await sleep(100);
+      expect(p.child.exitCode, `pantap live ended early: ${p.stderr()}`).toBeNull();
+      expect(completeLines(copy).length, 'no expired flow reached the FIFO reader while pantap runs').toBeGreaterThan(0);
+      p.child.kill('SIGKILL');
+      expect(await p.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      await readerDone; // the write end closed with pantap: the reader sees the end
+    } finally {
+      clearTimeout(killer);
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      reader.kill();
+    }
+    const flows = completeLines(copy).map((l) => JSON.parse(l) as FlowRecord);
+    expect(flows.some((f) => f.serverPort === 3978 && f.section === 'panorama')).toBe(true);
+    expect(readFileSync(copy, 'utf8').endsWith('\n')).toBe(true);
   });
 });

@@ -1,12 +1,13 @@
 // "Outputs are safe": an output that is one of the inputs, or another output, is refused
 // before anything is opened or read; an unwritable output fails before the analysis, without
-// creating the -o file early. Unit tests of src/cli/outputs.ts, then the built CLI.
+// creating the -o file early; /dev/stdout and /dev/fd/N are written through the descriptor
+// pantap inherited. Unit tests of src/cli/outputs.ts, then the built CLI.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkOutputs, resolveOutput } from '../../src/cli/outputs.js';
+import { checkOutputs, inheritedFd, resolveOutput } from '../../src/cli/outputs.js';
 import { CaptureError, UsageError } from '../../src/errors.js';
 import { REPO } from '../helpers/shared.js';
 import { accountOf } from '../helpers/users.js';
@@ -212,3 +213,170 @@ describe('pantap live: outputs (CLI, checked before the interface is opened)', (
     expect(readdirSync(d)).toEqual(['in.pcap']);
   });
 });
+
+describe('inherited descriptors: /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N (unit)', () => {
+  it('inheritedFd knows them by name, and through links to them, without following them to a file', () => {
+    const { d } = folder();
+    symlinkSync('/dev/stdout', join(d, 'out'));
+    symlinkSync('out', join(d, 'out2'));
+    expect(['/dev/stdout', '/dev/stderr', '/dev/stdin', '/dev/./stdout', '/dev/fd/5', '/proc/self/fd/7', `/proc/${process.pid}/fd/4`, join(d, 'out2')].map(inheritedFd)).toEqual([1, 2, 0, 1, 5, 7, 4, 1]);
+    // Another process's descriptor, and ordinary paths, are paths.
+    expect([`/proc/${process.pid === 1 ? 2 : 1}/fd/1`, join(d, 'in.pcap'), '/dev/null', '/dev/fd'].map(inheritedFd)).toEqual([null, null, null, null]);
+  });
+
+  it('resolveOutput: the descriptor, with the stats of its file but not its path (nothing is renamed over it)', () => {
+    const { d } = folder();
+    const log = join(d, 'log.txt');
+    writeFileSync(log, 'old\n');
+    const fd = openSync(log, 'a');
+    try {
+      const t = resolveOutput(`/dev/fd/${fd}`);
+      expect(t).toMatchObject({ exists: true, path: `/dev/fd/${fd}`, fd });
+      expect(t.exists && t.stats.ino).toBe(statSync(log).ino);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('checkOutputs: a descriptor on an input is refused; one descriptor may take several outputs; its file by path may not', () => {
+    const { d, input } = folder();
+    const onInput = openSync(input, 'a');
+    const log = join(d, 'log.txt');
+    const onLog = openSync(log, 'a');
+    try {
+      expect(() => checkOutputs([{ option: '-o', path: `/dev/fd/${onInput}`, replace: true }], [input])).toThrow(new UsageError(`-o /dev/fd/${onInput}: is one of the inputs (${input}; would overwrite the capture)`));
+      expect(() => checkOutputs([{ option: '-o', path: `/dev/fd/${onLog}`, replace: true }, { option: '--flows-ndjson', path: `/proc/self/fd/${onLog}` }], [input])).not.toThrow();
+      expect(() => checkOutputs([{ option: '-o', path: `/dev/fd/${onLog}`, replace: true }, { option: '--flows-ndjson', path: log }], [input])).toThrow(new UsageError(`--flows-ndjson ${log}: is the same file as -o /dev/fd/${onLog}`));
+    } finally {
+      closeSync(onInput);
+      closeSync(onLog);
+    }
+    expect(readFileSync(input).equals(readFileSync(CAPTURE))).toBe(true);
+  });
+
+  it('a descriptor open for reading only, or not open, is an OUTPUT error', () => {
+    const { input } = folder();
+    const ro = openSync(input, 'r');
+    try {
+      expect(() => checkOutputs([{ option: '-o', path: `/dev/fd/${ro}` }], [])).toThrow(new CaptureError('OUTPUT', `-o /dev/fd/${ro}`, `cannot write: descriptor ${ro} is open for reading only`));
+    } finally {
+      closeSync(ro);
+    }
+    expect(() => checkOutputs([{ option: '-W', path: '/dev/fd/999' }], [])).toThrow('-W /dev/fd/999: cannot write: descriptor 999 is not open');
+  });
+
+  it('a descriptor of the process itself (its event loop), not inherited, is refused', () => {
+    const own = readdirSync('/proc/self/fd').find((fd) => {
+      try {
+        return Number(fd) > 2 && readlinkSync(`/proc/self/fd/${fd}`).startsWith('anon_inode:');
+      } catch {
+        return false;
+      }
+    });
+    expect(own, 'no anonymous-inode descriptor (epoll) in this process').toBeDefined();
+    expect(() => resolveOutput(`/dev/fd/${own}`, '-o x')).toThrow(new RegExp(`^-o x: cannot write: descriptor ${own} is not one pantap inherited \\(anon_inode:`));
+  });
+});
+
+describe('pantap analyze: -o /dev/stdout and friends write to the inherited descriptor (CLI)', () => {
+  /** pantap with stdout (or fd 3) on a file opened for appending, as `>> FILE` or `3>> FILE`. */
+  const appending = (args: string[], file: string, fdNo: 1 | 3, cwd = REPO): Run => {
+    const fd = openSync(file, 'a');
+    try {
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, stdio: fdNo === 1 ? ['ignore', fd, 'pipe'] : ['ignore', 'pipe', 'pipe', fd], timeout: 30_000 });
+      return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr };
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  it('-o /dev/stdout >> log.txt appends the summary: log.txt keeps its lines and its inode (not replaced by rename)', () => {
+    const { d } = folder();
+    const log = join(d, 'log.txt');
+    writeFileSync(log, 'first line\n');
+    const ino = statSync(log).ino;
+    const r = appending(['analyze', CAPTURE, '-F', 'json', '-o', '/dev/stdout'], log, 1);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const text = readFileSync(log, 'utf8');
+    expect(text.startsWith('first line\n{')).toBe(true);
+    expect(JSON.parse(text.slice('first line\n'.length)).schema).toBe('pantap.summary.v1');
+    expect(statSync(log).ino).toBe(ino);
+    expect(readdirSync(d).sort()).toEqual(['in.pcap', 'log.txt']);
+  });
+
+  it('-o /dev/fd/3 3>> FILE and --flows-ndjson /dev/stdout >> FILE append too', () => {
+    const { d } = folder();
+    const summary = join(d, 's.json');
+    writeFileSync(summary, 'kept\n');
+    const r = appending(['analyze', CAPTURE, '-F', 'json', '-o', '/dev/fd/3'], summary, 3);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(readFileSync(summary, 'utf8').slice(5)).schema).toBe('pantap.summary.v1');
+
+    const flows = join(d, 'f.ndjson');
+    writeFileSync(flows, '{"kept":true}\n');
+    const n = appending(['analyze', CAPTURE, '-F', 'json', '-o', '/dev/null', '--flows-ndjson', '/dev/stdout'], flows, 1);
+    expect(n.stderr).toBe('');
+    expect(n.status).toBe(0);
+    const lines = readFileSync(flows, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toEqual({ kept: true });
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.slice(1).every((f) => typeof f.transport === 'string')).toBe(true);
+  });
+
+  it('-o /dev/stdout >> INPUT is one of the inputs: exit 2, the capture untouched', () => {
+    const { d, input } = folder();
+    const before = readFileSync(input);
+    refused(appending(['analyze', 'in.pcap', '-o', '/dev/stdout'], input, 1, d), '-o /dev/stdout: is one of the inputs (in.pcap; would overwrite the capture)');
+    expect(readFileSync(input).equals(before)).toBe(true);
+  });
+
+  it('/dev/fd/N that pantap did not inherit (its own event loop, wake-up pipes): refused before reading, never written into', () => {
+    for (let fd = 3; fd <= 10; fd++) {
+      const r = pantap(['analyze', CAPTURE, '-F', 'json', '-o', `/dev/fd/${fd}`]);
+      expect(r.stderr, `/dev/fd/${fd}`).toMatch(new RegExp(`^pantap: -o /dev/fd/${fd}: cannot write: descriptor ${fd} (is not one pantap inherited \\(.*\\)|is open for reading only|is not open)\\n$`));
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('an output that fails while written (/dev/full: ENOSPC): one line naming it, exit 2', () => {
+    refused(pantap(['analyze', CAPTURE, '-F', 'json', '--flows-ndjson', '/dev/full']), '/dev/full: cannot write flows (ENOSPC)');
+    refused(pantap(['analyze', CAPTURE, '-F', 'json', '-o', '/dev/full']), '/dev/full: cannot write output (ENOSPC)');
+  });
+
+  it.skipIf(!isRoot)('--flows-ndjson on a full filesystem (a 64 KiB tmpfs): one line naming it, exit 2 (root)', (ctx) => {
+    const { d } = folder();
+    const small = join(d, 'small');
+    mkdirSync(small);
+    const mnt = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', small], { encoding: 'utf8' });
+    if (mnt.status !== 0) ctx.skip(`cannot mount a small tmpfs: ${mnt.stderr.trim() || mnt.error?.message}`);
+    try {
+      fill(small);
+      const flows = join(small, 'f.ndjson');
+      refused(pantap(['analyze', CAPTURE, '-F', 'json', '--flows-ndjson', flows]), `${flows}: cannot write flows (ENOSPC)`);
+    } finally {
+      if (spawnSync('umount', [small]).status !== 0) spawnSync('umount', ['-l', small]);
+    }
+  });
+});
+
+/** Fills the filesystem of folder `d` to the last byte. */
+function fill(d: string): void {
+  const fd = openSync(join(d, 'filler'), 'w');
+  try {
+    for (const size of [4096, 1]) {
+      for (;;) {
+        try {
+          writeSync(fd, Buffer.alloc(size));
+        } catch {
+          break;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
