@@ -1,0 +1,401 @@
+// TcpHealth: Wireshark's TCP analysis counters per frame and per flow against tshark 4.0
+// (figures recorded in fixtures/tshark-expected.json by fixtures/make-captures.sh), and
+// Zeek's history / conn_state on scripted conversations (Zeek's own btest baselines where
+// they exist, otherwise derived from its TCP analyzer source).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  TCPA_ACK_LOST_SEGMENT,
+  TCPA_ANY_RETRANSMISSION,
+  TCPA_DUPLICATE_ACK,
+  TCPA_FAST_RETRANSMISSION,
+  TCPA_KEEP_ALIVE,
+  TCPA_LOST_SEGMENT,
+  TCPA_OUT_OF_ORDER,
+  TCPA_SPURIOUS_RETRANSMISSION,
+  TCPA_ZERO_WINDOW,
+  TCPA_ZERO_WINDOW_PROBE,
+  TcpHealth,
+  type TcpHealthReport,
+  type TcpSideReport,
+} from '../../src/flow/tcp-health.js';
+import { REPO, SHARED } from '../helpers/shared.js';
+import { captureUnusable, readTcpSegments, tcpFlows, type TcpFlow } from '../helpers/tcp-capture.js';
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+const PSH = 0x08;
+const ACK = 0x10;
+
+/**
+ * A scripted conversation: direction 0 is the originator. Sequence and acknowledgement
+ * numbers follow what each side sent unless a packet says otherwise.
+ */
+class Conv {
+  readonly h: TcpHealth;
+  t = 0;
+  readonly next = [1000, 500000];
+  constructor(originator = 0) {
+    this.h = new TcpHealth(originator);
+  }
+  send(dir: number, flags: number, len = 0, o: { seq?: number; ack?: number; win?: number; dt?: number; opts?: number[] } = {}): number {
+    this.t += o.dt ?? 100;
+    const seq = o.seq ?? this.next[dir];
+    const ack = o.ack ?? this.next[1 - dir];
+    const opts = o.opts ? Uint8Array.from(o.opts) : null;
+    this.h.packet(dir, seq, ack, flags, o.win ?? 1000, len, this.t, opts, 0, opts ? opts.length : 0);
+    const end = (seq + len + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0)) >>> 0;
+    if (((end - this.next[dir]) | 0) > 0 && !(flags & RST)) this.next[dir] = end;
+    return this.h.lastAnalysis;
+  }
+  handshake(): this {
+    this.send(0, SYN);
+    this.send(1, SYN | ACK);
+    this.send(0, ACK);
+    return this;
+  }
+  get r(): TcpHealthReport {
+    return this.h.result();
+  }
+}
+
+describe('Zeek history and conn_state', () => {
+  // testing/btest/Baseline/scripts.base.protocols.conn.conn_state-RST-behavior/out in
+  // zeek/zeek: "R, OTH", "SR, RSTOS0", "SaR, RSTOS0", "SaFR, OTH" for single-rst,
+  // syn-then-rst, syn-then-ack-then-rst and syn-then-stuff-then-rst.
+  it('Zeek baseline: a lone RST is OTH', () => {
+    const c = new Conv();
+    c.send(0, RST);
+    expect([c.r.history, c.r.connState]).toEqual(['R', 'OTH']);
+  });
+  it('Zeek baseline: SYN then RST is RSTOS0', () => {
+    const c = new Conv();
+    c.send(0, SYN);
+    c.send(0, RST);
+    expect([c.r.history, c.r.connState]).toEqual(['SR', 'RSTOS0']);
+  });
+  it('Zeek baseline: SYN, an ACK from the responder, RST is RSTOS0', () => {
+    const c = new Conv();
+    c.send(0, SYN);
+    c.send(1, ACK);
+    c.send(0, RST);
+    expect([c.r.history, c.r.connState]).toEqual(['SaR', 'RSTOS0']);
+  });
+  it('Zeek baseline: SYN, ACK, FIN, RST is OTH', () => {
+    const c = new Conv();
+    c.send(0, SYN);
+    c.send(1, ACK);
+    c.send(0, FIN | ACK);
+    c.send(0, RST);
+    expect([c.r.history, c.r.connState]).toEqual(['SaFR', 'OTH']);
+  });
+
+  it('a normal exchange and close is ShADadFf, SF', () => {
+    const c = new Conv().handshake();
+    c.send(0, PSH | ACK, 20);
+    c.send(1, ACK);
+    c.send(1, PSH | ACK, 40);
+    c.send(0, FIN | ACK);
+    c.send(1, FIN | ACK);
+    c.send(0, ACK);
+    expect([c.r.history, c.r.connState]).toEqual(['ShADadFf', 'SF']);
+  });
+
+  it('rejected (RST answering the SYN) is Sr, REJ', () => {
+    const c = new Conv();
+    c.send(0, SYN);
+    c.send(1, RST | ACK);
+    expect([c.r.history, c.r.connState]).toEqual(['Sr', 'REJ']);
+  });
+
+  it('unanswered SYNs are S, S0; the repeated SYNs are retransmissions for Wireshark', () => {
+    const c = new Conv();
+    c.send(0, SYN);
+    c.send(0, SYN, 0, { seq: 1000, dt: 1_000_000 });
+    c.send(0, SYN, 0, { seq: 1000, dt: 2_000_000 });
+    expect([c.r.history, c.r.connState]).toEqual(['S', 'S0']);
+    expect(c.r.originator.retransmissions).toBe(2);
+  });
+
+  it('each ending gets its state', () => {
+    const est = (): Conv => {
+      const c = new Conv().handshake();
+      c.send(0, PSH | ACK, 10);
+      c.send(1, ACK);
+      return c;
+    };
+    let c = est();
+    expect([c.r.history, c.r.connState]).toEqual(['ShADa', 'S1']);
+    c = est();
+    c.send(0, RST | ACK);
+    expect([c.r.history, c.r.connState]).toEqual(['ShADaR', 'RSTO']);
+    c = est();
+    c.send(1, RST | ACK);
+    expect([c.r.history, c.r.connState]).toEqual(['ShADar', 'RSTR']);
+    c = est();
+    c.send(0, FIN | ACK);
+    c.send(1, ACK);
+    expect([c.r.history, c.r.connState]).toEqual(['ShADaF', 'S2']);
+    c = est();
+    c.send(1, FIN | ACK);
+    expect([c.r.history, c.r.connState]).toEqual(['ShADaf', 'S3']);
+    c = new Conv();
+    c.send(0, SYN);
+    c.send(0, FIN);
+    expect([c.r.history, c.r.connState]).toEqual(['SF', 'SH']);
+    c = new Conv();
+    c.send(1, SYN | ACK);
+    c.send(1, FIN | ACK);
+    expect([c.r.history, c.r.connState]).toEqual(['hf', 'SHR']);
+    c = new Conv();
+    c.send(1, SYN | ACK);
+    c.send(1, RST);
+    expect([c.r.history, c.r.connState]).toEqual(['hr', 'RSTRH']);
+    c = new Conv();
+    c.send(0, PSH | ACK, 10);
+    c.send(1, ACK);
+    expect([c.r.history, c.r.connState]).toEqual(['Da', 'OTH']);
+    // FIN+RST is inconsistent (I), SYN+FIN a multi-flag packet (Q)
+    c = new Conv();
+    c.send(0, SYN | FIN);
+    c.send(1, FIN | RST);
+    expect(c.r.history).toEqual('Qi');
+  });
+
+  it('T, W and G are logged at the 1st, 10th, 100th... event', () => {
+    const c = new Conv().handshake();
+    c.send(0, PSH | ACK, 100);
+    c.send(1, ACK);
+    for (let i = 0; i < 12; i++) c.send(0, PSH | ACK, 100, { seq: 1001 }); // the same segment again
+    expect(c.r.history).toBe('ShADaTT');
+    expect(c.r.originator.retransmissions).toBe(12);
+    for (let i = 0; i < 10; i++) c.send(1, ACK, 0, { win: 0 });
+    expect(c.r.history).toBe('ShADaTTww');
+    expect(c.r.responder.zeroWindows).toBe(10);
+  });
+
+  it('bytes acknowledged but never seen are a content gap (G)', () => {
+    const c = new Conv().handshake();
+    c.send(0, PSH | ACK, 10);
+    c.send(0, PSH | ACK, 10, { seq: 1021 }); // 1011..1020 never seen
+    c.send(1, ACK, 0, { ack: 1031 });
+    expect(c.r.history).toBe('ShADaG');
+    expect(c.r.originator.lostSegments).toBe(1);
+  });
+
+  it('the history buffer is bounded', () => {
+    const c = new Conv();
+    c.send(0, SYN);
+    for (let i = 0; i < 80; i++) c.send(1, RST, 0, { seq: 7000 + i * 10 });
+    const r = c.r;
+    expect(r.history.length).toBe(64);
+    expect(r.historyDropped).toBe(80 + 2 - 64 - 1);
+  });
+});
+
+describe('Wireshark analysis on scripted packets', () => {
+  it('three duplicate ACKs, then the missing segment: fast retransmission', () => {
+    const c = new Conv().handshake();
+    c.send(0, ACK, 100); // 1001
+    c.send(0, ACK, 100, { seq: 1201 }); // 1101..1200 lost
+    const flags: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      c.send(0, ACK, 100);
+      flags.push(c.send(1, ACK, 0, { ack: 1101, dt: 10 }));
+    }
+    expect(flags.map((f) => (f & TCPA_DUPLICATE_ACK) !== 0)).toEqual([false, true, true]);
+    const f = c.send(0, ACK, 100, { seq: 1101, dt: 10 });
+    expect(f & TCPA_FAST_RETRANSMISSION).toBeTruthy();
+    const r = c.r;
+    expect(r.originator).toMatchObject({ retransmissions: 1, fastRetransmissions: 1, lostSegments: 1, dataSegments: 6, largestSegment: 100 });
+    expect(r.responder.duplicateAcks).toBe(2);
+  });
+
+  it('a segment already acknowledged is a spurious retransmission', () => {
+    const c = new Conv().handshake();
+    c.send(0, ACK, 100);
+    c.send(1, ACK);
+    expect(c.send(0, ACK, 100, { seq: 1001, dt: 500_000 }) & TCPA_SPURIOUS_RETRANSMISSION).toBeTruthy();
+    expect(c.r.originator).toMatchObject({ retransmissions: 1, spuriousRetransmissions: 1 });
+  });
+
+  it('keep-alives and zero-window probes are not retransmissions', () => {
+    const c = new Conv().handshake();
+    c.send(0, ACK, 100);
+    c.send(1, ACK);
+    expect(c.send(0, ACK, 0, { seq: 1100 }) & TCPA_KEEP_ALIVE).toBeTruthy();
+    expect(c.send(1, ACK, 0, { win: 0 }) & TCPA_ZERO_WINDOW).toBeTruthy();
+    expect(c.send(0, ACK, 1) & TCPA_ZERO_WINDOW_PROBE).toBeTruthy();
+    const r = c.r;
+    expect(r.originator).toMatchObject({ retransmissions: 0, keepAlives: 1, zeroWindowProbes: 1 });
+    expect(r.responder.zeroWindows).toBe(1);
+  });
+
+  it('a SYN with a new ISN starts over (ports reused): not a retransmission', () => {
+    const c = new Conv().handshake();
+    c.send(0, FIN | ACK);
+    c.send(1, FIN | ACK);
+    c.send(0, ACK);
+    c.next[0] = 900000;
+    c.next[1] = 77;
+    expect(c.send(0, SYN) & TCPA_ANY_RETRANSMISSION).toBe(0);
+    expect(c.send(0, SYN, 0, { seq: 900000 }) & TCPA_ANY_RETRANSMISSION).toBeTruthy();
+  });
+
+  it('MSS and window scale from the SYN and SYN-ACK options; absent ones are null', () => {
+    const c = new Conv();
+    c.send(0, SYN, 0, { opts: [2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 0] });
+    c.send(1, SYN | ACK, 0, { opts: [2, 4, 0x02, 0x18, 0] });
+    expect(c.r.originator).toMatchObject({ mss: 1460, windowScale: 7 });
+    expect(c.r.responder).toMatchObject({ mss: 536, windowScale: null });
+    // malformed option lists end the walk, never loop
+    for (const bad of [[2, 0, 1, 1], [3, 1], [2, 9, 0], [1, 1, 1, 2]]) {
+      const d = new Conv();
+      d.send(0, SYN, 0, { opts: bad });
+      expect(d.r.originator.mss).toBeNull();
+    }
+  });
+
+  it('handshake RTT, split at the SYN-ACK, from the latest SYN', () => {
+    const c = new Conv();
+    c.send(0, SYN, 0, { dt: 1 });
+    c.send(0, SYN, 0, { seq: 1000, dt: 1_000_000 });
+    c.send(1, SYN | ACK, 0, { dt: 300 });
+    c.send(0, ACK, 0, { dt: 150 });
+    expect(c.r).toMatchObject({ synToSynAckMs: 0.3, synAckToAckMs: 0.15, initialRttMs: 0.45 });
+    const none = new Conv();
+    none.send(0, PSH | ACK, 10);
+    expect(none.r).toMatchObject({ synToSynAckMs: null, synAckToAckMs: null, initialRttMs: null });
+  });
+
+  it('direction 1 can be the originator', () => {
+    const c = new Conv(1);
+    c.send(1, SYN);
+    c.send(0, SYN | ACK);
+    c.send(1, ACK);
+    expect(c.r.history).toBe('ShA');
+    expect(c.r.originator.packets).toBe(2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Captures against tshark 4.0.17
+
+interface Expected {
+  sha1: string;
+  flags: Record<string, number[]>;
+  streams: Record<string, { lastFrame: number; irtt: number | null }>;
+  synOptions: Record<string, [number | null, number | null]>;
+}
+const FIXTURES = resolve(REPO, 'test/flow/fixtures');
+const DOC = JSON.parse(readFileSync(resolve(FIXTURES, 'tshark-expected.json'), 'utf8')) as { tshark: string; captures: Record<string, Expected> };
+
+const FIELDS: [string, number, keyof TcpSideReport][] = [
+  ['tcp.analysis.retransmission', TCPA_ANY_RETRANSMISSION, 'retransmissions'],
+  ['tcp.analysis.fast_retransmission', TCPA_FAST_RETRANSMISSION, 'fastRetransmissions'],
+  ['tcp.analysis.spurious_retransmission', TCPA_SPURIOUS_RETRANSMISSION, 'spuriousRetransmissions'],
+  ['tcp.analysis.out_of_order', TCPA_OUT_OF_ORDER, 'outOfOrder'],
+  ['tcp.analysis.duplicate_ack', TCPA_DUPLICATE_ACK, 'duplicateAcks'],
+  ['tcp.analysis.zero_window', TCPA_ZERO_WINDOW, 'zeroWindows'],
+  ['tcp.analysis.zero_window_probe', TCPA_ZERO_WINDOW_PROBE, 'zeroWindowProbes'],
+  ['tcp.analysis.keep_alive', TCPA_KEEP_ALIVE, 'keepAlives'],
+  ['tcp.analysis.lost_segment', TCPA_LOST_SEGMENT, 'lostSegments'],
+  ['tcp.analysis.ack_lost_segment', TCPA_ACK_LOST_SEGMENT, 'ackedUnseen'],
+];
+
+function capturePath(name: string): string {
+  if (!name.includes('/')) return resolve(FIXTURES, `${name}.pcap`);
+  if (name.startsWith('verdicts/')) return resolve(REPO, 'fixtures', name);
+  return resolve(SHARED, 'captures', name);
+}
+
+interface Analysed {
+  flow: TcpFlow;
+  originator: number;
+  report: TcpHealthReport;
+  /** record -> TCPA flags */
+  perFrame: Map<number, number>;
+}
+
+function analyse(flows: TcpFlow[]): Analysed[] {
+  return flows.map((flow) => {
+    const syn = flow.packets.find((p) => (p.seg.flags & (SYN | ACK)) === SYN);
+    const originator = syn ? syn.dir : 0;
+    const h = new TcpHealth(originator);
+    const perFrame = new Map<number, number>();
+    for (const { dir, seg } of flow.packets) {
+      h.packet(dir, seg.seq, seg.ack, seg.flags, seg.window, seg.payloadLen, seg.tsUs, seg.options, 0, seg.options.length);
+      perFrame.set(seg.record, h.lastAnalysis);
+    }
+    return { flow, originator, report: h.result(), perFrame };
+  });
+}
+
+describe(`TcpHealth on captures vs ${DOC.tshark}`, () => {
+  for (const name of Object.keys(DOC.captures)) {
+    const path = capturePath(name);
+    const why = captureUnusable(name, path, DOC.captures[name].sha1);
+    it.skipIf(why !== null)(`${name}${why ? ` (${why})` : ''}: every tcp.analysis flag per frame, counts per flow and side, iRTT, MSS and window scale`, async () => {
+      const exp = DOC.captures[name];
+      const flows = analyse(tcpFlows(await readTcpSegments(path)));
+      for (const [field, flag, key] of FIELDS) {
+        const want = exp.flags[field].map((n) => n - 1).sort((a, b) => a - b);
+        const got: number[] = [];
+        for (const f of flows) for (const [rec, af] of f.perFrame) if (af & flag) got.push(rec);
+        expect(got.sort((a, b) => a - b), `${name} ${field} (0-based records)`).toEqual(want);
+        // the same per flow and side, through the report
+        const wanted = new Set(want);
+        for (const f of flows) {
+          for (const side of [0, 1]) {
+            const n = f.flow.packets.filter((p) => p.dir === side && wanted.has(p.seg.record)).length;
+            const rep = side === f.originator ? f.report.originator : f.report.responder;
+            expect(rep[key], `${name} ${f.flow.key} side ${side} ${key}`).toBe(n);
+          }
+        }
+      }
+      // iRTT of the tshark stream a flow ends with (after a port reuse, the last
+      // connection's); tshark shows it only on frames with other analysis, so a stream
+      // without one says nothing
+      const lastFrames = new Map(Object.values(exp.streams).map((s) => [s.lastFrame, s.irtt]));
+      let irtts = 0;
+      for (const f of flows) {
+        const irtt = lastFrames.get(f.flow.packets[f.flow.packets.length - 1].seg.record + 1);
+        if (irtt === undefined || irtt === null) continue;
+        expect(f.report.initialRttMs, `${f.flow.key} iRTT`).toBeCloseTo(irtt * 1000, 3);
+        irtts++;
+      }
+      if (Object.values(exp.streams).some((s) => s.irtt !== null)) expect(irtts).toBeGreaterThan(0);
+      // MSS and window scale: the first SYN / SYN-ACK of each side
+      for (const f of flows) {
+        for (const side of [0, 1]) {
+          const first = f.flow.packets.find((p) => p.dir === side && (p.seg.flags & SYN) !== 0);
+          if (first === undefined) continue;
+          const [mss, ws] = exp.synOptions[String(first.seg.record + 1)];
+          const rep = side === f.originator ? f.report.originator : f.report.responder;
+          expect([rep.mss, rep.windowScale], `${f.flow.key} side ${side} SYN options`).toEqual([mss, ws]);
+        }
+      }
+    });
+  }
+
+  it('the captures made here show what they were made for', async () => {
+    const get = async (n: string): Promise<Analysed[]> => analyse(tcpFlows(await readTcpSegments(resolve(FIXTURES, `${n}.pcap`))));
+    const [loss] = await get('loss');
+    expect(loss.report.originator.retransmissions).toBeGreaterThan(0);
+    expect(loss.report.responder.duplicateAcks).toBeGreaterThan(0);
+    expect(loss.report.connState).toBe('SF');
+    const [sp] = await get('spurious');
+    expect(sp.report.originator).toMatchObject({ retransmissions: 1, spuriousRetransmissions: 1 });
+    const [zw] = await get('zerowin');
+    expect(zw.report.responder.zeroWindows).toBeGreaterThan(0);
+    expect(zw.report.history).toContain('w');
+    const states = (await get('states')).map((f) => `${f.flow.key.split('>')[1]} ${f.report.connState}`);
+    // 5560: normal (SF), client RST (RSTO), keep-alive (SF), port 40000 twice (one flow
+    // here), server RST (RSTR), half close (S2); 5561 nothing listening; 5562 SYNs dropped
+    expect(states.filter((s) => s.includes(':5561 ')).map((s) => s.split(' ')[1])).toEqual(['REJ']);
+    expect(states.filter((s) => s.includes(':5562 ')).map((s) => s.split(' ')[1])).toEqual(['S0']);
+    expect(states.filter((s) => s.includes(':5560 ')).map((s) => s.split(' ')[1]).sort()).toEqual(['RSTO', 'RSTR', 'S2', 'SF', 'SF', 'SF']);
+  });
+});
