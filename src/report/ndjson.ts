@@ -29,13 +29,13 @@ export interface NdjsonWriterOptions {
 /**
  * Writes flow lines to a stream (a socket, a pipe, stdout) or to a file descriptor.
  *
- * A descriptor gets each group of lines (those of one writeFlows() call, or 64 KiB) with one
+ * A descriptor gets each group of lines (those of one writeFlows() call, or 64 KiB) with
  * write(2) before writeFlows() resolves: nothing waits in memory, so a capture killed with
  * SIGKILL keeps every flow written so far. A regular file is written with writeSync (a disk
- * write does not wait for anyone); a FIFO, pipe or other special file from libuv's thread
- * pool, because its reader may stall for ever and a main thread blocked in write(2) could not
- * handle Ctrl-C (main.ts ends pantap at the second one). Either way the call resolves once
- * the kernel has the lines.
+ * write does not wait for anyone); a FIFO, pipe or other special file asynchronously (from
+ * libuv's thread pool; a full non-blocking pipe is retried on a timer), because its reader
+ * may stall for ever and a main thread blocked in write(2) could not handle Ctrl-C (main.ts
+ * ends pantap at the second one). Either way the call resolves once the kernel has the lines.
  *
  * A stream's write resolves at once while the stream buffers, and waits for 'drain' when it
  * is full, so awaiting each write keeps memory bounded however many flows there are.

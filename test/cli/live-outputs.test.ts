@@ -5,7 +5,7 @@
 // flow table) are reported on stderr as `analyze` reports them. Needs root (namespaces,
 // tmpfs), the pantap-live addon and a build (npm run build).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -144,7 +144,7 @@ describe.skipIf(skipReason !== null)('pantap live: outputs that fail or wait', (
       expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
       const p = live([option, fifo]);
       await net.waitForCapture(net.a, 10_000); // the interface is open: next comes the FIFO
-      await waitingForReader(p.child.pid!);
+      await waitingForReader(p.child.pid!, fifo);
       const sent = Date.now();
       p.child.kill(sig);
       const r = await p.finished;
@@ -166,24 +166,42 @@ describe.skipIf(skipReason !== null)('pantap live: outputs that fail or wait', (
   });
 });
 
-/** Resolves once a thread of `pid` waits in open(2) for the other end of a FIFO. */
-async function waitingForReader(pid: number): Promise<void> {
+/**
+ * Resolves once pantap (pid) waits for the reader of `fifo`: it reads and writes nothing for
+ * 300 ms and does not hold the FIFO open. (It tries the FIFO from a timer; a blocking open
+ * would look the same from here.)
+ */
+async function waitingForReader(pid: number, fifo: string): Promise<void> {
   const deadline = Date.now() + 20_000;
-  for (;;) {
-    let tasks: string[] = [];
+  const counters = () => {
     try {
-      tasks = readdirSync(`/proc/${pid}/task`);
+      return readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').filter((l) => /^(rchar|wchar):/.test(l)).join();
     } catch {
-      // not started yet, or gone
+      return '';
     }
-    for (const t of tasks) {
-      try {
-        if (readFileSync(`/proc/${pid}/task/${t}/wchan`, 'utf8').trim() === 'wait_for_partner') return;
-      } catch {
-        // thread ended
-      }
+  };
+  const holds = () => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === fifo;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
     }
-    if (Date.now() > deadline) throw new Error('pantap never waited for the FIFO reader');
+  };
+  let last = counters();
+  let since = Date.now();
+  for (;;) {
     await sleep(10);
+    const now = counters();
+    if (now !== last || holds()) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= 300) return;
+    if (Date.now() > deadline) throw new Error('pantap never settled to wait for the FIFO reader');
   }
 }

@@ -1,9 +1,10 @@
 // Outputs that are FIFOs (the built dist/cli/bin.js): as with `tcpdump -w FIFO`, pantap waits
 // for a process to open the FIFO for reading, and writes once one does; but the wait never
 // blocks the main thread, so Ctrl-C and SIGTERM end it (exit 130/143, one line, nothing
-// written) and a second signal ends pantap at once. Linux only (/proc, mkfifo).
+// written) and a second signal ends pantap at once. Linux only (/proc, mkfifo). The old
+// blocking open(2) on the main thread made each of the "nobody reads" cases hang.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/build.js';
@@ -63,25 +64,43 @@ function mkfifo(name: string): string {
   return p;
 }
 
-/** Resolves once a thread of `pid` waits in open(2) for the other end of a FIFO. */
-async function waitingForReader(pid: number): Promise<void> {
+/**
+ * Resolves once pantap (pid) waits for the reader of `fifo`: it reads and writes nothing for
+ * 300 ms and does not hold the FIFO open. (It tries the FIFO from a timer; a blocking open
+ * would look the same from here.)
+ */
+async function waitingForReader(pid: number, fifo: string): Promise<void> {
   const deadline = Date.now() + 20_000;
-  for (;;) {
-    let tasks: string[] = [];
+  const counters = () => {
     try {
-      tasks = readdirSync(`/proc/${pid}/task`);
+      return readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').filter((l) => /^(rchar|wchar):/.test(l)).join();
     } catch {
-      // not started yet, or gone
+      return '';
     }
-    for (const t of tasks) {
-      try {
-        if (readFileSync(`/proc/${pid}/task/${t}/wchan`, 'utf8').trim() === 'wait_for_partner') return;
-      } catch {
-        // thread ended
-      }
+  };
+  const holds = () => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === fifo;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
     }
-    if (Date.now() > deadline) throw new Error('pantap never waited for the FIFO reader');
+  };
+  let last = counters();
+  let since = Date.now();
+  for (;;) {
     await sleep(10);
+    const now = counters();
+    if (now !== last || holds()) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= 300) return;
+    if (Date.now() > deadline) throw new Error('pantap never settled to wait for the FIFO reader');
   }
 }
 
@@ -133,7 +152,7 @@ describe.skipIf(skip !== null)('an output FIFO nobody reads', () => {
       const fifo = mkfifo(`flows-${sig}.fifo`);
       const p = start([A06, '-F', 'json', '--flows-ndjson', fifo]);
       await handlersIn(p.child.pid!);
-      await waitingForReader(p.child.pid!);
+      await waitingForReader(p.child.pid!, fifo);
       const r = await send(p, sig);
       expect(r.signal, r.stderr).toBeNull();
       expect(r.code, r.stderr).toBe(code);
@@ -147,7 +166,7 @@ describe.skipIf(skip !== null)('an output FIFO nobody reads', () => {
     const fifo = mkfifo('summary.fifo');
     const p = start([A06, '-F', 'json', '-o', fifo]);
     await handlersIn(p.child.pid!);
-    await waitingForReader(p.child.pid!);
+    await waitingForReader(p.child.pid!, fifo);
     const r = await send(p, 'SIGTERM');
     expect(r.code, r.stderr).toBe(143);
     expect(r.stderr).toBe(line(`-o ${fifo}`));
@@ -160,7 +179,7 @@ describe.skipIf(skip !== null)('an output FIFO nobody reads', () => {
     await handlersIn(p.child.pid!);
     await idle(p.child.pid!);
     p.child.kill('SIGINT'); // reading ends, the summary is made and waits for the FIFO's reader
-    await waitingForReader(p.child.pid!);
+    await waitingForReader(p.child.pid!, fifo);
     const r = await send(p, 'SIGINT');
     p.child.stdin!.destroy();
     expect(r.signal, r.stderr).toBe('SIGINT');
@@ -173,10 +192,10 @@ describe.skipIf(skip !== null)('an output FIFO whose reader comes later', () => 
     const flows = mkfifo('late-flows.fifo');
     const summary = mkfifo('late-summary.fifo');
     const p = start([A06, '-F', 'json', '--flows-ndjson', flows, '-o', summary]);
-    await waitingForReader(p.child.pid!);
+    await waitingForReader(p.child.pid!, flows);
     await sleep(200);
     const readFlows = spawnSync('cat', [flows], { encoding: 'utf8', timeout: 10_000 });
-    await waitingForReader(p.child.pid!);
+    await waitingForReader(p.child.pid!, summary);
     const readSummary = spawnSync('cat', [summary], { encoding: 'utf8', timeout: 10_000 });
     const r = await p.done;
     expect(r.stderr).toBe('');
@@ -195,7 +214,7 @@ describe.skipIf(skip !== null)('an output FIFO whose reader comes later', () => 
     await handlersIn(p.child.pid!);
     await idle(p.child.pid!);
     p.child.kill('SIGINT');
-    await waitingForReader(p.child.pid!);
+    await waitingForReader(p.child.pid!, fifo);
     const read = spawnSync('cat', [fifo], { encoding: 'utf8', timeout: 10_000 });
     const r = await p.done;
     p.child.stdin!.destroy();
