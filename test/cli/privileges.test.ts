@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookupUser, parsePasswdLine } from '../../src/cli/privileges.js';
 import type { Summary } from '../../src/report/model.js';
-import { IP_B, clientScript, createPair, echoServerScript, netnsUnavailable, type NetnsPair, type Proc } from '../helpers/netns.js';
+import { IP_B, clientScript, createPair, netnsUnavailable, type NetnsPair, type Proc, startEchoServers } from '../helpers/netns.js';
 import { REPO } from '../helpers/shared.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
@@ -156,12 +156,7 @@ describe.skipIf(netSkip !== null)('pantap live -Z USER (veth pair between two na
     mkdirSync(out);
     chownSync(out, u.uid, u.gid);
     net = createPair();
-    server = net.spawn(net.b, NODE, ['-e', echoServerScript(IP_B, [3978], [29281], 60_000)]);
-    const end = Date.now() + 10_000;
-    while (!server.stdout().includes('ready')) {
-      if (server.child.exitCode !== null || Date.now() > end) throw new Error(`echo servers did not start: ${server.stderr()}`);
-      await sleep(20);
-    }
+    server = await startEchoServers(net, [3978], [29281], 60_000);
   });
 
   afterAll(() => {

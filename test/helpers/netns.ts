@@ -205,3 +205,14 @@ const refused = (port) => withTimeout(new Promise((resolve, reject) => {
 })().catch((e) => { process.stdout.write(JSON.stringify({ ok: false, error: String(e && e.message || e) }) + '\\n'); process.exit(1); });
 `;
 }
+
+/** Starts echoServerScript in namespace b of `net` and waits (10 s at most) until it is ready. */
+export async function startEchoServers(net: NetnsPair, tcp: number[], udp: number[], lifetimeMs: number): Promise<Proc> {
+  const server = net.spawn(net.b, process.execPath, ['-e', echoServerScript(IP_B, tcp, udp, lifetimeMs)]);
+  const end = Date.now() + 10_000;
+  while (!server.stdout().includes('ready')) {
+    if (server.child.exitCode !== null || Date.now() > end) throw new Error(`echo servers did not start: ${server.stderr()}`);
+    await sleep(20);
+  }
+  return server;
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntrySummary, FlowRecord, Summary } from '../../src/report/model.js';
 import { REPO } from '../helpers/shared.js';
-import { IP_B, clientScript, createPair, echoServerScript, netnsUnavailable, type NetnsPair, type Proc } from '../helpers/netns.js';
+import { IP_B, clientScript, createPair, netnsUnavailable, type NetnsPair, type Proc, startEchoServers } from '../helpers/netns.js';
 
 const require = createRequire(import.meta.url);
 const BIN = join(REPO, 'dist', 'cli', 'bin.js');
@@ -77,12 +77,7 @@ describe.skipIf(skipReason !== null)('pantap live (veth pair between two namespa
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pantap-live-'));
     net = createPair();
-    server = net.spawn(net.b, NODE, ['-e', echoServerScript(IP_B, [3978, 28769], [29281], 120_000)]);
-    const end = Date.now() + 10_000;
-    while (!server.stdout().includes('ready')) {
-      if (server.child.exitCode !== null || Date.now() > end) throw new Error(`echo servers did not start: ${server.stderr()}`);
-      await sleep(20);
-    }
+    server = await startEchoServers(net, [3978, 28769], [29281], 120_000);
   });
 
   afterAll(() => {
