@@ -3,6 +3,7 @@
 // capture times (packet timestamps), never the wall clock, so the result depends on the
 // packets only. Defaults follow Zeek: tcp_inactivity_timeout 5 min, udp and icmp 1 min.
 import { KIND_L2 } from '../decode/fields.js';
+import { REASSEMBLY_US } from './fragments.js';
 import type { FlowSlots, FlowSnapshot, FlowTable } from './table.js';
 
 export interface IdleTimeouts {
@@ -51,10 +52,11 @@ export function lastSeenOf(flows: FlowSlots, slot: number): number {
 }
 
 /**
- * Removes the flows idle for longer than their timeout at capture time `nowUs`, except
- * those `keep` holds on to (by content, as removal moves flows between slots: flows whose
- * IP datagrams later fragments may still complete); O(table).
+ * Removes the flows idle for longer than their timeout at capture time `nowUs`; O(table).
+ * A flow whose latest first IP fragment is younger than the reassembly window stays, as
+ * Linux keeps a reassembly queue that long: later fragments may still join it (otherwise
+ * live capture and file analysis would count them differently).
  */
-export function expireIdle(table: FlowTable, nowUs: number, t: IdleTimeouts, keep?: (slot: number) => boolean): FlowSnapshot {
-  return table.removeWhere((slot) => nowUs - lastSeenOf(table, slot) > timeoutOf(table, slot, t) && !(keep?.(slot) ?? false));
+export function expireIdle(table: FlowTable, nowUs: number, t: IdleTimeouts): FlowSnapshot {
+  return table.removeWhere((slot) => nowUs - lastSeenOf(table, slot) > timeoutOf(table, slot, t) && nowUs - table.lastFirstFragmentTs(slot) > REASSEMBLY_US);
 }

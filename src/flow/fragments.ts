@@ -9,7 +9,7 @@
 // Deciding by global record number makes the result the same whatever worker read which
 // fragment; live capture decides each fragment as soon as the rule allows.
 import { F_DPORT, F_DST, F_ICMPERR, F_IPID, F_KIND, F_PROTO, F_SPORT, F_SRC, F_TCPFLAGS, newPacketFields, type PacketFields } from '../decode/fields.js';
-import { FlowTable } from './table.js';
+import type { FlowTable } from './table.js';
 
 /** Words per logged fragment: kind, proto, src4, dst4, id, ports (first) — as uint32. */
 const LW = 12;
@@ -180,19 +180,6 @@ export class FragmentResolver {
     this.pending = held;
     if (final) this.firsts.clear();
     else this.forgetBefore(nowUs - 2 * REASSEMBLY_US);
-  }
-
-  /** Keys (FlowTable.keyString) of flows with a first fragment a later one may still join at `nowUs`. */
-  openDatagramFlows(nowUs: number): Set<string> {
-    const out = new Set<string>();
-    const pf = this.pf;
-    for (const [key, list] of this.firsts) {
-      const last = list[list.length - 1];
-      if (nowUs - last.ts > REASSEMBLY_US) continue;
-      this.fieldsOf(key.split(',').map(Number), last.ports, pf);
-      out.add(FlowTable.keyStringOf(pf));
-    }
-    return out;
   }
 
   /** The first fragment this later one belongs to by the rule above, or null. */

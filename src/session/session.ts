@@ -158,13 +158,9 @@ export class FlowSession {
     await this.collect(nowUs, false);
     const timeouts = this.opts.timeouts;
     if (timeouts === null) return [];
-    // A flow whose datagram may still get later fragments stays, as Linux keeps a
-    // reassembly queue for its window: otherwise live and file analysis would differ.
-    const open = this.fragments.openDatagramFlows(nowUs);
-    const table = this.table;
     // Roles proven by flows still active count for the flows that expire now.
-    this.classifier.learnFrom(table);
-    const snap = expireIdle(table, nowUs, timeouts, open.size > 0 ? (slot) => open.has(table.keyString(slot)) : undefined);
+    this.classifier.learnFrom(this.table);
+    const snap = expireIdle(this.table, nowUs, timeouts);
     if (snap.count === 0) return [];
     const flows = this.classifier.classify(flowSlots(snap));
     this.acc.addFlows(flows);
