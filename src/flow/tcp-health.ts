@@ -40,7 +40,7 @@ export interface TcpSideReport {
   /** Segments carrying payload. */
   dataSegments: number;
   /** Largest TCP payload of one segment. */
-  largestSegment: number;
+  maxSegment: number;
   /** Frames tshark's tcp.analysis.retransmission matches (plain + fast + spurious). */
   retransmissions: number;
   fastRetransmissions: number;
@@ -64,10 +64,12 @@ export interface TcpSideReport {
 export interface TcpHealthReport {
   originator: TcpSideReport;
   responder: TcpSideReport;
-  /** Originator's last SYN before the first SYN-ACK → that SYN-ACK, in ms. */
-  synToSynAckMs: number | null;
-  /** Responder's last SYN-ACK → the originator's first ACK after it, in ms. */
-  synAckToAckMs: number | null;
+  /**
+   * The handshake's two halves in ms, named as the JSON contract's `tcp.rttMs` (issue 9):
+   * originator's last SYN before the first SYN-ACK → that SYN-ACK, and responder's last
+   * SYN-ACK → the originator's first ACK after it; null when no SYN-ACK was seen.
+   */
+  rttMs: { synToSynAck: number | null; synAckToAck: number | null } | null;
   /** Wireshark's iRTT (tcp.analysis.initial_rtt): latest SYN → first pure ACK, in ms. */
   initialRttMs: number | null;
   /** Zeek conn.log history (upper case: originator). */
@@ -159,7 +161,7 @@ class TcpSide {
   packets = 0;
   payloadBytes = 0;
   dataSegments = 0;
-  largestSegment = 0;
+  maxSegment = 0;
   retrans = 0;
   fast = 0;
   spurious = 0;
@@ -249,7 +251,7 @@ class TcpSide {
       packets: this.packets,
       payloadBytes: this.payloadBytes,
       dataSegments: this.dataSegments,
-      largestSegment: this.largestSegment,
+      maxSegment: this.maxSegment,
       retransmissions: this.retrans + this.fast + this.spurious,
       fastRetransmissions: this.fast,
       spuriousRetransmissions: this.spurious,
@@ -321,7 +323,7 @@ export class TcpHealth {
     if (len > 0) {
       fwd.payloadBytes += len;
       fwd.dataSegments++;
-      if (len > fwd.largestSegment) fwd.largestSegment = len;
+      if (len > fwd.maxSegment) fwd.maxSegment = len;
     }
     if (syn && opts !== null && optLen > 0) this.options(fwd, opts, optOff, optLen);
     this.handshake(isOrig, syn, hasAck, rst, tsUs);
@@ -342,8 +344,7 @@ export class TcpHealth {
     return {
       originator: o.report(),
       responder: r.report(),
-      synToSynAckMs: this.synAckRtt < 0 ? null : this.synAckRtt / 1000,
-      synAckToAckMs: this.ackRtt < 0 ? null : this.ackRtt / 1000,
+      rttMs: this.synAckRtt < 0 ? null : { synToSynAck: this.synAckRtt / 1000, synAckToAck: this.ackRtt < 0 ? null : this.ackRtt / 1000 },
       initialRttMs: this.tsFirstRtt === 0 ? null : this.tsFirstRtt / 1000,
       history,
       historyDropped: this.histDropped,

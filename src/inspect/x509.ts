@@ -10,8 +10,8 @@ export interface CertificateFacts {
   subject: string | null;
   issuer: string | null;
   /** notBefore / notAfter as `YYYY-MM-DDTHH:MM:SSZ`. */
-  validFrom: string | null;
-  validTo: string | null;
+  notBefore: string | null;
+  notAfter: string | null;
   /** floor((notAfter − at) / 1 day); negative once expired; null without a time or a date. */
   daysLeft: number | null;
   /** SHA-256 of the DER, 64 lowercase hex digits. */
@@ -57,8 +57,8 @@ export function certificateFacts(der: Uint8Array, atMs?: number, chainLength = 1
     parsed: p.parsed,
     subject: p.subject,
     issuer: p.issuer,
-    validFrom: p.fromMs === null ? null : isoSeconds(p.fromMs),
-    validTo: p.toMs === null ? null : isoSeconds(p.toMs),
+    notBefore: p.fromMs === null ? null : isoSeconds(p.fromMs),
+    notAfter: p.toMs === null ? null : isoSeconds(p.toMs),
     daysLeft: p.toMs !== null && atMs !== undefined && Number.isFinite(atMs) ? Math.floor((p.toMs - atMs) / DAY_MS) : null,
     sha256,
     chainLength,

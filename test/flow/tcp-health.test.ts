@@ -209,7 +209,7 @@ describe('Wireshark analysis on scripted packets', () => {
     const f = c.send(0, ACK, 100, { seq: 1101, dt: 10 });
     expect(f & TCPA_FAST_RETRANSMISSION).toBeTruthy();
     const r = c.r;
-    expect(r.originator).toMatchObject({ retransmissions: 1, fastRetransmissions: 1, lostSegments: 1, dataSegments: 6, largestSegment: 100 });
+    expect(r.originator).toMatchObject({ retransmissions: 1, fastRetransmissions: 1, lostSegments: 1, dataSegments: 6, maxSegment: 100 });
     expect(r.responder.duplicateAcks).toBe(2);
   });
 
@@ -264,10 +264,10 @@ describe('Wireshark analysis on scripted packets', () => {
     c.send(0, SYN, 0, { seq: 1000, dt: 1_000_000 });
     c.send(1, SYN | ACK, 0, { dt: 300 });
     c.send(0, ACK, 0, { dt: 150 });
-    expect(c.r).toMatchObject({ synToSynAckMs: 0.3, synAckToAckMs: 0.15, initialRttMs: 0.45 });
+    expect(c.r).toMatchObject({ rttMs: { synToSynAck: 0.3, synAckToAck: 0.15 }, initialRttMs: 0.45 });
     const none = new Conv();
     none.send(0, PSH | ACK, 10);
-    expect(none.r).toMatchObject({ synToSynAckMs: null, synAckToAckMs: null, initialRttMs: null });
+    expect(none.r).toMatchObject({ rttMs: null, initialRttMs: null });
   });
 
   it('direction 1 can be the originator', () => {

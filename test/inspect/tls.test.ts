@@ -84,7 +84,7 @@ describe('TLS 1.2 handshake', () => {
     expect(f.serverCertificate).toMatchObject({
       parsed: true,
       subject: 'CN=valid.pantap.test,O=Pantap Lab,C=US',
-      validTo: '2099-12-31T23:59:59Z',
+      notAfter: '2099-12-31T23:59:59Z',
       chainLength: 2,
     });
   });

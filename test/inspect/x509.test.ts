@@ -12,26 +12,26 @@ import { OPENSSL } from './tshark.js';
 const CERTS = {
   valid: {
     subject: 'CN=valid.pantap.test,O=Pantap Lab,C=US',
-    validFrom: '2024-01-01T00:00:00Z',
-    validTo: '2099-12-31T23:59:59Z',
+    notBefore: '2024-01-01T00:00:00Z',
+    notAfter: '2099-12-31T23:59:59Z',
     sha256: '823794a58c11727c2d3d133112552596c38e79eca6ddc01774734cf774e99d0e',
   },
   expired: {
     subject: 'CN=expired.pantap.test,O=Pantap Lab,C=US',
-    validFrom: '2020-01-01T00:00:00Z',
-    validTo: '2021-01-01T12:00:00Z',
+    notBefore: '2020-01-01T00:00:00Z',
+    notAfter: '2021-01-01T12:00:00Z',
     sha256: '0c2429a511367e8c33abfab0d12e3bbdede494cd860eb8326bef1c029dde0573',
   },
   special: {
     subject: 'CN=a\\,b\\+c,OU=\\#1 \\<ops\\>\\; \\"x\\",O=Example\\, Inc.,C=US',
-    validFrom: '2025-03-01T00:00:00Z',
-    validTo: '2030-03-01T00:00:00Z',
+    notBefore: '2025-03-01T00:00:00Z',
+    notAfter: '2030-03-01T00:00:00Z',
     sha256: '605cc77221d41b7a6ba3afaa49fd8eac8ba0c652f76726467efcc3a6e5e945bd',
   },
   multi: {
     subject: 'UID=42+CN=host,O=Café,C=DE',
-    validFrom: '2025-03-01T00:00:00Z',
-    validTo: '2030-03-01T00:00:00Z',
+    notBefore: '2025-03-01T00:00:00Z',
+    notAfter: '2030-03-01T00:00:00Z',
     sha256: '862ee1a649dddefb00dbd65118ba406040a54fd7124a9bc529d87c1d017233c1',
   },
 } as const;
@@ -47,8 +47,8 @@ function opensslView(pemPath: string) {
   return {
     subject: get('subject'),
     issuer: get('issuer'),
-    validFrom: iso(get('notBefore')),
-    validTo: iso(get('notAfter')),
+    notBefore: iso(get('notBefore')),
+    notAfter: iso(get('notAfter')),
     sha256: (get('sha256 Fingerprint') ?? get('SHA256 Fingerprint') ?? '').replace(/:/g, '').toLowerCase(),
   };
 }
@@ -63,7 +63,7 @@ describe('certificateFacts', () => {
     it.skipIf(OPENSSL === null)(`${name}: the same as openssl x509 -nameopt RFC2253 (needs openssl on PATH)`, () => {
       const f = certificateFacts(certDer(name as keyof typeof CERTS));
       const o = opensslView(join(HERE, 'certs', `${name}.pem`));
-      expect({ subject: f.subject, issuer: f.issuer, validFrom: f.validFrom, validTo: f.validTo, sha256: f.sha256 }).toEqual(o);
+      expect({ subject: f.subject, issuer: f.issuer, notBefore: f.notBefore, notAfter: f.notAfter, sha256: f.sha256 }).toEqual(o);
     });
   }
 
@@ -85,7 +85,7 @@ describe('certificateFacts', () => {
     const der = certDer('valid');
     for (const bad of [new Uint8Array(0), der.subarray(0, 100), Uint8Array.from([0x30, 0x82, 0xff, 0xff]), new Uint8Array(300).fill(0x30)]) {
       const f = certificateFacts(bad, 0, 3);
-      expect(f).toMatchObject({ parsed: false, subject: null, validTo: null, daysLeft: null, chainLength: 3 });
+      expect(f).toMatchObject({ parsed: false, subject: null, notAfter: null, daysLeft: null, chainLength: 3 });
       expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
     }
     // PEM text is not DER, even though Node would read it
@@ -103,7 +103,7 @@ describe('certificateFacts', () => {
       const f = certificateFacts(derFromPem(readFileSync(join(dir, 'c.pem'), 'utf8')), Date.now());
       const o = opensslView(join(dir, 'c.pem'));
       expect(f.subject).toBe('CN=\\#gw \\<1\\>,OU=a\\+b\\;c,O=R&D\\, \\"Lab\\",ST=Île,C=FR');
-      expect({ subject: f.subject, issuer: f.issuer, validFrom: f.validFrom, validTo: f.validTo, sha256: f.sha256 }).toEqual(o);
+      expect({ subject: f.subject, issuer: f.issuer, notBefore: f.notBefore, notAfter: f.notAfter, sha256: f.sha256 }).toEqual(o);
       expect(f.daysLeft).toBe(6); // 7 days from a moment ago, floored
     } finally {
       rmSync(dir, { recursive: true, force: true });
