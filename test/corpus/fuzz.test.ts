@@ -39,6 +39,7 @@ import {
   udp,
 } from '../helpers/build.js';
 import { CORPUS, corpusFiles, corpusPresent, corpusTitle } from './shared.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 100_000);
@@ -48,16 +49,6 @@ const tmp = tempDir('pantap-fuzz-');
 afterAll(() => {
   if (!process.env.FUZZ_KEEP) tmp.remove();
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Seed {
   name: string;

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { newPayloadBudget, StreamDirection, type StreamLimits, type StreamResult } from '../../src/flow/stream.js';
 import { REPO, SHARED } from '../helpers/shared.js';
 import { captureUnusable, readTcpSegments, tcpFlows } from '../helpers/tcp-capture.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const bytes = (n: number, salt = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + salt) % 251);
 
@@ -97,18 +98,6 @@ function reference(segs: readonly Seg[], maxBytes: number): object {
   };
 }
 
-/** Deterministic PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffle<T>(xs: T[], r: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
@@ -123,7 +112,7 @@ function shuffle<T>(xs: T[], r: () => number): T[] {
  * Records follow capture order.
  */
 function scenario(seed: number, o: { total: number; syn: boolean; isn: number }): Seg[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const stream = bytes(o.total, seed);
   const first = o.syn ? (o.isn + 1) >>> 0 : o.isn;
   const pieces: { at: number; data: Uint8Array }[] = [];
@@ -357,7 +346,7 @@ describe('StreamDirection order guarantee', () => {
       expect(inOrder.lostOnReorder).toBe(0);
       // batches merged by record number: the same calls, cut into groups (state persists)
       const d = new StreamDirection(newPayloadBudget(), { maxBytes, maxSegments: 1000 });
-      const r = rng(seed);
+      const r = mulberry32(seed);
       for (let i = 0; i < byRecord.length; ) {
         const n = 1 + Math.floor(r() * 5);
         for (const s of byRecord.slice(i, i + n)) d.add(s.seq, s.data, 0, s.data.length, s.record, s.syn);
@@ -369,7 +358,7 @@ describe('StreamDirection order guarantee', () => {
       const fixer = byRecord.find((s) => s.syn) ?? byRecord[0];
       const rest = byRecord.filter((s) => s !== fixer);
       for (let p = 0; p < 25; p++) {
-        const got = run([fixer, ...shuffle([...rest], rng(seed * 1000 + p))], { maxBytes, maxSegments: 1000 });
+        const got = run([fixer, ...shuffle([...rest], mulberry32(seed * 1000 + p))], { maxBytes, maxSegments: 1000 });
         expect(got, `seed ${seed} permutation ${p}`).toEqual(inOrder);
       }
     }
@@ -382,7 +371,7 @@ describe('StreamDirection order guarantee', () => {
       const segs = scenario(seed, { total, syn, isn });
       const want = reference(segs, maxBytes);
       for (let p = 0; p < 25; p++) {
-        const got = run(shuffle([...segs], rng(seed * 7919 + p)), { maxBytes, maxSegments: 1000 });
+        const got = run(shuffle([...segs], mulberry32(seed * 7919 + p)), { maxBytes, maxSegments: 1000 });
         if (got.lostOnReorder > 0) {
           lossy++;
           continue;

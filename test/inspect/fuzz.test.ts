@@ -30,24 +30,13 @@ import {
   serverHello,
   serverHelloDone,
 } from './tls-build.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const SEED = Number(process.env.INSPECT_FUZZ_SEED ?? 20261126) >>> 0;
 const COUNT = Number(process.env.INSPECT_FUZZ_COUNT ?? 100_000);
 const ONLY = process.env.INSPECT_FUZZ_ONLY === undefined ? null : Number(process.env.INSPECT_FUZZ_ONLY);
 /** Mutated streams are kept below this (the session's cap is ~16 KiB). */
 const MAX_STREAM = 24 * 1024;
-
-/** mulberry32: small, fast, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the corpus: real sessions, hand-built ones, other protocols -------------------------
 
@@ -247,7 +236,7 @@ describe('fuzz', () => {
     const first = ONLY ?? 0;
     const last = ONLY === null ? COUNT : ONLY + 1;
     for (let i = first; i < last; i++) {
-      const r = prng((SEED ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0); // one stream per input: replayable alone
+      const r = mulberry32((SEED ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0); // one stream per input: replayable alone
       const p = mutate(r, pick(r, base), pick(r, base));
       bytes += p.client.bytes.length + p.server.bytes.length;
       const t0 = performance.now();

@@ -8,20 +8,13 @@ import type { Role } from '../../src/catalog/schema.js';
 import type { RoleBook } from '../../src/classify/classify.js';
 import { SummaryAccumulator, type AccumulateOptions } from '../../src/report/accumulate.js';
 import { REPO } from '../helpers/shared.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const lab = resolve(REPO, 'fixtures/pan-lab');
 const files = readdirSync(lab)
   .filter((f) => f.endsWith('.pcap'))
   .sort()
   .map((f) => resolve(lab, f));
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-}
 
 describe('SummaryAccumulator', () => {
   it('pieces in any order give the one-pass summary (listing limits, top pairs)', async () => {
@@ -39,7 +32,7 @@ describe('SummaryAccumulator', () => {
       const one = new SummaryAccumulator(a.catalog, opts);
       one.addFlows(a.flows);
       expect(one.summary(input, roles)).toEqual(a.summary);
-      const rand = rng(opts.maxListed + 17);
+      const rand = mulberry32(opts.maxListed + 17);
       for (const chunk of [1, 3, 7, 50]) {
         const shuffled = [...a.flows];
         for (let i = shuffled.length - 1; i > 0; i--) {
