@@ -129,8 +129,9 @@ export class FlowSession {
         return expired;
       }
       // Record r is past the next check instant: the records before it go in, the check
-      // runs at the last instant before record r, and the rest is a batch of its own.
-      const instant = next + Math.floor((tsAt(idx, r) - next) / this.checkEveryUs) * this.checkEveryUs;
+      // runs at the last instant before record r (a record at an instant exactly belongs
+      // before that instant's check, as in the loop above), and the rest is a batch of its own.
+      const instant = next + (Math.ceil((tsAt(idx, r) - next) / this.checkEveryUs) - 1) * this.checkEveryUs;
       const rest = this.tail(part, r);
       if (r > 0) await this.sink.submit({ ...part, count: r });
       else this.buffers.release(part);
@@ -139,11 +140,14 @@ export class FlowSession {
     }
   }
 
-  /** Records [r, count) of a batch as a batch of their own (a copy where the sink will take the original away). */
+  /**
+   * Records [r, count) of a batch as a batch of their own, on copies: the head goes to the
+   * sink, which transfers its buffers to a worker or hands them back to the pool for reuse.
+   * At most one copy per check instant (once a second of capture time).
+   */
   private tail(batch: RecordBatch, r: number): RecordBatch {
     const index = batch.index.slice(r * REC_WORDS * 4, batch.count * REC_WORDS * 4);
-    // A worker receives the original's buffers transferred: the tail needs its own bytes.
-    const data = this.opts.workers > 0 ? batch.data.slice(0) : batch.data;
+    const data = batch.data.slice(0);
     return { ...batch, data, index, count: batch.count - r, seqBase: batch.seqBase + r };
   }
 
