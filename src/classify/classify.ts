@@ -38,6 +38,14 @@ export interface ClassifiedFlow {
   section: FlowSection;
 }
 
+/** What learnFrom() looks at: the ports, IP protocols and ethertypes of entries that prove something. */
+interface ProvingPorts {
+  tcp: Uint8Array;
+  udp: Uint8Array;
+  ipProtocols: Set<number>;
+  ethertypes: Set<number>;
+}
+
 export interface RoleBook {
   /** Roles per address (IP or MAC string), with where they came from. */
   roles: Map<string, { roles: Set<Role>; source: 'inventory' | 'inferred' }>;
@@ -213,33 +221,31 @@ export class FlowClassifier {
         const t = proto === PROTO_TCP ? proves.tcp : proves.udp;
         return t[src.port(slot, 0)] === 1 || t[src.port(slot, 1)] === 1;
       }
-      return this.inventory !== null || proves.other;
+      return src.kind(slot) === KIND_L2 ? proves.ethertypes.has(src.ethertype(slot)) : proves.ipProtocols.has(proto);
     });
     this.learn(base);
   }
 
-  private proving: { tcp: Uint8Array; udp: Uint8Array; other: boolean } | null = null;
+  private proving: ProvingPorts | null = null;
 
-  /** Ports whose entries infer a role or are the RPC endpoint mapper (or any port, with an inventory). */
-  private provingPorts(): { tcp: Uint8Array; udp: Uint8Array; other: boolean } {
+  /**
+   * Ports whose entries infer a role or are the RPC endpoint mapper. Inventory roles need no
+   * learning pass: classify() notes them for the endpoints of the flows it classifies.
+   */
+  private provingPorts(): ProvingPorts {
     if (this.proving !== null) return this.proving;
-    const tcp = new Uint8Array(65536);
-    const udp = new Uint8Array(65536);
-    let other = false;
+    const p: ProvingPorts = { tcp: new Uint8Array(65536), udp: new Uint8Array(65536), ipProtocols: new Set(), ethertypes: new Set() };
     for (const e of this.matcher.catalog.entries) {
-      const useful = e.infer !== undefined || this.epmIds.has(e.id) || this.inventory !== null;
-      if (!useful) continue;
-      const t = e.transport === 'tcp' ? tcp : e.transport === 'udp' ? udp : null;
-      if (t === null) other = true;
-      else if (e.portRange) t.fill(1, e.portRange[0], e.portRange[1] + 1);
-      else if (e.port !== null) t[e.port] = 1;
+      if (e.infer === undefined && !this.epmIds.has(e.id)) continue;
+      if (e.transport === 'ip' && e.ipProtocol !== null) p.ipProtocols.add(e.ipProtocol);
+      else if (e.transport === 'ethertype' && e.ethertype !== null) p.ethertypes.add(e.ethertype);
+      else {
+        const t = e.transport === 'tcp' ? p.tcp : p.udp;
+        if (e.portRange) t.fill(1, e.portRange[0], e.portRange[1] + 1);
+        else if (e.port !== null) t[e.port] = 1;
+      }
     }
-    if (this.inventory !== null) {
-      tcp.fill(1);
-      udp.fill(1);
-      other = true;
-    }
-    return (this.proving = { tcp, udp, other });
+    return (this.proving = p);
   }
 
   /** The learning half of classify(): endpoint-mapper connections, RPC candidates, roles. */
