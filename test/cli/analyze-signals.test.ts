@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
+import { procField, settled } from '../helpers/proc.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const A06 = readFileSync(resolve(REPO, 'fixtures/pan-lab/a06_failures.pcap'));
@@ -58,14 +59,6 @@ function ended(child: ChildProcess): Promise<Ended> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function procField(pid: number, file: string, key: string): string | null {
-  try {
-    return new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'))?.[1] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Waits until pantap (pid) has its signal handlers in place and has read at least `bytes`
  * more, then sits idle (its read count steady): everything written has been taken in. A
@@ -101,20 +94,10 @@ async function handlersIn(pid: number): Promise<void> {
   }
 }
 
-/** Waits until pantap reads and writes nothing for 300 ms (blocked, or done). */
+/** Waits until pantap reads and writes nothing for 300 ms (blocked, or done); without /proc, a pause. */
 async function idle(pid: number): Promise<void> {
   if (!existsSync(`/proc/${pid}/io`)) return sleep(1000);
-  const io = () => `${procField(pid, 'io', 'rchar')}/${procField(pid, 'io', 'wchar')}`;
-  let last = io();
-  let since = Date.now();
-  while (Date.now() - since < 300) {
-    await sleep(10);
-    const now = io();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    }
-  }
+  await settled(pid);
 }
 
 /** A pcap of `n` TCP SYNs, each from its own source port: n flows. */

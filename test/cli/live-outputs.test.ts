@@ -5,13 +5,14 @@
 // flow table) are reported on stderr as `analyze` reports them. Needs root (namespaces,
 // tmpfs), the pantap-live addon and a build (npm run build).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IP_B, clientScript, createPair, netnsUnavailable, type NetnsPair, type Proc, startEchoServers } from '../helpers/netns.js';
 import { REPO } from '../helpers/shared.js';
+import { waitingForReader } from '../helpers/proc.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const NODE = process.execPath;
@@ -161,42 +162,3 @@ describe.skipIf(skipReason !== null)('pantap live: outputs that fail or wait', (
   });
 });
 
-/**
- * Resolves once pantap (pid) waits for the reader of `fifo`: it reads and writes nothing for
- * 300 ms and does not hold the FIFO open. (It tries the FIFO from a timer; a blocking open
- * would look the same from here.)
- */
-async function waitingForReader(pid: number, fifo: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  const counters = () => {
-    try {
-      return readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').filter((l) => /^(rchar|wchar):/.test(l)).join();
-    } catch {
-      return '';
-    }
-  };
-  const holds = () => {
-    try {
-      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-        try {
-          return readlinkSync(`/proc/${pid}/fd/${fd}`) === fifo;
-        } catch {
-          return false;
-        }
-      });
-    } catch {
-      return false;
-    }
-  };
-  let last = counters();
-  let since = Date.now();
-  for (;;) {
-    await sleep(10);
-    const now = counters();
-    if (now !== last || holds()) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= 300) return;
-    if (Date.now() > deadline) throw new Error('pantap never settled to wait for the FIFO reader');
-  }
-}

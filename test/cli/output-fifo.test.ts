@@ -4,11 +4,12 @@
 // written) and a second signal ends pantap at once. Linux only (/proc, mkfifo). The old
 // blocking open(2) on the main thread made each of the "nobody reads" cases hang.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
+import { settled, waitingForReader } from '../helpers/proc.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const A06 = resolve(REPO, 'fixtures/pan-lab/a06_failures.pcap');
@@ -64,46 +65,6 @@ function mkfifo(name: string): string {
   return p;
 }
 
-/**
- * Resolves once pantap (pid) waits for the reader of `fifo`: it reads and writes nothing for
- * 300 ms and does not hold the FIFO open. (It tries the FIFO from a timer; a blocking open
- * would look the same from here.)
- */
-async function waitingForReader(pid: number, fifo: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  const counters = () => {
-    try {
-      return readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').filter((l) => /^(rchar|wchar):/.test(l)).join();
-    } catch {
-      return '';
-    }
-  };
-  const holds = () => {
-    try {
-      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-        try {
-          return readlinkSync(`/proc/${pid}/fd/${fd}`) === fifo;
-        } catch {
-          return false;
-        }
-      });
-    } catch {
-      return false;
-    }
-  };
-  let last = counters();
-  let since = Date.now();
-  for (;;) {
-    await sleep(10);
-    const now = counters();
-    if (now !== last || holds()) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= 300) return;
-    if (Date.now() > deadline) throw new Error('pantap never settled to wait for the FIFO reader');
-  }
-}
-
 /** Waits until pantap handles SIGINT and SIGTERM (a signal before that would kill it outright). */
 async function handlersIn(pid: number): Promise<void> {
   const deadline = Date.now() + 20_000;
@@ -117,27 +78,6 @@ async function handlersIn(pid: number): Promise<void> {
   while ((caught() & 0x4002n) !== 0x4002n) {
     if (Date.now() > deadline) throw new Error('pantap never installed its signal handlers');
     await sleep(5);
-  }
-}
-
-/** Waits until pantap reads and writes nothing for 300 ms (everything sent has been taken in). */
-async function idle(pid: number): Promise<void> {
-  const io = () => {
-    try {
-      return readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').filter((l) => /^(rchar|wchar):/.test(l)).join();
-    } catch {
-      return '';
-    }
-  };
-  let last = io();
-  let since = Date.now();
-  while (Date.now() - since < 300) {
-    await sleep(10);
-    const now = io();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    }
   }
 }
 
@@ -177,7 +117,7 @@ describe.skipIf(skip !== null)('an output FIFO nobody reads', () => {
     const p = start(['-', '-F', 'json', '-w', '0', '-o', fifo], 'pipe');
     p.child.stdin!.write(readFileSync(A06)); // the pipe stays open: reading waits for more
     await handlersIn(p.child.pid!);
-    await idle(p.child.pid!);
+    await settled(p.child.pid!);
     p.child.kill('SIGINT'); // reading ends, the summary is made and waits for the FIFO's reader
     await waitingForReader(p.child.pid!, fifo);
     const r = await send(p, 'SIGINT');
@@ -212,7 +152,7 @@ describe.skipIf(skip !== null)('an output FIFO whose reader comes later', () => 
     const p = start(['-', '-F', 'json', '-w', '0', '-o', fifo], 'pipe');
     p.child.stdin!.write(readFileSync(A06));
     await handlersIn(p.child.pid!);
-    await idle(p.child.pid!);
+    await settled(p.child.pid!);
     p.child.kill('SIGINT');
     await waitingForReader(p.child.pid!, fifo);
     const read = spawnSync('cat', [fifo], { encoding: 'utf8', timeout: 10_000 });

@@ -1,0 +1,62 @@
+// Watching a child pantap through /proc (Linux): its I/O counters, signal mask and open
+// files tell a test when pantap has taken in what was sent, or sits waiting, without
+// guessing with sleeps.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A `key: value` line of /proc/PID/FILE, or null. */
+export function procField(pid: number, file: string, key: string): string | null {
+  try {
+    return new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** rchar/wchar of the process: changes whenever it reads or writes. */
+const ioCounters = (pid: number): string => `${procField(pid, 'io', 'rchar')}/${procField(pid, 'io', 'wchar')}`;
+
+/** Whether the process has `path` open. */
+function holds(pid: number, path: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves once the process has read and written nothing for `quietMs` while `busy()` was
+ * false (blocked, waiting, or done); throws after `timeoutMs`.
+ */
+export async function settled(pid: number, o: { quietMs?: number; timeoutMs?: number; busy?: () => boolean; what?: string } = {}): Promise<void> {
+  const quiet = o.quietMs ?? 300;
+  const deadline = Date.now() + (o.timeoutMs ?? 20_000);
+  let last = ioCounters(pid);
+  let since = Date.now();
+  for (;;) {
+    await sleep(10);
+    const now = ioCounters(pid);
+    if (now !== last || (o.busy?.() ?? false)) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quiet) return;
+    if (Date.now() > deadline) throw new Error(`pantap never settled${o.what ? ` (${o.what})` : ''}`);
+  }
+}
+
+/**
+ * Resolves once pantap waits for the reader of `fifo`: it reads and writes nothing for
+ * 300 ms and does not hold the FIFO open (it tries the FIFO from a timer; a blocking open
+ * would look the same from here).
+ */
+export function waitingForReader(pid: number, fifo: string): Promise<void> {
+  return settled(pid, { busy: () => holds(pid, fifo), what: 'to wait for the FIFO reader' });
+}
