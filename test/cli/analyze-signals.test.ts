@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
-import { procField, settled } from '../helpers/proc.js';
+import { procField, settled as quiet } from '../helpers/proc.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const A06 = readFileSync(resolve(REPO, 'fixtures/pan-lab/a06_failures.pcap'));
@@ -97,7 +97,7 @@ async function handlersIn(pid: number): Promise<void> {
 /** Waits until pantap reads and writes nothing for 300 ms (blocked, or done); without /proc, a pause. */
 async function idle(pid: number): Promise<void> {
   if (!existsSync(`/proc/${pid}/io`)) return sleep(1000);
-  await settled(pid);
+  await quiet(pid);
 }
 
 /** A pcap of `n` TCP SYNs, each from its own source port: n flows. */
