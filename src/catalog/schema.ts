@@ -5,6 +5,13 @@
 export const SECTION_IDS = ['management', 'ha', 'panorama', 'user-id'] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
+/**
+ * Application protocols pantap tells from payload (the `app` of a flow), and which one an
+ * entry expects. `icmp` is given to ICMP flows.
+ */
+export const APPS = ['tls', 'ssh', 'http', 'ldap', 'kerberos', 'ntp', 'snmp', 'radius', 'syslog', 'dcerpc', 'smb', 'icmp'] as const;
+export type AppName = (typeof APPS)[number];
+
 export const TRANSPORTS = ['tcp', 'udp', 'ip', 'ethertype'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 

@@ -8,7 +8,8 @@ import type { FlowSlots, FlowTable, Side } from '../flow/table.js';
 import { ipv4String, ipv6String, macString } from './address.js';
 import { serverSide, tcpState } from './direction.js';
 import { isPanDevice, type Inventory } from './inventory.js';
-import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
+import type { AppName, SshRecord, TcpFacts, TlsRecord } from './flow-facts.js';
+import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport, type ReasonCode, type Verdict } from './vocabulary.js';
 
 export interface ClassifiedFlow {
   transport: FlowTransport;
@@ -36,6 +37,18 @@ export interface ClassifiedFlow {
   /** Indices into catalog.entries, narrowed by roles; empty when nothing matches. */
   entries: number[];
   section: FlowSection;
+  /** Application detected from the payload (null: none recognised, or no payload kept). */
+  app: AppName | null;
+  verdict: Verdict;
+  /** Why the verdict is not ok; null when it is. */
+  reason: ReasonCode | null;
+  /** The reason in one line of plain words with its evidence; null when ok. */
+  detail: string | null;
+  /** Community ID v1 (`1:…`); null for non-IP flows. */
+  communityId: string | null;
+  tcp: TcpFacts | null;
+  tls: TlsRecord | null;
+  ssh: SshRecord | null;
 }
 
 /** What learnFrom() looks at: the ports, IP protocols and ethertypes of entries that prove something. */
@@ -133,6 +146,14 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       direction: dir.rule,
       entries: [],
       section: 'unexpected',
+      app: null,
+      verdict: isFailureState(finalState) ? 'failed' : 'ok',
+      reason: isFailureState(finalState) ? finalState : null,
+      detail: null,
+      communityId: null,
+      tcp: null,
+      tls: null,
+      ssh: null,
     };
     let candidates: readonly number[];
     if (l2) candidates = matcher.ethertype(flow.ethertype!);

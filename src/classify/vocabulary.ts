@@ -26,3 +26,59 @@ export type DirectionRule = 'handshake' | 'catalog-port' | 'well-known-port' | '
 
 /** Sections in report order. */
 export const SECTION_ORDER: readonly SectionId[] = ['management', 'ha', 'panorama', 'user-id', 'unexpected'];
+
+// --- Verdicts above the TCP handshake (issue 9).
+
+/** A flow's verdict: ok (reason null), warning, or failed. */
+export type Verdict = 'ok' | 'warning' | 'failed';
+
+/**
+ * Reason codes in priority order: when several apply to a flow, the first one listed wins.
+ * The failed reasons come first, then the warnings. Application reasons (LDAP, Kerberos...)
+ * go between `tls-alert` and `rejected`.
+ */
+export const REASONS = [
+  'pmtu-blackhole',
+  'tls-alert',
+  'rejected',
+  'unanswered',
+  'icmp-error',
+  'reset-after-connect',
+  'tls-incomplete',
+  'unexpected-protocol',
+  'no-reply',
+  'certificate-expired',
+  'retransmissions',
+  'zero-window',
+] as const;
+export type ReasonCode = (typeof REASONS)[number];
+
+/** The verdict each reason gives. */
+export const REASON_VERDICT: Readonly<Record<ReasonCode, Exclude<Verdict, 'ok'>>> = {
+  'pmtu-blackhole': 'failed',
+  'tls-alert': 'failed',
+  rejected: 'failed',
+  unanswered: 'failed',
+  'icmp-error': 'failed',
+  'reset-after-connect': 'failed',
+  'tls-incomplete': 'failed',
+  'unexpected-protocol': 'failed',
+  'no-reply': 'failed',
+  'certificate-expired': 'warning',
+  retransmissions: 'warning',
+  'zero-window': 'warning',
+};
+
+/** The status of an entry or a client → server pair, from its flows' verdicts. */
+export type ChannelStatus = 'up' | 'degraded' | 'failing' | 'partial' | 'not-seen';
+
+/**
+ * failing: every flow failed; partial: some did; degraded: none failed, some warned; up:
+ * otherwise; not-seen: no flows.
+ */
+export function channelStatus(flows: number, failed: number, degraded: number): ChannelStatus {
+  if (flows === 0) return 'not-seen';
+  if (failed === flows) return 'failing';
+  if (failed > 0) return 'partial';
+  return degraded > 0 ? 'degraded' : 'up';
+}

@@ -6,7 +6,9 @@ import { looksLikeSsh } from './ssh.js';
 import type { FlowPayload } from './stream.js';
 import { looksLikeTls } from './tls.js';
 
-export type AppName = 'tls' | 'ssh' | 'http';
+import type { AppName } from '../catalog/schema.js';
+
+export type { AppName } from '../catalog/schema.js';
 
 export interface Detector {
   app: AppName;

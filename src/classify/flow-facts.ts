@@ -1,0 +1,73 @@
+// What a flow's payload and TCP packets showed, in the words of the JSON contract
+// (issue 9): per-side facts named client/server, TLS and SSH facts, and the payload
+// inspection counters of a run. Classification fills them; reports print them as they are.
+import type { AppName } from '../catalog/schema.js';
+import type { ZeekConnState } from '../flow/tcp-health.js';
+import type { TlsVersion } from '../inspect/tls.js';
+
+export type { AppName } from '../catalog/schema.js';
+
+export interface SidePair<T> {
+  client: T;
+  server: T;
+}
+
+export interface TcpFacts {
+  /** Zeek conn.log conn_state. */
+  connState: ZeekConnState;
+  /** Zeek conn.log history (upper case: the originator, the side that sent the first packet). */
+  history: string;
+  /** Frames tshark's tcp.analysis.retransmission matches, per sender. */
+  retransmissions: SidePair<number>;
+  /** Segments advertising a zero window, per sender. */
+  zeroWindows: SidePair<number>;
+  duplicateAcks: SidePair<number>;
+  /** Handshake halves in ms; null without a SYN-ACK. */
+  rttMs: { synToSynAck: number | null; synAckToAck: number | null } | null;
+  mss: SidePair<number | null>;
+  /** Largest TCP payload of one segment, bytes. */
+  maxSegment: SidePair<number>;
+}
+
+export interface CertificateRecord {
+  /** RFC 4514 strings; null when the DER did not parse. */
+  subject: string | null;
+  issuer: string | null;
+  /** ISO-8601 UTC, `2029-02-28T11:26:20Z`. */
+  notBefore: string | null;
+  notAfter: string | null;
+  /** SHA-256 of the DER, 64 lowercase hex digits. */
+  sha256: string;
+  /** Whole days from the flow's first packet to notAfter; negative once expired. */
+  daysLeft: number | null;
+}
+
+export type TlsAlertRecord =
+  | { encrypted: false; level: 'warning' | 'fatal' | 'unknown'; description: string; from: 'client' | 'server' }
+  | { encrypted: true; from: 'client' | 'server' };
+
+export interface TlsRecord {
+  version: TlsVersion | null;
+  sni: string | null;
+  alpn: string[];
+  cipher: string | null;
+  established: boolean;
+  alert: TlsAlertRecord | null;
+  serverCertificate: CertificateRecord | null;
+  clientCertificate: CertificateRecord | null;
+}
+
+export interface SshRecord {
+  clientBanner: string | null;
+  serverBanner: string | null;
+}
+
+/** A run's payload inspection: flows whose payload was kept, bytes kept, cap hits. */
+export interface InspectionCounts {
+  /** Flows with payload bytes kept for a decoder. */
+  flows: number;
+  /** Payload bytes kept (the sum of the reassembled prefixes). */
+  bytesKept: number;
+  /** Times a per-flow or the global cap stopped keeping bytes. */
+  capHit: number;
+}
