@@ -1,7 +1,6 @@
 // What a flow's payload and TCP packets showed, in the words of the JSON contract
 // (issue 9): per-side facts named client/server, TLS and SSH facts, and the payload
 // inspection counters of a run. Classification fills them; reports print them as they are.
-import type { AppName } from '../catalog/schema.js';
 import type { ZeekConnState } from '../flow/tcp-health.js';
 import type { TlsVersion } from '../inspect/tls.js';
 
