@@ -34,4 +34,9 @@ export interface RecordBatch {
   fileIndex: number;
   /** Byte offset in that input (after decompression) of the batch's first record. */
   fileOffset: number;
+  /**
+   * Global sequence number of each record, when the records are not consecutive (a part
+   * of a batch routed to one worker); otherwise record r is seqBase + r.
+   */
+  seqs?: Float64Array;
 }

@@ -8,7 +8,9 @@ import type { FlowSlots, FlowTable, Side } from '../flow/table.js';
 import { ipv4String, ipv6String, macString } from './address.js';
 import { serverSide, tcpState } from './direction.js';
 import { isPanDevice, type Inventory } from './inventory.js';
-import type { AppName, SshRecord, TcpFacts, TlsRecord } from './flow-facts.js';
+import type { ConversationFacts } from '../flow/conversation.js';
+import type { AppName, InspectionCounts, SshRecord, TcpFacts, TlsRecord } from './flow-facts.js';
+import { judge } from './judge.js';
 import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport, type ReasonCode, type Verdict } from './vocabulary.js';
 
 export interface ClassifiedFlow {
@@ -92,8 +94,16 @@ class AddressInterner {
 }
 
 /** Builds the direction, outcome and candidate entries of every flow (roles not applied yet). */
-function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner, only?: (slot: number) => boolean): { flow: ClassifiedFlow; candidates: number[] }[] {
-  const out: { flow: ClassifiedFlow; candidates: number[] }[] = [];
+interface BaseFlow {
+  flow: ClassifiedFlow;
+  candidates: number[];
+  slot: number;
+  /** Canonical side of the server. */
+  server: Side;
+}
+
+function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner, only?: (slot: number) => boolean): BaseFlow[] {
+  const out: BaseFlow[] = [];
   for (let slot = 0; slot < src.slots; slot++) {
     if (!src.used(slot) || (only !== undefined && !only(slot))) continue;
     const kind = src.kind(slot);
@@ -161,7 +171,7 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     else if (proto === PROTO_UDP) candidates = matcher.udp(flow.serverPort!);
     else if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) candidates = [];
     else candidates = matcher.ipProtocol(proto);
-    out.push({ flow, candidates: [...candidates] });
+    out.push({ flow, candidates: [...candidates], slot, server: s });
   }
   return out;
 }
@@ -270,7 +280,7 @@ export class FlowClassifier {
   }
 
   /** The learning half of classify(): endpoint-mapper connections, RPC candidates, roles. */
-  private learn(base: { flow: ClassifiedFlow; candidates: number[] }[]): void {
+  private learn(base: BaseFlow[]): void {
     const entries = this.matcher.catalog.entries;
     const matcher = this.matcher;
     const inventory = this.inventory;
@@ -319,7 +329,7 @@ export class FlowClassifier {
    * Classifies the flows of `src` (a table, or a snapshot through flowSlots), learning roles
    * from them first; returns them in capture order (first packet first).
    */
-  classify(src: FlowSlots): ClassifiedFlow[] {
+  classify(src: FlowSlots, facts?: (slot: number) => ConversationFacts | null, counts?: InspectionCounts): ClassifiedFlow[] {
     const entries = this.matcher.catalog.entries;
     const inventory = this.inventory;
     const roles = this.roles;
@@ -327,7 +337,7 @@ export class FlowClassifier {
     this.learn(base);
 
     const flows: ClassifiedFlow[] = [];
-    for (const { flow, candidates } of base) {
+    for (const { flow, candidates, slot, server } of base) {
       const sr = roles.roles.get(flow.server)?.roles;
       const cr = roles.roles.get(flow.client)?.roles;
       if (candidates.length > 0) {
@@ -342,6 +352,13 @@ export class FlowClassifier {
         const pan = (r: Set<Role> | undefined) => r !== undefined && [...r].some(isPanDevice);
         flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
       } else flow.section = 'unexpected';
+      const f = facts?.(slot) ?? null;
+      const judged = judge(flow, { src, slot, server, facts: f, entries: flow.entries.map((i) => entries[i]) });
+      if (counts !== undefined) {
+        if (judged.bytesKept > 0) counts.flows++;
+        counts.bytesKept += judged.bytesKept;
+        if (judged.capHit) counts.capHit++;
+      }
       flows.push(flow);
     }
     // Deterministic order whatever the table layout: first packet in the capture first.

@@ -14,7 +14,17 @@ export const F_ETHERTYPE = 13; // for KIND_L2 frames; 0 for 802.3/LLC frames wit
 export const F_FRAG = 14; // FRAG_*
 export const F_IPID = 15; // IPv4 identification or IPv6 fragment identification
 export const F_ICMPERR = 16; // 0, or 0x10000 | type << 8 | code for an ICMP error quoting a flow
-export const F_COUNT = 17;
+// TCP/ICMP details for the per-flow inspection (flow/conversation.ts).
+export const F_DF = 17; // IPv4 don't-fragment bit; 1 for IPv6 (routers never fragment it)
+export const F_L4OFF = 18; // offset in the frame of the TCP header
+export const F_L4END = 19; // captured end of the transport bytes (min of frame end and IP end)
+export const F_SEQ = 20;
+export const F_ACK = 21;
+export const F_WIN = 22;
+export const F_TCPHLEN = 23; // TCP header length in bytes; 0 when the header is not all captured
+export const F_PAYLEN = 24; // TCP payload length on the wire (from the IP length)
+export const F_ICMPMTU = 25; // next-hop MTU of an ICMP fragmentation-needed / packet-too-big, else 0
+export const F_COUNT = 26;
 
 export const KIND_NONE = 0;
 export const KIND_IPV4 = 1;

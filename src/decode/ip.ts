@@ -25,6 +25,9 @@ import {
   F_DPORT,
   F_TCPFLAGS,
   F_ICMPERR,
+  F_DF,
+  F_TCPHLEN,
+  F_ICMPMTU,
 } from './fields.js';
 import { decodeTransport } from './transport.js';
 
@@ -55,10 +58,12 @@ export function decodeIPv4(pf: PacketFields, b: Uint8Array, dv: DataView, off: n
   if ((ff & 0x1fff) !== 0) {
     // A later fragment: no transport header; the flow table attributes it by IP ID.
     pf[F_FRAG] = FRAG_LATER;
+    pf[F_DF] = 0;
     clearTransport(pf);
     return R_OK;
   }
   pf[F_FRAG] = ff & 0x2000 ? FRAG_FIRST : FRAG_NONE;
+  pf[F_DF] = (ff >> 14) & 1;
   const l4End = Math.min(end, off + total);
   return decodeTransport(pf, b, dv, proto, off + ihl, l4End, total - ihl);
 }
@@ -80,6 +85,7 @@ export function decodeIPv6(pf: PacketFields, b: Uint8Array, dv: DataView, off: n
   }
   pf[F_FRAG] = FRAG_NONE;
   pf[F_IPID] = 0;
+  pf[F_DF] = 1;
   let next = b[off + 6];
   let p = off + 40;
   // payload 0 means a jumbogram (or offload); fall back to the frame's own end.
@@ -115,4 +121,6 @@ function clearTransport(pf: PacketFields): void {
   pf[F_DPORT] = 0;
   pf[F_TCPFLAGS] = 0;
   pf[F_ICMPERR] = 0;
+  pf[F_TCPHLEN] = 0;
+  pf[F_ICMPMTU] = 0;
 }

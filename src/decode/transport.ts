@@ -10,6 +10,14 @@ import {
   F_SPORT,
   F_SRC,
   F_TCPFLAGS,
+  F_ICMPMTU,
+  F_L4END,
+  F_L4OFF,
+  F_PAYLEN,
+  F_SEQ,
+  F_ACK,
+  F_WIN,
+  F_TCPHLEN,
   FRAG_FIRST,
   KIND_IPV4,
   KIND_IPV6,
@@ -33,15 +41,30 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
   pf[F_DPORT] = 0;
   pf[F_TCPFLAGS] = 0;
   pf[F_ICMPERR] = 0;
+  pf[F_TCPHLEN] = 0;
+  pf[F_ICMPMTU] = 0;
+  pf[F_L4OFF] = off;
+  pf[F_L4END] = end;
   const avail = end - off;
   switch (proto) {
-    case IPPROTO_TCP:
-      if (avail < 14) return M_TCP_SHORT; // ports and flags are all we need
+    case IPPROTO_TCP: {
+      if (avail < 14) return M_TCP_SHORT; // ports and flags are all the flow table needs
       pf[F_SPORT] = (b[off] << 8) | b[off + 1];
       pf[F_DPORT] = (b[off + 2] << 8) | b[off + 3];
       pf[F_TCPFLAGS] = b[off + 13];
-      if (b[off + 12] >> 4 < 5 || ipPayload < 20) return M_TCP_HDRLEN;
+      const hlen = (b[off + 12] >> 4) * 4;
+      if (hlen < 20 || ipPayload < 20) return M_TCP_HDRLEN;
+      // The inspection needs the whole header (sequence numbers, window, options); a
+      // snaplen that cut it leaves F_TCPHLEN 0 and the packet counts for the table only.
+      if (avail >= hlen && ipPayload >= hlen) {
+        pf[F_SEQ] = dv.getUint32(off + 4);
+        pf[F_ACK] = dv.getUint32(off + 8);
+        pf[F_WIN] = (b[off + 14] << 8) | b[off + 15];
+        pf[F_TCPHLEN] = hlen;
+        pf[F_PAYLEN] = ipPayload - hlen;
+      }
       return R_OK;
+    }
     case IPPROTO_UDP: {
       // A snaplen may cut the header after the ports; the IP length says whether it was whole.
       if (avail < 4 || ipPayload < 8) return M_UDP_SHORT;
@@ -60,7 +83,15 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
       if (avail < 4) return M_ICMP_SHORT;
       const type = b[off];
       const isError = proto === IPPROTO_ICMP ? type === 3 || type === 4 || type === 5 || type === 11 || type === 12 : type >= 1 && type <= 4;
-      if (isError) quoted(pf, b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
+      if (isError) {
+        quoted(pf, b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
+        // Fragmentation needed (ICMP 3/4: MTU in bytes 6-7) and packet too big (ICMPv6 2:
+        // bytes 4-7) carry the next hop's MTU: path-MTU discovery at work, or its absence.
+        if (avail >= 8 && pf[F_ICMPERR] !== 0) {
+          if (proto === IPPROTO_ICMP && type === 3 && b[off + 1] === 4) pf[F_ICMPMTU] = (b[off + 6] << 8) | b[off + 7];
+          else if (proto === IPPROTO_ICMPV6 && type === 2) pf[F_ICMPMTU] = dv.getUint32(off + 4);
+        }
+      }
       return R_OK;
     }
     default:

@@ -44,7 +44,7 @@ const V_FIRST_SEQ = 8; // global record number of the side's first packet
 const V_FRAG_TS = 10; // direction-free: time of the flow's latest first IP fragment, 0 if none
 
 /** Uint32 facts per slot: per side s, base + s; then one direction-free word. */
-const UW = 13;
+const UW = 14;
 const U_SYN = 0; // SYN without ACK sent by this side
 const U_SYNACK = 2;
 const U_RST = 4;
@@ -52,6 +52,9 @@ const U_FIN = 6;
 const U_ICMPERR = 8; // ICMP errors travelling from this side about the flow
 const U_FLAGS = 10; // OR of TCP flags this side sent
 const U_ICMPCODE = 12; // highest 0x10000 | type << 8 | code seen (deterministic)
+// Not merged: the id + 1 of the flow's conversation in the ConversationStore of the
+// aggregator that fills this table (flow/conversation.ts), a hint that saves a lookup.
+const U_CONV = 13;
 
 export const DEFAULT_MAX_FLOWS = 500_000;
 
@@ -214,7 +217,8 @@ export class FlowSlots implements SlotArrays {
   /** Every fact of a slot as text (key|numbers|counters), to compare tables in tests. */
   factsString(slot: number): string {
     const at = <T extends Uint32Array | Float64Array>(a: T, w: number) => Array.prototype.join.call(a.subarray(slot * w, slot * w + w), ',');
-    return `${at(this.keys, KW)}|${at(this.f64, FW)}|${at(this.u32, UW)}`;
+    // The conversation hint (U_CONV, last) is the filling aggregator's, not a fact of the flow.
+    return `${at(this.keys, KW)}|${at(this.f64, FW)}|${Array.prototype.join.call(this.u32.subarray(slot * UW, slot * UW + U_CONV), ',')}`;
   }
 
   /** The flow's key as text, for the rare lookups made outside the packet path. */
@@ -225,6 +229,25 @@ export class FlowSlots implements SlotArrays {
   icmpCode(slot: number): number {
     return this.u32[slot * UW + U_ICMPCODE];
   }
+  /** The key words of a slot (a view), to look the flow up elsewhere (KEY_WORDS long). */
+  keyWords(slot: number): Uint32Array {
+    return this.keys.subarray(slot * KW, slot * KW + KW);
+  }
+  /** The conversation hint of a slot (see U_CONV): 0 for none. */
+  conversationHint(slot: number): number {
+    return this.u32[slot * UW + U_CONV];
+  }
+  setConversationHint(slot: number, hint: number): void {
+    this.u32[slot * UW + U_CONV] = hint;
+  }
+}
+
+/** Words of a flow key. */
+export const KEY_WORDS = KW;
+
+/** The hash a table uses for the key at k[o..o+KEY_WORDS), for other maps over flow keys. */
+export function flowKeyHash(k: Uint32Array, o: number): number {
+  return hashKey(k, o);
 }
 
 /** Accessors over a packed snapshot. */
@@ -244,6 +267,8 @@ export class FlowTable extends FlowSlots {
   size = 0;
   overflowPackets = 0;
   readonly overflowSketch = new Uint8Array(SKETCH_SIZE);
+  /** Canonical side (0/1) of the sender of the last packet addPacket counted. */
+  lastSide: Side = 0;
   private mask: number;
 
   constructor(
@@ -283,6 +308,7 @@ export class FlowTable extends FlowSlots {
     k[K_B + 2] = pf[b + 2];
     k[K_B + 3] = pf[b + 3];
     k[K_PORTS] = l2 ? pf[F_ETHERTYPE] : side === 0 ? (sport | (dport << 16)) >>> 0 : (dport | (sport << 16)) >>> 0;
+    this.lastSide = side;
     const slot = this.findOrInsert(k, 0);
     if (slot < 0) {
       this.overflowPackets++;

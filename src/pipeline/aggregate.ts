@@ -3,11 +3,12 @@
 // with drain(): a session drains once at the end of a file run, and at every expiry check
 // of a live capture.
 import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
-import { F_FRAG, FRAG_FIRST, FRAG_LATER, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
+import { F_FRAG, F_ICMPERR, F_ICMPMTU, F_KIND, F_PROTO, F_TCPHLEN, FRAG_FIRST, FRAG_LATER, KIND_L2, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
 import type { DecodeStats } from '../decode/stats.js';
+import { ConversationStore, DEFAULT_INSPECT_LIMITS, type ConversationFacts, type InspectLimits } from '../flow/conversation.js';
 import { FragmentLog, type FragmentSnapshot } from '../flow/fragments.js';
-import { FlowTable, type FlowSnapshot } from '../flow/table.js';
+import { FlowTable, KEY_WORDS, type FlowSnapshot } from '../flow/table.js';
 
 export type { DecodeStats } from '../decode/stats.js';
 
@@ -16,11 +17,17 @@ export interface AggregateResult {
   /** The partial flow table; null when the aggregator writes into a table it was given. */
   flows: FlowSnapshot | null;
   fragments: FragmentSnapshot;
+  /** Times a payload cap (global budget) refused bytes since the last drain. */
+  payloadCapHits: number;
 }
+
+const IPPROTO_TCP = 6;
 
 export class BatchAggregator {
   table: FlowTable;
   readonly fragments = new FragmentLog();
+  /** TCP health, payload prefixes and PMTU evidence of the flows this aggregator sees. */
+  readonly conversations: ConversationStore;
   /** The decoder's output for the packet at hand, reused for every packet. */
   private readonly pf = newPacketFields();
   private packets = 0;
@@ -40,7 +47,9 @@ export class BatchAggregator {
   constructor(
     private readonly maxFlows: number,
     table?: FlowTable,
+    limits: InspectLimits = DEFAULT_INSPECT_LIMITS,
   ) {
+    this.conversations = new ConversationStore(limits);
     this.shared = table !== undefined;
     this.table = table ?? new FlowTable(maxFlows);
   }
@@ -51,11 +60,14 @@ export class BatchAggregator {
     const idx = new Uint32Array(batch.index, 0, batch.count * REC_WORDS);
     const table = this.table;
     const pf = this.pf;
+    const convs = this.conversations;
     const n = batch.count;
+    const seqs = batch.seqs;
     let seq = batch.seqBase;
     let bytes = 0;
     let captured = 0;
     for (let r = 0; r < n; r++, seq++) {
+      if (seqs !== undefined) seq = seqs[r];
       const o = r * REC_WORDS;
       const caplen = idx[o + REC_CAPLEN];
       const origlen = idx[o + REC_ORIGLEN];
@@ -72,7 +84,11 @@ export class BatchAggregator {
         if (frag === FRAG_LATER) this.fragments.addLater(pf, seq, tsUs, origlen);
         else {
           if (frag === FRAG_FIRST) this.fragments.addFirst(pf, seq, tsUs);
-          table.addPacket(pf, seq, tsUs, origlen);
+          const slot = table.addPacket(pf, seq, tsUs, origlen);
+          // TCP segments with a whole header, and ICMP errors carrying a path MTU about a TCP flow.
+          if (slot >= 0 && pf[F_PROTO] === IPPROTO_TCP && pf[F_KIND] !== KIND_L2 && (pf[F_ICMPERR] === 0 ? pf[F_TCPHLEN] !== 0 : pf[F_ICMPMTU] !== 0)) {
+            convs.packet(pf, b, table, slot, seq, tsUs, origlen);
+          }
         }
       } else if (st >= R_MALFORMED) this.reasons[st]++;
       else if (st === R_LINK_UNSUPPORTED) this.unsupported[linkWord & 0xffff]++;
@@ -109,7 +125,9 @@ export class BatchAggregator {
    * logged fragments and, unless the table is shared, the flows (the table restarts empty).
    */
   drain(): AggregateResult {
-    const result: AggregateResult = { stats: this.stats(), flows: this.shared ? null : this.table.snapshot(), fragments: this.fragments.snapshot() };
+    const budget = this.conversations.budget;
+    const result: AggregateResult = { stats: this.stats(), flows: this.shared ? null : this.table.snapshot(), fragments: this.fragments.snapshot(), payloadCapHits: budget.capHits };
+    budget.capHits = 0;
     this.fragments.clear();
     if (!this.shared && this.table.size + this.table.overflowPackets > 0) this.table = new FlowTable(this.maxFlows);
     this.packets = 0;
@@ -126,6 +144,13 @@ export class BatchAggregator {
     this.seenLinks.length = 0;
     return result;
   }
+}
+
+/** The conversation facts of the flows whose keys are packed in `keys` (KEY_WORDS each), forgotten afterwards. */
+export function takeConversations(store: ConversationStore, keys: Uint32Array): (ConversationFacts | null)[] {
+  const out: (ConversationFacts | null)[] = [];
+  for (let o = 0; o < keys.length; o += KEY_WORDS) out.push(store.takeKey(keys.subarray(o, o + KEY_WORDS)));
+  return out;
 }
 
 /** [link type, count] for the counted link types, in link-type order. */

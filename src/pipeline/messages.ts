@@ -1,15 +1,21 @@
 // Messages between the main thread and decode workers.
 import type { RecordBatch } from '../capture/records.js';
+import type { ConversationFacts, InspectLimits } from '../flow/conversation.js';
 import type { AggregateResult } from './aggregate.js';
 
 export interface WorkerInit {
   maxFlows: number;
+  limits: InspectLimits;
 }
 
-/** 'drain' asks for everything aggregated since the last drain (AggregateResult). */
-export type ToWorker = { type: 'batch'; batch: RecordBatch } | { type: 'drain' };
+/**
+ * 'drain' asks for everything aggregated since the last drain (AggregateResult); 'take'
+ * for the conversation facts of the flows whose keys are packed in `keys`.
+ */
+export type ToWorker = { type: 'batch'; batch: RecordBatch } | { type: 'drain' } | { type: 'take'; keys: Uint32Array };
 
 export type FromWorker =
   | { type: 'done'; data: ArrayBuffer; index: ArrayBuffer }
   | { type: 'result'; result: AggregateResult }
+  | { type: 'taken'; facts: (ConversationFacts | null)[] }
   | { type: 'failed'; message: string };

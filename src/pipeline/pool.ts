@@ -2,13 +2,22 @@
 // worker threads. Batches go over as transferred ArrayBuffers; a bounded number in flight
 // per worker gives the source backpressure, and buffers come back to the BufferPool for
 // reuse. drain() collects the partial results gathered so far, in any number of rounds.
+//
+// Every packet of a flow goes to the same worker, in capture order: TCP health and payload
+// reassembly depend on the order of a flow's packets. With one worker that is given; with
+// more, the main thread decodes each record once more to route it by a symmetric hash of
+// its addresses, protocol and ports (ICMP errors by the flow they quote), and copies it
+// into that worker's part of the batch with its global record number.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BufferPool } from '../capture/reader.js';
-import type { RecordBatch } from '../capture/records.js';
+import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, type RecordBatch } from '../capture/records.js';
+import { F_DPORT, F_DST, F_ETHERTYPE, F_KIND, F_PROTO, F_SPORT, F_SRC, KIND_L2, R_OK, newPacketFields } from '../decode/fields.js';
+import { decodeRecord } from '../decode/link.js';
+import { DEFAULT_INSPECT_LIMITS, type ConversationFacts, type InspectLimits } from '../flow/conversation.js';
 import { WorkerError } from '../errors.js';
 import type { FlowTable } from '../flow/table.js';
-import { BatchAggregator, type AggregateResult } from './aggregate.js';
+import { BatchAggregator, takeConversations, type AggregateResult } from './aggregate.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 /** Where batches go: a worker pool, or the main thread itself. */
@@ -16,6 +25,11 @@ export interface BatchSink {
   submit(batch: RecordBatch): void | Promise<void>;
   /** Waits for every batch submitted so far, then returns what each aggregator gathered since the last drain. */
   drain(): Promise<AggregateResult[]>;
+  /**
+   * The conversation facts of the flows whose keys are packed in `keys` (KEY_WORDS each), in
+   * that order (null: no conversation); they are forgotten. Call after drain().
+   */
+  take(keys: Uint32Array): Promise<(ConversationFacts | null)[]>;
   /** Stops everything at once (the end, errors, Ctrl-C). */
   terminate(): Promise<void>;
 }
@@ -34,8 +48,9 @@ export class InlineSink implements BatchSink {
   constructor(
     private readonly buffers: BufferPool,
     table: FlowTable,
+    limits: InspectLimits = DEFAULT_INSPECT_LIMITS,
   ) {
-    this.agg = new BatchAggregator(table.maxFlows, table);
+    this.agg = new BatchAggregator(table.maxFlows, table, limits);
   }
   submit(batch: RecordBatch): void {
     this.agg.add(batch);
@@ -44,6 +59,9 @@ export class InlineSink implements BatchSink {
   async drain(): Promise<AggregateResult[]> {
     return [this.agg.drain()];
   }
+  async take(keys: Uint32Array): Promise<(ConversationFacts | null)[]> {
+    return takeConversations(this.agg.conversations, keys);
+  }
   async terminate(): Promise<void> {}
 }
 
@@ -51,6 +69,7 @@ interface Slot {
   worker: Worker;
   inflight: { fileIndex: number; fileOffset: number }[];
   onResult: ((r: AggregateResult) => void) | null;
+  onTaken: ((facts: (ConversationFacts | null)[]) => void) | null;
 }
 
 function workerUrl(): URL {
@@ -63,12 +82,7 @@ export class WorkerPool implements BatchSink {
   private failure: WorkerError | null = null;
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private finishing = false;
-  /** Batches decoded on the main thread since the last drain. */
-  private localSinceDrain = 0;
-  /** Batches the main thread decodes itself while every worker is busy (see submit). */
-  private readonly local: BatchAggregator;
-  /** Batches decoded locally; reported for the benchmark notes. */
-  localBatches = 0;
+  private readonly router: Router | null;
 
   constructor(
     count: number,
@@ -78,14 +92,13 @@ export class WorkerPool implements BatchSink {
     private readonly perWorker = 2,
     /** The worker script; tests substitute one that fails on purpose. */
     script: URL = workerUrl(),
-    /** Decode on the main thread when all workers are busy, instead of waiting. */
-    private readonly helpWhenBusy = true,
+    limits: InspectLimits = DEFAULT_INSPECT_LIMITS,
   ) {
-    this.local = new BatchAggregator(maxFlows);
-    const init: WorkerInit = { maxFlows };
+    // The global payload budget is shared out: each worker holds its flows' share.
+    const init: WorkerInit = { maxFlows, limits: { ...limits, budgetBytes: Math.floor(limits.budgetBytes / count) } };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: init });
-      const slot: Slot = { worker, inflight: [], onResult: null };
+      const slot: Slot = { worker, inflight: [], onResult: null, onTaken: null };
       worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       worker.on('error', (err) => this.fail(slot, err.message));
       worker.on('exit', (code) => {
@@ -93,6 +106,7 @@ export class WorkerPool implements BatchSink {
       });
       this.slots.push(slot);
     }
+    this.router = count > 1 ? new Router(count, buffers) : null;
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
@@ -103,6 +117,8 @@ export class WorkerPool implements BatchSink {
       w?.resolve();
     } else if (m.type === 'result') {
       slot.onResult?.(m.result);
+    } else if (m.type === 'taken') {
+      slot.onTaken?.(m.facts);
     } else this.fail(slot, m.message);
   }
 
@@ -112,29 +128,32 @@ export class WorkerPool implements BatchSink {
     const where = at ? `${this.fileNames[at.fileIndex] ?? 'input'}: batch at byte offset ${at.fileOffset}: ` : '';
     this.failure = new WorkerError(`${where}decode worker failed: ${message}`);
     for (const w of this.waiters.splice(0)) w.reject(this.failure);
-    for (const s of this.slots) s.onResult?.(null as never);
+    for (const s of this.slots) {
+      s.onResult?.(null as never);
+      s.onTaken?.(null as never);
+    }
     void this.terminate();
   }
 
   async submit(batch: RecordBatch): Promise<void> {
+    if (this.router === null) return this.send(this.slots[0], batch);
+    const parts = this.router.split(batch);
+    for (let w = 0; w < parts.length; w++) {
+      const part = parts[w];
+      if (part !== null) await this.send(this.slots[w], part);
+    }
+  }
+
+  /** Sends a batch to one worker once it has room (at most perWorker in flight). */
+  private async send(slot: Slot, batch: RecordBatch): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
-      let best: Slot | null = null;
-      for (const s of this.slots) if (s.inflight.length < this.perWorker && (best === null || s.inflight.length < best.inflight.length)) best = s;
-      if (best !== null) {
-        best.inflight.push({ fileIndex: batch.fileIndex, fileOffset: batch.fileOffset });
+      if (slot.inflight.length < this.perWorker) {
+        slot.inflight.push({ fileIndex: batch.fileIndex, fileOffset: batch.fileOffset });
         const msg: ToWorker = { type: 'batch', batch };
-        best.worker.postMessage(msg, [batch.data, batch.index]);
-        return;
-      }
-      if (this.helpWhenBusy) {
-        // Every worker has its queue full: rather than idle until one frees up, the reader
-        // decodes this batch itself. Partial tables merge exactly, so the output does not
-        // depend on which thread decoded what.
-        this.local.add(batch);
-        this.buffers.release(batch);
-        this.localBatches++;
-        this.localSinceDrain++;
+        const transfer: ArrayBuffer[] = [batch.data, batch.index];
+        if (batch.seqs !== undefined) transfer.push(batch.seqs.buffer as ArrayBuffer);
+        slot.worker.postMessage(msg, transfer);
         return;
       }
       await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
@@ -145,7 +164,7 @@ export class WorkerPool implements BatchSink {
     if (this.failure) throw this.failure;
     // Each worker handles its messages in order, so its reply to 'drain' covers every batch
     // submitted to it before.
-    const results = await Promise.all(
+    return Promise.all(
       this.slots.map(
         (s) =>
           new Promise<AggregateResult>((resolve, reject) => {
@@ -159,11 +178,28 @@ export class WorkerPool implements BatchSink {
           }),
       ),
     );
-    if (this.localSinceDrain > 0) {
-      results.push(this.local.drain());
-      this.localSinceDrain = 0;
-    }
-    return results;
+  }
+
+  async take(keys: Uint32Array): Promise<(ConversationFacts | null)[]> {
+    if (this.failure) throw this.failure;
+    // Each flow lives in one worker: the others answer null for it.
+    const answers = await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<(ConversationFacts | null)[]>((resolve, reject) => {
+            s.onTaken = (facts) => {
+              s.onTaken = null;
+              if (this.failure) reject(this.failure);
+              else resolve(facts);
+            };
+            const msg: ToWorker = { type: 'take', keys };
+            s.worker.postMessage(msg);
+          }),
+      ),
+    );
+    const out = answers[0];
+    for (let a = 1; a < answers.length; a++) for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = answers[a][i];
+    return out;
   }
 
   async terminate(): Promise<void> {
@@ -171,3 +207,80 @@ export class WorkerPool implements BatchSink {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
+
+/**
+ * Splits batches by flow for several workers: each record is decoded to find its flow and
+ * copied, with its global record number, into the part of the worker that owns the flow.
+ */
+class Router {
+  private readonly pf = newPacketFields();
+
+  constructor(
+    private readonly count: number,
+    private readonly buffers: BufferPool,
+  ) {}
+
+  /** One part per worker (null when it gets no record); the batch's buffers go back to the pool. */
+  split(batch: RecordBatch): (RecordBatch | null)[] {
+    const n = batch.count;
+    const src = new Uint8Array(batch.data);
+    const dv = new DataView(batch.data);
+    const idx = new Uint32Array(batch.index, 0, n * REC_WORDS);
+    const route = new Uint8Array(n);
+    const counts = new Int32Array(this.count);
+    const pf = this.pf;
+    for (let r = 0; r < n; r++) {
+      const o = r * REC_WORDS;
+      const st = decodeRecord(pf, src, dv, idx[o + REC_OFFSET], idx[o + REC_CAPLEN], idx[o + REC_ORIGLEN], idx[o + REC_LINKTYPE]);
+      // Undecodable records carry no flow; they are counted by worker 0.
+      const w = st === R_OK ? flowRoute(pf) % this.count : 0;
+      route[r] = w;
+      counts[w]++;
+    }
+    const parts: (RecordBatch | null)[] = [];
+    const at: { data: Uint8Array; index: Uint32Array; seqs: Float64Array; bytes: number; records: number }[] = [];
+    const buffers: { data: ArrayBuffer; index: ArrayBuffer }[] = [];
+    for (let w = 0; w < this.count; w++) {
+      if (counts[w] === 0) {
+        parts.push(null);
+        at.push(null as never);
+        buffers.push(null as never);
+        continue;
+      }
+      const b = this.buffers.acquire();
+      buffers.push(b);
+      at.push({ data: new Uint8Array(b.data), index: new Uint32Array(b.index), seqs: new Float64Array(counts[w]), bytes: 0, records: 0 });
+      parts.push(null);
+    }
+    for (let r = 0; r < n; r++) {
+      const o = r * REC_WORDS;
+      const part = at[route[r]];
+      const len = idx[o + REC_CAPLEN];
+      const off = idx[o + REC_OFFSET];
+      part.data.set(src.subarray(off, off + len), part.bytes);
+      const d = part.records * REC_WORDS;
+      for (let k = 0; k < REC_WORDS; k++) part.index[d + k] = idx[o + k];
+      part.index[d + REC_OFFSET] = part.bytes;
+      part.seqs[part.records] = batch.seqBase + r;
+      part.bytes += len;
+      part.records++;
+    }
+    for (let w = 0; w < this.count; w++) {
+      if (counts[w] === 0) continue;
+      parts[w] = { data: buffers[w].data, index: buffers[w].index, count: counts[w], seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset, seqs: at[w].seqs };
+    }
+    this.buffers.release(batch);
+    return parts;
+  }
+}
+
+/** A hash of a decoded packet's flow that is the same in both directions. */
+export function flowRoute(pf: Uint32Array): number {
+  // The same fields as the flow key (flow/table.ts): L2 frames have no ports.
+  const l2 = pf[F_KIND] === KIND_L2;
+  let h = Math.imul(pf[F_KIND] ^ (pf[F_PROTO] << 8), 0x9e3779b1);
+  for (let i = 0; i < 4; i++) h = Math.imul(h ^ (pf[F_SRC + i] ^ pf[F_DST + i]), 0x85ebca6b);
+  h = Math.imul(h ^ (l2 ? pf[F_ETHERTYPE] : pf[F_SPORT] ^ pf[F_DPORT]), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+

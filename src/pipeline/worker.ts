@@ -2,11 +2,11 @@
 // for reuse; on 'drain' it returns its partial, direction-neutral flow table (and starts a
 // fresh one).
 import { parentPort, workerData } from 'node:worker_threads';
-import { BatchAggregator } from './aggregate.js';
+import { BatchAggregator, takeConversations } from './aggregate.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 const init = workerData as WorkerInit;
-const agg = new BatchAggregator(init.maxFlows);
+const agg = new BatchAggregator(init.maxFlows, undefined, init.limits);
 const port = parentPort!;
 
 port.on('message', (msg: ToWorker) => {
@@ -15,6 +15,9 @@ port.on('message', (msg: ToWorker) => {
       agg.add(msg.batch);
       const reply: FromWorker = { type: 'done', data: msg.batch.data, index: msg.batch.index };
       port.postMessage(reply, [msg.batch.data, msg.batch.index]);
+    } else if (msg.type === 'take') {
+      const reply: FromWorker = { type: 'taken', facts: takeConversations(agg.conversations, msg.keys) };
+      port.postMessage(reply);
     } else {
       const result = agg.drain();
       const reply: FromWorker = { type: 'result', result };

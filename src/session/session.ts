@@ -14,7 +14,9 @@ import { emptyStats, mergeStats, type DecodeStats } from '../decode/stats.js';
 import type { CaptureError } from '../errors.js';
 import { expireIdle, type IdleTimeouts } from '../flow/expire.js';
 import { FragmentResolver, type FragmentResolution } from '../flow/fragments.js';
-import { FlowTable, flowSlots } from '../flow/table.js';
+import { DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation.js';
+import { FlowTable, flowSlots, type FlowSnapshot } from '../flow/table.js';
+import type { InspectionCounts } from '../classify/flow-facts.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
 import { SummaryAccumulator } from '../report/accumulate.js';
 import { buildInput } from '../report/build.js';
@@ -41,6 +43,8 @@ export interface SessionOptions {
   inputNames?: string[];
   /** The worker script (tests substitute one that fails on purpose). */
   workerScript?: URL;
+  /** Payload inspection caps (default DEFAULT_INSPECT_LIMITS). */
+  inspect?: InspectLimits;
 }
 
 /** What the adapter knows about its inputs when the session ends. */
@@ -83,6 +87,8 @@ export class FlowSession {
   private recentFailing: ClassifiedFlow[] = [];
   private recentUnexpected: ClassifiedFlow[] = [];
   private ended = false;
+  /** Payload inspection so far: flows with payload kept, bytes kept, cap hits. */
+  readonly inspection: InspectionCounts = { flows: 0, bytesKept: 0, capHit: 0 };
 
   constructor(readonly opts: SessionOptions) {
     this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords);
@@ -93,8 +99,8 @@ export class FlowSession {
     this.checkEveryUs = opts.checkEveryUs ?? 1e6;
     this.sink =
       opts.workers > 0
-        ? new WorkerPool(opts.workers, this.buffers, opts.maxFlows, opts.inputNames ?? [], 2, opts.workerScript)
-        : new InlineSink(this.buffers, this.table);
+        ? new WorkerPool(opts.workers, this.buffers, opts.maxFlows, opts.inputNames ?? [], 2, opts.workerScript, opts.inspect ?? DEFAULT_INSPECT_LIMITS)
+        : new InlineSink(this.buffers, this.table, opts.inspect ?? DEFAULT_INSPECT_LIMITS);
   }
 
   /**
@@ -166,7 +172,7 @@ export class FlowSession {
     this.classifier.learnFrom(this.table);
     const snap = expireIdle(this.table, nowUs, timeouts);
     if (snap.count === 0) return [];
-    const flows = this.classifier.classify(flowSlots(snap));
+    const flows = await this.classifyLeaving(snap);
     this.acc.addFlows(flows);
     this.expiredFlows += flows.length;
     this.recentFailing = newest(this.recentFailing, flows, (f) => f.failed);
@@ -181,15 +187,25 @@ export class FlowSession {
    */
   async finish(end: SessionEnd): Promise<{ summary: Summary; remaining: ClassifiedFlow[] }> {
     if (this.ended) throw new Error('FlowSession: finish() twice');
+    let remaining: ClassifiedFlow[];
     try {
       await this.collect(this.nowUs, true);
+      remaining = await this.classifyLeaving(this.table.snapshot());
     } finally {
       this.ended = true;
       await this.sink.terminate();
     }
-    const remaining = this.classifier.classify(this.table);
     this.acc.addFlows(remaining);
     return { summary: this.acc.summary(this.input(end), this.classifier.roles), remaining };
+  }
+
+  /**
+   * Classifies flows that leave the session (expired, or all at the end) with what their
+   * aggregators learnt from their packets (TCP health, payload); the aggregators forget them.
+   */
+  private async classifyLeaving(snap: FlowSnapshot): Promise<ClassifiedFlow[]> {
+    const facts = await this.sink.take(snap.keys);
+    return this.classifier.classify(flowSlots(snap), (slot) => facts[slot], this.inspection);
   }
 
   /** Stops at once (errors): workers are terminated, nothing is reported. */
@@ -249,6 +265,7 @@ export class FlowSession {
       this.fragments.add(p.fragments);
     }
     this.stats = mergeStats([this.stats, ...parts.map((p) => p.stats)]);
+    for (const p of parts) this.inspection.capHit += p.payloadCapHits;
     this.fragments.resolve(this.table, nowUs, final);
   }
 

@@ -1,0 +1,303 @@
+// A flow's verdict above the TCP handshake: the application from its payload, TLS and SSH
+// facts, TCP health in client/server terms, Community ID, and one reason (the first that
+// applies, in the order of REASONS) with its evidence in one line of plain words.
+import type { AppName, CatalogEntry } from '../catalog/schema.js';
+import { KIND_IPV6 } from '../decode/fields.js';
+import type { ConversationFacts } from '../flow/conversation.js';
+import type { StreamResult } from '../flow/stream.js';
+import type { FlowSlots, Side } from '../flow/table.js';
+import type { TcpSideReport } from '../flow/tcp-health.js';
+import { detectApp, emptyStream, inspectTls, parseSshIdentification, sshBanners, type FlowPayload, type StreamPrefix, type TlsFacts } from '../inspect/index.js';
+import type { CertificateFacts } from '../inspect/x509.js';
+import type { ClassifiedFlow } from './classify.js';
+import { communityIdFromWords } from './community-id.js';
+import type { CertificateRecord, TcpFacts, TlsRecord } from './flow-facts.js';
+import { REASONS, REASON_VERDICT, type ReasonCode } from './vocabulary.js';
+
+/** Where a flow came from, for judge(). */
+export interface JudgeInput {
+  src: FlowSlots;
+  slot: number;
+  /** Canonical side of the server. */
+  server: Side;
+  facts: ConversationFacts | null;
+  /** The catalog entries the flow matched (after roles). */
+  entries: readonly CatalogEntry[];
+}
+
+/** Per-flow payload inspection figures, summed by the session into input.inspection. */
+export interface JudgeCounts {
+  /** Payload bytes kept for the flow (both directions). */
+  bytesKept: number;
+  /** A cap stopped keeping bytes a decoder wanted. */
+  capHit: boolean;
+}
+
+const PROTO_TCP = 6;
+const PROTO_UDP = 17;
+const PROTO_ICMP = 1;
+const PROTO_ICMPV6 = 58;
+
+/** Warnings: more than this share of a side's data segments retransmitted... */
+const RETRANSMIT_SHARE = 0.02;
+/** ...or one segment sent this many times. */
+const RETRANSMIT_SENDS = 3;
+/** Segments above these TCP payloads are "large" for a path MTU (576-byte IPv4, 1280-byte IPv6 minimum MTUs). */
+const SMALL_SEGMENT_V4 = 536;
+const SMALL_SEGMENT_V6 = 1220;
+
+/** Fills app, communityId, tcp, tls, ssh, verdict, reason and detail of `flow`. */
+export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
+  const { src, slot, server, facts } = input;
+  const client: Side = server === 0 ? 1 : 0;
+  const kind = src.kind(slot);
+  const proto = src.proto(slot);
+  const ip = flow.transport !== 'ethertype';
+  if (ip) {
+    const ports = flow.transport === 'tcp' || flow.transport === 'udp';
+    flow.communityId = communityIdFromWords(
+      0,
+      proto,
+      kind === KIND_IPV6,
+      src.keyWords(slot),
+      client === 0 ? 1 : 5,
+      src.keyWords(slot),
+      server === 0 ? 1 : 5,
+      ports ? src.port(slot, client) : 0,
+      ports ? src.port(slot, server) : 0,
+    );
+  }
+  if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) flow.app = ip ? 'icmp' : null;
+
+  const counts: JudgeCounts = { bytesKept: 0, capHit: false };
+  let clientSide: TcpSideReport | null = null;
+  let serverSide: TcpSideReport | null = null;
+  let tls: TlsFacts | null = null;
+  let streams: { client: StreamResult | null; server: StreamResult | null } = { client: null, server: null };
+  if (facts !== null) {
+    const h = facts.health;
+    const clientIsOrig = facts.originator === client;
+    clientSide = clientIsOrig ? h.originator : h.responder;
+    serverSide = clientIsOrig ? h.responder : h.originator;
+    flow.tcp = tcpFacts(facts, clientSide, serverSide);
+    streams = { client: facts.streams[client], server: facts.streams[server] };
+    for (const s of [streams.client, streams.server]) {
+      if (s === null) continue;
+      counts.bytesKept += s.bytes.length;
+      if (s.budgetBytes > 0 || s.droppedSegments > 0) counts.capHit = true;
+    }
+    const payload: FlowPayload = { client: prefix(streams.client), server: prefix(streams.server), flowTimeMs: flow.firstTs / 1000 };
+    if (payload.client.bytes.length + payload.server.bytes.length > 0) {
+      flow.app = detectApp(payload);
+      if (flow.app === 'tls') {
+        tls = inspectTls(payload, { atMs: flow.firstTs / 1000 });
+        flow.tls = tlsRecord(tls);
+        // The per-flow byte cap cut a handshake that had not finished: the decoder wanted more.
+        if (tls.incomplete && ((streams.client?.cutBytes ?? 0) > 0 || (streams.server?.cutBytes ?? 0) > 0)) counts.capHit = true;
+      } else if (flow.app === 'ssh') flow.ssh = sshBanners(payload);
+    }
+  }
+
+  const expected = new Set<AppName>();
+  for (const e of input.entries) {
+    const app = expectedApp(e);
+    if (app !== null) expected.add(app);
+  }
+  const requestResponse = input.entries.some((e) => exchangeOf(e) === 'request-response');
+  const why = new Map<ReasonCode, string>();
+  const addr = (side: 'client' | 'server') => (side === 'client' ? flow.client : flow.server);
+
+  // pmtu-blackhole
+  const pmtu = facts?.pmtu ?? null;
+  if (pmtu !== null && clientSide !== null && serverSide !== null) {
+    const who = pmtu.side === client ? 'client' : 'server';
+    const handshake = facts!.health.rttMs !== null && facts!.health.rttMs.synAckToAck !== null;
+    const large = pmtu.segmentBytes > (kind === KIND_IPV6 ? SMALL_SEGMENT_V6 : SMALL_SEGMENT_V4);
+    if (pmtu.icmpMtu !== null && !pmtu.adaptedAfterIcmp && handshake) {
+      why.set('pmtu-blackhole', `path MTU black hole: the ${who} ${addr(who)} got an ICMP "fragmentation needed" (next-hop MTU ${pmtu.icmpMtu}) but sent no smaller segment that got through`);
+    } else if (pmtu.icmpMtu === null && pmtu.retransmits >= 2 && !pmtu.progressed && large && handshake) {
+      why.set('pmtu-blackhole', `path MTU black hole: ${pmtu.frameBytes}-byte segment from the ${who} ${addr(who)} retransmitted ${pmtu.retransmits} times with the don't-fragment bit while smaller packets got through, no ICMP seen`);
+    }
+  }
+
+  // tls-alert
+  if (tls !== null && tls.alert !== null) {
+    const a = tls.alert;
+    if (!a.encrypted && a.level === 'fatal') why.set('tls-alert', `TLS alert ${a.description} sent by the ${a.from} ${addr(a.from)}`);
+    else if (a.encrypted && !tls.established) why.set('tls-alert', `encrypted TLS alert sent by the ${a.from} ${addr(a.from)} before the handshake completed`);
+  }
+
+  // rejected, unanswered, icmp-error
+  if (flow.state === 'rejected') {
+    if (proto === PROTO_TCP) why.set('rejected', `the server ${flow.server} answered the connection attempt with a reset`);
+    else why.set('icmp-error', icmpDetail(src, slot, flow, 'answered only by'));
+  } else if (flow.state === 'unanswered') {
+    const syns = src.syns(slot, client);
+    why.set('unanswered', `${syns} SYN${syns === 1 ? '' : 's'} from the client ${flow.client}, no answer from the server${flow.icmpErrors > 0 ? ` (${icmpDetail(src, slot, flow, 'with')})` : ''}`);
+  } else if (flow.icmpErrors > 0 && proto !== PROTO_ICMP && proto !== PROTO_ICMPV6 && flow.serverPackets === flow.icmpErrors && (pmtu?.icmpMtu ?? null) === null) {
+    why.set('icmp-error', icmpDetail(src, slot, flow, 'answered only by'));
+  }
+
+  // reset-after-connect
+  const handshakeDone = facts !== null && facts.health.rttMs !== null && facts.health.rttMs.synAckToAck !== null;
+  const resets = src.resets(slot, 0) + src.resets(slot, 1);
+  if (proto === PROTO_TCP && handshakeDone && resets > 0 && serverSide !== null) {
+    const unfinished = tls !== null && !tls.established && tls.alert === null;
+    if (serverSide.payloadBytes === 0 || unfinished) {
+      const by = src.resets(slot, server) > 0 ? `the server ${flow.server}` : `the client ${flow.client}`;
+      why.set('reset-after-connect', `reset by ${by} after the handshake, ${serverSide.payloadBytes === 0 ? 'before the server sent any data' : 'before the TLS handshake completed'}`);
+    }
+  }
+
+  // tls-incomplete: started, neither established nor ended by an alert, and not cut by a cap.
+  if (tls !== null && tls.incomplete && !counts.capHit) {
+    const last = tls.serverHelloSeen ? 'the server hello' : tls.clientHelloSeen ? 'the client hello' : 'the first record';
+    why.set('tls-incomplete', `TLS handshake did not complete: nothing after ${last}${tls.serverHelloSeen ? '' : ` from the server ${flow.server}`}`);
+  }
+
+  // unexpected-protocol: another known protocol at the start of the stream (SYN seen).
+  const fromStart = flow.state !== null && flow.state !== 'midstream';
+  if (fromStart && expected.size > 0) {
+    if (flow.app !== null && !expected.has(flow.app)) {
+      why.set('unexpected-protocol', `${appName(flow.app)} on port ${flow.serverPort}, where ${[...expected].map(appName).join(' or ')} is expected`);
+    } else if (flow.app === null && expected.has('ssh') && expected.size === 1 && streams.server !== null && !streams.server.truncated && streams.server.bytes.length > 0) {
+      // SSH servers must identify themselves first: a complete greeting without it is not SSH.
+      if (parseSshIdentification(streams.server.bytes, true) === null) why.set('unexpected-protocol', `the server ${flow.server} on port ${flow.serverPort} does not speak SSH (no SSH identification in its ${streams.server.bytes.length} bytes)`);
+    }
+  }
+
+  // no-reply: a request/response service whose requests got no answer.
+  if (requestResponse && flow.clientPackets > 0) {
+    if (proto === PROTO_UDP && flow.serverPackets === 0) {
+      why.set('no-reply', `${flow.clientPackets} request${flow.clientPackets === 1 ? '' : 's'} from the client ${flow.client}, no reply from the server ${flow.server}`);
+    } else if (proto === PROTO_TCP && handshakeDone && resets === 0 && clientSide !== null && serverSide !== null && clientSide.payloadBytes > 0 && serverSide.payloadBytes === 0) {
+      why.set('no-reply', `${clientSide.payloadBytes} request bytes from the client ${flow.client}, no reply data from the server ${flow.server}`);
+    }
+  }
+
+  // warnings
+  if (flow.tls !== null) {
+    const expired = (c: CertificateRecord | null) => c !== null && c.daysLeft !== null && c.daysLeft < 0;
+    const sc = flow.tls.serverCertificate;
+    const cc = flow.tls.clientCertificate;
+    if (expired(sc)) why.set('certificate-expired', `server certificate expired ${-sc!.daysLeft!} day${sc!.daysLeft === -1 ? '' : 's'} before the capture (notAfter ${sc!.notAfter}) and accepted`);
+    else if (expired(cc)) why.set('certificate-expired', `client certificate expired ${-cc!.daysLeft!} day${cc!.daysLeft === -1 ? '' : 's'} before the capture (notAfter ${cc!.notAfter}) and accepted`);
+  }
+  if (facts !== null && clientSide !== null && serverSide !== null) {
+    const sends = { client: facts.maxSends[client], server: facts.maxSends[server] };
+    for (const [who, side] of [['client', clientSide], ['server', serverSide]] as const) {
+      if (why.has('retransmissions')) break;
+      const share = side.dataSegments > 0 ? side.retransmissions / side.dataSegments : 0;
+      if (side.retransmissions > 0 && (share > RETRANSMIT_SHARE || sends[who] >= RETRANSMIT_SENDS)) {
+        why.set(
+          'retransmissions',
+          share > RETRANSMIT_SHARE
+            ? `${side.retransmissions} of ${side.dataSegments} data segments from the ${who} ${addr(who)} retransmitted (${(share * 100).toFixed(1)} %)`
+            : `a segment from the ${who} ${addr(who)} was sent ${sends[who]} times`,
+        );
+      }
+    }
+    const zw = [['client', clientSide], ['server', serverSide]] as const;
+    for (const [who, side] of zw) {
+      if (side.zeroWindows > 0 && !why.has('zero-window')) why.set('zero-window', `the ${who} ${addr(who)} advertised a zero window ${side.zeroWindows} time${side.zeroWindows === 1 ? '' : 's'} (its receiver stopped reading)`);
+    }
+  }
+
+  const reason = REASONS.find((r) => why.has(r)) ?? null;
+  flow.reason = reason;
+  flow.verdict = reason === null ? 'ok' : REASON_VERDICT[reason];
+  flow.detail = reason === null ? null : why.get(reason)!;
+  flow.failed = flow.verdict === 'failed';
+  return counts;
+}
+
+// TODO(catalog-apps merge): read e.app / e.exchange directly once the catalog carries them.
+function expectedApp(e: CatalogEntry): AppName | null {
+  return (e as { app?: AppName | null }).app ?? null;
+}
+function exchangeOf(e: CatalogEntry): string | null {
+  return (e as { exchange?: string | null }).exchange ?? null;
+}
+
+function prefix(s: StreamResult | null): StreamPrefix {
+  return s === null ? emptyStream() : { bytes: s.bytes, marks: s.marks, truncated: s.truncated };
+}
+
+function tcpFacts(facts: ConversationFacts, c: TcpSideReport, s: TcpSideReport): TcpFacts {
+  const h = facts.health;
+  return {
+    connState: h.connState,
+    history: h.history,
+    retransmissions: { client: c.retransmissions, server: s.retransmissions },
+    zeroWindows: { client: c.zeroWindows, server: s.zeroWindows },
+    duplicateAcks: { client: c.duplicateAcks, server: s.duplicateAcks },
+    rttMs: h.rttMs === null ? null : { synToSynAck: round3(h.rttMs.synToSynAck), synAckToAck: round3(h.rttMs.synAckToAck) },
+    mss: { client: c.mss, server: s.mss },
+    maxSegment: { client: c.maxSegment, server: s.maxSegment },
+  };
+}
+
+function round3(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 1000) / 1000;
+}
+
+function certRecord(c: CertificateFacts | null): CertificateRecord | null {
+  if (c === null) return null;
+  return { subject: c.subject, issuer: c.issuer, notBefore: c.notBefore, notAfter: c.notAfter, sha256: c.sha256, daysLeft: c.daysLeft };
+}
+
+function tlsRecord(t: TlsFacts): TlsRecord {
+  const a = t.alert;
+  return {
+    version: t.version,
+    sni: t.sni,
+    alpn: t.alpn,
+    cipher: t.cipher,
+    established: t.established,
+    alert: a === null ? null : a.encrypted ? { encrypted: true, from: a.from } : { encrypted: false, level: a.level, description: a.description, from: a.from },
+    serverCertificate: certRecord(t.serverCertificate),
+    clientCertificate: certRecord(t.clientCertificate),
+  };
+}
+
+const APP_NAMES: Record<AppName, string> = {
+  tls: 'TLS',
+  ssh: 'SSH',
+  http: 'plain HTTP',
+  ldap: 'LDAP',
+  kerberos: 'Kerberos',
+  ntp: 'NTP',
+  snmp: 'SNMP',
+  radius: 'RADIUS',
+  syslog: 'syslog',
+  dcerpc: 'DCE/RPC',
+  smb: 'SMB',
+  icmp: 'ICMP',
+};
+
+function appName(a: AppName): string {
+  return APP_NAMES[a];
+}
+
+/** "ICMP destination unreachable (port unreachable) from 10.0.0.5" for the flow's highest ICMP error. */
+function icmpDetail(src: FlowSlots, slot: number, flow: ClassifiedFlow, how: string): string {
+  const code = src.icmpCode(slot);
+  const type = (code >> 8) & 0xff;
+  const c = code & 0xff;
+  const v6 = flow.transport === 'tcp' || flow.transport === 'udp' ? src.kind(slot) === KIND_IPV6 : flow.transport === 'icmpv6';
+  const n = flow.icmpErrors;
+  return `${how} ${n} ICMP${v6 ? 'v6' : ''} error${n === 1 ? '' : 's'} (${icmpName(v6, type, c)})`;
+}
+
+function icmpName(v6: boolean, type: number, code: number): string {
+  if (!v6) {
+    if (type === 3) return ['network unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed', 'source route failed'][code] ?? (code === 13 ? 'communication administratively prohibited' : `destination unreachable, code ${code}`);
+    if (type === 11) return 'time exceeded';
+    return `type ${type} code ${code}`;
+  }
+  if (type === 1) return ['no route to destination', 'administratively prohibited', 'beyond scope of source address', 'address unreachable', 'port unreachable'][code] ?? `destination unreachable, code ${code}`;
+  if (type === 2) return 'packet too big';
+  if (type === 3) return 'time exceeded';
+  return `type ${type} code ${code}`;
+}
+

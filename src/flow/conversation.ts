@@ -1,0 +1,343 @@
+// What a flow's TCP packets say beyond counts: TCP health (tcp-health.ts), the first
+// payload bytes of each direction reassembled for the payload decoders (stream.ts), and
+// the evidence of a path-MTU black hole. Order-dependent, so every TCP packet of a flow
+// must reach the same ConversationStore in capture order: the session runs one store per
+// aggregator and routes each flow's packets to one aggregator (pipeline/pool.ts).
+//
+// Per packet: the flow table's slot carries a hint (the conversation's id + 1), so the
+// lookup is one array read; the first packet of a flow in a table looks the key up in
+// the store's own map (flows outlive a worker's partial table in live capture). A flow
+// whose payload no decoder wants any more costs one flag test beyond TCP health.
+import { F_ACK, F_DF, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4OFF, F_PAYLEN, F_SEQ, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
+import { DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
+import { KEY_WORDS, flowKeyHash, type FlowSlots, type FlowTable, type Side } from './table.js';
+import { TCPA_ANY_RETRANSMISSION, TcpHealth, type TcpHealthReport } from './tcp-health.js';
+
+export interface InspectLimits {
+  /** Payload bytes kept per direction of a flow (the per-flow cap). */
+  maxBytes: number;
+  /** Out-of-order ranges held per direction. */
+  maxSegments: number;
+  /** Payload bytes all flows of one store may hold at once (the global cap, per store). */
+  budgetBytes: number;
+}
+
+export const DEFAULT_INSPECT_LIMITS: InspectLimits = {
+  maxBytes: DEFAULT_STREAM_MAX_BYTES,
+  maxSegments: DEFAULT_STREAM_MAX_SEGMENTS,
+  budgetBytes: 64 << 20,
+};
+
+/**
+ * Bytes after which a flow whose streams do not start like TLS stops keeping payload: the
+ * other decoders (SSH banners, HTTP start lines) need far less, and bulk transfers then
+ * cost nothing more.
+ */
+const NON_TLS_KEEP = 2048;
+
+/** Evidence of a path-MTU problem for the segments one side sent. */
+export interface PmtuEvidence {
+  /** Canonical side that sent the large segments. */
+  side: Side;
+  /** Frame length of the largest don't-fragment segment that was retransmitted. */
+  frameBytes: number;
+  /** Its TCP payload. */
+  segmentBytes: number;
+  /** Retransmissions of segments of that frame length. */
+  retransmits: number;
+  /** The peer's cumulative ACK passed the first of them (the loss was repaired). */
+  progressed: boolean;
+  /** Next-hop MTU of the last ICMP fragmentation-needed / packet-too-big quoting this side's packets, or null. */
+  icmpMtu: number | null;
+  /** After that ICMP, the side sent a segment that fits the MTU and the peer's ACK moved on. */
+  adaptedAfterIcmp: boolean;
+}
+
+/** What the session classifies a TCP flow with. */
+export interface ConversationFacts {
+  /** Canonical side of the flow's first packet (Zeek's originator). */
+  originator: Side;
+  health: TcpHealthReport;
+  /** Reassembled prefix per canonical side; null when the side sent no payload kept. */
+  streams: [StreamResult | null, StreamResult | null];
+  pmtu: PmtuEvidence | null;
+  /** Per canonical side: most times one segment was sent (1 + its retransmissions in a row). */
+  maxSends: [number, number];
+}
+
+// Per-side PMTU tracking, indexed base + side.
+const P_RETX_FRAME = 0;
+const P_RETX_LEN = 2;
+const P_RETX_COUNT = 4;
+const P_RETX_SEQ = 6;
+const P_PROGRESS = 8;
+const P_ICMP_MTU = 10;
+const P_SMALL_AFTER = 12;
+const P_PROGRESS_AFTER = 14;
+const P_MAX_ACK = 16; // highest cumulative ACK this side sent
+const P_ACK_AT_ICMP = 18;
+const P_LAST_RETX_SEQ = 20;
+const P_RUN = 22; // retransmissions in a row of the segment at P_LAST_RETX_SEQ
+const P_MAX_RUN = 24;
+const P_WORDS = 26;
+
+class Conversation {
+  readonly health: TcpHealth;
+  readonly streams: [StreamDirection | null, StreamDirection | null] = [null, null];
+  /** Some decoder still wants payload. */
+  wants = true;
+  readonly p = new Float64Array(P_WORDS);
+  readonly ipv4: boolean;
+
+  constructor(
+    readonly originator: Side,
+    ipv4: boolean,
+  ) {
+    this.health = new TcpHealth(originator);
+    this.ipv4 = ipv4;
+  }
+
+  facts(): ConversationFacts {
+    return {
+      originator: this.originator,
+      health: this.health.result(),
+      streams: [this.streams[0]?.result() ?? null, this.streams[1]?.result() ?? null],
+      pmtu: this.pmtu(),
+      maxSends: [this.p[P_MAX_RUN] + 1, this.p[P_MAX_RUN + 1] + 1],
+    };
+  }
+
+  close(): void {
+    this.streams[0]?.close();
+    this.streams[1]?.close();
+  }
+
+  private pmtu(): PmtuEvidence | null {
+    const p = this.p;
+    // The side with a don't-fragment retransmission, or an ICMP about its packets; the
+    // larger retransmitted frame when both.
+    let side: Side | -1 = -1;
+    for (const s of [0, 1] as const) {
+      if (p[P_RETX_COUNT + s] === 0 && p[P_ICMP_MTU + s] === 0) continue;
+      if (side === -1 || p[P_RETX_FRAME + s] > p[P_RETX_FRAME + side]) side = s;
+    }
+    if (side === -1) return null;
+    return {
+      side,
+      frameBytes: p[P_RETX_FRAME + side],
+      segmentBytes: p[P_RETX_LEN + side],
+      retransmits: p[P_RETX_COUNT + side],
+      progressed: p[P_PROGRESS + side] === 1,
+      icmpMtu: p[P_ICMP_MTU + side] === 0 ? null : p[P_ICMP_MTU + side],
+      adaptedAfterIcmp: p[P_SMALL_AFTER + side] === 1 && p[P_PROGRESS_AFTER + side] === 1,
+    };
+  }
+}
+
+/** Payload inspection counters of a store (see InspectionCounts in classify/). */
+export interface StoreCounts {
+  capHits: number;
+}
+
+export class ConversationStore {
+  readonly budget: PayloadBudget;
+  private convs: (Conversation | null)[] = [];
+  private free: number[] = [];
+  // Open addressing over flow keys → conversation id + 1.
+  private keys: Uint32Array;
+  private ids: Int32Array;
+  private mask: number;
+  private size = 0;
+
+  constructor(readonly limits: InspectLimits = DEFAULT_INSPECT_LIMITS) {
+    this.budget = newPayloadBudget(limits.budgetBytes);
+    const cap = 1024;
+    this.keys = new Uint32Array(cap * KEY_WORDS);
+    this.ids = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  get conversations(): number {
+    return this.size;
+  }
+
+  /**
+   * One decoded packet that `table.addPacket` just counted in `slot` (a TCP segment with its
+   * header, or an ICMP error quoting a TCP flow). `data` is the packet's buffer.
+   */
+  packet(pf: PacketFields, data: Uint8Array, table: FlowTable, slot: number, record: number, tsUs: number, frameBytes: number): void {
+    let hint = table.conversationHint(slot);
+    const side = table.lastSide;
+    if (hint === 0) {
+      hint = this.idFor(table.keyWords(slot), pf[F_ICMPERR] !== 0 ? (side === 0 ? 1 : 0) : side, pf[F_KIND] === KIND_IPV4);
+      table.setConversationHint(slot, hint);
+    }
+    const c = this.convs[hint - 1]!;
+    if (pf[F_ICMPERR] !== 0) {
+      const mtu = pf[F_ICMPMTU];
+      // The error travels back to the sender of the quoted packet: the other side.
+      if (mtu !== 0) {
+        const s = side === 0 ? 1 : 0;
+        c.p[P_ICMP_MTU + s] = mtu;
+        c.p[P_SMALL_AFTER + s] = 0;
+        c.p[P_PROGRESS_AFTER + s] = 0;
+        c.p[P_ACK_AT_ICMP + s] = c.p[P_MAX_ACK + side];
+      }
+      return;
+    }
+    const hlen = pf[F_TCPHLEN];
+    const flags = pf[F_TCPFLAGS];
+    const seq = pf[F_SEQ];
+    const ack = pf[F_ACK];
+    const paylen = pf[F_PAYLEN];
+    const l4 = pf[F_L4OFF];
+    c.health.packet(side, seq, ack, flags, pf[F_WIN], paylen, tsUs, hlen > 20 ? data : null, l4 + 20, hlen - 20);
+    this.pmtu(c, pf, side, seq, ack, flags, paylen, hlen, frameBytes, c.health.lastAnalysis);
+    if (c.wants && (paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, record, (flags & TCP_SYN) !== 0);
+  }
+
+  private keep(c: Conversation, side: Side, seq: number, data: Uint8Array, off: number, len: number, record: number, syn: boolean): void {
+    let st = c.streams[side];
+    if (st === null) st = c.streams[side] = new StreamDirection(this.budget, { maxBytes: this.limits.maxBytes, maxSegments: this.limits.maxSegments });
+    st.add(seq, data, off, len, record, syn);
+    const other = c.streams[side === 0 ? 1 : 0];
+    if (!st.wantsMore && (other === null || !other.wantsMore)) {
+      c.wants = false;
+      return;
+    }
+    // Past NON_TLS_KEEP bytes, only TLS needs more (its certificates come later).
+    if (st.length >= NON_TLS_KEEP) {
+      const v = st.view();
+      const ov = other === null ? null : other.view();
+      if (!(v[0] >= 20 && v[0] <= 23) && !(ov !== null && ov.length > 0 && ov[0] >= 20 && ov[0] <= 23)) c.wants = false;
+    }
+  }
+
+  private pmtu(c: Conversation, pf: PacketFields, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
+    const p = c.p;
+    const peer = side === 0 ? 1 : 0;
+    if ((flags & TCP_ACK) !== 0) {
+      // This side's cumulative ACK: progress for the peer's stuck segment (sequence space).
+      if (p[P_MAX_ACK + side] === 0 || ((ack - p[P_MAX_ACK + side]) | 0) > 0) p[P_MAX_ACK + side] = ack >>> 0;
+      if (p[P_RETX_COUNT + peer] > 0 && ((ack - p[P_RETX_SEQ + peer]) | 0) > 0) p[P_PROGRESS + peer] = 1;
+      if (p[P_ICMP_MTU + peer] > 0 && ((ack - p[P_ACK_AT_ICMP + peer]) | 0) > 0) p[P_PROGRESS_AFTER + peer] = 1;
+    }
+    if (paylen === 0) return;
+    if (p[P_ICMP_MTU + side] > 0 && paylen + hlen + (c.ipv4 ? 20 : 40) <= p[P_ICMP_MTU + side]) p[P_SMALL_AFTER + side] = 1;
+    if ((analysis & TCPA_ANY_RETRANSMISSION) === 0) return;
+    // Times the oldest unacknowledged segment went again: a retransmission of a later
+    // segment in the same recovery leaves the count alone; an ACK past it starts afresh.
+    const last = p[P_LAST_RETX_SEQ + side];
+    const acked = p[P_MAX_ACK + peer] !== 0 && ((p[P_MAX_ACK + peer] - last) | 0) > 0;
+    if (p[P_RUN + side] > 0 && seq >>> 0 === last) p[P_RUN + side]++;
+    else if (p[P_RUN + side] > 0 && !acked && ((seq - last) | 0) > 0) {
+      // a later segment of the same window: not counted for the oldest one
+    } else {
+      p[P_LAST_RETX_SEQ + side] = seq >>> 0;
+      p[P_RUN + side] = 1;
+    }
+    if (p[P_RUN + side] > p[P_MAX_RUN + side]) p[P_MAX_RUN + side] = p[P_RUN + side];
+    if (pf[F_DF] === 0) return;
+    if (frameBytes > p[P_RETX_FRAME + side]) {
+      p[P_RETX_FRAME + side] = frameBytes;
+      p[P_RETX_LEN + side] = paylen;
+      p[P_RETX_COUNT + side] = 1;
+      p[P_RETX_SEQ + side] = seq >>> 0;
+      p[P_PROGRESS + side] = 0;
+    } else if (frameBytes === p[P_RETX_FRAME + side]) p[P_RETX_COUNT + side]++;
+  }
+
+  /** The id + 1 of the conversation of key k (canonical), created when new. */
+  private idFor(k: Uint32Array, firstSender: Side, ipv4: boolean): number {
+    const at = this.find(k);
+    if (this.ids[at] !== 0) return this.ids[at];
+    if ((this.size + 1) * 2 > this.ids.length) {
+      this.grow();
+      return this.idFor(k, firstSender, ipv4);
+    }
+    const id = this.free.length > 0 ? this.free.pop()! : this.convs.length;
+    const conv = new Conversation(firstSender, ipv4);
+    if (id === this.convs.length) this.convs.push(conv);
+    else this.convs[id] = conv;
+    this.keys.set(k, at * KEY_WORDS);
+    this.ids[at] = id + 1;
+    this.size++;
+    return id + 1;
+  }
+
+  /** Slot of key k, or the free slot where it would go. */
+  private find(k: Uint32Array): number {
+    const keys = this.keys;
+    let i = flowKeyHash(k, 0) & this.mask;
+    for (;;) {
+      if (this.ids[i] === 0) return i;
+      let same = true;
+      for (let w = 0; w < KEY_WORDS && same; w++) same = keys[i * KEY_WORDS + w] === k[w];
+      if (same) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldIds = this.ids;
+    const cap = oldIds.length * 2;
+    this.keys = new Uint32Array(cap * KEY_WORDS);
+    this.ids = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let s = 0; s < oldIds.length; s++) {
+      if (oldIds[s] === 0) continue;
+      const k = oldKeys.subarray(s * KEY_WORDS, s * KEY_WORDS + KEY_WORDS);
+      const at = this.find(k);
+      this.keys.set(k, at * KEY_WORDS);
+      this.ids[at] = oldIds[s];
+    }
+  }
+
+  /**
+   * The facts of the flows of `src` (a table or a snapshot) that have a conversation here,
+   * by slot; each is then forgotten (its buffers go back to the budget). Flows without one
+   * are left out.
+   */
+  take(src: FlowSlots): Map<number, ConversationFacts> {
+    const out = new Map<number, ConversationFacts>();
+    for (let slot = 0; slot < src.slots; slot++) {
+      if (!src.used(slot)) continue;
+      const f = this.takeKey(src.keyWords(slot));
+      if (f !== null) out.set(slot, f);
+    }
+    return out;
+  }
+
+  /** The facts of one flow by key, forgotten afterwards; null when there is no conversation. */
+  takeKey(k: Uint32Array): ConversationFacts | null {
+    const at = this.find(k);
+    const id = this.ids[at];
+    if (id === 0) return null;
+    const c = this.convs[id - 1]!;
+    const facts = c.facts();
+    c.close();
+    this.convs[id - 1] = null;
+    this.free.push(id - 1);
+    this.remove(at);
+    return facts;
+  }
+
+  /** Empties slot i of the map, moving later members of its probe run back. */
+  private remove(i: number): void {
+    const mask = this.mask;
+    let hole = i;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (this.ids[j] === 0) break;
+      const home = flowKeyHash(this.keys, j * KEY_WORDS) & mask;
+      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
+      this.keys.copyWithin(hole * KEY_WORDS, j * KEY_WORDS, j * KEY_WORDS + KEY_WORDS);
+      this.ids[hole] = this.ids[j];
+      hole = j;
+    }
+    this.ids[hole] = 0;
+    this.size--;
+  }
+}
