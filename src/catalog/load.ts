@@ -127,7 +127,7 @@ function describe(err: ErrorObject): string {
     case 'additionalProperties':
       return 'unknown key';
     case 'enum':
-      return `must be one of ${(err.params.allowedValues as unknown[]).join(', ')}`;
+      return `must be one of ${(err.params.allowedValues as unknown[]).map(String).join(', ')}`;
     case 'type':
     case 'minimum':
     case 'maximum':

@@ -12,6 +12,17 @@ export type SectionId = (typeof SECTION_IDS)[number];
 export const APPS = ['tls', 'ssh', 'http', 'ldap', 'kerberos', 'ntp', 'snmp', 'radius', 'syslog', 'dcerpc', 'smb', 'icmp'] as const;
 export type AppName = (typeof APPS)[number];
 
+/**
+ * What kind of exchange an entry carries, so that a silent server can be judged:
+ * - `request-response`: the client sends requests the server must answer (NTP, SNMP
+ *   polling, Kerberos, RADIUS, LDAP...); requests with no answer are a failure.
+ * - `one-way`: the sender expects no reply at all (syslog, SNMP traps, NetFlow, HA2).
+ * - `session`: a connection-oriented conversation (most TCP entries), judged by its
+ *   connection, not by whether each message is answered.
+ */
+export const EXCHANGES = ['request-response', 'one-way', 'session'] as const;
+export type Exchange = (typeof EXCHANGES)[number];
+
 export const TRANSPORTS = ['tcp', 'udp', 'ip', 'ethertype'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
@@ -71,6 +82,10 @@ export interface CatalogEntry {
   readonly listener: Role;
   readonly clients: readonly Role[];
   readonly tls: boolean;
+  /** The application protocol expected on the entry; null: proprietary, or not judged. */
+  readonly app: AppName | null;
+  /** The kind of exchange expected on the entry; null: unknown, not judged. */
+  readonly exchange: Exchange | null;
   /** The port may be changed on the device; overrides may move only these entries. */
   readonly configurable: boolean;
   readonly versions?: Versions;
@@ -118,6 +133,8 @@ export const entrySchema = {
     listener: role,
     clients: { type: 'array', items: role, minItems: 1, uniqueItems: true },
     tls: { type: 'boolean', default: false },
+    app: { enum: [...APPS, null], default: null },
+    exchange: { enum: [...EXCHANGES, null], default: null },
     configurable: { type: 'boolean', default: false },
     versions: {
       type: 'object',

@@ -24,12 +24,13 @@ export function renderCatalog(catalog: Catalog, opts: RenderCatalogOptions): str
     // cli-table3 colours heads and borders itself (through @colors/colors, which guesses
     // from the terminal); switch that off so `color` alone decides.
     const table = new Table({
-      head: ['Port', 'Transport', 'Name', 'Listener', 'Versions', 'Configurable', 'Id'].map((h) => c.bold(h)),
+      head: ['Port', 'Transport', 'App', 'Name', 'Listener', 'Versions', 'Configurable', 'Id'].map((h) => c.bold(h)),
       style: { head: [], border: [], compact: true },
     });
     for (const e of entries) {
       if (e.section !== s.id) continue;
-      table.push([portText(e), e.tls ? `${e.transport} (TLS)` : e.transport, e.name, e.listener, versionsText(e), e.configurable ? 'yes' : 'no', c.dim(e.id)]);
+      const transport = e.tls ? `${e.transport} (TLS)` : e.transport;
+      table.push([portText(e), transport, e.app ?? '', e.name, e.listener, versionsText(e), e.configurable ? 'yes' : 'no', c.dim(e.id)]);
     }
     return `${c.bold(c.cyan(s.title))}\n${table.toString()}`;
   });
@@ -75,6 +76,8 @@ function jsonEntry(e: CatalogEntry) {
     listener: e.listener,
     clients: e.clients,
     tls: e.tls,
+    app: e.app,
+    exchange: e.exchange,
     configurable: e.configurable,
     versions: e.versions ?? null,
     infer: e.infer ?? null,

@@ -1,9 +1,10 @@
 // The built-in catalog against the source tables ("Reference: Port Numbers Used by Palo
 // Alto Networks Devices"). The rows below were typed in from the source text, one per
 // table row and transport, with the id each must keep.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../../src/catalog/load.js';
-import type { CatalogEntry } from '../../src/catalog/schema.js';
+import type { AppName, CatalogEntry, Exchange } from '../../src/catalog/schema.js';
 
 const SOURCE_ROWS: [section: string, transport: 'tcp' | 'udp', port: number, id: string][] = [
   // Ports Used for Management Functions
@@ -51,6 +52,56 @@ const SOURCE_ROWS: [section: string, transport: 'tcp' | 'udp', port: number, id:
   ['user-id', 'tcp', 135, 'user-id.rpc-epmap.135'],
   ['user-id', 'tcp', 139, 'user-id.netbios.139'],
   ['user-id', 'tcp', 445, 'user-id.smb.445'],
+];
+
+// What each entry expects on the wire, decided from the source text (and the tls flag)
+// and typed in here by hand: the application (null: proprietary, not one pantap tells,
+// or not stated), and the kind of exchange (see EXCHANGES in schema.ts).
+const EXPECTED: [id: string, app: AppName | null, exchange: Exchange | null][] = [
+  ['management.ssh.22', 'ssh', 'session'],
+  ['management.ocsp.80', 'http', 'request-response'],
+  ['management.ntp.123', 'ntp', 'request-response'],
+  ['management.https.443', 'tls', 'session'],
+  ['management.snmp-trap.162', 'snmp', 'one-way'],
+  ['management.snmp.161', 'snmp', 'request-response'],
+  ['management.syslog-tcp.514', 'syslog', 'one-way'],
+  ['management.syslog-udp.514', 'syslog', 'one-way'],
+  ['management.syslog-tls.6514', 'tls', 'one-way'],
+  ['management.netflow.2055', null, 'one-way'],
+  ['management.mdm.5008', null, 'request-response'],
+  ['management.captive-portal.6081', null, 'session'],
+  ['management.captive-portal.6082', null, 'session'],
+  ['ha.ha1-clear.28769', null, 'session'],
+  ['ha.ha1-clear.28260', null, 'session'],
+  ['ha.ha1-ssh.28', 'ssh', 'session'],
+  ['ha.ha1-backup.28770', null, 'session'],
+  ['ha.heartbeat-backup.28771', null, 'session'],
+  ['ha.ha2-udp.29281', null, 'one-way'],
+  ['ha.ha2-ip.99', null, 'one-way'],
+  ['ha.ha2-ether.7261', null, 'one-way'],
+  ['panorama.ssh.22', 'ssh', 'session'],
+  ['panorama.https.443', 'tls', 'session'],
+  ['panorama.device-mgmt.3978', 'tls', 'session'],
+  ['panorama.ha-clear.28769', null, 'session'],
+  ['panorama.ha-clear.28260', null, 'session'],
+  ['panorama.ha-clear.49160', null, 'session'],
+  ['panorama.ha-ssh.28', 'ssh', 'session'],
+  ['panorama.collector-group.28270', null, 'session'],
+  ['panorama.collector-group.49190', null, 'session'],
+  ['panorama.nfs.2049', null, 'session'],
+  ['user-id.ldap.389', 'ldap', 'request-response'],
+  ['user-id.ldaps.636', 'tls', 'request-response'],
+  ['user-id.syslog-tcp.514', 'syslog', 'one-way'],
+  ['user-id.syslog-udp.514', 'syslog', 'one-way'],
+  ['user-id.syslog-tls.6514', 'tls', 'one-way'],
+  ['user-id.agent-mapping.5007', null, 'session'],
+  ['user-id.xml-api.5006', null, 'request-response'],
+  ['user-id.kerberos.88', 'kerberos', 'request-response'],
+  ['user-id.radius.1812', 'radius', 'request-response'],
+  ['user-id.rpc-epmap.135', 'dcerpc', 'request-response'],
+  ['user-id.rpc-dynamic.49152-65535', 'dcerpc', 'request-response'],
+  ['user-id.netbios.139', null, 'session'],
+  ['user-id.smb.445', 'smb', 'session'],
 ];
 
 const catalog = builtinCatalog();
@@ -118,6 +169,26 @@ describe('built-in catalog', () => {
     expect(catalog.entries.filter((e) => e.tls).map((e) => e.id).sort()).toEqual([
       'management.https.443', 'management.syslog-tls.6514', 'panorama.https.443', 'user-id.ldaps.636', 'user-id.syslog-tls.6514',
     ]);
+  });
+
+  it.each(EXPECTED)('%s expects app %s, exchange %s', (id, app, exchange) => {
+    expect(byId(id)).toMatchObject({ app, exchange });
+  });
+
+  it('states app and exchange for every entry, in catalog order', () => {
+    expect(catalog.entries.map((e) => e.id)).toEqual(EXPECTED.map(([id]) => id));
+  });
+
+  it('spells out app and exchange on every entry of the file (no schema defaults)', () => {
+    const raw = JSON.parse(readFileSync(new URL('../../src/catalog/pan-ports.json', import.meta.url), 'utf8')) as {
+      entries: Record<string, unknown>[];
+    };
+    expect(raw.entries).toHaveLength(44);
+    for (const e of raw.entries) expect(Object.keys(e), String(e.id)).toEqual(expect.arrayContaining(['app', 'exchange']));
+  });
+
+  it('expects TLS on the wire of every entry marked tls', () => {
+    for (const e of catalog.entries.filter((x) => x.tls)) expect(e.app, e.id).toBe('tls');
   });
 
   it('infers roles only from distinctive entries', () => {

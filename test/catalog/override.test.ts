@@ -33,7 +33,45 @@ entries:
     clients: [snmp-manager]
 `));
     expect(catalog.entries).toHaveLength(builtinCatalog().entries.length + 1);
-    expect(catalog.entries.at(-1)).toMatchObject({ id: 'management.zabbix.10050', port: 10050, tls: false, configurable: false, description: '' });
+    expect(catalog.entries.at(-1)).toMatchObject({
+      id: 'management.zabbix.10050', port: 10050, tls: false, app: null, exchange: null, configurable: false, description: '',
+    });
+  });
+
+  it('takes app and exchange on added entries', () => {
+    const catalog = loadCatalog(file(`
+entries:
+  - { id: management.ldaps-alt.3269, section: management, transport: tcp, port: 3269, name: Global catalog (LDAPS),
+      listener: ldap-server, clients: [firewall], tls: true, app: tls, exchange: request-response }
+  - { id: management.trap-alt.10162, section: management, transport: udp, port: 10162, name: Traps elsewhere,
+      listener: snmp-manager, clients: [firewall], app: snmp, exchange: one-way }
+  - { id: management.vendor.9000, section: management, transport: tcp, port: 9000, name: Vendor protocol,
+      listener: firewall, clients: [endpoint], app: null, exchange: session }
+`));
+    expect(catalog.entries.slice(-3).map((e) => [e.id, e.app, e.exchange])).toEqual([
+      ['management.ldaps-alt.3269', 'tls', 'request-response'],
+      ['management.trap-alt.10162', 'snmp', 'one-way'],
+      ['management.vendor.9000', null, 'session'],
+    ]);
+  });
+
+  it('names the key of a bad app or exchange', () => {
+    const bad = (extra: string) => file(`
+entries:
+  - { id: management.a.1, section: management, transport: tcp, port: 1, name: A, listener: firewall, clients: [endpoint] }
+  - { id: management.b.2, section: management, transport: tcp, port: 2, name: B, listener: firewall, clients: [endpoint], ${extra} }
+`);
+    const app = bad('app: rdp');
+    expect(() => loadCatalog(app)).toThrow(
+      `${app}: entries[1].app: must be one of tls, ssh, http, ldap, kerberos, ntp, snmp, radius, syslog, dcerpc, smb, icmp, null`,
+    );
+    const exchange = bad('exchange: request/response');
+    expect(() => loadCatalog(exchange)).toThrow(`${exchange}: entries[1].exchange: must be one of request-response, one-way, session, null`);
+  });
+
+  it('does not let a move change app or exchange', () => {
+    const catalog = loadCatalog(file('move:\n  management.netflow.2055: 9995\n'));
+    expect(catalog.entries.find((e) => e.id === 'management.netflow.2055')).toMatchObject({ port: 9995, app: null, exchange: 'one-way' });
   });
 
   it('reads JSON too', () => {

@@ -11,11 +11,12 @@ describe('renderCatalog', () => {
     const titles = catalog.sections.map((s) => out.indexOf(`${s.title}\n`));
     expect(titles.every((i) => i >= 0)).toBe(true);
     expect([...titles].sort((a, b) => a - b)).toEqual(titles);
-    for (const h of ['Port', 'Transport', 'Name', 'Listener', 'Versions', 'Configurable', 'Id']) expect(out).toContain(h);
+    for (const h of ['Port', 'Transport', 'App', 'Name', 'Listener', 'Versions', 'Configurable', 'Id']) expect(out).toContain(h);
     expect(out).not.toContain(ESC);
-    expect(out).toMatch(/│ 28769 +│ tcp +│ Panorama HA clear text +│ panorama +│ 5\.1 and later +│ no +│ panorama\.ha-clear\.28769 +│/);
-    expect(out).toMatch(/│ 2055 +│ udp +│ NetFlow export +│ netflow-collector +│ +│ yes +│/);
-    expect(out).toMatch(/│ 6514 +│ tcp \(TLS\) +│/);
+    expect(out).toMatch(/│ 28769 +│ tcp +│ +│ Panorama HA clear text +│ panorama +│ 5\.1 and later +│ no +│ panorama\.ha-clear\.28769 +│/);
+    expect(out).toMatch(/│ 2055 +│ udp +│ +│ NetFlow export +│ netflow-collector +│ +│ yes +│/);
+    expect(out).toMatch(/│ 6514 +│ tcp \(TLS\) +│ tls +│/);
+    expect(out).toMatch(/│ 88 +│ udp +│ kerberos +│ Kerberos +│/);
   });
 
   it('filters one section', () => {
@@ -41,7 +42,10 @@ describe('renderCatalog', () => {
     for (const e of doc.entries) expect(Object.keys(e)).toEqual(keys);
     expect(doc.entries.find((e: { id: string }) => e.id === 'panorama.ha-clear.49160')).toMatchObject({
       transport: 'tcp', port: 49160, ipProtocol: null, ethertype: null, portRange: null, versions: { max: '5.0' },
+      app: null, exchange: 'session',
     });
+    expect(keys).toEqual(expect.arrayContaining(['tls', 'app', 'exchange']));
+    expect(doc.entries.find((e: { id: string }) => e.id === 'management.snmp.161')).toMatchObject({ app: 'snmp', exchange: 'request-response' });
   });
 
   it('filters JSON by section', () => {

@@ -1,6 +1,7 @@
 // The schema and cross-field checks applied to any catalog document.
 import { describe, expect, it } from 'vitest';
 import { validateCatalog } from '../../src/catalog/load.js';
+import { APPS, EXCHANGES } from '../../src/catalog/schema.js';
 
 const sections = [{ id: 'management', title: 'Management' }];
 const entry = (over: Record<string, unknown> = {}) => ({
@@ -12,7 +13,20 @@ const check = (entries: unknown[]) => () => validateCatalog({ sections, entries 
 describe('catalog validation', () => {
   it('accepts a minimal entry and fills the defaults', () => {
     const catalog = validateCatalog({ sections, entries: [entry()] }, 'cat.json');
-    expect(catalog.entries[0]).toMatchObject({ ipProtocol: null, ethertype: null, description: '', tls: false, configurable: false });
+    expect(catalog.entries[0]).toMatchObject({
+      ipProtocol: null, ethertype: null, description: '', tls: false, app: null, exchange: null, configurable: false,
+    });
+  });
+
+  it('accepts every app and exchange, and null for either', () => {
+    const entries = [
+      ...APPS.map((app, i) => entry({ id: `management.app.${i}`, port: i, app })),
+      ...EXCHANGES.map((exchange, i) => entry({ id: `management.exchange.${i}`, port: 100 + i, exchange })),
+      entry({ id: 'management.none.200', port: 200, app: null, exchange: null }),
+    ];
+    const catalog = validateCatalog({ sections, entries }, 'cat.json');
+    expect(catalog.entries.map((e) => e.app)).toEqual([...APPS, ...EXCHANGES.map(() => null), null]);
+    expect(catalog.entries.map((e) => e.exchange)).toEqual([...APPS.map(() => null), ...EXCHANGES, null]);
   });
 
   it.each([
@@ -24,6 +38,11 @@ describe('catalog validation', () => {
     [{ clients: [] }, 'entries[0].clients: must NOT have fewer than 1 items'],
     [{ colour: 'red' }, 'entries[0].colour: unknown key'],
     [{ name: undefined }, 'entries[0].name: is required'],
+    [{ app: 'telnet' }, 'cat.json: entries[0].app: must be one of tls, ssh, http, ldap, kerberos, ntp, snmp, radius, syslog, dcerpc, smb, icmp, null'],
+    [{ app: 'TLS' }, 'entries[0].app: must be one of tls, ssh,'],
+    [{ app: false }, 'entries[0].app: must be one of tls, ssh,'],
+    [{ exchange: 'request' }, 'cat.json: entries[0].exchange: must be one of request-response, one-way, session, null'],
+    [{ exchange: '' }, 'entries[0].exchange: must be one of request-response, one-way, session, null'],
     [{ versions: { min: 'five' } }, 'entries[0].versions.min: must match pattern'],
     [{ id: 'ha.ssh.22' }, 'entries[0].id: must start with "management."'],
     [{ port: null }, 'entries[0].port: required for a tcp entry'],
