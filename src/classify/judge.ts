@@ -99,11 +99,8 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   }
 
   const expected = new Set<AppName>();
-  for (const e of input.entries) {
-    const app = expectedApp(e);
-    if (app !== null) expected.add(app);
-  }
-  const requestResponse = input.entries.some((e) => exchangeOf(e) === 'request-response');
+  for (const e of input.entries) if (e.app !== null) expected.add(e.app);
+  const requestResponse = input.entries.some((e) => e.exchange === 'request-response');
   const why = new Map<ReasonCode, string>();
   const addr = (side: 'client' | 'server') => (side === 'client' ? flow.client : flow.server);
 
@@ -209,14 +206,6 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   flow.detail = reason === null ? null : why.get(reason)!;
   flow.failed = flow.verdict === 'failed';
   return counts;
-}
-
-// TODO(catalog-apps merge): read e.app / e.exchange directly once the catalog carries them.
-function expectedApp(e: CatalogEntry): AppName | null {
-  return (e as { app?: AppName | null }).app ?? null;
-}
-function exchangeOf(e: CatalogEntry): string | null {
-  return (e as { exchange?: string | null }).exchange ?? null;
 }
 
 function prefix(s: StreamResult | null): StreamPrefix {
