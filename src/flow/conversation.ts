@@ -29,11 +29,11 @@ export const DEFAULT_INSPECT_LIMITS: InspectLimits = {
 };
 
 /**
- * Bytes after which a flow whose streams do not start like TLS stops keeping payload: the
- * other decoders (SSH banners, HTTP start lines) need far less, and bulk transfers then
- * cost nothing more.
+ * Bytes per direction kept of a flow whose first payload does not start like a TLS record:
+ * the other decoders (SSH identification, HTTP start lines) need less, and bulk transfers
+ * then cost nothing more. TLS flows keep up to maxBytes (the certificates come later).
  */
-const NON_TLS_KEEP = 2048;
+const NON_TLS_KEEP = 1024;
 
 /** Evidence of a path-MTU problem for the segments one side sent. */
 export interface PmtuEvidence {
@@ -74,7 +74,6 @@ const P_PROGRESS = 8;
 const P_ICMP_MTU = 10;
 const P_SMALL_AFTER = 12;
 const P_PROGRESS_AFTER = 14;
-const P_MAX_ACK = 16; // highest cumulative ACK this side sent
 const P_ACK_AT_ICMP = 18;
 const P_LAST_RETX_SEQ = 20;
 const P_RUN = 22; // retransmissions in a row of the segment at P_LAST_RETX_SEQ
@@ -86,6 +85,10 @@ class Conversation {
   readonly streams: [StreamDirection | null, StreamDirection | null] = [null, null];
   /** Some decoder still wants payload. */
   wants = true;
+  /** Bytes kept per direction: maxBytes, or NON_TLS_KEEP once the first payload is not TLS. */
+  keepBytes = 0;
+  /** A retransmission or an ICMP path-MTU error was seen: ACKs are followed for PMTU evidence. */
+  pending = false;
   readonly p = new Float64Array(P_WORDS);
   readonly ipv4: boolean;
 
@@ -181,7 +184,8 @@ export class ConversationStore {
         c.p[P_ICMP_MTU + s] = mtu;
         c.p[P_SMALL_AFTER + s] = 0;
         c.p[P_PROGRESS_AFTER + s] = 0;
-        c.p[P_ACK_AT_ICMP + s] = c.p[P_MAX_ACK + side];
+        c.p[P_ACK_AT_ICMP + s] = c.health.lastAckOf(side);
+        c.pending = true;
       }
       return;
     }
@@ -192,33 +196,35 @@ export class ConversationStore {
     const paylen = pf[F_PAYLEN];
     const l4 = pf[F_L4OFF];
     c.health.packet(side, seq, ack, flags, pf[F_WIN], paylen, tsUs, hlen > 20 ? data : null, l4 + 20, hlen - 20);
-    this.pmtu(c, pf, side, seq, ack, flags, paylen, hlen, frameBytes, c.health.lastAnalysis);
+    if (c.pending || (c.health.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, pf, side, seq, ack, flags, paylen, hlen, frameBytes, c.health.lastAnalysis);
     if (c.wants && (paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, record, (flags & TCP_SYN) !== 0);
   }
 
   private keep(c: Conversation, side: Side, seq: number, data: Uint8Array, off: number, len: number, record: number, syn: boolean): void {
+    if (c.keepBytes === 0 && len > 0) {
+      // The flow's first payload byte decides how much is kept: a TLS record type and
+      // major version 3, or not.
+      const tlsLike = data[off] >= 20 && data[off] <= 23 && (len < 2 || data[off + 1] === 3);
+      c.keepBytes = tlsLike ? this.limits.maxBytes : Math.min(NON_TLS_KEEP, this.limits.maxBytes);
+    }
     let st = c.streams[side];
-    if (st === null) st = c.streams[side] = new StreamDirection(this.budget, { maxBytes: this.limits.maxBytes, maxSegments: this.limits.maxSegments });
-    st.add(seq, data, off, len, record, syn);
-    const other = c.streams[side === 0 ? 1 : 0];
-    if (!st.wantsMore && (other === null || !other.wantsMore)) {
-      c.wants = false;
+    if (st === null) st = c.streams[side] = new StreamDirection(this.budget, { maxBytes: c.keepBytes || this.limits.maxBytes, maxSegments: this.limits.maxSegments });
+    else if (st.length >= c.keepBytes && c.keepBytes > 0) {
+      const other = c.streams[side === 0 ? 1 : 0];
+      if (other === null || other.length >= c.keepBytes || other.isClosed) c.wants = false;
       return;
     }
-    // Past NON_TLS_KEEP bytes, only TLS needs more (its certificates come later).
-    if (st.length >= NON_TLS_KEEP) {
-      const v = st.view();
-      const ov = other === null ? null : other.view();
-      if (!(v[0] >= 20 && v[0] <= 23) && !(ov !== null && ov.length > 0 && ov[0] >= 20 && ov[0] <= 23)) c.wants = false;
-    }
+    st.add(seq, data, off, len, record, syn);
+    const other = c.streams[side === 0 ? 1 : 0];
+    if (!st.wantsMore && other !== null && !other.wantsMore) c.wants = false;
   }
 
   private pmtu(c: Conversation, pf: PacketFields, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
     const p = c.p;
     const peer = side === 0 ? 1 : 0;
+    c.pending = true;
     if ((flags & TCP_ACK) !== 0) {
       // This side's cumulative ACK: progress for the peer's stuck segment (sequence space).
-      if (p[P_MAX_ACK + side] === 0 || ((ack - p[P_MAX_ACK + side]) | 0) > 0) p[P_MAX_ACK + side] = ack >>> 0;
       if (p[P_RETX_COUNT + peer] > 0 && ((ack - p[P_RETX_SEQ + peer]) | 0) > 0) p[P_PROGRESS + peer] = 1;
       if (p[P_ICMP_MTU + peer] > 0 && ((ack - p[P_ACK_AT_ICMP + peer]) | 0) > 0) p[P_PROGRESS_AFTER + peer] = 1;
     }
@@ -228,7 +234,8 @@ export class ConversationStore {
     // Times the oldest unacknowledged segment went again: a retransmission of a later
     // segment in the same recovery leaves the count alone; an ACK past it starts afresh.
     const last = p[P_LAST_RETX_SEQ + side];
-    const acked = p[P_MAX_ACK + peer] !== 0 && ((p[P_MAX_ACK + peer] - last) | 0) > 0;
+    const peerAck = c.health.lastAckOf(peer);
+    const acked = peerAck !== 0 && ((peerAck - last) | 0) > 0;
     if (p[P_RUN + side] > 0 && seq >>> 0 === last) p[P_RUN + side]++;
     else if (p[P_RUN + side] > 0 && !acked && ((seq - last) | 0) > 0) {
       // a later segment of the same window: not counted for the oldest one

@@ -39,6 +39,46 @@ export interface PayloadBudget {
   used: number;
   /** Times a direction could not grow because the budget was spent. */
   capHits: number;
+  /** Where buffers come from (newPayloadBudget gives one); without it each is allocated. */
+  slab?: ByteSlab;
+}
+
+/**
+ * Stream buffers carved from shared 256 KiB chunks in power-of-two sizes (512 B up), with
+ * a free list per size: thousands of flows each keeping a few KiB would otherwise allocate
+ * as many ArrayBuffers, each an allocation outside the JavaScript heap that the garbage
+ * collector tracks one by one. Buffers are handed out dirty: a direction only reads the
+ * positions it wrote.
+ */
+export class ByteSlab {
+  private readonly free: Uint8Array[][] = [];
+  private chunk: ArrayBuffer | null = null;
+  private used = 0;
+  static readonly CHUNK = 256 * 1024;
+  static readonly MIN = 512;
+
+  /** A buffer of exactly `n` bytes when n is a size class (a power of two from 512 up to CHUNK), else null. */
+  alloc(n: number): Uint8Array | null {
+    if (n < ByteSlab.MIN || n > ByteSlab.CHUNK || (n & (n - 1)) !== 0) return null;
+    const c = 31 - Math.clz32(n);
+    const list = this.free[c];
+    if (list !== undefined && list.length > 0) return list.pop()!;
+    if (this.chunk === null || this.used + n > ByteSlab.CHUNK) {
+      this.chunk = new ArrayBuffer(ByteSlab.CHUNK);
+      this.used = 0;
+    }
+    const b = new Uint8Array(this.chunk, this.used, n);
+    this.used += n;
+    return b;
+  }
+
+  /** Takes back a buffer alloc() gave. */
+  release(b: Uint8Array): void {
+    if (b.byteLength !== ByteSlab.CHUNK && b.buffer.byteLength === ByteSlab.CHUNK && (b.length & (b.length - 1)) === 0 && b.length >= ByteSlab.MIN) {
+      const c = 31 - Math.clz32(b.length);
+      (this.free[c] ??= []).push(b);
+    }
+  }
 }
 
 export const DEFAULT_STREAM_MAX_BYTES = 16 * 1024;
@@ -47,7 +87,7 @@ export const DEFAULT_STREAM_MAX_SEGMENTS = 12;
 export const DEFAULT_PAYLOAD_BUDGET = 64 << 20;
 
 export function newPayloadBudget(limit = DEFAULT_PAYLOAD_BUDGET): PayloadBudget {
-  return { limit, used: 0, capHits: 0 };
+  return { limit, used: 0, capHits: 0, slab: new ByteSlab() };
 }
 
 export interface StreamLimits {
@@ -96,6 +136,21 @@ export interface StreamResult extends StreamPrefix {
 }
 
 const MIN_CAPACITY = 512;
+
+// Scratch for the runs that replace the overlapped ones during an insert: one set for all
+// directions (an insert runs to its end before another starts).
+let scratchLo = new Int32Array(64);
+let scratchHi = new Int32Array(64);
+let scratchRec = new Float64Array(64);
+
+function growScratch(n: number): void {
+  if (n <= scratchLo.length) return;
+  let c = scratchLo.length * 2;
+  while (c < n) c *= 2;
+  scratchLo = new Int32Array(c);
+  scratchHi = new Int32Array(c);
+  scratchRec = new Float64Array(c);
+}
 const NONE = -1;
 
 /** One direction of one flow. The caller owns it; nothing here is shared but the budget. */
@@ -112,10 +167,6 @@ export class StreamDirection {
   private rHi = new Int32Array(8);
   private rRec = new Float64Array(8);
   private nRuns = 0;
-  // Scratch for the runs that replace the overlapped ones during an insert.
-  private sLo = new Int32Array(8);
-  private sHi = new Int32Array(8);
-  private sRec = new Float64Array(8);
 
   private started = false;
   private synSeen = false;
@@ -209,7 +260,10 @@ export class StreamDirection {
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    if (this.buf !== null) this.budget.used -= this.buf.length;
+    if (this.buf !== null) {
+      this.budget.used -= this.buf.length;
+      this.budget.slab?.release(this.buf);
+    }
     this.buf = null;
     this.diff = null;
     this.nRuns = 0;
@@ -263,14 +317,21 @@ export class StreamDirection {
     const cap = this.buf === null ? 0 : this.buf.length;
     if (need <= cap) return cap;
     let want = Math.min(this.maxBytes, Math.max(need, cap * 2, MIN_CAPACITY));
+    // A size class of the slab when that stays within maxBytes.
+    const pow = want <= MIN_CAPACITY ? MIN_CAPACITY : 2 ** Math.ceil(Math.log2(want));
+    if (pow <= this.maxBytes) want = pow;
     const room = this.budget.limit - this.budget.used;
     if (want - cap > room) want = Math.min(need, cap + Math.max(0, room));
     if (want <= cap) {
       this.budget.capHits++;
       return cap;
     }
-    const nb = new Uint8Array(want);
-    if (this.buf !== null) nb.set(this.buf);
+    const slab = this.budget.slab;
+    const nb = slab?.alloc(want) ?? new Uint8Array(want);
+    if (this.buf !== null) {
+      nb.set(this.buf);
+      slab?.release(this.buf);
+    }
     this.budget.used += want - cap;
     this.buf = nb;
     if (this.diff !== null && this.diff.length * 8 < want) {
@@ -297,14 +358,6 @@ export class StreamDirection {
     this.rRec = rec;
   }
 
-  private growScratch(n: number): void {
-    if (n <= this.sLo.length) return;
-    let c = this.sLo.length * 2;
-    while (c < n) c *= 2;
-    this.sLo = new Int32Array(c);
-    this.sHi = new Int32Array(c);
-    this.sRec = new Float64Array(c);
-  }
 
   private appendRun(lo: number, hi: number, rec: number): void {
     const n = this.nRuns;
@@ -393,10 +446,10 @@ export class StreamDirection {
     while (i0 < n && this.rHi[i0] < a) i0++;
     let i1 = i0;
     while (i1 < n && this.rLo[i1] <= b) i1++;
-    this.growScratch(2 * (i1 - i0) + 4);
-    const sLo = this.sLo;
-    const sHi = this.sHi;
-    const sRec = this.sRec;
+    growScratch(2 * (i1 - i0) + 4);
+    const sLo = scratchLo;
+    const sHi = scratchHi;
+    const sRec = scratchRec;
     let k = 0;
     let pos = a;
     for (let j = i0; j < i1; j++) {

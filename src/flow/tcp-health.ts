@@ -331,6 +331,11 @@ export class TcpHealth {
     this.zeek(fwd, rev, isOrig, seq, ack, syn, fin, rst, hasAck, window >>> 0, len);
   }
 
+  /** The last acknowledgement number direction `dir` sent (0 before any). */
+  lastAckOf(dir: number): number {
+    return (dir === 1 ? this.side1 : this.side0).lastack;
+  }
+
   /** The TCPA_* flags Wireshark's analysis gave the last packet passed (0: none). */
   get lastAnalysis(): number {
     return this.lastAf;

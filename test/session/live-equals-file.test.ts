@@ -98,6 +98,8 @@ async function expectLiveEqualsFile(path: string, o: Options = {}): Promise<{ ex
 }
 
 const captures = readdirSync(PAN_LAB).filter((f) => f.endsWith('.pcap')).sort();
+const VERDICTS = resolve(REPO, 'fixtures/verdicts');
+const verdictCaptures = readdirSync(VERDICTS).filter((f) => f.endsWith('.pcap')).sort();
 
 describe('live equals file: pan-lab captures', () => {
   it('there are pan-lab captures to replay', () => expect(captures.length).toBeGreaterThanOrEqual(7));
@@ -107,6 +109,24 @@ describe('live equals file: pan-lab captures', () => {
       ['one worker', 1, 5],
     ])(`${name}: same flows and summary (%s: %i workers, batches of %i records)`, async (_how, workers, perBatch) => {
       await expectLiveEqualsFile(join(PAN_LAB, name), { workers, perBatch });
+    });
+  }
+});
+
+// Verdicts need every packet of a flow in order (TCP health, payload): expiry, batching and
+// the worker must not change them.
+describe('live equals file: verdict lab captures', () => {
+  for (const name of verdictCaptures) {
+    it.each([
+      ['inline', 0, 3],
+      ['one worker', 1, 5],
+      ['two workers', 2, 4],
+    ])(`${name}: same flows, verdicts and summary (%s: %i workers, batches of %i records)`, async (_how, workers, perBatch) => {
+      const file = await analyzeCaptures([join(VERDICTS, name)], { workers: 0, allFlows: true });
+      const l = await live(join(VERDICTS, name), { workers, perBatch, timeouts: { ...idleTimeouts({ udp: 10 }), tcpClosedUs: 1e6 } });
+      const verdicts = (flows: ClassifiedFlow[]) => flows.map((f) => JSON.stringify([f.client, f.clientPort, f.serverPort, f.app, f.verdict, f.reason, f.detail, f.tcp, f.tls, f.ssh, f.communityId])).sort();
+      expect(verdicts(l.flows)).toEqual(verdicts(file.flows));
+      expect(l.expired).toBeGreaterThan(0);
     });
   }
 });
