@@ -168,6 +168,11 @@ function writeStream(out: NodeJS.WriteStream, data: string | Uint8Array, error: 
   });
 }
 
+/**
+ * `--fail-on unexpected`: some flow matched no catalog entry; `--fail-on failed`: some flow's
+ * verdict is failed, whatever the reason (refused, unanswered, a TLS alert...), as the
+ * sections' `failed` counts them. Warnings (degraded) never fail a run.
+ */
 export function failOnHolds(s: Summary, failOn: string[]): boolean {
   const unexpected = s.sections.find((x) => x.id === 'unexpected')?.flows ?? 0;
   const failed = s.sections.reduce((a, x) => a + x.failed, 0);

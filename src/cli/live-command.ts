@@ -6,12 +6,11 @@ import Table from 'cli-table3';
 import { loadBackend, type LiveSource } from '../capture/live.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { loadCatalog } from '../catalog/load.js';
-import type { ClassifiedFlow } from '../classify/classify.js';
 import { loadInventory } from '../classify/inventory.js';
 import { idleTimeouts } from '../flow/expire.js';
 import { feedLive } from '../session/live.js';
 import { FlowSession } from '../session/session.js';
-import { hostPort } from '../report/format.js';
+import { liveViewBody } from '../report/live-view.js';
 import { writeFlows } from '../report/ndjson.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
 import { checkOutput, emit, openNdjson, reportInputProblemsUnlessShown, waitInterrupted, type CliIo } from './analyze-command.js';
@@ -181,33 +180,15 @@ async function openPcapng(path: string, linktype: number, snaplen: number, signa
   return fd === null ? null : new PcapngWriter(path, linktype, snaplen, { fd });
 }
 
-/** Newest first, the same line once with a count: a retrying client is one line, not five. */
-function grouped(flows: readonly ClassifiedFlow[], line: (f: ClassifiedFlow) => string, max = 5): string[] {
-  const counts = new Map<string, number>();
-  for (let i = flows.length - 1; i >= 0; i--) {
-    const l = line(flows[i]);
-    counts.set(l, (counts.get(l) ?? 0) + 1);
-  }
-  return [...counts].slice(0, max).map(([l, n]) => `  ${l}${n > 1 ? `  ×${n}` : ''}`);
-}
-
-/** The refreshing screen: running counters per section (expired + active flows), failing channels, newest unexpected flows. */
+/** The refreshing screen: capture counters, then per section the running counters and status (expired + active flows), failing flows with their reason, newest unexpected flows. */
 function liveView(o: LiveCliOptions, session: FlowSession, src: LiveSource, packets: number, rate: number, elapsedMs: number): string {
   const v = session.view();
-  const entries = session.matcher.catalog.entries;
   const k = src.stats();
   const lines: string[] = [];
   lines.push(`pantap live on ${o.interface}${o.filter ? ` (filter: ${o.filter})` : ''} — ${Math.round(elapsedMs / 1000)} s, ${packets} packets, ${Math.round(rate)} pkt/s`);
   lines.push(k ? `kernel: received ${k.received}, dropped ${k.dropped}, interface dropped ${k.ifDropped}` : 'kernel drop statistics: not available with the cap backend');
   lines.push(`flows: ${v.active} active, expired ${v.expired} flows`);
-  const t = new Table({ head: ['Section', 'Flows', 'Packets', 'Failed'], style: { head: [], border: [] } });
-  for (const s of v.sections) t.push([s.id, s.flows, s.packets, s.failed]);
-  lines.push(t.toString());
-  const target = (f: ClassifiedFlow) => `${f.client} → ${hostPort(f.server, f.serverPort)}/${f.transport}`;
-  const failing = grouped(v.failing, (f) => `${target(f)} ${f.state ?? ''} ${f.entries.map((i) => entries[i].id).join(',')}`.trimEnd());
-  const unexpected = grouped(v.unexpected, target);
-  if (failing.length) lines.push('Failing (newest first):', ...failing);
-  if (unexpected.length) lines.push('Unexpected (newest first):', ...unexpected);
+  lines.push(...liveViewBody(v, session.matcher.catalog));
   lines.push('Ctrl-C ends the capture and prints the summary.');
   return `${lines.join('\n')}\n`;
 }

@@ -70,7 +70,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-w, --workers <n>', 'decode worker threads; 0 decodes on the main thread', int(0, 64), defaultWorkers())
     .option('--max-flows <n>', 'flow table bound; further flows are counted as overflow', int(1, 50_000_000), DEFAULT_MAX_FLOWS)
     .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
-    .option('--fail-on <what>', 'exit 1 when there are unexpected flows or failed attempts (unexpected, failed; repeatable)', collect, [])
+    .option('--fail-on <what>', 'exit 1 when there are unexpected flows or failed flows, whatever the reason (unexpected, failed; repeatable)', collect, [])
     .option('--no-progress', 'no progress bar (it only ever shows on a terminal)')
     .option('--color', 'force colors')
     .option('--no-color', 'no colors (also NO_COLOR=1)')

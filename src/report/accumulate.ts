@@ -1,20 +1,22 @@
 // The running summary: classified flows are folded in (per section and per entry totals,
 // first/last seen, pairs and failures per entry, the listed flows, non-IP per ethertype,
-// `other`) and then dropped. File analysis feeds one accumulator all flows at once; live
-// capture feeds it each batch of flows that leave the flow table, so its memory grows with
-// distinct host pairs and the --max-listed cap, not with the number of flows.
+// `other`) and then dropped. Failed and degraded counts follow the flows' verdicts, and
+// the status of entries and pairs follows from them (channelStatus). File analysis feeds
+// one accumulator all flows at once; live capture feeds it each batch of flows that leave
+// the flow table, so its memory grows with distinct host pairs and the --max-listed cap,
+// not with the number of flows.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
-import { SECTION_ORDER, type FailureState, type SectionId } from '../classify/vocabulary.js';
+import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
 import { flowRecord } from './flow-record.js';
 import { cmp, isoMicros } from './format.js';
 import { ethertypeName } from './names.js';
 import type { EntrySummary, InputSummary, SectionSummary, Summary } from './model.js';
 
 export interface AccumulateOptions {
-  /** List every flow (--flows), not only unexpected and failed ones. */
+  /** List every flow (--flows), not only unexpected, failed and warning ones. */
   allFlows: boolean;
-  /** Without allFlows, list at most this many unexpected/failed flows (most bytes first). */
+  /** Without allFlows, list at most this many unexpected/failed/warning flows (most bytes first). */
   maxListed: number;
   /** Client → server pairs kept per entry. */
   topPairs: number;
@@ -22,12 +24,15 @@ export interface AccumulateOptions {
 
 const SECTION_INDEX = new Map<string, number>(SECTION_ORDER.map((id, i) => [id, i]));
 
-/** Flow, packet, byte and failure counts with the time span, folded one flow at a time. */
+const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
+
+/** Flow, packet and byte counts, failed and warning verdicts, the time span: folded one flow at a time. */
 class Totals {
   flows = 0;
   packets = 0;
   bytes = 0;
   failed = 0;
+  degraded = 0;
   lo = Infinity;
   hi = -Infinity;
 
@@ -35,13 +40,14 @@ class Totals {
     this.flows++;
     this.packets += f.clientPackets + f.serverPackets;
     this.bytes += f.clientBytes + f.serverBytes;
-    if (f.failed) this.failed++;
+    if (f.verdict === 'failed') this.failed++;
+    else if (f.verdict === 'warning') this.degraded++;
     if (f.firstTs < this.lo) this.lo = f.firstTs;
     if (f.lastTs > this.hi) this.hi = f.lastTs;
   }
 
-  counts(): { flows: number; packets: number; bytes: number; failed: number } {
-    return { flows: this.flows, packets: this.packets, bytes: this.bytes, failed: this.failed };
+  counts(): { flows: number; packets: number; bytes: number; failed: number; degraded: number } {
+    return { flows: this.flows, packets: this.packets, bytes: this.bytes, failed: this.failed, degraded: this.degraded };
   }
 
   span(): { firstSeen: string | null; lastSeen: string | null } {
@@ -49,7 +55,7 @@ class Totals {
   }
 }
 
-type Pair = EntrySummary['pairs'][number];
+type Pair = Omit<EntrySummary['pairs'][number], 'status'>;
 type Failure = EntrySummary['failures'][number];
 
 interface EntryAcc {
@@ -127,7 +133,7 @@ export class SummaryAccumulator {
   private entries: EntryAcc[];
   private other = new Totals();
   private nonIp = new Map<number, Totals>();
-  /** The listed flows: every flow with allFlows, else the largest unexpected/failed ones. */
+  /** The listed flows: every flow with allFlows, else the largest unexpected/failed/warning ones. */
   private listed: BestOf<ClassifiedFlow> | ClassifiedFlow[];
   /** Flows the listing rule selected (listed or not). */
   private selected = 0;
@@ -155,7 +161,7 @@ export class SummaryAccumulator {
         const key = f.clientId * 2 ** 26 + f.serverId;
         for (const i of f.entries) this.addToEntry(this.entries[i], f, key);
       }
-      if (allFlows || f.section === 'unexpected' || f.failed) {
+      if (allFlows || f.section === 'unexpected' || f.verdict !== 'ok') {
         this.selected++;
         if (Array.isArray(this.listed)) this.listed.push(f);
         else this.listed.add(f);
@@ -172,19 +178,21 @@ export class SummaryAccumulator {
   private addToEntry(e: EntryAcc, f: ClassifiedFlow, key: number): void {
     e.totals.add(f);
     let p = e.pairs.get(key);
-    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, flows: 0, packets: 0, bytes: 0, failed: 0 }));
+    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, flows: 0, packets: 0, bytes: 0, failed: 0, degraded: 0 }));
     p.flows++;
     p.packets += f.clientPackets + f.serverPackets;
     p.bytes += f.clientBytes + f.serverBytes;
-    if (f.failed) {
+    if (f.verdict === 'warning') p.degraded++;
+    if (f.verdict === 'failed') {
       p.failed++;
-      // A failed flow's state is always a failure state (classify's isFailureState).
-      const state = f.state as FailureState;
-      let byState = e.failures.get(key);
-      if (byState === undefined) e.failures.set(key, (byState = []));
-      let x = byState.find((y) => y.state === state);
+      // Classification gives every failed verdict its reason.
+      const reason = f.reason as ReasonCode;
+      const state = f.state;
+      let list = e.failures.get(key);
+      if (list === undefined) e.failures.set(key, (list = []));
+      let x = list.find((y) => y.reason === reason && y.state === state);
       if (x === undefined) {
-        byState.push((x = { client: f.client, server: f.server, state, flows: 0 }));
+        list.push((x = { client: f.client, server: f.server, reason, state, flows: 0 }));
         e.failureCount++;
       }
       x.flows++;
@@ -193,7 +201,10 @@ export class SummaryAccumulator {
 
   /** Running totals per section, in SECTION_ORDER (for the live view). */
   sectionCounts(): { id: SectionId; flows: number; packets: number; bytes: number; failed: number }[] {
-    return SECTION_ORDER.map((id, i) => ({ id, ...this.sections[i].counts() }));
+    return SECTION_ORDER.map((id, i) => {
+      const { flows, packets, bytes, failed } = this.sections[i].counts();
+      return { id, flows, packets, bytes, failed };
+    });
   }
 
   /** The summary of every flow folded in so far; `input` and `roles` come from the run. */
@@ -208,12 +219,14 @@ export class SummaryAccumulator {
     const topPairs = this.opts.topPairs;
     // Code-unit order, not localeCompare: deterministic everywhere and fast.
     const pairOrder = (a: Pair, b: Pair) => b.bytes - a.bytes || cmp(a.client, b.client) || cmp(a.server, b.server);
-    const failOrder = (a: Failure, b: Failure) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || cmp(a.state, b.state);
+    const failOrder = (a: Failure, b: Failure) =>
+      b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? '');
     const entries: EntrySummary[] = catalog.entries.map((e, i) => {
       const acc = this.entries[i];
       const allFailures = (function* () {
-        for (const byState of acc.failures.values()) yield* byState;
+        for (const list of acc.failures.values()) yield* list;
       })();
+      const counts = acc.totals.counts();
       return {
         id: e.id,
         section: e.section,
@@ -223,11 +236,12 @@ export class SummaryAccumulator {
         ethertype: e.ethertype,
         portRange: e.portRange ? [e.portRange[0], e.portRange[1]] : null,
         name: e.name,
-        ...acc.totals.counts(),
+        ...counts,
+        status: channelStatus(counts.flows, counts.failed, counts.degraded),
         ...acc.totals.span(),
-        pairs: topN(acc.pairs.values(), topPairs, pairOrder),
+        pairs: topN(acc.pairs.values(), topPairs, pairOrder).map((p) => ({ ...p, status: channelStatus(p.flows, p.failed, p.degraded) })),
         pairCount: acc.pairs.size,
-        failures: topN(allFailures, topPairs, failOrder),
+        failures: topN(allFailures, topPairs, failOrder).map((x) => ({ ...x })),
         failureCount: acc.failureCount,
       };
     });

@@ -2,6 +2,7 @@
 // the one wording of input problems that the text report and the CLI's stderr both use.
 // Strings (names, times) first appear here.
 import type { FileReport } from '../capture/reader.js';
+import type { InspectionCounts } from '../classify/flow-facts.js';
 import { REASON_NAMES } from '../decode/fields.js';
 import { DECODED_LINKTYPES } from '../decode/link.js';
 import type { DecodeStats } from '../decode/stats.js';
@@ -19,6 +20,8 @@ export interface InputFacts {
   stats: DecodeStats;
   fragments: FragmentResolution;
   flowTable: { flows: number; maxFlows: number; overflowFlows: number; overflowPackets: number };
+  /** Payload inspection counters; none yet (all 0) when not given. */
+  inspection?: InspectionCounts;
   interrupted: boolean;
 }
 
@@ -56,6 +59,7 @@ export function buildInput(run: InputFacts): InputSummary {
     malformedReasons: st.reasons.flatMap((n, code) => (n > 0 ? [{ reason: REASON_NAMES[code] ?? `reason ${code}`, packets: n }] : [])),
     fragments: { ...run.fragments },
     flowTable: { ...run.flowTable },
+    inspection: { ...(run.inspection ?? { flows: 0, bytesKept: 0, capHit: 0 }) },
   };
 }
 

@@ -1,9 +1,11 @@
 // The flow record: the one shape of a flow that every output renders (JSON `flows[]`,
 // NDJSON lines, protobuf `Flow`, the text report). FLOW_RECORD_KEYS is the order of the
-// "pantap.summary.v1" contract (then the additions), which JSON and NDJSON follow.
+// "pantap.summary.v1" contract (then the additions), which JSON and NDJSON follow; the
+// nested facts (tcp, tls, ssh) are rebuilt in the contract's key order by orderedFlow.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
-import type { DirectionRule, FlowSection, FlowState, FlowTransport } from '../classify/vocabulary.js';
+import type { AppName, CertificateRecord, SshRecord, TcpFacts, TlsAlertRecord, TlsRecord } from '../classify/flow-facts.js';
+import type { DirectionRule, FlowSection, FlowState, FlowTransport, ReasonCode, Verdict } from '../classify/vocabulary.js';
 import { isoMicros } from './format.js';
 
 export interface FlowRecord {
@@ -29,6 +31,21 @@ export interface FlowRecord {
   icmpErrors: number;
   /** Why the server side was chosen (see README, "Direction"). */
   direction: DirectionRule;
+  /** Application detected from the payload; null when none was recognised. */
+  app: AppName | null;
+  verdict: Verdict;
+  /** Why the verdict is not ok; null when it is. */
+  reason: ReasonCode | null;
+  /** The reason in one line of plain words with its evidence; null when ok. */
+  detail: string | null;
+  /** Community ID v1 (`1:…`); null for non-IP flows. */
+  communityId: string | null;
+  /** TCP facts (Zeek conn_state and history, per-side counters); null for other transports. */
+  tcp: TcpFacts | null;
+  /** TLS facts when the payload was TLS. */
+  tls: TlsRecord | null;
+  /** SSH banners when the payload was SSH. */
+  ssh: SshRecord | null;
 }
 
 /** Every key of FlowRecord, in output order (the type check below keeps it complete). */
@@ -53,17 +70,79 @@ export const FLOW_RECORD_KEYS = [
   'serverBytes',
   'icmpErrors',
   'direction',
+  'app',
+  'verdict',
+  'reason',
+  'detail',
+  'communityId',
+  'tcp',
+  'tls',
+  'ssh',
 ] as const satisfies readonly (keyof FlowRecord)[];
 
 // A key added to FlowRecord but not to FLOW_RECORD_KEYS fails to compile here.
 const complete: Exclude<keyof FlowRecord, (typeof FLOW_RECORD_KEYS)[number]> extends never ? true : never = true;
 void complete;
 
-/** The record with its keys in output order, nullable ones as null (never dropped). */
+/**
+ * The record with its keys in output order, nullable ones as null (never dropped); the
+ * nested facts too, whatever the key order of whoever built them.
+ */
 export function orderedFlow(f: FlowRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of FLOW_RECORD_KEYS) out[k] = f[k] ?? null;
+  out.tcp = f.tcp ? orderedTcp(f.tcp) : null;
+  out.tls = f.tls ? orderedTls(f.tls) : null;
+  out.ssh = f.ssh ? orderedSsh(f.ssh) : null;
   return out;
+}
+
+const sides = <T>(x: { client: T; server: T }) => ({ client: x.client ?? null, server: x.server ?? null });
+
+function orderedTcp(t: TcpFacts): Record<string, unknown> {
+  return {
+    connState: t.connState,
+    history: t.history,
+    retransmissions: sides(t.retransmissions),
+    zeroWindows: sides(t.zeroWindows),
+    duplicateAcks: sides(t.duplicateAcks),
+    rttMs: t.rttMs ? { synToSynAck: t.rttMs.synToSynAck ?? null, synAckToAck: t.rttMs.synAckToAck ?? null } : null,
+    mss: sides(t.mss),
+    maxSegment: sides(t.maxSegment),
+  };
+}
+
+function orderedTls(t: TlsRecord): Record<string, unknown> {
+  return {
+    version: t.version ?? null,
+    sni: t.sni ?? null,
+    alpn: [...t.alpn],
+    cipher: t.cipher ?? null,
+    established: t.established,
+    alert: t.alert ? orderedAlert(t.alert) : null,
+    serverCertificate: t.serverCertificate ? orderedCertificate(t.serverCertificate) : null,
+    clientCertificate: t.clientCertificate ? orderedCertificate(t.clientCertificate) : null,
+  };
+}
+
+/** A plaintext alert: level, description, from, encrypted false; an encrypted one: encrypted true, from. */
+function orderedAlert(a: TlsAlertRecord): Record<string, unknown> {
+  return a.encrypted ? { encrypted: true, from: a.from } : { level: a.level, description: a.description, from: a.from, encrypted: false };
+}
+
+function orderedCertificate(c: CertificateRecord): Record<string, unknown> {
+  return {
+    subject: c.subject ?? null,
+    issuer: c.issuer ?? null,
+    notBefore: c.notBefore ?? null,
+    notAfter: c.notAfter ?? null,
+    sha256: c.sha256,
+    daysLeft: c.daysLeft ?? null,
+  };
+}
+
+function orderedSsh(s: SshRecord): Record<string, unknown> {
+  return { clientBanner: s.clientBanner ?? null, serverBanner: s.serverBanner ?? null };
 }
 
 export function flowRecord(f: ClassifiedFlow, catalog: Catalog): FlowRecord {
@@ -88,5 +167,13 @@ export function flowRecord(f: ClassifiedFlow, catalog: Catalog): FlowRecord {
     serverBytes: f.serverBytes,
     icmpErrors: f.icmpErrors,
     direction: f.direction,
+    app: f.app,
+    verdict: f.verdict,
+    reason: f.reason,
+    detail: f.detail,
+    communityId: f.communityId,
+    tcp: f.tcp,
+    tls: f.tls,
+    ssh: f.ssh,
   };
 }

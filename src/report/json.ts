@@ -66,6 +66,7 @@ function orderedInput(i: InputSummary): Record<string, unknown> {
       overflowFlows: i.flowTable.overflowFlows,
       overflowPackets: i.flowTable.overflowPackets,
     },
+    inspection: { flows: i.inspection.flows, bytesKept: i.inspection.bytesKept, capHit: i.inspection.capHit },
   };
 }
 
@@ -76,6 +77,7 @@ function orderedSection(x: SectionSummary): Record<string, unknown> {
     packets: x.packets,
     bytes: x.bytes,
     failed: x.failed,
+    degraded: x.degraded,
     title: x.title,
     firstSeen: x.firstSeen ?? null,
     lastSeen: x.lastSeen ?? null,
@@ -94,13 +96,15 @@ function orderedEntry(e: EntrySummary): Record<string, unknown> {
     packets: e.packets,
     bytes: e.bytes,
     failed: e.failed,
+    status: e.status,
+    degraded: e.degraded,
     name: e.name,
     portRange: e.portRange ? [e.portRange[0], e.portRange[1]] : null,
     firstSeen: e.firstSeen ?? null,
     lastSeen: e.lastSeen ?? null,
-    pairs: e.pairs.map((p) => ({ client: p.client, server: p.server, flows: p.flows, packets: p.packets, bytes: p.bytes, failed: p.failed })),
+    pairs: e.pairs.map((p) => ({ client: p.client, server: p.server, flows: p.flows, packets: p.packets, bytes: p.bytes, failed: p.failed, status: p.status, degraded: p.degraded })),
     pairCount: e.pairCount,
-    failures: e.failures.map((f) => ({ client: f.client, server: f.server, state: f.state, flows: f.flows })),
+    failures: e.failures.map((f) => ({ client: f.client, server: f.server, reason: f.reason, state: f.state ?? null, flows: f.flows })),
     failureCount: e.failureCount,
   };
 }

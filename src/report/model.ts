@@ -2,10 +2,12 @@
 // the "pantap.summary.v1" JSON contract (../shared/DESIGN.md) are kept verbatim; the
 // extra keys are additions the contract allows. The vocabulary (sections, transports,
 // outcomes) is classification's; the flow record is defined once, in flow-record.ts.
-import type { FailureState, SectionId } from '../classify/vocabulary.js';
+import type { InspectionCounts } from '../classify/flow-facts.js';
+import type { ChannelStatus, FlowState, ReasonCode, SectionId } from '../classify/vocabulary.js';
 import type { FlowRecord } from './flow-record.js';
 
-export type { DirectionRule, FailureState, FlowSection, FlowState, FlowTransport, SectionId } from '../classify/vocabulary.js';
+export type { AppName, CertificateRecord, InspectionCounts, SshRecord, TcpFacts, TlsAlertRecord, TlsRecord } from '../classify/flow-facts.js';
+export type { ChannelStatus, DirectionRule, FailureState, FlowSection, FlowState, FlowTransport, ReasonCode, SectionId, Verdict } from '../classify/vocabulary.js';
 export type { FlowRecord } from './flow-record.js';
 
 export interface InputFile {
@@ -35,6 +37,8 @@ export interface InputSummary {
   malformedReasons: { reason: string; packets: number }[];
   fragments: { attributed: number; orphans: number; dropped: number };
   flowTable: { flows: number; maxFlows: number; overflowFlows: number; overflowPackets: number };
+  /** Payload inspection: flows whose payload was kept, bytes kept, times a cap stopped it. */
+  inspection: InspectionCounts;
 }
 
 export interface SectionSummary {
@@ -43,7 +47,10 @@ export interface SectionSummary {
   flows: number;
   packets: number;
   bytes: number;
+  /** Flows whose verdict is failed. */
   failed: number;
+  /** Flows whose verdict is warning. */
+  degraded: number;
   firstSeen: string | null;
   lastSeen: string | null;
 }
@@ -54,7 +61,22 @@ export interface PairSummary {
   flows: number;
   packets: number;
   bytes: number;
+  /** Flows whose verdict is failed. */
   failed: number;
+  /** From the flows' verdicts: failing (all failed), partial (some), degraded (warnings only), up. */
+  status: ChannelStatus;
+  /** Flows whose verdict is warning. */
+  degraded: number;
+}
+
+/** Failed flows of one client → server pair with one reason (and one TCP outcome). */
+export interface FailureSummary {
+  client: string;
+  server: string;
+  reason: ReasonCode;
+  /** The flows' TCP outcome (`flows[].state`), kept for scripts written before reasons. */
+  state: FlowState | null;
+  flows: number;
 }
 
 export interface EntrySummary {
@@ -69,16 +91,21 @@ export interface EntrySummary {
   flows: number;
   packets: number;
   bytes: number;
+  /** Flows whose verdict is failed. */
   failed: number;
+  /** failing, partial, degraded, up, or not-seen (no flows): see channelStatus. */
+  status: ChannelStatus;
+  /** Flows whose verdict is warning. */
+  degraded: number;
   firstSeen: string | null;
   lastSeen: string | null;
   /** Distinct client → server pairs, most bytes first, at most `topPairs`. */
   pairs: PairSummary[];
   /** Distinct pairs in all (pairs may be cut to the top N). */
   pairCount: number;
-  /** Failed attempts by who tried: client → server with the outcome (top `topPairs`). */
-  failures: { client: string; server: string; state: FailureState; flows: number }[];
-  /** Distinct (client, server, outcome) failures in all. */
+  /** Failed flows by who tried: client → server with the reason and outcome (top `topPairs`). */
+  failures: FailureSummary[];
+  /** Distinct (client, server, reason, outcome) failures in all. */
   failureCount: number;
 }
 
@@ -99,7 +126,7 @@ export interface Summary {
   /** Non-IP frames matching no entry, by ethertype (0 = 802.3/LLC without SNAP). */
   nonIp: { ethertype: number; name: string; flows: number; packets: number; bytes: number }[];
   roles: RoleAssignment[];
-  /** Whether `flows` lists every flow (--flows) or only unexpected and failed ones. */
+  /** Whether `flows` lists every flow (--flows) or only unexpected, failed and warning ones. */
   allFlows: boolean;
   /** Flows the listing rule selected but --max-listed left out (most bytes kept); 0 with --flows. */
   flowsOmitted: number;

@@ -1,4 +1,26 @@
-// Names for numbers users meet in reports: link types and common ethertypes.
+// Names for numbers and codes users meet in reports: link types, common ethertypes, the
+// reasons of flow verdicts.
+import type { ReasonCode } from '../classify/vocabulary.js';
+
+/**
+ * Each reason code as a short phrase of plain words, for the text report and the live view
+ * when a flow has no `detail` (and beside it when it has one). A reason added to the
+ * vocabulary without its words here fails to compile.
+ */
+export const REASON_WORDS: Readonly<Record<ReasonCode, string>> = {
+  'pmtu-blackhole': 'path MTU black hole',
+  'tls-alert': 'TLS alert',
+  rejected: 'refused',
+  unanswered: 'no answer',
+  'icmp-error': 'ICMP error',
+  'reset-after-connect': 'reset after connecting',
+  'tls-incomplete': 'TLS handshake not completed',
+  'unexpected-protocol': 'not the expected protocol',
+  'no-reply': 'no reply',
+  'certificate-expired': 'certificate expired',
+  retransmissions: 'retransmissions',
+  'zero-window': 'receiver stalled (zero window)',
+};
 
 const LINKTYPES: Record<number, string> = {
   0: 'NULL (BSD loopback)',

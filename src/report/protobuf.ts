@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { microsFromIso } from './format.js';
 import type {
+  AppName,
+  CertificateRecord,
+  ChannelStatus,
   EntrySummary,
   FlowRecord,
   FlowSection,
@@ -13,9 +16,14 @@ import type {
   FlowTransport,
   InputFile,
   InputSummary,
+  ReasonCode,
   RoleAssignment,
   SectionSummary,
   Summary,
+  TcpFacts,
+  TlsAlertRecord,
+  TlsRecord,
+  Verdict,
 } from './model.js';
 
 /**
@@ -64,6 +72,77 @@ export const PROTO_ENUMS = {
     pcapng: 'CAPTURE_FORMAT_PCAPNG',
     live: 'CAPTURE_FORMAT_LIVE',
   } satisfies Record<NonNullable<InputFile['format']>, string>,
+  App: {
+    tls: 'APP_TLS',
+    ssh: 'APP_SSH',
+    http: 'APP_HTTP',
+    ldap: 'APP_LDAP',
+    kerberos: 'APP_KERBEROS',
+    ntp: 'APP_NTP',
+    snmp: 'APP_SNMP',
+    radius: 'APP_RADIUS',
+    syslog: 'APP_SYSLOG',
+    dcerpc: 'APP_DCERPC',
+    smb: 'APP_SMB',
+    icmp: 'APP_ICMP',
+  } satisfies Record<AppName, string>,
+  Verdict: {
+    ok: 'VERDICT_OK',
+    warning: 'VERDICT_WARNING',
+    failed: 'VERDICT_FAILED',
+  } satisfies Record<Verdict, string>,
+  Reason: {
+    'pmtu-blackhole': 'REASON_PMTU_BLACKHOLE',
+    'tls-alert': 'REASON_TLS_ALERT',
+    rejected: 'REASON_REJECTED',
+    unanswered: 'REASON_UNANSWERED',
+    'icmp-error': 'REASON_ICMP_ERROR',
+    'reset-after-connect': 'REASON_RESET_AFTER_CONNECT',
+    'tls-incomplete': 'REASON_TLS_INCOMPLETE',
+    'unexpected-protocol': 'REASON_UNEXPECTED_PROTOCOL',
+    'no-reply': 'REASON_NO_REPLY',
+    'certificate-expired': 'REASON_CERTIFICATE_EXPIRED',
+    retransmissions: 'REASON_RETRANSMISSIONS',
+    'zero-window': 'REASON_ZERO_WINDOW',
+  } satisfies Record<ReasonCode, string>,
+  ChannelStatus: {
+    up: 'CHANNEL_STATUS_UP',
+    degraded: 'CHANNEL_STATUS_DEGRADED',
+    failing: 'CHANNEL_STATUS_FAILING',
+    partial: 'CHANNEL_STATUS_PARTIAL',
+    'not-seen': 'CHANNEL_STATUS_NOT_SEEN',
+  } satisfies Record<ChannelStatus, string>,
+  ConnState: {
+    S0: 'CONN_STATE_S0',
+    S1: 'CONN_STATE_S1',
+    SF: 'CONN_STATE_SF',
+    REJ: 'CONN_STATE_REJ',
+    S2: 'CONN_STATE_S2',
+    S3: 'CONN_STATE_S3',
+    RSTO: 'CONN_STATE_RSTO',
+    RSTR: 'CONN_STATE_RSTR',
+    RSTOS0: 'CONN_STATE_RSTOS0',
+    RSTRH: 'CONN_STATE_RSTRH',
+    SH: 'CONN_STATE_SH',
+    SHR: 'CONN_STATE_SHR',
+    OTH: 'CONN_STATE_OTH',
+  } satisfies Record<TcpFacts['connState'], string>,
+  TlsVersion: {
+    'SSL 3.0': 'TLS_VERSION_SSL_3_0',
+    'TLS 1.0': 'TLS_VERSION_TLS_1_0',
+    'TLS 1.1': 'TLS_VERSION_TLS_1_1',
+    'TLS 1.2': 'TLS_VERSION_TLS_1_2',
+    'TLS 1.3': 'TLS_VERSION_TLS_1_3',
+  } satisfies Record<NonNullable<TlsRecord['version']>, string>,
+  AlertLevel: {
+    warning: 'ALERT_LEVEL_WARNING',
+    fatal: 'ALERT_LEVEL_FATAL',
+    unknown: 'ALERT_LEVEL_UNKNOWN',
+  } satisfies Record<Extract<TlsAlertRecord, { encrypted: false }>['level'], string>,
+  Side: {
+    client: 'SIDE_CLIENT',
+    server: 'SIDE_SERVER',
+  } satisfies Record<TlsAlertRecord['from'], string>,
 };
 
 type EnumName = keyof typeof PROTO_ENUMS;
@@ -125,6 +204,30 @@ function section(x: SectionSummary): Record<string, unknown> {
   return { ...x, id: enumValue('SectionId', x.id), ...times(x.firstSeen, x.lastSeen) };
 }
 
+/** A certificate's validity both ways, as other timestamps: ISO string and microseconds. */
+function certificate(c: CertificateRecord | null): Record<string, unknown> | null {
+  if (c === null) return null;
+  const us = (iso: string | null) => (iso === null ? null : microsFromIso(iso));
+  return { ...c, notBeforeUs: us(c.notBefore), notAfterUs: us(c.notAfter) };
+}
+
+function tcp(t: TcpFacts | null): Record<string, unknown> | null {
+  if (t === null) return null;
+  return { ...t, connState: enumValue('ConnState', t.connState) };
+}
+
+function tls(t: TlsRecord | null): Record<string, unknown> | null {
+  if (t === null) return null;
+  const a = t.alert;
+  return {
+    ...t,
+    version: enumValue('TlsVersion', t.version),
+    alert: a === null ? null : { encrypted: a.encrypted, level: a.encrypted ? 0 : enumValue('AlertLevel', a.level), description: a.encrypted ? null : a.description, from: enumValue('Side', a.from) },
+    serverCertificate: certificate(t.serverCertificate),
+    clientCertificate: certificate(t.clientCertificate),
+  };
+}
+
 function entry(e: EntrySummary): Record<string, unknown> {
   return {
     ...e,
@@ -132,7 +235,9 @@ function entry(e: EntrySummary): Record<string, unknown> {
     transport: enumValue('Transport', e.transport),
     portRange: e.portRange === null ? null : { first: e.portRange[0], last: e.portRange[1] },
     ...times(e.firstSeen, e.lastSeen),
-    failures: e.failures.map((f) => ({ ...f, state: enumValue('State', f.state) })),
+    status: enumValue('ChannelStatus', e.status),
+    pairs: e.pairs.map((p) => ({ ...p, status: enumValue('ChannelStatus', p.status) })),
+    failures: e.failures.map((f) => ({ ...f, state: enumValue('State', f.state), reason: enumValue('Reason', f.reason) })),
   };
 }
 
@@ -145,6 +250,11 @@ function flow(f: FlowRecord): Record<string, unknown> {
     state: enumValue('State', f.state),
     section: enumValue('SectionId', f.section),
     direction: enumValue('Direction', f.direction),
+    app: enumValue('App', f.app),
+    verdict: enumValue('Verdict', f.verdict),
+    reason: enumValue('Reason', f.reason),
+    tcp: tcp(f.tcp),
+    tls: tls(f.tls),
   };
 }
 

@@ -2,7 +2,8 @@
 // their natural width; when the table is wider than the terminal, the prose columns (names,
 // pair lists) wrap, sharing the cut, with a hanging indent so a continuation never reads as
 // a new row; only then do the gaps narrow. Addresses and numbers never wrap: a broken
-// address is worse than a long line.
+// address is worse than a long line. A row may carry a note: a line of prose under it,
+// indented past the row's start and wrapped to the width (the evidence of a failure).
 import Table from 'cli-table3';
 import type pc from 'picocolors';
 
@@ -29,6 +30,8 @@ export interface TableOptions {
   indent?: number;
   /** Size the columns over these rows too, so that related tables line up. */
   sizeWith?: Cell[][];
+  /** Per row, a line of prose printed under it (indented by 4 more than the table), or null. */
+  notes?: (Cell | null)[];
 }
 
 // Colors come only from picocolors (so `color: false` means no escapes at all): cli-table3
@@ -114,7 +117,27 @@ export function renderTable(cols: Column[], rows: Cell[][], opts: TableOptions):
   const layout: Layout = { widths, aligns: cols.map((col) => col.align ?? 'left'), indent, gap };
   // cli-table3 spends ~170 µs a row and its layout grows quadratically (20,000 flows: 47 s),
   // so long tables (--flows) are drawn directly; a test keeps both outputs identical.
-  return trimLines(body.length > MAX_CLI_TABLE_ROWS ? drawDirect([...head, ...body], layout) : drawCliTable([...head, ...body], layout));
+  const table = trimLines(body.length > MAX_CLI_TABLE_ROWS ? drawDirect([...head, ...body], layout) : drawCliTable([...head, ...body], layout));
+  return opts.notes === undefined ? table : withNotes(table, body, opts.notes, indent + 4, opts.width);
+}
+
+/** Puts each row's note under the row's lines (a row is as high as its tallest cell). */
+function withNotes(table: string, body: string[][], notes: (Cell | null)[], indent: number, width: number): string {
+  const lines = table.split('\n');
+  const out = lines.slice(0, 2); // the head and its rule
+  let at = 2;
+  body.forEach((row, i) => {
+    const height = Math.max(1, ...row.map((cell) => cell.split('\n').length));
+    out.push(...lines.slice(at, at + height));
+    at += height;
+    const note = notes[i];
+    if (note !== null && note !== undefined && textOf(note) !== '') {
+      const text = layoutCell(note, Math.max(20, width - indent), true);
+      out.push(...text.split('\n').map((l) => `${' '.repeat(indent)}${l}`.trimEnd()));
+    }
+  });
+  out.push(...lines.slice(at));
+  return out.join('\n');
 }
 
 /** Rows above which tables are drawn without cli-table3. */

@@ -1,12 +1,15 @@
-// The terminal report: what a firewall engineer reads first. Per section, every catalog
-// entry is listed, seen or not, because "HA1 never showed up" is as much an answer as
-// "HA1 is up". Failed attempts and unexpected talkers come right after, as the next
-// questions are "who could not reach what" and "what else talks to these devices".
+// The terminal report: what a firewall engineer reads first. The header ends with the
+// answer (how many catalog entries are failing, partial, degraded, up). Per section, every
+// catalog entry is listed, seen or not, because "HA1 never showed up" is as much an answer
+// as "HA1 is up". Failures (with their reason and evidence), warnings and unexpected
+// talkers come right after, as the next questions are "who could not reach what, and why"
+// and "what else talks to these devices".
 import pc from 'picocolors';
 import { cmp, count, duration, hostPort, humanBytes, hex16, microsFromIso, plural } from './format.js';
-import { isFailureState } from '../classify/vocabulary.js';
+import { REASONS, type ChannelStatus, type ReasonCode } from '../classify/vocabulary.js';
 import { inputProblems } from './build.js';
 import type { EntrySummary, FlowRecord, SectionId, SectionSummary, Summary } from './model.js';
+import { REASON_WORDS } from './names.js';
 import { renderTable, type Cell, type Colors, type Column } from './table.js';
 
 export interface TextOptions {
@@ -31,7 +34,7 @@ export function renderText(s: Summary, opts: TextOptions): string {
   const blocks = [
     header(ctx),
     ...CATALOG_SECTIONS.map((id) => sectionBlock(ctx, id)),
-    failedBlock(ctx),
+    problemBlocks(ctx),
     unexpectedBlock(ctx, opts.topFlows ?? 20),
     otherBlock(ctx),
     rolesBlock(ctx),
@@ -62,7 +65,19 @@ function header(ctx: Ctx): string {
   }
   const reasons = i.malformedReasons.map((r) => `${r.reason}: ${count(r.packets)}`).join(', ');
   lines.push(`${label('Malformed')}${count(i.malformed)}${i.malformed > 0 && reasons ? ` (${reasons})` : ''}`);
+  if (s.entries.length > 0) lines.push(`${label('Entries')}${entryCounts(c, s.entries)}`);
   return [...lines, ...inputWarnings(ctx)].join('\n');
+}
+
+/** The answer in one line: catalog entries by status, the bad news first. */
+function entryCounts(c: Colors, entries: EntrySummary[]): string {
+  const order: ChannelStatus[] = ['failing', 'partial', 'degraded', 'up', 'not-seen'];
+  const n = new Map<ChannelStatus, number>();
+  for (const e of entries) n.set(e.status, (n.get(e.status) ?? 0) + 1);
+  return order
+    .filter((st) => (n.get(st) ?? 0) > 0)
+    .map((st) => `${count(n.get(st)!)} ${statusWord(c, st)}`)
+    .join(', ');
 }
 
 function liveLines(label: (l: string) => string, x: NonNullable<Summary['capture']>): string[] {
@@ -80,15 +95,16 @@ function inputWarnings({ c, s }: Ctx): string[] {
   const out = inputProblems(s.input).map((p) => (p.level === 'error' ? `${c.red(c.bold('error:'))} ${p.message}` : warn(p.message)));
   const k = s.capture;
   if (k && (k.dropped ?? 0) + (k.ifDropped ?? 0) > 0) out.push(warn(`the kernel dropped ${plural((k.dropped ?? 0) + (k.ifDropped ?? 0), 'packet')}: counts are incomplete`));
-  if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected or failed flow')} not listed (--max-listed; --flows-ndjson writes them all)`));
+  if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected, failed or warning flow')} not listed (--max-listed; --flows-ndjson writes them all)`));
   return out;
 }
 
 // ── catalog sections ────────────────────────────────────────────────────────────────────
 
-function totalsLine(c: Colors, x: { flows: number; packets: number; bytes: number; failed: number }): string {
+function totalsLine(c: Colors, x: { flows: number; packets: number; bytes: number; failed: number; degraded?: number }): string {
   const failed = x.failed > 0 ? c.red(`${count(x.failed)} failed`) : '0 failed';
-  return `${plural(x.flows, 'flow')}, ${plural(x.packets, 'packet')}, ${humanBytes(x.bytes)}, ${failed}`;
+  const warned = (x.degraded ?? 0) > 0 ? `, ${c.yellow(`${count(x.degraded!)} with warnings`)}` : '';
+  return `${plural(x.flows, 'flow')}, ${plural(x.packets, 'packet')}, ${humanBytes(x.bytes)}, ${failed}${warned}`;
 }
 
 function title(c: Colors, name: string, detail: string): string {
@@ -115,11 +131,20 @@ export function entryLabel(e: EntrySummary): string {
   return `${entryWhere(e)} ${entryName(e)}`;
 }
 
-function status(c: Colors, e: EntrySummary): string {
-  if (e.flows === 0) return c.dim('not seen');
-  if (e.failed === 0) return c.green('up');
-  if (e.failed >= e.flows) return c.red(c.bold('FAILING'));
-  return c.yellow('partial');
+/** A status as the report prints it: the JSON word, FAILING in capitals, `not seen` in two words. */
+export function statusWord(c: Colors, st: ChannelStatus): string {
+  switch (st) {
+    case 'not-seen':
+      return c.dim('not seen');
+    case 'up':
+      return c.green('up');
+    case 'degraded':
+      return c.yellow('degraded');
+    case 'partial':
+      return c.red('partial');
+    case 'failing':
+      return c.red(c.bold('FAILING'));
+  }
 }
 
 function pairsCell(e: EntrySummary): string {
@@ -143,29 +168,21 @@ function entryRow(c: Colors, e: EntrySummary): Cell[] {
   // A row never seen is dimmed as a whole: absence should read as absence at a glance.
   const dim = e.flows === 0 ? c.dim : (x: string) => x;
   const failed = e.failed > 0 ? c.red(count(e.failed)) : dim('0');
-  return [{ text: entryLabel(e), style: dim }, dim(count(e.flows)), dim(count(e.packets)), dim(humanBytes(e.bytes)), failed, status(c, e), pairsCell(e)];
+  return [{ text: entryLabel(e), style: dim }, dim(count(e.flows)), dim(count(e.packets)), dim(humanBytes(e.bytes)), failed, statusWord(c, e.status), pairsCell(e)];
 }
 
 function sectionBlock(ctx: Ctx, id: Exclude<SectionId, 'unexpected'>): string {
   const { c, s } = ctx;
   const sec: SectionSummary | undefined = s.sections.find((x) => x.id === id);
   const entries = s.entries.filter((e) => e.section === id);
-  const head = title(c, sec?.title ?? id, totalsLine(c, sec ?? { flows: 0, packets: 0, bytes: 0, failed: 0 }));
+  const head = title(c, sec?.title ?? id, totalsLine(c, sec ?? { flows: 0, packets: 0, bytes: 0, failed: 0, degraded: 0 }));
   if (entries.length === 0) return `${head}\n  ${c.dim('(no catalog entries)')}`;
   // Sized over every section's entries, so that the four tables line up.
   const all = s.entries.filter((e) => e.section !== id).map((e) => entryRow(c, e));
   return `${head}\n${renderTable(ENTRY_COLUMNS, entries.map((e) => entryRow(c, e)), { ...ctx, sizeWith: all })}`;
 }
 
-// ── failed attempts ─────────────────────────────────────────────────────────────────────
-
-/** How a failed flow ended, in the words of `EntrySummary.failures`. */
-function outcome(f: FlowRecord): string {
-  return f.state ?? '';
-}
-
-const isFailed = (f: FlowRecord): boolean => isFailureState(f.state);
-
+// ── failures and warnings ───────────────────────────────────────────────────────────────
 
 /** `tcp`, `udp`, `icmp`, `47/ip` as in entry labels; a bare `0x88cc` for an ethertype (narrow). */
 function proto(f: FlowRecord): string {
@@ -179,61 +196,149 @@ function target(server: string, port: number | string | null, where: string): st
   return port === null ? `${server} ${where}` : `${hostPort(server, port)}/${where.slice(where.indexOf('/') + 1)}`;
 }
 
-interface Attempt {
+/** Flows of one client → target with one reason, and what they were for. */
+interface Problem {
   client: string;
   target: string;
-  state: string;
+  reason: ReasonCode;
   flows: number;
   what: string[];
 }
 
+const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
+const problemKey = (client: string, tgt: string, reason: string) => `${client}\u0000${tgt}\u0000${reason}`;
+
+/** The (client, target, what) a flow is reported under: one per catalog entry it matches, else its own. */
+function placesOf(byId: Map<string, EntrySummary>, f: FlowRecord): { client: string; target: string; what: string }[] {
+  const out: { client: string; target: string; what: string }[] = [];
+  for (const id of f.entries) {
+    const e = byId.get(id);
+    if (e !== undefined) out.push({ client: f.client, target: target(f.server, entryPort(e), entryWhere(e)), what: entryName(e) });
+  }
+  if (out.length === 0) {
+    const where = f.serverPort !== null ? `${f.serverPort}/${f.transport}` : proto(f);
+    out.push({ client: f.client, target: target(f.server, f.serverPort, where), what: f.section === 'other' ? 'other' : 'unexpected' });
+  }
+  return out;
+}
+
+function entryPort(e: EntrySummary): number | string | null {
+  return e.port ?? (e.portRange ? `${e.portRange[0]}-${e.portRange[1]}` : null);
+}
+
 /**
- * Catalog entries' own failure lists (what their Failed column counts), merged where two
- * entries share a port and so the same flows (443 in management and Panorama), plus failed
- * flows that match no entry, which only the flow list knows.
+ * Failed flows: catalog entries' own failure lists (what their Failed column counts), merged
+ * where two entries share a port and so the same flows (443 in management and Panorama),
+ * plus failed flows that match no entry, which only the flow list knows.
  */
-function attempts(s: Summary): Attempt[] {
-  const byKey = new Map<string, Attempt>();
+function failures(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
+  const byKey = new Map<string, Problem>();
   // `shared`: the same flows reported again by another entry (count once), not more flows.
-  const add = (a: Attempt, shared: boolean) => {
-    const key = `${a.client}\u0000${a.target}\u0000${a.state}`;
+  const add = (p: Problem, shared: boolean) => {
+    const key = problemKey(p.client, p.target, p.reason);
     const had = byKey.get(key);
-    if (had === undefined) byKey.set(key, a);
+    if (had === undefined) byKey.set(key, p);
     else {
-      had.flows = shared ? Math.max(had.flows, a.flows) : had.flows + a.flows;
-      for (const w of a.what) if (!had.what.includes(w)) had.what.push(w);
+      had.flows = shared ? Math.max(had.flows, p.flows) : had.flows + p.flows;
+      for (const w of p.what) if (!had.what.includes(w)) had.what.push(w);
     }
   };
   for (const e of s.entries) {
-    const port = e.port ?? (e.portRange ? `${e.portRange[0]}-${e.portRange[1]}` : null);
+    // An entry lists one pair's flows of one reason by outcome: those add up within the entry.
+    const mine = new Map<string, Problem>();
     for (const f of e.failures) {
-      add({ client: f.client, target: target(f.server, port, entryWhere(e)), state: f.state, flows: f.flows, what: [entryName(e)] }, true);
+      const p: Problem = { client: f.client, target: target(f.server, entryPort(e), entryWhere(e)), reason: f.reason, flows: f.flows, what: [entryName(e)] };
+      const key = problemKey(p.client, p.target, p.reason);
+      const had = mine.get(key);
+      if (had === undefined) mine.set(key, p);
+      else had.flows += p.flows;
     }
+    for (const p of mine.values()) add(p, true);
   }
   for (const f of s.flows) {
-    if (f.entries.length > 0 || !isFailed(f)) continue;
-    const where = f.serverPort !== null ? `${f.serverPort}/${f.transport}` : proto(f);
-    add({ client: f.client, target: target(f.server, f.serverPort, where), state: outcome(f), flows: 1, what: [f.section === 'other' ? 'other' : 'unexpected'] }, false);
+    // A failed verdict always has its reason (classification's vocabulary).
+    if (f.verdict !== 'failed' || f.reason === null || f.entries.some((id) => byId.has(id))) continue;
+    for (const at of placesOf(byId, f)) add({ ...at, what: [at.what], reason: f.reason, flows: 1 }, false);
   }
-  return [...byKey.values()].sort((a, b) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.target, b.target));
+  return sortProblems([...byKey.values()]);
 }
 
-function failedBlock(ctx: Ctx): string {
+/** Listed flows with warnings, each counted once per place however many entries share it. */
+function warnings(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
+  const byKey = new Map<string, Problem>();
+  for (const f of s.flows) {
+    if (f.verdict !== 'warning' || f.reason === null) continue;
+    const seen = new Set<string>();
+    for (const at of placesOf(byId, f)) {
+      const key = problemKey(at.client, at.target, f.reason);
+      const had = byKey.get(key);
+      if (had === undefined) byKey.set(key, { client: at.client, target: at.target, reason: f.reason, flows: 1, what: [at.what] });
+      else {
+        if (!seen.has(key)) had.flows++;
+        if (!had.what.includes(at.what)) had.what.push(at.what);
+      }
+      seen.add(key);
+    }
+  }
+  return sortProblems([...byKey.values()]);
+}
+
+function sortProblems(list: Problem[]): Problem[] {
+  return list.sort((a, b) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.target, b.target) || REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)!);
+}
+
+/**
+ * The evidence under each row: the `detail` of the listed flows of that client, target and
+ * reason (the first, most bytes first, and how many other different ones there are).
+ */
+function evidence(s: Summary, byId: Map<string, EntrySummary>, verdict: 'failed' | 'warning'): Map<string, string> {
+  const details = new Map<string, string[]>();
+  for (const f of s.flows) {
+    if (f.verdict !== verdict || f.reason === null || f.detail === null || f.detail === '') continue;
+    for (const at of placesOf(byId, f)) {
+      const key = problemKey(at.client, at.target, f.reason);
+      let list = details.get(key);
+      if (list === undefined) details.set(key, (list = []));
+      if (!list.includes(f.detail)) list.push(f.detail);
+    }
+  }
+  const out = new Map<string, string>();
+  for (const [key, list] of details) out.set(key, list.length > 1 ? `${list[0]} (+${count(list.length - 1)} more like it)` : list[0]);
+  return out;
+}
+
+const PROBLEM_COLUMNS: Column[] = [{ head: 'Flow' }, { head: 'Reason', min: 15 }, { head: 'Flows', align: 'right' }, { head: 'For', min: 16 }];
+
+function problemRows(list: Problem[], paint: (s: string) => string): Cell[][] {
+  return list.map((p) => [`${p.client} → ${p.target}`, paint(REASON_WORDS[p.reason]), count(p.flows), p.what.join(' / ')]);
+}
+
+/** Failures, then warnings: the reason in plain words, the evidence (`detail`) under the row. */
+function problemBlocks(ctx: Ctx): string {
   const { c, s } = ctx;
-  const list = attempts(s);
-  if (list.length === 0) return title(c, 'Failed attempts', 'none');
-  const total = list.reduce((n, a) => n + a.flows, 0);
-  const rows = list.map((a) => [`${a.client} → ${a.target}`, c.red(a.state), count(a.flows), a.what.join(' / ')]);
-  const cols: Column[] = [{ head: 'Attempt' }, { head: 'Outcome' }, { head: 'Flows', align: 'right' }, { head: 'For', min: 16 }];
-  return `${title(c, 'Failed attempts', plural(total, 'flow'))}\n${renderTable(cols, rows, ctx)}`;
+  const byId = new Map(s.entries.map((e) => [e.id, e]));
+  const blocks = [
+    { name: 'Failures', list: failures(s, byId), notes: evidence(s, byId, 'failed'), paint: c.red },
+    { name: 'Warnings', list: warnings(s, byId), notes: evidence(s, byId, 'warning'), paint: c.yellow },
+  ].map((b) => ({ ...b, rows: problemRows(b.list, b.paint) }));
+  return blocks
+    .map((b) => {
+      if (b.list.length === 0) return title(c, b.name, 'none');
+      const total = b.list.reduce((n, p) => n + p.flows, 0);
+      const notes = b.list.map((p) => b.notes.get(problemKey(p.client, p.target, p.reason)) ?? null);
+      // Sized over both tables, so that they line up.
+      const sizeWith = blocks.filter((x) => x !== b).flatMap((x) => x.rows);
+      return `${title(c, b.name, plural(total, 'flow'))}\n${renderTable(PROBLEM_COLUMNS, b.rows, { ...ctx, notes, sizeWith })}`;
+    })
+    .join('\n\n');
 }
 
 // ── flows ───────────────────────────────────────────────────────────────────────────────
 
 function stateCell(c: Colors, f: FlowRecord): string {
-  const o = outcome(f);
-  if (isFailed(f)) return c.red(o);
-  if (o === 'reset') return c.yellow(o);
+  const o = f.state ?? '';
+  if (f.verdict === 'failed') return c.red(o);
+  if (f.verdict === 'warning' || o === 'reset') return c.yellow(o);
   return o;
 }
 

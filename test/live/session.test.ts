@@ -139,7 +139,7 @@ describe('FlowSession: idle expiry', () => {
     expect(summary.input.flowTable.flows).toBe(3);
     const e161 = entry(summary, 'management.snmp.161');
     expect([e161.flows, e161.packets, e161.bytes, e161.failed]).toEqual([1, 2, 40 + 80 + 2 * 28, 0]);
-    expect(e161.pairs).toEqual([{ client: NMS, server: FW, flows: 1, packets: 2, bytes: 176, failed: 0 }]);
+    expect(e161.pairs).toEqual([{ client: NMS, server: FW, flows: 1, packets: 2, bytes: 176, failed: 0, status: 'up', degraded: 0 }]);
     const ntp = entry(summary, 'management.ntp.123');
     expect([ntp.flows, ntp.packets]).toEqual([1, 16]);
     expect(ntp.firstSeen).toBe('2026-11-25T16:00:00.001000Z');

@@ -25,9 +25,10 @@ describe('buildSummary', () => {
     const s = await analyze([A06], { workers: 0, topPairs: 1 });
     const e = s.entries.find((x) => x.id === 'panorama.device-mgmt.3978')!;
     expect(e.pairCount).toBe(2);
-    expect(e.pairs).toEqual([{ client: '10.99.1.1', server: '10.99.1.99', flows: 1, packets: 7, bytes: 518, failed: 1 }]);
+    expect(e.pairs).toEqual([{ client: '10.99.1.1', server: '10.99.1.99', flows: 1, packets: 7, bytes: 518, failed: 1, status: 'failing', degraded: 0 }]);
     expect(e.failureCount).toBe(2);
-    expect(e.failures).toEqual([{ client: '10.99.1.1', server: '10.99.1.5', state: 'rejected', flows: 1 }]);
+    expect(e.failures).toEqual([{ client: '10.99.1.1', server: '10.99.1.5', reason: 'rejected', state: 'rejected', flows: 1 }]);
+    expect([e.status, e.degraded]).toEqual(['failing', 0]);
   });
 
   it('a UDP flow answered only by ICMP errors fails as rejected, in flows[] and in entries[].failures', async () => {
@@ -36,6 +37,6 @@ describe('buildSummary', () => {
     expect([flow.client, flow.server, flow.state, flow.icmpErrors]).toEqual(['10.99.1.20', '10.99.1.2', 'rejected', 2]);
     const e = s.entries.find((x) => x.id === 'management.snmp.161')!;
     expect([e.failed, e.failureCount]).toEqual([1, 1]);
-    expect(e.failures).toEqual([{ client: '10.99.1.20', server: '10.99.1.2', state: 'rejected', flows: 1 }]);
+    expect(e.failures).toEqual([{ client: '10.99.1.20', server: '10.99.1.2', reason: 'rejected', state: 'rejected', flows: 1 }]);
   });
 });

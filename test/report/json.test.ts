@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { APPS } from '../../src/catalog/schema.js';
+import { REASON_VERDICT, REASONS } from '../../src/classify/vocabulary.js';
+import { PROTO_ENUMS } from '../../src/report/protobuf.js';
 import { renderJson } from '../../src/report/json.js';
 import { fixtureSummary } from './fixture.js';
 
@@ -82,6 +85,15 @@ describe('summary.schema.json', () => {
     ['entries[].ethertype', (d: Doc) => delete d.entries[0].ethertype],
     ['flows[].entries', (d: Doc) => delete d.flows[0].entries],
     ['flows[].state (null is not missing)', (d: Doc) => delete d.flows[1].state],
+    ['flows[].verdict', (d: Doc) => delete d.flows[0].verdict],
+    ['flows[].reason (null is not missing)', (d: Doc) => delete d.flows[1].reason],
+    ['flows[].tls (null is not missing)', (d: Doc) => delete d.flows[2].tls],
+    ['flows[].tcp.rttMs', (d: Doc) => delete d.flows[0].tcp.rttMs],
+    ['flows[].tls.alert.encrypted', (d: Doc) => delete d.flows[4].tls.alert.encrypted],
+    ['entries[].status', (d: Doc) => delete d.entries[0].status],
+    ['entries[].pairs[].degraded', (d: Doc) => delete d.entries[0].pairs[0].degraded],
+    ['entries[].failures[].reason', (d: Doc) => delete d.entries[1].failures[0].reason],
+    ['input.inspection', (d: Doc) => delete d.input.inspection],
   ])('rejects a summary missing %s', (_name, drop) => {
     const doc = parsed();
     drop(doc);
@@ -96,10 +108,42 @@ describe('summary.schema.json', () => {
     ['a string count', (d: Doc) => (d.input.packets = '12')],
     ['a timestamp without zone', (d: Doc) => (d.flows[0].firstSeen = '2026-11-24 10:13:46')],
     ['an IP address on an ethertype flow', (d: Doc) => (d.flows.find((f: Doc) => f.transport === 'ethertype').client = '10.0.0.1')],
+    ['an unknown reason', (d: Doc) => (d.flows[0].reason = 'slow')],
+    ['an ok flow with a reason', (d: Doc) => (d.flows[1].reason = 'rejected')],
+    ['a failed flow without a reason', (d: Doc) => (d.flows[5].reason = null)],
+    ['a warning reason on a failed flow', (d: Doc) => (d.flows[5].reason = 'zero-window')],
+    ['a failed reason on a warning flow', (d: Doc) => (d.flows[0].reason = 'tls-alert')],
+    ['an unknown app', (d: Doc) => (d.flows[0].app = 'rdp')],
+    ['an unknown status', (d: Doc) => (d.entries[0].status = 'down')],
+    ['an unknown pair status', (d: Doc) => (d.entries[0].pairs[0].status = 'FAILING')],
+    ['a Community ID of another version', (d: Doc) => (d.flows[0].communityId = '2:abc=')],
+    ['a certificate hash in upper case', (d: Doc) => (d.flows[1].tls.serverCertificate.sha256 = d.flows[1].tls.serverCertificate.sha256.toUpperCase())],
+    ['a plaintext alert without its description', (d: Doc) => delete d.flows[4].tls.alert.description],
+    ['an unknown TLS version', (d: Doc) => (d.flows[1].tls.version = 'TLS 2.0')],
+    ['an unknown Zeek conn_state', (d: Doc) => (d.flows[0].tcp.connState = 'ESTABLISHED')],
   ])('rejects %s', (_name, change) => {
     const doc = parsed();
     change(doc);
     expect(validate(doc)).toBe(false);
+  });
+
+  it('accepts an alert sent under encryption (who sent it, nothing else) and null facts', () => {
+    const doc = parsed() as Doc;
+    doc.flows[4].tls.alert = { encrypted: true, from: 'server' };
+    doc.flows[4].tcp.rttMs = null;
+    doc.flows[4].tls.serverCertificate.daysLeft = null;
+    expect(validate(doc), errors()).toBe(true);
+  });
+
+  it('has the vocabulary\'s words: reasons, which of them warn, applications, statuses', () => {
+    const defs = (schema as Doc).definitions;
+    expect(defs.reason.enum).toEqual([...REASONS]);
+    const warn = REASONS.filter((r) => REASON_VERDICT[r] === 'warning');
+    expect(defs.flow.allOf[2].if.properties.reason.enum).toEqual(warn);
+    expect(defs.flow.properties.app.enum).toEqual([...APPS, null]);
+    expect(defs.channelStatus.enum.sort()).toEqual(Object.keys(PROTO_ENUMS.ChannelStatus).sort());
+    expect(defs.tcp.properties.connState.enum.sort()).toEqual(Object.keys(PROTO_ENUMS.ConnState).sort());
+    expect(defs.tls.properties.version.enum).toEqual([...Object.keys(PROTO_ENUMS.TlsVersion), null]);
   });
 
   it('allows additional keys', () => {

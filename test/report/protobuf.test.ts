@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { microsFromIso } from '../../src/report/format.js';
 import { decodeSummary, encodeSummary } from '../../src/report/protobuf.js';
-import { fixtureSummary, HA_A, T0 } from './fixture.js';
+import { fixtureSummary, HA_A, PANORAMA_CERT_SHA256, T0 } from './fixture.js';
 
 type Obj = Record<string, unknown>;
 const list = (o: Obj, key: string) => o[key] as Obj[];
@@ -37,7 +37,7 @@ describe('protobuf summary', () => {
     expect(f.lastSeenUs).toBe(microsFromIso(f.lastSeen as string));
     expect((back.input as Obj).firstSeenUs).toBe(T0);
     // An entry never seen has no time at all, not epoch 0.
-    const unseen = list(back, 'entries').find((e) => e.id === 'management.ssh.22')!;
+    const unseen = list(back, 'entries').find((e) => e.id === 'management.ntp.123')!;
     expect(unseen.firstSeen).toBeUndefined();
     expect(unseen.firstSeenUs).toBeUndefined();
   });
@@ -48,11 +48,91 @@ describe('protobuf summary', () => {
     expect(ha2.clientPort).toBeUndefined();
     expect(ha2.ipProtocol).toBeUndefined();
     const https = list(back, 'entries').find((e) => e.id === 'management.https.443')!;
-    expect(list(https, 'failures')).toEqual([{ client: '10.99.1.50', server: '10.99.1.2', state: 'STATE_REJECTED', flows: 1 }]);
+    expect(list(https, 'failures')).toEqual([{ client: '10.99.1.50', server: '10.99.1.2', reason: 'REASON_REJECTED', state: 'STATE_REJECTED', flows: 1 }]);
     const rpc = list(back, 'entries').find((e) => e.id === 'user-id.rpc-dynamic.49152-65535')!;
     expect(rpc.portRange).toEqual({ first: 49152, last: 65535 });
     expect(rpc.port).toBeUndefined();
     expect(list(back, 'roles')[0]).toEqual({ address: '10.99.1.2', roles: ['firewall'], source: 'ROLE_SOURCE_INFERRED' });
+  });
+
+  it('gives a flow without verdict facts the zero values: no app, no reason, no tcp/tls/ssh', () => {
+    const ha2 = list(back, 'flows').find((x) => x.client === HA_A)!;
+    expect(ha2).toMatchObject({ app: 'APP_UNSPECIFIED', verdict: 'VERDICT_OK', reason: 'REASON_UNSPECIFIED', tcp: null, tls: null, ssh: null });
+    expect(ha2.detail).toBeUndefined();
+    expect(ha2.communityId).toBeUndefined();
+  });
+
+  it('carries a failed flow\'s verdict, reason, detail, TCP facts and TLS alert', () => {
+    const f = list(back, 'flows').find((x) => x.serverPort === 6514)!;
+    expect(f).toMatchObject({
+      app: 'APP_TLS',
+      verdict: 'VERDICT_FAILED',
+      reason: 'REASON_TLS_ALERT',
+      detail: 'TLS alert certificate_expired sent by the client 10.99.1.2',
+      communityId: '1:wCb3OG7yAFWelaUydu0D+125CLM=',
+      ssh: null,
+    });
+    expect(f.tcp).toEqual({
+      connState: 'CONN_STATE_SF',
+      history: 'ShADadFf',
+      retransmissions: { client: 0, server: 0 },
+      zeroWindows: { client: 0, server: 0 },
+      duplicateAcks: { client: 0, server: 0 },
+      rttMs: { synToSynAck: 0.2 }, // synAckToAck null: absent
+      mss: { client: 1460 }, // the server sent no MSS option: absent
+      maxSegment: { client: 1448, server: 1448 },
+    });
+    const tls = f.tls as Obj;
+    expect(tls).toMatchObject({ version: 'TLS_VERSION_TLS_1_3', sni: 'syslog.lab', alpn: ['h2', 'http/1.1'], established: false, clientCertificate: null });
+    expect(tls.cipher).toBeUndefined();
+    expect(tls.alert).toEqual({ encrypted: false, level: 'ALERT_LEVEL_FATAL', description: 'certificate_expired', from: 'SIDE_CLIENT' });
+    expect(tls.serverCertificate).toEqual({
+      subject: 'CN=syslog.lab',
+      issuer: 'CN=Lab CA',
+      notBefore: '2023-01-01T00:00:00Z',
+      notBeforeUs: Date.UTC(2023, 0, 1) * 1000,
+      notAfter: '2026-10-30T00:00:00Z',
+      notAfterUs: Date.UTC(2026, 9, 30) * 1000,
+      sha256: 'b'.repeat(64),
+      daysLeft: -25,
+    });
+  });
+
+  it('carries a warning flow and its SSH banners, and an ok flow\'s certificates', () => {
+    const ssh = list(back, 'flows').find((x) => x.serverPort === 22)!;
+    expect(ssh).toMatchObject({ app: 'APP_SSH', verdict: 'VERDICT_WARNING', reason: 'REASON_RETRANSMISSIONS', tls: null });
+    expect(ssh.ssh).toEqual({ clientBanner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2', serverBanner: 'SSH-2.0-OpenSSH_9.2p1' });
+    expect((ssh.tcp as Obj).retransmissions).toEqual({ client: 18, server: 0 });
+    expect((ssh.tcp as Obj).rttMs).toEqual({ synToSynAck: 0.412, synAckToAck: 0.088 });
+    const p = list(back, 'flows').find((x) => x.serverPort === 3978)!;
+    expect(p).toMatchObject({ verdict: 'VERDICT_OK', reason: 'REASON_UNSPECIFIED' });
+    expect(p.detail).toBeUndefined();
+    expect((p.tls as Obj).alert).toBeNull();
+    expect(((p.tls as Obj).serverCertificate as Obj).sha256).toBe(PANORAMA_CERT_SHA256);
+    expect(((p.tls as Obj).clientCertificate as Obj).subject).toBe('CN=fw2,OU=firewalls');
+    expect((p.tls as Obj).cipher).toBe('TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384');
+  });
+
+  it('carries an alert sent under encryption as who sent it, without level or description', () => {
+    const s2 = fixtureSummary();
+    const f = s2.flows.find((x) => x.serverPort === 6514)!;
+    f.tls!.alert = { encrypted: true, from: 'server' };
+    f.tcp!.rttMs = null;
+    const g = list(decodeSummary(encodeSummary(s2)), 'flows').find((x) => x.serverPort === 6514)!;
+    expect((g.tls as Obj).alert).toEqual({ encrypted: true, level: 'ALERT_LEVEL_UNSPECIFIED', from: 'SIDE_SERVER' });
+    expect((g.tcp as Obj).rttMs).toBeNull();
+  });
+
+  it('carries statuses and degraded counts of entries and pairs, sections\' degraded, the inspection counters', () => {
+    const entries = list(back, 'entries');
+    expect(entries.map((e) => [e.id, e.status, e.degraded])).toEqual(s.entries.map((e) => [e.id, `CHANNEL_STATUS_${e.status.toUpperCase().replace('-', '_')}`, e.degraded]));
+    expect(new Set(entries.map((e) => e.status))).toEqual(new Set(['CHANNEL_STATUS_DEGRADED', 'CHANNEL_STATUS_FAILING', 'CHANNEL_STATUS_UP', 'CHANNEL_STATUS_NOT_SEEN']));
+    const ssh = entries.find((e) => e.id === 'management.ssh.22')!;
+    expect(list(ssh, 'pairs')).toEqual([{ client: '10.99.1.50', server: '10.99.1.2', flows: 1, packets: 410, bytes: 48000, failed: 0, status: 'CHANNEL_STATUS_DEGRADED', degraded: 1 }]);
+    const tls = entries.find((e) => e.id === 'management.syslog-tls.6514')!;
+    expect(list(tls, 'failures')).toEqual([{ client: '10.99.1.2', server: '10.99.1.20', reason: 'REASON_TLS_ALERT', state: 'STATE_CLOSED', flows: 1 }]);
+    expect(list(back, 'sections')[0]).toMatchObject({ id: 'SECTION_ID_MANAGEMENT', failed: 2, degraded: 1 });
+    expect((back.input as Obj).inspection).toEqual({ flows: 4, bytesKept: 9216, capHit: 1 });
   });
 
   it('is deterministic', () => {
@@ -74,6 +154,12 @@ describe('protobuf summary', () => {
     const badCount = fixtureSummary();
     (badCount.input as { packets: unknown }).packets = '12';
     expect(() => encodeSummary(badCount)).toThrow(/packets/);
+    const badReason = fixtureSummary();
+    (badReason.flows[0] as { reason: string }).reason = 'slow';
+    expect(() => encodeSummary(badReason)).toThrow('Reason has no value for "slow"');
+    const badStatus = fixtureSummary();
+    (badStatus.entries[0] as { status: string }).status = 'down';
+    expect(() => encodeSummary(badStatus)).toThrow('ChannelStatus has no value for "down"');
   });
 });
 

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { entryLabel, renderText } from '../../src/report/text.js';
 import type { FlowRecord } from '../../src/report/model.js';
-import { fixtureSummary, FW, unexpectedRdp } from './fixture.js';
+import { REASON_WORDS } from '../../src/report/names.js';
+import { REASONS } from '../../src/classify/vocabulary.js';
+import { fixtureSummary, FW, tlsAlertSyslog, unexpectedRdp } from './fixture.js';
 
 // eslint-disable-next-line no-control-regex
 const ESC = /\x1b\[/;
@@ -15,23 +17,24 @@ const line = (out: string, has: string) => out.split('\n').find((l) => l.include
 describe('renderText', () => {
   const out = plain();
 
-  it('has the section titles in order, then failures, unexpected flows and the rest', () => {
-    const order = ['Management —', 'High availability (firewall HA peers) —', 'Panorama —', 'User-ID —', 'Failed attempts —', 'Unexpected flows —', 'Non-IP frames', 'Other traffic —', 'Roles'];
+  it('has the section titles in order, then failures, warnings, unexpected flows and the rest', () => {
+    const order = ['Management —', 'High availability (firewall HA peers) —', 'Panorama —', 'User-ID —', 'Failures —', 'Warnings —', 'Unexpected flows —', 'Non-IP frames', 'Other traffic —', 'Roles'];
     const at = order.map((t) => out.indexOf(t));
     expect(at.every((i) => i >= 0), order.filter((_, j) => at[j] < 0).join(', ')).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
   });
 
-  it('has the header: file, packets, bytes, time span, malformed', () => {
-    expect(out).toMatch(/^File +lab\/fw2-mgmt\.pcap \(pcap, 129 packets\)$/m);
-    expect(out).toMatch(/^Packets +129 \(35\.6 kB on the wire, 35\.5 kB captured\)$/m);
+  it('has the header: file, packets, bytes, time span, malformed, and the answer: entries by status', () => {
+    expect(out).toMatch(/^File +lab\/fw2-mgmt\.pcap \(pcap, 551 packets\)$/m);
+    expect(out).toMatch(/^Packets +551 \(86\.7 kB on the wire, 86\.6 kB captured\)$/m);
     expect(out).toContain('2026-11-24T10:13:46.350948Z → 2026-11-24T10:13:54.882763Z (8.53 s)');
     expect(out).toMatch(/^Malformed +1 \(IPv4 header length: 1\)$/m);
+    expect(out).toMatch(/^Entries +2 FAILING, 1 degraded, 2 up, 6 not seen\n\n/m);
     expect(out).not.toContain('warning:');
   });
 
   it('lists every entry of a section, "not seen" for those without flows', () => {
-    expect(line(out, '22/tcp Firewall CLI (SSH)')).toMatch(/ 0 +0 +0 B +0 +not seen$/);
+    expect(line(out, '123/udp NTP')).toMatch(/ 0 +0 +0 B +0 +not seen$/);
     expect(line(out, '28270/tcp Collector group')).toContain('not seen');
     expect(line(out, '49152-65535/tcp RPC dynamic')).toContain('not seen');
     expect(line(out, '99/ip HA2 over IP')).toContain('not seen');
@@ -43,25 +46,80 @@ describe('renderText', () => {
     expect(line(out, '0x7261/ether HA2 over Ethernet')).toContain(' up ');
   });
 
-  it('says partial when some flows of an entry failed and others did not', () => {
-    const s = fixtureSummary();
-    Object.assign(s.entries.find((e) => e.id === 'panorama.device-mgmt.3978')!, { flows: 3, failed: 1 });
-    expect(line(plain(s), '3978/tcp Panorama')).toContain('partial');
+  it('says degraded for an entry whose flows have warnings but did not fail, with the count in the section title', () => {
+    expect(line(out, '22/tcp Firewall CLI (SSH)')).toMatch(/ 1 +410 +48\.0 kB +0 +degraded +10\.99\.1\.50 → 10\.99\.1\.2$/);
+    expect(out).toMatch(/^Management — 3 flows, 424 packets, 51\.2 kB, 2 failed, 1 with warnings$/m);
+    expect(out).toMatch(/^Panorama — 1 flow, 56 packets, 22\.0 kB, 0 failed$/m);
   });
 
-  it('lists failed attempts: who tried what, how it ended, how often', () => {
-    expect(line(out, '10.99.1.50 → 10.99.1.2:443/tcp')).toMatch(/rejected +1 +Web interface \/ VM information source$/);
+  it('prints the status the summary gives (partial when some flows of an entry failed)', () => {
+    const s = fixtureSummary();
+    Object.assign(s.entries.find((e) => e.id === 'panorama.device-mgmt.3978')!, { flows: 3, failed: 1, status: 'partial' });
+    expect(line(plain(s), '3978/tcp Panorama')).toMatch(/ 3 +56 +22\.0 kB +1 +partial +10\.99/);
+  });
+
+  it('lists failures: who tried what, the reason in plain words, how often, and the evidence under it', () => {
+    expect(line(out, '10.99.1.50 → 10.99.1.2:443/tcp')).toMatch(/refused +1 +Web interface \/ VM information source$/);
+    const lines = out.split('\n');
+    const i = lines.findIndex((l) => l.includes('10.99.1.2 → 10.99.1.20:6514/tcp'));
+    expect(lines[i]).toMatch(/TLS alert +1 +Syslog export \(TLS\)$/);
+    expect(lines[i + 1]).toBe('      TLS alert certificate_expired sent by the client 10.99.1.2');
+    // Without a detail, the reason's words are all there is: no empty evidence line.
+    const j = lines.findIndex((l) => l.includes('10.99.1.50 → 10.99.1.2:443/tcp'));
+    expect(lines[j + 1]).toBe('');
+  });
+
+  it('lists warnings after failures, with their evidence', () => {
+    expect(out.indexOf('Warnings — 1 flow')).toBeGreaterThan(out.indexOf('Failures — 2 flows'));
+    const w = out.slice(out.indexOf('Warnings — 1 flow'));
+    expect(line(w, '10.99.1.50 → 10.99.1.2:22/tcp')).toMatch(/retransmissions +1 +Firewall CLI \(SSH\)$/);
+    expect(w).toContain('\n      18 of 220 client segments retransmitted (8 %)\n');
+  });
+
+  it('falls back to the reason in plain words when a flow has no detail', () => {
+    const s = fixtureSummary();
+    const alert = s.flows.find((f) => f.reason === 'tls-alert')!;
+    alert.detail = null;
+    const o = plain(s);
+    expect(o).not.toContain('certificate_expired');
+    expect(line(o, '10.99.1.2 → 10.99.1.20:6514/tcp')).toContain('TLS alert');
+  });
+
+  it('says which failure of many flows it shows, and how many other details there are', () => {
+    const s = fixtureSummary();
+    const again = { ...tlsAlertSyslog(), clientPort: 40223, bytes: 3000, detail: 'TLS alert certificate_expired sent by the client 10.99.1.2 (second try)' };
+    s.flows.push(again);
+    s.entries.find((e) => e.id === 'management.syslog-tls.6514')!.failures[0].flows = 2;
+    const o = plain(s);
+    expect(line(o, '10.99.1.2 → 10.99.1.20:6514/tcp')).toMatch(/TLS alert +2 +Syslog/);
+    expect(o).toContain('      TLS alert certificate_expired sent by the client 10.99.1.2 (+1 more like it)\n');
+  });
+
+  it('has plain words for every reason', () => {
+    for (const r of REASONS) expect(REASON_WORDS[r], r).toMatch(/^[a-zA-Z(]/);
+    expect(new Set(Object.values(REASON_WORDS)).size).toBe(REASONS.length);
   });
 
   it('counts a failure shared by two entries once, and adds failed unexpected flows', () => {
     const s = fixtureSummary();
     const https = s.entries.find((e) => e.id === 'management.https.443')!;
     s.entries.push({ ...https, id: 'panorama.https.443', section: 'panorama', name: 'Panorama web interface' });
-    const refused: FlowRecord = { ...unexpectedRdp(), state: 'rejected', packets: 2, bytes: 114 };
+    const refused: FlowRecord = { ...unexpectedRdp(), state: 'rejected', verdict: 'failed', reason: 'rejected', packets: 2, bytes: 114 };
     s.flows.push(refused, { ...refused, clientPort: 50112 });
+    const o = plain(s, 140);
+    expect(line(o, '10.99.1.50 → 10.99.1.2:443/tcp')).toMatch(/refused +1 +Web interface \/ VM information source \/ Panorama/);
+    expect(line(o, '10.99.1.60 → 10.99.1.2:3389/tcp')).toMatch(/refused +2 +unexpected$/);
+  });
+
+  it('adds up one pair\'s failures of one reason that ended differently, and keeps reasons apart', () => {
+    const s = fixtureSummary();
+    const e = s.entries.find((x) => x.id === 'management.syslog-tls.6514')!;
+    e.failures.push({ client: FW, server: '10.99.1.20', reason: 'tls-alert', state: 'reset', flows: 2 });
+    e.failures.push({ client: FW, server: '10.99.1.20', reason: 'tls-incomplete', state: 'established', flows: 1 });
     const o = plain(s);
-    expect(line(o, '10.99.1.50 → 10.99.1.2:443/tcp')).toMatch(/rejected +1 +Web interface \/ VM information source \/ Panorama/);
-    expect(line(o, '10.99.1.60 → 10.99.1.2:3389/tcp')).toMatch(/rejected +2 +unexpected$/);
+    expect(o).toMatch(/^Failures — 5 flows$/m);
+    expect(line(o, '10.99.1.2 → 10.99.1.20:6514/tcp  TLS alert')).toMatch(/TLS alert +3 +Syslog/);
+    expect(line(o, 'TLS handshake not completed')).toMatch(/10\.99\.1\.2 → 10\.99\.1\.20:6514\/tcp +TLS handshake not completed +1 +Syslog/);
   });
 
   it('shows the unexpected flow, and at most topFlows of them', () => {
@@ -77,12 +135,13 @@ describe('renderText', () => {
 
   it('says "none" rather than leaving a question open', () => {
     const s = fixtureSummary();
-    s.flows = s.flows.filter((f) => f.section !== 'unexpected' && f.state !== 'rejected');
+    s.flows = s.flows.filter((f) => f.section !== 'unexpected' && f.verdict === 'ok');
     s.sections.find((x) => x.id === 'unexpected')!.flows = 0;
     for (const e of s.entries) e.failures = [];
     const o = plain(s);
     expect(o).toMatch(/^Unexpected flows — none$/m);
-    expect(o).toMatch(/^Failed attempts — none$/m);
+    expect(o).toMatch(/^Failures — none$/m);
+    expect(o).toMatch(/^Warnings — none$/m);
   });
 
   it('shows non-IP frames by ethertype and the roles', () => {
@@ -96,7 +155,7 @@ describe('renderText', () => {
     const s = fixtureSummary();
     s.allFlows = true;
     const o = plain(s);
-    expect(o).toContain('All flows — 4 flows');
+    expect(o).toContain('All flows — 6 flows');
     expect(line(o.slice(o.indexOf('All flows')), '00:1b:17:00:01:10')).toMatch(/00:1b:17:00:02:10 +0x7261 +40 +6\.4 kB +ha$/);
   });
 
@@ -123,7 +182,7 @@ describe('renderText', () => {
 
   it('renders a capture with nothing in it', () => {
     const s = fixtureSummary();
-    const zero = { flows: 0, packets: 0, bytes: 0, failed: 0, firstSeen: null, lastSeen: null };
+    const zero = { flows: 0, packets: 0, bytes: 0, failed: 0, degraded: 0, status: 'not-seen', firstSeen: null, lastSeen: null };
     s.flows = [];
     for (const e of s.entries) Object.assign(e, zero, { pairs: [], pairCount: 0, failures: [] });
     for (const x of s.sections) Object.assign(x, zero);
@@ -134,7 +193,8 @@ describe('renderText', () => {
     expect(o).toContain('Management — 0 flows, 0 packets, 0 B, 0 failed');
     expect(o).toMatch(/^All flows — none$/m);
     expect(o).not.toContain('Roles');
-    expect(o.match(/not seen/g)).toHaveLength(s.entries.length);
+    expect(o.match(/not seen/g)).toHaveLength(s.entries.length + 1); // and the header's count
+    expect(o).toMatch(/^Entries +11 not seen$/m);
   });
 
   it('has no escape codes and no trailing spaces without color', () => {
@@ -147,6 +207,9 @@ describe('renderText', () => {
     const o = renderText(fixtureSummary(), { color: true });
     expect(o).toMatch(ESC);
     expect(o).toContain('\x1b[31m\x1b[1mFAILING');
+    expect(o).toContain('\x1b[33mdegraded');
+    expect(o).toContain('\x1b[31mTLS alert');
+    expect(o).toContain('\x1b[33mretransmissions');
     expect(o.replace(ANSI, '')).toBe(out); // same text, only colored
   });
 
