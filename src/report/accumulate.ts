@@ -200,11 +200,8 @@ export class SummaryAccumulator {
   }
 
   /** Running totals per section, in SECTION_ORDER (for the live view). */
-  sectionCounts(): { id: SectionId; flows: number; packets: number; bytes: number; failed: number }[] {
-    return SECTION_ORDER.map((id, i) => {
-      const { flows, packets, bytes, failed } = this.sections[i].counts();
-      return { id, flows, packets, bytes, failed };
-    });
+  sectionCounts(): { id: SectionId; flows: number; packets: number; bytes: number; failed: number; degraded: number }[] {
+    return SECTION_ORDER.map((id, i) => ({ id, ...this.sections[i].counts() }));
   }
 
   /** The summary of every flow folded in so far; `input` and `roles` come from the run. */

@@ -20,8 +20,8 @@ export interface InputFacts {
   stats: DecodeStats;
   fragments: FragmentResolution;
   flowTable: { flows: number; maxFlows: number; overflowFlows: number; overflowPackets: number };
-  /** Payload inspection counters; none yet (all 0) when not given. */
-  inspection?: InspectionCounts;
+  /** Payload inspection counters. */
+  inspection: InspectionCounts;
   interrupted: boolean;
 }
 
@@ -59,7 +59,7 @@ export function buildInput(run: InputFacts): InputSummary {
     malformedReasons: st.reasons.flatMap((n, code) => (n > 0 ? [{ reason: REASON_NAMES[code] ?? `reason ${code}`, packets: n }] : [])),
     fragments: { ...run.fragments },
     flowTable: { ...run.flowTable },
-    inspection: { ...(run.inspection ?? { flows: 0, bytesKept: 0, capHit: 0 }) },
+    inspection: { ...run.inspection },
   };
 }
 

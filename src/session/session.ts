@@ -58,9 +58,11 @@ export interface SessionEnd {
 const RECENT = 200;
 
 export interface SessionView {
-  sections: { id: SectionId; flows: number; packets: number; bytes: number; failed: number }[];
+  sections: { id: SectionId; flows: number; packets: number; bytes: number; failed: number; degraded: number }[];
   /** Newest failed flows (expired or active), oldest first. */
   failing: ClassifiedFlow[];
+  /** Newest flows with warnings (expired or active), oldest first. */
+  warning: ClassifiedFlow[];
   /** Newest unexpected flows (expired or active), oldest first. */
   unexpected: ClassifiedFlow[];
   expired: number;
@@ -86,6 +88,7 @@ export class FlowSession {
   private lastCheckUs = -Infinity;
   private recentFailing: ClassifiedFlow[] = [];
   private recentUnexpected: ClassifiedFlow[] = [];
+  private recentWarning: ClassifiedFlow[] = [];
   private ended = false;
   /** Payload inspection so far: flows with payload kept, bytes kept, cap hits. */
   readonly inspection: InspectionCounts = { flows: 0, bytesKept: 0, capHit: 0 };
@@ -177,6 +180,7 @@ export class FlowSession {
     this.expiredFlows += flows.length;
     this.recentFailing = newest(this.recentFailing, flows, (f) => f.failed);
     this.recentUnexpected = newest(this.recentUnexpected, flows, (f) => f.section === 'unexpected');
+    this.recentWarning = newest(this.recentWarning, flows, (f) => f.verdict === 'warning');
     return flows;
   }
 
@@ -232,10 +236,12 @@ export class FlowSession {
       s.packets += f.clientPackets + f.serverPackets;
       s.bytes += f.clientBytes + f.serverBytes;
       if (f.failed) s.failed++;
+      if (f.verdict === 'warning') s.degraded++;
     }
     return {
       sections,
       failing: newest(this.recentFailing, active, (f) => f.failed),
+      warning: newest(this.recentWarning, active, (f) => f.verdict === 'warning'),
       unexpected: newest(this.recentUnexpected, active, (f) => f.section === 'unexpected'),
       expired: this.expiredFlows,
       active: this.table.size,
@@ -279,6 +285,7 @@ export class FlowSession {
       // Flows counted over the session: expired ones too.
       flowTable: { flows: t.size + this.expiredFlows, maxFlows: this.opts.maxFlows, overflowFlows: t.overflowFlows, overflowPackets: t.overflowPackets },
       interrupted: end.interrupted ?? false,
+      inspection: this.inspection,
     });
   }
 }

@@ -133,7 +133,7 @@ describe('FlowSession: idle expiry', () => {
     expect(s.view()).toEqual(mid); // view() leaves the session as it was
     expect([mid.expired, mid.active]).toEqual([2, 1]);
     const { summary, remaining } = await s.finish({ files: [feed.report()] });
-    expect(summary.sections.map(({ id, flows, packets, bytes, failed }) => ({ id, flows, packets, bytes, failed }))).toEqual(mid.sections);
+    expect(summary.sections.map(({ id, flows, packets, bytes, failed, degraded }) => ({ id, flows, packets, bytes, failed, degraded }))).toEqual(mid.sections);
     expect(remaining.map((f) => f.serverPort)).toEqual([123]);
     expect(summary.input.packets).toBe(3 + 16);
     expect(summary.input.flowTable.flows).toBe(3);
@@ -146,7 +146,11 @@ describe('FlowSession: idle expiry', () => {
     expect(ntp.lastSeen).toBe('2026-11-25T16:02:30.001000Z');
     expect([section(summary, 'management').flows, section(summary, 'management').packets]).toEqual([2, 18]);
     expect([section(summary, 'unexpected').flows, section(summary, 'unexpected').packets]).toEqual([1, 1]);
-    expect(summary.flows.map((f) => [f.server, f.serverPort, f.packets, f.section])).toEqual([[FW, 9999, 1, 'unexpected']]);
+    // Listed: the unexpected flow, and NTP, whose 16 requests got no reply (failed: no-reply).
+    expect(summary.flows.map((f) => [f.server, f.serverPort, f.packets, f.section, f.reason])).toEqual([
+      ['10.99.1.30', 123, 16, 'management', 'no-reply'],
+      [FW, 9999, 1, 'unexpected', null],
+    ]);
   });
 
   it('(b) a TCP flow closed with FINs from both sides expires after 30 s, an open one after 5 minutes', async () => {

@@ -31,12 +31,12 @@ describe('buildSummary', () => {
     expect([e.status, e.degraded]).toEqual(['failing', 0]);
   });
 
-  it('a UDP flow answered only by ICMP errors fails as rejected, in flows[] and in entries[].failures', async () => {
+  it('a UDP flow answered only by ICMP errors is rejected, failed with reason icmp-error, in flows[] and in entries[].failures', async () => {
     const s = await analyze([A06], { workers: 0 });
     const flow = s.flows.find((f) => f.transport === 'udp' && f.serverPort === 161)!;
-    expect([flow.client, flow.server, flow.state, flow.icmpErrors]).toEqual(['10.99.1.20', '10.99.1.2', 'rejected', 2]);
+    expect([flow.client, flow.server, flow.state, flow.icmpErrors, flow.verdict, flow.reason]).toEqual(['10.99.1.20', '10.99.1.2', 'rejected', 2, 'failed', 'icmp-error']);
     const e = s.entries.find((x) => x.id === 'management.snmp.161')!;
     expect([e.failed, e.failureCount]).toEqual([1, 1]);
-    expect(e.failures).toEqual([{ client: '10.99.1.20', server: '10.99.1.2', reason: 'rejected', state: 'rejected', flows: 1 }]);
+    expect(e.failures).toEqual([{ client: '10.99.1.20', server: '10.99.1.2', reason: 'icmp-error', state: 'rejected', flows: 1 }]);
   });
 });

@@ -131,6 +131,7 @@ function input(): InputSummary {
     fragments: { attributed: 0, orphans: 0, dropped: 0 },
     flowTable: { flows: 0, maxFlows: 1000, overflowFlows: 0, overflowPackets: 0 },
     interrupted: false,
+    inspection: { flows: 3, bytesKept: 4096, capHit: 1 },
   });
 }
 
@@ -238,7 +239,7 @@ describe('verdicts in the summary', () => {
     expect(flowLine(f)).toBe(`${JSON.stringify(o)}\n`);
     const doc = JSON.parse(renderJson(s));
     expect(doc.flows.find((x: { reason: string }) => x.reason === 'tls-alert')).toEqual(o);
-    expect(doc.input.inspection).toEqual({ flows: 0, bytesKept: 0, capHit: 0 });
+    expect(doc.input.inspection).toEqual({ flows: 3, bytesKept: 4096, capHit: 1 });
   });
 
   it('prints JSON the schema accepts, with the statuses and reasons', () => {
