@@ -1,5 +1,6 @@
 // Analysis of capture files (and stdin) into a Summary: the file adapter feeding one flow
 // session. The library entry (index.ts) and `pantap analyze` both come through here.
+import type { InspectLimits } from './flow/conversation.js';
 import { loadCatalog } from './catalog/load.js';
 import type { Catalog } from './catalog/schema.js';
 import type { ClassifiedFlow } from './classify/classify.js';
@@ -34,6 +35,8 @@ export interface AnalyzeOptions {
   stdin?: NodeJS.ReadableStream;
   batchBytes?: number;
   batchRecords?: number;
+  /** Payload inspection caps: bytes kept per direction, out-of-order ranges, all flows' bytes. */
+  inspect?: InspectLimits;
 }
 
 export interface Analysis {
@@ -61,6 +64,7 @@ export async function analyzeCaptures(paths: string[], opts: AnalyzeOptions = {}
     workers: opts.workers ?? defaultWorkers(),
     batchBytes: opts.batchBytes,
     batchRecords: opts.batchRecords,
+    inspect: opts.inspect,
     inputNames: paths.map((p) => (p === '-' ? 'stdin' : p)),
   });
   let read: FilesRead;

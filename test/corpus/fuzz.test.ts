@@ -6,8 +6,8 @@
 // stdin ('-'), chunked at random. Nothing but a CaptureError may escape, and the counts
 // must stay consistent. FUZZ_SEED / FUZZ_COUNT override the seed and the number of inputs
 // (default 100,000: about 85 s on two cores); FUZZ_KEEP=1 keeps the saved failing inputs.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,9 @@ import {
   udp,
 } from '../helpers/build.js';
 import { CORPUS, corpusFiles, corpusPresent, corpusTitle } from './shared.js';
+import { REPO } from '../helpers/shared.js';
+
+const VERDICTS = resolve(REPO, 'fixtures/verdicts');
 import { mulberry32 } from '../helpers/random.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
@@ -268,6 +271,14 @@ describe.skipIf(!corpusPresent)(corpusTitle('corpus: mutation fuzz', 'fuzz'), ()
           return { name: f, bytes, fields: fieldsOf(bytes) };
         }),
         ...builtSeeds().map((bytes, i) => ({ name: `built-${i}`, bytes, fields: fieldsOf(bytes) })),
+        // TLS with certificates, SSH, HTTP, resets, PMTU evidence: the verdict lab captures
+        // feed the payload decoders and the TCP health with mutated streams.
+        ...readdirSync(VERDICTS)
+          .filter((f) => f.endsWith('.pcap'))
+          .map((f) => {
+            const bytes = readFileSync(join(VERDICTS, f));
+            return { name: f, bytes, fields: fieldsOf(bytes) };
+          }),
       ];
       const rnd = mulberry32(SEED);
       const outcome = { captureError: 0, reportError: 0, truncated: 0, clean: 0, escapedCaptureError: 0, gzip: 0 };
