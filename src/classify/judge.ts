@@ -120,7 +120,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   // tls-alert
   if (tls !== null && tls.alert !== null) {
     const a = tls.alert;
-    if (!a.encrypted && a.level === 'fatal') why.set('tls-alert', `TLS alert ${a.description} sent by the ${a.from} ${addr(a.from)}`);
+    if (!a.encrypted && a.level === 'fatal') why.set('tls-alert', `TLS alert ${a.description} sent by the ${a.from} ${addr(a.from)}${/certificate|unknown_ca/.test(a.description) ? alertEvidence(a.from, tls) : ''}`);
     else if (a.encrypted && !tls.established) why.set('tls-alert', `encrypted TLS alert sent by the ${a.from} ${addr(a.from)} before the handshake completed`);
   }
 
@@ -206,6 +206,16 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   flow.detail = reason === null ? null : why.get(reason)!;
   flow.failed = flow.verdict === 'failed';
   return counts;
+}
+
+/** What the certificates the alert's receiver sent say, when they explain a certificate alert. */
+function alertEvidence(from: 'client' | 'server', tls: TlsFacts): string {
+  const cert = from === 'client' ? tls.serverCertificate : tls.clientCertificate;
+  if (cert === null) return '';
+  const whose = from === 'client' ? 'server' : 'client';
+  if (cert.daysLeft !== null && cert.daysLeft < 0) return `; the ${whose} certificate expired ${-cert.daysLeft} day${cert.daysLeft === -1 ? '' : 's'} before the capture (notAfter ${cert.notAfter})`;
+  if (cert.issuer !== null) return `; the ${whose} certificate ${cert.subject ?? ''} was issued by ${cert.issuer}`.replace('certificate  was', 'certificate was');
+  return '';
 }
 
 function prefix(s: StreamResult | null): StreamPrefix {
