@@ -1,11 +1,12 @@
 // The verdict lab captures (fixtures/verdicts, made by fixtures/verdicts/make.sh with real
 // programs in namespaces): every flow's app, verdict, reason and TLS facts against its
 // truth file, and the same answers for any worker count.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
 import type { ClassifiedFlow } from '../../src/classify/classify.js';
+import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
 
 const DIR = resolve(REPO, 'fixtures/verdicts');
@@ -111,5 +112,48 @@ describe.each(CAPTURES)('%s', (capture) => {
     );
     expect(runs[1]).toEqual(runs[0]);
     expect(runs[2]).toEqual(runs[0]);
+  });
+});
+
+// The issue's own example: a01 with the NTP and SNMP replies filtered out. Those channels
+// were "up" on the handshake-only verdict; now their requests fail with no-reply.
+describe('requests whose replies never came', () => {
+  const tmp = tempDir('pantap-noreply-');
+  afterAll(() => tmp.remove());
+
+  /** a01 (classic pcap, Ethernet) without the UDP datagrams sent from port 123 or 161. */
+  function withoutReplies(): string {
+    const src = readFileSync(resolve(REPO, 'fixtures/pan-lab/a01_management.pcap'));
+    const out: Buffer[] = [src.subarray(0, 24)];
+    let dropped = 0;
+    for (let at = 24; at + 16 <= src.length; ) {
+      const caplen = src.readUInt32LE(at + 8);
+      const frame = src.subarray(at + 16, at + 16 + caplen);
+      const ihl = (frame[14] & 15) * 4;
+      const udpFromService = frame.readUInt16BE(12) === 0x0800 && frame[23] === 17 && [123, 161].includes(frame.readUInt16BE(14 + ihl));
+      if (udpFromService) dropped++;
+      else out.push(src.subarray(at, at + 16 + caplen));
+      at += 16 + caplen;
+    }
+    expect(dropped).toBeGreaterThan(0);
+    const path = resolve(tmp.dir, 'a01-noreply.pcap');
+    writeFileSync(path, Buffer.concat(out));
+    return path;
+  }
+
+  it('NTP and SNMP polling fail with no-reply, and their entries are failing', async () => {
+    const { summary, flows } = await analyzeCaptures([withoutReplies()], { workers: 0 });
+    for (const id of ['management.ntp.123', 'management.snmp.161']) {
+      const e = summary.entries.find((x) => x.id === id)!;
+      expect([id, e.status, e.failed]).toEqual([id, 'failing', e.flows]);
+      expect(e.failures.every((f) => f.reason === 'no-reply')).toBe(true);
+    }
+    const ntp = flows.find((f) => f.serverPort === 123)!;
+    expect([ntp.verdict, ntp.reason, ntp.serverPackets]).toEqual(['failed', 'no-reply', 0]);
+    // One-way services stay up: syslog over UDP, SNMP traps and NetFlow get no reply by design.
+    for (const id of ['management.syslog-udp.514', 'management.snmp-trap.162', 'management.netflow.2055']) {
+      const e = summary.entries.find((x) => x.id === id)!;
+      expect([id, e.flows > 0, e.status]).toEqual([id, true, 'up']);
+    }
   });
 });
