@@ -277,7 +277,7 @@ export class StreamDirection {
   }
 
   /** The prefix and what was seen and cut; allocates, so call it when a decoder needs it. */
-  result(): StreamResult {
+  result(copyInto?: (n: number) => Uint8Array): StreamResult {
     const marks: StreamMark[] = [];
     for (let i = 0; i < this.nRuns && this.rLo[i] < this.prefixLen; i++) {
       // Runs are merged when adjacent and from the same record, so each is one mark.
@@ -291,7 +291,7 @@ export class StreamDirection {
       }
     }
     return {
-      bytes: this.buf === null ? new Uint8Array(0) : this.buf.slice(0, this.prefixLen),
+      bytes: this.copyPrefix(copyInto),
       marks,
       truncated: this.cut > 0 || this.islands > 0 || this.dropped > 0 || this.budgetB > 0,
       midstream: this.started && !this.synSeen,
@@ -308,6 +308,14 @@ export class StreamDirection {
   }
 
   // -------------------------------------------------------------------------------------
+
+  /** A copy of the prefix, into memory `copyInto` gives (default: a new array). */
+  private copyPrefix(copyInto?: (n: number) => Uint8Array): Uint8Array {
+    if (this.buf === null || this.prefixLen === 0) return new Uint8Array(0);
+    const out = copyInto === undefined ? new Uint8Array(this.prefixLen) : copyInto(this.prefixLen);
+    out.set(this.buf.subarray(0, this.prefixLen));
+    return out;
+  }
 
   /**
    * Makes the buffer hold at least `need` positions if the budget allows (need <=
