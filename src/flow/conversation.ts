@@ -354,6 +354,12 @@ export class ConversationStore {
     return facts;
   }
 
+  /** The facts of one flow so far, by key, leaving it as it is; null without a conversation. */
+  peekKey(k: Uint32Array): ConversationFacts | null {
+    const id = this.ids[this.find(k)];
+    return id === 0 ? null : this.convs[id - 1]!.facts();
+  }
+
   /** Empties slot i of the map, moving later members of its probe run back. */
   private remove(i: number): void {
     const mask = this.mask;

@@ -30,6 +30,11 @@ export interface BatchSink {
    * that order (null: no conversation); they are forgotten. Call after drain().
    */
   take(keys: Uint32Array): Promise<(ConversationFacts | null)[]>;
+  /**
+   * The facts so far of a flow still active, left as they are, when the sink can tell at
+   * once (inline); undefined when it cannot (workers answer by message).
+   */
+  readonly peek?: (key: Uint32Array) => ConversationFacts | null;
   /** Stops everything at once (the end, errors, Ctrl-C). */
   terminate(): Promise<void>;
 }
@@ -62,6 +67,7 @@ export class InlineSink implements BatchSink {
   async take(keys: Uint32Array): Promise<(ConversationFacts | null)[]> {
     return takeConversations(this.agg.conversations, keys);
   }
+  readonly peek = (key: Uint32Array): ConversationFacts | null => this.agg.conversations.peekKey(key);
   async terminate(): Promise<void> {}
 }
 

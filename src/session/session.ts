@@ -225,7 +225,11 @@ export class FlowSession {
 
   /** For the refreshing screen: running section counters plus the active flows, newest problems. */
   view(): SessionView {
-    const active = this.classifier.fork().classify(this.table);
+    // Active flows are judged on what their packets showed so far when the facts are at
+    // hand (inline aggregation, the live default); on workers, on their counters alone.
+    const peek = this.sink.peek;
+    const table = this.table;
+    const active = this.classifier.fork().classify(table, peek === undefined ? undefined : (slot) => peek(table.keyWords(slot)));
     const sections = this.acc.sectionCounts();
     const index = new Map(sections.map((s, i) => [s.id as string, i]));
     for (const f of active) {

@@ -6,6 +6,9 @@ import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
 import type { ClassifiedFlow } from '../../src/classify/classify.js';
+import { loadCatalog } from '../../src/catalog/load.js';
+import { feedFiles } from '../../src/session/files.js';
+import { FlowSession } from '../../src/session/session.js';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
 
@@ -155,5 +158,31 @@ describe('requests whose replies never came', () => {
       const e = summary.entries.find((x) => x.id === id)!;
       expect([id, e.flows > 0, e.status]).toEqual([id, true, 'up']);
     }
+  });
+});
+
+// The live view judges flows still active on what their packets showed so far (inline
+// aggregation, the live default), not only once they expire.
+describe('the live view of active flows', () => {
+  it('shows TLS alerts and resets of flows that have not expired yet', async () => {
+    const never = 1e15;
+    const session = new FlowSession({
+      catalog: loadCatalog(),
+      inventory: null,
+      maxFlows: 1000,
+      allFlows: false,
+      maxListed: 100,
+      topPairs: 5,
+      timeouts: { tcpUs: never, tcpClosedUs: never, udpUs: never, otherUs: never },
+      workers: 0,
+    });
+    await feedFiles(session, [resolve(DIR, 'v01_tls_certs.pcap')], {});
+    await session.flush();
+    const v = session.view();
+    expect(v.expired).toBe(0);
+    expect(v.failing.map((f) => f.reason).sort()).toEqual(['tls-alert', 'tls-alert', 'tls-alert', 'tls-alert', 'tls-alert', 'tls-alert', 'tls-incomplete']);
+    expect(v.warning.map((f) => f.reason)).toEqual(['certificate-expired']);
+    expect(v.sections.find((s) => s.id === 'panorama')).toMatchObject({ flows: 10, failed: 7, degraded: 1 });
+    await session.abort();
   });
 });
