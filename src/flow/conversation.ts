@@ -89,7 +89,8 @@ class Conversation {
   keepBytes = 0;
   /** A retransmission or an ICMP path-MTU error was seen: ACKs are followed for PMTU evidence. */
   pending = false;
-  readonly p = new Float64Array(P_WORDS);
+  /** PMTU and retransmission bookkeeping, made on the first retransmission or ICMP error. */
+  p: Float64Array | null = null;
   readonly ipv4: boolean;
 
   constructor(
@@ -106,7 +107,7 @@ class Conversation {
       health: this.health.result(),
       streams: [this.streams[0]?.result(copyInto) ?? null, this.streams[1]?.result(copyInto) ?? null],
       pmtu: this.pmtu(),
-      maxSends: [this.p[P_MAX_RUN] + 1, this.p[P_MAX_RUN + 1] + 1],
+      maxSends: this.p === null ? [1, 1] : [this.p[P_MAX_RUN] + 1, this.p[P_MAX_RUN + 1] + 1],
     };
   }
 
@@ -117,6 +118,7 @@ class Conversation {
 
   private pmtu(): PmtuEvidence | null {
     const p = this.p;
+    if (p === null) return null;
     // The side with a don't-fragment retransmission, or an ICMP about its packets; the
     // larger retransmitted frame when both.
     let side: Side | -1 = -1;
@@ -201,10 +203,11 @@ export class ConversationStore {
       // The error travels back to the sender of the quoted packet: the other side.
       if (mtu !== 0) {
         const s = side === 0 ? 1 : 0;
-        c.p[P_ICMP_MTU + s] = mtu;
-        c.p[P_SMALL_AFTER + s] = 0;
-        c.p[P_PROGRESS_AFTER + s] = 0;
-        c.p[P_ACK_AT_ICMP + s] = c.health.lastAckOf(side);
+        const p = (c.p ??= new Float64Array(P_WORDS));
+        p[P_ICMP_MTU + s] = mtu;
+        p[P_SMALL_AFTER + s] = 0;
+        p[P_PROGRESS_AFTER + s] = 0;
+        p[P_ACK_AT_ICMP + s] = c.health.lastAckOf(side);
         c.pending = true;
       }
       return;
@@ -240,7 +243,7 @@ export class ConversationStore {
   }
 
   private pmtu(c: Conversation, pf: PacketFields, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
-    const p = c.p;
+    const p = (c.p ??= new Float64Array(P_WORDS));
     const peer = side === 0 ? 1 : 0;
     c.pending = true;
     if ((flags & TCP_ACK) !== 0) {

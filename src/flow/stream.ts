@@ -163,9 +163,10 @@ export class StreamDirection {
   /** 1 bit per position: overlapping copies disagreed there. Allocated on the first conflict. */
   private diff: Uint8Array | null = null;
   // Kept runs, sorted and disjoint, in positions relative to `start`: [lo, hi) from `rec`.
-  private rLo = new Int32Array(8);
-  private rHi = new Int32Array(8);
-  private rRec = new Float64Array(8);
+  // Plain arrays: on the heap, so a direction costs no ArrayBuffer of its own.
+  private rLo: number[] = [];
+  private rHi: number[] = [];
+  private rRec: number[] = [];
   private nRuns = 0;
 
   private started = false;
@@ -352,20 +353,13 @@ export class StreamDirection {
   }
 
   private growRuns(n: number): void {
-    if (n <= this.rLo.length) return;
-    let c = this.rLo.length * 2;
-    while (c < n) c *= 2;
-    const lo = new Int32Array(c);
-    const hi = new Int32Array(c);
-    const rec = new Float64Array(c);
-    lo.set(this.rLo.subarray(0, this.nRuns));
-    hi.set(this.rHi.subarray(0, this.nRuns));
-    rec.set(this.rRec.subarray(0, this.nRuns));
-    this.rLo = lo;
-    this.rHi = hi;
-    this.rRec = rec;
+    // copyWithin never lengthens an array: make room first.
+    while (this.rLo.length < n) {
+      this.rLo.push(0);
+      this.rHi.push(0);
+      this.rRec.push(0);
+    }
   }
-
 
   private appendRun(lo: number, hi: number, rec: number): void {
     const n = this.nRuns;
