@@ -65,6 +65,7 @@ export async function analyzeCaptures(paths: string[], opts: AnalyzeOptions = {}
     batchBytes: opts.batchBytes,
     batchRecords: opts.batchRecords,
     inspect: opts.inspect,
+    mainThreadShare: true,
     inputNames: paths.map((p) => (p === '-' ? 'stdin' : p)),
   });
   let read: FilesRead;

@@ -120,7 +120,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   // tls-alert
   if (tls !== null && tls.alert !== null) {
     const a = tls.alert;
-    if (!a.encrypted && a.level === 'fatal') why.set('tls-alert', `TLS alert ${a.description} sent by the ${a.from} ${addr(a.from)}${/certificate|unknown_ca/.test(a.description) ? alertEvidence(a.from, tls) : ''}`);
+    if (!a.encrypted && a.level === 'fatal') why.set('tls-alert', `TLS alert ${a.description} sent by the ${a.from} ${addr(a.from)}${/certificate|unknown_ca/.test(a.description) ? alertEvidence(a.from, tls, flow.firstTs) : ''}`);
     else if (a.encrypted && !tls.established) why.set('tls-alert', `encrypted TLS alert sent by the ${a.from} ${addr(a.from)} before the handshake completed`);
   }
 
@@ -177,8 +177,8 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     const expired = (c: CertificateRecord | null) => c !== null && c.daysLeft !== null && c.daysLeft < 0;
     const sc = flow.tls.serverCertificate;
     const cc = flow.tls.clientCertificate;
-    if (expired(sc)) why.set('certificate-expired', `server certificate expired ${-sc!.daysLeft!} day${sc!.daysLeft === -1 ? '' : 's'} before the capture (notAfter ${sc!.notAfter}) and accepted`);
-    else if (expired(cc)) why.set('certificate-expired', `client certificate expired ${-cc!.daysLeft!} day${cc!.daysLeft === -1 ? '' : 's'} before the capture (notAfter ${cc!.notAfter}) and accepted`);
+    if (expired(sc)) why.set('certificate-expired', `server certificate expired ${agoText(sc!, flow.firstTs)} before the capture (notAfter ${sc!.notAfter}) and accepted`);
+    else if (expired(cc)) why.set('certificate-expired', `client certificate expired ${agoText(cc!, flow.firstTs)} before the capture (notAfter ${cc!.notAfter}) and accepted`);
   }
   if (facts !== null && clientSide !== null && serverSide !== null) {
     const sends = { client: facts.maxSends[client], server: facts.maxSends[server] };
@@ -209,13 +209,23 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
 }
 
 /** What the certificates the alert's receiver sent say, when they explain a certificate alert. */
-function alertEvidence(from: 'client' | 'server', tls: TlsFacts): string {
+function alertEvidence(from: 'client' | 'server', tls: TlsFacts, atUs: number): string {
   const cert = from === 'client' ? tls.serverCertificate : tls.clientCertificate;
   if (cert === null) return '';
   const whose = from === 'client' ? 'server' : 'client';
-  if (cert.daysLeft !== null && cert.daysLeft < 0) return `; the ${whose} certificate expired ${-cert.daysLeft} day${cert.daysLeft === -1 ? '' : 's'} before the capture (notAfter ${cert.notAfter})`;
+  if (cert.daysLeft !== null && cert.daysLeft < 0) return `; the ${whose} certificate expired ${agoText(cert, atUs)} before the capture (notAfter ${cert.notAfter})`;
   if (cert.issuer !== null) return `; the ${whose} certificate ${cert.subject ?? ''} was issued by ${cert.issuer}`.replace('certificate  was', 'certificate was');
   return '';
+}
+
+/** Whole days (or hours, under a day) from a certificate's notAfter to the flow's first packet. */
+function agoText(c: { notAfter: string | null }, atUs: number): string {
+  const ms = atUs / 1000 - Date.parse(c.notAfter ?? '');
+  if (!(ms >= 0)) return 'just';
+  const days = Math.floor(ms / 86_400_000);
+  if (days >= 1) return `${days} day${days === 1 ? '' : 's'}`;
+  const hours = Math.floor(ms / 3_600_000);
+  return `${hours} hour${hours === 1 ? '' : 's'}`;
 }
 
 function prefix(s: StreamResult | null): StreamPrefix {

@@ -54,7 +54,8 @@ export class BatchAggregator {
     this.table = table ?? new FlowTable(maxFlows);
   }
 
-  add(batch: RecordBatch): void {
+  /** Aggregates the records of `batch`, or only those marked 1 in `only` (a router's share). */
+  add(batch: RecordBatch, only?: Uint8Array): void {
     const b = new Uint8Array(batch.data);
     const dv = new DataView(batch.data);
     const idx = new Uint32Array(batch.index, 0, batch.count * REC_WORDS);
@@ -66,7 +67,12 @@ export class BatchAggregator {
     let seq = batch.seqBase;
     let bytes = 0;
     let captured = 0;
+    let counted = n;
     for (let r = 0; r < n; r++, seq++) {
+      if (only !== undefined && only[r] === 0) {
+        counted--;
+        continue;
+      }
       if (seqs !== undefined) seq = seqs[r];
       const o = r * REC_WORDS;
       const caplen = idx[o + REC_CAPLEN];
@@ -94,7 +100,7 @@ export class BatchAggregator {
       else if (st === R_LINK_UNSUPPORTED) this.unsupported[linkWord & 0xffff]++;
       else if (st === R_OTHER_FAMILY) this.otherFamily++;
     }
-    this.packets += n;
+    this.packets += counted;
     this.bytes += bytes;
     this.capturedBytes += captured;
   }

@@ -1,6 +1,7 @@
 // Messages between the main thread and decode workers.
 import type { RecordBatch } from '../capture/records.js';
-import type { ConversationFacts, InspectLimits } from '../flow/conversation.js';
+import type { ConversationColumns } from '../flow/conversation-columns.js';
+import type { InspectLimits } from '../flow/conversation.js';
 import type { AggregateResult } from './aggregate.js';
 
 export interface WorkerInit {
@@ -17,5 +18,5 @@ export type ToWorker = { type: 'batch'; batch: RecordBatch } | { type: 'drain' }
 export type FromWorker =
   | { type: 'done'; data: ArrayBuffer; index: ArrayBuffer }
   | { type: 'result'; result: AggregateResult }
-  | { type: 'taken'; facts: (ConversationFacts | null)[] }
+  | { type: 'taken'; columns: ConversationColumns }
   | { type: 'failed'; message: string };

@@ -14,11 +14,16 @@ import type { BufferPool } from '../capture/reader.js';
 import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, type RecordBatch } from '../capture/records.js';
 import { F_DPORT, F_DST, F_ETHERTYPE, F_KIND, F_PROTO, F_SPORT, F_SRC, KIND_L2, R_OK, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
+import { decodeColumn, type ConversationColumns } from '../flow/conversation-columns.js';
 import { DEFAULT_INSPECT_LIMITS, type ConversationFacts, type InspectLimits } from '../flow/conversation.js';
+import { KEY_WORDS } from '../flow/table.js';
 import { WorkerError } from '../errors.js';
 import type { FlowTable } from '../flow/table.js';
 import { BatchAggregator, takeConversations, type AggregateResult } from './aggregate.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+
+/** The conversation facts of flow i of a take() (null: none), built when asked for. */
+export type FactsOf = (i: number) => ConversationFacts | null;
 
 /** Where batches go: a worker pool, or the main thread itself. */
 export interface BatchSink {
@@ -29,7 +34,7 @@ export interface BatchSink {
    * The conversation facts of the flows whose keys are packed in `keys` (KEY_WORDS each), in
    * that order (null: no conversation); they are forgotten. Call after drain().
    */
-  take(keys: Uint32Array): Promise<(ConversationFacts | null)[]>;
+  take(keys: Uint32Array): Promise<FactsOf>;
   /**
    * The facts so far of a flow still active, left as they are, when the sink can tell at
    * once (inline); undefined when it cannot (workers answer by message).
@@ -64,8 +69,9 @@ export class InlineSink implements BatchSink {
   async drain(): Promise<AggregateResult[]> {
     return [this.agg.drain()];
   }
-  async take(keys: Uint32Array): Promise<(ConversationFacts | null)[]> {
-    return takeConversations(this.agg.conversations, keys);
+  async take(keys: Uint32Array): Promise<FactsOf> {
+    const facts = takeConversations(this.agg.conversations, keys);
+    return (i) => facts[i];
   }
   readonly peek = (key: Uint32Array): ConversationFacts | null => this.agg.conversations.peekKey(key);
   async terminate(): Promise<void> {}
@@ -75,7 +81,7 @@ interface Slot {
   worker: Worker;
   inflight: { fileIndex: number; fileOffset: number }[];
   onResult: ((r: AggregateResult) => void) | null;
-  onTaken: ((facts: (ConversationFacts | null)[]) => void) | null;
+  onTaken: ((columns: ConversationColumns) => void) | null;
 }
 
 function workerUrl(): URL {
@@ -89,6 +95,9 @@ export class WorkerPool implements BatchSink {
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private finishing = false;
   private readonly router: Router | null;
+  /** The flows the main thread keeps (see localShare), aggregated here. */
+  private readonly local: BatchAggregator | null;
+  private readonly localShare: boolean;
 
   constructor(
     count: number,
@@ -99,9 +108,12 @@ export class WorkerPool implements BatchSink {
     /** The worker script; tests substitute one that fails on purpose. */
     script: URL = workerUrl(),
     limits: InspectLimits = DEFAULT_INSPECT_LIMITS,
+    /** The main thread owns a share of the flows too (instead of idling while workers work). */
+    localShare = false,
   ) {
-    // The global payload budget is shared out: each worker holds its flows' share.
-    const init: WorkerInit = { maxFlows, limits: { ...limits, budgetBytes: Math.floor(limits.budgetBytes / count) } };
+    // The global payload budget is shared out: each owner holds its flows' share.
+    const owners = count + (localShare ? 1 : 0);
+    const init: WorkerInit = { maxFlows, limits: { ...limits, budgetBytes: Math.floor(limits.budgetBytes / owners) } };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: init });
       const slot: Slot = { worker, inflight: [], onResult: null, onTaken: null };
@@ -112,7 +124,11 @@ export class WorkerPool implements BatchSink {
       });
       this.slots.push(slot);
     }
-    this.router = count > 1 ? new Router(count, buffers) : null;
+    // With a share for the main thread, the flows whose hash falls in the last bucket of
+    // 2 × count + 1 stay here: the main thread also reads and routes, so it takes less.
+    this.localShare = localShare;
+    this.local = localShare ? new BatchAggregator(maxFlows, undefined, { ...limits, budgetBytes: Math.floor(limits.budgetBytes / (count + 1)) }) : null;
+    this.router = count > 1 || localShare ? new Router(count, localShare ? 2 * count + 1 : count, buffers) : null;
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
@@ -124,7 +140,7 @@ export class WorkerPool implements BatchSink {
     } else if (m.type === 'result') {
       slot.onResult?.(m.result);
     } else if (m.type === 'taken') {
-      slot.onTaken?.(m.facts);
+      slot.onTaken?.(m.columns);
     } else this.fail(slot, m.message);
   }
 
@@ -143,11 +159,14 @@ export class WorkerPool implements BatchSink {
 
   async submit(batch: RecordBatch): Promise<void> {
     if (this.router === null) return this.send(this.slots[0], batch);
-    const parts = this.router.split(batch);
+    const { parts, local, localCount } = this.router.split(batch);
+    // The workers' parts go out first, so they work while this thread does its share.
     for (let w = 0; w < parts.length; w++) {
       const part = parts[w];
       if (part !== null) await this.send(this.slots[w], part);
     }
+    if (this.local !== null && localCount > 0) this.local.add(batch, local);
+    this.buffers.release(batch);
   }
 
   /** Sends a batch to one worker once it has room (at most perWorker in flight). */
@@ -170,7 +189,7 @@ export class WorkerPool implements BatchSink {
     if (this.failure) throw this.failure;
     // Each worker handles its messages in order, so its reply to 'drain' covers every batch
     // submitted to it before.
-    return Promise.all(
+    const results = await Promise.all(
       this.slots.map(
         (s) =>
           new Promise<AggregateResult>((resolve, reject) => {
@@ -184,28 +203,31 @@ export class WorkerPool implements BatchSink {
           }),
       ),
     );
+    if (this.local !== null) results.push(this.local.drain());
+    return results;
   }
 
-  async take(keys: Uint32Array): Promise<(ConversationFacts | null)[]> {
+  async take(keys: Uint32Array): Promise<FactsOf> {
     if (this.failure) throw this.failure;
-    // Each flow lives in one worker: the others answer null for it.
+    // Each flow lives with one owner: the others answer "none" for it.
     const answers = await Promise.all(
       this.slots.map(
         (s) =>
-          new Promise<(ConversationFacts | null)[]>((resolve, reject) => {
-            s.onTaken = (facts) => {
+          new Promise<ConversationColumns>((resolve, reject) => {
+            s.onTaken = (columns) => {
               s.onTaken = null;
               if (this.failure) reject(this.failure);
-              else resolve(facts);
+              else resolve(columns);
             };
             const msg: ToWorker = { type: 'take', keys };
             s.worker.postMessage(msg);
           }),
       ),
     );
-    const out = answers[0];
-    for (let a = 1; a < answers.length; a++) for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = answers[a][i];
-    return out;
+    const local = this.local === null ? null : takeConversations(this.local.conversations, keys);
+    const owner = new Int8Array(keys.length / KEY_WORDS).fill(-1);
+    for (let a = 0; a < answers.length; a++) for (let i = 0; i < owner.length; i++) if (answers[a].present[i] === 1) owner[i] = a;
+    return (i) => (owner[i] >= 0 ? decodeColumn(answers[owner[i]], i) : (local?.[i] ?? null));
   }
 
   async terminate(): Promise<void> {
@@ -215,68 +237,69 @@ export class WorkerPool implements BatchSink {
 }
 
 /**
- * Splits batches by flow for several workers: each record is decoded to find its flow and
- * copied, with its global record number, into the part of the worker that owns the flow.
+ * Splits batches by flow: each record is decoded to find its flow, and the flow's hash
+ * picks its owner among `buckets` buckets: bucket b < workers goes to worker b, the others
+ * (if any) stay with the main thread. Records for workers are copied, with their global
+ * record numbers, into a part per worker; the main thread's records stay in the batch and
+ * are marked in `local` (1 = mine).
  */
 class Router {
   private readonly pf = newPacketFields();
 
   constructor(
-    private readonly count: number,
+    private readonly workers: number,
+    private readonly buckets: number,
     private readonly buffers: BufferPool,
   ) {}
 
-  /** One part per worker (null when it gets no record); the batch's buffers go back to the pool. */
-  split(batch: RecordBatch): (RecordBatch | null)[] {
+  /** One part per worker (null when it gets no record), and which records stay here. */
+  split(batch: RecordBatch): { parts: (RecordBatch | null)[]; local: Uint8Array; localCount: number } {
     const n = batch.count;
     const src = new Uint8Array(batch.data);
     const dv = new DataView(batch.data);
     const idx = new Uint32Array(batch.index, 0, n * REC_WORDS);
-    const route = new Uint8Array(n);
-    const counts = new Int32Array(this.count);
+    const route = new Int32Array(n);
+    const counts = new Int32Array(this.workers + 1);
     const pf = this.pf;
+    const W = this.workers;
     for (let r = 0; r < n; r++) {
       const o = r * REC_WORDS;
       const st = decodeRecord(pf, src, dv, idx[o + REC_OFFSET], idx[o + REC_CAPLEN], idx[o + REC_ORIGLEN], idx[o + REC_LINKTYPE]);
-      // Undecodable records carry no flow; they are counted by worker 0.
-      const w = st === R_OK ? flowRoute(pf) % this.count : 0;
+      // Undecodable records carry no flow: the first owner counts them.
+      const b = st === R_OK ? flowRoute(pf) % this.buckets : 0;
+      const w = b < W ? b : W;
       route[r] = w;
       counts[w]++;
     }
+    const local = new Uint8Array(n);
     const parts: (RecordBatch | null)[] = [];
-    const at: { data: Uint8Array; index: Uint32Array; seqs: Float64Array; bytes: number; records: number }[] = [];
-    const buffers: { data: ArrayBuffer; index: ArrayBuffer }[] = [];
-    for (let w = 0; w < this.count; w++) {
+    for (let w = 0; w < W; w++) {
       if (counts[w] === 0) {
         parts.push(null);
-        at.push(null as never);
-        buffers.push(null as never);
         continue;
       }
       const b = this.buffers.acquire();
-      buffers.push(b);
-      at.push({ data: new Uint8Array(b.data), index: new Uint32Array(b.index), seqs: new Float64Array(counts[w]), bytes: 0, records: 0 });
-      parts.push(null);
+      const data = new Uint8Array(b.data);
+      const index = new Uint32Array(b.index);
+      const seqs = new Float64Array(counts[w]);
+      let bytes = 0;
+      let k = 0;
+      for (let r = 0; r < n; r++) {
+        if (route[r] !== w) continue;
+        const o = r * REC_WORDS;
+        const len = idx[o + REC_CAPLEN];
+        const off = idx[o + REC_OFFSET];
+        data.set(src.subarray(off, off + len), bytes);
+        const d = k * REC_WORDS;
+        for (let j = 0; j < REC_WORDS; j++) index[d + j] = idx[o + j];
+        index[d + REC_OFFSET] = bytes;
+        seqs[k++] = batch.seqBase + r;
+        bytes += len;
+      }
+      parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset, seqs });
     }
-    for (let r = 0; r < n; r++) {
-      const o = r * REC_WORDS;
-      const part = at[route[r]];
-      const len = idx[o + REC_CAPLEN];
-      const off = idx[o + REC_OFFSET];
-      part.data.set(src.subarray(off, off + len), part.bytes);
-      const d = part.records * REC_WORDS;
-      for (let k = 0; k < REC_WORDS; k++) part.index[d + k] = idx[o + k];
-      part.index[d + REC_OFFSET] = part.bytes;
-      part.seqs[part.records] = batch.seqBase + r;
-      part.bytes += len;
-      part.records++;
-    }
-    for (let w = 0; w < this.count; w++) {
-      if (counts[w] === 0) continue;
-      parts[w] = { data: buffers[w].data, index: buffers[w].index, count: counts[w], seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset, seqs: at[w].seqs };
-    }
-    this.buffers.release(batch);
-    return parts;
+    for (let r = 0; r < n; r++) if (route[r] === W) local[r] = 1;
+    return { parts, local, localCount: counts[W] };
   }
 }
 

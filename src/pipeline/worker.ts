@@ -2,6 +2,7 @@
 // for reuse; on 'drain' it returns its partial, direction-neutral flow table (and starts a
 // fresh one).
 import { parentPort, workerData } from 'node:worker_threads';
+import { columnBuffers, encodeColumns } from '../flow/conversation-columns.js';
 import { BatchAggregator, takeConversations } from './aggregate.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 
@@ -16,8 +17,10 @@ port.on('message', (msg: ToWorker) => {
       const reply: FromWorker = { type: 'done', data: msg.batch.data, index: msg.batch.index };
       port.postMessage(reply, [msg.batch.data, msg.batch.index]);
     } else if (msg.type === 'take') {
-      const reply: FromWorker = { type: 'taken', facts: takeConversations(agg.conversations, msg.keys) };
-      port.postMessage(reply);
+      // Flat columns: structured cloning thousands of report objects would cost more than the analysis.
+      const columns = encodeColumns(takeConversations(agg.conversations, msg.keys));
+      const reply: FromWorker = { type: 'taken', columns };
+      port.postMessage(reply, columnBuffers(columns));
     } else {
       const result = agg.drain();
       const reply: FromWorker = { type: 'result', result };

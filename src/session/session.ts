@@ -45,6 +45,12 @@ export interface SessionOptions {
   workerScript?: URL;
   /** Payload inspection caps (default DEFAULT_INSPECT_LIMITS). */
   inspect?: InspectLimits;
+  /**
+   * With workers, the main thread owns a share of the flows too (file analysis: it only
+   * reads between batches). Live capture leaves it off: there the main thread also runs
+   * the capture and the screen.
+   */
+  mainThreadShare?: boolean;
 }
 
 /** What the adapter knows about its inputs when the session ends. */
@@ -102,7 +108,7 @@ export class FlowSession {
     this.checkEveryUs = opts.checkEveryUs ?? 1e6;
     this.sink =
       opts.workers > 0
-        ? new WorkerPool(opts.workers, this.buffers, opts.maxFlows, opts.inputNames ?? [], 2, opts.workerScript, opts.inspect ?? DEFAULT_INSPECT_LIMITS)
+        ? new WorkerPool(opts.workers, this.buffers, opts.maxFlows, opts.inputNames ?? [], 2, opts.workerScript, opts.inspect ?? DEFAULT_INSPECT_LIMITS, opts.mainThreadShare ?? false)
         : new InlineSink(this.buffers, this.table, opts.inspect ?? DEFAULT_INSPECT_LIMITS);
   }
 
@@ -209,7 +215,7 @@ export class FlowSession {
    */
   private async classifyLeaving(snap: FlowSnapshot): Promise<ClassifiedFlow[]> {
     const facts = await this.sink.take(snap.keys);
-    return this.classifier.classify(flowSlots(snap), (slot) => facts[slot], this.inspection);
+    return this.classifier.classify(flowSlots(snap), facts, this.inspection);
   }
 
   /** Stops at once (errors): workers are terminated, nothing is reported. */

@@ -1,0 +1,195 @@
+// Conversation facts of many flows in a few flat arrays, to hand them from a worker to the
+// session: structured cloning thousands of small report objects (and their segment
+// marks) cost more than the analysis of the flows; typed arrays transfer without a copy.
+// encode and decode are exact inverses (test/flow/conversation-columns.test.ts).
+import type { ConversationFacts, PmtuEvidence } from './conversation.js';
+import type { StreamResult } from './stream.js';
+import type { Side } from './table.js';
+import type { TcpHealthReport, TcpSideReport, ZeekConnState } from './tcp-health.js';
+
+/** TcpSideReport's fields, in column order (null is NaN). */
+const SIDE_KEYS = [
+  'packets',
+  'payloadBytes',
+  'dataSegments',
+  'maxSegment',
+  'retransmissions',
+  'fastRetransmissions',
+  'spuriousRetransmissions',
+  'outOfOrder',
+  'duplicateAcks',
+  'zeroWindows',
+  'zeroWindowProbes',
+  'keepAlives',
+  'lostSegments',
+  'ackedUnseen',
+  'mss',
+  'windowScale',
+] as const satisfies readonly (keyof TcpSideReport)[];
+
+/** StreamResult's numeric fields, in column order (booleans as 0/1). */
+const STREAM_KEYS = ['truncated', 'midstream', 'gaps', 'inconsistent', 'overlapBytes', 'cutBytes', 'droppedSegments', 'droppedBytes', 'budgetBytes', 'lostOnReorder', 'closed'] as const satisfies readonly (keyof StreamResult)[];
+
+const S = SIDE_KEYS.length;
+// Per flow: originator, 2 sides, rtt (2), initialRtt, historyDropped, pmtu (8), maxSends (2),
+// per stream: present, byte offset, byte length, mark offset, mark count, STREAM_KEYS.
+const O_ORIG = 0;
+const O_SIDES = 1;
+const O_RTT = O_SIDES + 2 * S; // synToSynAck, synAckToAck; NaN/NaN: rttMs null; (x, NaN): synAckToAck null
+const O_RTT_NULL = O_RTT + 2;
+const O_IRTT = O_RTT_NULL + 1;
+const O_HDROP = O_IRTT + 1;
+const O_PMTU = O_HDROP + 1; // present, side, frameBytes, segmentBytes, retransmits, progressed, icmpMtu, adapted
+const O_SENDS = O_PMTU + 8;
+const O_STREAMS = O_SENDS + 2;
+const STREAM_WORDS = 5 + STREAM_KEYS.length;
+const WORDS = O_STREAMS + 2 * STREAM_WORDS;
+
+export interface ConversationColumns {
+  count: number;
+  /** 1 when flow i has a conversation. */
+  present: Uint8Array;
+  num: Float64Array;
+  /** history and connState per flow ('' for absent flows). */
+  history: string[];
+  connState: string[];
+  bytes: Uint8Array;
+  /** (offset, record) pairs of every stream, back to back. */
+  marks: Float64Array;
+}
+
+const nz = (v: number | null): number => (v === null ? NaN : v);
+const zn = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+/** Packs the facts (null: no conversation) into columns. */
+export function encodeColumns(facts: readonly (ConversationFacts | null)[]): ConversationColumns {
+  const n = facts.length;
+  let byteTotal = 0;
+  let markTotal = 0;
+  for (const f of facts) {
+    if (f === null) continue;
+    for (const s of f.streams) {
+      if (s === null) continue;
+      byteTotal += s.bytes.length;
+      markTotal += s.marks.length;
+    }
+  }
+  const present = new Uint8Array(n);
+  const num = new Float64Array(n * WORDS);
+  const history: string[] = new Array<string>(n).fill('');
+  const connState: string[] = new Array<string>(n).fill('');
+  const bytes = new Uint8Array(byteTotal);
+  const marks = new Float64Array(markTotal * 2);
+  let bAt = 0;
+  let mAt = 0;
+  for (let i = 0; i < n; i++) {
+    const f = facts[i];
+    if (f === null) continue;
+    present[i] = 1;
+    const o = i * WORDS;
+    const h = f.health;
+    num[o + O_ORIG] = f.originator;
+    for (let k = 0; k < S; k++) {
+      num[o + O_SIDES + k] = nz(h.originator[SIDE_KEYS[k]]);
+      num[o + O_SIDES + S + k] = nz(h.responder[SIDE_KEYS[k]]);
+    }
+    num[o + O_RTT_NULL] = h.rttMs === null ? 1 : 0;
+    num[o + O_RTT] = nz(h.rttMs?.synToSynAck ?? null);
+    num[o + O_RTT + 1] = nz(h.rttMs?.synAckToAck ?? null);
+    num[o + O_IRTT] = nz(h.initialRttMs);
+    num[o + O_HDROP] = h.historyDropped;
+    history[i] = h.history;
+    connState[i] = h.connState;
+    const p = f.pmtu;
+    if (p !== null) {
+      num[o + O_PMTU] = 1;
+      num[o + O_PMTU + 1] = p.side;
+      num[o + O_PMTU + 2] = p.frameBytes;
+      num[o + O_PMTU + 3] = p.segmentBytes;
+      num[o + O_PMTU + 4] = p.retransmits;
+      num[o + O_PMTU + 5] = p.progressed ? 1 : 0;
+      num[o + O_PMTU + 6] = nz(p.icmpMtu);
+      num[o + O_PMTU + 7] = p.adaptedAfterIcmp ? 1 : 0;
+    }
+    num[o + O_SENDS] = f.maxSends[0];
+    num[o + O_SENDS + 1] = f.maxSends[1];
+    for (let d = 0; d < 2; d++) {
+      const s = f.streams[d];
+      const so = o + O_STREAMS + d * STREAM_WORDS;
+      if (s === null) continue;
+      num[so] = 1;
+      num[so + 1] = bAt;
+      num[so + 2] = s.bytes.length;
+      num[so + 3] = mAt;
+      num[so + 4] = s.marks.length;
+      bytes.set(s.bytes, bAt);
+      bAt += s.bytes.length;
+      for (const m of s.marks) {
+        marks[2 * mAt] = m.offset;
+        marks[2 * mAt + 1] = m.record;
+        mAt++;
+      }
+      for (let k = 0; k < STREAM_KEYS.length; k++) {
+        const v = s[STREAM_KEYS[k]];
+        num[so + 5 + k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+      }
+    }
+  }
+  return { count: n, present, num, history, connState, bytes, marks };
+}
+
+/** The buffers of the columns, for a transfer list. */
+export function columnBuffers(c: ConversationColumns): ArrayBuffer[] {
+  return [c.present.buffer, c.num.buffer, c.bytes.buffer, c.marks.buffer] as ArrayBuffer[];
+}
+
+function sideAt(num: Float64Array, at: number): TcpSideReport {
+  const r = {} as Record<(typeof SIDE_KEYS)[number], number | null>;
+  for (let k = 0; k < S; k++) r[SIDE_KEYS[k]] = k >= S - 2 ? zn(num[at + k]) : num[at + k];
+  return r as TcpSideReport;
+}
+
+/** Flow i's facts, or null when it had no conversation. The streams' bytes are views of the columns. */
+export function decodeColumn(c: ConversationColumns, i: number): ConversationFacts | null {
+  if (c.present[i] === 0) return null;
+  const num = c.num;
+  const o = i * WORDS;
+  const health: TcpHealthReport = {
+    originator: sideAt(num, o + O_SIDES),
+    responder: sideAt(num, o + O_SIDES + S),
+    rttMs: num[o + O_RTT_NULL] === 1 ? null : { synToSynAck: zn(num[o + O_RTT]), synAckToAck: zn(num[o + O_RTT + 1]) },
+    initialRttMs: zn(num[o + O_IRTT]),
+    history: c.history[i],
+    historyDropped: num[o + O_HDROP],
+    connState: c.connState[i] as ZeekConnState,
+  };
+  const pmtu: PmtuEvidence | null =
+    num[o + O_PMTU] === 0
+      ? null
+      : {
+          side: num[o + O_PMTU + 1] as Side,
+          frameBytes: num[o + O_PMTU + 2],
+          segmentBytes: num[o + O_PMTU + 3],
+          retransmits: num[o + O_PMTU + 4],
+          progressed: num[o + O_PMTU + 5] === 1,
+          icmpMtu: zn(num[o + O_PMTU + 6]),
+          adaptedAfterIcmp: num[o + O_PMTU + 7] === 1,
+        };
+  const streams: [StreamResult | null, StreamResult | null] = [null, null];
+  for (let d = 0; d < 2; d++) {
+    const so = o + O_STREAMS + d * STREAM_WORDS;
+    if (num[so] === 0) continue;
+    const mAt = num[so + 3];
+    const mN = num[so + 4];
+    const marks = [];
+    for (let m = mAt; m < mAt + mN; m++) marks.push({ offset: c.marks[2 * m], record: c.marks[2 * m + 1] });
+    const r = { bytes: c.bytes.subarray(num[so + 1], num[so + 1] + num[so + 2]), marks } as Record<string, unknown>;
+    for (let k = 0; k < STREAM_KEYS.length; k++) {
+      const key = STREAM_KEYS[k];
+      const v = num[so + 5 + k];
+      r[key] = key === 'truncated' || key === 'midstream' || key === 'closed' ? v === 1 : v;
+    }
+    streams[d] = r as unknown as StreamResult;
+  }
+  return { originator: num[o + O_ORIG] as Side, health, streams, pmtu, maxSends: [num[o + O_SENDS], num[o + O_SENDS + 1]] };
+}
