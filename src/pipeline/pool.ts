@@ -128,7 +128,7 @@ export class WorkerPool implements BatchSink {
     // 2 × count + 1 stay here: the main thread also reads and routes, so it takes less.
     this.localShare = localShare;
     this.local = localShare ? new BatchAggregator(maxFlows, undefined, { ...limits, budgetBytes: Math.floor(limits.budgetBytes / (count + 1)) }) : null;
-    this.router = count > 1 || localShare ? new Router(count, localShare ? 2 * count + 1 : count, buffers) : null;
+    this.router = count > 1 || localShare ? new Router(count, localShare ? 2 * count + 1 : count, localShare, buffers) : null;
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
@@ -238,8 +238,8 @@ export class WorkerPool implements BatchSink {
 
 /**
  * Splits batches by flow: each record is decoded to find its flow, and the flow's hash
- * picks its owner among `buckets` buckets: bucket b < workers goes to worker b, the others
- * (if any) stay with the main thread. Records for workers are copied, with their global
+ * picks one of `buckets` buckets: with a share for the main thread (`local`) the last
+ * bucket stays here, and bucket b of the others goes to worker b mod workers. Records for workers are copied, with their global
  * record numbers, into a part per worker; the main thread's records stay in the batch and
  * are marked in `local` (1 = mine).
  */
@@ -249,6 +249,7 @@ class Router {
   constructor(
     private readonly workers: number,
     private readonly buckets: number,
+    private readonly local: boolean,
     private readonly buffers: BufferPool,
   ) {}
 
@@ -267,7 +268,7 @@ class Router {
       const st = decodeRecord(pf, src, dv, idx[o + REC_OFFSET], idx[o + REC_CAPLEN], idx[o + REC_ORIGLEN], idx[o + REC_LINKTYPE]);
       // Undecodable records carry no flow: the first owner counts them.
       const b = st === R_OK ? flowRoute(pf) % this.buckets : 0;
-      const w = b < W ? b : W;
+      const w = this.local && b === this.buckets - 1 ? W : b % W;
       route[r] = w;
       counts[w]++;
     }
