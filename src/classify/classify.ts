@@ -9,11 +9,11 @@ import { ipv4String, ipv6String, macString } from './address.js';
 import { serverSide, tcpState } from './direction.js';
 import { isPanDevice, type Inventory } from './inventory.js';
 import type { ConversationFacts } from '../flow/conversation.js';
-import type { AppName, InspectionCounts, SshRecord, TcpFacts, TlsRecord } from './flow-facts.js';
+import type { FlowVerdictFacts, InspectionCounts } from './flow-facts.js';
 import { judge } from './judge.js';
-import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport, type ReasonCode, type Verdict } from './vocabulary.js';
+import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
 
-export interface ClassifiedFlow {
+export interface ClassifiedFlow extends FlowVerdictFacts {
   transport: FlowTransport;
   client: string;
   server: string;
@@ -39,18 +39,6 @@ export interface ClassifiedFlow {
   /** Indices into catalog.entries, narrowed by roles; empty when nothing matches. */
   entries: number[];
   section: FlowSection;
-  /** Application detected from the payload (null: none recognised, or no payload kept). */
-  app: AppName | null;
-  verdict: Verdict;
-  /** Why the verdict is not ok; null when it is. */
-  reason: ReasonCode | null;
-  /** The reason in one line of plain words with its evidence; null when ok. */
-  detail: string | null;
-  /** Community ID v1 (`1:…`); null for non-IP flows. */
-  communityId: string | null;
-  tcp: TcpFacts | null;
-  tls: TlsRecord | null;
-  ssh: SshRecord | null;
 }
 
 /** What learnFrom() looks at: the ports, IP protocols and ethertypes of entries that prove something. */

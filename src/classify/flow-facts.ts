@@ -4,7 +4,29 @@
 import type { ZeekConnState } from '../flow/tcp-health.js';
 import type { TlsVersion } from '../inspect/tls.js';
 
+import type { AppName } from '../catalog/schema.js';
+import type { ReasonCode, Verdict } from './vocabulary.js';
+
 export type { AppName } from '../catalog/schema.js';
+
+/** A flow's verdict and what its payload and TCP packets showed: the same keys in a classified flow and a report's flow record. */
+export interface FlowVerdictFacts {
+  /** Application detected from the payload (null: none recognised, or no payload kept). */
+  app: AppName | null;
+  verdict: Verdict;
+  /** Why the verdict is not ok; null when it is. */
+  reason: ReasonCode | null;
+  /** The reason in one line of plain words with its evidence; null when ok. */
+  detail: string | null;
+  /** Community ID v1 (`1:…`); null for non-IP flows. */
+  communityId: string | null;
+  /** TCP facts (Zeek conn_state and history, per-side counters); null for other transports. */
+  tcp: TcpFacts | null;
+  /** TLS facts when the payload was TLS. */
+  tls: TlsRecord | null;
+  /** SSH identification lines when the payload was SSH. */
+  ssh: SshRecord | null;
+}
 
 export interface SidePair<T> {
   client: T;

@@ -185,24 +185,30 @@ export class WorkerPool implements BatchSink {
     }
   }
 
-  async drain(): Promise<AggregateResult[]> {
-    if (this.failure) throw this.failure;
-    // Each worker handles its messages in order, so its reply to 'drain' covers every batch
-    // submitted to it before.
-    const results = await Promise.all(
+  /**
+   * Sends `msg` to every worker and waits for each one's answer (`hook` is where the
+   * answer arrives). Each worker handles its messages in order, so its answer covers every
+   * batch submitted to it before.
+   */
+  private askAll<T>(msg: ToWorker, hook: 'onResult' | 'onTaken'): Promise<T[]> {
+    return Promise.all(
       this.slots.map(
         (s) =>
-          new Promise<AggregateResult>((resolve, reject) => {
-            s.onResult = (r) => {
-              s.onResult = null;
+          new Promise<T>((resolve, reject) => {
+            (s[hook] as ((answer: T) => void) | null) = (answer: T) => {
+              s[hook] = null;
               if (this.failure) reject(this.failure);
-              else resolve(r);
+              else resolve(answer);
             };
-            const msg: ToWorker = { type: 'drain' };
             s.worker.postMessage(msg);
           }),
       ),
     );
+  }
+
+  async drain(): Promise<AggregateResult[]> {
+    if (this.failure) throw this.failure;
+    const results = await this.askAll<AggregateResult>({ type: 'drain' }, 'onResult');
     if (this.local !== null) results.push(this.local.drain());
     return results;
   }
@@ -210,22 +216,9 @@ export class WorkerPool implements BatchSink {
   async take(keys: Uint32Array): Promise<FactsOf> {
     if (this.failure) throw this.failure;
     // Each flow lives with one owner: the others answer "none" for it.
-    const answers = await Promise.all(
-      this.slots.map(
-        (s) =>
-          new Promise<ConversationColumns>((resolve, reject) => {
-            s.onTaken = (columns) => {
-              s.onTaken = null;
-              if (this.failure) reject(this.failure);
-              else resolve(columns);
-            };
-            const msg: ToWorker = { type: 'take', keys };
-            s.worker.postMessage(msg);
-          }),
-      ),
-    );
+    const answers = await this.askAll<ConversationColumns>({ type: 'take', keys }, 'onTaken');
     const local = this.local === null ? null : takeConversations(this.local.conversations, keys);
-    const owner = new Int8Array(keys.length / KEY_WORDS).fill(-1);
+    const owner = new Int16Array(keys.length / KEY_WORDS).fill(-1);
     for (let a = 0; a < answers.length; a++) for (let i = 0; i < owner.length; i++) if (answers[a].present[i] === 1) owner[i] = a;
     return (i) => (owner[i] >= 0 ? decodeColumn(answers[owner[i]], i) : (local?.[i] ?? null));
   }

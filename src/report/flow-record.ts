@@ -4,11 +4,11 @@
 // nested facts (tcp, tls, ssh) are rebuilt in the contract's key order by orderedFlow.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
-import type { AppName, CertificateRecord, SshRecord, TcpFacts, TlsAlertRecord, TlsRecord } from '../classify/flow-facts.js';
-import type { DirectionRule, FlowSection, FlowState, FlowTransport, ReasonCode, Verdict } from '../classify/vocabulary.js';
+import type { CertificateRecord, FlowVerdictFacts, SshRecord, TcpFacts, TlsAlertRecord, TlsRecord } from '../classify/flow-facts.js';
+import type { DirectionRule, FlowSection, FlowState, FlowTransport } from '../classify/vocabulary.js';
 import { isoMicros } from './format.js';
 
-export interface FlowRecord {
+export interface FlowRecord extends FlowVerdictFacts {
   transport: FlowTransport;
   client: string;
   server: string;
@@ -31,21 +31,6 @@ export interface FlowRecord {
   icmpErrors: number;
   /** Why the server side was chosen (see README, "Direction"). */
   direction: DirectionRule;
-  /** Application detected from the payload; null when none was recognised. */
-  app: AppName | null;
-  verdict: Verdict;
-  /** Why the verdict is not ok; null when it is. */
-  reason: ReasonCode | null;
-  /** The reason in one line of plain words with its evidence; null when ok. */
-  detail: string | null;
-  /** Community ID v1 (`1:…`); null for non-IP flows. */
-  communityId: string | null;
-  /** TCP facts (Zeek conn_state and history, per-side counters); null for other transports. */
-  tcp: TcpFacts | null;
-  /** TLS facts when the payload was TLS. */
-  tls: TlsRecord | null;
-  /** SSH banners when the payload was SSH. */
-  ssh: SshRecord | null;
 }
 
 /** Every key of FlowRecord, in output order (the type check below keeps it complete). */
