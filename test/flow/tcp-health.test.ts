@@ -280,6 +280,136 @@ describe('Wireshark analysis on scripted packets', () => {
   });
 });
 
+describe('long conversations, any sequence numbers, real timestamps', () => {
+  /** [dir, seq, ack, flags, window, len, t]: seq relative to the sender's ISN, ack to the peer's, t in µs from 0. */
+  type Pkt = [number, number, number, number, number, number, number];
+
+  /**
+   * A long conversation: mostly in-order data and ACKs in both directions, with, six
+   * times over, a lost segment and its fast retransmission after three duplicate ACKs,
+   * reordering, a retransmission and a spurious one, a zero window with a probe, a
+   * keep-alive, and bytes acknowledged but never seen; then FIN, FIN, ACK.
+   */
+  function longConversation(seed: number): Pkt[] {
+    const out: Pkt[] = [];
+    const next = [0, 0];
+    let t = 0;
+    let r = seed >>> 0;
+    const random = (n: number): number => {
+      r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+      return (r >>> 8) % n;
+    };
+    const send = (dir: number, flags: number, len = 0, o: { seq?: number; ack?: number; win?: number; dt?: number } = {}): void => {
+      t += o.dt ?? 1 + random(400);
+      const seq = o.seq ?? next[dir];
+      out.push([dir, seq, o.ack ?? next[1 - dir], flags, o.win ?? 4000, len, t]);
+      const end = seq + len + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0);
+      if (end > next[dir] && !(flags & RST)) next[dir] = end;
+    };
+    send(0, SYN);
+    send(1, SYN | ACK);
+    send(0, ACK);
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 40; i++) {
+        const dir = random(4) === 0 ? 1 : 0;
+        send(dir, PSH | ACK, 1 + random(1448));
+        if (random(2) === 0) send(1 - dir, ACK);
+      }
+      const lost = next[0];
+      send(0, ACK, 1000, { seq: lost + 1000 });
+      for (let i = 0; i < 3; i++) send(1, ACK, 0, { ack: lost, dt: 10 });
+      send(0, ACK, 1000, { seq: lost, dt: 10 });
+      send(1, ACK);
+      const ahead = next[1];
+      send(1, PSH | ACK, 500, { seq: ahead + 500 });
+      send(1, PSH | ACK, 500, { seq: ahead, dt: 50 });
+      send(0, ACK);
+      send(0, PSH | ACK, 300);
+      send(0, PSH | ACK, 300, { seq: next[0] - 300, dt: 300_000 });
+      send(1, ACK);
+      send(0, PSH | ACK, 300, { seq: next[0] - 300, dt: 300_000 });
+      send(1, ACK, 0, { win: 0 });
+      const probe = next[0];
+      send(0, ACK, 1);
+      send(1, ACK, 0, { win: 0, ack: probe });
+      send(1, ACK, 0, { ack: probe });
+      send(0, ACK, 1, { seq: probe });
+      send(0, ACK, 0, { seq: next[0] - 1, dt: 100_000 });
+      send(1, ACK);
+      next[0] += 2000;
+      send(1, ACK);
+      send(0, PSH | ACK, 100);
+    }
+    send(0, FIN | ACK);
+    send(1, FIN | ACK);
+    send(0, ACK);
+    return out;
+  }
+
+  /** The conversation with these ISNs and first timestamp: every packet's flags and the report. */
+  function analyse(pkts: Pkt[], isn: [number, number], t0: number): { flags: number[]; report: TcpHealthReport } {
+    const h = new TcpHealth(0);
+    const flags: number[] = [];
+    for (const [dir, seq, ack, fl, win, len, t] of pkts) {
+      const s = (isn[dir] + seq) >>> 0;
+      const a = (isn[1 - dir] + ack) >>> 0;
+      // 0 is "unset" in Wireshark's analysis: keep the shifted numbers away from it
+      expect(s !== 0 && a !== 0 && ((s + len + 1) >>> 0) > 1).toBe(true);
+      h.packet(dir, s, a, fl, win, len, t0 + t, null, 0, 0);
+      flags.push(h.lastAnalysis);
+    }
+    return { flags, report: h.result() };
+  }
+
+  it('the same flags and report wherever the ISNs are (across 2^31 and 2^32) and whatever the epoch', () => {
+    for (const seed of [1, 2, 3]) {
+      const pkts = longConversation(seed);
+      const small = analyse(pkts, [1000, 500_000], 1_000);
+      const count = (flag: number): number => small.flags.filter((f) => f & flag).length;
+      expect(count(TCPA_FAST_RETRANSMISSION)).toBeGreaterThan(0);
+      expect(count(TCPA_DUPLICATE_ACK)).toBeGreaterThan(0);
+      expect(count(TCPA_OUT_OF_ORDER)).toBeGreaterThan(0);
+      expect(count(TCPA_SPURIOUS_RETRANSMISSION)).toBeGreaterThan(0);
+      expect(count(TCPA_ZERO_WINDOW_PROBE)).toBeGreaterThan(0);
+      expect(count(TCPA_KEEP_ALIVE)).toBeGreaterThan(0);
+      expect(count(TCPA_ACK_LOST_SEGMENT)).toBeGreaterThan(0);
+      for (const [isn, t0] of [
+        [[0x7fff_f000, 0xffff_e000], 1_700_000_000_000_000],
+        [[0xffff_f001, 0x7fff_ff00], 1_732_000_123_456_789],
+        [[0xfff0_0000, 0xfff0_0000], 4_102_444_800_000_000],
+      ] as [[number, number], number][]) {
+        const big = analyse(pkts, isn, t0);
+        expect(big.flags, `seed ${seed} ISNs ${isn} t0 ${t0}`).toEqual(small.flags);
+        expect(big.report, `seed ${seed} ISNs ${isn} t0 ${t0}`).toEqual(small.report);
+      }
+    }
+  });
+
+  /** What the implementation checked against tshark before the rewrite for speed (c8d0ee4) gives for longConversation(7). */
+  const LONG_EXPECTED = {
+    // retransmission, fast, spurious, out of order, duplicate ACK, zero window, zero-window probe, keep-alive, lost segment, ACKed unseen
+    flags: [18, 6, 6, 6, 13, 12, 6, 6, 18, 12],
+    report: {
+      originator: { packets: 264, payloadBytes: 150974, dataSegments: 222, maxSegment: 1435, retransmissions: 18, fastRetransmissions: 6, spuriousRetransmissions: 6, outOfOrder: 0, duplicateAcks: 0, zeroWindows: 0, zeroWindowProbes: 6, keepAlives: 6, lostSegments: 12, ackedUnseen: 0, mss: null, windowScale: null },
+      responder: { packets: 233, payloadBytes: 55202, dataSegments: 78, maxSegment: 1414, retransmissions: 0, fastRetransmissions: 0, spuriousRetransmissions: 0, outOfOrder: 6, duplicateAcks: 13, zeroWindows: 12, zeroWindowProbes: 0, keepAlives: 0, lostSegments: 6, ackedUnseen: 12, mss: null, windowScale: null },
+      rttMs: { synToSynAck: 0.016, synAckToAck: 0.289 },
+      initialRttMs: 0.305,
+      history: 'ShADadTtwGTwFf',
+      historyDropped: 0,
+      connState: 'SF',
+    },
+  };
+
+  it('a long conversation: counts, history and state', () => {
+    const { flags, report } = analyse(longConversation(7), [0xfffe_0000, 0x8000_0000], 1_700_000_000_000_000);
+    const count = (flag: number): number => flags.filter((f) => f & flag).length;
+    expect({
+      flags: [TCPA_ANY_RETRANSMISSION, TCPA_FAST_RETRANSMISSION, TCPA_SPURIOUS_RETRANSMISSION, TCPA_OUT_OF_ORDER, TCPA_DUPLICATE_ACK, TCPA_ZERO_WINDOW, TCPA_ZERO_WINDOW_PROBE, TCPA_KEEP_ALIVE, TCPA_LOST_SEGMENT, TCPA_ACK_LOST_SEGMENT].map(count),
+      report,
+    }).toEqual(LONG_EXPECTED);
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 // Captures against tshark 4.0.17
 
