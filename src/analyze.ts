@@ -18,9 +18,9 @@ export interface AnalyzeOptions {
   workers?: number;
   /** Flow table bound; further flows are counted as overflow (default 500,000). */
   maxFlows?: number;
-  /** List every flow in `summary.flows`, not only unexpected and failed ones. */
+  /** List every flow in `summary.flows`, not only unexpected, failed and warning ones. */
   allFlows?: boolean;
-  /** Without allFlows, at most this many unexpected/failed flows are listed (default 10,000). */
+  /** Without allFlows, at most this many unexpected/failed/warning flows are listed (default 10,000). */
   maxListed?: number;
   /** Client → server pairs kept per entry (default 5). */
   topPairs?: number;

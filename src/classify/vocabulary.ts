@@ -14,7 +14,10 @@ export type FlowTransport = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip' | 'ethertyp
  */
 export type FlowState = 'established' | 'rejected' | 'unanswered' | 'reset' | 'closed' | 'midstream';
 
-/** The outcomes that are failed attempts; `entries[].failures[].state` takes these names. */
+/**
+ * The outcomes that fail at the handshake (TCP rejected or unanswered, UDP answered only by
+ * ICMP): the verdict before anything above the handshake is looked at (judge.ts refines it).
+ */
 export type FailureState = Extract<FlowState, 'rejected' | 'unanswered'>;
 
 export function isFailureState(state: FlowState | null): state is FailureState {

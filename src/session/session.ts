@@ -26,7 +26,7 @@ export interface SessionOptions {
   catalog: Catalog;
   inventory: Inventory | null;
   maxFlows: number;
-  /** List every flow in the summary (--flows), not only unexpected and failed ones. */
+  /** List every flow in the summary (--flows), not only unexpected, failed and warning ones. */
   allFlows: boolean;
   maxListed: number;
   topPairs: number;
