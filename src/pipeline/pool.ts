@@ -45,11 +45,15 @@ export interface BatchSink {
 }
 
 /**
- * Default worker count. The reader keeps one thread busy, so on a 2-core machine one
- * worker beats two (three busy threads on two cores), as measured in bench/README.md.
+ * Default worker count: cores − 1, and none on two cores or fewer. Since every flow has one
+ * owner (TCP health and payload need its packets in order), workers cost a routing decode
+ * of every record on the main thread and a hand-over of every flow's facts at the end; on
+ * two cores that lost to aggregating inline (mixed-2M: 3.44 s with one worker and a main-
+ * thread share, 2.44 s inline; bench/results/mixed-2M-verdicts.json).
  */
 export function defaultWorkers(): number {
-  return Math.max(1, availableParallelism() - 1);
+  const cores = availableParallelism();
+  return cores <= 2 ? 0 : cores - 1;
 }
 
 /** Aggregates on the main thread straight into the session's table (nothing to merge). */
