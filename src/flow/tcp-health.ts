@@ -196,9 +196,11 @@ const T_LAST_SYNACK = 4;
 const T_ACK_RTT = 5;
 const T_WORDS = 6;
 
-/** Side.ready: a pure ACK of this side may take step()'s fast path. */
+/** Side.ready: the next in-order ACKs and segments of this side may take step()'s fast path. */
+const READY = 4;
+/** Side.ready: and nothing is pending for a pure ACK of this side (see TcpHealth.pending). */
 const READY_ACK = 1;
-/** Side.ready: a data segment of this side may take step()'s fast path. */
+/** Side.ready: and nothing is pending for a data segment of this side. */
 const READY_DATA = 2;
 
 /** One direction's state and counters; fixed shape, all numbers (int32 unless noted). */
@@ -439,19 +441,20 @@ export class TcpHealth {
    *   ACK), not acknowledging beyond what the peer sent (ACKed unseen), not already
    *   acknowledged (spurious retransmission), and data that goes past Zeek's last
    *   sequence number (not a Zeek retransmission);
-   * - per side, in Side.ready, computed by full() after every packet it handles (only
-   *   full() changes what it depends on): both sides' Wireshark base set; this side's
-   *   Zeek endpoint neither inactive nor reset and the peer's not inactive; no FIN from
-   *   the peer; the history letter of this kind of packet (A or D) already logged; no
-   *   handshake RTT (synAckToAck, Wireshark's iRTT) waiting for this packet.
-   * Everything else goes through full().
+   * - per side, in Side.ready, computed after every packet full() handles (only full()
+   *   changes what it depends on): both sides' Wireshark base set; this side's Zeek
+   *   endpoint neither inactive nor reset and the peer's not inactive; no FIN from the
+   *   peer.
+   * Everything else goes through full(). While the history letter of the packet's kind
+   * (A or D) is not logged yet, or a handshake RTT waits for an ACK (Side.ready says),
+   * pending() does that part of full() first.
    */
   private step(dir: number, seq: number, ack: number, flags: number, win: number, len: number): number {
     const side0 = this.side0;
     const side1 = this.side1;
     const fwd = dir === 1 ? side1 : side0;
     const nextseq = fwd.nextseq;
-    if ((flags & (SYN | FIN | RST | ACK)) === ACK && seq === nextseq && nextseq !== 0 && win !== 0 && (fwd.ready & (len > 0 ? READY_DATA : READY_ACK)) !== 0 && (dir === 0 || dir === 1)) {
+    if ((flags & (SYN | FIN | RST | ACK)) === ACK && seq === nextseq && nextseq !== 0 && win !== 0 && (fwd.ready & READY) !== 0 && (dir === 0 || dir === 1)) {
       const rev = dir === 1 ? side0 : side1;
       const lastack = fwd.lastack;
       const last = (seq + len) | 0;
@@ -462,6 +465,7 @@ export class TcpHealth {
         (len > 0 ? deltaLast > 0 && !(len === 1 && rev.window === 0) && (revLastack === 0 || ((last - revLastack) | 0) > 0) : win !== fwd.window || ack !== lastack) &&
         (revMax === 0 || ((ack - revMax) | 0) <= 0)
       ) {
+        if ((fwd.ready & (len > 0 ? READY_DATA : READY_ACK)) === 0) this.pending(dir === this.originator, len > 0);
         const nowLo = NOW_WORDS[0];
         const nowHi = NOW_WORDS[1];
         // Wireshark
@@ -502,30 +506,37 @@ export class TcpHealth {
       }
     }
     const af = this.full(dir, seq, ack, flags, win, len);
-    this.refreshReady(side0, side1, this.originator === 0);
-    this.refreshReady(side1, side0, this.originator === 1);
+    this.refreshReady(side0, side1);
     return af;
   }
 
-  /** Which packets of `side` may take step()'s fast path (see there). */
-  private refreshReady(side: Side, peer: Side, isOrig: boolean): void {
+  /**
+   * What full() does for a packet of the fast path that its updates do not: the handshake
+   * RTTs the packet completes (synAckToAck, Wireshark's iRTT) and the history letter of
+   * its kind (A or D) when not yet logged. Before the rest, so that the letter comes
+   * before a G the packet may log, as in full().
+   */
+  private pending(isOrig: boolean, data: boolean): void {
     const t = this.t;
-    let ready = 0;
-    if (
-      !(this.haveMruSyn !== 0 && t[T_MRU_SYN] !== 0 && t[T_FIRST_RTT] === 0) &&
-      !(isOrig && t[T_ACK_RTT] < 0 && t[T_LAST_SYNACK] >= 0) &&
-      side.wBaseSet !== 0 &&
-      peer.wBaseSet !== 0 &&
-      peer.fin === 0 &&
-      side.zState !== Z_INACTIVE &&
-      side.zState !== Z_RESET &&
-      peer.zState !== Z_INACTIVE
-    ) {
-      const shift = isOrig ? 0 : 16;
-      if ((this.histSeen & (H_ACK << shift)) !== 0) ready |= READY_ACK;
-      if ((this.histSeen & (H_DATA << shift)) !== 0) ready |= READY_DATA;
-    }
-    side.ready = ready;
+    const now = NOW[0];
+    if (isOrig && t[T_ACK_RTT] < 0 && t[T_LAST_SYNACK] >= 0) t[T_ACK_RTT] = now - t[T_LAST_SYNACK];
+    if (this.haveMruSyn !== 0 && t[T_MRU_SYN] !== 0 && t[T_FIRST_RTT] === 0) t[T_FIRST_RTT] = now - t[T_MRU_SYN];
+    if (data) this.check(isOrig, H_DATA, 0x44 /* D */);
+    else this.check(isOrig, H_ACK, CH_A);
+    this.refreshReady(this.side0, this.side1);
+  }
+
+  /** Side.ready of both sides (see step()). */
+  private refreshReady(side0: Side, side1: Side): void {
+    const t = this.t;
+    // nothing pending: no handshake RTT waiting for the next ACK
+    const quiet = !(this.haveMruSyn !== 0 && t[T_MRU_SYN] !== 0 && t[T_FIRST_RTT] === 0);
+    const ackRttPending = t[T_ACK_RTT] < 0 && t[T_LAST_SYNACK] >= 0;
+    const seen = this.histSeen;
+    const orig = this.originator;
+    const both = side0.wBaseSet !== 0 && side1.wBaseSet !== 0;
+    side0.ready = both ? ready(side0, side1, quiet && !(orig === 0 && ackRttPending), orig === 0 ? seen : seen >>> 16) : 0;
+    side1.ready = both ? ready(side1, side0, quiet && !(orig === 1 && ackRttPending), orig === 1 ? seen : seen >>> 16) : 0;
   }
 
   /**
@@ -842,6 +853,16 @@ export class TcpHealth {
       ep.gapThresh *= 10;
     }
   }
+}
+
+/**
+ * Side.ready of `side` (see TcpHealth.step), both sides' Wireshark base being set; `quiet`:
+ * no handshake RTT waits for its next ACK; `seen`: its history bits (H_*).
+ */
+function ready(side: Side, peer: Side, quiet: boolean, seen: number): number {
+  if (peer.fin !== 0 || side.zState === Z_INACTIVE || side.zState === Z_RESET || peer.zState === Z_INACTIVE) return 0;
+  if (!quiet) return READY;
+  return READY | ((seen & H_ACK) !== 0 ? READY_ACK : 0) | ((seen & H_DATA) !== 0 ? READY_DATA : 0);
 }
 
 /** The per-side counters of the analysis flags `af` (not 0). */
