@@ -101,11 +101,13 @@ class Conversation {
     this.ipv4 = ipv4;
   }
 
-  facts(copyInto?: (n: number) => Uint8Array): ConversationFacts {
+  /** The facts so far; `final`: the flow leaves, its streams hand over their buffers (no copy) and close. */
+  facts(final: boolean): ConversationFacts {
+    const take = (st: StreamDirection | null) => (st === null ? null : final ? st.takeResult() : st.result());
     return {
       originator: this.originator,
       health: this.health.result(),
-      streams: [this.streams[0]?.result(copyInto) ?? null, this.streams[1]?.result(copyInto) ?? null],
+      streams: [take(this.streams[0]), take(this.streams[1])],
       pmtu: this.pmtu(),
       maxSends: this.p === null ? [1, 1] : [this.p[P_MAX_RUN] + 1, this.p[P_MAX_RUN + 1] + 1],
     };
@@ -142,26 +144,6 @@ class Conversation {
 /** Payload inspection counters of a store (see InspectionCounts in classify/). */
 export interface StoreCounts {
   capHits: number;
-}
-
-/**
- * Hands out views of shared 1 MiB chunks: the prefixes of many flows taken at once are
- * copied there instead of into as many ArrayBuffers (each one an allocation outside the
- * heap that the garbage collector tracks on its own).
- */
-export function bumpAllocator(chunkBytes = 1 << 20): (n: number) => Uint8Array {
-  let chunk = new Uint8Array(0);
-  let used = 0;
-  return (n: number) => {
-    if (n > chunkBytes) return new Uint8Array(n);
-    if (used + n > chunk.length) {
-      chunk = new Uint8Array(chunkBytes);
-      used = 0;
-    }
-    const v = chunk.subarray(used, used + n);
-    used += n;
-    return v;
-  };
 }
 
 export class ConversationStore {
@@ -331,25 +313,21 @@ export class ConversationStore {
    */
   take(src: FlowSlots): Map<number, ConversationFacts> {
     const out = new Map<number, ConversationFacts>();
-    const copyInto = bumpAllocator();
     for (let slot = 0; slot < src.slots; slot++) {
       if (!src.used(slot)) continue;
-      const f = this.takeKey(src.keyWords(slot), copyInto);
+      const f = this.takeKey(src.keyWords(slot));
       if (f !== null) out.set(slot, f);
     }
     return out;
   }
 
-  /**
-   * The facts of one flow by key, forgotten afterwards; null when there is no conversation.
-   * `copyInto` gives the memory the payload prefixes are copied to (default: new arrays).
-   */
-  takeKey(k: Uint32Array, copyInto?: (n: number) => Uint8Array): ConversationFacts | null {
+  /** The facts of one flow by key, forgotten afterwards; null when there is no conversation. */
+  takeKey(k: Uint32Array): ConversationFacts | null {
     const at = this.find(k);
     const id = this.ids[at];
     if (id === 0) return null;
     const c = this.convs[id - 1]!;
-    const facts = c.facts(copyInto);
+    const facts = c.facts(true);
     c.close();
     this.convs[id - 1] = null;
     this.free.push(id - 1);
@@ -360,7 +338,7 @@ export class ConversationStore {
   /** The facts of one flow so far, by key, leaving it as it is; null without a conversation. */
   peekKey(k: Uint32Array): ConversationFacts | null {
     const id = this.ids[this.find(k)];
-    return id === 0 ? null : this.convs[id - 1]!.facts();
+    return id === 0 ? null : this.convs[id - 1]!.facts(false);
   }
 
   /** Empties slot i of the map, moving later members of its probe run back. */

@@ -272,13 +272,33 @@ export class StreamDirection {
     this.islands = 0;
   }
 
+  /**
+   * The result and the end of this direction in one step, without copying the prefix: its
+   * bytes are a view of the direction's buffer, which is not reused for another flow (the
+   * budget gets its bytes back). For a flow that leaves the session.
+   */
+  takeResult(): StreamResult {
+    const r = this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.subarray(0, this.prefixLen));
+    if (this.buf !== null) {
+      // The result owns the buffer now: close() must not hand it back to the slab.
+      this.budget.used -= this.buf.length;
+      this.buf = null;
+    }
+    this.close();
+    return r;
+  }
+
   /** A view of the prefix so far (valid until the next add or close); no copy. */
   view(): Uint8Array {
     return this.buf === null ? new Uint8Array(0) : this.buf.subarray(0, this.prefixLen);
   }
 
   /** The prefix and what was seen and cut; allocates, so call it when a decoder needs it. */
-  result(copyInto?: (n: number) => Uint8Array): StreamResult {
+  result(): StreamResult {
+    return this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.slice(0, this.prefixLen));
+  }
+
+  private resultWith(bytes: Uint8Array): StreamResult {
     const marks: StreamMark[] = [];
     for (let i = 0; i < this.nRuns && this.rLo[i] < this.prefixLen; i++) {
       // Runs are merged when adjacent and from the same record, so each is one mark.
@@ -292,7 +312,7 @@ export class StreamDirection {
       }
     }
     return {
-      bytes: this.copyPrefix(copyInto),
+      bytes,
       marks,
       truncated: this.cut > 0 || this.islands > 0 || this.dropped > 0 || this.budgetB > 0,
       midstream: this.started && !this.synSeen,
@@ -309,14 +329,6 @@ export class StreamDirection {
   }
 
   // -------------------------------------------------------------------------------------
-
-  /** A copy of the prefix, into memory `copyInto` gives (default: a new array). */
-  private copyPrefix(copyInto?: (n: number) => Uint8Array): Uint8Array {
-    if (this.buf === null || this.prefixLen === 0) return new Uint8Array(0);
-    const out = copyInto === undefined ? new Uint8Array(this.prefixLen) : copyInto(this.prefixLen);
-    out.set(this.buf.subarray(0, this.prefixLen));
-    return out;
-  }
 
   /**
    * Makes the buffer hold at least `need` positions if the budget allows (need <=

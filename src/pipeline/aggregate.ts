@@ -6,7 +6,7 @@ import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_
 import { F_FRAG, F_ICMPERR, F_ICMPMTU, F_KIND, F_PROTO, F_TCPHLEN, FRAG_FIRST, FRAG_LATER, KIND_L2, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
 import type { DecodeStats } from '../decode/stats.js';
-import { bumpAllocator, ConversationStore, DEFAULT_INSPECT_LIMITS, type ConversationFacts, type InspectLimits } from '../flow/conversation.js';
+import { ConversationStore, DEFAULT_INSPECT_LIMITS, type ConversationFacts, type InspectLimits } from '../flow/conversation.js';
 import { FragmentLog, type FragmentSnapshot } from '../flow/fragments.js';
 import { FlowTable, KEY_WORDS, type FlowSnapshot } from '../flow/table.js';
 
@@ -155,8 +155,7 @@ export class BatchAggregator {
 /** The conversation facts of the flows whose keys are packed in `keys` (KEY_WORDS each), forgotten afterwards. */
 export function takeConversations(store: ConversationStore, keys: Uint32Array): (ConversationFacts | null)[] {
   const out: (ConversationFacts | null)[] = [];
-  const copyInto = bumpAllocator();
-  for (let o = 0; o < keys.length; o += KEY_WORDS) out.push(store.takeKey(keys.subarray(o, o + KEY_WORDS), copyInto));
+  for (let o = 0; o < keys.length; o += KEY_WORDS) out.push(store.takeKey(keys.subarray(o, o + KEY_WORDS)));
   return out;
 }
 
