@@ -89,6 +89,8 @@ class Conversation {
   keepBytes = 0;
   /** A retransmission or an ICMP path-MTU error was seen: ACKs are followed for PMTU evidence. */
   pending = false;
+  /** Directions (bit 1: side 0, bit 2: side 1) that hold all that is kept of them. */
+  full = 0;
   /** PMTU and retransmission bookkeeping, made on the first retransmission or ICMP error. */
   p: Float64Array | null = null;
   readonly ipv4: boolean;
@@ -206,6 +208,8 @@ export class ConversationStore {
   }
 
   private keep(c: Conversation, side: Side, seq: number, data: Uint8Array, off: number, len: number, record: number, syn: boolean): void {
+    const bit = side === 0 ? 1 : 2;
+    if ((c.full & bit) !== 0) return;
     if (c.keepBytes === 0 && len > 0) {
       // The flow's first payload byte decides how much is kept: a TLS record type and
       // major version 3, or not.
@@ -214,14 +218,13 @@ export class ConversationStore {
     }
     let st = c.streams[side];
     if (st === null) st = c.streams[side] = new StreamDirection(this.budget, { maxBytes: c.keepBytes || this.limits.maxBytes, maxSegments: this.limits.maxSegments });
-    else if (st.length >= c.keepBytes && c.keepBytes > 0) {
-      const other = c.streams[side === 0 ? 1 : 0];
-      if (other === null || other.length >= c.keepBytes || other.isClosed) c.wants = false;
-      return;
-    }
     st.add(seq, data, off, len, record, syn);
-    const other = c.streams[side === 0 ? 1 : 0];
-    if (!st.wantsMore && other !== null && !other.wantsMore) c.wants = false;
+    // A direction is full once it holds what is kept of it; the flow wants nothing more once
+    // both are (later segments of a full direction cost this one bit test).
+    if (c.keepBytes > 0 && (st.length >= c.keepBytes || !st.wantsMore)) {
+      c.full |= bit;
+      if (c.full === 3) c.wants = false;
+    }
   }
 
   private pmtu(c: Conversation, pf: PacketFields, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
