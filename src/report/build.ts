@@ -94,5 +94,7 @@ export function inputProblems(i: InputSummary, o: { interruption?: boolean } = {
   for (const l of i.linktypes) if (!l.decoded) warning(`${plural(l.packets, 'packet')} of link type ${l.linktype} (${l.name}) not decoded`);
   const fr = i.fragments;
   if (fr.orphans + fr.dropped > 0) warning(`IP fragments: ${count(fr.orphans)} without a first fragment, ${count(fr.dropped)} dropped`);
+  // Payload decoders saw less than they wanted: TLS facts (certificates, alerts) may be missing.
+  if (i.inspection.capHit > 0) warning(`payload inspection: a memory cap stopped keeping payload ${plural(i.inspection.capHit, 'time')}; TLS and SSH facts of those flows may be incomplete`);
   return out;
 }

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
+import { inputProblems } from '../../src/report/build.js';
 import { ACK, eth, ipv4, pcap, PROTO_TCP, PSH, SYN, tcp, tempDir } from '../helpers/build.js';
 import { mulberry32 } from '../helpers/random.js';
 import { clientHello, handshake, HS, record, CT, serverHello, cat } from '../inspect/tls-build.js';
@@ -124,5 +125,16 @@ describe('reassembly in a session', () => {
     expect(f.verdict).toBeDefined();
     // What was kept is less than the whole: the ClientHello is cut, so no SNI can be read.
     expect(f.tls?.sni ?? null).toBeNull();
+  });
+});
+
+describe('a payload cap in the report', () => {
+  it('is said once, as a warning, in the text report', async () => {
+    const { client, server } = flights();
+    const rnd = mulberry32(5);
+    const path = write('capped-report', [...handshakeSegs(), ...pieces(client, CISN, 'c', rnd, 100), ...pieces(server, SISN, 's', rnd, 100)]);
+    const { summary } = await analyzeCaptures([path], { workers: 0, inspect: { maxBytes: 16384, maxSegments: 12, budgetBytes: 100 } });
+    const problems = inputProblems(summary.input).map((p) => p.message);
+    expect(problems.filter((m) => m.startsWith('payload inspection: a memory cap stopped keeping payload'))).toHaveLength(1);
   });
 });
