@@ -243,7 +243,7 @@ export function fixtureSummary(): Summary {
       malformedReasons: [{ reason: 'IPv4 header length', packets: 1 }],
       fragments: { attributed: 0, orphans: 0, dropped: 0 },
       flowTable: { flows: 10, maxFlows: 1_000_000, overflowFlows: 0, overflowPackets: 0 },
-      inspection: { flows: 4, bytesKept: 9216, capHit: 1 },
+      inspection: { flows: 4, bytesKept: 9216, capHit: 0 },
     },
     sections,
     entries,
