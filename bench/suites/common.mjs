@@ -80,3 +80,15 @@ export function describe(summary, units = {}) {
 }
 
 export const saveOptions = (file) => ({ file: quick ? `${file}.quick` : file, folder: resultsDir, format: 'json', details: true });
+
+/** The seeded PRNG of the suites (mulberry32): uint32 values, the same sequence every run. */
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}

@@ -14,7 +14,7 @@
 //
 // Results: bench/results/hot-pieces.json (benny's format).
 import b from 'benny';
-import { config, cycle, describe, dist, quick, saveOptions, serial, slice } from './common.mjs';
+import { config, cycle, describe, dist, mulberry32, quick, saveOptions, serial, slice } from './common.mjs';
 
 const { readCapture, BufferPool } = await dist('capture/reader.js');
 const rec = await dist('capture/records.js');
@@ -98,16 +98,6 @@ const flowLookup = () => addAll(filled).size;
 
 // --- two 20,000-flow snapshots of the same flows (as two workers report them) -------------
 const MERGE_FLOWS = 20_000;
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 function snapshotOf(seed) {
   const rnd = mulberry32(0x3e26e);
   const jitter = mulberry32(seed);

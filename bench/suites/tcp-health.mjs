@@ -31,7 +31,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { dist, quick, resultsDir, root } from './common.mjs';
+import { dist, mulberry32, quick, resultsDir, root } from './common.mjs';
 import { ensureSlice } from '../slice.mjs';
 
 const args = process.argv.slice(2);
@@ -155,17 +155,6 @@ async function load(path) {
 }
 
 // --- random flows for the equivalence check -----------------------------------------------
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 /** `count` random flows in the layout of load() (without capOrder). */
 function fuzzFlows(count, seed = 0x7c9) {
   const rnd = mulberry32(seed);
