@@ -174,7 +174,13 @@ export class ConversationStore {
    * One decoded packet that `table.addPacket` just counted in `slot` (a TCP segment with its
    * header, or an ICMP error quoting a TCP flow). `data` is the packet's buffer.
    */
-  packet(pf: PacketFields, data: Uint8Array, table: FlowTable, slot: number, record: number, tsUs: number, frameBytes: number): void {
+  /**
+   * The capture time (µs) of the packet passed next to packet(): set as a field, not passed
+   * as an argument, so the double is not boxed on every call.
+   */
+  tsUs = 0;
+
+  packet(pf: PacketFields, data: Uint8Array, table: FlowTable, slot: number, record: number, frameBytes: number): void {
     let hint = table.conversationHint(slot);
     const side = table.lastSide;
     if (hint === 0) {
@@ -198,11 +204,12 @@ export class ConversationStore {
     }
     const hlen = pf[F_TCPHLEN];
     const flags = pf[F_TCPFLAGS];
-    const seq = pf[F_SEQ];
-    const ack = pf[F_ACK];
+    // As int32: uint32 sequence numbers past 2^31 would be boxed on every call below.
+    const seq = pf[F_SEQ] | 0;
+    const ack = pf[F_ACK] | 0;
     const paylen = pf[F_PAYLEN];
     const l4 = pf[F_L4OFF];
-    c.health.packet(side, seq, ack, flags, pf[F_WIN], paylen, tsUs, hlen > 20 ? data : null, l4 + 20, hlen - 20);
+    c.health.packet(side, seq, ack, flags, pf[F_WIN], paylen, this.tsUs, hlen > 20 ? data : null, l4 + 20, hlen - 20);
     if (c.pending || (c.health.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, pf, side, seq, ack, flags, paylen, hlen, frameBytes, c.health.lastAnalysis);
     if (c.wants && (paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, record, (flags & TCP_SYN) !== 0);
   }

@@ -93,7 +93,8 @@ export class BatchAggregator {
           const slot = table.addPacket(pf, seq, tsUs, origlen);
           // TCP segments with a whole header, and ICMP errors carrying a path MTU about a TCP flow.
           if (slot >= 0 && pf[F_PROTO] === IPPROTO_TCP && pf[F_KIND] !== KIND_L2 && (pf[F_ICMPERR] === 0 ? pf[F_TCPHLEN] !== 0 : pf[F_ICMPMTU] !== 0)) {
-            convs.packet(pf, b, table, slot, seq, tsUs, origlen);
+            convs.tsUs = tsUs;
+            convs.packet(pf, b, table, slot, seq, origlen);
           }
         }
       } else if (st >= R_MALFORMED) this.reasons[st]++;
