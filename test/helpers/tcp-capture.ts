@@ -1,10 +1,11 @@
-// Reads a capture with the repo's reader and decoder and returns its TCP segments with the
-// header fields the decoder does not extract yet (seq, ack, window, options, payload),
-// grouped by flow. Test-side only: a small link/IP walker finds the TCP header of each
-// packet the decoder accepted as TCP.
+// Reads a capture with the repo's reader and decoder and returns its TCP segments (seq,
+// ack, window, options, payload, as the decoder gives them), grouped by flow. ipOffset is a
+// small independent link walker, kept for the Community ID test, which computes tshark's
+// per-frame figure from the outer IP header (the decoder files ICMP errors under the flow
+// they quote).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { F_DPORT, F_DST, F_FRAG, F_ICMPERR, F_KIND, F_PROTO, F_SPORT, F_SRC, FRAG_LATER, KIND_IPV6, R_OK, newPacketFields } from '../../src/decode/fields.js';
+import { F_ACK, F_DPORT, F_DST, F_FRAG, F_ICMPERR, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_PROTO, F_SEQ, F_SPORT, F_SRC, F_TCPFLAGS, F_TCPHLEN, F_WIN, FRAG_LATER, KIND_IPV6, R_OK, newPacketFields } from '../../src/decode/fields.js';
 import { decodeRecord } from '../../src/decode/link.js';
 import { readAll } from './build.js';
 import { HAVE_SHARED, SKIP_REASON } from './shared.js';
@@ -66,7 +67,7 @@ export function ipOffset(b: Uint8Array, off: number, caplen: number, link: numbe
   return -1;
 }
 
-/** Every TCP segment the decoder accepts (not ICMP-quoted, not later fragments). */
+/** Every TCP segment the decoder accepts with its whole header (not ICMP-quoted, not later fragments). */
 export async function readTcpSegments(path: string): Promise<TcpSegment[]> {
   const { records } = await readAll(path);
   const out: TcpSegment[] = [];
@@ -77,56 +78,26 @@ export async function readTcpSegments(path: string): Promise<TcpSegment[]> {
     u8.set(r.data);
     const dv = new DataView(ab);
     if (decodeRecord(pkt, u8, dv, 0, r.caplen, r.origlen, r.link) !== R_OK) return;
-    if (pkt[F_PROTO] !== 6 || pkt[F_ICMPERR] !== 0 || pkt[F_FRAG] === FRAG_LATER) return;
-    const ipv6 = pkt[F_KIND] === KIND_IPV6;
-    let p = ipOffset(u8, 0, r.caplen, r.link);
-    if (p < 0) return;
-    let ipEnd: number;
-    if (!ipv6) {
-      const ihl = (u8[p] & 15) * 4;
-      let total = (u8[p + 2] << 8) | u8[p + 3];
-      if (total === 0) total = r.origlen - p;
-      ipEnd = p + total;
-      p += ihl;
-    } else {
-      const plen = (u8[p + 4] << 8) | u8[p + 5];
-      ipEnd = plen === 0 ? r.origlen : p + 40 + plen;
-      let next = u8[p + 6];
-      p += 40;
-      for (let hops = 0; hops < 16 && next !== 6; hops++) {
-        if (next === 44) {
-          next = u8[p];
-          p += 8;
-        } else if (next === 51) {
-          const l = (u8[p + 1] + 2) * 4;
-          next = u8[p];
-          p += l;
-        } else {
-          const l = (u8[p + 1] + 1) * 8;
-          next = u8[p];
-          p += l;
-        }
-      }
-    }
-    if (r.caplen < p + 20) return;
-    const thl = (u8[p + 12] >> 4) * 4;
-    const payloadLen = Math.max(0, ipEnd - p - thl);
-    const capEnd = Math.min(r.caplen, ipEnd);
+    if (pkt[F_PROTO] !== 6 || pkt[F_ICMPERR] !== 0 || pkt[F_FRAG] === FRAG_LATER || pkt[F_TCPHLEN] === 0) return;
+    // The decoder's own TCP fields: where the header is, how long, what the IP length leaves for payload.
+    const p = pkt[F_L4OFF];
+    const thl = pkt[F_TCPHLEN];
+    const capEnd = pkt[F_L4END];
     out.push({
       record: i,
       tsUs: r.sec * 1e6 + Math.floor(r.nsec / 1000),
-      ipv6,
+      ipv6: pkt[F_KIND] === KIND_IPV6,
       src: Array.from(pkt.subarray(F_SRC, F_SRC + 4)),
       dst: Array.from(pkt.subarray(F_DST, F_DST + 4)),
       sport: pkt[F_SPORT],
       dport: pkt[F_DPORT],
-      seq: dv.getUint32(p + 4),
-      ack: dv.getUint32(p + 8),
-      flags: u8[p + 13],
-      window: dv.getUint16(p + 14),
-      payloadLen,
+      seq: pkt[F_SEQ],
+      ack: pkt[F_ACK],
+      flags: pkt[F_TCPFLAGS],
+      window: pkt[F_WIN],
+      payloadLen: pkt[F_PAYLEN],
       payload: u8.slice(Math.min(p + thl, capEnd), capEnd),
-      options: u8.slice(p + 20, Math.min(p + thl, r.caplen)),
+      options: u8.slice(p + 20, p + thl),
     });
   });
   return out;
