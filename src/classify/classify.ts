@@ -4,6 +4,7 @@
 import type { CatalogMatcher } from '../catalog/matcher.js';
 import type { CatalogEntry, Role } from '../catalog/schema.js';
 import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../decode/fields.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import type { FlowSlots, FlowTable, Side } from '../flow/table.js';
 import { ipv4String, ipv6String, macString } from './address.js';
 import { serverSide, tcpState } from './direction.js';
@@ -54,10 +55,6 @@ export interface RoleBook {
   roles: Map<string, { roles: Set<Role>; source: 'inventory' | 'inferred' }>;
 }
 
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
-const PROTO_ICMP = 1;
-const PROTO_ICMPV6 = 58;
 
 function addressOf(flows: FlowSlots, slot: number, side: Side, kind: number): string {
   const w = (i: number) => flows.addressWord(slot, side, i);
@@ -97,10 +94,10 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     const kind = src.kind(slot);
     const proto = src.proto(slot);
     const l2 = kind === KIND_L2;
-    const hasPorts = !l2 && (proto === PROTO_TCP || proto === PROTO_UDP);
+    const hasPorts = !l2 && (proto === IPPROTO_TCP || proto === IPPROTO_UDP);
     const ports: [number, number] | null = hasPorts ? [src.port(slot, 0), src.port(slot, 1)] : null;
-    const tcp = !l2 && proto === PROTO_TCP;
-    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === PROTO_ICMP || proto === PROTO_ICMPV6), (p) => matcher.isCatalogPort(proto as 6 | 17, p));
+    const tcp = !l2 && proto === IPPROTO_TCP;
+    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6), (p) => matcher.isCatalogPort(proto as 6 | 17, p));
     const s = dir.server;
     const c: Side = s === 0 ? 1 : 0;
     const ids = [interner.id(addressOf(src, slot, 0, kind)), interner.id(addressOf(src, slot, 1, kind))];
@@ -111,13 +108,13 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     const udpRefused = !tcp && icmpErrors > 0 && icmpErrors === serverPackets;
     const transport: FlowTransport = l2
       ? 'ethertype'
-      : proto === PROTO_TCP
+      : proto === IPPROTO_TCP
         ? 'tcp'
-        : proto === PROTO_UDP
+        : proto === IPPROTO_UDP
           ? 'udp'
-          : proto === PROTO_ICMP
+          : proto === IPPROTO_ICMP
             ? 'icmp'
-            : proto === PROTO_ICMPV6
+            : proto === IPPROTO_ICMPV6
               ? 'icmpv6'
               : 'ip';
     const finalState = udpRefused ? 'rejected' : state;
@@ -155,9 +152,9 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     };
     let candidates: readonly number[];
     if (l2) candidates = matcher.ethertype(flow.ethertype!);
-    else if (proto === PROTO_TCP) candidates = matcher.tcp(flow.serverPort!);
-    else if (proto === PROTO_UDP) candidates = matcher.udp(flow.serverPort!);
-    else if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) candidates = [];
+    else if (proto === IPPROTO_TCP) candidates = matcher.tcp(flow.serverPort!);
+    else if (proto === IPPROTO_UDP) candidates = matcher.udp(flow.serverPort!);
+    else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) candidates = [];
     else candidates = matcher.ipProtocol(proto);
     out.push({ flow, candidates: [...candidates], slot, server: s });
   }
@@ -236,8 +233,8 @@ export class FlowClassifier {
     const proves = this.provingPorts();
     const base = baseFlows(src, this.matcher, this.interner, (slot) => {
       const proto = src.proto(slot);
-      if (proto === PROTO_TCP || proto === PROTO_UDP) {
-        const t = proto === PROTO_TCP ? proves.tcp : proves.udp;
+      if (proto === IPPROTO_TCP || proto === IPPROTO_UDP) {
+        const t = proto === IPPROTO_TCP ? proves.tcp : proves.udp;
         return t[src.port(slot, 0)] === 1 || t[src.port(slot, 1)] === 1;
       }
       return src.kind(slot) === KIND_L2 ? proves.ethertypes.has(src.ethertype(slot)) : proves.ipProtocols.has(proto);

@@ -9,11 +9,10 @@
 // are one-way and never reordered). Everything is big-endian.
 import { createHash } from 'node:crypto';
 
-export const IPPROTO_ICMP = 1;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_ICMPV6 = 58;
-export const IPPROTO_SCTP = 132;
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
+
+/** SCTP has ports too (the decoder does not decode it, but Community ID defines it). */
+const IPPROTO_SCTP = 132;
 
 // Zeek's ICMP4_counterpart / ICMP6_counterpart (as pycommunityid mirrors them): the type
 // that answers each request type, and the other way round. -1: no counterpart (one-way).

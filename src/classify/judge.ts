@@ -3,6 +3,7 @@
 // applies, in the order of REASONS) with its evidence in one line of plain words.
 import type { AppName, CatalogEntry } from '../catalog/schema.js';
 import { KIND_IPV6 } from '../decode/fields.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import type { ConversationFacts } from '../flow/conversation.js';
 import type { StreamResult } from '../flow/stream.js';
 import type { FlowSlots, Side } from '../flow/table.js';
@@ -33,10 +34,6 @@ export interface JudgeCounts {
   capHit: boolean;
 }
 
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
-const PROTO_ICMP = 1;
-const PROTO_ICMPV6 = 58;
 
 /** Warnings: more than this share of a side's data segments retransmitted... */
 const RETRANSMIT_SHARE = 0.02;
@@ -67,7 +64,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
       ports ? src.port(slot, server) : 0,
     );
   }
-  if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) flow.app = ip ? 'icmp' : null;
+  if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) flow.app = ip ? 'icmp' : null;
 
   const counts: JudgeCounts = { bytesKept: 0, capHit: false };
   let clientSide: TcpSideReport | null = null;
@@ -126,19 +123,19 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
 
   // rejected, unanswered, icmp-error
   if (flow.state === 'rejected') {
-    if (proto === PROTO_TCP) why.set('rejected', `the server ${flow.server} answered the connection attempt with a reset`);
+    if (proto === IPPROTO_TCP) why.set('rejected', `the server ${flow.server} answered the connection attempt with a reset`);
     else why.set('icmp-error', icmpDetail(src, slot, flow, 'answered only by'));
   } else if (flow.state === 'unanswered') {
     const syns = src.syns(slot, client);
     why.set('unanswered', `${syns} SYN${syns === 1 ? '' : 's'} from the client ${flow.client}, no answer from the server${flow.icmpErrors > 0 ? ` (${icmpDetail(src, slot, flow, 'with')})` : ''}`);
-  } else if (flow.icmpErrors > 0 && proto !== PROTO_ICMP && proto !== PROTO_ICMPV6 && flow.serverPackets === flow.icmpErrors && (pmtu?.icmpMtu ?? null) === null) {
+  } else if (flow.icmpErrors > 0 && proto !== IPPROTO_ICMP && proto !== IPPROTO_ICMPV6 && flow.serverPackets === flow.icmpErrors && (pmtu?.icmpMtu ?? null) === null) {
     why.set('icmp-error', icmpDetail(src, slot, flow, 'answered only by'));
   }
 
   // reset-after-connect
   const handshakeDone = facts !== null && facts.health.rttMs !== null && facts.health.rttMs.synAckToAck !== null;
   const resets = src.resets(slot, 0) + src.resets(slot, 1);
-  if (proto === PROTO_TCP && handshakeDone && resets > 0 && serverSide !== null) {
+  if (proto === IPPROTO_TCP && handshakeDone && resets > 0 && serverSide !== null) {
     const unfinished = tls !== null && !tls.established && tls.alert === null;
     if (serverSide.payloadBytes === 0 || unfinished) {
       const by = src.resets(slot, server) > 0 ? `the server ${flow.server}` : `the client ${flow.client}`;
@@ -165,9 +162,9 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
 
   // no-reply: a request/response service whose requests got no answer.
   if (requestResponse && flow.clientPackets > 0) {
-    if (proto === PROTO_UDP && flow.serverPackets === 0) {
+    if (proto === IPPROTO_UDP && flow.serverPackets === 0) {
       why.set('no-reply', `${flow.clientPackets} request${flow.clientPackets === 1 ? '' : 's'} from the client ${flow.client}, no reply from the server ${flow.server}`);
-    } else if (proto === PROTO_TCP && handshakeDone && resets === 0 && clientSide !== null && serverSide !== null && clientSide.payloadBytes > 0 && serverSide.payloadBytes === 0) {
+    } else if (proto === IPPROTO_TCP && handshakeDone && resets === 0 && clientSide !== null && serverSide !== null && clientSide.payloadBytes > 0 && serverSide.payloadBytes === 0) {
       why.set('no-reply', `${clientSide.payloadBytes} request bytes from the client ${flow.client}, no reply data from the server ${flow.server}`);
     }
   }

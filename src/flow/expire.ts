@@ -2,6 +2,7 @@
 // table, so a capture that runs for hours keeps a table of the flows active now. Times are
 // capture times (packet timestamps), never the wall clock, so the result depends on the
 // packets only. Defaults follow Zeek: tcp_inactivity_timeout 5 min, udp and icmp 1 min.
+import { IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import { KIND_L2 } from '../decode/fields.js';
 import { REASSEMBLY_US } from './fragments.js';
 import type { FlowSlots, FlowSnapshot, FlowTable } from './table.js';
@@ -33,15 +34,13 @@ export function idleTimeouts(o: { tcp?: number; udp?: number; other?: number } =
   };
 }
 
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
 
 /** The timeout (µs) of the flow in `slot`, from its protocol and TCP flags. */
 export function timeoutOf(flows: FlowSlots, slot: number, t: IdleTimeouts): number {
   if (flows.kind(slot) === KIND_L2) return t.otherUs;
   const proto = flows.proto(slot);
-  if (proto === PROTO_UDP) return t.udpUs;
-  if (proto !== PROTO_TCP) return t.otherUs;
+  if (proto === IPPROTO_UDP) return t.udpUs;
+  if (proto !== IPPROTO_TCP) return t.otherUs;
   const closed = (flows.fins(slot, 0) > 0 && flows.fins(slot, 1) > 0) || flows.resets(slot, 0) + flows.resets(slot, 1) > 0;
   return closed ? t.tcpClosedUs : t.tcpUs;
 }

@@ -5,6 +5,7 @@
 import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
 import { F_FRAG, F_ICMPERR, F_ICMPMTU, F_KIND, F_PROTO, F_TCPHLEN, FRAG_FIRST, FRAG_LATER, KIND_L2, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
+import { IPPROTO_TCP } from '../decode/transport.js';
 import type { DecodeStats } from '../decode/stats.js';
 import { ConversationStore, DEFAULT_INSPECT_LIMITS, type ConversationFacts, type InspectLimits } from '../flow/conversation.js';
 import { FragmentLog, type FragmentSnapshot } from '../flow/fragments.js';
@@ -20,8 +21,6 @@ export interface AggregateResult {
   /** Times a payload cap (global budget) refused bytes since the last drain. */
   payloadCapHits: number;
 }
-
-const IPPROTO_TCP = 6;
 
 export class BatchAggregator {
   table: FlowTable;
