@@ -9,8 +9,8 @@
 // the store's own map (flows outlive a worker's partial table in live capture). A flow
 // whose payload no decoder wants any more costs one flag test beyond TCP health.
 import { F_ACK, F_DF, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4OFF, F_PAYLEN, F_SEQ, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
-import { DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
-import { KEY_WORDS, flowKeyHash, type FlowSlots, type FlowTable, type Side } from './table.js';
+import { DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
+import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import { TCPA_ANY_RETRANSMISSION, TcpHealth, type TcpHealthReport } from './tcp-health.js';
 
 export interface InspectLimits {
@@ -25,7 +25,7 @@ export interface InspectLimits {
 export const DEFAULT_INSPECT_LIMITS: InspectLimits = {
   maxBytes: DEFAULT_STREAM_MAX_BYTES,
   maxSegments: DEFAULT_STREAM_MAX_SEGMENTS,
-  budgetBytes: 64 << 20,
+  budgetBytes: DEFAULT_PAYLOAD_BUDGET,
 };
 
 /**
@@ -143,11 +143,6 @@ class Conversation {
   }
 }
 
-/** Payload inspection counters of a store (see InspectionCounts in classify/). */
-export interface StoreCounts {
-  capHits: number;
-}
-
 export class ConversationStore {
   readonly budget: PayloadBudget;
   private convs: (Conversation | null)[] = [];
@@ -164,10 +159,6 @@ export class ConversationStore {
     this.keys = new Uint32Array(cap * KEY_WORDS);
     this.ids = new Int32Array(cap);
     this.mask = cap - 1;
-  }
-
-  get conversations(): number {
-    return this.size;
   }
 
   /**
@@ -314,21 +305,6 @@ export class ConversationStore {
       this.keys.set(k, at * KEY_WORDS);
       this.ids[at] = oldIds[s];
     }
-  }
-
-  /**
-   * The facts of the flows of `src` (a table or a snapshot) that have a conversation here,
-   * by slot; each is then forgotten (its buffers go back to the budget). Flows without one
-   * are left out.
-   */
-  take(src: FlowSlots): Map<number, ConversationFacts> {
-    const out = new Map<number, ConversationFacts>();
-    for (let slot = 0; slot < src.slots; slot++) {
-      if (!src.used(slot)) continue;
-      const f = this.takeKey(src.keyWords(slot));
-      if (f !== null) out.set(slot, f);
-    }
-    return out;
   }
 
   /** The facts of one flow by key, forgotten afterwards; null when there is no conversation. */
