@@ -128,9 +128,8 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   } else if (flow.state === 'unanswered') {
     const syns = src.syns(slot, client);
     why.set('unanswered', `${syns} SYN${syns === 1 ? '' : 's'} from the client ${flow.client}, no answer from the server${flow.icmpErrors > 0 ? ` (${icmpDetail(src, slot, flow, 'with')})` : ''}`);
-  } else if (flow.icmpErrors > 0 && proto !== IPPROTO_ICMP && proto !== IPPROTO_ICMPV6 && flow.serverPackets === flow.icmpErrors && (pmtu?.icmpMtu ?? null) === null) {
-    why.set('icmp-error', icmpDetail(src, slot, flow, 'answered only by'));
   }
+  // "Answered only by ICMP errors" is classification's rule (state rejected for non-TCP flows).
 
   // reset-after-connect
   const handshakeDone = facts !== null && facts.health.rttMs !== null && facts.health.rttMs.synAckToAck !== null;
