@@ -11,7 +11,7 @@
 import { F_ACK, F_DF, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4OFF, F_PAYLEN, F_SEQ, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
 import { DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
-import { TCPA_ANY_RETRANSMISSION, TcpHealth, type TcpHealthReport } from './tcp-health.js';
+import { TCPA_ANY_RETRANSMISSION, TcpHealth, setTcpClock, type TcpHealthReport } from './tcp-health.js';
 
 export interface InspectLimits {
   /** Payload bytes kept per direction of a flow (the per-flow cap). */
@@ -200,7 +200,8 @@ export class ConversationStore {
     const ack = pf[F_ACK] | 0;
     const paylen = pf[F_PAYLEN];
     const l4 = pf[F_L4OFF];
-    c.health.packet(side, seq, ack, flags, pf[F_WIN], paylen, this.tsUs, hlen > 20 ? data : null, l4 + 20, hlen - 20);
+    setTcpClock(this.tsUs);
+    c.health.segment(side, seq, ack, flags, pf[F_WIN], paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
     if (c.pending || (c.health.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, pf, side, seq, ack, flags, paylen, hlen, frameBytes, c.health.lastAnalysis);
     if (c.wants && (paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, record, (flags & TCP_SYN) !== 0);
   }

@@ -136,6 +136,8 @@ export interface StreamResult extends StreamPrefix {
 }
 
 const MIN_CAPACITY = 512;
+/** A direction's first buffer, unless maxBytes is smaller. */
+const INITIAL_CAPACITY = 2048;
 
 // Scratch for the runs that replace the overlapped ones during an insert: one set for all
 // directions (an insert runs to its end before another starts).
@@ -171,7 +173,7 @@ export class StreamDirection {
 
   private started = false;
   private synSeen = false;
-  /** Sequence number of position 0. */
+  /** Sequence number of position 0 (as int32). */
   private start = 0;
   /** Record number of the segment that fixed `start` (the SYN, or the earliest segment). */
   private startRecord = 0;
@@ -221,18 +223,19 @@ export class StreamDirection {
    */
   add(seq: number, data: Uint8Array, off: number, len: number, record: number, syn: boolean): void {
     if (this.closedFlag) return;
-    seq >>>= 0;
+    // As int32 (the same modulo 2^32): a uint32 past 2^31 would be a heap number.
+    seq |= 0;
     if (len > data.length - off) len = data.length - off;
     if (syn) {
       if (!this.synSeen || record < this.startRecord) {
-        const s = (seq + 1) >>> 0;
+        const s = (seq + 1) | 0;
         if (this.started) this.rebase(s);
         else this.start = s;
         this.started = true;
         this.synSeen = true;
         this.startRecord = record;
       }
-      seq = (seq + 1) >>> 0;
+      seq = (seq + 1) | 0;
     }
     if (len <= 0) return;
     if (!this.started) {
@@ -245,13 +248,14 @@ export class StreamDirection {
     }
     const rel = (seq - this.start) | 0;
     // The common case: the next bytes of an in-order stream with nothing held beyond,
-    // and room in the buffer already.
-    const buf = this.buf;
-    if (rel === this.prefixLen && this.islands === 0 && buf !== null && rel + len <= buf.length) {
+    // within maxBytes, and room in the buffer (or in the budget to grow it).
+    const end = rel + len;
+    if (rel === this.prefixLen && this.islands === 0 && end <= this.maxBytes && (end <= (this.buf === null ? 0 : this.buf.length) || this.growWithin(end))) {
+      const buf = this.buf!;
       copyBytes(buf, rel, data, off, len);
-      if (this.diff !== null) this.clearDiff(rel, rel + len);
-      this.appendRun(rel, rel + len, record);
-      this.prefixLen = rel + len;
+      if (this.diff !== null) this.clearDiff(rel, end);
+      this.appendRun(rel, end, record);
+      this.prefixLen = end;
       return;
     }
     this.insert(rel, data, off, len, record);
@@ -331,22 +335,50 @@ export class StreamDirection {
   // -------------------------------------------------------------------------------------
 
   /**
+   * The capacity the buffer grows to for `need` positions (need <= maxBytes), budget
+   * aside: a first buffer of at least `first` bytes, then doubling.
+   */
+  private sizeFor(need: number, first: number): number {
+    const cap = this.buf === null ? 0 : this.buf.length;
+    let want = Math.min(this.maxBytes, Math.max(need, cap * 2, cap === 0 ? first : MIN_CAPACITY));
+    // A size class of the slab when that stays within maxBytes.
+    const pow = want <= MIN_CAPACITY ? MIN_CAPACITY : 2 ** (32 - Math.clz32(want - 1));
+    if (pow <= this.maxBytes) want = pow;
+    return want;
+  }
+
+  /** Grows the buffer for `need` positions when the budget has room for all of it; false otherwise (nothing changes). */
+  private growWithin(need: number): boolean {
+    // The in-order path starts big (all of maxBytes when that is small: one allocation
+    // for most directions).
+    const want = this.sizeFor(need, INITIAL_CAPACITY);
+    if (want - (this.buf === null ? 0 : this.buf.length) > this.budget.limit - this.budget.used) return false;
+    this.growTo(want);
+    return true;
+  }
+
+  /**
    * Makes the buffer hold at least `need` positions if the budget allows (need <=
    * maxBytes); returns how many it can hold.
    */
   private capacityFor(need: number): number {
     const cap = this.buf === null ? 0 : this.buf.length;
     if (need <= cap) return cap;
-    let want = Math.min(this.maxBytes, Math.max(need, cap * 2, MIN_CAPACITY));
-    // A size class of the slab when that stays within maxBytes.
-    const pow = want <= MIN_CAPACITY ? MIN_CAPACITY : 2 ** Math.ceil(Math.log2(want));
-    if (pow <= this.maxBytes) want = pow;
+    let want = this.sizeFor(need, MIN_CAPACITY);
     const room = this.budget.limit - this.budget.used;
     if (want - cap > room) want = Math.min(need, cap + Math.max(0, room));
     if (want <= cap) {
       this.budget.capHits++;
       return cap;
     }
+    this.growTo(want);
+    if (want < need) this.budget.capHits++;
+    return want;
+  }
+
+  /** Replaces the buffer by one of `want` bytes (more than now), keeping what it held. */
+  private growTo(want: number): void {
+    const cap = this.buf === null ? 0 : this.buf.length;
     const slab = this.budget.slab;
     const nb = slab?.alloc(want) ?? new Uint8Array(want);
     if (this.buf !== null) {
@@ -360,8 +392,6 @@ export class StreamDirection {
       nd.set(this.diff);
       this.diff = nd;
     }
-    if (want < need) this.budget.capHits++;
-    return want;
   }
 
   private growRuns(n: number): void {

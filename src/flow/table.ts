@@ -287,6 +287,20 @@ export class FlowTable extends FlowSlots {
    * the table is full (the packet is counted as overflow).
    */
   addPacket(pf: PacketFields, seq: number, tsUs: number, wireBytes: number): number {
+    this.clock[0] = tsUs;
+    return this.addPacketNow(pf, seq, wireBytes);
+  }
+
+  /**
+   * The capture time (µs) addPacketNow() uses: the hot loop sets it from the double it
+   * holds unboxed (a timestamp passed to a call that is not inlined is boxed: one heap
+   * number per packet).
+   */
+  readonly clock = new Float64Array(1);
+
+  /** addPacket() at the time in `clock`. */
+  addPacketNow(pf: PacketFields, seq: number, wireBytes: number): number {
+    const tsUs = this.clock[0];
     // Canonical orientation: compare (src, sport) with (dst, dport) word by word.
     const l2 = pf[F_KIND] === KIND_L2;
     const sport = l2 ? 0 : pf[F_SPORT];

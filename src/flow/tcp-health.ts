@@ -180,6 +180,11 @@ const NOW_WORDS = new Int32Array(NOW.buffer);
 const TIME = new Float64Array(1);
 const TIME_WORDS = new Int32Array(TIME.buffer);
 
+/** Sets the capture time (µs) of the packets passed next to TcpHealth.segment(). */
+export function setTcpClock(tsUs: number): void {
+  NOW[0] = tsUs;
+}
+
 /** The double whose bits are the int32 words `lo` and `hi` (as NOW_WORDS gave them). */
 function time(lo: number, hi: number): number {
   TIME_WORDS[0] = lo;
@@ -389,9 +394,18 @@ export class TcpHealth {
    * flow are not TCP packets of it: do not pass them.
    */
   packet(dir: number, seq: number, ack: number, flags: number, window: number, payloadLen: number, tsUs: number, opts: Uint8Array | null, optOff: number, optLen: number): void {
-    // Small, so that it is inlined where it is called: the numbers then reach step() as
-    // int32 and the timestamp through NOW, with nothing boxed on the way.
     NOW[0] = tsUs;
+    this.segment(dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen);
+  }
+
+  /**
+   * packet() at the time last given to setTcpClock(): a hot caller sets the clock from a
+   * double it holds unboxed, and no timestamp is passed as an argument (a call that is not
+   * inlined would box it, one heap number per packet).
+   */
+  segment(dir: number, seq: number, ack: number, flags: number, window: number, payloadLen: number, opts: Uint8Array | null, optOff: number, optLen: number): void {
+    // Small, so that it is inlined where it is called: the numbers then reach step() as
+    // int32, with nothing boxed on the way.
     if ((flags & SYN) !== 0 && opts !== null && optLen > 0) this.options(dir === 1 ? this.side1 : this.side0, opts, optOff, optLen);
     this.lastAf = this.step(dir, seq | 0, ack | 0, flags, window | 0, payloadLen > 0 ? payloadLen | 0 : 0);
   }

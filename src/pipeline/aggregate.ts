@@ -89,7 +89,8 @@ export class BatchAggregator {
         if (frag === FRAG_LATER) this.fragments.addLater(pf, seq, tsUs, origlen);
         else {
           if (frag === FRAG_FIRST) this.fragments.addFirst(pf, seq, tsUs);
-          const slot = table.addPacket(pf, seq, tsUs, origlen);
+          table.clock[0] = tsUs;
+          const slot = table.addPacketNow(pf, seq, origlen);
           // TCP segments with a whole header, and ICMP errors carrying a path MTU about a TCP flow.
           if (slot >= 0 && pf[F_PROTO] === IPPROTO_TCP && pf[F_KIND] !== KIND_L2 && (pf[F_ICMPERR] === 0 ? pf[F_TCPHLEN] !== 0 : pf[F_ICMPMTU] !== 0)) {
             convs.tsUs = tsUs;
