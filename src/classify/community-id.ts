@@ -7,7 +7,10 @@
 // with the endpoints ordered so the smaller (address, port) comes first; ICMP and ICMPv6
 // map type/code to a port pair as Zeek does (request/reply types pair up, other messages
 // are one-way and never reordered). Everything is big-endian.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+/** crypto.hash (Node >= 20.12): a one-shot digest without a Hash object per flow. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64') => string }).hash;
 
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 
@@ -100,7 +103,7 @@ export function communityId(seed: number, proto: number, srcIp: Uint8Array, dstI
     input[p++] = dp >>> 8;
     input[p] = dp & 0xff;
   }
-  return '1:' + createHash('sha1').update(input).digest('base64');
+  return '1:' + (oneShot !== undefined ? oneShot('sha1', input, 'base64') : crypto.createHash('sha1').update(input).digest('base64'));
 }
 
 /**

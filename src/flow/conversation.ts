@@ -8,7 +8,7 @@
 // lookup is one array read; the first packet of a flow in a table looks the key up in
 // the store's own map (flows outlive a worker's partial table in live capture). A flow
 // whose payload no decoder wants any more costs one flag test beyond TCP health.
-import { F_ACK, F_DF, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4OFF, F_PAYLEN, F_SEQ, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
+import { F_ACK, F_DF, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
 import { DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import { TCPA_ANY_RETRANSMISSION, TcpHealth, setTcpClock, type TcpHealthReport } from './tcp-health.js';
@@ -34,6 +34,16 @@ export const DEFAULT_INSPECT_LIMITS: InspectLimits = {
  * then cost nothing more. TLS flows keep up to maxBytes (the certificates come later).
  */
 const NON_TLS_KEEP = 1024;
+
+/**
+ * Bytes kept per direction of a flow whose first payload byte is at data[off] with
+ * `captured` bytes there (0 when the snaplen cut them all): maxBytes when they start like
+ * a TLS record (type 20-23, major version 3), else NON_TLS_KEEP.
+ */
+export function keptBytesFor(data: Uint8Array, off: number, captured: number, maxBytes: number): number {
+  const tlsLike = captured > 0 && data[off] >= 20 && data[off] <= 23 && (captured < 2 || data[off + 1] === 3);
+  return tlsLike ? maxBytes : Math.min(NON_TLS_KEEP, maxBytes);
+}
 
 /** Evidence of a path-MTU problem for the segments one side sent. */
 export interface PmtuEvidence {
@@ -143,140 +153,60 @@ class Conversation {
   }
 }
 
-export class ConversationStore {
-  readonly budget: PayloadBudget;
-  private convs: (Conversation | null)[] = [];
-  private free: number[] = [];
-  // Open addressing over flow keys → conversation id + 1.
+/**
+ * Flow keys → conversation ids (0, 1, ...; an id is reused once its flow is released).
+ * Open addressing over the canonical key words; the map a flow table's hint saves a
+ * lookup in.
+ */
+export class ConversationIndex {
   private keys: Uint32Array;
-  private ids: Int32Array;
+  private ids: Int32Array; // id + 1, 0 = empty
   private mask: number;
   private size = 0;
+  private readonly free: number[] = [];
+  private next = 0;
+  /** Whether the last acquire() made a new id. */
+  created = false;
 
-  constructor(readonly limits: InspectLimits = DEFAULT_INSPECT_LIMITS) {
-    this.budget = newPayloadBudget(limits.budgetBytes);
+  constructor() {
     const cap = 1024;
     this.keys = new Uint32Array(cap * KEY_WORDS);
     this.ids = new Int32Array(cap);
     this.mask = cap - 1;
   }
 
-  /**
-   * One decoded packet that `table.addPacket` just counted in `slot` (a TCP segment with its
-   * header, or an ICMP error quoting a TCP flow). `data` is the packet's buffer.
-   */
-  /**
-   * The capture time (µs) of the packet passed next to packet(): set as a field, not passed
-   * as an argument, so the double is not boxed on every call.
-   */
-  tsUs = 0;
-
-  packet(pf: PacketFields, data: Uint8Array, table: FlowTable, slot: number, record: number, frameBytes: number): void {
-    let hint = table.conversationHint(slot);
-    const side = table.lastSide;
-    if (hint === 0) {
-      hint = this.idFor(table.keyWords(slot), pf[F_ICMPERR] !== 0 ? (side === 0 ? 1 : 0) : side, pf[F_KIND] === KIND_IPV4);
-      table.setConversationHint(slot, hint);
-    }
-    const c = this.convs[hint - 1]!;
-    if (pf[F_ICMPERR] !== 0) {
-      const mtu = pf[F_ICMPMTU];
-      // The error travels back to the sender of the quoted packet: the other side.
-      if (mtu !== 0) {
-        const s = side === 0 ? 1 : 0;
-        const p = (c.p ??= new Float64Array(P_WORDS));
-        p[P_ICMP_MTU + s] = mtu;
-        p[P_SMALL_AFTER + s] = 0;
-        p[P_PROGRESS_AFTER + s] = 0;
-        p[P_ACK_AT_ICMP + s] = c.health.lastAckOf(side);
-        c.pending = true;
-      }
-      return;
-    }
-    const hlen = pf[F_TCPHLEN];
-    const flags = pf[F_TCPFLAGS];
-    // As int32: uint32 sequence numbers past 2^31 would be boxed on every call below.
-    const seq = pf[F_SEQ] | 0;
-    const ack = pf[F_ACK] | 0;
-    const paylen = pf[F_PAYLEN];
-    const l4 = pf[F_L4OFF];
-    setTcpClock(this.tsUs);
-    c.health.segment(side, seq, ack, flags, pf[F_WIN], paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
-    if (c.pending || (c.health.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, pf, side, seq, ack, flags, paylen, hlen, frameBytes, c.health.lastAnalysis);
-    if (c.wants && (paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, record, (flags & TCP_SYN) !== 0);
-  }
-
-  private keep(c: Conversation, side: Side, seq: number, data: Uint8Array, off: number, len: number, record: number, syn: boolean): void {
-    const bit = side === 0 ? 1 : 2;
-    if ((c.full & bit) !== 0) return;
-    if (c.keepBytes === 0 && len > 0) {
-      // The flow's first payload byte decides how much is kept: a TLS record type and
-      // major version 3, or not.
-      const tlsLike = data[off] >= 20 && data[off] <= 23 && (len < 2 || data[off + 1] === 3);
-      c.keepBytes = tlsLike ? this.limits.maxBytes : Math.min(NON_TLS_KEEP, this.limits.maxBytes);
-    }
-    let st = c.streams[side];
-    if (st === null) st = c.streams[side] = new StreamDirection(this.budget, { maxBytes: c.keepBytes || this.limits.maxBytes, maxSegments: this.limits.maxSegments });
-    st.add(seq, data, off, len, record, syn);
-    // A direction is full once it holds what is kept of it; the flow wants nothing more once
-    // both are (later segments of a full direction cost this one bit test).
-    if (c.keepBytes > 0 && (st.length >= c.keepBytes || !st.wantsMore)) {
-      c.full |= bit;
-      if (c.full === 3) c.wants = false;
-    }
-  }
-
-  private pmtu(c: Conversation, pf: PacketFields, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
-    const p = (c.p ??= new Float64Array(P_WORDS));
-    const peer = side === 0 ? 1 : 0;
-    c.pending = true;
-    if ((flags & TCP_ACK) !== 0) {
-      // This side's cumulative ACK: progress for the peer's stuck segment (sequence space).
-      if (p[P_RETX_COUNT + peer] > 0 && ((ack - p[P_RETX_SEQ + peer]) | 0) > 0) p[P_PROGRESS + peer] = 1;
-      if (p[P_ICMP_MTU + peer] > 0 && ((ack - p[P_ACK_AT_ICMP + peer]) | 0) > 0) p[P_PROGRESS_AFTER + peer] = 1;
-    }
-    if (paylen === 0) return;
-    if (p[P_ICMP_MTU + side] > 0 && paylen + hlen + (c.ipv4 ? 20 : 40) <= p[P_ICMP_MTU + side]) p[P_SMALL_AFTER + side] = 1;
-    if ((analysis & TCPA_ANY_RETRANSMISSION) === 0) return;
-    // Times the oldest unacknowledged segment went again: a retransmission of a later
-    // segment in the same recovery leaves the count alone; an ACK past it starts afresh.
-    const last = p[P_LAST_RETX_SEQ + side];
-    const peerAck = c.health.lastAckOf(peer);
-    const acked = peerAck !== 0 && ((peerAck - last) | 0) > 0;
-    if (p[P_RUN + side] > 0 && seq >>> 0 === last) p[P_RUN + side]++;
-    else if (p[P_RUN + side] > 0 && !acked && ((seq - last) | 0) > 0) {
-      // a later segment of the same window: not counted for the oldest one
-    } else {
-      p[P_LAST_RETX_SEQ + side] = seq >>> 0;
-      p[P_RUN + side] = 1;
-    }
-    if (p[P_RUN + side] > p[P_MAX_RUN + side]) p[P_MAX_RUN + side] = p[P_RUN + side];
-    if (pf[F_DF] === 0) return;
-    if (frameBytes > p[P_RETX_FRAME + side]) {
-      p[P_RETX_FRAME + side] = frameBytes;
-      p[P_RETX_LEN + side] = paylen;
-      p[P_RETX_COUNT + side] = 1;
-      p[P_RETX_SEQ + side] = seq >>> 0;
-      p[P_PROGRESS + side] = 0;
-    } else if (frameBytes === p[P_RETX_FRAME + side]) p[P_RETX_COUNT + side]++;
-  }
-
-  /** The id + 1 of the conversation of key k (canonical), created when new. */
-  private idFor(k: Uint32Array, firstSender: Side, ipv4: boolean): number {
+  /** The id of key k (canonical), made when new (then `created` is true). */
+  acquire(k: Uint32Array): number {
     const at = this.find(k);
-    if (this.ids[at] !== 0) return this.ids[at];
+    if (this.ids[at] !== 0) {
+      this.created = false;
+      return this.ids[at] - 1;
+    }
     if ((this.size + 1) * 2 > this.ids.length) {
       this.grow();
-      return this.idFor(k, firstSender, ipv4);
+      return this.acquire(k);
     }
-    const id = this.free.length > 0 ? this.free.pop()! : this.convs.length;
-    const conv = new Conversation(firstSender, ipv4);
-    if (id === this.convs.length) this.convs.push(conv);
-    else this.convs[id] = conv;
+    const id = this.free.length > 0 ? this.free.pop()! : this.next++;
     this.keys.set(k, at * KEY_WORDS);
     this.ids[at] = id + 1;
     this.size++;
-    return id + 1;
+    this.created = true;
+    return id;
+  }
+
+  /** The id of key k, or -1. */
+  lookup(k: Uint32Array): number {
+    return this.ids[this.find(k)] - 1;
+  }
+
+  /** Forgets key k; returns its id (free for reuse from now on), or -1 when unknown. */
+  release(k: Uint32Array): number {
+    const at = this.find(k);
+    const id = this.ids[at] - 1;
+    if (id < 0) return -1;
+    this.remove(at);
+    this.free.push(id);
+    return id;
   }
 
   /** Slot of key k, or the free slot where it would go. */
@@ -308,26 +238,6 @@ export class ConversationStore {
     }
   }
 
-  /** The facts of one flow by key, forgotten afterwards; null when there is no conversation. */
-  takeKey(k: Uint32Array): ConversationFacts | null {
-    const at = this.find(k);
-    const id = this.ids[at];
-    if (id === 0) return null;
-    const c = this.convs[id - 1]!;
-    const facts = c.facts(true);
-    c.close();
-    this.convs[id - 1] = null;
-    this.free.push(id - 1);
-    this.remove(at);
-    return facts;
-  }
-
-  /** The facts of one flow so far, by key, leaving it as it is; null without a conversation. */
-  peekKey(k: Uint32Array): ConversationFacts | null {
-    const id = this.ids[this.find(k)];
-    return id === 0 ? null : this.convs[id - 1]!.facts(false);
-  }
-
   /** Empties slot i of the map, moving later members of its probe run back. */
   private remove(i: number): void {
     const mask = this.mask;
@@ -344,5 +254,164 @@ export class ConversationStore {
     }
     this.ids[hole] = 0;
     this.size--;
+  }
+}
+
+/** The conversations of the flows one aggregator (or one lane worker) sees, by id. */
+export class ConversationStore {
+  readonly budget: PayloadBudget;
+  /** Keys → ids, for the packets this store is handed by packet() and for takeKey()/peekKey(). */
+  readonly index = new ConversationIndex();
+  private convs: (Conversation | null)[] = [];
+  /**
+   * The capture time (µs) of the packet passed next to packet() or segment(): a field, not
+   * an argument, so the double is not boxed on every call.
+   */
+  tsUs = 0;
+
+  constructor(readonly limits: InspectLimits = DEFAULT_INSPECT_LIMITS) {
+    this.budget = newPayloadBudget(limits.budgetBytes);
+  }
+
+  /**
+   * One decoded packet that `table.addPacket` just counted in `slot` (a TCP segment with its
+   * whole header, or an ICMP error with a path MTU quoting a TCP flow). `data` holds the
+   * packet; `record` is its global record number, `frameBytes` its wire length.
+   */
+  packet(pf: PacketFields, data: Uint8Array, table: FlowTable, slot: number, record: number, frameBytes: number): void {
+    let hint = table.conversationHint(slot);
+    const side = table.lastSide;
+    const icmp = pf[F_ICMPERR] !== 0;
+    if (hint === 0) {
+      const id = this.index.acquire(table.keyWords(slot));
+      // An ICMP error travels from the other side than the packet it quotes.
+      if (this.index.created) this.open(id, icmp ? (side === 0 ? 1 : 0) : side, pf[F_KIND] === KIND_IPV4);
+      hint = id + 1;
+      table.setConversationHint(slot, hint);
+    }
+    if (icmp) {
+      // The error travels back to the sender of the quoted packet: the other side.
+      this.icmpMtu(hint - 1, side === 0 ? 1 : 0, pf[F_ICMPMTU]);
+      return;
+    }
+    const l4 = pf[F_L4OFF];
+    this.segment(hint - 1, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
+  }
+
+  /** Payload cap hits since the last call. */
+  takeCapHits(): number {
+    const n = this.budget.capHits;
+    this.budget.capHits = 0;
+    return n;
+  }
+
+  /** Starts conversation `id` (unused now): `originator` sent its first packet. */
+  private open(id: number, originator: Side, ipv4: boolean): void {
+    while (this.convs.length <= id) this.convs.push(null);
+    this.convs[id] = new Conversation(originator, ipv4);
+  }
+
+  /** A path MTU from an ICMP error about the packets `side` sent. */
+  private icmpMtu(id: number, side: Side, mtu: number): void {
+    const c = this.convs[id]!;
+    const p = (c.p ??= new Float64Array(P_WORDS));
+    p[P_ICMP_MTU + side] = mtu;
+    p[P_SMALL_AFTER + side] = 0;
+    p[P_PROGRESS_AFTER + side] = 0;
+    p[P_ACK_AT_ICMP + side] = c.health.lastAckOf(side === 0 ? 1 : 0);
+    c.pending = true;
+  }
+
+  /**
+   * One TCP segment of conversation `id` from `side`: seq and ack as int32, the flags byte,
+   * the raw window, the payload length on the wire, the header length, the DF bit and the
+   * frame's wire length. data[l4 + 20, l4 + hlen) holds the options (read for SYNs) and
+   * data[l4 + hlen, end) the captured payload.
+   */
+  private segment(id: number, side: Side, seq: number, ack: number, flags: number, win: number, paylen: number, hlen: number, df: number, frameBytes: number, record: number, data: Uint8Array, l4: number, end: number): void {
+    const c = this.convs[id]!;
+    setTcpClock(this.tsUs);
+    c.health.segment(side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
+    if (c.pending || (c.health.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, df, side, seq, ack, flags, paylen, hlen, frameBytes, c.health.lastAnalysis);
+    if (c.wants && (paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, end, record, (flags & TCP_SYN) !== 0);
+  }
+
+  private keep(c: Conversation, side: Side, seq: number, data: Uint8Array, off: number, len: number, end: number, record: number, syn: boolean): void {
+    const bit = side === 0 ? 1 : 2;
+    if ((c.full & bit) !== 0) return;
+    // The flow's first payload decides how much is kept.
+    if (c.keepBytes === 0 && len > 0) c.keepBytes = keptBytesFor(data, off, Math.min(len, end - off), this.limits.maxBytes);
+    let st = c.streams[side];
+    if (st === null) st = c.streams[side] = new StreamDirection(this.budget, { maxBytes: c.keepBytes || this.limits.maxBytes, maxSegments: this.limits.maxSegments });
+    st.add(seq, data, off, len, record, syn, end);
+    // A direction is full once it holds what is kept of it; the flow wants nothing more once
+    // both are (later segments of a full direction cost this one bit test).
+    if (c.keepBytes > 0 && (st.length >= c.keepBytes || !st.wantsMore)) {
+      c.full |= bit;
+      if (c.full === 3) c.wants = false;
+    }
+  }
+
+  private pmtu(c: Conversation, df: number, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
+    const p = (c.p ??= new Float64Array(P_WORDS));
+    const peer = side === 0 ? 1 : 0;
+    c.pending = true;
+    if ((flags & TCP_ACK) !== 0) {
+      // This side's cumulative ACK: progress for the peer's stuck segment (sequence space).
+      if (p[P_RETX_COUNT + peer] > 0 && ((ack - p[P_RETX_SEQ + peer]) | 0) > 0) p[P_PROGRESS + peer] = 1;
+      if (p[P_ICMP_MTU + peer] > 0 && ((ack - p[P_ACK_AT_ICMP + peer]) | 0) > 0) p[P_PROGRESS_AFTER + peer] = 1;
+    }
+    if (paylen === 0) return;
+    if (p[P_ICMP_MTU + side] > 0 && paylen + hlen + (c.ipv4 ? 20 : 40) <= p[P_ICMP_MTU + side]) p[P_SMALL_AFTER + side] = 1;
+    if ((analysis & TCPA_ANY_RETRANSMISSION) === 0) return;
+    // Times the oldest unacknowledged segment went again: a retransmission of a later
+    // segment in the same recovery leaves the count alone; an ACK past it starts afresh.
+    const last = p[P_LAST_RETX_SEQ + side];
+    const peerAck = c.health.lastAckOf(peer);
+    const acked = peerAck !== 0 && ((peerAck - last) | 0) > 0;
+    if (p[P_RUN + side] > 0 && seq >>> 0 === last) p[P_RUN + side]++;
+    else if (p[P_RUN + side] > 0 && !acked && ((seq - last) | 0) > 0) {
+      // a later segment of the same window: not counted for the oldest one
+    } else {
+      p[P_LAST_RETX_SEQ + side] = seq >>> 0;
+      p[P_RUN + side] = 1;
+    }
+    if (p[P_RUN + side] > p[P_MAX_RUN + side]) p[P_MAX_RUN + side] = p[P_RUN + side];
+    if (df === 0) return;
+    if (frameBytes > p[P_RETX_FRAME + side]) {
+      p[P_RETX_FRAME + side] = frameBytes;
+      p[P_RETX_LEN + side] = paylen;
+      p[P_RETX_COUNT + side] = 1;
+      p[P_RETX_SEQ + side] = seq >>> 0;
+      p[P_PROGRESS + side] = 0;
+    } else if (frameBytes === p[P_RETX_FRAME + side]) p[P_RETX_COUNT + side]++;
+  }
+
+  /** The facts of conversation `id`, which ends (its id may be reused after). */
+  private take(id: number): ConversationFacts | null {
+    const c = this.convs[id];
+    if (c === null || c === undefined) return null;
+    const facts = c.facts(true);
+    c.close();
+    this.convs[id] = null;
+    return facts;
+  }
+
+  /** The facts of conversation `id` so far, leaving it as it is. */
+  private peek(id: number): ConversationFacts | null {
+    const c = this.convs[id];
+    return c === null || c === undefined ? null : c.facts(false);
+  }
+
+  /** The facts of one flow by key (from packet()), forgotten afterwards; null when there is no conversation. */
+  takeKey(k: Uint32Array): ConversationFacts | null {
+    const id = this.index.release(k);
+    return id < 0 ? null : this.take(id);
+  }
+
+  /** The facts of one flow so far, by key, leaving it as it is; null without a conversation. */
+  peekKey(k: Uint32Array): ConversationFacts | null {
+    const id = this.index.lookup(k);
+    return id < 0 ? null : this.peek(id);
   }
 }

@@ -217,15 +217,15 @@ export class StreamDirection {
    * Adds one segment: `len` payload bytes at data[off...] with sequence number `seq`
    * (for a SYN, the SYN's own seq: its payload starts at seq + 1), from global record
    * `record`. Zero-length segments only matter when they carry the SYN. Pass no RST
-   * payload (it is not stream data). A `len` past the end of `data` (a snaplen cut the
-   * segment) keeps only the captured bytes: the stream stops at the hole. Ignored after
-   * close().
+   * payload (it is not stream data). A `len` past `capturedEnd` (default: the end of
+   * `data`; a snaplen cut the segment) keeps only the captured bytes: the stream stops at
+   * the hole. Ignored after close().
    */
-  add(seq: number, data: Uint8Array, off: number, len: number, record: number, syn: boolean): void {
+  add(seq: number, data: Uint8Array, off: number, len: number, record: number, syn: boolean, capturedEnd = data.length): void {
     if (this.closedFlag) return;
     // As int32 (the same modulo 2^32): a uint32 past 2^31 would be a heap number.
     seq |= 0;
-    if (len > data.length - off) len = data.length - off;
+    if (len > capturedEnd - off) len = capturedEnd - off;
     if (syn) {
       if (!this.synSeen || record < this.startRecord) {
         const s = (seq + 1) | 0;

@@ -132,9 +132,7 @@ export class BatchAggregator {
    * logged fragments and, unless the table is shared, the flows (the table restarts empty).
    */
   drain(): AggregateResult {
-    const budget = this.conversations.budget;
-    const result: AggregateResult = { stats: this.stats(), flows: this.shared ? null : this.table.snapshot(), fragments: this.fragments.snapshot(), payloadCapHits: budget.capHits };
-    budget.capHits = 0;
+    const result: AggregateResult = { stats: this.stats(), flows: this.shared ? null : this.table.snapshot(), fragments: this.fragments.snapshot(), payloadCapHits: this.conversations.takeCapHits() };
     this.fragments.clear();
     if (!this.shared && this.table.size + this.table.overflowPackets > 0) this.table = new FlowTable(this.maxFlows);
     this.packets = 0;
