@@ -225,7 +225,8 @@ function agoText(c: { notAfter: string | null }, atUs: number): string {
 }
 
 function prefix(s: StreamResult | null): StreamPrefix {
-  return s === null ? emptyStream() : { bytes: s.bytes, marks: s.marks, truncated: s.truncated };
+  // The result itself: its marks are built only if a decoder reads them.
+  return s === null ? emptyStream() : s;
 }
 
 function tcpFacts(facts: ConversationFacts, c: TcpSideReport, s: TcpSideReport): TcpFacts {

@@ -135,6 +135,56 @@ export interface StreamResult extends StreamPrefix {
   closed: boolean;
 }
 
+/**
+ * A StreamResult whose marks are built when read: most flows' results are read for their
+ * bytes and counters only (TLS orders records by marks), and a mark object per segment of
+ * every direction was a good part of a flow's hand-over cost.
+ */
+class KeptStream implements StreamResult {
+  // Private fields (#): not own properties, so comparisons and JSON see the result only.
+  #marks: StreamMark[] | null = null;
+  readonly #runLo: readonly number[];
+  readonly #runRec: readonly number[];
+  readonly #runs: number;
+  constructor(
+    readonly bytes: Uint8Array,
+    runLo: readonly number[],
+    runRec: readonly number[],
+    runs: number,
+    readonly truncated: boolean,
+    readonly midstream: boolean,
+    readonly gaps: number,
+    readonly inconsistent: number,
+    readonly overlapBytes: number,
+    readonly cutBytes: number,
+    readonly droppedSegments: number,
+    readonly droppedBytes: number,
+    readonly budgetBytes: number,
+    readonly lostOnReorder: number,
+    readonly closed: boolean,
+  ) {
+    this.#runLo = runLo;
+    this.#runRec = runRec;
+    this.#runs = runs;
+  }
+
+  get marks(): StreamMark[] {
+    if (this.#marks === null) {
+      // Runs are merged when adjacent and from the same record, so each is one mark.
+      const out: StreamMark[] = [];
+      for (let i = 0; i < this.#runs; i++) out.push({ offset: this.#runLo[i], record: this.#runRec[i] });
+      this.#marks = out;
+    }
+    return this.#marks;
+  }
+
+  /** The result as plain data (the runs are internal; marks are included). */
+  toJSON(): Omit<StreamResult, 'bytes'> & { bytes: Uint8Array } {
+    const { bytes, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, closed } = this;
+    return { bytes, marks: this.marks, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, closed };
+  }
+}
+
 const MIN_CAPACITY = 512;
 /** A direction's first buffer, unless maxBytes is smaller. */
 const INITIAL_CAPACITY = 2048;
@@ -282,7 +332,7 @@ export class StreamDirection {
    * budget gets its bytes back). For a flow that leaves the session.
    */
   takeResult(): StreamResult {
-    const r = this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.subarray(0, this.prefixLen));
+    const r = this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.subarray(0, this.prefixLen), true);
     if (this.buf !== null) {
       // The result owns the buffer now: close() must not hand it back to the slab.
       this.budget.used -= this.buf.length;
@@ -299,15 +349,13 @@ export class StreamDirection {
 
   /** The prefix and what was seen and cut; allocates, so call it when a decoder needs it. */
   result(): StreamResult {
-    return this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.slice(0, this.prefixLen));
+    return this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.slice(0, this.prefixLen), false);
   }
 
-  private resultWith(bytes: Uint8Array): StreamResult {
-    const marks: StreamMark[] = [];
-    for (let i = 0; i < this.nRuns && this.rLo[i] < this.prefixLen; i++) {
-      // Runs are merged when adjacent and from the same record, so each is one mark.
-      marks.push({ offset: this.rLo[i], record: this.rRec[i] });
-    }
+  /** `owned`: the direction is closing, and its run arrays go with the result (no copy). */
+  private resultWith(bytes: Uint8Array, owned: boolean): StreamResult {
+    let n = 0;
+    while (n < this.nRuns && this.rLo[n] < this.prefixLen) n++;
     let inconsistent = 0;
     const diff = this.diff;
     if (diff !== null) {
@@ -315,22 +363,25 @@ export class StreamDirection {
         for (let p = this.rLo[i]; p < this.rHi[i]; p++) if (diff[p >> 3] & (1 << (p & 7))) inconsistent++;
       }
     }
-    return {
+    return new KeptStream(
       bytes,
-      marks,
-      truncated: this.cut > 0 || this.islands > 0 || this.dropped > 0 || this.budgetB > 0,
-      midstream: this.started && !this.synSeen,
-      gaps: this.islands,
+      owned ? this.rLo : this.rLo.slice(0, n),
+      owned ? this.rRec : this.rRec.slice(0, n),
+      n,
+      this.cut > 0 || this.islands > 0 || this.dropped > 0 || this.budgetB > 0,
+      this.started && !this.synSeen,
+      this.islands,
       inconsistent,
-      overlapBytes: this.overlap,
-      cutBytes: this.cut,
-      droppedSegments: this.dropped,
-      droppedBytes: this.droppedB,
-      budgetBytes: this.budgetB,
-      lostOnReorder: this.lost,
-      closed: this.closedFlag,
-    };
+      this.overlap,
+      this.cut,
+      this.dropped,
+      this.droppedB,
+      this.budgetB,
+      this.lost,
+      this.closedFlag,
+    );
   }
+
 
   // -------------------------------------------------------------------------------------
 
