@@ -90,26 +90,26 @@ const P_RUN = 22; // retransmissions in a row of the segment at P_LAST_RETX_SEQ
 const P_MAX_RUN = 24;
 const P_WORDS = 26;
 
-class Conversation {
-  readonly health: TcpHealth;
+/**
+ * A TCP flow's conversation: its TCP health (the class it extends: one object fewer to
+ * reach per packet than holding one) and what payload inspection keeps.
+ */
+class Conversation extends TcpHealth {
   readonly streams: [StreamDirection | null, StreamDirection | null] = [null, null];
   /** Some decoder still wants payload. */
   wants = true;
   /** Bytes kept per direction: maxBytes, or NON_TLS_KEEP once the first payload is not TLS. */
   keepBytes = 0;
   /** A retransmission or an ICMP path-MTU error was seen: ACKs are followed for PMTU evidence. */
-  pending = false;
+  pmtuWatch = false;
   /** Directions (bit 1: side 0, bit 2: side 1) that hold all that is kept of them. */
-  full = 0;
+  fullDirs = 0;
   /** PMTU and retransmission bookkeeping, made on the first retransmission or ICMP error. */
   p: Float64Array | null = null;
   readonly ipv4: boolean;
 
-  constructor(
-    readonly originator: Side,
-    ipv4: boolean,
-  ) {
-    this.health = new TcpHealth(originator);
+  constructor(originator: Side, ipv4: boolean) {
+    super(originator);
     this.ipv4 = ipv4;
   }
 
@@ -117,8 +117,8 @@ class Conversation {
   facts(final: boolean): ConversationFacts {
     const take = (st: StreamDirection | null) => (st === null ? null : final ? st.takeResult() : st.result());
     return {
-      originator: this.originator,
-      health: this.health.result(),
+      originator: this.originator as Side,
+      health: this.result(),
       streams: [take(this.streams[0]), take(this.streams[1])],
       pmtu: this.pmtu(),
       maxSends: this.p === null ? [1, 1] : [this.p[P_MAX_RUN] + 1, this.p[P_MAX_RUN + 1] + 1],
@@ -318,8 +318,8 @@ export class ConversationStore {
     p[P_ICMP_MTU + side] = mtu;
     p[P_SMALL_AFTER + side] = 0;
     p[P_PROGRESS_AFTER + side] = 0;
-    p[P_ACK_AT_ICMP + side] = c.health.lastAckOf(side === 0 ? 1 : 0);
-    c.pending = true;
+    p[P_ACK_AT_ICMP + side] = c.lastAckOf(side === 0 ? 1 : 0);
+    c.pmtuWatch = true;
   }
 
   /**
@@ -331,14 +331,14 @@ export class ConversationStore {
   private segment(id: number, side: Side, seq: number, ack: number, flags: number, win: number, paylen: number, hlen: number, df: number, frameBytes: number, record: number, data: Uint8Array, l4: number, end: number): void {
     const c = this.convs[id]!;
     setTcpClock(this.tsUs);
-    c.health.segment(side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
-    if (c.pending || (c.health.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, df, side, seq, ack, flags, paylen, hlen, frameBytes, c.health.lastAnalysis);
+    c.segment(side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
+    if (c.pmtuWatch || (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, df, side, seq, ack, flags, paylen, hlen, frameBytes, c.lastAnalysis);
     if (c.wants && (paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, end, record, (flags & TCP_SYN) !== 0);
   }
 
   private keep(c: Conversation, side: Side, seq: number, data: Uint8Array, off: number, len: number, end: number, record: number, syn: boolean): void {
     const bit = side === 0 ? 1 : 2;
-    if ((c.full & bit) !== 0) return;
+    if ((c.fullDirs & bit) !== 0) return;
     // The flow's first payload decides how much is kept.
     if (c.keepBytes === 0 && len > 0) c.keepBytes = keptBytesFor(data, off, Math.min(len, end - off), this.limits.maxBytes);
     let st = c.streams[side];
@@ -347,15 +347,15 @@ export class ConversationStore {
     // A direction is full once it holds what is kept of it; the flow wants nothing more once
     // both are (later segments of a full direction cost this one bit test).
     if (c.keepBytes > 0 && (st.length >= c.keepBytes || !st.wantsMore)) {
-      c.full |= bit;
-      if (c.full === 3) c.wants = false;
+      c.fullDirs |= bit;
+      if (c.fullDirs === 3) c.wants = false;
     }
   }
 
   private pmtu(c: Conversation, df: number, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
     const p = (c.p ??= new Float64Array(P_WORDS));
     const peer = side === 0 ? 1 : 0;
-    c.pending = true;
+    c.pmtuWatch = true;
     if ((flags & TCP_ACK) !== 0) {
       // This side's cumulative ACK: progress for the peer's stuck segment (sequence space).
       if (p[P_RETX_COUNT + peer] > 0 && ((ack - p[P_RETX_SEQ + peer]) | 0) > 0) p[P_PROGRESS + peer] = 1;
@@ -367,7 +367,7 @@ export class ConversationStore {
     // Times the oldest unacknowledged segment went again: a retransmission of a later
     // segment in the same recovery leaves the count alone; an ACK past it starts afresh.
     const last = p[P_LAST_RETX_SEQ + side];
-    const peerAck = c.health.lastAckOf(peer);
+    const peerAck = c.lastAckOf(peer);
     const acked = peerAck !== 0 && ((peerAck - last) | 0) > 0;
     if (p[P_RUN + side] > 0 && seq >>> 0 === last) p[P_RUN + side]++;
     else if (p[P_RUN + side] > 0 && !acked && ((seq - last) | 0) > 0) {
