@@ -90,10 +90,20 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
         tls = inspectTls(payload, { atMs: flow.firstTs / 1000 });
         flow.tls = tlsRecord(tls);
         // The per-flow byte cap cut a handshake that had not finished: the decoder wanted more.
-        if (tls.incomplete && ((streams.client?.cutBytes ?? 0) > 0 || (streams.server?.cutBytes ?? 0) > 0)) counts.capHit = true;
+        if (tls.incomplete && [streams.client, streams.server].some((x) => x !== null && x.cutBytes + x.ignoredBytes > 0)) counts.capHit = true;
       } else if (flow.app === 'ssh') flow.ssh = sshBanners(payload);
     }
   }
+
+  // The capture, not the peers, may be why the exchange looks unfinished: a prefix that
+  // stops before the stream on the wire (a cap, a hole, the snaplen, bytes not looked at),
+  // or bytes a side acknowledged that the capture never saw. Then "did not complete" is
+  // unknown, not a failure.
+  const limited =
+    (streams.client?.truncated ?? false) ||
+    (streams.server?.truncated ?? false) ||
+    (clientSide !== null && clientSide.ackedUnseen + clientSide.lostSegments > 0) ||
+    (serverSide !== null && serverSide.ackedUnseen + serverSide.lostSegments > 0);
 
   const expected = new Set<AppName>();
   for (const e of input.entries) if (e.app !== null) expected.add(e.app);
@@ -118,12 +128,14 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   if (tls !== null && tls.alert !== null) {
     const a = tls.alert;
     if (!a.encrypted && a.level === 'fatal') why.set('tls-alert', `TLS alert ${a.description} sent by the ${a.from} ${addr(a.from)}${/certificate|unknown_ca/.test(a.description) ? alertEvidence(a.from, tls, flow.firstTs) : ''}`);
-    else if (a.encrypted && !tls.established) why.set('tls-alert', `encrypted TLS alert sent by the ${a.from} ${addr(a.from)} before the handshake completed`);
+    else if (a.encrypted && !tls.established && !limited) why.set('tls-alert', `encrypted TLS alert sent by the ${a.from} ${addr(a.from)} before the handshake completed`);
   }
 
   // rejected, unanswered, icmp-error
   if (flow.state === 'rejected') {
-    if (proto === IPPROTO_TCP) why.set('rejected', `the server ${flow.server} answered the connection attempt with a reset`);
+    // A TCP attempt is rejected by a reset from the server; answered by ICMP errors only
+    // (a router, a firewall), it is an ICMP error.
+    if (proto === IPPROTO_TCP && src.resets(slot, server) > 0) why.set('rejected', `the server ${flow.server} answered the connection attempt with a reset`);
     else why.set('icmp-error', icmpDetail(src, slot, flow, 'answered only by'));
   } else if (flow.state === 'unanswered') {
     const syns = src.syns(slot, client);
@@ -135,7 +147,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const handshakeDone = facts !== null && facts.health.rttMs !== null && facts.health.rttMs.synAckToAck !== null;
   const resets = src.resets(slot, 0) + src.resets(slot, 1);
   if (proto === IPPROTO_TCP && handshakeDone && resets > 0 && serverSide !== null) {
-    const unfinished = tls !== null && !tls.established && tls.alert === null;
+    const unfinished = tls !== null && !tls.established && tls.alert === null && !limited;
     if (serverSide.payloadBytes === 0 || unfinished) {
       const by = src.resets(slot, server) > 0 ? `the server ${flow.server}` : `the client ${flow.client}`;
       why.set('reset-after-connect', `reset by ${by} after the handshake, ${serverSide.payloadBytes === 0 ? 'before the server sent any data' : 'before the TLS handshake completed'}`);
@@ -143,9 +155,15 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   }
 
   // tls-incomplete: started, neither established nor ended by an alert, and not cut by a cap.
-  if (tls !== null && tls.incomplete && !counts.capHit) {
+  if (tls !== null && tls.incomplete && !counts.capHit && !limited) {
     const last = tls.serverHelloSeen ? 'the server hello' : tls.clientHelloSeen ? 'the client hello' : 'the first record';
-    why.set('tls-incomplete', `TLS handshake did not complete: nothing after ${last}${tls.serverHelloSeen ? '' : ` from the server ${flow.server}`}`);
+    // TLS 1.3 encrypts the rest of the handshake: what is missing is an encrypted answer.
+    why.set(
+      'tls-incomplete',
+      tls.serverHelloSeen && tls.version === 'TLS 1.3'
+        ? `TLS 1.3 handshake not seen to complete: the server ${flow.server} sent no encrypted record after the client's`
+        : `TLS handshake did not complete: nothing after ${last}${tls.serverHelloSeen ? '' : ` from the server ${flow.server}`}`,
+    );
   }
 
   // unexpected-protocol: another known protocol at the start of the stream (SYN seen).
@@ -153,9 +171,10 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   if (fromStart && expected.size > 0) {
     if (flow.app !== null && !expected.has(flow.app)) {
       why.set('unexpected-protocol', `${appName(flow.app)} on port ${flow.serverPort}, where ${[...expected].map(appName).join(' or ')} is expected`);
-    } else if (flow.app === null && expected.has('ssh') && expected.size === 1 && streams.server !== null && !streams.server.truncated && streams.server.bytes.length > 0) {
-      // SSH servers must identify themselves first: a complete greeting without it is not SSH.
-      if (parseSshIdentification(streams.server.bytes, true) === null) why.set('unexpected-protocol', `the server ${flow.server} on port ${flow.serverPort} does not speak SSH (no SSH identification in its ${streams.server.bytes.length} bytes)`);
+    } else if ((flow.app === null || flow.app === 'ssh') && expected.has('ssh') && expected.size === 1 && serverGreeting(streams.server)) {
+      // SSH servers must identify themselves (RFC 4253 4.2), whatever the client sent first
+      // (an SSH client sends its own banner at once): a greeting without it is not SSH.
+      if (parseSshIdentification(streams.server!.bytes, true) === null) why.set('unexpected-protocol', `the server ${flow.server} on port ${flow.serverPort} does not speak SSH (no SSH identification in its ${streams.server!.bytes.length} bytes)`);
     }
   }
 
@@ -180,12 +199,13 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     const sends = { client: facts.maxSends[client], server: facts.maxSends[server] };
     for (const [who, side] of [['client', clientSide], ['server', serverSide]] as const) {
       if (why.has('retransmissions')) break;
-      const share = side.dataSegments > 0 ? side.retransmissions / side.dataSegments : 0;
-      if (side.retransmissions > 0 && (share > RETRANSMIT_SHARE || sends[who] >= RETRANSMIT_SENDS)) {
+      // Data segments only: a retransmitted SYN or FIN is not a share of the data.
+      const share = side.dataSegments > 0 ? side.dataRetransmissions / side.dataSegments : 0;
+      if (side.dataRetransmissions > 0 && (share > RETRANSMIT_SHARE || sends[who] >= RETRANSMIT_SENDS)) {
         why.set(
           'retransmissions',
           share > RETRANSMIT_SHARE
-            ? `${side.retransmissions} of ${side.dataSegments} data segments from the ${who} ${addr(who)} retransmitted (${(share * 100).toFixed(1)} %)`
+            ? `${side.dataRetransmissions} of ${side.dataSegments} data segments from the ${who} ${addr(who)} retransmitted (${(share * 100).toFixed(1)} %)`
             : `a segment from the ${who} ${addr(who)} was sent ${sends[who]} times`,
         );
       }
@@ -222,6 +242,14 @@ function agoText(c: { notAfter: string | null }, atUs: number): string {
   if (days >= 1) return `${days} day${days === 1 ? '' : 's'}`;
   const hours = Math.floor(ms / 3_600_000);
   return `${hours} hour${hours === 1 ? '' : 's'}`;
+}
+
+/** Bytes of a server's greeting enough to tell SSH (its identification comes within the first KiB in practice). */
+const SSH_GREETING_BYTES = 1024;
+
+/** The server's stream starts at its beginning and holds all it sent, or enough of it to tell SSH. */
+function serverGreeting(s: StreamResult | null): boolean {
+  return s !== null && !s.midstream && s.bytes.length > 0 && (!s.truncated || s.bytes.length >= SSH_GREETING_BYTES);
 }
 
 function prefix(s: StreamResult | null): StreamPrefix {

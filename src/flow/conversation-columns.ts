@@ -14,6 +14,7 @@ const SIDE_KEYS = [
   'dataSegments',
   'maxSegment',
   'retransmissions',
+  'dataRetransmissions',
   'fastRetransmissions',
   'spuriousRetransmissions',
   'outOfOrder',
@@ -28,7 +29,7 @@ const SIDE_KEYS = [
 ] as const satisfies readonly (keyof TcpSideReport)[];
 
 /** StreamResult's numeric fields, in column order (booleans as 0/1). */
-const STREAM_KEYS = ['truncated', 'midstream', 'gaps', 'inconsistent', 'overlapBytes', 'cutBytes', 'droppedSegments', 'droppedBytes', 'budgetBytes', 'lostOnReorder', 'closed'] as const satisfies readonly (keyof StreamResult)[];
+const STREAM_KEYS = ['truncated', 'midstream', 'gaps', 'inconsistent', 'overlapBytes', 'cutBytes', 'droppedSegments', 'droppedBytes', 'budgetBytes', 'lostOnReorder', 'ignoredBytes', 'closed'] as const satisfies readonly (keyof StreamResult)[];
 
 const S = SIDE_KEYS.length;
 // Per flow: originator, 2 sides, rtt (2), initialRtt, historyDropped, pmtu (8), maxSends (2),

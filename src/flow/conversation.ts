@@ -96,14 +96,15 @@ const P_WORDS = 26;
  */
 class Conversation extends TcpHealth {
   readonly streams: [StreamDirection | null, StreamDirection | null] = [null, null];
-  /** Some decoder still wants payload. */
-  wants = true;
   /** Bytes kept per direction: maxBytes, or NON_TLS_KEEP once the first payload is not TLS. */
   keepBytes = 0;
   /** A retransmission or an ICMP path-MTU error was seen: ACKs are followed for PMTU evidence. */
   pmtuWatch = false;
   /** Directions (bit 1: side 0, bit 2: side 1) that hold all that is kept of them. */
   fullDirs = 0;
+  /** Payload bytes offered per side after its direction was full (not looked at). */
+  ignored0 = 0;
+  ignored1 = 0;
   /** PMTU and retransmission bookkeeping, made on the first retransmission or ICMP error. */
   p: Float64Array | null = null;
   readonly ipv4: boolean;
@@ -115,11 +116,11 @@ class Conversation extends TcpHealth {
 
   /** The facts so far; `final`: the flow leaves, its streams hand over their buffers (no copy) and close. */
   facts(final: boolean): ConversationFacts {
-    const take = (st: StreamDirection | null) => (st === null ? null : final ? st.takeResult() : st.result());
+    const take = (st: StreamDirection | null, ignored: number) => (st === null ? null : final ? st.takeResult(ignored) : st.result(ignored));
     return {
       originator: this.originator as Side,
       health: this.result(),
-      streams: [take(this.streams[0]), take(this.streams[1])],
+      streams: [take(this.streams[0], this.ignored0), take(this.streams[1], this.ignored1)],
       pmtu: this.pmtu(),
       maxSends: this.p === null ? [1, 1] : [this.p[P_MAX_RUN] + 1, this.p[P_MAX_RUN + 1] + 1],
     };
@@ -333,23 +334,24 @@ export class ConversationStore {
     setTcpClock(this.tsUs);
     c.segment(side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
     if (c.pmtuWatch || (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, df, side, seq, ack, flags, paylen, hlen, frameBytes, c.lastAnalysis);
-    if (c.wants && (paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, end, record, (flags & TCP_SYN) !== 0);
+    if ((paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) {
+      // A full direction costs this bit test (and a count of what it was not shown).
+      if ((c.fullDirs & (side === 0 ? 1 : 2)) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, end, record, (flags & TCP_SYN) !== 0);
+      else if (side === 0) c.ignored0 += paylen;
+      else c.ignored1 += paylen;
+    }
   }
 
   private keep(c: Conversation, side: Side, seq: number, data: Uint8Array, off: number, len: number, end: number, record: number, syn: boolean): void {
     const bit = side === 0 ? 1 : 2;
-    if ((c.fullDirs & bit) !== 0) return;
     // The flow's first payload decides how much is kept.
     if (c.keepBytes === 0 && len > 0) c.keepBytes = keptBytesFor(data, off, Math.min(len, end - off), this.limits.maxBytes);
     let st = c.streams[side];
     if (st === null) st = c.streams[side] = new StreamDirection(this.budget, { maxBytes: c.keepBytes || this.limits.maxBytes, maxSegments: this.limits.maxSegments });
     st.add(seq, data, off, len, record, syn, end);
-    // A direction is full once it holds what is kept of it; the flow wants nothing more once
-    // both are (later segments of a full direction cost this one bit test).
-    if (c.keepBytes > 0 && (st.length >= c.keepBytes || !st.wantsMore)) {
-      c.fullDirs |= bit;
-      if (c.fullDirs === 3) c.wants = false;
-    }
+    // A direction is full once it holds what is kept of it (later segments of a full
+    // direction cost a bit test).
+    if (c.keepBytes > 0 && (st.length >= c.keepBytes || !st.wantsMore)) c.fullDirs |= bit;
   }
 
   private pmtu(c: Conversation, df: number, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {

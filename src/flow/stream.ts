@@ -110,8 +110,10 @@ export interface StreamResult extends StreamPrefix {
   /** One per run of bytes taken from one segment (the lowest record covering it), by offset. */
   marks: StreamMark[];
   /**
-   * The prefix stops before the stream as captured did: bytes were cut at maxBytes, a hole
-   * stops it (gaps > 0), or a cap dropped something.
+   * The prefix stops before the stream on the wire did: bytes were cut at maxBytes, a hole
+   * stops it (gaps > 0), a cap dropped something, the snaplen kept only part of a segment
+   * (or a segment's end is missing from the capture), or bytes were offered after the
+   * direction held all that is kept of it (ignoredBytes).
    */
   truncated: boolean;
   /** No SYN seen: the stream starts at the earliest segment, not at ISN + 1. */
@@ -131,6 +133,11 @@ export interface StreamResult extends StreamPrefix {
   budgetBytes: number;
   /** Start moves (late lower-record segments) over bytes already cut or dropped: see the guarantee. */
   lostOnReorder: number;
+  /**
+   * Payload bytes offered after the direction held all that is kept of it: not looked at
+   * (set by the conversation that stopped feeding the direction; 0 from the stream itself).
+   */
+  ignoredBytes: number;
   /** close() was called: nothing is held any more. */
   closed: boolean;
 }
@@ -161,6 +168,7 @@ class KeptStream implements StreamResult {
     readonly droppedBytes: number,
     readonly budgetBytes: number,
     readonly lostOnReorder: number,
+    readonly ignoredBytes: number,
     readonly closed: boolean,
   ) {
     this.#runLo = runLo;
@@ -180,12 +188,14 @@ class KeptStream implements StreamResult {
 
   /** The result as plain data (the runs are internal; marks are included). */
   toJSON(): Omit<StreamResult, 'bytes'> & { bytes: Uint8Array } {
-    const { bytes, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, closed } = this;
-    return { bytes, marks: this.marks, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, closed };
+    const { bytes, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, ignoredBytes, closed } = this;
+    return { bytes, marks: this.marks, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, ignoredBytes, closed };
   }
 }
 
 const MIN_CAPACITY = 512;
+/** Runs (segments' contributions) held per direction at most; further segments count as dropped. */
+const MAX_RUNS = 512;
 /** A direction's first buffer, unless maxBytes is smaller. */
 const INITIAL_CAPACITY = 2048;
 
@@ -242,6 +252,8 @@ export class StreamDirection {
   private cutLo = NONE;
   /** One past the highest position of a byte dropped before the start (<= 0), or 1 for none. */
   private preHi = 1;
+  /** One past the highest position any segment covers on the wire (captured or not). */
+  private wireEnd = 0;
 
   constructor(budget: PayloadBudget, limits: StreamLimits = {}) {
     this.budget = budget;
@@ -275,6 +287,7 @@ export class StreamDirection {
     if (this.closedFlag) return;
     // As int32 (the same modulo 2^32): a uint32 past 2^31 would be a heap number.
     seq |= 0;
+    const wireLen = len;
     if (len > capturedEnd - off) len = capturedEnd - off;
     if (syn) {
       if (!this.synSeen || record < this.startRecord) {
@@ -287,7 +300,7 @@ export class StreamDirection {
       }
       seq = (seq + 1) | 0;
     }
-    if (len <= 0) return;
+    if (wireLen <= 0) return;
     if (!this.started) {
       this.start = seq;
       this.startRecord = record;
@@ -297,6 +310,15 @@ export class StreamDirection {
       this.startRecord = record;
     }
     const rel = (seq - this.start) | 0;
+    if (rel + wireLen > this.wireEnd) this.wireEnd = rel + wireLen;
+    if (len <= 0) return;
+    if (this.nRuns >= MAX_RUNS) {
+      // A cap on the segments held: with thousands of tiny ones every later insert would
+      // walk them all (a hostile capture's way to make reassembly slow).
+      this.dropped++;
+      this.droppedB += len;
+      return;
+    }
     // The common case: the next bytes of an in-order stream with nothing held beyond,
     // within maxBytes, and room in the buffer (or in the budget to grow it).
     const end = rel + len;
@@ -331,8 +353,8 @@ export class StreamDirection {
    * bytes are a view of the direction's buffer, which is not reused for another flow (the
    * budget gets its bytes back). For a flow that leaves the session.
    */
-  takeResult(): StreamResult {
-    const r = this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.subarray(0, this.prefixLen), true);
+  takeResult(ignoredBytes = 0): StreamResult {
+    const r = this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.subarray(0, this.prefixLen), true, ignoredBytes);
     if (this.buf !== null) {
       // The result owns the buffer now: close() must not hand it back to the slab.
       this.budget.used -= this.buf.length;
@@ -348,12 +370,12 @@ export class StreamDirection {
   }
 
   /** The prefix and what was seen and cut; allocates, so call it when a decoder needs it. */
-  result(): StreamResult {
-    return this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.slice(0, this.prefixLen), false);
+  result(ignoredBytes = 0): StreamResult {
+    return this.resultWith(this.buf === null ? new Uint8Array(0) : this.buf.slice(0, this.prefixLen), false, ignoredBytes);
   }
 
   /** `owned`: the direction is closing, and its run arrays go with the result (no copy). */
-  private resultWith(bytes: Uint8Array, owned: boolean): StreamResult {
+  private resultWith(bytes: Uint8Array, owned: boolean, ignored: number): StreamResult {
     let n = 0;
     while (n < this.nRuns && this.rLo[n] < this.prefixLen) n++;
     let inconsistent = 0;
@@ -368,7 +390,7 @@ export class StreamDirection {
       owned ? this.rLo : this.rLo.slice(0, n),
       owned ? this.rRec : this.rRec.slice(0, n),
       n,
-      this.cut > 0 || this.islands > 0 || this.dropped > 0 || this.budgetB > 0,
+      this.cut > 0 || this.islands > 0 || this.dropped > 0 || this.budgetB > 0 || this.wireEnd > this.prefixLen || ignored > 0,
       this.started && !this.synSeen,
       this.islands,
       inconsistent,
@@ -378,6 +400,7 @@ export class StreamDirection {
       this.droppedB,
       this.budgetB,
       this.lost,
+      ignored,
       this.closedFlag,
     );
   }
@@ -654,6 +677,7 @@ export class StreamDirection {
     const d = (s - this.start) | 0;
     this.start = s;
     if (d === 0) return;
+    this.wireEnd -= d;
     const n = this.nRuns;
     if (d > 0) {
       // Later start: drop what is now before it.

@@ -42,6 +42,8 @@ export interface TcpSideReport {
   maxSegment: number;
   /** Frames tshark's tcp.analysis.retransmission matches (plain + fast + spurious). */
   retransmissions: number;
+  /** Those of them that carried payload (SYN and FIN retransmissions are not data). */
+  dataRetransmissions: number;
   fastRetransmissions: number;
   spuriousRetransmissions: number;
   outOfOrder: number;
@@ -251,6 +253,8 @@ class Side {
   lastFin = 0;
   lastRst = 0;
   retrans = 0;
+  /** Retransmissions that carried payload (not SYN, FIN or keep-alive). */
+  dataRetrans = 0;
   fast = 0;
   spurious = 0;
   ooo = 0;
@@ -346,6 +350,7 @@ class Side {
       dataSegments: this.dataSegments,
       maxSegment: this.maxSegment,
       retransmissions: this.retrans + this.fast + this.spurious,
+      dataRetransmissions: this.dataRetrans,
       fastRetransmissions: this.fast,
       spuriousRetransmissions: this.spurious,
       outOfOrder: this.ooo,
@@ -676,7 +681,7 @@ export class TcpHealth {
     fwd.lastackLo = NOW_WORDS[0];
     fwd.lastackHi = NOW_WORDS[1];
     fwd.lastFlags = af;
-    if (af !== 0) count(fwd, af);
+    if (af !== 0) count(fwd, af, len);
 
     // dissect_tcp() after the analysis: the most recent SYN, and the first RTT from it to
     // the first pure ACK (used above as the out-of-order threshold).
@@ -880,7 +885,8 @@ function ready(side: Side, peer: Side, quiet: boolean, seen: number): number {
 }
 
 /** The per-side counters of the analysis flags `af` (not 0). */
-function count(side: Side, af: number): void {
+function count(side: Side, af: number, len: number): void {
+  if (len > 0 && (af & (A_RETRANS | A_FAST | A_SPURIOUS)) !== 0) side.dataRetrans++;
   if (af & A_ZWP) side.zwp++;
   if (af & A_ZW) side.zeroWin++;
   if (af & A_KA) side.keepAlives++;

@@ -34,7 +34,7 @@ describe('conversation columns', () => {
   });
 
   it('keeps nulls apart from zeros (rtt, MSS, ICMP MTU)', () => {
-    const side = { packets: 1, payloadBytes: 0, dataSegments: 0, maxSegment: 0, retransmissions: 0, fastRetransmissions: 0, spuriousRetransmissions: 0, outOfOrder: 0, duplicateAcks: 0, zeroWindows: 0, zeroWindowProbes: 0, keepAlives: 0, lostSegments: 0, ackedUnseen: 0, mss: null, windowScale: 0 };
+    const side = { packets: 1, payloadBytes: 0, dataSegments: 0, maxSegment: 0, retransmissions: 0, dataRetransmissions: 0, fastRetransmissions: 0, spuriousRetransmissions: 0, outOfOrder: 0, duplicateAcks: 0, zeroWindows: 0, zeroWindowProbes: 0, keepAlives: 0, lostSegments: 0, ackedUnseen: 0, mss: null, windowScale: 0 };
     const f: ConversationFacts = {
       originator: 1,
       health: { originator: side, responder: { ...side, mss: 0, windowScale: null }, rttMs: { synToSynAck: 0, synAckToAck: null }, initialRttMs: null, history: 'S', historyDropped: 0, connState: 'S0' },

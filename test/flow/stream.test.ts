@@ -223,6 +223,31 @@ describe('StreamDirection basics', () => {
     expect(r.inconsistent).toBe(4);
   });
 
+  it('a segment the snaplen cut, or whose end is missing, leaves the prefix truncated even when it is the last one', () => {
+    const d = new StreamDirection(newPayloadBudget());
+    d.add(0, new Uint8Array(0), 0, 0, 1, true);
+    d.add(1, new Uint8Array(100).fill(1), 0, 100, 2, false, 40); // 100 on the wire, 40 captured
+    expect(d.result()).toMatchObject({ truncated: true, gaps: 0, cutBytes: 0 });
+    expect(d.length).toBe(40);
+    const whole = new StreamDirection(newPayloadBudget());
+    whole.add(0, new Uint8Array(0), 0, 0, 1, true);
+    whole.add(1, new Uint8Array(100).fill(1), 0, 100, 2, false);
+    expect(whole.result().truncated).toBe(false);
+  });
+
+  it('holds at most 512 segments per direction: thousands of tiny ones are counted as dropped', () => {
+    const d = new StreamDirection(newPayloadBudget());
+    d.add(0, new Uint8Array(0), 0, 0, 0, true);
+    const one = new Uint8Array(1).fill(7);
+    for (let i = 0; i < 2000; i++) d.add(1 + i, one, 0, 1, 1 + i, false);
+    // a retransmission after that costs no walk over thousands of runs, and changes nothing
+    d.add(1, one, 0, 1, 5000, false);
+    const r = d.result();
+    expect(r.bytes.length).toBe(512);
+    expect(r.marks).toHaveLength(512);
+    expect(r).toMatchObject({ truncated: true, droppedSegments: 2000 - 512 + 1 });
+  });
+
   it('follows sequence numbers across the 32-bit wrap', () => {
     const isn = 0xfffffff0;
     const r = run([

@@ -14,6 +14,7 @@ import {
   TCPA_LOST_SEGMENT,
   TCPA_OUT_OF_ORDER,
   TCPA_SPURIOUS_RETRANSMISSION,
+  TCPA_RETRANSMISSION,
   TCPA_ZERO_WINDOW,
   TCPA_ZERO_WINDOW_PROBE,
   TcpHealth,
@@ -221,6 +222,16 @@ describe('Wireshark analysis on scripted packets', () => {
     expect(c.r.originator).toMatchObject({ retransmissions: 1, spuriousRetransmissions: 1 });
   });
 
+  it('a retransmitted SYN counts as a retransmission (as tshark counts it) but not as a data retransmission', () => {
+    const c = new Conv();
+    c.send(0, SYN);
+    expect(c.send(0, SYN, 0, { seq: 1000, dt: 1_000_000 }) & TCPA_RETRANSMISSION).toBeTruthy();
+    c.send(1, SYN | ACK);
+    c.send(0, ACK);
+    c.send(0, ACK, 100);
+    expect(c.r.originator).toMatchObject({ retransmissions: 1, dataRetransmissions: 0, dataSegments: 1 });
+  });
+
   it('keep-alives and zero-window probes are not retransmissions', () => {
     const c = new Conv().handshake();
     c.send(0, ACK, 100);
@@ -390,8 +401,8 @@ describe('long conversations, any sequence numbers, real timestamps', () => {
     // retransmission, fast, spurious, out of order, duplicate ACK, zero window, zero-window probe, keep-alive, lost segment, ACKed unseen
     flags: [18, 6, 6, 6, 13, 12, 6, 6, 18, 12],
     report: {
-      originator: { packets: 264, payloadBytes: 150974, dataSegments: 222, maxSegment: 1435, retransmissions: 18, fastRetransmissions: 6, spuriousRetransmissions: 6, outOfOrder: 0, duplicateAcks: 0, zeroWindows: 0, zeroWindowProbes: 6, keepAlives: 6, lostSegments: 12, ackedUnseen: 0, mss: null, windowScale: null },
-      responder: { packets: 233, payloadBytes: 55202, dataSegments: 78, maxSegment: 1414, retransmissions: 0, fastRetransmissions: 0, spuriousRetransmissions: 0, outOfOrder: 6, duplicateAcks: 13, zeroWindows: 12, zeroWindowProbes: 0, keepAlives: 0, lostSegments: 6, ackedUnseen: 12, mss: null, windowScale: null },
+      originator: { packets: 264, payloadBytes: 150974, dataSegments: 222, maxSegment: 1435, retransmissions: 18, dataRetransmissions: 18, fastRetransmissions: 6, spuriousRetransmissions: 6, outOfOrder: 0, duplicateAcks: 0, zeroWindows: 0, zeroWindowProbes: 6, keepAlives: 6, lostSegments: 12, ackedUnseen: 0, mss: null, windowScale: null },
+      responder: { packets: 233, payloadBytes: 55202, dataSegments: 78, maxSegment: 1414, retransmissions: 0, dataRetransmissions: 0, fastRetransmissions: 0, spuriousRetransmissions: 0, outOfOrder: 6, duplicateAcks: 13, zeroWindows: 12, zeroWindowProbes: 0, keepAlives: 0, lostSegments: 6, ackedUnseen: 12, mss: null, windowScale: null },
       rttMs: { synToSynAck: 0.016, synAckToAck: 0.289 },
       initialRttMs: 0.305,
       history: 'ShADadTtwGTwFf',

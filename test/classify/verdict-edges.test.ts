@@ -1,0 +1,166 @@
+// Verdicts where the capture, not the peers, stops what can be known — and where the
+// evidence must come from the right packets. Each case is a scripted capture run through
+// the whole analysis (inline), with a control that the real failure is still found.
+// - A TLS handshake that completed is not "incomplete" or "reset before the handshake
+//   completed" because the snaplen cut its segments, a packet is missing from the capture,
+//   or the server's flight is larger than the 16 KiB kept (however the segments align).
+// - A SYN answered only by ICMP errors is an icmp-error, not a reset.
+// - A retransmitted SYN is not a share of the data segments.
+// - An SSH client's banner does not make a non-SSH server on 22 look like SSH.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyzeCaptures } from '../../src/analyze.js';
+import { ACK, cat as catBuf, eth, FIN, icmpError, ipv4, pcap, PROTO_ICMP, PROTO_TCP, PSH, RST, SYN, tcp, tempDir } from '../helpers/build.js';
+import { CT, HS, cat, ccs, certificate, clientHello, handshake, record, serverHello, serverHelloDone } from '../inspect/tls-build.js';
+
+const tmp = tempDir('pantap-verdict-edges-');
+afterAll(() => tmp.remove());
+
+const C = '10.1.1.10';
+const S = '10.1.1.20';
+
+/** A scripted TCP conversation: frames in order, with their captured lengths. */
+class Script {
+  frames: { data: Buffer; caplen?: number }[] = [];
+  cs = 101;
+  ss = 501;
+  constructor(
+    readonly cport: number,
+    readonly sport: number,
+    readonly snaplen?: number,
+  ) {}
+  frame(from: 'c' | 's', seq: number, ack: number, flags: number, payload: Uint8Array = new Uint8Array(0)): this {
+    const [src, dst, sp, dp] = from === 'c' ? [C, S, this.cport, this.sport] : [S, C, this.sport, this.cport];
+    this.frames.push({ data: eth({ ethertype: 0x0800, payload: ipv4({ src, dst, proto: PROTO_TCP, df: true, payload: tcp({ sport: sp, dport: dp, seq, ack, flags, payload: Buffer.from(payload) }) }) }), caplen: this.snaplen });
+    return this;
+  }
+  raw(data: Buffer): this {
+    this.frames.push({ data });
+    return this;
+  }
+  handshake(): this {
+    return this.frame('c', 100, 0, SYN).frame('s', 500, 101, SYN | ACK).frame('c', 101, 501, ACK);
+  }
+  /** Client data (one segment). */
+  c(b: Uint8Array): this {
+    this.frame('c', this.cs, this.ss, ACK | PSH, b);
+    this.cs += b.length;
+    return this;
+  }
+  /** Server data in segments of `mss` bytes; `drop`: sent but not in the capture. */
+  s(b: Uint8Array, mss = 1448, drop = false): this {
+    for (let i = 0; i < b.length; i += mss) {
+      const p = b.subarray(i, i + mss);
+      if (!drop) this.frame('s', this.ss, this.cs, ACK | PSH, p);
+      this.ss += p.length;
+    }
+    return this;
+  }
+  fin(): this {
+    return this.frame('c', this.cs, this.ss, ACK | FIN).frame('s', this.ss, this.cs + 1, ACK | FIN).frame('c', this.cs + 1, this.ss + 1, ACK);
+  }
+  rst(): this {
+    return this.frame('c', this.cs, this.ss, ACK | RST);
+  }
+}
+
+let n = 0;
+async function judged(script: Script) {
+  const path = join(tmp.dir, `e${n++}.pcap`);
+  writeFileSync(
+    path,
+    pcap(
+      script.frames.map((f, i) => {
+        const data = f.caplen === undefined ? f.data : f.data.subarray(0, f.caplen);
+        return { sec: 1_764_000_000, frac: i * 1000, data, caplen: data.length, origlen: f.data.length };
+      }),
+    ),
+  );
+  const { flows, summary } = await analyzeCaptures([path], { workers: 0, allFlows: true });
+  const f = flows.find((x) => x.serverPort === script.sport)!;
+  return { verdict: f.verdict, reason: f.reason, detail: f.detail, app: f.app, established: f.tls?.established ?? null, capHit: summary.input.inspection.capHit };
+}
+
+const finished = () => record(CT.handshake, new Uint8Array(40).fill(9));
+
+/** A TLS 1.2 session that completes: hellos, key exchange, both Finished, data both ways. */
+function tls12(o: { snaplen?: number; flight?: Uint8Array; mss?: number; dropServerFinished?: boolean; end?: 'fin' | 'rst' } = {}): Script {
+  const t = new Script(40000 + n, 3978, o.snaplen).handshake();
+  t.c(record(CT.handshake, clientHello({ sni: 'panorama.example' })));
+  t.s(o.flight ?? record(CT.handshake, cat(serverHello({ cipher: 0xc02f }), serverHelloDone())), o.mss);
+  t.c(cat(record(CT.handshake, handshake(HS.clientKeyExchange, new Uint8Array(66).fill(4))), ccs(), finished()));
+  t.s(cat(ccs(), finished()), 1448, o.dropServerFinished);
+  t.c(record(CT.appData, new Uint8Array(300).fill(7)));
+  t.s(record(CT.appData, new Uint8Array(300).fill(7)));
+  return o.end === 'rst' ? t.rst() : t.fin();
+}
+
+/** A server flight of ~18 KB (three 6,000-byte certificates) in 16 KiB records. */
+function bigFlight(): Uint8Array {
+  const flight = cat(serverHello({ cipher: 0xc02f }), certificate([new Uint8Array(6000).fill(0x30), new Uint8Array(6000).fill(0x30), new Uint8Array(6000).fill(0x30)]), serverHelloDone());
+  const recs: Uint8Array[] = [];
+  for (let i = 0; i < flight.length; i += 16384) recs.push(record(CT.handshake, flight.subarray(i, i + 16384)));
+  return cat(...recs);
+}
+
+describe('verdicts the capture cannot support', () => {
+  it('control: a TLS handshake the server never finishes is tls-incomplete', async () => {
+    const t = new Script(39999, 3978).handshake();
+    t.c(record(CT.handshake, clientHello({ sni: 'panorama.example' })));
+    t.s(record(CT.handshake, cat(serverHello({ cipher: 0xc02f }), serverHelloDone())));
+    t.c(cat(record(CT.handshake, handshake(HS.clientKeyExchange, new Uint8Array(66).fill(4))), ccs(), finished()));
+    expect(await judged(t.fin())).toMatchObject({ verdict: 'failed', reason: 'tls-incomplete' });
+  });
+
+  it('a completed TLS session captured with a 68- or 128-byte snaplen is not a failure', async () => {
+    expect(await judged(tls12({ snaplen: 68 }))).toMatchObject({ verdict: 'ok', reason: null });
+    expect(await judged(tls12({ snaplen: 128 }))).toMatchObject({ verdict: 'ok', reason: null });
+  });
+
+  it('a server Finished missing from the capture (the client acknowledges it) is not a failure, closed either way', async () => {
+    expect(await judged(tls12({ dropServerFinished: true }))).toMatchObject({ verdict: 'ok', reason: null });
+    expect(await judged(tls12({ dropServerFinished: true, end: 'rst' }))).toMatchObject({ verdict: 'ok', reason: null });
+  });
+
+  it('a server flight larger than the 16 KiB kept is not a failure, whatever the segment size; the cap is counted', async () => {
+    for (const mss of [1448, 1024]) {
+      for (const end of ['fin', 'rst'] as const) {
+        const got = await judged(tls12({ flight: bigFlight(), mss, end }));
+        expect(got, `mss ${mss}, ${end}`).toMatchObject({ verdict: 'ok', reason: null });
+        expect(got.capHit, `mss ${mss}, ${end}`).toBeGreaterThan(0);
+      }
+    }
+  });
+});
+
+describe('verdict evidence from the right packets', () => {
+  it('a SYN answered only by ICMP errors from a router is icmp-error, not a reset', async () => {
+    const t = new Script(40001, 3978);
+    const quoted = ipv4({ src: C, dst: S, proto: PROTO_TCP, payload: tcp({ sport: 40001, dport: 3978, flags: SYN, seq: 100 }) });
+    const unreachable = eth({ ethertype: 0x0800, payload: ipv4({ src: '10.1.1.1', dst: C, proto: PROTO_ICMP, payload: icmpError(quoted, { type: 3, code: 13 }) }) });
+    t.frame('c', 100, 0, SYN).raw(unreachable).frame('c', 100, 0, SYN).raw(unreachable);
+    const got = await judged(t);
+    expect(got).toMatchObject({ verdict: 'failed', reason: 'icmp-error' });
+    expect(got.detail).toContain('communication administratively prohibited');
+    expect(got.detail).not.toContain('reset');
+  });
+
+  it('a retransmitted SYN is not a retransmitted data segment', async () => {
+    const t = new Script(40002, 3978).frame('c', 100, 0, SYN).frame('c', 100, 0, SYN).frame('s', 500, 101, SYN | ACK).frame('c', 101, 501, ACK);
+    for (let i = 0; i < 11; i++) t.c(new Uint8Array(100).fill(1)).frame('s', t.ss, t.cs, ACK);
+    expect(await judged(t.fin())).toMatchObject({ verdict: 'ok', reason: null });
+  });
+
+  it('an SSH client banner does not hide a server on 22 that is not SSH', async () => {
+    for (const greeting of ['HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n', '220 mail.example ESMTP ready\r\n']) {
+      const t = new Script(40003, 22).handshake().c(catBuf(Buffer.from('SSH-2.0-OpenSSH_9.6\r\n'))).s(Buffer.from(greeting));
+      const got = await judged(t.fin());
+      expect(got, greeting).toMatchObject({ verdict: 'failed', reason: 'unexpected-protocol' });
+      expect(got.detail).toContain('does not speak SSH');
+    }
+    // control: a real SSH server (with a line before its identification, as RFC 4253 allows)
+    const ok = new Script(40004, 22).handshake().c(Buffer.from('SSH-2.0-OpenSSH_9.6\r\n')).s(Buffer.from('hello\r\nSSH-2.0-OpenSSH_9.2p1\r\n'));
+    expect(await judged(ok.fin())).toMatchObject({ verdict: 'ok', app: 'ssh' });
+  });
+});
