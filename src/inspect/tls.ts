@@ -264,6 +264,8 @@ interface RecordScan {
   /** Bytes after the last complete record: a cut record, an impossible header, or past the cap. */
   rest: boolean;
   malformed: boolean;
+  /** Start of a record whose header is whole but whose body the prefix cut, or -1. */
+  partial: number;
 }
 
 /** Splits a direction into records; stops at the first impossible header or the cap. */
@@ -272,6 +274,7 @@ function scanRecords(prefix: StreamPrefix): RecordScan {
   const records: TlsRecord[] = [];
   let p = 0;
   let malformed = false;
+  let partial = -1;
   while (p < b.length && records.length < MAX_RECORDS) {
     if (!headerPrefixValid(b, p)) {
       malformed = true;
@@ -279,11 +282,14 @@ function scanRecords(prefix: StreamPrefix): RecordScan {
     }
     if (p + 5 > b.length) break;
     const len = (b[p + 3] << 8) | b[p + 4];
-    if (p + 5 + len > b.length) break;
+    if (p + 5 + len > b.length) {
+      partial = p;
+      break;
+    }
     records.push({ type: b[p], start: p, end: p + 5 + len, packet: recordAt(prefix, p) });
     p += 5 + len;
   }
-  return { records, rest: p < b.length, malformed };
+  return { records, rest: p < b.length, malformed, partial };
 }
 
 /** The header bytes present at `p` (possibly fewer than 5) are those of a valid record. */
@@ -605,6 +611,13 @@ function walkRecords(
       hs.push(bytes, r.start + 5, r.end);
       for (let m = hs.next(); m !== null; m = hs.next()) onMessage(m, hs);
     }
+  }
+  // A plaintext handshake record the prefix cut (a server flight packed in one 16 KiB
+  // record): the whole messages at its start (the ServerHello) still count.
+  const cut = side.scan.partial;
+  if (cut >= 0 && bytes[cut] === CT_HANDSHAKE && (isTls13() || side.ccs < 0)) {
+    hs.push(bytes, cut + 5, bytes.length);
+    for (let m = hs.next(); m !== null; m = hs.next()) onMessage(m, hs);
   }
 }
 

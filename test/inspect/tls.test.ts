@@ -489,3 +489,18 @@ describe('looksLikeTls', () => {
     expect(looksLikeTls(cat(bytes(22, 3, 3, 0, 40, 1, 0, 0, 20)))).toBe(false); // hello too short
   });
 });
+
+describe('a server flight in one record that the prefix cut', () => {
+  it('still gives the ServerHello (version, cipher) from the start of the cut record', () => {
+    // ServerHello, a ~18 KB certificate chain and ServerHelloDone in a single 16 KiB-max
+    // record: the 16 KiB kept end inside it.
+    const flight = cat(serverHello({ cipher: 0xc02f }), certificate([new Uint8Array(9000).fill(0x30), new Uint8Array(9000).fill(0x30)]), serverHelloDone());
+    const oneRecord = cat(bytes(CT.handshake, 3, 3, 0x40, 0x00), flight.subarray(0, 16384));
+    const p = flow([['c', record(CT.handshake, CH)], ['s', oneRecord]]);
+    const t = tls({ client: p.client, server: cut(p.server, 16000) });
+    expect(t.cipher).toBe('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+    expect(t.version).toBe('TLS 1.2');
+    expect(t.serverHelloSeen).toBe(true);
+    expect(t.serverCertificate).toBeNull(); // cut: not whole
+  });
+});
