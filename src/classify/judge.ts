@@ -4,7 +4,7 @@
 import type { AppName, CatalogEntry } from '../catalog/schema.js';
 import { KIND_IPV6 } from '../decode/fields.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
-import type { ConversationFacts } from '../flow/conversation.js';
+import { SMALL_SEGMENT_V4, SMALL_SEGMENT_V6, type ConversationFacts } from '../flow/conversation.js';
 import type { StreamResult } from '../flow/stream.js';
 import type { FlowSlots, Side } from '../flow/table.js';
 import type { TcpSideReport } from '../flow/tcp-health.js';
@@ -39,9 +39,6 @@ export interface JudgeCounts {
 const RETRANSMIT_SHARE = 0.02;
 /** ...or one segment sent this many times. */
 const RETRANSMIT_SENDS = 3;
-/** Segments above these TCP payloads are "large" for a path MTU (576-byte IPv4, 1280-byte IPv6 minimum MTUs). */
-const SMALL_SEGMENT_V4 = 536;
-const SMALL_SEGMENT_V6 = 1220;
 
 /** Fills app, communityId, tcp, tls, ssh, verdict, reason and detail of `flow`. */
 export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
@@ -119,7 +116,8 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     const large = pmtu.segmentBytes > (kind === KIND_IPV6 ? SMALL_SEGMENT_V6 : SMALL_SEGMENT_V4);
     if (pmtu.icmpMtu !== null && !pmtu.adaptedAfterIcmp && handshake) {
       why.set('pmtu-blackhole', `path MTU black hole: the ${who} ${addr(who)} got an ICMP "fragmentation needed" (next-hop MTU ${pmtu.icmpMtu}) but sent no smaller segment that got through`);
-    } else if (pmtu.icmpMtu === null && pmtu.retransmits >= 2 && !pmtu.progressed && large && handshake) {
+    } else if (pmtu.icmpMtu === null && pmtu.retransmits >= 2 && !pmtu.progressed && large && handshake && pmtu.peerAnswered) {
+      // The peer still sent packets after the large segments: not a dead host or path.
       why.set('pmtu-blackhole', `path MTU black hole: ${pmtu.frameBytes}-byte segment from the ${who} ${addr(who)} retransmitted ${pmtu.retransmits} times with the don't-fragment bit while smaller packets got through, no ICMP seen`);
     }
   }

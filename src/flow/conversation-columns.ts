@@ -32,7 +32,7 @@ const SIDE_KEYS = [
 const STREAM_KEYS = ['truncated', 'midstream', 'gaps', 'inconsistent', 'overlapBytes', 'cutBytes', 'droppedSegments', 'droppedBytes', 'budgetBytes', 'lostOnReorder', 'ignoredBytes', 'closed'] as const satisfies readonly (keyof StreamResult)[];
 
 const S = SIDE_KEYS.length;
-// Per flow: originator, 2 sides, rtt (2), initialRtt, historyDropped, pmtu (8), maxSends (2),
+// Per flow: originator, 2 sides, rtt (2), initialRtt, historyDropped, pmtu (9), maxSends (2),
 // per stream: present, byte offset, byte length, mark offset, mark count, STREAM_KEYS.
 const O_ORIG = 0;
 const O_SIDES = 1;
@@ -40,8 +40,8 @@ const O_RTT = O_SIDES + 2 * S; // synToSynAck, synAckToAck; NaN/NaN: rttMs null;
 const O_RTT_NULL = O_RTT + 2;
 const O_IRTT = O_RTT_NULL + 1;
 const O_HDROP = O_IRTT + 1;
-const O_PMTU = O_HDROP + 1; // present, side, frameBytes, segmentBytes, retransmits, progressed, icmpMtu, adapted
-const O_SENDS = O_PMTU + 8;
+const O_PMTU = O_HDROP + 1; // present, side, frameBytes, segmentBytes, retransmits, progressed, icmpMtu, adapted, peerAnswered
+const O_SENDS = O_PMTU + 9;
 const O_STREAMS = O_SENDS + 2;
 const STREAM_WORDS = 5 + STREAM_KEYS.length;
 const WORDS = O_STREAMS + 2 * STREAM_WORDS;
@@ -111,6 +111,7 @@ export function encodeColumns(facts: readonly (ConversationFacts | null)[]): Con
       num[o + O_PMTU + 5] = p.progressed ? 1 : 0;
       num[o + O_PMTU + 6] = nz(p.icmpMtu);
       num[o + O_PMTU + 7] = p.adaptedAfterIcmp ? 1 : 0;
+      num[o + O_PMTU + 8] = p.peerAnswered ? 1 : 0;
     }
     num[o + O_SENDS] = f.maxSends[0];
     num[o + O_SENDS + 1] = f.maxSends[1];
@@ -175,6 +176,7 @@ export function decodeColumn(c: ConversationColumns, i: number): ConversationFac
           progressed: num[o + O_PMTU + 5] === 1,
           icmpMtu: zn(num[o + O_PMTU + 6]),
           adaptedAfterIcmp: num[o + O_PMTU + 7] === 1,
+          peerAnswered: num[o + O_PMTU + 8] === 1,
         };
   const streams: [StreamResult | null, StreamResult | null] = [null, null];
   for (let d = 0; d < 2; d++) {

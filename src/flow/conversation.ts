@@ -61,7 +61,16 @@ export interface PmtuEvidence {
   icmpMtu: number | null;
   /** After that ICMP, the side sent a segment that fits the MTU and the peer's ACK moved on. */
   adaptedAfterIcmp: boolean;
+  /**
+   * The peer sent a packet after this side's first large don't-fragment segment: it was
+   * alive and its (small) packets got through while the large ones did not.
+   */
+  peerAnswered: boolean;
 }
+
+/** Segments above these TCP payloads are "large" for a path MTU (576-byte IPv4, 1280-byte IPv6 minimum MTUs). */
+export const SMALL_SEGMENT_V4 = 536;
+export const SMALL_SEGMENT_V6 = 1220;
 
 /** What the session classifies a TCP flow with. */
 export interface ConversationFacts {
@@ -105,6 +114,10 @@ class Conversation extends TcpHealth {
   /** Payload bytes offered per side after its direction was full (not looked at). */
   ignored0 = 0;
   ignored1 = 0;
+  /** Sides (bit 1: side 0, bit 2: side 1) that sent a large don't-fragment segment. */
+  largeSent = 0;
+  /** Of those, the sides whose peer sent a packet after it. */
+  peerAnswered = 0;
   /** PMTU and retransmission bookkeeping, made on the first retransmission or ICMP error. */
   p: Float64Array | null = null;
   readonly ipv4: boolean;
@@ -150,6 +163,7 @@ class Conversation extends TcpHealth {
       progressed: p[P_PROGRESS + side] === 1,
       icmpMtu: p[P_ICMP_MTU + side] === 0 ? null : p[P_ICMP_MTU + side],
       adaptedAfterIcmp: p[P_SMALL_AFTER + side] === 1 && p[P_PROGRESS_AFTER + side] === 1,
+      peerAnswered: (this.peerAnswered & (side === 0 ? 1 : 2)) !== 0,
     };
   }
 }
@@ -331,6 +345,12 @@ export class ConversationStore {
    */
   private segment(id: number, side: Side, seq: number, ack: number, flags: number, win: number, paylen: number, hlen: number, df: number, frameBytes: number, record: number, data: Uint8Array, l4: number, end: number): void {
     const c = this.convs[id]!;
+    // Path-MTU evidence: a side's first large don't-fragment segment, and whether the peer
+    // sent anything after it (one bit test per packet once either is known).
+    const bit = side === 0 ? 1 : 2;
+    const peerBit = side === 0 ? 2 : 1;
+    if ((c.largeSent & peerBit) !== 0) c.peerAnswered |= peerBit;
+    if ((c.largeSent & bit) === 0 && df !== 0 && paylen > (c.ipv4 ? SMALL_SEGMENT_V4 : SMALL_SEGMENT_V6)) c.largeSent |= bit;
     setTcpClock(this.tsUs);
     c.segment(side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
     if (c.pmtuWatch || (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, df, side, seq, ack, flags, paylen, hlen, frameBytes, c.lastAnalysis);

@@ -6,6 +6,8 @@
 //   or the server's flight is larger than the 16 KiB kept (however the segments align).
 // - A SYN answered only by ICMP errors is an icmp-error, not a reset.
 // - A retransmitted SYN is not a share of the data segments.
+// - Large segments retransmitted to a peer that never sends again are not a path-MTU black
+//   hole: the peer must be seen alive after them (small packets getting through).
 // - An SSH client's banner does not make a non-SSH server on 22 look like SSH.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -144,6 +146,15 @@ describe('verdict evidence from the right packets', () => {
     expect(got).toMatchObject({ verdict: 'failed', reason: 'icmp-error' });
     expect(got.detail).toContain('communication administratively prohibited');
     expect(got.detail).not.toContain('reset');
+  });
+
+  it('large segments retransmitted to a peer that never answers again are not a path-MTU black hole', async () => {
+    const t = new Script(40005, 3978).handshake();
+    const big = new Uint8Array(1448).fill(3);
+    for (let i = 0; i < 5; i++) t.frame('c', t.cs, t.ss, ACK | PSH, big); // sent, then retransmitted 4 times
+    const got = await judged(t);
+    expect(got.reason).not.toBe('pmtu-blackhole');
+    expect(got).toMatchObject({ verdict: 'warning', reason: 'retransmissions' });
   });
 
   it('a retransmitted SYN is not a retransmitted data segment', async () => {

@@ -39,7 +39,7 @@ describe('conversation columns', () => {
       originator: 1,
       health: { originator: side, responder: { ...side, mss: 0, windowScale: null }, rttMs: { synToSynAck: 0, synAckToAck: null }, initialRttMs: null, history: 'S', historyDropped: 0, connState: 'S0' },
       streams: [null, null],
-      pmtu: { side: 1, frameBytes: 1514, segmentBytes: 1448, retransmits: 0, progressed: false, icmpMtu: null, adaptedAfterIcmp: false },
+      pmtu: { side: 1, frameBytes: 1514, segmentBytes: 1448, retransmits: 0, progressed: false, icmpMtu: null, adaptedAfterIcmp: false, peerAnswered: true },
       maxSends: [1, 1],
     };
     const g: ConversationFacts = { ...f, health: { ...f.health, rttMs: null }, pmtu: { ...f.pmtu!, icmpMtu: 0 } };
