@@ -49,16 +49,23 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const ip = flow.transport !== 'ethertype';
   if (ip) {
     const ports = flow.transport === 'tcp' || flow.transport === 'udp';
+    // ICMP: the message type and code stand in for the ports (echo request and reply pair
+    // up), from the side that sent messages, the client's first.
+    const icmpFrom: Side = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? (src.icmpMessage(slot, client) !== 0 || src.icmpMessage(slot, server) === 0 ? client : server) : client;
+    const icmpTo: Side = icmpFrom === 0 ? 1 : 0;
+    const msg = ports ? 0 : src.icmpMessage(slot, icmpFrom);
+    const a = ports ? client : icmpFrom;
+    const b = ports ? server : icmpTo;
     flow.communityId = communityIdFromWords(
       0,
       proto,
       kind === KIND_IPV6,
       src.keyWords(slot),
-      client === 0 ? 1 : 5,
+      a === 0 ? 1 : 5,
       src.keyWords(slot),
-      server === 0 ? 1 : 5,
-      ports ? src.port(slot, client) : 0,
-      ports ? src.port(slot, server) : 0,
+      b === 0 ? 1 : 5,
+      ports ? src.port(slot, a) : (msg >> 8) & 0xff,
+      ports ? src.port(slot, b) : msg & 0xff,
     );
   }
   if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) flow.app = ip ? 'icmp' : null;

@@ -24,7 +24,8 @@ export const F_WIN = 22;
 export const F_TCPHLEN = 23; // TCP header length in bytes; 0 when the header is not all captured
 export const F_PAYLEN = 24; // TCP payload length on the wire (from the IP length)
 export const F_ICMPMTU = 25; // next-hop MTU of an ICMP fragmentation-needed / packet-too-big, else 0
-export const F_COUNT = 26;
+export const F_ICMPMSG = 26; // 0, or 0x10000 | type << 8 | code for an ICMP message that is not an error (echo...)
+export const F_COUNT = 27;
 
 export const KIND_NONE = 0;
 export const KIND_IPV4 = 1;

@@ -25,6 +25,7 @@ import {
   F_DPORT,
   F_TCPFLAGS,
   F_ICMPERR,
+  F_ICMPMSG,
   F_DF,
   F_TCPHLEN,
   F_ICMPMTU,
@@ -121,6 +122,7 @@ function clearTransport(pf: PacketFields): void {
   pf[F_DPORT] = 0;
   pf[F_TCPFLAGS] = 0;
   pf[F_ICMPERR] = 0;
+  pf[F_ICMPMSG] = 0;
   pf[F_TCPHLEN] = 0;
   pf[F_ICMPMTU] = 0;
 }

@@ -9,6 +9,7 @@ import {
   F_ETHERTYPE,
   F_FRAG,
   F_ICMPERR,
+  F_ICMPMSG,
   F_KIND,
   F_PROTO,
   F_SPORT,
@@ -176,5 +177,6 @@ function decodeEthertype(
   pf[F_TCPFLAGS] = 0;
   pf[F_FRAG] = FRAG_NONE;
   pf[F_ICMPERR] = 0;
+  pf[F_ICMPMSG] = 0;
   return R_OK;
 }

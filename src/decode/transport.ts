@@ -11,6 +11,7 @@ import {
   F_SRC,
   F_TCPFLAGS,
   F_ICMPMTU,
+  F_ICMPMSG,
   F_L4END,
   F_L4OFF,
   F_PAYLEN,
@@ -41,6 +42,7 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
   pf[F_DPORT] = 0;
   pf[F_TCPFLAGS] = 0;
   pf[F_ICMPERR] = 0;
+  pf[F_ICMPMSG] = 0;
   pf[F_TCPHLEN] = 0;
   pf[F_ICMPMTU] = 0;
   pf[F_L4OFF] = off;
@@ -83,7 +85,9 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
       if (avail < 4) return M_ICMP_SHORT;
       const type = b[off];
       const isError = proto === IPPROTO_ICMP ? type === 3 || type === 4 || type === 5 || type === 11 || type === 12 : type >= 1 && type <= 4;
-      if (isError) {
+      // Other messages (echo...) keep their type and code: Community ID pairs them by it.
+      if (!isError) pf[F_ICMPMSG] = (0x10000 | (type << 8) | b[off + 1]) >>> 0;
+      else {
         quoted(pf, b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
         // Fragmentation needed (ICMP 3/4: MTU in bytes 6-7) and packet too big (ICMPv6 2:
         // bytes 4-7) carry the next hop's MTU: path-MTU discovery at work, or its absence.

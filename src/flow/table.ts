@@ -8,6 +8,7 @@ import {
   F_ETHERTYPE,
   F_FRAG,
   F_ICMPERR,
+  F_ICMPMSG,
   F_KIND,
   F_PROTO,
   F_SPORT,
@@ -50,13 +51,21 @@ const U_SYNACK = 2;
 const U_RST = 4;
 const U_FIN = 6;
 const U_ICMPERR = 8; // ICMP errors travelling from this side about the flow
-const U_FLAGS = 10; // OR of TCP flags this side sent
+const U_FLAGS = 10; // OR of TCP flags this side sent; ICMP flows: the highest 0x10000 | type << 8 | code of its messages (not errors)
 const U_ICMPCODE = 12; // highest 0x10000 | type << 8 | code seen (deterministic)
 // Not merged: the id + 1 of the flow's conversation in the ConversationStore of the
 // aggregator that fills this table (flow/conversation.ts), a hint that saves a lookup.
 const U_CONV = 13;
 
 export const DEFAULT_MAX_FLOWS = 500_000;
+
+/** U_FLAGS holds an ICMP message (0x10000 | type << 8 | code) from this value up, TCP flags below. */
+const ICMP_MESSAGE = 0x10000;
+
+/** Two partial tables' U_FLAGS of one side: TCP flags are ORed, ICMP messages keep the highest. */
+function mergeFlags(a: number, b: number): number {
+  return a >= ICMP_MESSAGE || b >= ICMP_MESSAGE ? Math.max(a, b) : (a | b) >>> 0;
+}
 
 /** A compact, transferable copy of the used slots of a table. */
 export interface FlowSnapshot {
@@ -212,7 +221,13 @@ export class FlowSlots implements SlotArrays {
   }
   /** OR of the TCP flags a side sent. */
   tcpFlags(slot: number, side: Side): number {
-    return this.u32[slot * UW + U_FLAGS + side];
+    const v = this.u32[slot * UW + U_FLAGS + side];
+    return v >= ICMP_MESSAGE ? 0 : v;
+  }
+  /** ICMP flows: the highest 0x10000 | type << 8 | code of the messages (not errors) a side sent, or 0. */
+  icmpMessage(slot: number, side: Side): number {
+    const v = this.u32[slot * UW + U_FLAGS + side];
+    return v >= ICMP_MESSAGE ? v : 0;
   }
   /** Every fact of a slot as text (key|numbers|counters), to compare tables in tests. */
   factsString(slot: number): string {
@@ -355,6 +370,8 @@ export class FlowTable extends FlowSlots {
       if (flags & TCP_RST) u32[u + U_RST + side]++;
       if (flags & TCP_FIN) u32[u + U_FIN + side]++;
     }
+    const msg = pf[F_ICMPMSG];
+    if (msg > u32[u + U_FLAGS + side]) u32[u + U_FLAGS + side] = msg;
     const icmp = pf[F_ICMPERR];
     if (icmp !== 0) {
       u32[u + U_ICMPERR + side]++;
@@ -492,8 +509,7 @@ export class FlowTable extends FlowSlots {
       const u = slot * UW;
       const u32 = this.u32;
       for (let w = 0; w < U_FLAGS; w++) u32[u + w] += snap.u32[su + w];
-      u32[u + U_FLAGS] |= snap.u32[su + U_FLAGS];
-      u32[u + U_FLAGS + 1] |= snap.u32[su + U_FLAGS + 1];
+      for (let s = 0; s < 2; s++) u32[u + U_FLAGS + s] = mergeFlags(u32[u + U_FLAGS + s], snap.u32[su + U_FLAGS + s]);
       if (snap.u32[su + U_ICMPCODE] > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = snap.u32[su + U_ICMPCODE];
     }
   }

@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyzeCaptures } from '../../src/analyze.js';
 import { communityId, communityIdFromWords } from '../../src/classify/community-id.js';
 import { F_KIND, KIND_IPV4, KIND_IPV6, newPacketFields } from '../../src/decode/fields.js';
 import { decodeRecord } from '../../src/decode/link.js';
@@ -205,6 +206,42 @@ describe('communityId vs tshark, frame by frame', () => {
         compared++;
       });
       expect(compared).toBeGreaterThan(0);
+    });
+  }
+});
+
+// The flows' own communityId (what the judge reports) against tshark's for the flow's first
+// frame: TCP, UDP and ICMP flows (ICMP by message type and code, echo request and reply
+// pairing up).
+describe('flows[].communityId vs tshark', () => {
+  const panLab = SHARED_FILES.filter((f) => f.includes('/pan-lab/'));
+  for (const file of [...OWN, ...panLab]) {
+    const why = TSHARK_MISSING ?? (panLab.includes(file) && !HAVE_SHARED ? SKIP_REASON : null);
+    it.skipIf(why !== null)(`${file.split('/').slice(-2).join('/')}${why ? ` (skipped: ${why})` : ''}`, async () => {
+      const out = execFileSync('tshark', ['-r', file, '--enable-protocol', 'communityid', '-T', 'fields', '-e', 'frame.number', '-e', 'communityid'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        maxBuffer: 64 << 20,
+      });
+      const byFrame = new Map(
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('\t'))
+          .map(([n, c]) => [Number(n) - 1, c ?? ''] as const),
+      );
+      const { flows } = await analyzeCaptures([file], { workers: 0, allFlows: true });
+      let icmp = 0;
+      for (const f of flows) {
+        if (f.communityId === null || !['tcp', 'udp', 'icmp', 'icmpv6'].includes(f.transport)) continue;
+        // firstSeq: the flow's first packet's record number; an ICMP error filed under a TCP
+        // or UDP flow has its own ID in tshark, so flows opened by one are left out.
+        const want = byFrame.get(f.firstSeq) ?? '';
+        if (f.transport.startsWith('icmp')) icmp++;
+        else if (f.icmpErrors > 0 && f.clientPackets + f.serverPackets === f.icmpErrors) continue;
+        expect(f.communityId, `${f.transport} ${f.client} → ${f.server} (frame ${f.firstSeq + 1})`).toBe(want);
+      }
+      if (file.endsWith('a05_unexpected.pcap')) expect(icmp).toBeGreaterThan(0);
     });
   }
 });
