@@ -314,7 +314,12 @@ export class FlowClassifier {
    * Classifies the flows of `src` (a table, or a snapshot through flowSlots), learning roles
    * from them first; returns them in capture order (first packet first).
    */
-  classify(src: FlowSlots, facts?: (slot: number) => ConversationFacts | null, counts?: InspectionCounts): ClassifiedFlow[] {
+  /**
+   * `settledBeforeUs`: the flows are still going on (the live view's snapshot); those with a
+   * packet after this time are in the middle of an exchange, and verdicts that need it to
+   * be over (tls-incomplete, no-reply) are not given to them yet.
+   */
+  classify(src: FlowSlots, facts?: (slot: number) => ConversationFacts | null, counts?: InspectionCounts, settledBeforeUs = Infinity): ClassifiedFlow[] {
     const entries = this.matcher.catalog.entries;
     const inventory = this.inventory;
     const roles = this.roles;
@@ -338,7 +343,7 @@ export class FlowClassifier {
         flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
       } else flow.section = 'unexpected';
       const f = facts?.(slot) ?? null;
-      const judged = judge(flow, { src, slot, server, facts: f, entries: flow.entries.map((i) => entries[i]) });
+      const judged = judge(flow, { src, slot, server, facts: f, entries: flow.entries.map((i) => entries[i]), active: flow.lastTs > settledBeforeUs });
       if (counts !== undefined) {
         if (judged.bytesKept > 0) counts.flows++;
         counts.bytesKept += judged.bytesKept;

@@ -24,6 +24,8 @@ export interface JudgeInput {
   facts: ConversationFacts | null;
   /** The catalog entries the flow matched (after roles). */
   entries: readonly CatalogEntry[];
+  /** The flow is still going on: no verdict that needs its exchange to be over. */
+  active?: boolean;
 }
 
 /** Per-flow payload inspection figures, summed by the session into input.inspection. */
@@ -160,7 +162,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   }
 
   // tls-incomplete: started, neither established nor ended by an alert, and not cut by a cap.
-  if (tls !== null && tls.incomplete && !counts.capHit && !limited) {
+  if (tls !== null && tls.incomplete && !counts.capHit && !limited && input.active !== true) {
     const last = tls.serverHelloSeen ? 'the server hello' : tls.clientHelloSeen ? 'the client hello' : 'the first record';
     // TLS 1.3 encrypts the rest of the handshake: what is missing is an encrypted answer.
     why.set(
@@ -184,7 +186,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   }
 
   // no-reply: a request/response service whose requests got no answer.
-  if (requestResponse && flow.clientPackets > 0) {
+  if (requestResponse && flow.clientPackets > 0 && input.active !== true) {
     if (proto === IPPROTO_UDP && flow.serverPackets === 0) {
       why.set('no-reply', `${flow.clientPackets} request${flow.clientPackets === 1 ? '' : 's'} from the client ${flow.client}, no reply from the server ${flow.server}`);
     } else if (proto === IPPROTO_TCP && handshakeDone && resets === 0 && clientSide !== null && serverSide !== null && clientSide.payloadBytes > 0 && serverSide.payloadBytes === 0) {

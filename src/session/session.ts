@@ -60,6 +60,12 @@ export interface SessionEnd {
   interrupted?: boolean;
 }
 
+/**
+ * Quiet time (capture time) after which an active flow's unfinished exchange counts as
+ * unfinished in the live view: handshakes and request/response round trips take well under it.
+ */
+const LIVE_SETTLE_US = 5e6;
+
 /** Newest failing / unexpected flows kept for the live view. */
 const RECENT = 200;
 
@@ -235,7 +241,9 @@ export class FlowSession {
     // hand (inline aggregation, the live default); on workers, on their counters alone.
     const peek = this.sink.peek;
     const table = this.table;
-    const active = this.classifier.fork().classify(table, peek === undefined ? undefined : (slot) => peek(table.keyWords(slot)));
+    // Flows with a packet in the last LIVE_SETTLE_US of capture time are mid-exchange: no
+    // "did not complete" or "no reply" for them yet.
+    const active = this.classifier.fork().classify(table, peek === undefined ? undefined : (slot) => peek(table.keyWords(slot)), undefined, this.nowUs - LIVE_SETTLE_US);
     const sections = this.acc.sectionCounts();
     const index = new Map(sections.map((s, i) => [s.id as string, i]));
     for (const f of active) {
