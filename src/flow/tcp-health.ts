@@ -538,7 +538,8 @@ export class TcpHealth {
   private pending(isOrig: boolean, data: boolean): void {
     const t = this.t;
     const now = NOW[0];
-    if (isOrig && t[T_ACK_RTT] < 0 && t[T_LAST_SYNACK] >= 0) t[T_ACK_RTT] = now - t[T_LAST_SYNACK];
+    // (timestamps that go back, as in merged captures, give 0, not "unset")
+    if (isOrig && t[T_ACK_RTT] < 0 && t[T_LAST_SYNACK] >= 0) t[T_ACK_RTT] = Math.max(0, now - t[T_LAST_SYNACK]);
     if (this.haveMruSyn !== 0 && t[T_MRU_SYN] !== 0 && t[T_FIRST_RTT] === 0) t[T_FIRST_RTT] = now - t[T_MRU_SYN];
     if (data) this.check(isOrig, H_DATA, 0x44 /* D */);
     else this.check(isOrig, H_ACK, CH_A);
@@ -587,10 +588,10 @@ export class TcpHealth {
       if (!hasAck) {
         if (isOrig) t[T_LAST_SYN] = now;
       } else if (!isOrig) {
-        if (t[T_SYNACK_RTT] < 0 && t[T_LAST_SYN] >= 0) t[T_SYNACK_RTT] = now - t[T_LAST_SYN];
+        if (t[T_SYNACK_RTT] < 0 && t[T_LAST_SYN] >= 0) t[T_SYNACK_RTT] = Math.max(0, now - t[T_LAST_SYN]);
         t[T_LAST_SYNACK] = now;
       }
-    } else if (hasAck && !rst && isOrig && t[T_ACK_RTT] < 0 && t[T_LAST_SYNACK] >= 0) t[T_ACK_RTT] = now - t[T_LAST_SYNACK];
+    } else if (hasAck && !rst && isOrig && t[T_ACK_RTT] < 0 && t[T_LAST_SYNACK] >= 0) t[T_ACK_RTT] = Math.max(0, now - t[T_LAST_SYNACK]);
 
     // ---- Wireshark ----
     if (syn && fwd.wBaseSet !== 0) {

@@ -222,6 +222,14 @@ describe('Wireshark analysis on scripted packets', () => {
     expect(c.r.originator).toMatchObject({ retransmissions: 1, spuriousRetransmissions: 1 });
   });
 
+  it('a handshake whose timestamps go back (merged captures) has RTTs of 0, not none', () => {
+    const c = new Conv();
+    c.send(0, SYN, 0, { dt: 1000 });
+    c.send(1, SYN | ACK, 0, { dt: -500 });
+    c.send(0, ACK, 0, { dt: -200 });
+    expect(c.r.rttMs).toEqual({ synToSynAck: 0, synAckToAck: 0 });
+  });
+
   it('a retransmitted SYN counts as a retransmission (as tshark counts it) but not as a data retransmission', () => {
     const c = new Conv();
     c.send(0, SYN);
