@@ -46,6 +46,9 @@ const O_STREAMS = O_SENDS + 2;
 const STREAM_WORDS = 5 + STREAM_KEYS.length;
 const WORDS = O_STREAMS + 2 * STREAM_WORDS;
 
+/** The column layout, for a check that columns come from the same build. */
+export const COLUMNS_FORMAT = `columns ${WORDS}: ${SIDE_KEYS.join(',')}; ${STREAM_KEYS.join(',')}`;
+
 export interface ConversationColumns {
   count: number;
   /** 1 when flow i has a conversation. */

@@ -260,6 +260,9 @@ export class FlowSlots implements SlotArrays {
 /** Words of a flow key. */
 export const KEY_WORDS = KW;
 
+/** The slot layout, for a check that a partial table comes from the same build. */
+export const TABLE_FORMAT = `table ${KW}/${FW}/${UW}`;
+
 /** The hash a table uses for the key at k[o..o+KEY_WORDS), for other maps over flow keys. */
 export function flowKeyHash(k: Uint32Array, o: number): number {
   return hashKey(k, o);

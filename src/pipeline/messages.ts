@@ -1,13 +1,24 @@
 // Messages between the main thread and decode workers.
 import type { RecordBatch } from '../capture/records.js';
-import type { ConversationColumns } from '../flow/conversation-columns.js';
+import { COLUMNS_FORMAT, type ConversationColumns } from '../flow/conversation-columns.js';
+import { TABLE_FORMAT } from '../flow/table.js';
+import { REASON_COUNT } from '../decode/fields.js';
 import type { InspectLimits } from '../flow/conversation.js';
 import type { AggregateResult } from './aggregate.js';
 
 export interface WorkerInit {
   maxFlows: number;
   limits: InspectLimits;
+  /** WIRE_FORMAT of the main thread's build: a worker from another build refuses to start. */
+  format: string;
 }
+
+/**
+ * What the results a worker hands over are laid out as. A worker script is loaded from disk
+ * when a session starts: after an upgrade a long-lived process could run a newer worker
+ * whose results it would read at the wrong offsets.
+ */
+export const WIRE_FORMAT = `${TABLE_FORMAT}; ${COLUMNS_FORMAT}; decode ${REASON_COUNT}`;
 
 /**
  * 'drain' asks for everything aggregated since the last drain (AggregateResult); 'take'

@@ -20,7 +20,7 @@ import { KEY_WORDS } from '../flow/table.js';
 import { WorkerError } from '../errors.js';
 import type { FlowTable } from '../flow/table.js';
 import { BatchAggregator, takeConversations, type AggregateResult } from './aggregate.js';
-import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { WIRE_FORMAT, type FromWorker, type ToWorker, type WorkerInit } from './messages.js';
 
 /** The conversation facts of flow i of a take() (null: none), built when asked for. */
 export type FactsOf = (i: number) => ConversationFacts | null;
@@ -117,7 +117,7 @@ export class WorkerPool implements BatchSink {
   ) {
     // The global payload budget is shared out: each owner holds its flows' share.
     const owners = count + (localShare ? 1 : 0);
-    const init: WorkerInit = { maxFlows, limits: { ...limits, budgetBytes: Math.floor(limits.budgetBytes / owners) } };
+    const init: WorkerInit = { maxFlows, limits: { ...limits, budgetBytes: Math.floor(limits.budgetBytes / owners) }, format: WIRE_FORMAT };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: init });
       const slot: Slot = { worker, inflight: [], onResult: null, onTaken: null };

@@ -4,13 +4,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { columnBuffers, encodeColumns } from '../flow/conversation-columns.js';
 import { BatchAggregator, takeConversations } from './aggregate.js';
-import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { WIRE_FORMAT, type FromWorker, type ToWorker, type WorkerInit } from './messages.js';
 
 const init = workerData as WorkerInit;
 const agg = new BatchAggregator(init.maxFlows, undefined, init.limits);
 const port = parentPort!;
+const mismatch = init.format === WIRE_FORMAT ? null : `the worker script is from another build of pantap (its results are laid out as "${WIRE_FORMAT}", the session expects "${init.format}"): restart the process`;
+if (mismatch !== null) {
+  const reply: FromWorker = { type: 'failed', message: mismatch };
+  port.postMessage(reply);
+}
 
 port.on('message', (msg: ToWorker) => {
+  if (mismatch !== null) return;
   try {
     if (msg.type === 'batch') {
       agg.add(msg.batch);
