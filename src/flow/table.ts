@@ -479,8 +479,12 @@ export class FlowTable extends FlowSlots {
     return { count: n, keys, f64, u32, overflowSketch: this.overflowSketch.slice(), overflowPackets: this.overflowPackets };
   }
 
-  /** Adds another table's facts: sums, minima and maxima, so merging is exact. */
-  merge(snap: FlowSnapshot): void {
+  /**
+   * Adds another table's facts: sums, minima and maxima, so merging is exact. Returns the
+   * keys of the flows that did not fit (counted as overflow), packed, or null when all did.
+   */
+  merge(snap: FlowSnapshot): Uint32Array | null {
+    let left: number[] | null = null;
     for (let j = 0; j < SKETCH_SIZE; j++) if (snap.overflowSketch[j] > this.overflowSketch[j]) this.overflowSketch[j] = snap.overflowSketch[j];
     this.overflowPackets += snap.overflowPackets;
     for (let j = 0; j < snap.count; j++) {
@@ -489,6 +493,8 @@ export class FlowTable extends FlowSlots {
       const su = j * UW;
       if (slot < 0) {
         this.overflowPackets += snap.f64[sf + V_PKTS] + snap.f64[sf + V_PKTS + 1];
+        left ??= [];
+        for (let w = 0; w < KW; w++) left.push(snap.keys[j * KW + w]);
         continue;
       }
       const f = slot * FW;
@@ -515,6 +521,7 @@ export class FlowTable extends FlowSlots {
       for (let s = 0; s < 2; s++) u32[u + U_FLAGS + s] = mergeFlags(u32[u + U_FLAGS + s], snap.u32[su + U_FLAGS + s]);
       if (snap.u32[su + U_ICMPCODE] > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = snap.u32[su + U_ICMPCODE];
     }
+    return left === null ? null : Uint32Array.from(left);
   }
 
   // --- Removal (live capture's idle expiry). Kept apart from the per-packet path above.

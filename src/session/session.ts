@@ -285,7 +285,12 @@ export class FlowSession {
     const incoming = parts.reduce((a, p) => a + (p.flows?.count ?? 0), 0);
     if (final && incoming > 0) this.table.reserve(Math.min(this.opts.maxFlows, this.table.size + incoming));
     for (const p of parts) {
-      if (p.flows !== null) this.table.merge(p.flows);
+      if (p.flows !== null) {
+        // Flows that did not fit are overflow: their owners forget their conversations
+        // (else, live, a worker would keep them and their payload budget for ever).
+        const left = this.table.merge(p.flows);
+        if (left !== null) await this.sink.take(left);
+      }
       this.fragments.add(p.fragments);
     }
     this.stats = mergeStats([this.stats, ...parts.map((p) => p.stats)]);

@@ -2,7 +2,7 @@
 // rehashing, the maxFlows cap (counted, never thrown) and exact merging of snapshots.
 import { describe, expect, it } from 'vitest';
 import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../../src/decode/fields.js';
-import { FlowTable, flowSlots } from '../../src/flow/table.js';
+import { FlowTable, KEY_WORDS, flowSlots } from '../../src/flow/table.js';
 import {
   ACK,
   addFrame,
@@ -215,9 +215,13 @@ describe('maxFlows cap', () => {
     add(a, udp4(A, B, 2, 53), 1, 1, 10);
     add(a, udp4(B, A, 53, 2), 2, 1, 10);
     const m = new FlowTable(1, 16);
-    m.merge(a.snapshot());
+    const left = m.merge(a.snapshot());
     expect(m.size).toBe(1);
     expect(m.overflowPackets).toBeGreaterThanOrEqual(1);
+    // the flow that did not fit comes back by key (its owner forgets its conversation)
+    expect(left).not.toBeNull();
+    expect(left!.length).toBe(KEY_WORDS);
+    expect(m.merge(new FlowTable(10, 16).snapshot())).toBeNull();
     const kept = dump(m)[0];
     expect(m.overflowPackets + kept.pkts[0] + kept.pkts[1]).toBe(3);
   });
