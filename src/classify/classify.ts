@@ -315,9 +315,9 @@ export class FlowClassifier {
    * from them first; returns them in capture order (first packet first).
    */
   /**
-   * `settledBeforeUs`: the flows are still going on (the live view's snapshot); those with a
-   * packet after this time are in the middle of an exchange, and verdicts that need it to
-   * be over (tls-incomplete, no-reply) are not given to them yet.
+   * `settledBeforeUs`: the flows are still going on (the live view's snapshot); those that
+   * started after this time are young, in the middle of their first exchange, and verdicts
+   * that need it to be over (tls-incomplete, no-reply) are not given to them yet.
    */
   classify(src: FlowSlots, facts?: (slot: number) => ConversationFacts | null, counts?: InspectionCounts, settledBeforeUs = Infinity): ClassifiedFlow[] {
     const entries = this.matcher.catalog.entries;
@@ -343,7 +343,7 @@ export class FlowClassifier {
         flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
       } else flow.section = 'unexpected';
       const f = facts?.(slot) ?? null;
-      const judged = judge(flow, { src, slot, server, facts: f, entries: flow.entries.map((i) => entries[i]), active: flow.lastTs > settledBeforeUs });
+      const judged = judge(flow, { src, slot, server, facts: f, entries: flow.entries.map((i) => entries[i]), active: flow.firstTs > settledBeforeUs });
       if (counts !== undefined) {
         if (judged.bytesKept > 0) counts.flows++;
         counts.bytesKept += judged.bytesKept;

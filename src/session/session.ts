@@ -61,8 +61,8 @@ export interface SessionEnd {
 }
 
 /**
- * Quiet time (capture time) after which an active flow's unfinished exchange counts as
- * unfinished in the live view: handshakes and request/response round trips take well under it.
+ * Age (capture time) after which an active flow's unfinished handshake or unanswered
+ * requests count as such in the live view: handshakes and round trips take well under it.
  */
 const LIVE_SETTLE_US = 5e6;
 
@@ -241,7 +241,7 @@ export class FlowSession {
     // hand (inline aggregation, the live default); on workers, on their counters alone.
     const peek = this.sink.peek;
     const table = this.table;
-    // Flows with a packet in the last LIVE_SETTLE_US of capture time are mid-exchange: no
+    // Flows younger than LIVE_SETTLE_US of capture time are in their first exchange: no
     // "did not complete" or "no reply" for them yet.
     const active = this.classifier.fork().classify(table, peek === undefined ? undefined : (slot) => peek(table.keyWords(slot)), undefined, this.nowUs - LIVE_SETTLE_US);
     const sections = this.acc.sectionCounts();

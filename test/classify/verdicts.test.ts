@@ -162,8 +162,8 @@ describe('requests whose replies never came', () => {
 });
 
 // The live view judges flows still active on what their packets showed so far (inline
-// aggregation, the live default), not only once they expire; an exchange that is still
-// going on (a packet in the last 5 s of capture time) is not called unfinished yet.
+// aggregation, the live default), not only once they expire; a flow younger than 5 s of
+// capture time is in its first exchange and not called unfinished yet.
 describe('the live view of active flows', () => {
   it('shows TLS alerts and resets of flows that have not expired yet', async () => {
     const never = 1e15;
@@ -181,12 +181,12 @@ describe('the live view of active flows', () => {
     await session.flush();
     const v = session.view();
     expect(v.expired).toBe(0);
-    // The handshake that never completes sent its last packet within the last 5 s of
-    // capture time: mid-exchange, not "incomplete" yet...
+    // The handshake that never completes started within the last 5 s of capture time:
+    // in its first exchange, not "incomplete" yet...
     expect(v.failing.map((f) => f.reason).sort()).toEqual(['tls-alert', 'tls-alert', 'tls-alert', 'tls-alert', 'tls-alert', 'tls-alert']);
     expect(v.warning.map((f) => f.reason)).toEqual(['certificate-expired']);
     expect(v.sections.find((s) => s.id === 'panorama')).toMatchObject({ flows: 10, failed: 6, degraded: 1 });
-    // ...and once it has been quiet for 5 s it is.
+    // ...and once it is 5 s old it is.
     session.nowUs += 5e6;
     const later = session.view();
     expect(later.failing.map((f) => f.reason).sort()).toEqual(['tls-alert', 'tls-alert', 'tls-alert', 'tls-alert', 'tls-alert', 'tls-alert', 'tls-incomplete']);
