@@ -48,8 +48,8 @@ export interface BatchSink {
  * Default worker count: cores − 1, and none on two cores or fewer. Since every flow has one
  * owner (TCP health and payload need its packets in order), workers cost a routing decode
  * of every record on the main thread and a hand-over of every flow's facts at the end; on
- * two cores that lost to aggregating inline (mixed-2M: 2.52 s with one worker and a main-
- * thread share, 2.12 s inline; bench/results/mixed-2M-verdicts.json).
+ * two cores that lost to aggregating inline (mixed-2M: 2.24 s with one worker and a main-
+ * thread share, 1.83 s inline; bench/results/mixed-2M-verdicts.json).
  */
 export function defaultWorkers(): number {
   const cores = availableParallelism();
