@@ -177,24 +177,29 @@ const SHARED_FILES = [
   ].map((n) => `tcpdump-tests/${n}`),
 ].map((n) => resolve(SHARED, 'captures', n));
 
+/** tshark's Community ID of every frame of `file`, by frame index (from 0; '' for none). */
+function tsharkCommunityIds(file: string): Map<number, string> {
+  const out = execFileSync('tshark', ['-r', file, '--enable-protocol', 'communityid', '-T', 'fields', '-e', 'frame.number', '-e', 'communityid'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 64 << 20,
+  });
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'))
+      .map(([n, c]) => [Number(n) - 1, c ?? ''] as const),
+  );
+}
+
 describe('communityId vs tshark, frame by frame', () => {
   const cases = [...OWN.map((f) => ({ file: f, shared: false })), ...SHARED_FILES.map((f) => ({ file: f, shared: true }))];
   for (const { file, shared } of cases) {
     const why = TSHARK_MISSING ?? (shared && !HAVE_SHARED ? SKIP_REASON : null);
     it.skipIf(why !== null)(`${file.split('/').slice(-2).join('/')}${why ? ` (skipped: ${why})` : ''}`, async () => {
       if (!existsSync(file)) throw new Error(`${file} is missing`);
-      const out = execFileSync('tshark', ['-r', file, '--enable-protocol', 'communityid', '-T', 'fields', '-e', 'frame.number', '-e', 'communityid'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-        maxBuffer: 64 << 20,
-      });
-      const want = new Map(
-        out
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => l.split('\t'))
-          .map(([n, c]) => [Number(n) - 1, c ?? ''] as const),
-      );
+      const want = tsharkCommunityIds(file);
       const { records } = await readAll(file);
       const pf = newPacketFields();
       let compared = 0;
@@ -218,18 +223,7 @@ describe('flows[].communityId vs tshark', () => {
   for (const file of [...OWN, ...panLab]) {
     const why = TSHARK_MISSING ?? (panLab.includes(file) && !HAVE_SHARED ? SKIP_REASON : null);
     it.skipIf(why !== null)(`${file.split('/').slice(-2).join('/')}${why ? ` (skipped: ${why})` : ''}`, async () => {
-      const out = execFileSync('tshark', ['-r', file, '--enable-protocol', 'communityid', '-T', 'fields', '-e', 'frame.number', '-e', 'communityid'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-        maxBuffer: 64 << 20,
-      });
-      const byFrame = new Map(
-        out
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => l.split('\t'))
-          .map(([n, c]) => [Number(n) - 1, c ?? ''] as const),
-      );
+      const byFrame = tsharkCommunityIds(file);
       const { flows } = await analyzeCaptures([file], { workers: 0, allFlows: true });
       let icmp = 0;
       for (const f of flows) {
