@@ -37,6 +37,9 @@ export interface JudgeCounts {
 }
 
 
+/** Encrypted records a TLS 1.3 client's own handshake takes at most (Certificate, CertificateVerify, Finished). */
+const TLS13_CLIENT_HANDSHAKE_RECORDS = 3;
+
 /** Warnings: more than this share of a side's data segments retransmitted... */
 const RETRANSMIT_SHARE = 0.02;
 /** ...or one segment sent this many times. */
@@ -162,7 +165,11 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   }
 
   // tls-incomplete: started, neither established nor ended by an alert, and not cut by a cap.
-  if (tls !== null && tls.incomplete && !counts.capHit && !limited && input.active !== true) {
+  // A one-way service over TLS 1.3 (syslog on 6514) may never write after its handshake:
+  // a client that went on to send application data accepted the server's Finished.
+  const oneWay = input.entries.length > 0 && input.entries.every((e) => e.exchange === 'one-way');
+  const clientSentData = tls !== null && tls.clientEncryptedRecords > TLS13_CLIENT_HANDSHAKE_RECORDS;
+  if (tls !== null && tls.incomplete && !counts.capHit && !limited && input.active !== true && !(oneWay && clientSentData)) {
     const last = tls.serverHelloSeen ? 'the server hello' : tls.clientHelloSeen ? 'the client hello' : 'the first record';
     // TLS 1.3 encrypts the rest of the handshake: what is missing is an encrypted answer.
     why.set(

@@ -53,6 +53,12 @@ export interface TlsFacts {
    * from the segment marks' record numbers; without marks it is not checked.
    */
   established: boolean;
+  /**
+   * TLS 1.3: encrypted records the client sent after the ServerHello (not counting a
+   * trailing alert-sized one); 0 for earlier versions. Beyond its own handshake (at most
+   * three records: Certificate, CertificateVerify, Finished) they are application data.
+   */
+  clientEncryptedRecords: number;
   /** The first plaintext fatal alert, else the first alert of either side (record order). */
   alert: TlsAlert | null;
   /** Every alert seen, in record order (at most 8 per side). */
@@ -635,6 +641,7 @@ export function inspectTls(payload: FlowPayload, options: TlsOptions = {}): TlsF
     alpnSelected: null,
     cipher: null,
     established: false,
+    clientEncryptedRecords: 0,
     alert: null,
     alerts: [],
     serverCertificate: null,
@@ -720,8 +727,8 @@ export function inspectTls(payload: FlowPayload, options: TlsOptions = {}): TlsF
     if (facts.serverHelloSeen) {
       for (const r of client.scan.records) {
         if (r.type === CT_APPDATA && r !== cTrail && after(r.packet, serverHelloPacket)) {
-          firstClient = r;
-          break;
+          firstClient ??= r;
+          facts.clientEncryptedRecords++;
         }
       }
     }

@@ -9,12 +9,14 @@
 // - Large segments retransmitted to a peer that never sends again are not a path-MTU black
 //   hole: the peer must be seen alive after them (small packets getting through).
 // - An SSH client's banner does not make a non-SSH server on 22 look like SSH.
+// - A TLS 1.3 client on a one-way service that goes on sending data completed its handshake,
+//   even when the server never writes again.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
 import { ACK, cat as catBuf, eth, FIN, icmpError, ipv4, pcap, PROTO_ICMP, PROTO_TCP, PSH, RST, SYN, tcp, tempDir } from '../helpers/build.js';
-import { CT, HS, cat, ccs, certificate, clientHello, handshake, record, serverHello, serverHelloDone } from '../inspect/tls-build.js';
+import { CT, HS, cat, ccs, certificate, clientHello, handshake, opaque, record, serverHello, serverHelloDone } from '../inspect/tls-build.js';
 
 const tmp = tempDir('pantap-verdict-edges-');
 afterAll(() => tmp.remove());
@@ -133,6 +135,27 @@ describe('verdicts the capture cannot support', () => {
         expect(got.capHit, `mss ${mss}, ${end}`).toBeGreaterThan(0);
       }
     }
+  });
+});
+
+describe('TLS 1.3 on a one-way service', () => {
+  // The client (a firewall forwarding logs) finishes its handshake and sends records; the
+  // server never writes after its own flight (no session tickets).
+  function tls13(port: number, clientRecords: number): Script {
+    const t = new Script(41000 + port, port).handshake();
+    t.c(record(CT.handshake, clientHello({ sni: 'logs.example', versions: [0x0304, 0x0303] }), 0x0301));
+    t.s(cat(record(CT.handshake, serverHello({ version: 0x0304, cipher: 0x1301 })), ccs(), opaque(CT.appData, 1200)));
+    for (let i = 0; i < clientRecords; i++) t.c(opaque(CT.appData, 200));
+    return t.fin();
+  }
+
+  it('a client that goes on sending application data completed its handshake (syslog over TLS, 6514)', async () => {
+    expect(await judged(tls13(6514, 6))).toMatchObject({ verdict: 'ok', reason: null, app: 'tls' });
+  });
+
+  it('control: the same on 3978 (a session: the server must answer), or with only the client Finished on 6514, is tls-incomplete', async () => {
+    expect(await judged(tls13(3978, 6))).toMatchObject({ verdict: 'failed', reason: 'tls-incomplete' });
+    expect(await judged(tls13(6514, 1))).toMatchObject({ verdict: 'failed', reason: 'tls-incomplete' });
   });
 });
 
