@@ -313,12 +313,6 @@ export class ConversationStore {
     this.segment(hint - 1, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
   }
 
-  /** Payload cap hits since the last call. */
-  takeCapHits(): number {
-    const n = this.budget.capHits;
-    this.budget.capHits = 0;
-    return n;
-  }
 
   /** Starts conversation `id` (unused now): `originator` sent its first packet. */
   private open(id: number, originator: Side, ipv4: boolean): void {

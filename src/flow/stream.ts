@@ -37,8 +37,6 @@ export interface PayloadBudget {
   limit: number;
   /** Bytes held now (buffer capacity of every open direction). */
   used: number;
-  /** Times a direction could not grow because the budget was spent. */
-  capHits: number;
   /** Where buffers come from (newPayloadBudget gives one); without it each is allocated. */
   slab?: ByteSlab;
 }
@@ -87,7 +85,7 @@ export const DEFAULT_STREAM_MAX_SEGMENTS = 12;
 export const DEFAULT_PAYLOAD_BUDGET = 64 << 20;
 
 export function newPayloadBudget(limit = DEFAULT_PAYLOAD_BUDGET): PayloadBudget {
-  return { limit, used: 0, capHits: 0, slab: new ByteSlab() };
+  return { limit, used: 0, slab: new ByteSlab() };
 }
 
 export interface StreamLimits {
@@ -441,12 +439,8 @@ export class StreamDirection {
     let want = this.sizeFor(need, MIN_CAPACITY);
     const room = this.budget.limit - this.budget.used;
     if (want - cap > room) want = Math.min(need, cap + Math.max(0, room));
-    if (want <= cap) {
-      this.budget.capHits++;
-      return cap;
-    }
+    if (want <= cap) return cap;
     this.growTo(want);
-    if (want < need) this.budget.capHits++;
     return want;
   }
 

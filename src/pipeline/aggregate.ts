@@ -18,8 +18,6 @@ export interface AggregateResult {
   /** The partial flow table; null when the aggregator writes into a table it was given. */
   flows: FlowSnapshot | null;
   fragments: FragmentSnapshot;
-  /** Times a payload cap (global budget) refused bytes since the last drain. */
-  payloadCapHits: number;
 }
 
 export class BatchAggregator {
@@ -132,7 +130,7 @@ export class BatchAggregator {
    * logged fragments and, unless the table is shared, the flows (the table restarts empty).
    */
   drain(): AggregateResult {
-    const result: AggregateResult = { stats: this.stats(), flows: this.shared ? null : this.table.snapshot(), fragments: this.fragments.snapshot(), payloadCapHits: this.conversations.takeCapHits() };
+    const result: AggregateResult = { stats: this.stats(), flows: this.shared ? null : this.table.snapshot(), fragments: this.fragments.snapshot() };
     this.fragments.clear();
     if (!this.shared && this.table.size + this.table.overflowPackets > 0) this.table = new FlowTable(this.maxFlows);
     this.packets = 0;

@@ -294,7 +294,6 @@ export class FlowSession {
       this.fragments.add(p.fragments);
     }
     this.stats = mergeStats([this.stats, ...parts.map((p) => p.stats)]);
-    for (const p of parts) this.inspection.capHit += p.payloadCapHits;
     this.fragments.resolve(this.table, nowUs, final);
   }
 

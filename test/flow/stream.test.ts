@@ -322,7 +322,6 @@ describe('StreamDirection basics', () => {
     expect(rb.bytes.length).toBe(88);
     expect(rb.budgetBytes).toBe(312);
     expect(rb.truncated).toBe(true);
-    expect(budget.capHits).toBeGreaterThan(0);
     expect(budget.used).toBe(600);
     a.close();
     b.close();
