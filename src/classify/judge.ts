@@ -104,15 +104,12 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     }
   }
 
-  // The capture, not the peers, may be why the exchange looks unfinished: a prefix that
-  // stops before the stream on the wire (a cap, a hole, the snaplen, bytes not looked at),
-  // or bytes a side acknowledged that the capture never saw. Then "did not complete" is
-  // unknown, not a failure.
-  const limited =
-    (streams.client?.truncated ?? false) ||
-    (streams.server?.truncated ?? false) ||
-    (clientSide !== null && clientSide.ackedUnseen + clientSide.lostSegments > 0) ||
-    (serverSide !== null && serverSide.ackedUnseen + serverSide.lostSegments > 0);
+  // The capture, not the peers, may be why the exchange looks unfinished: a prefix cut by
+  // a cap or by the snaplen, bytes not looked at, or bytes a side acknowledged that the
+  // capture never saw. Then "did not complete" is unknown, not a failure. A hole nobody
+  // acknowledged past is loss on the way, before the capture point: the exchange did stall.
+  const capped = (s: StreamResult | null) => s !== null && (s.cutBytes + s.ignoredBytes + s.budgetBytes + s.droppedBytes > 0 || s.snapCut);
+  const limited = capped(streams.client) || capped(streams.server) || (clientSide !== null && clientSide.ackedUnseen > 0) || (serverSide !== null && serverSide.ackedUnseen > 0);
 
   const expected = new Set<AppName>();
   for (const e of input.entries) if (e.app !== null) expected.add(e.app);

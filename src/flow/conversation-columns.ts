@@ -29,7 +29,7 @@ const SIDE_KEYS = [
 ] as const satisfies readonly (keyof TcpSideReport)[];
 
 /** StreamResult's numeric fields, in column order (booleans as 0/1). */
-const STREAM_KEYS = ['truncated', 'midstream', 'gaps', 'inconsistent', 'overlapBytes', 'cutBytes', 'droppedSegments', 'droppedBytes', 'budgetBytes', 'lostOnReorder', 'ignoredBytes', 'closed'] as const satisfies readonly (keyof StreamResult)[];
+const STREAM_KEYS = ['truncated', 'midstream', 'gaps', 'inconsistent', 'overlapBytes', 'cutBytes', 'droppedSegments', 'droppedBytes', 'budgetBytes', 'lostOnReorder', 'ignoredBytes', 'snapCut', 'closed'] as const satisfies readonly (keyof StreamResult)[];
 
 const S = SIDE_KEYS.length;
 // Per flow: originator, 2 sides, rtt (2), initialRtt, historyDropped, pmtu (9), maxSends (2),
@@ -193,7 +193,7 @@ export function decodeColumn(c: ConversationColumns, i: number): ConversationFac
     for (let k = 0; k < STREAM_KEYS.length; k++) {
       const key = STREAM_KEYS[k];
       const v = num[so + 5 + k];
-      r[key] = key === 'truncated' || key === 'midstream' || key === 'closed' ? v === 1 : v;
+      r[key] = key === 'truncated' || key === 'midstream' || key === 'snapCut' || key === 'closed' ? v === 1 : v;
     }
     streams[d] = r as unknown as StreamResult;
   }

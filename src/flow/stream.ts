@@ -136,6 +136,11 @@ export interface StreamResult extends StreamPrefix {
    * (set by the conversation that stopped feeding the direction; 0 from the stream itself).
    */
   ignoredBytes: number;
+  /**
+   * The snaplen kept only part of a segment whose cut lies at or beyond the end of the
+   * prefix: the prefix may stop there because of the capture, not because of the peers.
+   */
+  snapCut: boolean;
   /** close() was called: nothing is held any more. */
   closed: boolean;
 }
@@ -167,6 +172,7 @@ class KeptStream implements StreamResult {
     readonly budgetBytes: number,
     readonly lostOnReorder: number,
     readonly ignoredBytes: number,
+    readonly snapCut: boolean,
     readonly closed: boolean,
   ) {
     this.#runLo = runLo;
@@ -186,8 +192,8 @@ class KeptStream implements StreamResult {
 
   /** The result as plain data (the runs are internal; marks are included). */
   toJSON(): Omit<StreamResult, 'bytes'> & { bytes: Uint8Array } {
-    const { bytes, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, ignoredBytes, closed } = this;
-    return { bytes, marks: this.marks, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, ignoredBytes, closed };
+    const { bytes, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, ignoredBytes, snapCut, closed } = this;
+    return { bytes, marks: this.marks, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, ignoredBytes, snapCut, closed };
   }
 }
 
@@ -252,6 +258,8 @@ export class StreamDirection {
   private preHi = 1;
   /** One past the highest position any segment covers on the wire (captured or not). */
   private wireEnd = 0;
+  /** Highest position where the snaplen cut a segment short, or NONE. */
+  private snapMax = NONE;
 
   constructor(budget: PayloadBudget, limits: StreamLimits = {}) {
     this.budget = budget;
@@ -309,6 +317,7 @@ export class StreamDirection {
     }
     const rel = (seq - this.start) | 0;
     if (rel + wireLen > this.wireEnd) this.wireEnd = rel + wireLen;
+    if (len < wireLen && rel + Math.max(0, len) > this.snapMax) this.snapMax = rel + Math.max(0, len);
     if (len <= 0) return;
     if (this.nRuns >= MAX_RUNS) {
       // A cap on the segments held: with thousands of tiny ones every later insert would
@@ -399,6 +408,7 @@ export class StreamDirection {
       this.budgetB,
       this.lost,
       ignored,
+      this.snapMax !== NONE && this.snapMax >= this.prefixLen,
       this.closedFlag,
     );
   }
@@ -672,6 +682,7 @@ export class StreamDirection {
     this.start = s;
     if (d === 0) return;
     this.wireEnd -= d;
+    if (this.snapMax !== NONE) this.snapMax -= d;
     const n = this.nRuns;
     if (d > 0) {
       // Later start: drop what is now before it.

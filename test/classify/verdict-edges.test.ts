@@ -117,6 +117,20 @@ describe('verdicts the capture cannot support', () => {
     expect(await judged(t.fin())).toMatchObject({ verdict: 'failed', reason: 'tls-incomplete' });
   });
 
+  it('control: a server flight lost before the capture point (a hole nobody acknowledges past) is still tls-incomplete', async () => {
+    // The black hole seen downstream of the small-MTU hop: the flight's first 1448 bytes
+    // never arrive, its small tail does, the client acknowledges only up to the hole.
+    const t = new Script(39998, 3978).handshake();
+    t.c(record(CT.handshake, clientHello({ sni: 'panorama.example' })));
+    t.s(record(CT.handshake, cat(serverHello({ cipher: 0xc02f }), certificate([new Uint8Array(3000).fill(0x30)]), serverHelloDone())), 1448, false);
+    // drop the flight's first segment from the capture: it was lost on the way
+    const first = t.frames.findIndex((f, i) => i > 3 && f.data.length > 1000);
+    t.frames.splice(first, 1);
+    // the client gives up: its FIN acknowledges nothing past the hole either
+    t.frame('c', t.cs, 501, ACK).frame('c', t.cs, 501, ACK).frame('c', t.cs, 501, ACK | FIN);
+    expect(await judged(t)).toMatchObject({ verdict: 'failed', reason: 'tls-incomplete' });
+  });
+
   it('a completed TLS session captured with a 68- or 128-byte snaplen is not a failure', async () => {
     expect(await judged(tls12({ snaplen: 68 }))).toMatchObject({ verdict: 'ok', reason: null });
     expect(await judged(tls12({ snaplen: 128 }))).toMatchObject({ verdict: 'ok', reason: null });
