@@ -40,7 +40,7 @@ const NON_TLS_KEEP = 1024;
  * `captured` bytes there (0 when the snaplen cut them all): maxBytes when they start like
  * a TLS record (type 20-23, major version 3), else NON_TLS_KEEP.
  */
-export function keptBytesFor(data: Uint8Array, off: number, captured: number, maxBytes: number): number {
+function keptBytesFor(data: Uint8Array, off: number, captured: number, maxBytes: number): number {
   const tlsLike = captured > 0 && data[off] >= 20 && data[off] <= 23 && (captured < 2 || data[off + 1] === 3);
   return tlsLike ? maxBytes : Math.min(NON_TLS_KEEP, maxBytes);
 }
@@ -272,7 +272,7 @@ export class ConversationIndex {
   }
 }
 
-/** The conversations of the flows one aggregator (or one lane worker) sees, by id. */
+/** The conversations of the flows one aggregator sees: keys to ids (index), ids to conversations. */
 export class ConversationStore {
   readonly budget: PayloadBudget;
   /** Keys → ids, for the packets this store is handed by packet() and for takeKey()/peekKey(). */
@@ -312,7 +312,6 @@ export class ConversationStore {
     const l4 = pf[F_L4OFF];
     this.segment(hint - 1, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
   }
-
 
   /** Starts conversation `id` (unused now): `originator` sent its first packet. */
   private open(id: number, originator: Side, ipv4: boolean): void {
