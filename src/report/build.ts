@@ -95,6 +95,6 @@ export function inputProblems(i: InputSummary, o: { interruption?: boolean } = {
   const fr = i.fragments;
   if (fr.orphans + fr.dropped > 0) warning(`IP fragments: ${count(fr.orphans)} without a first fragment, ${count(fr.dropped)} dropped`);
   // Payload decoders saw less than they wanted: TLS facts (certificates, alerts) may be missing.
-  if (i.inspection.capHit > 0) warning(`payload inspection hit a memory cap in ${plural(i.inspection.capHit, 'flow')}: their TLS/SSH facts may be incomplete`);
+  if (i.inspection.capHit > 0) warning(`payload inspection hit a memory cap in ${plural(i.inspection.capHit, 'flow')}: ${i.inspection.capHit === 1 ? 'its' : 'their'} TLS/SSH facts may be incomplete`);
   return out;
 }
