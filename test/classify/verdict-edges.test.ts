@@ -11,11 +11,11 @@
 // - An SSH client's banner does not make a non-SSH server on 22 look like SSH.
 // - A TLS 1.3 client on a one-way service that goes on sending data completed its handshake,
 //   even when the server never writes again.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
-import { ACK, cat as catBuf, eth, FIN, icmpError, ipv4, pcap, PROTO_ICMP, PROTO_TCP, PSH, RST, SYN, tcp, tempDir } from '../helpers/build.js';
+import { ACK, cat as catBuf, eth, FIN, icmpError, ipv4, PROTO_ICMP, PROTO_TCP, PSH, SYN, tcp, tempDir } from '../helpers/build.js';
+import { TcpScript } from '../helpers/tcp-script.js';
 import { CT, HS, cat, ccs, certificate, clientHello, handshake, opaque, record, serverHello, serverHelloDone } from '../inspect/tls-build.js';
 
 const tmp = tempDir('pantap-verdict-edges-');
@@ -24,63 +24,16 @@ afterAll(() => tmp.remove());
 const C = '10.1.1.10';
 const S = '10.1.1.20';
 
-/** A scripted TCP conversation: frames in order, with their captured lengths. */
-class Script {
-  frames: { data: Buffer; caplen?: number }[] = [];
-  cs = 101;
-  ss = 501;
-  constructor(
-    readonly cport: number,
-    readonly sport: number,
-    readonly snaplen?: number,
-  ) {}
-  frame(from: 'c' | 's', seq: number, ack: number, flags: number, payload: Uint8Array = new Uint8Array(0)): this {
-    const [src, dst, sp, dp] = from === 'c' ? [C, S, this.cport, this.sport] : [S, C, this.sport, this.cport];
-    this.frames.push({ data: eth({ ethertype: 0x0800, payload: ipv4({ src, dst, proto: PROTO_TCP, df: true, payload: tcp({ sport: sp, dport: dp, seq, ack, flags, payload: Buffer.from(payload) }) }) }), caplen: this.snaplen });
-    return this;
-  }
-  raw(data: Buffer): this {
-    this.frames.push({ data });
-    return this;
-  }
-  handshake(): this {
-    return this.frame('c', 100, 0, SYN).frame('s', 500, 101, SYN | ACK).frame('c', 101, 501, ACK);
-  }
-  /** Client data (one segment). */
-  c(b: Uint8Array): this {
-    this.frame('c', this.cs, this.ss, ACK | PSH, b);
-    this.cs += b.length;
-    return this;
-  }
-  /** Server data in segments of `mss` bytes; `drop`: sent but not in the capture. */
-  s(b: Uint8Array, mss = 1448, drop = false): this {
-    for (let i = 0; i < b.length; i += mss) {
-      const p = b.subarray(i, i + mss);
-      if (!drop) this.frame('s', this.ss, this.cs, ACK | PSH, p);
-      this.ss += p.length;
-    }
-    return this;
-  }
-  fin(): this {
-    return this.frame('c', this.cs, this.ss, ACK | FIN).frame('s', this.ss, this.cs + 1, ACK | FIN).frame('c', this.cs + 1, this.ss + 1, ACK);
-  }
-  rst(): this {
-    return this.frame('c', this.cs, this.ss, ACK | RST);
+/** A scripted conversation between the client C and the server S. */
+class Script extends TcpScript {
+  constructor(cport: number, sport: number, snaplen?: number) {
+    super(C, S, cport, sport, snaplen);
   }
 }
 
 let n = 0;
 async function judged(script: Script) {
-  const path = join(tmp.dir, `e${n++}.pcap`);
-  writeFileSync(
-    path,
-    pcap(
-      script.frames.map((f, i) => {
-        const data = f.caplen === undefined ? f.data : f.data.subarray(0, f.caplen);
-        return { sec: 1_764_000_000, frac: i * 1000, data, caplen: data.length, origlen: f.data.length };
-      }),
-    ),
-  );
+  const path = script.write(join(tmp.dir, `e${n++}.pcap`));
   const { flows, summary } = await analyzeCaptures([path], { workers: 0, allFlows: true });
   const f = flows.find((x) => x.serverPort === script.sport)!;
   return { verdict: f.verdict, reason: f.reason, detail: f.detail, app: f.app, established: f.tls?.established ?? null, capHit: summary.input.inspection.capHit };
