@@ -45,27 +45,22 @@ const V_FIRST_SEQ = 8; // global record number of the side's first packet
 const V_FRAG_TS = 10; // direction-free: time of the flow's latest first IP fragment, 0 if none
 
 /** Uint32 facts per slot: per side s, base + s; then one direction-free word. */
-const UW = 14;
+const UW = 16;
 const U_SYN = 0; // SYN without ACK sent by this side
 const U_SYNACK = 2;
 const U_RST = 4;
 const U_FIN = 6;
 const U_ICMPERR = 8; // ICMP errors travelling from this side about the flow
-const U_FLAGS = 10; // OR of TCP flags this side sent; ICMP flows: the highest 0x10000 | type << 8 | code of its messages (not errors)
+const U_FLAGS = 10; // OR of TCP flags this side sent
 const U_ICMPCODE = 12; // highest 0x10000 | type << 8 | code seen (deterministic)
+const U_ICMPMSG = 13; // per side: highest 0x10000 | type << 8 | code of ICMP messages that are not errors (echo...)
 // Not merged: the id + 1 of the flow's conversation in the ConversationStore of the
 // aggregator that fills this table (flow/conversation.ts), a hint that saves a lookup.
-const U_CONV = 13;
+const U_CONV = 15;
 
 export const DEFAULT_MAX_FLOWS = 500_000;
 
-/** U_FLAGS holds an ICMP message (0x10000 | type << 8 | code) from this value up, TCP flags below. */
-const ICMP_MESSAGE = 0x10000;
 
-/** Two partial tables' U_FLAGS of one side: TCP flags are ORed, ICMP messages keep the highest. */
-function mergeFlags(a: number, b: number): number {
-  return a >= ICMP_MESSAGE || b >= ICMP_MESSAGE ? Math.max(a, b) : (a | b) >>> 0;
-}
 
 /** A compact, transferable copy of the used slots of a table. */
 export interface FlowSnapshot {
@@ -221,13 +216,11 @@ export class FlowSlots implements SlotArrays {
   }
   /** OR of the TCP flags a side sent. */
   tcpFlags(slot: number, side: Side): number {
-    const v = this.u32[slot * UW + U_FLAGS + side];
-    return v >= ICMP_MESSAGE ? 0 : v;
+    return this.u32[slot * UW + U_FLAGS + side];
   }
   /** ICMP flows: the highest 0x10000 | type << 8 | code of the messages (not errors) a side sent, or 0. */
   icmpMessage(slot: number, side: Side): number {
-    const v = this.u32[slot * UW + U_FLAGS + side];
-    return v >= ICMP_MESSAGE ? v : 0;
+    return this.u32[slot * UW + U_ICMPMSG + side];
   }
   /** Every fact of a slot as text (key|numbers|counters), to compare tables in tests. */
   factsString(slot: number): string {
@@ -374,7 +367,7 @@ export class FlowTable extends FlowSlots {
       if (flags & TCP_FIN) u32[u + U_FIN + side]++;
     }
     const msg = pf[F_ICMPMSG];
-    if (msg > u32[u + U_FLAGS + side]) u32[u + U_FLAGS + side] = msg;
+    if (msg > u32[u + U_ICMPMSG + side]) u32[u + U_ICMPMSG + side] = msg;
     const icmp = pf[F_ICMPERR];
     if (icmp !== 0) {
       u32[u + U_ICMPERR + side]++;
@@ -518,7 +511,9 @@ export class FlowTable extends FlowSlots {
       const u = slot * UW;
       const u32 = this.u32;
       for (let w = 0; w < U_FLAGS; w++) u32[u + w] += snap.u32[su + w];
-      for (let s = 0; s < 2; s++) u32[u + U_FLAGS + s] = mergeFlags(u32[u + U_FLAGS + s], snap.u32[su + U_FLAGS + s]);
+      u32[u + U_FLAGS] |= snap.u32[su + U_FLAGS];
+      u32[u + U_FLAGS + 1] |= snap.u32[su + U_FLAGS + 1];
+      for (let s = 0; s < 2; s++) if (snap.u32[su + U_ICMPMSG + s] > u32[u + U_ICMPMSG + s]) u32[u + U_ICMPMSG + s] = snap.u32[su + U_ICMPMSG + s];
       if (snap.u32[su + U_ICMPCODE] > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = snap.u32[su + U_ICMPCODE];
     }
     return left === null ? null : Uint32Array.from(left);
