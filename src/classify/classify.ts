@@ -9,8 +9,8 @@ import type { FlowSlots, FlowTable, Side } from '../flow/table.js';
 import { ipv4String, ipv6String, macString } from './address.js';
 import { serverSide, tcpState } from './direction.js';
 import { isPanDevice, type Inventory } from './inventory.js';
-import type { ConversationFacts } from '../flow/conversation.js';
-import type { FlowVerdictFacts, InspectionCounts } from './flow-facts.js';
+import type { FlowFacts } from '../flow/conversation.js';
+import { NO_APP_RECORDS, type FlowVerdictFacts, type InspectionCounts } from './flow-facts.js';
 import { judge } from './judge.js';
 import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
 
@@ -149,6 +149,7 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       tcp: null,
       tls: null,
       ssh: null,
+      ...NO_APP_RECORDS,
     };
     let candidates: readonly number[];
     if (l2) candidates = matcher.ethertype(flow.ethertype!);
@@ -319,7 +320,7 @@ export class FlowClassifier {
    * started after this time are young, in the middle of their first exchange, and verdicts
    * that need it to be over (tls-incomplete, no-reply) are not given to them yet.
    */
-  classify(src: FlowSlots, facts?: (slot: number) => ConversationFacts | null, counts?: InspectionCounts, settledBeforeUs = Infinity): ClassifiedFlow[] {
+  classify(src: FlowSlots, facts?: (slot: number) => FlowFacts | null, counts?: InspectionCounts, settledBeforeUs = Infinity): ClassifiedFlow[] {
     const entries = this.matcher.catalog.entries;
     const inventory = this.inventory;
     const roles = this.roles;

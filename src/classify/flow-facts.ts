@@ -26,6 +26,89 @@ export interface FlowVerdictFacts {
   tls: TlsRecord | null;
   /** SSH identification lines when the payload was SSH. */
   ssh: SshRecord | null;
+  // Application facts (issue 10): each set when the payload was that protocol.
+  ldap: LdapRecord | null;
+  kerberos: KerberosRecord | null;
+  radius: RadiusRecord | null;
+  snmp: SnmpRecord | null;
+  ntp: NtpRecord | null;
+  syslog: SyslogRecord | null;
+  rpc: RpcRecord | null;
+}
+
+/** The application records of a flow whose payload showed none of them. */
+export const NO_APP_RECORDS = { ldap: null, kerberos: null, radius: null, snmp: null, ntp: null, syslog: null, rpc: null } as const satisfies Pick<
+  FlowVerdictFacts,
+  'ldap' | 'kerberos' | 'radius' | 'snmp' | 'ntp' | 'syslog' | 'rpc'
+>;
+
+/** LDAP: the deciding result (a failed bind first), its RFC 4511 name and diagnostic message. */
+export interface LdapRecord {
+  resultCode: number | null;
+  resultName: string | null;
+  diagnostic: string | null;
+  /** DN of the (first) bind; never the password. */
+  bindDN: string | null;
+  /** LDAP requests the client sent (in the bytes kept). */
+  operations: number;
+}
+
+/** Kerberos: the deciding message; errorCode and errorName from a KRB-ERROR (RFC 4120 7.5.9). */
+export interface KerberosRecord {
+  errorCode: number | null;
+  errorName: string | null;
+  realm: string | null;
+  /** Client principal, name components joined by '/'. */
+  client: string | null;
+  /** AS-REQ, AS-REP, TGS-REQ, TGS-REP or KRB-ERROR. */
+  messageType: string | null;
+}
+
+export interface RadiusRecord {
+  /** The last response to an Access-Request. */
+  code: 'Access-Accept' | 'Access-Reject' | 'Access-Challenge' | null;
+  requests: number;
+  responses: number;
+}
+
+export interface SnmpRecord {
+  version: 'v1' | 'v2c' | 'v3';
+  requests: number;
+  responses: number;
+  /** First non-zero error-status of a response; 0 when responses were all fine; null without a response. */
+  errorStatus: number | null;
+  /** The deciding v3 Report PDU's counter name (usmStatsUnknownUserNames...). */
+  report: string | null;
+}
+
+export interface NtpRecord {
+  mode: string;
+  version: number;
+  /** As on the wire (0: unspecified or kiss-o'-death). */
+  stratum: number;
+  leap: number;
+  refId: string;
+  kissCode: string | null;
+  /** Server clock minus client clock, estimated with capture times for the client's; null without a request/reply pair. */
+  offsetMs: number | null;
+}
+
+export interface SyslogRecord {
+  format: 'rfc5424' | 'rfc3164' | 'unknown';
+  /** TCP framing (RFC 6587); null over UDP. */
+  framing: 'octet-counted' | 'lf' | null;
+  messages: number;
+  /** Messages over 8000 bytes (the User-ID syslog limit). */
+  oversize: number;
+}
+
+export interface RpcRecord {
+  /** A bind to the endpoint mapper interface. */
+  endpointMapper: boolean;
+  /** The TCP port the endpoint mapper handed out. */
+  dynamicPort: number | null;
+  /** ok, or the bind_nak / fault / ept_map status. */
+  status: string | null;
 }
 
 export interface SidePair<T> {

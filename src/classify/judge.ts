@@ -4,7 +4,8 @@
 import type { AppName, CatalogEntry } from '../catalog/schema.js';
 import { KIND_IPV6 } from '../decode/fields.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
-import { SMALL_SEGMENT_V4, SMALL_SEGMENT_V6, type ConversationFacts } from '../flow/conversation.js';
+import { SMALL_SEGMENT_V4, SMALL_SEGMENT_V6, type ConversationFacts, type FlowFacts } from '../flow/conversation.js';
+import type { DatagramFacts } from '../flow/datagrams.js';
 import type { StreamResult } from '../flow/stream.js';
 import type { FlowSlots, Side } from '../flow/table.js';
 import type { TcpSideReport } from '../flow/tcp-health.js';
@@ -21,7 +22,8 @@ export interface JudgeInput {
   slot: number;
   /** Canonical side of the server. */
   server: Side;
-  facts: ConversationFacts | null;
+  /** A TCP flow's conversation or a UDP flow's kept datagrams; null: none. */
+  facts: FlowFacts | null;
   /** The catalog entries the flow matched (after roles). */
   entries: readonly CatalogEntry[];
   /** The flow is still going on: no verdict that needs its exchange to be over. */
@@ -47,7 +49,9 @@ const RETRANSMIT_SENDS = 3;
 
 /** Fills app, communityId, tcp, tls, ssh, verdict, reason and detail of `flow`. */
 export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
-  const { src, slot, server, facts } = input;
+  const { src, slot, server } = input;
+  const facts: ConversationFacts | null = input.facts !== null && input.facts.kind === 'tcp' ? input.facts : null;
+  const _datagrams: DatagramFacts | null = input.facts !== null && input.facts.kind === 'udp' ? input.facts : null;
   const client: Side = server === 0 ? 1 : 0;
   const kind = src.kind(slot);
   const proto = src.proto(slot);

@@ -22,7 +22,7 @@ export const F_SEQ = 20;
 export const F_ACK = 21;
 export const F_WIN = 22;
 export const F_TCPHLEN = 23; // TCP header length in bytes; 0 when the header is not all captured
-export const F_PAYLEN = 24; // TCP payload length on the wire (from the IP length)
+export const F_PAYLEN = 24; // TCP payload length on the wire (from the IP length); UDP: from the UDP length, PAYLEN_CUT when the header is cut
 export const F_ICMPMTU = 25; // next-hop MTU of an ICMP fragmentation-needed / packet-too-big, else 0
 export const F_ICMPMSG = 26; // 0, or 0x10000 | type << 8 | code for an ICMP message that is not an error (echo...)
 export const F_COUNT = 27;
@@ -43,6 +43,9 @@ export const TCP_ACK = 0x10;
 
 /** Decoded fields of one packet, slots F_*; owned by whoever runs the decode loop. */
 export type PacketFields = Uint32Array;
+
+/** F_PAYLEN of a UDP packet whose header the snaplen cut. */
+export const PAYLEN_CUT = 0xffffffff;
 
 /** A fresh field block: one per decode loop (aggregator, worker), reused for every packet. */
 export function newPacketFields(): PacketFields {

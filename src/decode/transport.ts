@@ -15,6 +15,7 @@ import {
   F_L4END,
   F_L4OFF,
   F_PAYLEN,
+  PAYLEN_CUT,
   F_SEQ,
   F_ACK,
   F_WIN,
@@ -72,11 +73,14 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
       if (avail < 4 || ipPayload < 8) return M_UDP_SHORT;
       pf[F_SPORT] = (b[off] << 8) | b[off + 1];
       pf[F_DPORT] = (b[off + 2] << 8) | b[off + 3];
+      // The payload's wire length for the datagram decoders.
+      pf[F_PAYLEN] = PAYLEN_CUT;
       if (avail >= 8) {
         const ulen = (b[off + 4] << 8) | b[off + 5];
         // 0 is legal for IPv6 jumbograms; otherwise it must cover the header and fit the
         // payload, unless this is a first fragment (the UDP length covers the whole datagram).
         if (ulen !== 0 && (ulen < 8 || (ulen > ipPayload && pf[F_FRAG] !== FRAG_FIRST))) return M_UDP_LEN;
+        pf[F_PAYLEN] = (ulen === 0 ? ipPayload : ulen) - 8;
       }
       return R_OK;
     }

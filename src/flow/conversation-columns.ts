@@ -2,7 +2,8 @@
 // session: structured cloning thousands of small report objects (and their segment
 // marks) cost more than the analysis of the flows; typed arrays transfer without a copy.
 // encode and decode are exact inverses (test/flow/conversation-columns.test.ts).
-import type { ConversationFacts, PmtuEvidence } from './conversation.js';
+import type { ConversationFacts, FlowFacts, PmtuEvidence } from './conversation.js';
+import type { DatagramFacts, KeptDatagram } from './datagrams.js';
 import type { StreamResult } from './stream.js';
 import type { Side } from './table.js';
 import type { TcpHealthReport, TcpSideReport, ZeekConnState } from './tcp-health.js';
@@ -45,13 +46,21 @@ const O_SENDS = O_PMTU + 9;
 const O_STREAMS = O_SENDS + 2;
 const STREAM_WORDS = 5 + STREAM_KEYS.length;
 const WORDS = O_STREAMS + 2 * STREAM_WORDS;
+// A UDP flow (present 2) uses the first words of its row: originator, first datagram,
+// datagram count, notKept, capHit; each datagram is DGRAM_WORDS in `datagrams`: side, byte
+// offset, byte length, wire length, capture time.
+const O_DG_FIRST = 1;
+const O_DG_COUNT = 2;
+const O_DG_NOTKEPT = 3;
+const O_DG_CAPHIT = 4;
+const DGRAM_WORDS = 5;
 
 /** The column layout, for a check that columns come from the same build. */
-export const COLUMNS_FORMAT = `columns ${WORDS}: ${SIDE_KEYS.join(',')}; ${STREAM_KEYS.join(',')}`;
+export const COLUMNS_FORMAT = `columns ${WORDS}: ${SIDE_KEYS.join(',')}; ${STREAM_KEYS.join(',')}; datagrams ${DGRAM_WORDS}`;
 
 export interface ConversationColumns {
   count: number;
-  /** 1 when flow i has a conversation. */
+  /** 1 when flow i has a TCP conversation, 2 when it has UDP datagrams, 0: none. */
   present: Uint8Array;
   num: Float64Array;
   /** history and connState per flow ('' for absent flows). */
@@ -60,18 +69,26 @@ export interface ConversationColumns {
   bytes: Uint8Array;
   /** (offset, record) pairs of every stream, back to back. */
   marks: Float64Array;
+  /** DGRAM_WORDS per kept UDP datagram, back to back. */
+  datagrams: Float64Array;
 }
 
 const nz = (v: number | null): number => (v === null ? NaN : v);
 const zn = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 /** Packs the facts (null: no conversation) into columns. */
-export function encodeColumns(facts: readonly (ConversationFacts | null)[]): ConversationColumns {
+export function encodeColumns(facts: readonly (FlowFacts | null)[]): ConversationColumns {
   const n = facts.length;
   let byteTotal = 0;
   let markTotal = 0;
+  let dgramTotal = 0;
   for (const f of facts) {
     if (f === null) continue;
+    if (f.kind === 'udp') {
+      dgramTotal += f.datagrams.length;
+      for (const d of f.datagrams) byteTotal += d.bytes.length;
+      continue;
+    }
     for (const s of f.streams) {
       if (s === null) continue;
       byteTotal += s.bytes.length;
@@ -84,13 +101,35 @@ export function encodeColumns(facts: readonly (ConversationFacts | null)[]): Con
   const connState: string[] = new Array<string>(n).fill('');
   const bytes = new Uint8Array(byteTotal);
   const marks = new Float64Array(markTotal * 2);
+  const datagrams = new Float64Array(dgramTotal * DGRAM_WORDS);
   let bAt = 0;
   let mAt = 0;
+  let dAt = 0;
   for (let i = 0; i < n; i++) {
     const f = facts[i];
     if (f === null) continue;
-    present[i] = 1;
     const o = i * WORDS;
+    if (f.kind === 'udp') {
+      present[i] = 2;
+      num[o + O_ORIG] = f.originator;
+      num[o + O_DG_FIRST] = dAt;
+      num[o + O_DG_COUNT] = f.datagrams.length;
+      num[o + O_DG_NOTKEPT] = f.notKept;
+      num[o + O_DG_CAPHIT] = f.capHit ? 1 : 0;
+      for (const d of f.datagrams) {
+        const w = dAt * DGRAM_WORDS;
+        datagrams[w] = d.side;
+        datagrams[w + 1] = bAt;
+        datagrams[w + 2] = d.bytes.length;
+        datagrams[w + 3] = d.wireLength;
+        datagrams[w + 4] = d.tsUs;
+        bytes.set(d.bytes, bAt);
+        bAt += d.bytes.length;
+        dAt++;
+      }
+      continue;
+    }
+    present[i] = 1;
     const h = f.health;
     num[o + O_ORIG] = f.originator;
     for (let k = 0; k < S; k++) {
@@ -140,12 +179,12 @@ export function encodeColumns(facts: readonly (ConversationFacts | null)[]): Con
       }
     }
   }
-  return { count: n, present, num, history, connState, bytes, marks };
+  return { count: n, present, num, history, connState, bytes, marks, datagrams };
 }
 
 /** The buffers of the columns, for a transfer list. */
 export function columnBuffers(c: ConversationColumns): ArrayBuffer[] {
-  return [c.present.buffer, c.num.buffer, c.bytes.buffer, c.marks.buffer] as ArrayBuffer[];
+  return [c.present.buffer, c.num.buffer, c.bytes.buffer, c.marks.buffer, c.datagrams.buffer] as ArrayBuffer[];
 }
 
 function sideAt(num: Float64Array, at: number): TcpSideReport {
@@ -155,10 +194,11 @@ function sideAt(num: Float64Array, at: number): TcpSideReport {
 }
 
 /** Flow i's facts, or null when it had no conversation. The streams' bytes are views of the columns. */
-export function decodeColumn(c: ConversationColumns, i: number): ConversationFacts | null {
+export function decodeColumn(c: ConversationColumns, i: number): FlowFacts | null {
   if (c.present[i] === 0) return null;
   const num = c.num;
   const o = i * WORDS;
+  if (c.present[i] === 2) return datagramsAt(c, o);
   const health: TcpHealthReport = {
     originator: sideAt(num, o + O_SIDES),
     responder: sideAt(num, o + O_SIDES + S),
@@ -197,5 +237,18 @@ export function decodeColumn(c: ConversationColumns, i: number): ConversationFac
     }
     streams[d] = r as unknown as StreamResult;
   }
-  return { originator: num[o + O_ORIG] as Side, health, streams, pmtu, maxSends: [num[o + O_SENDS], num[o + O_SENDS + 1]] };
+  const facts: ConversationFacts = { kind: 'tcp', originator: num[o + O_ORIG] as Side, health, streams, pmtu, maxSends: [num[o + O_SENDS], num[o + O_SENDS + 1]] };
+  return facts;
+}
+
+function datagramsAt(c: ConversationColumns, o: number): DatagramFacts {
+  const num = c.num;
+  const out: KeptDatagram[] = [];
+  const first = num[o + O_DG_FIRST];
+  for (let d = first; d < first + num[o + O_DG_COUNT]; d++) {
+    const w = d * DGRAM_WORDS;
+    const at = c.datagrams[w + 1];
+    out.push({ side: c.datagrams[w] as Side, bytes: c.bytes.subarray(at, at + c.datagrams[w + 2]), wireLength: c.datagrams[w + 3], tsUs: c.datagrams[w + 4] });
+  }
+  return { kind: 'udp', originator: num[o + O_ORIG] as Side, datagrams: out, notKept: num[o + O_DG_NOTKEPT], capHit: num[o + O_DG_CAPHIT] === 1 };
 }

@@ -9,6 +9,7 @@
 // the store's own map (flows outlive a worker's partial table in live capture). A flow
 // whose payload no decoder wants any more costs one flag test beyond TCP health.
 import { F_ACK, F_DF, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
+import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import { TCPA_ANY_RETRANSMISSION, TcpHealth, setTcpClock, type TcpHealthReport } from './tcp-health.js';
@@ -29,21 +30,37 @@ export const DEFAULT_INSPECT_LIMITS: InspectLimits = {
 };
 
 /**
- * Bytes per direction kept of a flow whose first payload does not start like a TLS record:
- * the other decoders (SSH identification, HTTP start lines) need less, and bulk transfers
- * then cost nothing more. TLS flows keep up to maxBytes (the certificates come later).
+ * Bytes per direction kept of a flow whose first payload does not start like a protocol
+ * that needs more: SSH identification and HTTP start lines fit in it, and bulk transfers
+ * then cost nothing more.
  */
-const NON_TLS_KEEP = 1024;
+const SHORT_KEEP = 1024;
 
 /**
  * Bytes kept per direction of a flow whose first payload byte is at data[off] with
  * `captured` bytes there (0 when the snaplen cut them all): maxBytes when they start like
- * a TLS record (type 20-23, major version 3), else NON_TLS_KEEP.
+ * a protocol whose facts come later in the stream — a TLS record (type 20-23, major version
+ * 3: the certificates), an LDAP message (BER SEQUENCE: bind and search results), Kerberos
+ * over TCP (4-byte length, then an application tag), DCE/RPC (version 5), syslog ('<' PRI,
+ * or an octet count: messages are counted and measured) — else SHORT_KEEP.
  */
 function keptBytesFor(data: Uint8Array, off: number, captured: number, maxBytes: number): number {
-  const tlsLike = captured > 0 && data[off] >= 20 && data[off] <= 23 && (captured < 2 || data[off + 1] === 3);
-  return tlsLike ? maxBytes : Math.min(NON_TLS_KEEP, maxBytes);
+  if (captured <= 0) return Math.min(SHORT_KEEP, maxBytes);
+  const b0 = data[off];
+  const b1 = captured > 1 ? data[off + 1] : -1;
+  const long =
+    (b0 >= 20 && b0 <= 23 && (b1 === -1 || b1 === 3)) ||
+    b0 === 0x30 ||
+    (b0 === 0 && captured > 4 && (data[off + 4] & 0xe0) === 0x60) ||
+    (b0 === 5 && (b1 === -1 || b1 <= 1)) ||
+    (b0 === 0x3c && (b1 === -1 || (b1 >= 0x30 && b1 <= 0x39))) ||
+    (b0 >= 0x31 && b0 <= 0x39 && (b1 === -1 || b1 === 0x20 || (b1 >= 0x30 && b1 <= 0x39)));
+  return long ? maxBytes : Math.min(SHORT_KEEP, maxBytes);
 }
+
+/** What the session classifies a flow with: a TCP conversation or a UDP flow's datagrams. */
+export type FlowFacts = ConversationFacts | DatagramFacts;
+export type { DatagramFacts } from './datagrams.js';
 
 /** Evidence of a path-MTU problem for the segments one side sent. */
 export interface PmtuEvidence {
@@ -74,6 +91,7 @@ export const SMALL_SEGMENT_V6 = 1220;
 
 /** What the session classifies a TCP flow with. */
 export interface ConversationFacts {
+  kind: 'tcp';
   /** Canonical side of the flow's first packet (Zeek's originator). */
   originator: Side;
   health: TcpHealthReport;
@@ -105,7 +123,7 @@ const P_WORDS = 26;
  */
 class Conversation extends TcpHealth {
   readonly streams: [StreamDirection | null, StreamDirection | null] = [null, null];
-  /** Bytes kept per direction: maxBytes, or NON_TLS_KEEP once the first payload is not TLS. */
+  /** Bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor). */
   keepBytes = 0;
   /** A retransmission or an ICMP path-MTU error was seen: ACKs are followed for PMTU evidence. */
   pmtuWatch = false;
@@ -131,6 +149,7 @@ class Conversation extends TcpHealth {
   facts(final: boolean): ConversationFacts {
     const take = (st: StreamDirection | null, ignored: number) => (st === null ? null : final ? st.takeResult(ignored) : st.result(ignored));
     return {
+      kind: 'tcp',
       originator: this.originator as Side,
       health: this.result(),
       streams: [take(this.streams[0], this.ignored0), take(this.streams[1], this.ignored1)],
@@ -278,6 +297,8 @@ export class ConversationStore {
   /** Keys → ids, for the packets this store is handed by packet() and for takeKey()/peekKey(). */
   readonly index = new ConversationIndex();
   private convs: (Conversation | null)[] = [];
+  /** UDP flows' kept datagrams, by the same ids (a flow is TCP or UDP, never both). */
+  private logs: (DatagramLog | null)[] = [];
   /**
    * The capture time (µs) of the packet passed next to packet() or segment(): a field, not
    * an argument, so the double is not boxed on every call.
@@ -311,6 +332,30 @@ export class ConversationStore {
     }
     const l4 = pf[F_L4OFF];
     this.segment(hint - 1, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
+  }
+
+  /**
+   * One UDP datagram that `table.addPacket` just counted in `slot` (not an ICMP error, its
+   * header whole: F_PAYLEN is its payload's wire length).
+   */
+  datagram(pf: PacketFields, data: Uint8Array, table: FlowTable, slot: number): void {
+    let hint = table.conversationHint(slot);
+    if (hint === 0) {
+      const id = this.index.acquire(table.keyWords(slot));
+      if (this.index.created) {
+        while (this.logs.length <= id) this.logs.push(null);
+        this.logs[id] = new DatagramLog(table.lastSide, this.budget, this.limits.maxBytes);
+      }
+      hint = id + 1;
+      table.setConversationHint(slot, hint);
+    }
+    const log = this.logs[hint - 1]!;
+    if (log.full) {
+      log.notKept++;
+      return;
+    }
+    const off = pf[F_L4OFF] + 8;
+    log.add(table.lastSide, data, off, Math.max(0, pf[F_L4END] - off), pf[F_PAYLEN], this.tsUs);
   }
 
   /** Starts conversation `id` (unused now): `originator` sent its first packet. */
@@ -403,7 +448,12 @@ export class ConversationStore {
   }
 
   /** The facts of conversation `id`, which ends (its id may be reused after). */
-  private take(id: number): ConversationFacts | null {
+  private take(id: number): FlowFacts | null {
+    const log = this.logs[id];
+    if (log !== null && log !== undefined) {
+      this.logs[id] = null;
+      return log.facts(true);
+    }
     const c = this.convs[id];
     if (c === null || c === undefined) return null;
     const facts = c.facts(true);
@@ -413,19 +463,21 @@ export class ConversationStore {
   }
 
   /** The facts of conversation `id` so far, leaving it as it is. */
-  private peek(id: number): ConversationFacts | null {
+  private peek(id: number): FlowFacts | null {
+    const log = this.logs[id];
+    if (log !== null && log !== undefined) return log.facts(false);
     const c = this.convs[id];
     return c === null || c === undefined ? null : c.facts(false);
   }
 
   /** The facts of one flow by key (from packet()), forgotten afterwards; null when there is no conversation. */
-  takeKey(k: Uint32Array): ConversationFacts | null {
+  takeKey(k: Uint32Array): FlowFacts | null {
     const id = this.index.release(k);
     return id < 0 ? null : this.take(id);
   }
 
   /** The facts of one flow so far, by key, leaving it as it is; null without a conversation. */
-  peekKey(k: Uint32Array): ConversationFacts | null {
+  peekKey(k: Uint32Array): FlowFacts | null {
     const id = this.index.lookup(k);
     return id < 0 ? null : this.peek(id);
   }

@@ -3,11 +3,11 @@
 // with drain(): a session drains once at the end of a file run, and at every expiry check
 // of a live capture.
 import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
-import { F_FRAG, F_ICMPERR, F_ICMPMTU, F_KIND, F_PROTO, F_TCPHLEN, FRAG_FIRST, FRAG_LATER, KIND_L2, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
+import { F_FRAG, F_ICMPERR, F_ICMPMTU, F_KIND, F_PAYLEN, F_PROTO, F_TCPHLEN, FRAG_FIRST, FRAG_LATER, KIND_L2, PAYLEN_CUT, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
-import { IPPROTO_TCP } from '../decode/transport.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import type { DecodeStats } from '../decode/stats.js';
-import { ConversationStore, DEFAULT_INSPECT_LIMITS, type ConversationFacts, type InspectLimits } from '../flow/conversation.js';
+import { ConversationStore, DEFAULT_INSPECT_LIMITS, type FlowFacts, type InspectLimits } from '../flow/conversation.js';
 import { FragmentLog, type FragmentSnapshot } from '../flow/fragments.js';
 import { FlowTable, KEY_WORDS, type FlowSnapshot } from '../flow/table.js';
 
@@ -90,9 +90,16 @@ export class BatchAggregator {
           table.clock[0] = tsUs;
           const slot = table.addPacketNow(pf, seq, origlen);
           // TCP segments with a whole header, and ICMP errors carrying a path MTU about a TCP flow.
-          if (slot >= 0 && pf[F_PROTO] === IPPROTO_TCP && pf[F_KIND] !== KIND_L2 && (pf[F_ICMPERR] === 0 ? pf[F_TCPHLEN] !== 0 : pf[F_ICMPMTU] !== 0)) {
-            convs.tsUs = tsUs;
-            convs.packet(pf, b, table, slot, seq, origlen);
+          if (slot >= 0 && pf[F_KIND] !== KIND_L2) {
+            const proto = pf[F_PROTO];
+            if (proto === IPPROTO_TCP && (pf[F_ICMPERR] === 0 ? pf[F_TCPHLEN] !== 0 : pf[F_ICMPMTU] !== 0)) {
+              convs.tsUs = tsUs;
+              convs.packet(pf, b, table, slot, seq, origlen);
+            } else if (proto === IPPROTO_UDP && pf[F_ICMPERR] === 0 && pf[F_PAYLEN] !== PAYLEN_CUT && frag !== FRAG_LATER) {
+              // UDP datagrams (not ICMP errors about them) for the datagram decoders.
+              convs.tsUs = tsUs;
+              convs.datagram(pf, b, table, slot);
+            }
           }
         }
       } else if (st >= R_MALFORMED) this.reasons[st]++;
@@ -150,8 +157,8 @@ export class BatchAggregator {
 }
 
 /** The conversation facts of the flows whose keys are packed in `keys` (KEY_WORDS each), forgotten afterwards. */
-export function takeConversations(store: ConversationStore, keys: Uint32Array): (ConversationFacts | null)[] {
-  const out: (ConversationFacts | null)[] = [];
+export function takeConversations(store: ConversationStore, keys: Uint32Array): (FlowFacts | null)[] {
+  const out: (FlowFacts | null)[] = [];
   for (let o = 0; o < keys.length; o += KEY_WORDS) out.push(store.takeKey(keys.subarray(o, o + KEY_WORDS)));
   return out;
 }

@@ -15,7 +15,7 @@ import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, type Reco
 import { F_DPORT, F_DST, F_ETHERTYPE, F_KIND, F_PROTO, F_SPORT, F_SRC, KIND_L2, R_OK, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
 import { decodeColumn, type ConversationColumns } from '../flow/conversation-columns.js';
-import { DEFAULT_INSPECT_LIMITS, type ConversationFacts, type InspectLimits } from '../flow/conversation.js';
+import { DEFAULT_INSPECT_LIMITS, type FlowFacts, type InspectLimits } from '../flow/conversation.js';
 import { KEY_WORDS } from '../flow/table.js';
 import { WorkerError } from '../errors.js';
 import type { FlowTable } from '../flow/table.js';
@@ -23,7 +23,7 @@ import { BatchAggregator, takeConversations, type AggregateResult } from './aggr
 import { WIRE_FORMAT, type FromWorker, type ToWorker, type WorkerInit } from './messages.js';
 
 /** The conversation facts of flow i of a take() (null: none), built when asked for. */
-export type FactsOf = (i: number) => ConversationFacts | null;
+export type FactsOf = (i: number) => FlowFacts | null;
 
 /** Where batches go: a worker pool, or the main thread itself. */
 export interface BatchSink {
@@ -39,7 +39,7 @@ export interface BatchSink {
    * The facts so far of a flow still active, left as they are, when the sink can tell at
    * once (inline); undefined when it cannot (workers answer by message).
    */
-  readonly peek?: (key: Uint32Array) => ConversationFacts | null;
+  readonly peek?: (key: Uint32Array) => FlowFacts | null;
   /** Stops everything at once (the end, errors, Ctrl-C). */
   terminate(): Promise<void>;
 }
@@ -77,7 +77,7 @@ export class InlineSink implements BatchSink {
     const facts = takeConversations(this.agg.conversations, keys);
     return (i) => facts[i];
   }
-  readonly peek = (key: Uint32Array): ConversationFacts | null => this.agg.conversations.peekKey(key);
+  readonly peek = (key: Uint32Array): FlowFacts | null => this.agg.conversations.peekKey(key);
   async terminate(): Promise<void> {}
 }
 

@@ -63,6 +63,13 @@ export const FLOW_RECORD_KEYS = [
   'tcp',
   'tls',
   'ssh',
+  'ldap',
+  'kerberos',
+  'radius',
+  'snmp',
+  'ntp',
+  'syslog',
+  'rpc',
 ] as const satisfies readonly (keyof FlowRecord)[];
 
 // A key added to FlowRecord but not to FLOW_RECORD_KEYS fails to compile here.
@@ -79,6 +86,29 @@ export function orderedFlow(f: FlowRecord): Record<string, unknown> {
   out.tcp = f.tcp ? orderedTcp(f.tcp) : null;
   out.tls = f.tls ? orderedTls(f.tls) : null;
   out.ssh = f.ssh ? orderedSsh(f.ssh) : null;
+  for (const k of APP_RECORD_KEYS) {
+    const r = f[k] as Record<string, unknown> | null | undefined;
+    out[k] = r ? ordered(r, APP_FIELDS[k]) : null;
+  }
+  return out;
+}
+
+/** The application records (issue 10) and their keys in contract order. */
+const APP_FIELDS = {
+  ldap: ['resultCode', 'resultName', 'diagnostic', 'bindDN', 'operations'],
+  kerberos: ['errorCode', 'errorName', 'realm', 'client', 'messageType'],
+  radius: ['code', 'requests', 'responses'],
+  snmp: ['version', 'requests', 'responses', 'errorStatus', 'report'],
+  ntp: ['mode', 'version', 'stratum', 'leap', 'refId', 'kissCode', 'offsetMs'],
+  syslog: ['format', 'framing', 'messages', 'oversize'],
+  rpc: ['endpointMapper', 'dynamicPort', 'status'],
+} as const satisfies { [K in keyof AppRecords]: readonly (keyof NonNullable<AppRecords[K]>)[] };
+type AppRecords = Pick<FlowVerdictFacts, 'ldap' | 'kerberos' | 'radius' | 'snmp' | 'ntp' | 'syslog' | 'rpc'>;
+export const APP_RECORD_KEYS = Object.keys(APP_FIELDS) as (keyof AppRecords)[];
+
+function ordered(r: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = r[k] ?? null;
   return out;
 }
 
@@ -160,5 +190,12 @@ export function flowRecord(f: ClassifiedFlow, catalog: Catalog): FlowRecord {
     tcp: f.tcp,
     tls: f.tls,
     ssh: f.ssh,
+    ldap: f.ldap,
+    kerberos: f.kerberos,
+    radius: f.radius,
+    snmp: f.snmp,
+    ntp: f.ntp,
+    syslog: f.syslog,
+    rpc: f.rpc,
   };
 }

@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import type { RecordBatch } from '../../src/capture/records.js';
 import { decodeColumn, encodeColumns } from '../../src/flow/conversation-columns.js';
-import type { ConversationFacts } from '../../src/flow/conversation.js';
+import type { ConversationFacts, FlowFacts } from '../../src/flow/conversation.js';
 import { BatchAggregator, takeConversations } from '../../src/pipeline/aggregate.js';
 import { REPO } from '../helpers/shared.js';
 
 /** Every conversation of a capture, aggregated inline and taken by key. */
-async function conversationsOf(name: string): Promise<(ConversationFacts | null)[]> {
+async function conversationsOf(name: string): Promise<(FlowFacts | null)[]> {
   const agg = new BatchAggregator(10_000);
   const pool = new BufferPool();
   await readCapture(resolve(REPO, 'fixtures/verdicts', name), { fileIndex: 0, seqBase: 0, pool, submit: (b: RecordBatch) => (agg.add(b), pool.release(b)) });
@@ -23,10 +23,10 @@ async function conversationsOf(name: string): Promise<(ConversationFacts | null)
 const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v)));
 
 describe('conversation columns', () => {
-  it.each(['v01_tls_certs.pcap', 'v02_tcp_faults.pcap', 'v03_pmtu_blackhole.pcap'])('%s: every flow decodes to the facts that were encoded', async (name) => {
+  it.each(['v01_tls_certs.pcap', 'v02_tcp_faults.pcap', 'v03_pmtu_blackhole.pcap', 'v04_udp_noreply.pcap'])('%s: every flow decodes to the facts that were encoded', async (name) => {
     const facts = await conversationsOf(name);
     expect(facts.filter((f) => f !== null).length).toBeGreaterThan(3);
-    expect(facts.some((f) => f?.pmtu !== null && f?.pmtu !== undefined) || name !== 'v03_pmtu_blackhole.pcap').toBe(true);
+    expect(facts.some((f) => f?.kind === 'tcp' && f.pmtu !== null) || name !== 'v03_pmtu_blackhole.pcap').toBe(true);
     const cols = encodeColumns(facts);
     // what a worker transfers: the columns survive a structured clone
     const moved = structuredClone(cols);
@@ -36,6 +36,7 @@ describe('conversation columns', () => {
   it('keeps nulls apart from zeros (rtt, MSS, ICMP MTU)', () => {
     const side = { packets: 1, payloadBytes: 0, dataSegments: 0, maxSegment: 0, retransmissions: 0, dataRetransmissions: 0, fastRetransmissions: 0, spuriousRetransmissions: 0, outOfOrder: 0, duplicateAcks: 0, zeroWindows: 0, zeroWindowProbes: 0, keepAlives: 0, lostSegments: 0, ackedUnseen: 0, mss: null, windowScale: 0 };
     const f: ConversationFacts = {
+      kind: 'tcp',
       originator: 1,
       health: { originator: side, responder: { ...side, mss: 0, windowScale: null }, rttMs: { synToSynAck: 0, synAckToAck: null }, initialRttMs: null, history: 'S', historyDropped: 0, connState: 'S0' },
       streams: [null, null],

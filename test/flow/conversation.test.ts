@@ -24,7 +24,8 @@ async function conversationOf(script: TcpScript) {
   await readCapture(path, { fileIndex: 0, seqBase: 0, pool, submit: (b: RecordBatch) => (batches++, agg.add(b), pool.release(b)) });
   expect(batches).toBe(1); // the cut record and the next one share a batch
   const [facts] = takeConversations(agg.conversations, agg.table.snapshot().keys);
-  return facts!;
+  if (facts?.kind !== 'tcp') throw new Error('no TCP conversation');
+  return facts;
 }
 
 describe('conversation payload', () => {

@@ -7,6 +7,7 @@
 import { channelStatus } from '../../src/classify/vocabulary.js';
 import { isoMicros } from '../../src/report/format.js';
 import type { EntrySummary, FlowRecord, SectionId, SectionSummary, Summary, TcpFacts, TlsRecord } from '../../src/report/model.js';
+import { NO_APP_RECORDS } from '../../src/classify/flow-facts.js';
 
 /** 2026-11-24T10:13:46.350948Z in microseconds. */
 export const T0 = Date.UTC(2026, 10, 24, 10, 13, 46) * 1000 + 350948;
@@ -21,7 +22,7 @@ export const HA_A = '00:1b:17:00:01:10';
 export const HA_B = '00:1b:17:00:02:10';
 
 /** What an ok flow without payload facts carries. */
-const OK = { app: null, verdict: 'ok', reason: null, detail: null, communityId: null, tcp: null, tls: null, ssh: null } as const;
+const OK = { app: null, verdict: 'ok', reason: null, detail: null, communityId: null, tcp: null, tls: null, ssh: null, ...NO_APP_RECORDS } as const;
 
 function tcpFacts(connState: TcpFacts['connState'], history: string, more: Partial<TcpFacts> = {}): TcpFacts {
   return {
@@ -83,6 +84,7 @@ export function retransmittingSsh(): FlowRecord {
     tcp: tcpFacts('SF', 'ShADadFf', { retransmissions: { client: 18, server: 0 }, duplicateAcks: { client: 0, server: 11 } }),
     tls: null,
     ssh: { clientBanner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2', serverBanner: 'SSH-2.0-OpenSSH_9.2p1' },
+    ...NO_APP_RECORDS,
   };
 }
 
@@ -107,6 +109,7 @@ export function tlsAlertSyslog(): FlowRecord {
       clientCertificate: null,
     },
     ssh: null,
+    ...NO_APP_RECORDS,
   };
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/load.js';
 import type { ClassifiedFlow } from '../../src/classify/classify.js';
 import { liveViewBody, type LiveViewData } from '../../src/report/live-view.js';
+import { NO_APP_RECORDS } from '../../src/classify/flow-facts.js';
 
 const catalog = loadCatalog();
 const i3978 = catalog.entries.findIndex((e) => e.id === 'panorama.device-mgmt.3978');
@@ -13,7 +14,7 @@ function flow(seq: number, more: Partial<ClassifiedFlow>): ClassifiedFlow {
     transport: 'tcp', client: '10.99.1.1', server: '10.99.1.5', clientId: 0, serverId: 1, clientPort: 40000 + seq, serverPort: 3978,
     ipProtocol: 6, ethertype: null, clientPackets: 3, serverPackets: 2, clientBytes: 200, serverBytes: 100, firstTs: seq, lastTs: seq,
     firstSeq: seq, state: 'closed', failed: false, icmpErrors: 0, direction: 'handshake', entries: [i3978], section: 'panorama',
-    app: null, verdict: 'ok', reason: null, detail: null, communityId: null, tcp: null, tls: null, ssh: null, ...more,
+    app: null, verdict: 'ok', reason: null, detail: null, communityId: null, tcp: null, tls: null, ssh: null, ...NO_APP_RECORDS, ...more,
   };
 }
 

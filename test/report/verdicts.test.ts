@@ -19,6 +19,7 @@ import { decodeSummary, encodeSummary } from '../../src/report/protobuf.js';
 import { renderText } from '../../src/report/text.js';
 import { emptyStats } from '../../src/decode/stats.js';
 import { failOnHolds } from '../../src/cli/analyze-command.js';
+import { NO_APP_RECORDS } from '../../src/classify/flow-facts.js';
 
 const catalog = loadCatalog();
 const index = (id: string) => {
@@ -91,6 +92,7 @@ function flow(a: FlowArgs): ClassifiedFlow {
     tcp: null,
     tls: null,
     ssh: null,
+    ...NO_APP_RECORDS,
     ...a.more,
   };
 }
@@ -231,7 +233,7 @@ describe('verdicts in the summary', () => {
     expect(f).toMatchObject({ app: 'tls', verdict: 'failed', reason: 'tls-alert', detail: 'TLS alert certificate_expired sent by the client 10.99.1.1', tcp: tcpFacts, tls: tlsFacts, ssh: null });
     expect(f.communityId).toMatch(/^1:/);
     const o = orderedFlow(f);
-    expect(Object.keys(o).slice(-8)).toEqual(['app', 'verdict', 'reason', 'detail', 'communityId', 'tcp', 'tls', 'ssh']);
+    expect(Object.keys(o).slice(-15)).toEqual(['app', 'verdict', 'reason', 'detail', 'communityId', 'tcp', 'tls', 'ssh', 'ldap', 'kerberos', 'radius', 'snmp', 'ntp', 'syslog', 'rpc']);
     expect(Object.keys(o.tcp as object)).toEqual(['connState', 'history', 'retransmissions', 'zeroWindows', 'duplicateAcks', 'rttMs', 'mss', 'maxSegment']);
     expect(Object.keys(o.tls as object)).toEqual(['version', 'sni', 'alpn', 'cipher', 'established', 'alert', 'serverCertificate', 'clientCertificate']);
     expect((o.tls as { alert: object }).alert).toEqual({ level: 'fatal', description: 'certificate_expired', from: 'client', encrypted: false });

@@ -1,0 +1,163 @@
+// The first datagrams of a UDP flow, kept for the payload decoders (NTP, SNMP, RADIUS,
+// Kerberos, CLDAP, syslog: issue 10). UDP has no sequence numbers, so "reassembly" is the
+// capture order of one flow's packets, which the session keeps per flow (pipeline/pool.ts
+// routes every packet of a flow to one store): the result is the same for any worker
+// count and batch size.
+//
+// What is kept is bounded three ways: datagrams per flow, bytes per datagram, bytes per
+// flow (and the store's global budget, shared with the TCP streams). A flow whose first
+// datagram does not start like a protocol a decoder reads keeps only that one datagram per
+// side (enough for "unknown content"), so bulk UDP costs a flag test per packet.
+import type { PayloadBudget } from './stream.js';
+import type { Side } from './table.js';
+
+/** Datagrams kept per flow (both sides) when the content looks like a decoded protocol. */
+export const MAX_DATAGRAMS = 32;
+/** Bytes kept of one datagram (Kerberos replies are the largest the decoders need). */
+export const MAX_DATAGRAM_BYTES = 2048;
+
+/** One kept datagram. */
+export interface KeptDatagram {
+  side: Side;
+  /** The captured payload, cut to MAX_DATAGRAM_BYTES. */
+  bytes: Uint8Array;
+  /** UDP payload length on the wire (from the UDP header, else the IP lengths). */
+  wireLength: number;
+  /** Capture time, µs since the epoch. */
+  tsUs: number;
+}
+
+/** What a UDP flow's datagrams hand to the classifier. */
+export interface DatagramFacts {
+  kind: 'udp';
+  /** Canonical side of the flow's first packet. */
+  originator: Side;
+  datagrams: KeptDatagram[];
+  /** Datagrams seen after keeping stopped (flow, datagram or byte caps, or uninteresting content). */
+  notKept: number;
+  /** A cap (per flow or the global budget) stopped keeping datagrams a decoder would have read. */
+  capHit: boolean;
+}
+
+/**
+ * Whether a datagram's first bytes look like a protocol the decoders read, loosely (the
+ * decoders decide; this only says whether more datagrams are worth keeping): BER (LDAP,
+ * SNMP: SEQUENCE; Kerberos: application tags 10-13, 30), NTP (48+ bytes, version 1-4),
+ * RADIUS (code 1-5, 11-13, 40-45 with its length field within the datagram), syslog ('<').
+ */
+export function datagramWorthKeeping(data: Uint8Array, off: number, captured: number, wireLength: number): boolean {
+  if (captured < 1) return false;
+  const b0 = data[off];
+  if (b0 === 0x30 || b0 === 0x6a || b0 === 0x6b || b0 === 0x6c || b0 === 0x6d || b0 === 0x7e) return true;
+  if (b0 === 0x3c) return true; // '<' of a syslog PRI
+  if (wireLength >= 48) {
+    const version = (b0 >> 3) & 7;
+    const mode = b0 & 7;
+    if (version >= 1 && version <= 4 && mode >= 1 && mode <= 5) return true;
+  }
+  if (captured >= 4 && wireLength >= 20 && ((b0 >= 1 && b0 <= 5) || (b0 >= 11 && b0 <= 13) || (b0 >= 40 && b0 <= 45))) {
+    const len = (data[off + 2] << 8) | data[off + 3];
+    if (len >= 20 && len <= wireLength) return true;
+  }
+  return false;
+}
+
+/** The kept datagrams of one UDP flow: one byte buffer, metadata in parallel arrays. */
+export class DatagramLog {
+  private buf: Uint8Array | null = null;
+  private used = 0;
+  private readonly sides: number[] = [];
+  private readonly starts: number[] = [];
+  private readonly lengths: number[] = [];
+  private readonly wire: number[] = [];
+  private readonly times: number[] = [];
+  /** Sides (bit 1: side 0, bit 2: side 1) that had a datagram kept. */
+  private sidesKept = 0;
+  /** 0: undecided (nothing kept yet), 1: keep up to the caps, 2: one per side only. */
+  private mode = 0;
+  /** No more datagrams are kept (the session tests this first). */
+  full = false;
+  notKept = 0;
+  capHit = false;
+
+  constructor(
+    readonly originator: Side,
+    private readonly budget: PayloadBudget,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** One datagram from `side`: data[off, off + captured) holds its captured payload. */
+  add(side: Side, data: Uint8Array, off: number, captured: number, wireLength: number, tsUs: number): void {
+    if (this.mode === 0) this.mode = datagramWorthKeeping(data, off, captured, wireLength) ? 1 : 2;
+    const bit = side === 0 ? 1 : 2;
+    if (this.mode === 2 && (this.sidesKept & bit) !== 0) {
+      this.notKept++;
+      if (this.sidesKept === 3) this.full = true;
+      return;
+    }
+    const n = Math.max(0, Math.min(captured, MAX_DATAGRAM_BYTES, this.maxBytes - this.used));
+    if (this.sides.length >= MAX_DATAGRAMS || (n < Math.min(captured, MAX_DATAGRAM_BYTES) && this.used >= this.maxBytes)) {
+      this.stop();
+      return;
+    }
+    if (!this.reserve(this.used + n)) {
+      this.stop();
+      return;
+    }
+    if (n > 0) this.buf!.set(data.subarray(off, off + n), this.used);
+    this.sides.push(side);
+    this.starts.push(this.used);
+    this.lengths.push(n);
+    this.wire.push(wireLength);
+    this.times.push(tsUs);
+    this.used += n;
+    this.sidesKept |= bit;
+    if (this.mode === 2 && this.sidesKept === 3) this.full = true;
+  }
+
+  /** A cap stops the keeping of a flow a decoder reads. */
+  private stop(): void {
+    this.notKept++;
+    this.capHit = true;
+    this.full = true;
+  }
+
+  /** Room for `need` bytes in the buffer, within the budget; false when the budget is spent. */
+  private reserve(need: number): boolean {
+    const cap = this.buf === null ? 0 : this.buf.length;
+    if (need <= cap) return true;
+    let want = Math.max(512, cap * 2);
+    while (want < need) want *= 2;
+    want = Math.min(want, Math.max(need, this.maxBytes));
+    if (want - cap > this.budget.limit - this.budget.used) return false;
+    const slab = this.budget.slab;
+    const nb = slab?.alloc(want) ?? new Uint8Array(want);
+    if (this.buf !== null) {
+      nb.set(this.buf.subarray(0, this.used));
+      slab?.release(this.buf);
+    }
+    this.budget.used += want - cap;
+    this.buf = nb;
+    return true;
+  }
+
+  /** The facts so far; `final`: the buffer goes back to the budget (the bytes are copied out first). */
+  facts(final: boolean): DatagramFacts {
+    const all = this.buf === null ? new Uint8Array(0) : this.buf.slice(0, this.used);
+    const datagrams: KeptDatagram[] = [];
+    for (let i = 0; i < this.sides.length; i++) {
+      datagrams.push({ side: this.sides[i] as Side, bytes: all.subarray(this.starts[i], this.starts[i] + this.lengths[i]), wireLength: this.wire[i], tsUs: this.times[i] });
+    }
+    if (final) this.close();
+    return { kind: 'udp', originator: this.originator, datagrams, notKept: this.notKept, capHit: this.capHit };
+  }
+
+  close(): void {
+    if (this.buf !== null) {
+      this.budget.used -= this.buf.length;
+      this.budget.slab?.release(this.buf);
+      this.buf = null;
+    }
+    this.full = true;
+  }
+}
