@@ -124,8 +124,8 @@ function eptMapOut(towers: Uint8Array[], status: number, le = true): Uint8Array 
   return w.pad4().u32(status).bytes();
 }
 
-/** The ept_map request's stub: its content does not matter to the decoder. */
-const EPT_MAP_IN = new Uint8Array(72).fill(0x11);
+/** ept_map's in parameters (object UUID pointer, the tower asked for, handle, max_towers); not read by the decoder. */
+const EPT_MAP_IN = ((t: Uint8Array) => new W(true).u32(1).raw(new Uint8Array(16)).u32(2).u32(t.length).u32(t.length).raw(t).pad4().raw(new Uint8Array(20)).u32(4).bytes())(tower(0, [0, 0, 0, 0]));
 
 function epmSession(le: boolean, answer: Uint8Array[]) {
   return flow([
