@@ -9,7 +9,9 @@ import type { FlowSlots, FlowTable, Side } from '../flow/table.js';
 import { ipv4String, ipv6String, macString } from './address.js';
 import { serverSide, tcpState } from './direction.js';
 import { isPanDevice, type Inventory } from './inventory.js';
-import type { FlowFacts } from '../flow/conversation.js';
+import type { ConversationFacts, FlowFacts } from '../flow/conversation.js';
+import { inspectRpcStream } from '../inspect/dcerpc.js';
+import { emptyStream, type FlowPayload } from '../inspect/stream.js';
 import { NO_APP_RECORDS, type FlowVerdictFacts, type InspectionCounts } from './flow-facts.js';
 import { judge } from './judge.js';
 import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
@@ -171,6 +173,13 @@ function earliest(src: FlowSlots, slot: number, of: (side: Side) => number): num
 }
 
 /** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
+/** A TCP conversation's kept prefixes as the decoders' input, named by the flow's server side. */
+function payloadOf(f: ConversationFacts, server: Side): FlowPayload {
+  const s = f.streams[server];
+  const c = f.streams[server === 0 ? 1 : 0];
+  return { client: c ?? emptyStream(), server: s ?? emptyStream() };
+}
+
 function proves(flow: ClassifiedFlow): boolean {
   return flow.state === null ? !flow.failed : flow.state === 'established' || flow.state === 'closed' || flow.state === 'reset';
 }
@@ -200,6 +209,12 @@ export class FlowClassifier {
   readonly roles: RoleBook = { roles: new Map() };
   /** First 135 connection per "client|server" (RPC dynamic ports count only after one). */
   private readonly epm = new Map<string, number>();
+  /**
+   * Per "client|server": the TCP ports the endpoint mapper handed out, read from its ept_map
+   * answers; null once a 135 connection of the pair could not be read (no payload kept),
+   * when only timing can link the dynamic-port flows.
+   */
+  private readonly epmPorts = new Map<string, Set<number> | null>();
   private readonly epmIds: Set<string>;
   /**
    * Address numbers (ClassifiedFlow.clientId/serverId) stay the same across calls and forks,
@@ -220,6 +235,7 @@ export class FlowClassifier {
     c.interner = this.interner; // numbering more addresses in the fork is harmless
     for (const [addr, r] of this.roles.roles) c.roles.roles.set(addr, { roles: new Set(r.roles), source: r.source });
     for (const [k, v] of this.epm) c.epm.set(k, v);
+    for (const [k, v] of this.epmPorts) c.epmPorts.set(k, v === null ? null : new Set(v));
     return c;
   }
 
@@ -266,17 +282,27 @@ export class FlowClassifier {
   }
 
   /** The learning half of classify(): endpoint-mapper connections, RPC candidates, roles. */
-  private learn(base: BaseFlow[]): void {
+  private learn(base: BaseFlow[], facts?: (slot: number) => FlowFacts | null): void {
     const entries = this.matcher.catalog.entries;
     const matcher = this.matcher;
     const inventory = this.inventory;
     // RPC dynamic ports count only after a 135 connection between the same two hosts.
     const epm = this.epm;
     const epmIds = this.epmIds;
-    for (const { flow, candidates } of base) {
+    for (const { flow, candidates, slot, server } of base) {
       if (candidates.some((i) => epmIds.has(entries[i].id)) && proves(flow)) {
         const key = `${flow.client}|${flow.server}`;
         epm.set(key, Math.min(epm.get(key) ?? Infinity, flow.firstTs));
+        // The port its ept_map answer named, when the payload was kept.
+        const f = facts?.(slot) ?? null;
+        const rpc = f !== null && f.kind === 'tcp' ? inspectRpcStream(payloadOf(f, server)) : null;
+        const known = this.epmPorts.get(key);
+        if (rpc === null) this.epmPorts.set(key, null);
+        else if (known !== null) {
+          const ports = known ?? new Set<number>();
+          if (rpc.dynamicPort !== null) ports.add(rpc.dynamicPort);
+          this.epmPorts.set(key, ports);
+        }
       }
     }
     for (const item of base) {
@@ -286,6 +312,9 @@ export class FlowClassifier {
       if (ranged.length === 0) continue;
       const since = epm.get(`${flow.client}|${flow.server}`);
       if (since === undefined || flow.firstTs < since) continue;
+      // The endpoint mapper named its ports: only those follow from it.
+      const ports = this.epmPorts.get(`${flow.client}|${flow.server}`);
+      if (ports !== undefined && ports !== null && !ports.has(flow.serverPort)) continue;
       for (const i of ranged) if (entries[i].after !== undefined) item.candidates.push(i);
     }
 
@@ -325,7 +354,7 @@ export class FlowClassifier {
     const inventory = this.inventory;
     const roles = this.roles;
     const base = baseFlows(src, this.matcher, this.interner);
-    this.learn(base);
+    this.learn(base, facts);
 
     const flows: ClassifiedFlow[] = [];
     for (const { flow, candidates, slot, server } of base) {

@@ -9,8 +9,10 @@ import type { DatagramFacts } from '../flow/datagrams.js';
 import type { StreamResult } from '../flow/stream.js';
 import type { FlowSlots, Side } from '../flow/table.js';
 import type { TcpSideReport } from '../flow/tcp-health.js';
-import { detectApp, emptyStream, inspectTls, parseSshIdentification, sshBanners, type FlowPayload, type StreamPrefix, type TlsFacts } from '../inspect/index.js';
+import { DATAGRAM_DETECTORS, detectApp, emptyStream, inspectTls, parseSshIdentification, sshBanners, type FlowPayload, type StreamPrefix, type TlsFacts } from '../inspect/index.js';
 import type { CertificateFacts } from '../inspect/x509.js';
+import type { AppMessage } from '../inspect/datagram.js';
+import { judgeApp } from './app-verdicts.js';
 import type { ClassifiedFlow } from './classify.js';
 import { communityIdFromWords } from './community-id.js';
 import type { CertificateRecord, TcpFacts, TlsRecord } from './flow-facts.js';
@@ -51,7 +53,7 @@ const RETRANSMIT_SENDS = 3;
 export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const { src, slot, server } = input;
   const facts: ConversationFacts | null = input.facts !== null && input.facts.kind === 'tcp' ? input.facts : null;
-  const _datagrams: DatagramFacts | null = input.facts !== null && input.facts.kind === 'udp' ? input.facts : null;
+  const datagrams: DatagramFacts | null = input.facts !== null && input.facts.kind === 'udp' ? input.facts : null;
   const client: Side = server === 0 ? 1 : 0;
   const kind = src.kind(slot);
   const proto = src.proto(slot);
@@ -80,6 +82,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) flow.app = ip ? 'icmp' : null;
 
   const counts: JudgeCounts = { bytesKept: 0, capHit: false };
+  const why = new Map<ReasonCode, string>();
   let clientSide: TcpSideReport | null = null;
   let serverSide: TcpSideReport | null = null;
   let tls: TlsFacts | null = null;
@@ -105,7 +108,20 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
         // The per-flow byte cap cut a handshake that had not finished: the decoder wanted more.
         if (tls.incomplete && [streams.client, streams.server].some((x) => x !== null && x.cutBytes + x.ignoredBytes > 0)) counts.capHit = true;
       } else if (flow.app === 'ssh') flow.ssh = sshBanners(payload);
+      else if (flow.app !== null) judgeApp(flow.app, { payload, messages: null }, flow, why);
     }
+  }
+  if (datagrams !== null && datagrams.datagrams.length > 0) {
+    const messages: AppMessage[] = datagrams.datagrams.map((d) => ({ from: d.side === client ? 'client' : 'server', bytes: d.bytes, wireLength: d.wireLength, timeMs: d.tsUs / 1000 }));
+    for (const m of messages) counts.bytesKept += m.bytes.length;
+    if (datagrams.capHit) counts.capHit = true;
+    // Each side's first datagram tells the protocol, as a stream's first bytes do.
+    const first = (who: 'client' | 'server'): StreamPrefix => {
+      const m = messages.find((x) => x.from === who);
+      return m === undefined ? emptyStream() : { bytes: m.bytes, marks: [], truncated: false };
+    };
+    flow.app = detectApp({ client: first('client'), server: first('server') }, DATAGRAM_DETECTORS);
+    if (flow.app !== null) judgeApp(flow.app, { payload: null, messages }, flow, why);
   }
 
   // The capture, not the peers, may be why the exchange looks unfinished: a prefix cut by
@@ -118,7 +134,6 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const expected = new Set<AppName>();
   for (const e of input.entries) if (e.app !== null) expected.add(e.app);
   const requestResponse = input.entries.some((e) => e.exchange === 'request-response');
-  const why = new Map<ReasonCode, string>();
   const addr = (side: 'client' | 'server') => (side === 'client' ? flow.client : flow.server);
 
   // pmtu-blackhole
@@ -181,8 +196,9 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     );
   }
 
-  // unexpected-protocol: another known protocol at the start of the stream (SYN seen).
-  const fromStart = flow.state !== null && flow.state !== 'midstream';
+  // unexpected-protocol: another known protocol at the start of the stream (SYN seen), or
+  // in a UDP flow's datagrams (each stands alone).
+  const fromStart = (flow.state !== null && flow.state !== 'midstream') || proto === IPPROTO_UDP;
   if (fromStart && expected.size > 0) {
     if (flow.app !== null && !expected.has(flow.app)) {
       why.set('unexpected-protocol', `${appName(flow.app)} on port ${flow.serverPort}, where ${[...expected].map(appName).join(' or ')} is expected`);

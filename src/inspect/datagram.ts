@@ -1,7 +1,7 @@
 // The input of the payload decoders for UDP flows (and for TCP messages once split from a
-// stream): the first datagrams of a flow in capture order, with their side and time. A
-// decoder reads only `bytes` (what was captured and kept), never past it; `wireLength`
-// says how long the payload was on the wire.
+// stream): the first datagrams of a flow in capture order (flow/datagrams.ts keeps them),
+// with their side and time. A decoder reads only `bytes` (what was captured and kept),
+// never past it; `wireLength` says how long the payload was on the wire.
 
 /** One application message: a UDP datagram's payload, or a message split from a TCP stream. */
 export interface AppMessage {
@@ -12,11 +12,4 @@ export interface AppMessage {
   wireLength: number;
   /** Capture time, ms since the epoch (fractional). */
   timeMs: number;
-}
-
-/** The kept datagrams of one UDP flow, in capture order (both sides interleaved). */
-export interface DatagramLog {
-  messages: readonly AppMessage[];
-  /** Datagrams of the flow that were not kept (caps): counts beyond `messages` are lower bounds. */
-  notKept: number;
 }

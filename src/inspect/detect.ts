@@ -1,8 +1,15 @@
 // Which application protocol a flow speaks, from its first payload bytes — never from its
 // ports (the port only says what was expected there). A table of detectors, tried in order;
 // a protocol is added with one entry.
+import { looksLikeDcerpc, looksLikeDcerpcResponse } from './dcerpc.js';
 import { looksLikeHttpRequest, looksLikeHttpResponse } from './http.js';
+import { looksLikeKerberos } from './kerberos.js';
+import { looksLikeLdap } from './ldap.js';
+import { looksLikeNtp } from './ntp.js';
+import { looksLikeRadius } from './radius.js';
+import { looksLikeSnmp } from './snmp.js';
 import { looksLikeSsh } from './ssh.js';
+import { looksLikeSyslog } from './syslog.js';
 import type { FlowPayload } from './stream.js';
 import { looksLikeTls } from './tls.js';
 
@@ -26,11 +33,31 @@ export interface Detector {
   serverFirst: boolean;
 }
 
-/** Priority order: the first detector that matches wins. */
+const kerberosTcp = (b: Uint8Array) => looksLikeKerberos(b, true);
+const kerberosUdp = (b: Uint8Array) => looksLikeKerberos(b, false);
+
+/** TCP streams, in priority order: the first detector that matches wins. */
 export const DETECTORS: readonly Detector[] = [
   { app: 'tls', client: looksLikeTls, server: looksLikeTls, serverFirst: false },
   { app: 'ssh', client: looksLikeSsh, server: looksLikeSsh, serverFirst: true },
   { app: 'http', client: looksLikeHttpRequest, server: looksLikeHttpResponse, serverFirst: false },
+  { app: 'ldap', client: looksLikeLdap, server: looksLikeLdap, serverFirst: false },
+  { app: 'kerberos', client: kerberosTcp, server: kerberosTcp, serverFirst: false },
+  { app: 'dcerpc', client: looksLikeDcerpc, server: looksLikeDcerpcResponse, serverFirst: false },
+  { app: 'syslog', client: looksLikeSyslog, server: null, serverFirst: false },
+];
+
+/**
+ * UDP flows, tried on each side's first datagram. NTP's test is the loosest (about 2 % of
+ * random 48-byte payloads pass it), so it comes last.
+ */
+export const DATAGRAM_DETECTORS: readonly Detector[] = [
+  { app: 'kerberos', client: kerberosUdp, server: kerberosUdp, serverFirst: false },
+  { app: 'snmp', client: looksLikeSnmp, server: looksLikeSnmp, serverFirst: false },
+  { app: 'ldap', client: looksLikeLdap, server: looksLikeLdap, serverFirst: false },
+  { app: 'radius', client: looksLikeRadius, server: looksLikeRadius, serverFirst: false },
+  { app: 'syslog', client: looksLikeSyslog, server: null, serverFirst: false },
+  { app: 'ntp', client: looksLikeNtp, server: looksLikeNtp, serverFirst: false },
 ];
 
 /** Detectors look at most this many bytes of each direction. */

@@ -14,7 +14,7 @@
 // number, which is how a decoder orders events of the two directions (TLS 1.3 completion).
 export { emptyStream, prefixFromSegments, recordAt } from './stream.js';
 export type { FlowPayload, SegmentMark, StreamPrefix } from './stream.js';
-export { DETECT_BYTES, DETECTORS, detectApp } from './detect.js';
+export { DATAGRAM_DETECTORS, DETECT_BYTES, DETECTORS, detectApp } from './detect.js';
 export type { AppName, Detector } from './detect.js';
 export { alertDescriptionName, cipherSuiteName, inspectTls, looksLikeTls, tlsVersionName } from './tls.js';
 export type { TlsAlert, TlsFacts, TlsOptions, TlsSide, TlsVersion } from './tls.js';
@@ -24,3 +24,12 @@ export { looksLikeSsh, parseSshIdentification, sshBanners } from './ssh.js';
 export type { SshBanners, SshIdentification } from './ssh.js';
 export { inspectHttp, looksLikeHttpRequest, looksLikeHttpResponse, parseHttpRequestLine, parseHttpStatusLine } from './http.js';
 export type { HttpFacts, HttpRequestLine, HttpStatusLine } from './http.js';
+export type { AppMessage } from './datagram.js';
+export { inspectRadius, looksLikeRadius, radiusCodeName } from './radius.js';
+export type { RadiusFacts, RadiusResponseCode } from './radius.js';
+export { inspectNtp, looksLikeNtp, ntpModeName } from './ntp.js';
+export type { NtpFacts, NtpMode } from './ntp.js';
+export { inspectSyslogMessages, inspectSyslogStream, looksLikeSyslog, SYSLOG_FACILITIES, SYSLOG_SEVERITIES, SYSLOG_USERID_MAX_BYTES } from './syslog.js';
+export type { SyslogFacts, SyslogFormat, SyslogFraming } from './syslog.js';
+export { inspectRpcStream, looksLikeDcerpc, looksLikeDcerpcResponse, rpcRejectReasonName, rpcStatusName } from './dcerpc.js';
+export type { RpcFacts } from './dcerpc.js';

@@ -223,7 +223,7 @@ export class WorkerPool implements BatchSink {
     const answers = await this.askAll<ConversationColumns>({ type: 'take', keys }, 'onTaken');
     const local = this.local === null ? null : takeConversations(this.local.conversations, keys);
     const owner = new Int16Array(keys.length / KEY_WORDS).fill(-1);
-    for (let a = 0; a < answers.length; a++) for (let i = 0; i < owner.length; i++) if (answers[a].present[i] === 1) owner[i] = a;
+    for (let a = 0; a < answers.length; a++) for (let i = 0; i < owner.length; i++) if (answers[a].present[i] !== 0) owner[i] = a;
     return (i) => (owner[i] >= 0 ? decodeColumn(answers[owner[i]], i) : (local?.[i] ?? null));
   }
 

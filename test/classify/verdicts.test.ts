@@ -15,8 +15,10 @@ import { REPO } from '../helpers/shared.js';
 const DIR = resolve(REPO, 'fixtures/verdicts');
 const CAPTURES = readdirSync(DIR).filter((f) => f.endsWith('.pcap')).sort();
 
-/** Applications pantap tells from payload so far; the others (issue 10) are expected as null. */
-const DETECTED = new Set(['tls', 'ssh', 'http']);
+/** The application records of the JSON contract; a truth file's expect.<app> lists the fields it vouches for. */
+const APP_RECORDS = ['ldap', 'kerberos', 'radius', 'snmp', 'ntp', 'syslog', 'rpc'] as const;
+/** Keys of expect.<app> that are the lab's notes, not contract fields. */
+const NOTES = new Set(['linkedWith', 'community']);
 
 interface TruthCert {
   subject: string;
@@ -55,7 +57,7 @@ function find(flows: ClassifiedFlow[], t: TruthFlow): ClassifiedFlow | undefined
 }
 
 function verdictOf(f: ClassifiedFlow) {
-  return { app: f.app, verdict: f.verdict, reason: f.reason, detail: f.detail, tcp: f.tcp, tls: f.tls, ssh: f.ssh, communityId: f.communityId };
+  return { app: f.app, verdict: f.verdict, reason: f.reason, detail: f.detail, tcp: f.tcp, tls: f.tls, ssh: f.ssh, communityId: f.communityId, ...Object.fromEntries(APP_RECORDS.map((r) => [r, f[r]])) };
 }
 
 describe.each(CAPTURES)('%s', (capture) => {
@@ -68,7 +70,7 @@ describe.each(CAPTURES)('%s', (capture) => {
       const f = find(flows, t);
       expect(f, `${t.id} found`).toBeDefined();
       const e = t.expect;
-      const app = e.app === null || e.app === 'unknown' || !DETECTED.has(e.app) ? null : e.app;
+      const app = e.app === null || e.app === 'unknown' ? null : e.app;
       expect({ id: t.id, app: f!.app, verdict: f!.verdict, reason: f!.reason }).toEqual({ id: t.id, app, verdict: e.verdict, reason: e.reason });
       expect(f!.detail === null, `${t.id} detail`).toBe(e.reason === null);
       if (e.tls !== undefined) {
@@ -100,6 +102,13 @@ describe.each(CAPTURES)('%s', (capture) => {
           });
           expect(got!.daysLeft! < 0, `${t.id} ${which} expired`).toBe(want.expired);
         }
+      }
+      for (const rec of APP_RECORDS) {
+        const want = (e as Record<string, unknown>)[rec] as Record<string, unknown> | undefined;
+        if (want === undefined) continue;
+        const got = f![rec] as Record<string, unknown> | null;
+        expect(got, `${t.id} ${rec}`).not.toBeNull();
+        for (const [k, v] of Object.entries(want)) if (!NOTES.has(k)) expect(got![k], `${t.id} ${rec}.${k}`).toEqual(v);
       }
       right++;
     }
