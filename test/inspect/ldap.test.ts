@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { inspectLdapMessages, inspectLdapStream, ldapResultName, LDAP_RESULT_NAMES, looksLikeLdap, type LdapFacts } from '../../src/inspect/ldap.js';
 import { AD_52E, ascii, bytes, cat, int, ldap, msg, seq, STARTTLS, tlv } from './asn1-build.js';
-import { flow } from './tls-build.js';
+import { flow, type Step } from './tls-build.js';
 
 const DN = 'cn=pan-svc,ou=svc,dc=lab,dc=test';
 const clientHello = bytes(0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03);
 
 /** A TCP flow: each step one direction's bytes (split in segments of `size` when given). */
-function tcp(...steps: ['c' | 's', Uint8Array, number?][]): LdapFacts | null {
+function tcp(...steps: Step[]): LdapFacts | null {
   return inspectLdapStream(flow(steps));
 }
 
