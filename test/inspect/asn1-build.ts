@@ -62,6 +62,14 @@ export function oid(dotted: string): Uint8Array {
   return tlv(0x06, Uint8Array.from(out));
 }
 
+/** Messages recorded from real programs through a logging proxy: [side, hex]. */
+export type Recorded = ['c' | 's', string][];
+
+export const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+
+/** Recorded datagrams as AppMessages. */
+export const datagrams = (r: Recorded): AppMessage[] => r.map(([side, h], i) => msg(side, fromHex(h), i));
+
 export function msg(from: 'c' | 's', b: Uint8Array, timeMs = 0): AppMessage {
   return { from: from === 'c' ? 'client' : 'server', bytes: b, wireLength: b.length, timeMs };
 }

@@ -1,7 +1,7 @@
 // LDAP (RFC 4511) and CLDAP: binds, results, StartTLS, Active Directory diagnostics.
 import { describe, expect, it } from 'vitest';
 import { inspectLdapMessages, inspectLdapStream, ldapResultName, LDAP_RESULT_NAMES, looksLikeLdap, type LdapFacts } from '../../src/inspect/ldap.js';
-import { AD_52E, ascii, bytes, cat, int, ldap, msg, seq, STARTTLS, tlv } from './asn1-build.js';
+import { AD_52E, ascii, bytes, cat, fromHex, int, ldap, msg, seq, STARTTLS, tlv, type Recorded } from './asn1-build.js';
 import { flow, type Step } from './tls-build.js';
 
 const DN = 'cn=pan-svc,ou=svc,dc=lab,dc=test';
@@ -309,3 +309,50 @@ describe('names', () => {
 function app14(): Uint8Array {
   return tlv(0x6e, cat(tlv(0x04, ascii('cn=x')), seq(tlv(0x04, ascii('cn')), tlv(0x04, ascii('x')))));
 }
+
+// ---- recorded from OpenLDAP 2.5 (slapd, ldapwhoami) through a logging proxy ----------
+// ldap_ok
+const LDAP_OK: Recorded = [
+  ['c', '302d02010160280201030417636e3d61646d696e2c64633d6c61622c64633d74657374800a61646d696e7077313233'],
+  ['s', '300c02010161070a010004000400'],
+  ['c', '301e02010277198017312e332e362e312e342e312e343230332e312e31312e33'],
+  ['s', '302802010278230a0100040004008b1a646e3a636e3d61646d696e2c64633d6c61622c64633d74657374'],
+  ['c', '30050201034200'],
+];
+// ldap_badpw
+const LDAP_BADPW: Recorded = [
+  ['c', '302a02010160250201030417636e3d61646d696e2c64633d6c61622c64633d74657374800777726f6e677077'],
+  ['s', '300c02010161070a013104000400'],
+  ['c', '30050201024200'],
+];
+// ldap_unauth
+const LDAP_UNAUTH: Recorded = [
+  ['c', '3023020101601e0201030417636e3d61646d696e2c64633d6c61622c64633d746573748000'],
+  [
+    's',
+    '3041020101613c0a013504000435756e61757468656e746963617465642062696e642028444e2077697468206e6f2070617373776f726429' +
+    '20646973616c6c6f776564',
+  ],
+  ['c', '30050201024200'],
+];
+
+describe('recorded OpenLDAP exchanges', () => {
+  const stream = (r: Recorded) => flow(r.map(([side, h]) => [side, fromHex(h)] as Step));
+  it('ldapwhoami with the right password: bind ok, whoami (extended), unbind', () => {
+    const f = inspectLdapStream(stream(LDAP_OK));
+    expect(f).toMatchObject({ resultCode: 0, resultName: 'success', bindDN: 'cn=admin,dc=lab,dc=test', operations: 3, responses: 2, bindFailed: false, malformed: false });
+    expect(JSON.stringify(f)).not.toContain('adminpw123'); // the password is in the recorded bind
+  });
+  it('a wrong password: 49', () => {
+    expect(inspectLdapStream(stream(LDAP_BADPW))).toMatchObject({ resultCode: 49, resultName: 'invalidCredentials', bindFailed: true, diagnostic: null });
+  });
+  it('a DN with an empty password, refused by slapd: 53 with its diagnostic', () => {
+    expect(inspectLdapStream(stream(LDAP_UNAUTH))).toMatchObject({
+      resultCode: 53,
+      diagnostic: 'unauthenticated bind (DN with no password) disallowed',
+      bind: { kind: 'simple', emptyPassword: true, resultCode: 53 },
+      unauthenticatedBind: false,
+      bindFailed: true,
+    });
+  });
+});

@@ -1,7 +1,7 @@
 // SNMP v1, v2c and v3 (RFC 3416, 3412, 3414) over UDP.
 import { describe, expect, it } from 'vitest';
 import { inspectSnmp, looksLikeSnmp, snmpErrorStatusName, SNMP_ERROR_STATUS_NAMES } from '../../src/inspect/snmp.js';
-import { ascii, bytes, int, ldap, msg, octets, seq, snmp, SYS_DESCR, tlv, USM } from './asn1-build.js';
+import { ascii, bytes, datagrams, int, ldap, msg, octets, seq, snmp, SYS_DESCR, tlv, USM, type Recorded } from './asn1-build.js';
 
 const COMMUNITY = 'pan-R3adOnly';
 const get = (id: number, version: 0 | 1 = 1, community = COMMUNITY) => snmp.community(version, community, snmp.pdu(0, id, 0, 0, snmp.varbind(SYS_DESCR)));
@@ -193,5 +193,85 @@ describe('names', () => {
     expect(snmpErrorStatusName(18)).toBe('inconsistentName');
     expect(snmpErrorStatusName(19)).toBeNull();
     expect(snmpErrorStatusName(-1)).toBeNull();
+  });
+});
+
+// ---- recorded from Net-SNMP 5.9 (snmpd, snmpget) through a logging proxy -------------
+// v1_nosuch
+const V1_NOSUCH: Recorded = [
+  ['c', '302f020100040c70616e2d523361644f6e6c79a01c02046105cd66020100020100300e300c06082b060102010163000500'],
+  ['s', '302f020100040c70616e2d523361644f6e6c79a21c02046105cd66020102020101300e300c06082b060102010163000500'],
+];
+// v3_nouser
+const V3_NOUSER: Recorded = [
+  [
+    'c',
+    '303e02010330110204049b7339020300ffe30401040201030410300e0400020100020100040004000400301404000400a00e020478dc2224' +
+    '0201000201003000',
+  ],
+  [
+    's',
+    '307102010330110204049b7339020300ffe30401000201030421301f041180001f8880bffabf393390086b00000000020101020105040004' +
+    '0004003036041180001f8880bffabf393390086b000000000400a81f020478dc22240201000201003011300f060a2b060106030f01010400' +
+    '410103',
+  ],
+  [
+    'c',
+    '30818402010330110204049b7338020300ffe304010502010304373035041180001f8880bffabf393390086b00000000020101020105040a' +
+    '6e6f7375636875736572040c059b14a72425c294ac6aac1104003033041180001f8880bffabf393390086b000000000400a01c020478dc22' +
+    '23020100020100300e300c06082b060102010101000500',
+  ],
+  [
+    's',
+    '307b02010330110204049b7338020300ffe3040100020103042b3029041180001f8880bffabf393390086b00000000020101020105040a6e' +
+    '6f7375636875736572040004003036041180001f8880bffabf393390086b000000000400a81f020478dc22230201000201003011300f060a' +
+    '2b060106030f01010300410101',
+  ],
+];
+// v3_priv
+const V3_PRIV: Recorded = [
+  [
+    'c',
+    '303e020103301102044553cf33020300ffe30401040201030410300e0400020100020100040004000400301404000400a00e02040b45b447' +
+    '0201000201003000',
+  ],
+  [
+    's',
+    '3071020103301102044553cf33020300ffe30401000201030421301f041180001f8880bffabf393390086b00000000020101020105040004' +
+    '0004003036041180001f8880bffabf393390086b000000000400a81f02040b45b4470201000201003011300f060a2b060106030f01010400' +
+    '410101',
+  ],
+  [
+    'c',
+    '30818a020103301102044553cf32020300ffe3040107020103043b3039041180001f8880bffabf393390086b000000000201010201050406' +
+    '70616e6d6f6e040c38fcca2ae4881fcb05f08cb1040899e66eaa821aba5a0435b3deaa216f43a139fbdc16898c0443b973422df856955d60' +
+    'e7ceb0582f0379cf96891c4dcdf60d35d09e95dcf61d8f4c8db8537d02',
+  ],
+  [
+    's',
+    '3081c3020103301102044553cf32020300ffe3040103020103043b3039041180001f8880bffabf393390086b000000000201010201050406' +
+    '70616e6d6f6e040c64db38c7f3cfc890d7697be20408ea6280327d6a6b64046ea389e63d834bf2675ff3293f774e7798489da9c4a30913bc' +
+    '6a759d94d2bb60359151f8679eb941cc11ce6eac527db18d7cbf0e33b80afefe4bc64ec0800b0ae3567b85c4926ac7723563ed10bb6be475' +
+    '7735888fb6b2546116fd63a63768ef82a890add6dad97fea3ea5e1b9bdbd',
+  ],
+];
+
+describe('recorded Net-SNMP exchanges', () => {
+  it('v1 get of a missing object: noSuchName', () => {
+    expect(inspectSnmp(datagrams(V1_NOSUCH))).toMatchObject({ version: 'v1', errorStatus: 2, errorIndex: 1, errorStatusName: 'noSuchName', community: { first: 'p', length: 12 } });
+  });
+  it('v3 with an unknown user: discovery, then usmStatsUnknownUserNames', () => {
+    expect(inspectSnmp(datagrams(V3_NOUSER))).toMatchObject({
+      version: 'v3',
+      requests: 2,
+      responses: 0,
+      unanswered: 0,
+      reports: ['usmStatsUnknownEngineIDs', 'usmStatsUnknownUserNames'],
+      reportFailure: 'usmStatsUnknownUserNames',
+      userName: 'nosuchuser',
+    });
+  });
+  it('v3 authPriv: discovery, then an encrypted get and response', () => {
+    expect(inspectSnmp(datagrams(V3_PRIV))).toMatchObject({ requests: 2, responses: 1, unanswered: 0, encrypted: 2, reportFailure: null, userName: 'panmon', pduTypes: ['GetRequest', 'Report', 'encrypted', 'encrypted'] });
   });
 });
