@@ -113,7 +113,8 @@ const KRB_WORDS: Readonly<Record<number, string>> = {
 };
 
 function snmp(f: SnmpFacts, flow: Records & AppParties, why: Why): void {
-  flow.snmp = { version: f.version, requests: f.requests, responses: f.responses, errorStatus: f.errorStatus, report: f.report };
+  // The deciding report: a failure; engine-ID discovery is a normal step, not shown.
+  flow.snmp = { version: f.version, requests: f.requests, responses: f.responses, errorStatus: f.errorStatus, report: f.reportFailure };
   const community = f.community === null ? '' : ` (community "${f.community.first}…", ${plural(f.community.length, 'character')})`;
   if (f.reportFailure !== null) {
     why.set('snmp-error', `SNMPv3 Report ${f.reportFailure} from the agent ${flow.server}${f.userName === null ? '' : ` for user ${f.userName}`}${SNMP_REPORT_WORDS[f.reportFailure] === undefined ? '' : `: ${SNMP_REPORT_WORDS[f.reportFailure]}`}`);

@@ -12,6 +12,7 @@ import type { TcpSideReport } from '../flow/tcp-health.js';
 import { DATAGRAM_DETECTORS, detectApp, emptyStream, inspectTls, parseSshIdentification, sshBanners, type FlowPayload, type StreamPrefix, type TlsFacts } from '../inspect/index.js';
 import type { CertificateFacts } from '../inspect/x509.js';
 import type { AppMessage } from '../inspect/datagram.js';
+import { looksLikeText } from '../inspect/text.js';
 import { judgeApp } from './app-verdicts.js';
 import type { ClassifiedFlow } from './classify.js';
 import { communityIdFromWords } from './community-id.js';
@@ -83,6 +84,11 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
 
   const counts: JudgeCounts = { bytesKept: 0, capHit: false };
   const why = new Map<ReasonCode, string>();
+  const expected = new Set<AppName>();
+  for (const e of input.entries) if (e.app !== null) expected.add(e.app);
+  // Text on a syslog port is syslog without a header: RFC 3164 4.3.3 has a relay treat it
+  // as a message and add the missing PRI. It is judged as syslog (a syslog-format warning).
+  const headerlessSyslog = (client: Uint8Array) => expected.has('syslog') && looksLikeText(client.subarray(0, 1024));
   let clientSide: TcpSideReport | null = null;
   let serverSide: TcpSideReport | null = null;
   let tls: TlsFacts | null = null;
@@ -108,7 +114,8 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
         // The per-flow byte cap cut a handshake that had not finished: the decoder wanted more.
         if (tls.incomplete && [streams.client, streams.server].some((x) => x !== null && x.cutBytes + x.ignoredBytes > 0)) counts.capHit = true;
       } else if (flow.app === 'ssh') flow.ssh = sshBanners(payload);
-      else if (flow.app !== null) judgeApp(flow.app, { payload, messages: null }, flow, why);
+      if (flow.app === null && headerlessSyslog(payload.client.bytes)) flow.app = 'syslog';
+      if (flow.app !== null && flow.app !== 'tls' && flow.app !== 'ssh') judgeApp(flow.app, { payload, messages: null }, flow, why);
     }
   }
   if (datagrams !== null && datagrams.datagrams.length > 0) {
@@ -121,6 +128,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
       return m === undefined ? emptyStream() : { bytes: m.bytes, marks: [], truncated: false };
     };
     flow.app = detectApp({ client: first('client'), server: first('server') }, DATAGRAM_DETECTORS);
+    if (flow.app === null && headerlessSyslog(first('client').bytes)) flow.app = 'syslog';
     if (flow.app !== null) judgeApp(flow.app, { payload: null, messages }, flow, why);
   }
 
@@ -131,8 +139,6 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const capped = (s: StreamResult | null) => s !== null && (s.cutBytes + s.ignoredBytes + s.budgetBytes + s.droppedBytes > 0 || s.snapCut);
   const limited = capped(streams.client) || capped(streams.server) || (clientSide !== null && clientSide.ackedUnseen > 0) || (serverSide !== null && serverSide.ackedUnseen > 0);
 
-  const expected = new Set<AppName>();
-  for (const e of input.entries) if (e.app !== null) expected.add(e.app);
   const requestResponse = input.entries.some((e) => e.exchange === 'request-response');
   const addr = (side: 'client' | 'server') => (side === 'client' ? flow.client : flow.server);
 

@@ -33,3 +33,9 @@ export { inspectSyslogMessages, inspectSyslogStream, looksLikeSyslog, SYSLOG_FAC
 export type { SyslogFacts, SyslogFormat, SyslogFraming } from './syslog.js';
 export { inspectRpcStream, looksLikeDcerpc, looksLikeDcerpcResponse, rpcRejectReasonName, rpcStatusName } from './dcerpc.js';
 export type { RpcFacts } from './dcerpc.js';
+export { AD_DATA_CODES, inspectLdapMessages, inspectLdapStream, LDAP_RESULT_NAMES, ldapResultName, looksLikeLdap, STARTTLS_OID } from './ldap.js';
+export type { LdapBind, LdapError, LdapFacts } from './ldap.js';
+export { inspectKerberosMessages, inspectKerberosStream, KRB_ERROR_NAMES, krbErrorName, looksLikeKerberos, normalStep } from './kerberos.js';
+export type { KerberosFacts, KrbMessageType } from './kerberos.js';
+export { inspectSnmp, looksLikeSnmp, SNMP_ERROR_STATUS_NAMES, SNMP_REPORT_NAMES, snmpErrorStatusName } from './snmp.js';
+export type { SnmpFacts, SnmpVersion } from './snmp.js';

@@ -136,8 +136,8 @@ export interface LdapError {
 export interface LdapFacts {
   /**
    * The deciding result: the first failed bind (not success, not saslBindInProgress), else
-   * the first non-routine failure of another operation, else the last bind result, else the
-   * last result seen; null when no result was seen.
+   * the first non-routine failure of another operation, else the last result seen (a
+   * routine sizeLimitExceeded or referral included); null when no result was seen.
    */
   resultCode: number | null;
   resultName: string | null;
@@ -368,7 +368,6 @@ function facts(msgs: readonly Message[], truncated: number, malformed: boolean):
   let failedBind: { bind: LdapBind | null; m: Message } | null = null;
   let unauthenticated: LdapBind | null = null;
   let error: Message | null = null;
-  let lastBindResult: Message | null = null;
   let lastResult: Message | null = null;
   let startTlsCode: number | null = null;
   for (const m of msgs) {
@@ -378,7 +377,6 @@ function facts(msgs: readonly Message[], truncated: number, malformed: boolean):
     if (m.code === undefined) continue;
     lastResult = m;
     if (m.op === OP.bindResponse) {
-      lastBindResult = m;
       const bind = binds.get(m.id) ?? null;
       // a bind answered twice (hostile or confused) keeps its first result
       if (bind !== null && bind.resultCode === null) bind.resultCode = m.code;
@@ -392,7 +390,8 @@ function facts(msgs: readonly Message[], truncated: number, malformed: boolean):
       if (error === null && !NOT_FAILURE.has(m.code) && !ROUTINE.has(m.code)) error = m;
     }
   }
-  const decisive = failedBind?.m ?? error ?? lastBindResult ?? lastResult;
+  // A routine result (sizeLimitExceeded after a good bind) is still the flow's last word.
+  const decisive = failedBind?.m ?? error ?? lastResult;
   const bind = failedBind?.bind ?? unauthenticated ?? lastBind;
   const code = decisive?.code ?? null;
   const diagnostic = decisive?.diagnostic ?? null;

@@ -34,3 +34,17 @@ export function startsWithAscii(bytes: Uint8Array, at: number, s: string): boole
   for (let i = 0; i < s.length; i++) if (bytes[at + i] !== s.charCodeAt(i)) return false;
   return true;
 }
+
+/**
+ * Whether the bytes read as text lines: at least 4, none below 0x20 but tab, CR and LF
+ * (bytes from 0x80 up are allowed: UTF-8).
+ */
+export function looksLikeText(bytes: Uint8Array): boolean {
+  if (bytes.length < 4) return false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+    if (b === 0x7f) return false;
+  }
+  return true;
+}

@@ -1,6 +1,6 @@
 // Content detection: from the first bytes, never from ports.
 import { describe, expect, it } from 'vitest';
-import { DETECTORS, detectApp, type Detector } from '../../src/inspect/detect.js';
+import { DATAGRAM_DETECTORS, DETECTORS, detectApp, type Detector } from '../../src/inspect/detect.js';
 import { emptyStream } from '../../src/inspect/stream.js';
 import { ascii, clientHello, CT, flow, record, serverHello } from './tls-build.js';
 
@@ -36,7 +36,8 @@ describe('detectApp', () => {
   });
 
   it('tries detectors in table order and accepts another table', () => {
-    expect(DETECTORS.map((d) => d.app)).toEqual(['tls', 'ssh', 'http']);
+    expect(DETECTORS.map((d) => d.app)).toEqual(['tls', 'ssh', 'http', 'ldap', 'kerberos', 'dcerpc', 'syslog']);
+    expect(DATAGRAM_DETECTORS.map((d) => d.app)).toEqual(['kerberos', 'snmp', 'ldap', 'radius', 'syslog', 'ntp']);
     const always: Detector = { app: 'http', client: () => true, server: null, serverFirst: false };
     expect(detectApp(flow([['c', CH]]), [always, ...DETECTORS])).toBe('http');
   });

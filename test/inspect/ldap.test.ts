@@ -133,12 +133,12 @@ describe('inspectLdapStream: other operations', () => {
     });
   });
 
-  it('referral (10) and sizeLimitExceeded (4) are routine: the bind result decides', () => {
+  it('referral (10) and sizeLimitExceeded (4) are routine: no error, and the last result is the flow\'s', () => {
     const f = tcp(
       ['c', cat(ldap.msg(1, ldap.bindSimple(DN, 'pw')), ldap.msg(2, ldap.searchRequest('dc=lab,dc=test')), ldap.msg(3, ldap.searchRequest('dc=lab,dc=test')))],
       ['s', cat(ldap.msg(1, ldap.result(1, 0)), ldap.msg(2, ldap.searchResRef('ldap://ForestDnsZones.lab.test/DC=ForestDnsZones,DC=lab,DC=test')), ldap.msg(2, ldap.result(5, 10, '', '', tlv(0xa3, ldap.searchResRef('ldap://x').subarray(2)))), ldap.msg(3, ldap.result(5, 4)))],
     );
-    expect(f).toMatchObject({ resultCode: 0, resultName: 'success', error: null, responses: 4 });
+    expect(f).toMatchObject({ resultCode: 4, resultName: 'sizeLimitExceeded', error: null, bindFailed: false, responses: 4 });
     // without a bind, the last result seen
     const nobind = tcp(['c', ldap.msg(1, ldap.searchRequest(''))], ['s', ldap.msg(1, ldap.result(5, 10))]);
     expect(nobind).toMatchObject({ resultCode: 10, resultName: 'referral', error: null, bindDN: null, bind: null });
