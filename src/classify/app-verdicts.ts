@@ -6,7 +6,7 @@
 // User-Name and Reply-Message, or a whole SNMP community (its first character and length).
 import type { AppName } from '../catalog/schema.js';
 import type { AppMessage } from '../inspect/datagram.js';
-import { inspectKerberosMessages, inspectKerberosStream, type KerberosFacts } from '../inspect/kerberos.js';
+import { inspectKerberosMessages, inspectKerberosStream, normalStep, type KerberosFacts } from '../inspect/kerberos.js';
 import { inspectLdapMessages, inspectLdapStream, type LdapFacts } from '../inspect/ldap.js';
 import { inspectNtp, type NtpFacts } from '../inspect/ntp.js';
 import { inspectRadius, type RadiusFacts } from '../inspect/radius.js';
@@ -176,5 +176,42 @@ function rpc(f: RpcFacts, flow: Records & AppParties, why: Why): void {
   if (f.failure || (f.status !== null && f.status.startsWith('ept_map:'))) {
     const what = f.status?.startsWith('ept_map:') ? `the endpoint mapper ${flow.server} found no endpoint for the interface asked: ${f.status.slice(9)}` : `the server ${flow.server} refused: ${f.status ?? 'failure'}`;
     why.set('rpc-error', `DCE/RPC: ${what}`);
+  }
+}
+
+/** How far back a Kerberos retry looks for the request it repeats (MIT kinit retries at once). */
+const KRB_RETRY_WINDOW_US = 30_000_000;
+
+/** The flow fields linkKerberosRetries reads and writes. */
+interface KerberosFlow {
+  client: string;
+  server: string;
+  clientPort: number | null;
+  transport: string;
+  firstTs: number;
+  reason: ReasonCode | null;
+  detail: string | null;
+  kerberos: FlowVerdictFacts['kerberos'];
+}
+
+/**
+ * MIT kinit sends the retry that follows KDC_ERR_PREAUTH_REQUIRED (or RESPONSE_TOO_BIG, or
+ * a referral) from a new port: two flows. Each keeps its own verdict; a failed retry's
+ * evidence names the exchange it continues, so the failure list shows the pair. `flows` in
+ * capture order.
+ */
+export function linkKerberosRetries(flows: readonly KerberosFlow[]): void {
+  const lastStep = new Map<string, KerberosFlow>();
+  for (const f of flows) {
+    const k = f.kerberos;
+    if (k === null) continue;
+    const key = `${f.client}|${f.server}`;
+    const before = lastStep.get(key);
+    if (before !== undefined && f.firstTs - before.firstTs <= KRB_RETRY_WINDOW_US && f.reason === 'kerberos-error' && f.detail !== null) {
+      const secs = ((f.firstTs - before.firstTs) / 1e6).toFixed(3);
+      f.detail += `; it retries the request from ${before.transport} port ${before.clientPort ?? '?'} (${secs} s earlier), answered ${before.kerberos!.errorName ?? before.kerberos!.errorCode}`;
+    }
+    if (k.messageType === 'KRB-ERROR' && k.errorCode !== null && normalStep(k.errorCode)) lastStep.set(key, f);
+    else lastStep.delete(key);
   }
 }

@@ -13,6 +13,7 @@ import type { ConversationFacts, FlowFacts } from '../flow/conversation.js';
 import { inspectRpcStream } from '../inspect/dcerpc.js';
 import { emptyStream, type FlowPayload } from '../inspect/stream.js';
 import { NO_APP_RECORDS, type FlowVerdictFacts, type InspectionCounts } from './flow-facts.js';
+import { linkKerberosRetries } from './app-verdicts.js';
 import { judge } from './judge.js';
 import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
 
@@ -383,6 +384,7 @@ export class FlowClassifier {
     }
     // Deterministic order whatever the table layout: first packet in the capture first.
     flows.sort((a, b) => a.firstSeq - b.firstSeq);
+    linkKerberosRetries(flows);
     return flows;
   }
 }

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
 import { communityId, communityIdFromWords } from '../../src/classify/community-id.js';
-import { F_KIND, KIND_IPV4, KIND_IPV6, newPacketFields } from '../../src/decode/fields.js';
+import { F_FRAG, F_KIND, KIND_IPV4, KIND_IPV6, newPacketFields } from '../../src/decode/fields.js';
 import { decodeRecord } from '../../src/decode/link.js';
 import { ip4, ip6, readAll } from '../helpers/build.js';
 import { HAVE_SHARED, REPO, SHARED, SKIP_REASON } from '../helpers/shared.js';
@@ -207,6 +207,9 @@ describe('communityId vs tshark, frame by frame', () => {
         const u8 = new Uint8Array(r.data);
         decodeRecord(pf, u8, new DataView(u8.buffer, u8.byteOffset, u8.byteLength), 0, r.caplen, r.origlen, r.link);
         if (pf[F_KIND] !== KIND_IPV4 && pf[F_KIND] !== KIND_IPV6) return;
+        // IP fragments: tshark's value per frame depends on its reassembly (with it, the
+        // first fragment has no ports and the last carries the datagram's ID); not compared.
+        if (pf[F_FRAG] !== 0) return;
         expect(frameCommunityId(r.data, r.caplen, r.link) ?? '', `frame ${i + 1}`).toBe(want.get(i) ?? '');
         compared++;
       });

@@ -15,7 +15,7 @@ const LAB = join(HERE, '..', '..', 'fixtures', 'pan-lab');
 const PCAPS = existsSync(LAB) ? readdirSync(LAB).filter((f) => f.endsWith('.pcap')).sort() : [];
 
 describe.skipIf(TSHARK === null || PCAPS.length === 0)('lab captures against tshark (needs tshark and fixtures/pan-lab)', () => {
-  const seen: Record<string, number> = { tls: 0, ssh: 0, http: 0, none: 0 };
+  const seen: Record<string, number> = { tls: 0, ssh: 0, http: 0, ldap: 0, kerberos: 0, dcerpc: 0, syslog: 0, none: 0 };
 
   for (const file of PCAPS) {
     it(file, () => {
@@ -30,7 +30,7 @@ describe.skipIf(TSHARK === null || PCAPS.length === 0)('lab captures against tsh
         const app = detectApp(s.payload);
         seen[app ?? 'none']++;
         // what tshark recognises from the first bytes, we recognise, and the other way round
-        const theirs = s.tls?.opensWithClientHello ? 'tls' : s.ssh.client !== null || s.ssh.server !== null ? 'ssh' : s.http.method !== null ? 'http' : null;
+        const theirs = s.tls?.opensWithClientHello ? 'tls' : s.ssh.client !== null || s.ssh.server !== null ? 'ssh' : s.http.method !== null ? 'http' : ([...s.apps][0] ?? null);
         expect(app, where).toBe(theirs);
 
         if (app === 'tls' && s.tls !== null) {
@@ -64,5 +64,6 @@ describe.skipIf(TSHARK === null || PCAPS.length === 0)('lab captures against tsh
     expect(seen.tls).toBeGreaterThanOrEqual(10);
     expect(seen.ssh).toBeGreaterThanOrEqual(4);
     expect(seen.http).toBeGreaterThanOrEqual(3);
+    expect(seen.ldap + seen.syslog).toBeGreaterThanOrEqual(3);
   });
 });

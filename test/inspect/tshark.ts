@@ -37,14 +37,19 @@ export interface TsharkStream {
   tls: TsharkTls | null;
   ssh: { client: string | null; server: string | null };
   http: { method: string | null; uri: string | null; version: string | null; status: number | null };
+  /** Application protocols tshark dissected in the stream's payload (issue 10's: ldap, kerberos, dcerpc, syslog). */
+  apps: Set<string>;
 }
+
+/** frame.protocols names of the applications the lab tests compare detection for. */
+const APP_PROTOCOLS = new Set(['ldap', 'kerberos', 'dcerpc', 'syslog']);
 
 const FIELDS = [
   'tcp.stream', 'frame.number', 'tcp.srcport', 'tcp.dstport', 'tcp.seq', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.payload',
   'tls.record.content_type', 'tls.handshake.type', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions_alpn_str',
   'tls.handshake.ciphersuite', 'tls.handshake.extensions.supported_version', 'tls.handshake.version',
   'tls.alert_message.level', 'tls.alert_message.desc', 'tls.handshake.certificate',
-  'ssh.protocol', 'http.request.method', 'http.request.uri', 'http.request.version', 'http.response.code',
+  'ssh.protocol', 'http.request.method', 'http.request.uri', 'http.request.version', 'http.response.code', 'frame.protocols',
 ];
 
 const split = (v: string | undefined): string[] => (v === undefined || v === '' ? [] : v.split(','));
@@ -57,7 +62,8 @@ const split = (v: string | undefined): string[] => (v === undefined || v === '' 
  */
 export function tsharkDissect(pcap: string, decodeAs: [number, string][] = []): TsharkStream[] {
   const args = ['-r', pcap, '-o', 'tcp.relative_sequence_numbers:TRUE'];
-  for (const [port, proto] of decodeAs) args.push('-d', `tcp.port==${port},${proto}`);
+  // syslog over TCP: tshark 4.0 takes 514/tcp for rsh unless told
+  for (const [port, proto] of [[514, 'syslog'] as [number, string], ...decodeAs]) args.push('-d', `tcp.port==${port},${proto}`);
   args.push('-Y', 'tcp', '-T', 'fields', '-E', 'aggregator=,', '-E', 'occurrence=a');
   for (const f of FIELDS) args.push('-e', f);
   const r = spawnSync(TSHARK ?? 'tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -68,14 +74,14 @@ export function tsharkDissect(pcap: string, decodeAs: [number, string][] = []): 
   const streams = new Map<number, St>();
   for (const line of r.stdout.split('\n')) {
     if (line === '') continue;
-    const [s, frame, sport, dport, seq, syn, ack, hex, types, hsTypes, sni, alpn, suites, sv, hv, levels, descs, certs, sshProto, method, uri, version, code] =
+    const [s, frame, sport, dport, seq, syn, ack, hex, types, hsTypes, sni, alpn, suites, sv, hv, levels, descs, certs, sshProto, method, uri, version, code, protocols] =
       line.split('\t');
     const id = Number(s);
     let st = streams.get(id);
     if (st === undefined) {
       const serverPort = syn === '1' && ack === '0' ? Number(dport) : Math.min(Number(sport), Number(dport));
       st = {
-        out: { stream: id, serverPort, payload: { client: prefixFromSegments([]), server: prefixFromSegments([]) }, tls: null, ssh: { client: null, server: null }, http: { method: null, uri: null, version: null, status: null } },
+        out: { stream: id, serverPort, payload: { client: prefixFromSegments([]), server: prefixFromSegments([]) }, tls: null, ssh: { client: null, server: null }, http: { method: null, uri: null, version: null, status: null }, apps: new Set() },
         c: { segs: [], next: null, gap: false },
         s: { segs: [], next: null, gap: false },
       };
@@ -100,6 +106,11 @@ export function tsharkDissect(pcap: string, decodeAs: [number, string][] = []): 
         }
       }
     }
+
+    // the protocol right above TCP: what the stream's own bytes are (not DCE/RPC inside SMB)
+    const layers = (protocols ?? '').split(':');
+    const above = layers[layers.indexOf('tcp') + 1];
+    if (hex && above !== undefined && APP_PROTOCOLS.has(above)) st.out.apps.add(above);
 
     // TLS
     const ct = split(types).map(Number);
