@@ -121,7 +121,6 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   if (datagrams !== null && datagrams.datagrams.length > 0) {
     const messages: AppMessage[] = datagrams.datagrams.map((d) => ({ from: d.side === client ? 'client' : 'server', bytes: d.bytes, wireLength: d.wireLength, timeMs: d.tsUs / 1000 }));
     for (const m of messages) counts.bytesKept += m.bytes.length;
-    if (datagrams.capHit) counts.capHit = true;
     // Each side's first datagram tells the protocol, as a stream's first bytes do.
     const first = (who: 'client' | 'server'): StreamPrefix => {
       const m = messages.find((x) => x.from === who);
@@ -130,6 +129,8 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     flow.app = detectApp({ client: first('client'), server: first('server') }, DATAGRAM_DETECTORS);
     if (flow.app === null && headerlessSyslog(first('client').bytes)) flow.app = 'syslog';
     if (flow.app !== null) judgeApp(flow.app, { payload: null, messages }, flow, why);
+    // A cap matters when a decoder read the datagrams: its counts are then lower bounds.
+    if (datagrams.capHit && flow.app !== null) counts.capHit = true;
   }
 
   // The capture, not the peers, may be why the exchange looks unfinished: a prefix cut by

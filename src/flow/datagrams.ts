@@ -40,20 +40,31 @@ export interface DatagramFacts {
 }
 
 /**
- * Whether a datagram's first bytes look like a protocol the decoders read, loosely (the
- * decoders decide; this only says whether more datagrams are worth keeping): BER (LDAP,
- * SNMP: SEQUENCE; Kerberos: application tags 10-13, 30), NTP (48+ bytes, version 1-4),
- * RADIUS (code 1-5, 11-13, 40-45 with its length field within the datagram), syslog ('<').
+ * Whether a datagram looks like a protocol the decoders read, closely enough that random
+ * payloads rarely pass (the decoders decide; this only says whether more datagrams are
+ * worth keeping): one BER element spanning the datagram (LDAP and SNMP: SEQUENCE;
+ * Kerberos: application tags 10-13, 30), NTP (48 to 120 bytes, version 1-4, mode 1-5,
+ * stratum up to 16), RADIUS (code 1-5, 11-13, 40-45, its length within the datagram),
+ * syslog ('<' and a digit).
  */
 export function datagramWorthKeeping(data: Uint8Array, off: number, captured: number, wireLength: number): boolean {
-  if (captured < 1) return false;
+  if (captured < 2) return false;
   const b0 = data[off];
-  if (b0 === 0x30 || b0 === 0x6a || b0 === 0x6b || b0 === 0x6c || b0 === 0x6d || b0 === 0x7e) return true;
-  if (b0 === 0x3c) return true; // '<' of a syslog PRI
-  if (wireLength >= 48) {
+  const b1 = data[off + 1];
+  if (b0 === 0x30 || b0 === 0x6a || b0 === 0x6b || b0 === 0x6c || b0 === 0x6d || b0 === 0x7e) {
+    // definite length, short or long form (1-3 bytes), covering exactly the datagram
+    if (b1 < 0x80) return b1 + 2 === wireLength;
+    const n = b1 & 0x7f;
+    if (n < 1 || n > 3 || captured < 2 + n) return false;
+    let len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + data[off + 2 + i];
+    return len + 2 + n === wireLength;
+  }
+  if (b0 === 0x3c) return b1 >= 0x30 && b1 <= 0x39; // '<' and a PRI digit
+  if (wireLength >= 48 && wireLength <= 120) {
     const version = (b0 >> 3) & 7;
     const mode = b0 & 7;
-    if (version >= 1 && version <= 4 && mode >= 1 && mode <= 5) return true;
+    if (version >= 1 && version <= 4 && mode >= 1 && mode <= 5 && b1 <= 16) return true;
   }
   if (captured >= 4 && wireLength >= 20 && ((b0 >= 1 && b0 <= 5) || (b0 >= 11 && b0 <= 13) || (b0 >= 40 && b0 <= 45))) {
     const len = (data[off + 2] << 8) | data[off + 3];

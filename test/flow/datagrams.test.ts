@@ -19,6 +19,8 @@ const S = '10.0.0.2';
 /** An NTP client request (version 4, mode 3), 48 bytes. */
 const NTP_REQUEST = Buffer.concat([Buffer.from([0x23]), Buffer.alloc(47)]);
 const NTP_REPLY = Buffer.concat([Buffer.from([0x24, 2]), Buffer.alloc(46)]);
+/** One BER SEQUENCE of `n` bytes in all (a long-form length), as an SNMP or CLDAP datagram is. */
+const ber = (n: number) => Uint8Array.from([0x30, 0x82, (n - 4) >> 8, (n - 4) & 0xff, ...new Array<number>(n - 4).fill(0)]);
 
 function frame(from: 'c' | 's', payload: Buffer, sport = 40000, dport = 123): Buffer {
   const [src, dst, sp, dp] = from === 'c' ? [C, S, sport, dport] : [S, C, dport, sport];
@@ -71,7 +73,7 @@ describe('UDP datagrams', () => {
   it('stops at MAX_DATAGRAMS and at MAX_DATAGRAM_BYTES per datagram, and says a cap was hit', () => {
     const budget = newPayloadBudget(1 << 20);
     const log = new DatagramLog(0, budget, 1 << 20);
-    const big = new Uint8Array(5000).fill(0x30);
+    const big = ber(5000);
     for (let i = 0; i < MAX_DATAGRAMS + 5; i++) log.add(0, big, 0, big.length, big.length, i);
     const f = log.facts(true);
     expect(f.datagrams.length).toBe(MAX_DATAGRAMS);
@@ -84,7 +86,7 @@ describe('UDP datagrams', () => {
   it('stops when the per-flow byte cap or the global budget is spent', () => {
     const small = newPayloadBudget(600);
     const log = new DatagramLog(0, small, 16 * 1024);
-    const msg = new Uint8Array(400).fill(0x30);
+    const msg = ber(400);
     log.add(0, msg, 0, 400, 400, 0);
     log.add(1, msg, 0, 400, 400, 1);
     const f = log.facts(true);
@@ -95,12 +97,17 @@ describe('UDP datagrams', () => {
 
   it('tells decodable first bytes from others', () => {
     const at = (b: number[], wire = b.length) => datagramWorthKeeping(Uint8Array.from(b), 0, b.length, wire);
-    expect(at([0x30, 0x26, 2, 1, 1])).toBe(true); // SNMP / CLDAP SEQUENCE
-    expect(at([0x6a, 0x81, 0x90])).toBe(true); // Kerberos AS-REQ
+    expect(at([0x30, 3, 2, 1, 1])).toBe(true); // SNMP / CLDAP SEQUENCE spanning the datagram
+    expect(at([0x30, 0x26, 2, 1, 1])).toBe(false); // its length says more than the datagram holds
+    expect(at([0x6a, 0x81, 0x90], 0x90 + 3)).toBe(true); // Kerberos AS-REQ, long-form length
+    expect(at([0x6a, 0x82, 0x01, 0x00], 0x100 + 4)).toBe(true);
+    expect(at([0x6a, 0x85, 0, 0, 0, 1, 0])).toBe(false); // 5 length bytes: not a datagram's
     expect(at([0x23, ...new Array<number>(47).fill(0)])).toBe(true); // NTP v4 client
     expect(at([1, 7, 0, 20, ...new Array<number>(16).fill(0)])).toBe(true); // RADIUS Access-Request
     expect(at([1, 7, 0, 200, ...new Array<number>(16).fill(0)])).toBe(false); // RADIUS length beyond the datagram
     expect(at([0x3c, 0x31, 0x33, 0x3e])).toBe(true); // syslog '<13>'
+    expect(at([0x3c, 0x41])).toBe(false);
+    expect(at([0x23, 200, ...new Array<number>(46).fill(0)])).toBe(false); // NTP-like first byte, stratum 200
     expect(at([0xff, 0x00, 0x12])).toBe(false);
     expect(at([])).toBe(false);
   });
