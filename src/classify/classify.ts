@@ -100,7 +100,7 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     const hasPorts = !l2 && (proto === IPPROTO_TCP || proto === IPPROTO_UDP);
     const ports: [number, number] | null = hasPorts ? [src.port(slot, 0), src.port(slot, 1)] : null;
     const tcp = !l2 && proto === IPPROTO_TCP;
-    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6), (p) => matcher.isCatalogPort(proto as 6 | 17, p));
+    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) ? proto : 0, (p) => matcher.isCatalogPort(proto as 6 | 17, p));
     const s = dir.server;
     const c: Side = s === 0 ? 1 : 0;
     const ids = [interner.id(addressOf(src, slot, 0, kind)), interner.id(addressOf(src, slot, 1, kind))];
