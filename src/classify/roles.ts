@@ -88,7 +88,7 @@ export class RoleLearner {
 
   /** A role listed for `addr` in the inventory. */
   inventory(addr: string, role: Role): void {
-    this.note(addr, role, 'inventory', `listed as ${role} in the inventory (--roles)`);
+    this.note(addr, role, 'inventory', 'inventory (--roles)');
   }
 
   /** What a proving flow on a distinctive entry shows of its endpoints. */

@@ -412,7 +412,7 @@ function rolesBlock(ctx: Ctx): string | null {
   if (s.roles.length === 0) return null;
   // A role left open says so; each role says what it rests on.
   const rows = s.roles.map((r) => [r.address, r.roles.length > 0 ? r.roles.join(', ') : `${r.possible.join(' or ')} (unknown)`, r.source, r.evidence.join('; ')]);
-  const cols: Column[] = [{ head: 'Address' }, { head: 'Roles', min: 16 }, { head: 'Source' }, { head: 'Evidence' }];
+  const cols: Column[] = [{ head: 'Address' }, { head: 'Roles', min: 16 }, { head: 'Source' }, { head: 'Evidence', min: 30 }];
   return `${c.bold('Roles')}\n${renderTable(cols, rows, ctx)}`;
 }
 

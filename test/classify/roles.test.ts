@@ -96,6 +96,6 @@ describe('roles on User-ID 5007', () => {
     writeFileSync(path, `user-id-agent: [${FW}]\n`);
     const t = new TcpScript(AGENT, FW, 40000, 5007).handshake().fin();
     const { summary } = await analyzeCaptures([t.write(join(tmp.dir, 'inv.pcap'))], { workers: 0, allFlows: true, rolesFile: path });
-    expect(summary.roles).toEqual([{ address: FW, roles: ['user-id-agent'], source: 'inventory', evidence: ['listed as user-id-agent in the inventory (--roles)'], possible: [] }]);
+    expect(summary.roles).toEqual([{ address: FW, roles: ['user-id-agent'], source: 'inventory', evidence: ['inventory (--roles)'], possible: [] }]);
   });
 });
