@@ -12,7 +12,7 @@ import type { CatalogEntry, Role } from '../catalog/schema.js';
 /** Roles of PAN-OS devices that distinctive channels can prove (a User-ID agent may be Windows). */
 const DEVICE_ROLES: ReadonlySet<Role> = new Set<Role>(['firewall', 'panorama', 'log-collector']);
 
-/** Evidence kept per address: the first few facts are what a reader needs. */
+/** Evidence kept per address: a few facts are what a reader needs (the alphabetically first, whatever the flow order). */
 const MAX_EVIDENCE = 4;
 /** Clients remembered per open listener (the first one with evidence decides). */
 const MAX_OPEN_CLIENTS = 16;
@@ -49,41 +49,62 @@ function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
+/** Adds `item` to a sorted list kept to its `max` smallest items: the same list whatever the order of the additions. */
+function keepSmallest(list: string[], item: string, max: number): void {
+  if (list.includes(item)) return;
+  if (list.length === max && item >= list[max - 1]) return;
+  let i = list.length;
+  while (i > 0 && list[i - 1] > item) i--;
+  list.splice(i, 0, item);
+  if (list.length > max) list.pop();
+}
+
+/**
+ * Learns roles batch by batch (file analysis: one batch; live capture: each batch of
+ * expired or active flows). Every fact is kept in a form that does not depend on the order
+ * in which flows arrive (sets, the smallest few strings), and the roles decided from other
+ * roles (the open listeners) are recomputed from all facts each time, so live capture
+ * ends with the roles file analysis gives.
+ */
 export class RoleLearner {
+  /** Roles the inventory and distinctive entries give. */
+  private readonly base = new Map<string, RoleRecord>();
+  /** `base` plus the open listeners decided from it (resolve() refills it in place: callers may hold it). */
   readonly book: RoleBook = { roles: new Map() };
-  /** Addresses seen on a distinctive channel as a firewall, Panorama or log collector: the first such fact. */
-  private readonly device = new Map<string, string>();
-  /** Listeners of entries with `serverOneOf`, with the entry and their first clients. */
+  /** Addresses seen on a distinctive channel as a firewall, Panorama or log collector, with the facts. */
+  private readonly device = new Map<string, string[]>();
+  /** Listeners of entries with `serverOneOf`, with the entry and some clients (the smallest addresses). */
   private readonly open = new Map<string, { entry: CatalogEntry; clients: string[] }>();
   /** Unordered address pairs seen as HA peers ("a|b"). */
   private readonly haPairs = new Set<string>();
+  /** Pairs seen on a non-distinctive HA entry: HA peers when both are firewalls. */
+  private readonly haCandidates = new Set<string>();
 
   fork(): RoleLearner {
     const c = new RoleLearner();
-    for (const [addr, r] of this.book.roles) c.book.roles.set(addr, { roles: new Set(r.roles), source: r.source, evidence: [...r.evidence], possible: new Set(r.possible) });
-    for (const [k, v] of this.device) c.device.set(k, v);
+    for (const [addr, r] of this.base) c.base.set(addr, copy(r));
+    for (const [k, v] of this.device) c.device.set(k, [...v]);
     for (const [k, v] of this.open) c.open.set(k, { entry: v.entry, clients: [...v.clients] });
     for (const k of this.haPairs) c.haPairs.add(k);
+    for (const k of this.haCandidates) c.haCandidates.add(k);
+    c.resolve();
     return c;
   }
 
-  private record(addr: string, source: RoleRecord['source']): RoleRecord {
-    let r = this.book.roles.get(addr);
-    if (r === undefined) this.book.roles.set(addr, (r = { roles: new Set(), source, evidence: [], possible: new Set() }));
-    return r;
-  }
-
-  private evidence(r: RoleRecord, why: string): void {
-    if (r.evidence.length < MAX_EVIDENCE && !r.evidence.includes(why)) r.evidence.push(why);
-  }
-
   /** Records `role` for `addr`, resting on `why`. */
-  note(addr: string, role: Role, source: RoleRecord['source'], why: string): void {
-    const r = this.record(addr, source);
+  private note(addr: string, role: Role, source: RoleRecord['source'], why: string): void {
+    let r = this.base.get(addr);
+    if (r === undefined) this.base.set(addr, (r = { roles: new Set(), source, evidence: [], possible: new Set() }));
+    if (source === 'inventory') r.source = 'inventory';
     r.roles.add(role);
-    r.possible.clear();
-    this.evidence(r, why);
-    if (DEVICE_ROLES.has(role) && !this.device.has(addr)) this.device.set(addr, why);
+    keepSmallest(r.evidence, why, MAX_EVIDENCE);
+    if (DEVICE_ROLES.has(role)) this.deviceFact(addr, why);
+  }
+
+  private deviceFact(addr: string, why: string): void {
+    let d = this.device.get(addr);
+    if (d === undefined) this.device.set(addr, (d = []));
+    keepSmallest(d, why, 1);
   }
 
   /** A role listed for `addr` in the inventory. */
@@ -99,7 +120,7 @@ export class RoleLearner {
     if (inf.serverOneOf !== undefined) {
       let o = this.open.get(flow.server);
       if (o === undefined) this.open.set(flow.server, (o = { entry: e, clients: [] }));
-      if (o.clients.length < MAX_OPEN_CLIENTS && !o.clients.includes(flow.client)) o.clients.push(flow.client);
+      keepSmallest(o.clients, flow.client, MAX_OPEN_CLIENTS);
       return;
     }
     const serverWhy = `${ch} server for ${flow.client}`;
@@ -108,55 +129,76 @@ export class RoleLearner {
     if (inf.client !== undefined) this.note(flow.client, inf.client, 'inferred', clientWhy);
     // A side whose every possible role is a PAN-OS device is one, even when the entry does
     // not say which (a 3978 client is a firewall or a log collector).
-    if (!this.device.has(flow.server) && DEVICE_ROLES.has(e.listener)) this.device.set(flow.server, serverWhy);
-    if (!this.device.has(flow.client) && e.clients.every((r) => DEVICE_ROLES.has(r))) this.device.set(flow.client, clientWhy);
+    if (DEVICE_ROLES.has(e.listener)) this.deviceFact(flow.server, serverWhy);
+    if (e.clients.every((r) => DEVICE_ROLES.has(r))) this.deviceFact(flow.client, clientWhy);
     if (e.section === 'ha') this.haPairs.add(pairKey(flow.client, flow.server));
   }
 
-  /** A proving flow on a non-distinctive HA entry (HA1 28769...) counts when both ends are known firewalls. */
+  /** A proving flow on a non-distinctive HA entry (HA1 28769...): HA peers if both ends are firewalls. */
   learnHa(flow: RoleFlow): void {
-    const fw = (a: string) => this.book.roles.get(a)?.roles.has('firewall') === true;
-    if (fw(flow.client) && fw(flow.server)) this.haPairs.add(pairKey(flow.client, flow.server));
+    this.haCandidates.add(pairKey(flow.client, flow.server));
   }
 
   /** Whether two addresses were seen as HA peers (HA1/HA2 traffic between them). */
   haPeers(a: string, b: string): boolean {
-    return this.haPairs.has(pairKey(a, b));
+    const k = pairKey(a, b);
+    if (this.haPairs.has(k)) return true;
+    const fw = (x: string) => this.book.roles.get(x)?.roles.has('firewall') === true;
+    return this.haCandidates.has(k) && fw(a) && fw(b);
   }
 
   /**
-   * Decides the open listeners with what is known now: the listener's own device channels
-   * make it the entry's first role; a client with device channels makes it the second; a
-   * client proven to be the second makes it the first; otherwise it stays open.
+   * The book from all facts so far: the base roles, then each open listener decided. Its
+   * own device channels make it the entry's first role; a client with device channels
+   * makes it the second; a client proven to be the second makes it the first; otherwise
+   * it stays open. The inventory always wins.
    */
   resolve(): void {
+    const book = this.book.roles;
+    book.clear();
+    for (const [addr, r] of this.base) book.set(addr, copy(r));
+    const record = (addr: string): RoleRecord => {
+      let r = book.get(addr);
+      if (r === undefined) book.set(addr, (r = { roles: new Set(), source: 'inferred', evidence: [], possible: new Set() }));
+      return r;
+    };
+    const decide = (addr: string, role: Role, ...why: string[]): void => {
+      const r = record(addr);
+      r.roles.add(role);
+      for (const w of why) keepSmallest(r.evidence, w, MAX_EVIDENCE);
+    };
     for (const [server, o] of this.open) {
-      const r = this.book.roles.get(server);
+      const r = this.base.get(server);
       if (r?.source === 'inventory') continue;
       const [own, agent] = o.entry.infer!.serverOneOf!;
-      const listens = `listens on ${channelName(o.entry)} (${o.entry.name}) for ${o.clients[0]}`;
+      const ch = channelName(o.entry);
+      const listens = `listens on ${ch} (${o.entry.name}) for ${o.clients[0]}`;
       const mine = this.device.get(server);
       if (mine !== undefined) {
-        if (r === undefined || ![...r.roles].some((x) => DEVICE_ROLES.has(x))) this.note(server, own, 'inferred', mine);
-        this.evidence(this.book.roles.get(server)!, listens);
+        if (r !== undefined && [...r.roles].some((x) => DEVICE_ROLES.has(x))) keepSmallest(record(server).evidence, listens, MAX_EVIDENCE);
+        else decide(server, own, mine[0], listens);
         continue;
       }
       const client = o.clients.find((c) => this.device.has(c));
       if (client !== undefined) {
-        this.note(server, agent, 'inferred', `${channelName(o.entry)} listener reached by PAN device ${client} (${this.device.get(client)})`);
+        decide(server, agent, `${ch} listener reached by PAN device ${client} (${this.device.get(client)![0]})`);
         continue;
       }
       // A client proven to be the second role (a User-ID agent, by its own 5006 listener...)
-      // pushes to the first: the agent → firewall direction of the catalog entry.
-      const peer = o.clients.find((c) => this.book.roles.get(c)?.roles.has(agent) === true);
-      if (peer !== undefined && (r === undefined || r.roles.size === 0)) {
-        this.note(server, own, 'inferred', `${channelName(o.entry)} listener for ${agent} ${peer} (${this.book.roles.get(peer)!.evidence[0]})`);
+      // pushes to the first: the agent -> firewall direction of the catalog entry.
+      const peer = o.clients.find((c) => this.base.get(c)?.roles.has(agent) === true);
+      if (peer !== undefined) {
+        decide(server, own, `${ch} listener for ${agent} ${peer} (${this.base.get(peer)!.evidence[0]})`);
         continue;
       }
       if (r !== undefined && r.roles.size > 0) continue;
-      const open = this.record(server, 'inferred');
-      open.possible = new Set([own, agent]);
-      open.evidence = [`${listens}; no other channel says which`];
+      const left = record(server);
+      left.possible = new Set([own, agent]);
+      left.evidence = [`${listens}; no other channel says which`];
     }
   }
+}
+
+function copy(r: RoleRecord): RoleRecord {
+  return { roles: new Set(r.roles), source: r.source, evidence: [...r.evidence], possible: new Set(r.possible) };
 }
