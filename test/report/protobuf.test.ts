@@ -26,6 +26,7 @@ describe('protobuf summary', () => {
     );
     expect(back.input).toMatchObject({ files: s.input.files, packets: s.input.packets, bytes: s.input.bytes, malformed: 1, truncated: false });
     expect(back.nonIp).toEqual(s.nonIp);
+    expect(back.ipv6Infrastructure).toEqual(s.ipv6Infrastructure);
     expect(back.other).toEqual(s.other);
     expect(back.allFlows).toBe(false);
   });
