@@ -62,6 +62,13 @@ export interface Versions {
 export interface Infer {
   readonly server?: Role;
   readonly client?: Role;
+  /**
+   * The listener is one of these, and the port alone does not say which (User-ID 5007: a
+   * firewall redistributing mappings, or a Windows User-ID agent). The first is given when
+   * the listener's own other channels show a PAN device, the second when only its client's
+   * do; with neither, the listener is left open (classify.ts, README "Roles").
+   */
+  readonly serverOneOf?: readonly [Role, Role];
 }
 
 export interface CatalogEntry {
@@ -146,7 +153,7 @@ export const entrySchema = {
       type: 'object',
       additionalProperties: false,
       minProperties: 1,
-      properties: { server: role, client: role },
+      properties: { server: role, client: role, serverOneOf: { type: 'array', items: role, minItems: 2, maxItems: 2, uniqueItems: true } },
     },
   },
 } as const;

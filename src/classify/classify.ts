@@ -4,6 +4,7 @@
 import type { CatalogMatcher } from '../catalog/matcher.js';
 import type { CatalogEntry, Role } from '../catalog/schema.js';
 import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../decode/fields.js';
+import { ICMP4_ECHO_REQUEST, ICMP6_ECHO_REQUEST, icmp6Infrastructure, type Icmp6Infrastructure } from '../decode/icmp.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import type { FlowSlots, FlowTable, Side } from '../flow/table.js';
 import { ipv4String, ipv6String, macString } from './address.js';
@@ -14,6 +15,7 @@ import { inspectRpcStream } from '../inspect/dcerpc.js';
 import { emptyStream, type FlowPayload } from '../inspect/stream.js';
 import { NO_APP_RECORDS, type FlowVerdictFacts, type InspectionCounts } from './flow-facts.js';
 import { linkKerberosRetries } from './app-verdicts.js';
+import { RoleLearner, type RoleBook } from './roles.js';
 import { judge } from './judge.js';
 import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
 
@@ -43,6 +45,11 @@ export interface ClassifiedFlow extends FlowVerdictFacts {
   /** Indices into catalog.entries, narrowed by roles; empty when nothing matches. */
   entries: number[];
   section: FlowSection;
+  /**
+   * ICMPv6 neighbour/router discovery and MLD: the link's own upkeep, as ARP is for IPv4,
+   * counted beside the non-IP frames and never unexpected. Absent or null otherwise.
+   */
+  infrastructure?: Icmp6Infrastructure | null;
 }
 
 /** What learnFrom() looks at: the ports, IP protocols and ethertypes of entries that prove something. */
@@ -53,10 +60,7 @@ interface ProvingPorts {
   ethertypes: Set<number>;
 }
 
-export interface RoleBook {
-  /** Roles per address (IP or MAC string), with where they came from. */
-  roles: Map<string, { roles: Set<Role>; source: 'inventory' | 'inferred' }>;
-}
+export type { RoleBook, RoleRecord } from './roles.js';
 
 
 function addressOf(flows: FlowSlots, slot: number, side: Side, kind: number): string {
@@ -100,7 +104,7 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     const hasPorts = !l2 && (proto === IPPROTO_TCP || proto === IPPROTO_UDP);
     const ports: [number, number] | null = hasPorts ? [src.port(slot, 0), src.port(slot, 1)] : null;
     const tcp = !l2 && proto === IPPROTO_TCP;
-    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6), (p) => matcher.isCatalogPort(proto as 6 | 17, p));
+    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) ? proto : 0, (p) => matcher.isCatalogPort(proto as 6 | 17, p));
     const s = dir.server;
     const c: Side = s === 0 ? 1 : 0;
     const ids = [interner.id(addressOf(src, slot, 0, kind)), interner.id(addressOf(src, slot, 1, kind))];
@@ -144,6 +148,7 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       direction: dir.rule,
       entries: [],
       section: 'unexpected',
+      infrastructure: !l2 && proto === IPPROTO_ICMPV6 ? infrastructureOf(src, slot) : null,
       app: null,
       verdict: isFailureState(finalState) ? 'failed' : 'ok',
       reason: isFailureState(finalState) ? finalState : null,
@@ -163,6 +168,21 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     out.push({ flow, candidates: [...candidates], slot, server: s });
   }
   return out;
+}
+
+/** The kind of link infrastructure every ICMPv6 message of the flow is, or null. */
+function infrastructureOf(src: FlowSlots, slot: number): Icmp6Infrastructure | null {
+  // A flow's key holds its message types (decode/transport.ts), so both sides' messages
+  // are of one kind; the highest message each side sent stands for it.
+  let kind: Icmp6Infrastructure | null = null;
+  for (const side of [0, 1] as const) {
+    const msg = src.icmpMessage(slot, side);
+    if (msg === 0) continue;
+    const k = icmp6Infrastructure((msg >>> 8) & 0xff);
+    if (k === null || (kind !== null && k !== kind)) return null;
+    kind = k;
+  }
+  return kind;
 }
 
 /** The smaller of a per-side value over the sides that sent packets. */
@@ -207,7 +227,11 @@ export function classifyFlows(table: FlowTable, matcher: CatalogMatcher, invento
  * flows as it leaves the flow table, so a flow is judged by the roles known at that time.
  */
 export class FlowClassifier {
-  readonly roles: RoleBook = { roles: new Map() };
+  /** Roles and what they rest on, HA peers (see roles.ts). */
+  private learner = new RoleLearner();
+  get roles(): RoleBook {
+    return this.learner.book;
+  }
   /** First 135 connection per "client|server" (RPC dynamic ports count only after one). */
   private readonly epm = new Map<string, number>();
   /**
@@ -234,7 +258,7 @@ export class FlowClassifier {
   fork(): FlowClassifier {
     const c = new FlowClassifier(this.matcher, this.inventory);
     c.interner = this.interner; // numbering more addresses in the fork is harmless
-    for (const [addr, r] of this.roles.roles) c.roles.roles.set(addr, { roles: new Set(r.roles), source: r.source });
+    c.learner = this.learner.fork();
     for (const [k, v] of this.epm) c.epm.set(k, v);
     for (const [k, v] of this.epmPorts) c.epmPorts.set(k, v === null ? null : new Set(v));
     return c;
@@ -319,26 +343,22 @@ export class FlowClassifier {
       for (const i of ranged) if (entries[i].after !== undefined) item.candidates.push(i);
     }
 
-    // Roles: the inventory first, then what distinctive entries prove.
-    const roles = this.roles;
-    const note = (addr: string, role: Role, source: 'inventory' | 'inferred'): void => {
-      let r = roles.roles.get(addr);
-      if (r === undefined) roles.roles.set(addr, (r = { roles: new Set(), source }));
-      r.roles.add(role);
-    };
+    // Roles: the inventory first, then what distinctive entries prove, then the listeners
+    // a port alone does not decide (5007), from the other channels of both ends.
+    const learner = this.learner;
     if (inventory !== null) {
       for (const { flow } of base) {
-        for (const addr of [flow.client, flow.server]) for (const role of inventory.rolesOf(addr)) note(addr, role, 'inventory');
+        for (const addr of [flow.client, flow.server]) for (const role of inventory.rolesOf(addr)) learner.inventory(addr, role);
       }
     }
     for (const { flow, candidates } of base) {
       if (!proves(flow)) continue;
-      for (const i of candidates) {
-        const inf = entries[i].infer;
-        if (inf?.server) note(flow.server, inf.server, 'inferred');
-        if (inf?.client) note(flow.client, inf.client, 'inferred');
-      }
+      for (const i of candidates) learner.learn(flow, entries[i]);
     }
+    for (const { flow, candidates } of base) {
+      if (proves(flow) && candidates.some((i) => entries[i].section === 'ha' && entries[i].infer === undefined)) learner.learnHa(flow);
+    }
+    learner.resolve();
   }
 
   /**
@@ -359,6 +379,11 @@ export class FlowClassifier {
 
     const flows: ClassifiedFlow[] = [];
     for (const { flow, candidates, slot, server } of base) {
+      // ICMP echo between HA peers is the HA1 heartbeat (derived entries of IP protocol 1/58).
+      if (flow.direction === 'icmp-request' && this.learner.haPeers(flow.client, flow.server)) {
+        const echo = flow.ipProtocol === IPPROTO_ICMP ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
+        if (src.port(slot, server === 0 ? 1 : 0) === echo) candidates.push(...this.matcher.ipProtocol(flow.ipProtocol!).filter((i) => entries[i].section === 'ha'));
+      }
       const sr = roles.roles.get(flow.server)?.roles;
       const cr = roles.roles.get(flow.client)?.roles;
       if (candidates.length > 0) {
@@ -367,8 +392,10 @@ export class FlowClassifier {
         const best = Math.max(...scores);
         flow.entries = candidates.filter((_, j) => scores[j] === best);
         flow.section = entries[flow.entries[0]].section;
-      } else if (flow.transport === 'ethertype') {
-        flow.section = 'other'; // ARP, LLDP and friends: counted by ethertype, never "unexpected"
+      } else if (flow.transport === 'ethertype' || flow.infrastructure) {
+        // ARP, LLDP and friends, and their IPv6 counterparts (neighbour discovery, MLD):
+        // counted by kind, never "unexpected".
+        flow.section = 'other';
       } else if (inventory !== null) {
         const pan = (r: Set<Role> | undefined) => r !== undefined && [...r].some(isPanDevice);
         flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';

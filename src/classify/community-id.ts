@@ -13,29 +13,11 @@ import * as crypto from 'node:crypto';
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64') => string }).hash;
 
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
+// Zeek's ICMP counterparts: the type that answers each request type, and the other way round.
+import { ICMP4_PEER, ICMP6_PEER } from '../decode/icmp.js';
 
 /** SCTP has ports too (the decoder does not decode it, but Community ID defines it). */
 const IPPROTO_SCTP = 132;
-
-// Zeek's ICMP4_counterpart / ICMP6_counterpart (as pycommunityid mirrors them): the type
-// that answers each request type, and the other way round. -1: no counterpart (one-way).
-const ICMP4_PEER = new Int16Array(256).fill(-1);
-const ICMP6_PEER = new Int16Array(256).fill(-1);
-function pair(t: Int16Array, a: number, b: number): void {
-  t[a] = b;
-  t[b] = a;
-}
-pair(ICMP4_PEER, 8, 0); // echo / echo reply
-pair(ICMP4_PEER, 13, 14); // timestamp / reply
-pair(ICMP4_PEER, 15, 16); // information / reply
-pair(ICMP4_PEER, 10, 9); // router solicitation / advertisement
-pair(ICMP4_PEER, 17, 18); // address mask / reply
-pair(ICMP6_PEER, 128, 129); // echo request / reply
-pair(ICMP6_PEER, 130, 131); // MLD query / report
-pair(ICMP6_PEER, 133, 134); // router solicitation / advertisement
-pair(ICMP6_PEER, 135, 136); // neighbour solicitation / advertisement
-pair(ICMP6_PEER, 139, 140); // node information (who-are-you) query / reply
-pair(ICMP6_PEER, 144, 145); // home agent address discovery request / reply
 
 /** Protocols whose hash input carries the two ports (or ICMP's type/code mapping). */
 function hasPorts(proto: number): boolean {

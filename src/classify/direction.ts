@@ -1,5 +1,7 @@
 // Which side of a flow is the server, and how a TCP conversation ended. Both are decided
 // once, on the merged direction-neutral facts (DESIGN.md "Direction and matching").
+import { ICMP4_PEER, ICMP4_REQUEST, ICMP6_PEER, ICMP6_REQUEST } from '../decode/icmp.js';
+import { IPPROTO_ICMP } from '../decode/transport.js';
 import type { FlowSlots, Side } from '../flow/table.js';
 import type { DirectionRule, FlowState } from './vocabulary.js';
 
@@ -9,8 +11,8 @@ export interface Direction {
 }
 
 /**
- * `ports`: [side 0 port, side 1 port] or null for flows without ports; `icmp` for ICMP
- * flows (request/reply, so the first packet decides);
+ * `ports`: [side 0 port, side 1 port] or null for flows without ports; `icmpProto`: 1 or
+ * 58 for ICMP and ICMPv6 flows, else 0;
  * `isCatalogPort` says whether a port is a catalog (listening) port for this transport.
  */
 export function serverSide(
@@ -18,9 +20,23 @@ export function serverSide(
   slot: number,
   tcp: boolean,
   ports: [number, number] | null,
-  icmp: boolean,
+  icmpProto: number,
   isCatalogPort: (port: number) => boolean,
 ): Direction {
+  const icmp = icmpProto !== 0;
+  if (icmp) {
+    // The key of a request/reply ICMP flow holds each side's type (decode/transport.ts):
+    // the side that sends the requests (echo...) is the client, as in Zeek, whichever
+    // packet the capture saw first. One-way messages fall through to the first packet.
+    const peer = icmpProto === IPPROTO_ICMP ? ICMP4_PEER : ICMP6_PEER;
+    const request = icmpProto === IPPROTO_ICMP ? ICMP4_REQUEST : ICMP6_REQUEST;
+    const t0 = flows.port(slot, 0);
+    const t1 = flows.port(slot, 1);
+    if (t0 < 256 && t1 < 256 && peer[t0] === t1) {
+      if (request[t0] === 1) return { server: 1, rule: 'icmp-request' };
+      if (request[t1] === 1) return { server: 0, rule: 'icmp-request' };
+    }
+  }
   if (tcp) {
     // The receiver of a bare SYN, or the sender of a SYN-ACK, is the server.
     const syn0 = flows.syns(slot, 0) > 0;

@@ -25,7 +25,7 @@ export function isFailureState(state: FlowState | null): state is FailureState {
 }
 
 /** Why the server side of a flow was chosen (README, "Direction"). */
-export type DirectionRule = 'handshake' | 'catalog-port' | 'well-known-port' | 'dominant-sender' | 'first-packet';
+export type DirectionRule = 'handshake' | 'catalog-port' | 'well-known-port' | 'dominant-sender' | 'icmp-request' | 'first-packet';
 
 /** Sections in report order. */
 export const SECTION_ORDER: readonly SectionId[] = ['management', 'ha', 'panorama', 'user-id', 'unexpected'];

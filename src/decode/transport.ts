@@ -31,6 +31,7 @@ import {
   R_OK,
   type PacketFields,
 } from './fields.js';
+import { ICMP4_PEER, ICMP6_PEER } from './icmp.js';
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -90,8 +91,17 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
       const type = b[off];
       const isError = proto === IPPROTO_ICMP ? type === 3 || type === 4 || type === 5 || type === 11 || type === 12 : type >= 1 && type <= 4;
       // Other messages (echo...) keep their type and code: Community ID pairs them by it.
-      if (!isError) pf[F_ICMPMSG] = (0x10000 | (type << 8) | b[off + 1]) >>> 0;
-      else {
+      if (!isError) {
+        const code = b[off + 1];
+        pf[F_ICMPMSG] = (0x10000 | (type << 8) | code) >>> 0;
+        // The message's "ports", as Zeek and Community ID key ICMP: the type, and its
+        // counterpart (echo request 8 <-> reply 0) or, for one-way messages, the code. An
+        // echo and its reply share one flow key, apart from neighbour discovery or a ping
+        // the other way between the same two hosts.
+        const peer = (proto === IPPROTO_ICMP ? ICMP4_PEER : ICMP6_PEER)[type];
+        pf[F_SPORT] = type;
+        pf[F_DPORT] = peer >= 0 ? peer : code;
+      } else {
         quoted(pf, b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
         // Fragmentation needed (ICMP 3/4: MTU in bytes 6-7) and packet too big (ICMPv6 2:
         // bytes 4-7) carry the next hop's MTU: path-MTU discovery at work, or its absence.

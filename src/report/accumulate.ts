@@ -126,6 +126,13 @@ class BestOf<T> {
   }
 }
 
+/** The role book as the summary lists it: by address, roles and possible roles sorted. */
+function roleAssignments(book: RoleBook): Summary['roles'] {
+  return [...book.roles.entries()]
+    .sort((a, b) => cmp(a[0], b[0]))
+    .map(([address, r]) => ({ address, roles: [...r.roles].sort(), source: r.source, evidence: [...r.evidence], possible: [...r.possible].sort() }));
+}
+
 export class SummaryAccumulator {
   /** Flows folded in so far. */
   flowCount = 0;
@@ -133,6 +140,7 @@ export class SummaryAccumulator {
   private entries: EntryAcc[];
   private other = new Totals();
   private nonIp = new Map<number, Totals>();
+  private infra = new Map<NonNullable<ClassifiedFlow['infrastructure']>, Totals>();
   /** The listed flows: every flow with allFlows, else the largest unexpected/failed/warning ones. */
   private listed: BestOf<ClassifiedFlow> | ClassifiedFlow[];
   /** Flows the listing rule selected (listed or not). */
@@ -166,7 +174,12 @@ export class SummaryAccumulator {
         if (Array.isArray(this.listed)) this.listed.push(f);
         else this.listed.add(f);
       }
-      if (f.section === 'other' && f.transport !== 'ethertype') this.other.add(f);
+      if (f.section === 'other' && f.transport !== 'ethertype' && !f.infrastructure) this.other.add(f);
+      if (f.infrastructure) {
+        let t = this.infra.get(f.infrastructure);
+        if (t === undefined) this.infra.set(f.infrastructure, (t = new Totals()));
+        t.add(f);
+      }
       if (f.transport === 'ethertype' && f.entries.length === 0) {
         let t = this.nonIp.get(f.ethertype!);
         if (t === undefined) this.nonIp.set(f.ethertype!, (t = new Totals()));
@@ -255,9 +268,11 @@ export class SummaryAccumulator {
       nonIp: [...this.nonIp.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([et, t]) => ({ ethertype: et, name: ethertypeName(et), flows: t.flows, packets: t.packets, bytes: t.bytes })),
-      roles: [...roles.roles.entries()]
-        .sort((a, b) => cmp(a[0], b[0]))
-        .map(([address, r]) => ({ address, roles: [...r.roles].sort(), source: r.source })),
+      ipv6Infrastructure: (['neighbor-discovery', 'router-discovery', 'mld'] as const).flatMap((kind) => {
+        const t = this.infra.get(kind);
+        return t === undefined ? [] : [{ kind, flows: t.flows, packets: t.packets, bytes: t.bytes }];
+      }),
+      roles: roleAssignments(roles),
       allFlows: this.opts.allFlows,
       flowsOmitted: this.selected - listed.length,
     };

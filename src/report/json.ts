@@ -19,7 +19,8 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     flows: s.flows.map(orderedFlow),
     other: { flows: s.other.flows, packets: s.other.packets, bytes: s.other.bytes },
     nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
-    roles: s.roles.map((r) => ({ address: r.address, roles: [...r.roles], source: r.source })),
+    ipv6Infrastructure: s.ipv6Infrastructure.map((n) => ({ kind: n.kind, flows: n.flows, packets: n.packets, bytes: n.bytes })),
+    roles: s.roles.map((r) => ({ address: r.address, roles: [...r.roles], source: r.source, evidence: [...r.evidence], possible: [...r.possible] })),
     allFlows: s.allFlows,
     flowsOmitted: s.flowsOmitted,
     // Live captures only; absent (not null) for files, as the model has it.

@@ -111,8 +111,21 @@ export interface EntrySummary {
 
 export interface RoleAssignment {
   address: string;
+  /** Roles decided for the address (empty when the traffic leaves it open: see `possible`). */
   roles: string[];
   source: 'inventory' | 'inferred';
+  /** What the roles rest on, in words: the inventory, or the channels seen in the capture. */
+  evidence: string[];
+  /** Roles the traffic allows but does not decide (a 5007 listener with nothing else to go on). */
+  possible: string[];
+}
+
+/** ICMPv6 link upkeep counted beside the non-IP frames (ARP's IPv6 counterparts). */
+export interface Ipv6Infrastructure {
+  kind: 'neighbor-discovery' | 'router-discovery' | 'mld';
+  flows: number;
+  packets: number;
+  bytes: number;
 }
 
 export interface Summary {
@@ -125,6 +138,8 @@ export interface Summary {
   other: { flows: number; packets: number; bytes: number };
   /** Non-IP frames matching no entry, by ethertype (0 = 802.3/LLC without SNAP). */
   nonIp: { ethertype: number; name: string; flows: number; packets: number; bytes: number }[];
+  /** ICMPv6 neighbour/router discovery and MLD flows, by kind (never unexpected). */
+  ipv6Infrastructure: Ipv6Infrastructure[];
   roles: RoleAssignment[];
   /** Whether `flows` lists every flow (--flows) or only unexpected, failed and warning ones. */
   allFlows: boolean;

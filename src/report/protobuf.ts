@@ -61,6 +61,7 @@ export const PROTO_ENUMS = {
     'catalog-port': 'DIRECTION_CATALOG_PORT',
     'well-known-port': 'DIRECTION_WELL_KNOWN_PORT',
     'dominant-sender': 'DIRECTION_DOMINANT_SENDER',
+    'icmp-request': 'DIRECTION_ICMP_REQUEST',
     'first-packet': 'DIRECTION_FIRST_PACKET',
   } satisfies Record<FlowRecord['direction'], string>,
   RoleSource: {

@@ -394,6 +394,12 @@ function otherBlock(ctx: Ctx): string | null {
     const cols: Column[] = [{ head: 'Ethertype', min: 12 }, { head: 'Flows', align: 'right' }, { head: 'Packets', align: 'right' }, { head: 'Bytes', align: 'right' }];
     parts.push(`${c.bold('Non-IP frames')}\n${renderTable(cols, rows, ctx)}`);
   }
+  if (s.ipv6Infrastructure.length > 0) {
+    const names = { 'neighbor-discovery': 'neighbour discovery', 'router-discovery': 'router discovery', mld: 'MLD' } as const;
+    const rows = s.ipv6Infrastructure.map((n) => [names[n.kind], count(n.flows), count(n.packets), humanBytes(n.bytes)]);
+    const cols: Column[] = [{ head: 'ICMPv6', min: 12 }, { head: 'Flows', align: 'right' }, { head: 'Packets', align: 'right' }, { head: 'Bytes', align: 'right' }];
+    parts.push(`${c.bold('IPv6 link infrastructure')}\n${renderTable(cols, rows, ctx)}`);
+  }
   if (s.other.flows > 0) {
     const o = s.other;
     parts.push(title(c, 'Other traffic', `${plural(o.flows, 'flow')}, ${plural(o.packets, 'packet')}, ${humanBytes(o.bytes)} between hosts that are not PAN devices`));
@@ -404,8 +410,9 @@ function otherBlock(ctx: Ctx): string | null {
 function rolesBlock(ctx: Ctx): string | null {
   const { c, s } = ctx;
   if (s.roles.length === 0) return null;
-  const rows = s.roles.map((r) => [r.address, r.roles.join(', '), r.source]);
-  const cols: Column[] = [{ head: 'Address' }, { head: 'Roles', min: 16 }, { head: 'Source' }];
+  // A role left open says so; each role says what it rests on.
+  const rows = s.roles.map((r) => [r.address, r.roles.length > 0 ? r.roles.join(', ') : `${r.possible.join(' or ')} (unknown)`, r.source, r.evidence.join('; ')]);
+  const cols: Column[] = [{ head: 'Address' }, { head: 'Roles', min: 16 }, { head: 'Source' }, { head: 'Evidence', min: 30 }];
   return `${c.bold('Roles')}\n${renderTable(cols, rows, ctx)}`;
 }
 

@@ -79,6 +79,8 @@ const EXPECTED: [id: string, app: AppName | null, exchange: Exchange | null][] =
   ['ha.ha2-udp.29281', null, 'one-way'],
   ['ha.ha2-ip.99', null, 'one-way'],
   ['ha.ha2-ether.7261', null, 'one-way'],
+  ['ha.heartbeat-icmp.1', 'icmp', 'request-response'],
+  ['ha.heartbeat-icmpv6.58', 'icmp', 'request-response'],
   ['panorama.ssh.22', 'ssh', 'session'],
   ['panorama.https.443', 'tls', 'session'],
   ['panorama.device-mgmt.3978', 'tls', 'session'],
@@ -141,9 +143,14 @@ describe('built-in catalog', () => {
     });
   });
 
-  it('has 44 entries in all, with unique ids of the form section.name.port', () => {
+  it('has the HA1 heartbeat as derived entries of IP protocols 1 and 58 (no source row: ICMP has no port)', () => {
+    expect(byId('ha.heartbeat-icmp.1')).toMatchObject({ section: 'ha', transport: 'ip', port: null, ipProtocol: 1, listener: 'firewall', clients: ['firewall'] });
+    expect(byId('ha.heartbeat-icmpv6.58')).toMatchObject({ section: 'ha', transport: 'ip', port: null, ipProtocol: 58, listener: 'firewall', clients: ['firewall'] });
+  });
+
+  it('has 46 entries in all, with unique ids of the form section.name.port', () => {
     const ids = catalog.entries.map((e) => e.id);
-    expect(ids).toHaveLength(44);
+    expect(ids).toHaveLength(46);
     expect(new Set(ids).size).toBe(ids.length);
     for (const e of catalog.entries) expect(e.id).toMatch(new RegExp(`^${e.section}\\.[a-z0-9-]+\\.[0-9a-f-]+$`));
   });
@@ -183,7 +190,7 @@ describe('built-in catalog', () => {
     const raw = JSON.parse(readFileSync(new URL('../../src/catalog/pan-ports.json', import.meta.url), 'utf8')) as {
       entries: Record<string, unknown>[];
     };
-    expect(raw.entries).toHaveLength(44);
+    expect(raw.entries).toHaveLength(46);
     for (const e of raw.entries) expect(Object.keys(e), String(e.id)).toEqual(expect.arrayContaining(['app', 'exchange']));
   });
 
@@ -204,7 +211,8 @@ describe('built-in catalog', () => {
       'panorama.ha-clear.49160': { server: 'panorama', client: 'panorama' },
       'panorama.collector-group.28270': { server: 'log-collector', client: 'log-collector' },
       'panorama.collector-group.49190': { server: 'log-collector', client: 'log-collector' },
-      'user-id.agent-mapping.5007': { server: 'firewall', client: 'user-id-agent' },
+      // 5007 alone does not decide: a firewall or a Windows User-ID agent may listen there.
+      'user-id.agent-mapping.5007': { serverOneOf: ['firewall', 'user-id-agent'] },
       'user-id.xml-api.5006': { server: 'user-id-agent' },
     });
   });

@@ -149,6 +149,7 @@ function frameCommunityId(b: Buffer, caplen: number, link: number): string | nul
 const OWN = [
   ...readdirSync(resolve(REPO, 'test/flow/fixtures')).filter((f) => f.endsWith('.pcap')).map((f) => resolve(REPO, 'test/flow/fixtures', f)),
   ...readdirSync(resolve(REPO, 'fixtures/verdicts')).filter((f) => f.endsWith('.pcap')).map((f) => resolve(REPO, 'fixtures/verdicts', f)),
+  resolve(REPO, 'fixtures/roles-icmp/r01_roles_icmp.pcap'),
 ];
 // plain IPv4/IPv6 with TCP, UDP, ICMP, ICMPv6 (both kinds of types), OSPF, PIM, IGMP,
 // VRRP, EIGRP, ESP... (no tunnels: tshark hashes the inner packet there)
@@ -241,4 +242,25 @@ describe('flows[].communityId vs tshark', () => {
       if (file.endsWith('a05_unexpected.pcap')) expect(icmp).toBeGreaterThan(0);
     });
   }
+});
+
+// Every ICMP message of a flow has the flow's Community ID: an echo and its reply share
+// one, and ICMPv6 neighbour discovery between the same two hosts (which the kernel sends
+// just before the first echo) is a flow of its own, not pooled with the echo.
+describe('ICMP flows hold one Community ID each', () => {
+  const file = resolve(REPO, 'fixtures/roles-icmp/r01_roles_icmp.pcap');
+  it.skipIf(TSHARK_MISSING !== null)(`roles-icmp/r01_roles_icmp.pcap${TSHARK_MISSING ? ` (skipped: ${TSHARK_MISSING})` : ''}`, async () => {
+    const out = execFileSync('tshark', ['-r', file, '--enable-protocol', 'communityid', '-Y', 'icmp or icmpv6', '-T', 'fields', '-e', 'communityid'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const frames = out.split('\n').filter(Boolean);
+    const { flows } = await analyzeCaptures([file], { workers: 0, allFlows: true });
+    const icmp = flows.filter((f) => f.transport === 'icmp' || f.transport === 'icmpv6');
+    const packets = new Map(icmp.map((f) => [f.communityId, f.clientPackets + f.serverPackets]));
+    const perId = new Map<string, number>();
+    for (const id of frames) perId.set(id, (perId.get(id) ?? 0) + 1);
+    expect(frames).toHaveLength(30);
+    expect(perId).toEqual(packets);
+  });
 });

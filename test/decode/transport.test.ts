@@ -128,10 +128,21 @@ describe('UDP', () => {
 });
 
 describe('ICMP', () => {
-  it('echo request: ICMP flow between the two addresses, no ports, no error', () => {
+  it('echo request: ICMP flow between the two addresses, type and counterpart as ports (8, 0), no error', () => {
     const d = decode(v4(PROTO_ICMP, icmpEcho({ id: 0x1234, seq: 9 })), RAW);
     expect(d.status).toBe(R_OK);
-    expect(fields(d)).toMatchObject({ kind: KIND_IPV4, proto: 1, src: w4(A), dst: w4(B), sport: 0, dport: 0, flags: 0, icmperr: 0 });
+    expect(fields(d)).toMatchObject({ kind: KIND_IPV4, proto: 1, src: w4(A), dst: w4(B), sport: 8, dport: 0, flags: 0, icmperr: 0 });
+  });
+
+  it('echo reply: ports (0, 8), the request\'s swapped, so both land in one flow', () => {
+    const d = decode(v4(PROTO_ICMP, icmpEcho({ reply: true }), { src: B, dst: A }), RAW);
+    expect(fields(d)).toMatchObject({ src: w4(B), dst: w4(A), sport: 0, dport: 8, icmperr: 0 });
+  });
+
+  it('a one-way message (no counterpart) keeps its type and code as ports', () => {
+    // type 42 (extended echo, RFC 8335) has no counterpart in Zeek's table; code 7
+    const d = decode(v4(PROTO_ICMP, Buffer.from([42, 7, 0, 0, 0, 0, 0, 0])), RAW);
+    expect(fields(d)).toMatchObject({ proto: 1, sport: 42, dport: 7, icmperr: 0 });
   });
 
   it('port unreachable quoting a UDP packet becomes the reversed UDP tuple with F_ICMPERR', () => {
@@ -205,7 +216,16 @@ describe('ICMPv6', () => {
 
   it('echo request is not an error', () => {
     const d = decode(ipv6({ src: C, dst: S, next: PROTO_ICMPV6, payload: icmp6Echo() }), RAW);
-    expect(fields(d)).toMatchObject({ kind: KIND_IPV6, proto: 58, src: ip6Words(C), dst: ip6Words(S), sport: 0, dport: 0, icmperr: 0 });
+    expect(fields(d)).toMatchObject({ kind: KIND_IPV6, proto: 58, src: ip6Words(C), dst: ip6Words(S), sport: 128, dport: 129, icmperr: 0 });
+    const r = decode(ipv6({ src: S, dst: C, next: PROTO_ICMPV6, payload: icmp6Echo({ reply: true }) }), RAW);
+    expect(fields(r)).toMatchObject({ sport: 129, dport: 128, icmperr: 0 });
+  });
+
+  it('neighbour solicitation (135 <-> 136) and an MLDv2 report (143, one-way: code as port)', () => {
+    const ns = decode(ipv6({ src: C, dst: S, next: PROTO_ICMPV6, payload: Buffer.from([135, 0, 0, 0, 0, 0, 0, 0]) }), RAW);
+    expect(fields(ns)).toMatchObject({ sport: 135, dport: 136, icmperr: 0 });
+    const mld = decode(ipv6({ src: C, dst: 'ff02::16', next: PROTO_ICMPV6, payload: Buffer.from([143, 0, 0, 0, 0, 0, 0, 0]) }), RAW);
+    expect(fields(mld)).toMatchObject({ sport: 143, dport: 0, icmperr: 0 });
   });
 
   it('destination unreachable (port) quoting UDP becomes the reversed UDP tuple', () => {

@@ -182,7 +182,7 @@ describe('FlowSession: idle expiry', () => {
     const { summary } = await s.finish({ files: [feed.report()] });
     const e = entry(summary, 'panorama.device-mgmt.3978');
     expect([e.flows, e.packets, e.failed, e.pairCount]).toEqual([2, 13, 0, 1]);
-    expect(summary.roles).toEqual([{ address: P, roles: ['panorama'], source: 'inferred' }]);
+    expect(summary.roles).toEqual([{ address: P, roles: ['panorama'], source: 'inferred', evidence: [`3978 server for ${C}`], possible: [] }]);
     expect(summary.input.flowTable.flows).toBe(3);
   });
 

@@ -28,7 +28,7 @@ describe('SummaryAccumulator', () => {
       const a = await analyzeCaptures(files, { workers: 0, ...opts, topPairs: opts.topPairs });
       expect(a.flows.length).toBeGreaterThan(100);
       const input = a.summary.input;
-      const roles: RoleBook = { roles: new Map(a.summary.roles.map((r) => [r.address, { roles: new Set(r.roles as Role[]), source: r.source }])) };
+      const roles: RoleBook = { roles: new Map(a.summary.roles.map((r) => [r.address, { roles: new Set(r.roles as Role[]), source: r.source, evidence: [...r.evidence], possible: new Set(r.possible as Role[]) }])) };
       const one = new SummaryAccumulator(a.catalog, opts);
       one.addFlows(a.flows);
       expect(one.summary(input, roles)).toEqual(a.summary);

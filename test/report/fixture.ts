@@ -256,9 +256,10 @@ export function fixtureSummary(): Summary {
       { ethertype: 0x0806, name: 'ARP', flows: 2, ...arp },
       { ethertype: 0x88cc, name: 'LLDP', flows: 1, ...lldp },
     ],
+    ipv6Infrastructure: [{ kind: 'neighbor-discovery', flows: 2, packets: 4, bytes: 344 }],
     roles: [
-      { address: FW, roles: ['firewall'], source: 'inferred' },
-      { address: PANORAMA, roles: ['panorama'], source: 'inferred' },
+      { address: FW, roles: ['firewall'], source: 'inferred', evidence: [`3978 client to panorama ${PANORAMA}`], possible: [] },
+      { address: PANORAMA, roles: ['panorama'], source: 'inferred', evidence: [`3978 server for ${FW}`], possible: [] },
     ],
     allFlows: false,
     flowsOmitted: 0,

@@ -26,6 +26,7 @@ describe('protobuf summary', () => {
     );
     expect(back.input).toMatchObject({ files: s.input.files, packets: s.input.packets, bytes: s.input.bytes, malformed: 1, truncated: false });
     expect(back.nonIp).toEqual(s.nonIp);
+    expect(back.ipv6Infrastructure).toEqual(s.ipv6Infrastructure);
     expect(back.other).toEqual(s.other);
     expect(back.allFlows).toBe(false);
   });
@@ -52,7 +53,7 @@ describe('protobuf summary', () => {
     const rpc = list(back, 'entries').find((e) => e.id === 'user-id.rpc-dynamic.49152-65535')!;
     expect(rpc.portRange).toEqual({ first: 49152, last: 65535 });
     expect(rpc.port).toBeUndefined();
-    expect(list(back, 'roles')[0]).toEqual({ address: '10.99.1.2', roles: ['firewall'], source: 'ROLE_SOURCE_INFERRED' });
+    expect(list(back, 'roles')[0]).toEqual({ address: '10.99.1.2', roles: ['firewall'], source: 'ROLE_SOURCE_INFERRED', evidence: ['3978 client to panorama 10.99.1.5'], possible: [] });
   });
 
   it('gives a flow without verdict facts the zero values: no app, no reason, no tcp/tls/ssh', () => {

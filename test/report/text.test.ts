@@ -147,7 +147,7 @@ describe('renderText', () => {
   it('shows non-IP frames by ethertype and the roles', () => {
     expect(line(out, '0x0806 ARP')).toMatch(/2 +6 +360 B$/);
     expect(line(out, '0x88cc LLDP')).toBeTruthy();
-    expect(line(out.slice(out.indexOf('Roles')), `${FW} `)).toMatch(/firewall +inferred$/);
+    expect(line(out.slice(out.indexOf('Roles')), `${FW} `)).toMatch(/firewall +inferred +3978 client to panorama 10\.99\.1\.5$/);
   });
 
   it('adds the full flow table only with allFlows', () => {
@@ -187,7 +187,7 @@ describe('renderText', () => {
     for (const e of s.entries) Object.assign(e, zero, { pairs: [], pairCount: 0, failures: [] });
     for (const x of s.sections) Object.assign(x, zero);
     Object.assign(s.input, { packets: 0, bytes: 0, capturedBytes: 0, malformed: 0, malformedReasons: [], firstSeen: null, lastSeen: null });
-    Object.assign(s, { nonIp: [], roles: [], other: { flows: 0, packets: 0, bytes: 0 }, allFlows: true });
+    Object.assign(s, { nonIp: [], ipv6Infrastructure: [], roles: [], other: { flows: 0, packets: 0, bytes: 0 }, allFlows: true });
     const o = plain(s);
     expect(o).not.toMatch(/^Time/m);
     expect(o).toContain('Management — 0 flows, 0 packets, 0 B, 0 failed');

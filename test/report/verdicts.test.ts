@@ -275,7 +275,7 @@ describe('verdicts in the summary', () => {
     expect(line('3978/tcp Panorama ↔ device')).toMatch(/ 6 +.* 3 +partial /);
     expect(line('123/udp NTP')).toContain('FAILING');
     expect(line('443/tcp Panorama web interface')).toContain('degraded');
-    expect(o).toMatch(/^Entries +1 FAILING, 1 partial, 2 degraded, 1 up, 39 not seen$/m);
+    expect(o).toMatch(/^Entries +1 FAILING, 1 partial, 2 degraded, 1 up, 41 not seen$/m);
     const lines = o.split('\n');
     const at = (has: string) => lines.findIndex((l) => l.includes(has));
     expect(lines[at('10.99.1.1 → 10.99.1.5:3978/tcp  TLS alert')]).toMatch(/TLS alert +1 +Panorama ↔ device$/);
