@@ -220,6 +220,10 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   if (requestResponse && flow.clientPackets > 0 && input.active !== true) {
     if (proto === IPPROTO_UDP && flow.serverPackets === 0) {
       why.set('no-reply', `${flow.clientPackets} request${flow.clientPackets === 1 ? '' : 's'} from the client ${flow.client}, no reply from the server ${flow.server}`);
+    } else if (proto === IPPROTO_UDP && flow.snmp !== null && flow.snmp.requests > 0 && flow.snmp.responses === 0 && !why.has('snmp-error')) {
+      // SNMPv3: the engine-ID discovery was answered by a Report, the request itself never
+      // (a wrong privacy key: the agent cannot decrypt it and drops it).
+      why.set('no-reply', `${flow.snmp.requests} SNMP request${flow.snmp.requests === 1 ? '' : 's'} from the client ${flow.client}, no response from the agent ${flow.server} (only engine discovery answered)`);
     } else if (proto === IPPROTO_TCP && handshakeDone && resets === 0 && clientSide !== null && serverSide !== null && clientSide.payloadBytes > 0 && serverSide.payloadBytes === 0) {
       why.set('no-reply', `${clientSide.payloadBytes} request bytes from the client ${flow.client}, no reply data from the server ${flow.server}`);
     }

@@ -164,7 +164,9 @@ export function inspectNtp(msgs: readonly AppMessage[]): NtpFacts | null {
     facts.kissCode = kissCodeOf(h);
     facts.rootDelayMs = shortFormatMs(h, 4);
     facts.rootDispersionMs = shortFormatMs(h, 8);
-    if (shown === reply) facts.unsynchronized = shown.leap === 3 || h[1] === 16 || (h[1] === 0 && facts.kissCode === null);
+    // A kiss-o'-death always carries leap 3 and stratum 0 (RFC 5905 7.4): it says why the
+    // server would not serve, not that its clock is unsynchronised.
+    if (shown === reply) facts.unsynchronized = facts.kissCode === null && (shown.leap === 3 || h[1] === 16 || h[1] === 0);
   }
   return facts;
 }

@@ -143,6 +143,9 @@ describe('inspectNtp', () => {
     for (const code of ['DENY', 'RSTR', 'RATE']) {
       const f = inspectNtp(exchange(T1, 0, 10, RANDOM_XMT, { stratum: 0, refId: code, rec: new Uint8Array(8), xmt: new Uint8Array(8) }));
       expect(f).toMatchObject({ stratum: 0, refId: code, kissCode: code, kiss: code, unsynchronized: false, offsetMs: null, unanswered: 0 });
+      // as sent on the wire: a kiss-o'-death carries leap 3 (RFC 5905 7.4), and is still not "unsynchronised"
+      const wire = inspectNtp(exchange(T1, 0, 10, RANDOM_XMT, { li: 3, stratum: 0, refId: code, rec: new Uint8Array(8), xmt: new Uint8Array(8) }));
+      expect(wire).toMatchObject({ leap: 3, kissCode: code, unsynchronized: false });
     }
     // a RATE earlier in the flow is kept in `kiss` once the server answers normally again
     const f = inspectNtp([...exchange(T1, 0, 10, RANDOM_XMT, { stratum: 0, refId: 'RATE' }), ...exchange(T1 + 64_000, 20)]);
