@@ -33,9 +33,9 @@ export interface DatagramFacts {
   /** Canonical side of the flow's first packet. */
   originator: Side;
   datagrams: KeptDatagram[];
-  /** Datagrams seen after keeping stopped (flow, datagram or byte caps, or uninteresting content). */
+  /** Datagrams seen and not kept (past MAX_DATAGRAMS, a byte cap, or content no decoder reads). */
   notKept: number;
-  /** A cap (per flow or the global budget) stopped keeping datagrams a decoder would have read. */
+  /** A byte cap (per flow, or the global budget) stopped keeping datagrams a decoder would have read. */
   capHit: boolean;
 }
 
@@ -106,8 +106,15 @@ export class DatagramLog {
       if (this.sidesKept === 3) this.full = true;
       return;
     }
+    if (this.sides.length >= MAX_DATAGRAMS) {
+      // The first datagrams are what is inspected (as the first bytes of a stream are): the
+      // rest are counted, not a cap hit.
+      this.notKept++;
+      this.full = true;
+      return;
+    }
     const n = Math.max(0, Math.min(captured, MAX_DATAGRAM_BYTES, this.maxBytes - this.used));
-    if (this.sides.length >= MAX_DATAGRAMS || (n < Math.min(captured, MAX_DATAGRAM_BYTES) && this.used >= this.maxBytes)) {
+    if (n < Math.min(captured, MAX_DATAGRAM_BYTES) && this.used >= this.maxBytes) {
       this.stop();
       return;
     }

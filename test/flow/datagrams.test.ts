@@ -70,7 +70,7 @@ describe('UDP datagrams', () => {
     expect(d.datagrams[0].wireLength).toBe(big.length);
   });
 
-  it('stops at MAX_DATAGRAMS and at MAX_DATAGRAM_BYTES per datagram, and says a cap was hit', () => {
+  it('keeps MAX_DATAGRAMS, MAX_DATAGRAM_BYTES of each, and counts the rest (the first datagrams are what is inspected: no cap hit)', () => {
     const budget = newPayloadBudget(1 << 20);
     const log = new DatagramLog(0, budget, 1 << 20);
     const big = ber(5000);
@@ -79,8 +79,12 @@ describe('UDP datagrams', () => {
     expect(f.datagrams.length).toBe(MAX_DATAGRAMS);
     expect(f.datagrams[0].bytes.length).toBe(MAX_DATAGRAM_BYTES);
     expect(f.notKept).toBe(5);
-    expect(f.capHit).toBe(true);
+    expect(f.capHit).toBe(false);
     expect(budget.used).toBe(0); // the buffer went back
+    // the per-flow byte cap is a cap hit
+    const tight = new DatagramLog(0, budget, 3000);
+    for (let i = 0; i < 3; i++) tight.add(0, big, 0, big.length, big.length, i);
+    expect(tight.facts(true)).toMatchObject({ capHit: true, notKept: 1 });
   });
 
   it('stops when the per-flow byte cap or the global budget is spent', () => {
