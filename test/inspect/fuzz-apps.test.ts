@@ -5,7 +5,7 @@
 // reordered, with hostile wire lengths and times. The property: no exception, no hang,
 // bounded output. INSPECT_FUZZ_SEED and INSPECT_APPS_FUZZ_COUNT choose the run; a failure
 // prints the iteration, which INSPECT_FUZZ_ONLY=<i> replays alone.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { AppMessage } from '../../src/inspect/datagram.js';
 import { inspectRpcStream, looksLikeDcerpc, looksLikeDcerpcResponse, type RpcFacts } from '../../src/inspect/dcerpc.js';
 import { inspectNtp, looksLikeNtp, type NtpFacts } from '../../src/inspect/ntp.js';
@@ -13,11 +13,10 @@ import { inspectRadius, looksLikeRadius, type RadiusFacts } from '../../src/insp
 import { inspectSyslogMessages, inspectSyslogStream, looksLikeSyslog, type SyslogFacts } from '../../src/inspect/syslog.js';
 import { prefixFromSegments, type FlowPayload } from '../../src/inspect/stream.js';
 import { ascii, cat } from './tls-build.js';
-import { mulberry32 } from '../helpers/random.js';
+import { deleteChunk, eitherSide, flipBits, fuzzInputs, fuzzKnobs, hex, insertJunk, int, mutateBytes as mutateWith, pick, repeatChunk, runFuzz, setByte, setField, splice, truncate, type Field, type Mutator, type Rand } from '../helpers/fuzz.js';
 
-const SEED = Number(process.env.INSPECT_FUZZ_SEED ?? 20261126) >>> 0;
-const COUNT = Number(process.env.INSPECT_APPS_FUZZ_COUNT ?? 128_000);
-const ONLY = process.env.INSPECT_FUZZ_ONLY === undefined ? null : Number(process.env.INSPECT_FUZZ_ONLY);
+// the seed and single-iteration variables are the TLS fuzz test's; the count is this test's own
+const KNOBS = fuzzKnobs({ seed: 'INSPECT_FUZZ_SEED', count: 'INSPECT_APPS_FUZZ_COUNT', only: 'INSPECT_FUZZ_ONLY' }, { seed: 20261126, count: 128_000 });
 /** Mutated streams are kept below this (the session's cap is 16 KiB a direction). */
 const MAX_STREAM = 24 * 1024;
 /** Mutated datagrams stay below the largest UDP payload. */
@@ -143,13 +142,9 @@ function corpus(): Corpus {
 
 // ---- mutations ------------------------------------------------------------------------
 
-type Rand = () => number;
-const int = (r: Rand, n: number) => Math.floor(r() * n);
-const pick = <T,>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
-
 /** Offsets of length and count fields the decoders trust, found by walking the bytes as each protocol. */
-function fieldOffsets(b: Uint8Array): { at: number; width: 1 | 2 | 4; le: boolean }[] {
-  const out: { at: number; width: 1 | 2 | 4; le: boolean }[] = [];
+function fieldOffsets(b: Uint8Array): Field[] {
+  const out: Field[] = [];
   // DCE/RPC PDUs: frag_length, auth_length, n_context_elem, and the ept_map NDR counts
   for (let p = 0; p + 16 <= b.length && out.length < 64; ) {
     if (b[p] !== 5) break;
@@ -168,56 +163,27 @@ function fieldOffsets(b: Uint8Array): { at: number; width: 1 | 2 | 4; le: boolea
   return out;
 }
 
-function setField(out: Uint8Array, f: { at: number; width: 1 | 2 | 4; le: boolean }, v: number): void {
-  for (let i = 0; i < f.width; i++) {
-    const shift = 8 * (f.le ? i : f.width - 1 - i);
-    if (f.at + i < out.length) out[f.at + i] = Math.floor(v / 2 ** shift) & 0xff;
-  }
-}
+/** A length or count field set to an extreme. */
+const lengthField: Mutator = (r, out) => {
+  const fields = fieldOffsets(out);
+  const f = fields.length > 0 && r() < 0.8 ? pick(r, fields) : { at: int(r, Math.max(1, out.length)), width: pick(r, [1, 2, 4] as const), le: r() < 0.5 };
+  const max = 2 ** (8 * f.width) - 1;
+  setField(out, f, pick(r, [0, 1, 2, 3, 15, 16, 19, 20, 47, 48, max, max - 1, 0x4000, 0x8000, int(r, max + 1)]) % (max + 1));
+  return out;
+};
 
-function mutateBytes(r: Rand, b: Uint8Array, other: Uint8Array, max: number): Uint8Array {
-  let out: Uint8Array = Uint8Array.from(b);
-  const ops = 1 + int(r, 4);
-  for (let k = 0; k < ops; k++) {
-    const op = int(r, 11);
-    if (op === 0 && out.length > 0) {
-      for (let f = 1 + int(r, 8); f > 0; f--) out[int(r, out.length)] ^= 1 << int(r, 8);
-    } else if (op === 1 && out.length > 0) {
-      out[int(r, out.length)] = pick(r, [0, 0xff, 0x7f, 0x80, 0x0a, 0x3c, 0x3e, 0x20, int(r, 256)]);
-    } else if (op === 2 || op === 3) {
-      // a length or count field set to an extreme
-      const fields = fieldOffsets(out);
-      const f = fields.length > 0 && r() < 0.8 ? pick(r, fields) : { at: int(r, Math.max(1, out.length)), width: pick(r, [1, 2, 4] as const), le: r() < 0.5 };
-      const max = 2 ** (8 * f.width) - 1;
-      setField(out, f, pick(r, [0, 1, 2, 3, 15, 16, 19, 20, 47, 48, max, max - 1, 0x4000, 0x8000, int(r, max + 1)]) % (max + 1));
-    } else if (op === 4) {
-      out = out.subarray(0, int(r, out.length + 1));
-    } else if (op === 5) {
-      out = cat(out.subarray(0, int(r, out.length + 1)), other.subarray(int(r, other.length + 1)));
-    } else if (op === 6 && out.length > 0) {
-      const s = int(r, out.length);
-      const chunk = out.subarray(s, s + 1 + int(r, 64));
-      const parts = [out.subarray(0, s)];
-      for (let n = 1 + int(r, 200); n > 0; n--) parts.push(chunk);
-      parts.push(out.subarray(s));
-      out = cat(...parts);
-    } else if (op === 7 && out.length > 0) {
-      const s = int(r, out.length);
-      out = cat(out.subarray(0, s), out.subarray(s + 1 + int(r, 32)));
-    } else if (op === 8) {
-      const s = int(r, out.length + 1);
-      out = cat(out.subarray(0, s), Uint8Array.from({ length: 1 + int(r, 16) }, () => int(r, 256)), out.subarray(s));
-    } else if (op === 9) {
-      // a syslog octet count, or a digit run, replaced
-      const s = int(r, out.length + 1);
-      out = cat(out.subarray(0, s), ascii(pick(r, ['0 ', '1 ', '99999999 ', '999999999 ', '1234567890 ', `${int(r, 20000)} `, '\n', '\x00'])), out.subarray(s));
-    } else {
-      // the whole input doubled: many PDUs, many messages
-      out = cat(out, out);
-    }
-  }
-  return out.length > max ? out.subarray(0, max) : out;
-}
+/** A syslog octet count, or a digit run, replaced. */
+const syslogCount: Mutator = (r, out) => {
+  const s = int(r, out.length + 1);
+  return cat(out.subarray(0, s), ascii(pick(r, ['0 ', '1 ', '99999999 ', '999999999 ', '1234567890 ', `${int(r, 20000)} `, '\n', '\x00'])), out.subarray(s));
+};
+
+/** The whole input doubled: many PDUs, many messages. */
+const double: Mutator = (_r, out) => cat(out, out);
+
+// length fields twice as often as the others; double last: it always applies
+const OPS = [flipBits(8), setByte([0, 0xff, 0x7f, 0x80, 0x0a, 0x3c, 0x3e, 0x20]), lengthField, lengthField, truncate, splice, repeatChunk, deleteChunk, insertJunk, syslogCount, double];
+const mutateBytes = (r: Rand, b: Uint8Array, other: Uint8Array, max: number) => mutateWith(r, b, other, OPS, { rounds: 4, max });
 
 function mutateList(r: Rand, base: AppMessage[], other: AppMessage[]): AppMessage[] {
   let list = base.map((m) => ({ ...m }));
@@ -236,12 +202,11 @@ function mutateList(r: Rand, base: AppMessage[], other: AppMessage[]): AppMessag
 }
 
 function mutateFlow(r: Rand, base: FlowPayload, other: FlowPayload): FlowPayload {
-  const side = (b: Uint8Array, o: Uint8Array, touch: boolean) => prefixFromSegments([{ bytes: touch ? mutateBytes(r, b, o, MAX_STREAM) : b, record: 1 }], r() < 0.3);
-  const which = int(r, 3);
-  return {
-    client: side(base.client.bytes, r() < 0.5 ? other.client.bytes : base.client.bytes, which !== 1),
-    server: side(base.server.bytes, r() < 0.5 ? other.server.bytes : base.server.bytes, which !== 0),
-  };
+  // each side rebuilt as one segment: the marks are not this test's subject
+  return eitherSide(r, base, other, (p, o, touch) => {
+    const src = r() < 0.5 ? o.bytes : p.bytes;
+    return prefixFromSegments([{ bytes: touch ? mutateBytes(r, p.bytes, src, MAX_STREAM) : p.bytes, record: 1 }], r() < 0.3);
+  });
 }
 
 // ---- properties -------------------------------------------------------------------------
@@ -290,21 +255,22 @@ function checkRpc(f: RpcFacts | null): void {
 }
 
 /** How often the decoders got far into their input. */
-const reached = { radiusCode: 0, radiusUser: 0, ntpServer: 0, ntpOffset: 0, ntpKiss: 0, syslogPri: 0, syslogOversize: 0, rpcBind: 0, rpcPort: 0, rpcFailure: 0 };
+const REACHED = ['radiusCode', 'radiusUser', 'ntpServer', 'ntpOffset', 'ntpKiss', 'syslogPri', 'syslogOversize', 'rpcBind', 'rpcPort', 'rpcFailure'] as const;
+type Reach = (what: (typeof REACHED)[number]) => void;
 
-function runList(list: AppMessage[]): number {
+function runList(list: AppMessage[], reach: Reach): number {
   const ra = inspectRadius(list);
   checkRadius(ra);
-  if (ra?.code) reached.radiusCode++;
-  if (ra?.userName) reached.radiusUser++;
+  if (ra?.code) reach('radiusCode');
+  if (ra?.userName) reach('radiusUser');
   const nt = inspectNtp(list);
   checkNtp(nt);
-  if (nt?.mode === 'server') reached.ntpServer++;
-  if (nt?.offsetMs !== null && nt?.offsetMs !== undefined) reached.ntpOffset++;
-  if (nt?.kiss) reached.ntpKiss++;
+  if (nt?.mode === 'server') reach('ntpServer');
+  if (nt?.offsetMs !== null && nt?.offsetMs !== undefined) reach('ntpOffset');
+  if (nt?.kiss) reach('ntpKiss');
   const sy = inspectSyslogMessages(list);
   checkSyslog(sy);
-  if (sy?.facility !== null && sy?.facility !== undefined) reached.syslogPri++;
+  if (sy?.facility !== null && sy?.facility !== undefined) reach('syslogPri');
   for (const m of list) {
     looksLikeRadius(m.bytes);
     looksLikeNtp(m.bytes);
@@ -313,16 +279,16 @@ function runList(list: AppMessage[]): number {
   return 3 + 3 * list.length;
 }
 
-function runFlow(p: FlowPayload): number {
+function runFlow(p: FlowPayload, reach: Reach): number {
   const rpc = inspectRpcStream(p);
   checkRpc(rpc);
-  if (rpc?.binds) reached.rpcBind++;
-  if (rpc?.dynamicPort !== null && rpc?.dynamicPort !== undefined) reached.rpcPort++;
-  if (rpc?.failure) reached.rpcFailure++;
+  if (rpc?.binds) reach('rpcBind');
+  if (rpc?.dynamicPort !== null && rpc?.dynamicPort !== undefined) reach('rpcPort');
+  if (rpc?.failure) reach('rpcFailure');
   const sy = inspectSyslogStream(p);
   checkSyslog(sy);
-  if (sy?.facility !== null && sy?.facility !== undefined) reached.syslogPri++;
-  if (sy?.oversize) reached.syslogOversize++;
+  if (sy?.facility !== null && sy?.facility !== undefined) reach('syslogPri');
+  if (sy?.oversize) reach('syslogOversize');
   for (const s of [p.client.bytes, p.server.bytes]) {
     looksLikeDcerpc(s);
     looksLikeDcerpcResponse(s);
@@ -331,53 +297,22 @@ function runFlow(p: FlowPayload): number {
   return 8;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** Even iterations datagram lists (RADIUS, NTP, syslog/UDP), odd ones streams (DCE/RPC, syslog/TCP). */
+type Input = { list: AppMessage[] } | { flow: FlowPayload };
 
 describe('fuzz: RADIUS, NTP, syslog, DCE/RPC', () => {
-  it(`the four decoders over ${ONLY === null ? COUNT : 1} mutated inputs (seed ${SEED}): no exception, no hang, bounded output`, () => {
+  it(`the four decoders over ${fuzzInputs(KNOBS)} mutated inputs (seed ${KNOBS.seed}): no exception, no hang, bounded output`, () => {
     const { lists, flows } = corpus();
-    const started = performance.now();
-    const heapStart = process.memoryUsage().heapUsed;
-    let heapMax = heapStart;
-    let slowest = 0;
-    let slowestAt = -1;
-    let calls = 0;
-    let bytes = 0;
-    const first = ONLY ?? 0;
-    const last = ONLY === null ? COUNT : ONLY + 1;
-    for (let i = first; i < last; i++) {
-      const r = mulberry32((SEED ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0); // one stream per input: replayable alone
-      // half datagram lists (RADIUS, NTP, syslog/UDP), half streams (DCE/RPC, syslog/TCP)
-      const asList = (i & 1) === 0;
-      const list = asList ? mutateList(r, pick(r, lists), pick(r, lists)) : null;
-      const flow = asList ? null : mutateFlow(r, pick(r, flows), pick(r, flows));
-      bytes += list !== null ? list.reduce((n, m) => n + m.bytes.length, 0) : flow!.client.bytes.length + flow!.server.bytes.length;
-      const t0 = performance.now();
-      try {
-        calls += list !== null ? runList(list) : runFlow(flow!);
-      } catch (e) {
-        const input = list !== null ? list.map((m) => `${m.from} wire=${m.wireLength} t=${m.timeMs} ${hex(m.bytes)}`).join('\n') : `client ${hex(flow!.client.bytes)}\nserver ${hex(flow!.server.bytes)}`;
-        throw new Error(`iteration ${i} (INSPECT_FUZZ_SEED=${SEED} INSPECT_FUZZ_ONLY=${i}): ${(e as Error).stack}\n${input}`);
-      }
-      const dt = performance.now() - t0;
-      if (dt > slowest) {
-        slowest = dt;
-        slowestAt = i;
-      }
-      if ((i & 1023) === 0) heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `apps fuzz: seed=${SEED} inputs=${last - first} decoder calls=${calls} bytes=${(bytes / 1e6).toFixed(1)} MB ` +
-        `time=${seconds.toFixed(1)} s slowest input=${slowest.toFixed(1)} ms (#${slowestAt}) ` +
-        `heap start=${(heapStart / 1e6).toFixed(0)} MB max=${(heapMax / 1e6).toFixed(0)} MB\n  inputs reaching: ${JSON.stringify(reached)}`,
-    );
-    expect(calls).toBeGreaterThanOrEqual((last - first) * 8);
-    if (ONLY === null && COUNT >= 10_000) {
-      // the mutations keep enough structure to reach deep into the decoders
-      for (const [what, n] of Object.entries(reached)) expect(n, what).toBeGreaterThan(COUNT / 200);
-    }
-    expect(slowest).toBeLessThan(1000);
-    expect(heapMax - heapStart).toBeLessThan(256e6);
+    runFuzz<Input, (typeof REACHED)[number]>(KNOBS, {
+      name: 'apps fuzz',
+      mix: 0x85ebca6b,
+      input: (r, i) => ((i & 1) === 0 ? { list: mutateList(r, pick(r, lists), pick(r, lists)) } : { flow: mutateFlow(r, pick(r, flows), pick(r, flows)) }),
+      bytes: (x) => ('list' in x ? x.list.reduce((n, m) => n + m.bytes.length, 0) : x.flow.client.bytes.length + x.flow.server.bytes.length),
+      exercise: (x, _r, reach) => ('list' in x ? runList(x.list, reach) : runFlow(x.flow, reach)),
+      dump: (x) => ('list' in x ? x.list.map((m) => `${m.from} wire=${m.wireLength} t=${m.timeMs} ${hex(m.bytes)}`).join('\n') : `client ${hex(x.flow.client.bytes)}\nserver ${hex(x.flow.server.bytes)}`),
+      reached: REACHED,
+      callsPerInput: 8,
+      reachDivisor: 200,
+    });
   }, 600_000);
 });

@@ -5,7 +5,7 @@
 // every input, whatever protocol it started as. The property: no exception, no hang,
 // bounded output. INSPECT_ASN1_FUZZ_SEED and INSPECT_ASN1_FUZZ_COUNT choose the run; a
 // failure prints the iteration, which INSPECT_ASN1_FUZZ_ONLY=<i> replays alone.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { readHeader, scanBer } from '../../src/inspect/ber.js';
 import type { AppMessage } from '../../src/inspect/datagram.js';
 import { inspectKerberosMessages, inspectKerberosStream, looksLikeKerberos, type KerberosFacts } from '../../src/inspect/kerberos.js';
@@ -14,11 +14,9 @@ import { inspectSnmp, looksLikeSnmp, type SnmpFacts } from '../../src/inspect/sn
 import type { FlowPayload } from '../../src/inspect/stream.js';
 import { AD_52E, ascii, bytes, cat, krb, ldap, msg, octets, snmp, STARTTLS, SYS_DESCR, tlv, USM } from './asn1-build.js';
 import { flow } from './tls-build.js';
-import { mulberry32 } from '../helpers/random.js';
+import { deleteChunk, flipBits, fuzzInputs, fuzzKnobs, hex, insertJunk, int, mutateBytes as mutateWith, mutateStreams, pick, repeatChunk, runFuzz, setByte, setField, splice, truncate, type Mutator, type Rand } from '../helpers/fuzz.js';
 
-const SEED = Number(process.env.INSPECT_ASN1_FUZZ_SEED ?? 20260110) >>> 0;
-const COUNT = Number(process.env.INSPECT_ASN1_FUZZ_COUNT ?? 100_000);
-const ONLY = process.env.INSPECT_ASN1_FUZZ_ONLY === undefined ? null : Number(process.env.INSPECT_ASN1_FUZZ_ONLY);
+const KNOBS = fuzzKnobs({ seed: 'INSPECT_ASN1_FUZZ_SEED', count: 'INSPECT_ASN1_FUZZ_COUNT', only: 'INSPECT_ASN1_FUZZ_ONLY' }, { seed: 20260110, count: 100_000 });
 const MAX_BYTES = 24 * 1024;
 
 // ---- the corpus ---------------------------------------------------------------------
@@ -92,10 +90,6 @@ function cldapExchanges(): AppMessage[][] {
 
 // ---- mutations ----------------------------------------------------------------------
 
-type Rand = () => number;
-const int = (r: Rand, n: number) => Math.floor(r() * n);
-const pick = <T,>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
-
 /** Offsets of BER length octets (first octet) found by walking the elements, and of 4-octet record lengths. */
 function lengthOffsets(b: Uint8Array): number[] {
   const out: number[] = [];
@@ -122,70 +116,51 @@ function lengthOffsets(b: Uint8Array): number[] {
   return out;
 }
 
-function mutateBytes(r: Rand, b: Uint8Array, other: Uint8Array): Uint8Array {
-  let out: Uint8Array = Uint8Array.from(b);
-  const ops = 1 + int(r, 3);
-  for (let k = 0; k < ops; k++) {
-    const op = int(r, 11);
-    if (op === 0 && out.length > 0) {
-      for (let f = 1 + int(r, 6); f > 0; f--) out[int(r, out.length)] ^= 1 << int(r, 8);
-    } else if (op === 1 && out.length > 0) {
-      out[int(r, out.length)] = pick(r, [0, 0xff, 0x7f, 0x80, 0x81, 0x84, 0x30, 0x02, int(r, 256)]);
-    } else if ((op === 2 || op === 3) && out.length > 0) {
-      // a BER length set to an extreme, in place or rewritten in long form
-      const offs = lengthOffsets(out);
-      const at = offs.length > 0 && r() < 0.9 ? pick(r, offs) : int(r, out.length);
-      const cur = out[at];
-      if (op === 2) {
-        out[at] = pick(r, [0, 1, 0x7f, 0x80, 0x81, 0x82, 0x84, 0x85, 0xff, (cur + 1) & 0xff, (cur - 1) & 0xff, int(r, 256)]);
-      } else {
-        const long = pick(r, [bytes(0x84, 0xff, 0xff, 0xff, 0xff), bytes(0x84, 0x7f, 0xff, 0xff, 0xff), bytes(0x84, 0, 0, 0, cur & 0x7f), bytes(0x82, 0, cur & 0x7f), bytes(0x83, 0, 1, 0), bytes(0x80)]);
-        const width = cur >= 0x81 && cur <= 0x84 ? 1 + (cur & 0x7f) : 1;
-        out = cat(out.subarray(0, at), long, out.subarray(at + width));
-      }
-    } else if (op === 4) {
-      out = out.subarray(0, int(r, out.length + 1));
-    } else if (op === 5) {
-      out = cat(out.subarray(0, int(r, out.length + 1)), other.subarray(int(r, other.length + 1)));
-    } else if (op === 6 && out.length > 0) {
-      const s = int(r, out.length);
-      const chunk = out.subarray(s, s + 1 + int(r, 64));
-      const parts = [out.subarray(0, s)];
-      for (let n = 1 + int(r, 200); n > 0; n--) parts.push(chunk);
-      parts.push(out.subarray(s));
-      out = cat(...parts);
-    } else if (op === 7 && out.length > 0) {
-      const s = int(r, out.length);
-      out = cat(out.subarray(0, s), out.subarray(s + 1 + int(r, 32)));
-    } else if (op === 8) {
-      const s = int(r, out.length + 1);
-      out = cat(out.subarray(0, s), Uint8Array.from({ length: 1 + int(r, 16) }, () => int(r, 256)), out.subarray(s));
-    } else if (op === 9 && out.length >= 4) {
-      // a Kerberos TCP record length
-      const v = pick(r, [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, out.length - 4, out.length - 3, out.length - 5, 1 << 20, (1 << 20) + 1]);
-      out[0] = (v >>> 24) & 255;
-      out[1] = (v >>> 16) & 255;
-      out[2] = (v >>> 8) & 255;
-      out[3] = v & 255;
-    } else {
-      // a whole message repeated many times: many operations, many records
-      const parts = [out];
-      for (let n = 1 + int(r, 400); n > 0; n--) parts.push(other);
-      out = cat(...parts);
-    }
-  }
-  return out.length > MAX_BYTES ? out.subarray(0, MAX_BYTES) : out;
+/** Where a BER length octet is rewritten: mostly at a length the walk found. */
+function berLengthAt(r: Rand, out: Uint8Array): number {
+  const offs = lengthOffsets(out);
+  return offs.length > 0 && r() < 0.9 ? pick(r, offs) : int(r, out.length);
 }
 
-function mutateFlow(r: Rand, base: FlowPayload, other: FlowPayload): FlowPayload {
-  const which = int(r, 3);
-  const side = (p: FlowPayload['client'], o: FlowPayload['client'], touch: boolean) => {
-    if (!touch) return { ...p, truncated: r() < 0.2 };
-    const b = mutateBytes(r, p.bytes, r() < 0.5 ? o.bytes : p.bytes);
-    return { bytes: b, marks: r() < 0.1 ? [] : p.marks.filter((m) => m.offset < b.length), truncated: r() < 0.3 };
-  };
-  return { client: side(base.client, other.client, which !== 1), server: side(base.server, other.server, which !== 0) };
-}
+/** A BER length set to an extreme, in place. */
+const berLength: Mutator = (r, out) => {
+  if (out.length === 0) return null;
+  const at = berLengthAt(r, out);
+  const cur = out[at];
+  out[at] = pick(r, [0, 1, 0x7f, 0x80, 0x81, 0x82, 0x84, 0x85, 0xff, (cur + 1) & 0xff, (cur - 1) & 0xff, int(r, 256)]);
+  return out;
+};
+
+/** A BER length rewritten in long form (or indefinite), extreme or equal. */
+const berLongLength: Mutator = (r, out) => {
+  if (out.length === 0) return null;
+  const at = berLengthAt(r, out);
+  const cur = out[at];
+  const long = pick(r, [bytes(0x84, 0xff, 0xff, 0xff, 0xff), bytes(0x84, 0x7f, 0xff, 0xff, 0xff), bytes(0x84, 0, 0, 0, cur & 0x7f), bytes(0x82, 0, cur & 0x7f), bytes(0x83, 0, 1, 0), bytes(0x80)]);
+  const width = cur >= 0x81 && cur <= 0x84 ? 1 + (cur & 0x7f) : 1;
+  return cat(out.subarray(0, at), long, out.subarray(at + width));
+};
+
+/** A Kerberos TCP record length set to an extreme. */
+const krbRecordLength: Mutator = (r, out) => {
+  if (out.length < 4) return null;
+  setField(out, { at: 0, width: 4, le: false }, pick(r, [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, out.length - 4, out.length - 3, out.length - 5, 1 << 20, (1 << 20) + 1]));
+  return out;
+};
+
+/** A whole message repeated many times: many operations, many records. */
+const repeatOther: Mutator = (r, out, other) => {
+  const parts = [out];
+  for (let n = 1 + int(r, 400); n > 0; n--) parts.push(other);
+  return cat(...parts);
+};
+
+// repeatOther last: it always applies
+const OPS = [flipBits(6), setByte([0, 0xff, 0x7f, 0x80, 0x81, 0x84, 0x30, 0x02]), berLength, berLongLength, truncate, splice, repeatChunk, deleteChunk, insertJunk, krbRecordLength, repeatOther];
+const mutateBytes = (r: Rand, b: Uint8Array, other: Uint8Array) => mutateWith(r, b, other, OPS, { rounds: 3, max: MAX_BYTES });
+
+const mutateFlow = (r: Rand, base: FlowPayload, other: FlowPayload): FlowPayload =>
+  mutateStreams(r, base, other, mutateBytes, (r, p, b) => (r() < 0.1 ? [] : p.marks.filter((m) => m.offset < b.length)));
 
 function mutateDatagrams(r: Rand, base: readonly AppMessage[], other: readonly AppMessage[]): AppMessage[] {
   let out = base.map((m) => ({ ...m }));
@@ -245,40 +220,42 @@ function checkSnmp(f: SnmpFacts | null): void {
   if (JSON.stringify(f).length > 16 * 1024) throw new Error('snmp facts too large');
 }
 
-const reached = { ldapResult: 0, ldapBind: 0, krbError: 0, krbReply: 0, snmpResponse: 0, snmpReport: 0, snmpV3: 0, ber: 0 };
+/** How often the decoders got far into their input. */
+const REACHED = ['ldapResult', 'ldapBind', 'krbError', 'krbReply', 'snmpResponse', 'snmpReport', 'snmpV3', 'ber'] as const;
+type Reach = (what: (typeof REACHED)[number]) => void;
 
-function runFlow(p: FlowPayload): number {
+function runFlow(p: FlowPayload, reach: Reach): number {
   const l = inspectLdapStream(p);
   checkLdap(l);
-  if (l?.resultCode != null) reached.ldapResult++;
-  if (l?.bind != null) reached.ldapBind++;
+  if (l?.resultCode != null) reach('ldapResult');
+  if (l?.bind != null) reach('ldapBind');
   const k = inspectKerberosStream(p);
   checkKerberos(k);
-  if (k?.errorCode != null) reached.krbError++;
-  if (k !== null && k.replies > 0) reached.krbReply++;
+  if (k?.errorCode != null) reach('krbError');
+  if (k !== null && k.replies > 0) reach('krbReply');
   for (const s of [p.client.bytes, p.server.bytes]) {
     looksLikeLdap(s);
     looksLikeKerberos(s, true);
     looksLikeKerberos(s, false);
     looksLikeSnmp(s);
-    if (scanBer(s, 0, s.length).ok) reached.ber++;
+    if (scanBer(s, 0, s.length).ok) reach('ber');
   }
   return 2 + 10;
 }
 
-function runDatagrams(ms: AppMessage[]): number {
+function runDatagrams(ms: AppMessage[], reach: Reach): number {
   const l = inspectLdapMessages(ms);
   checkLdap(l);
-  if (l?.resultCode != null) reached.ldapResult++;
+  if (l?.resultCode != null) reach('ldapResult');
   const k = inspectKerberosMessages(ms);
   checkKerberos(k);
-  if (k?.errorCode != null) reached.krbError++;
-  if (k !== null && k.replies > 0) reached.krbReply++;
+  if (k?.errorCode != null) reach('krbError');
+  if (k !== null && k.replies > 0) reach('krbReply');
   const s = inspectSnmp(ms);
   checkSnmp(s);
-  if (s !== null && s.responses > 0) reached.snmpResponse++;
-  if (s !== null && s.reports.length > 0) reached.snmpReport++;
-  if (s?.version === 'v3') reached.snmpV3++;
+  if (s !== null && s.responses > 0) reach('snmpResponse');
+  if (s !== null && s.reports.length > 0) reach('snmpReport');
+  if (s?.version === 'v3') reach('snmpV3');
   const first = ms[0]?.bytes ?? new Uint8Array(0);
   looksLikeLdap(first);
   looksLikeKerberos(first, false);
@@ -286,57 +263,23 @@ function runDatagrams(ms: AppMessage[]): number {
   return 6;
 }
 
-/** Hex of the first 4 KiB (enough to see the damage; the iteration number replays the whole). */
-const hex = (b: Uint8Array) => Buffer.from(b.subarray(0, 4096)).toString('hex') + (b.length > 4096 ? `... (${b.length} bytes)` : '');
+/** A third TCP flows (LDAP, Kerberos), two thirds datagram lists (Kerberos, SNMP, CLDAP). */
+type Input = { flow: FlowPayload } | { datagrams: AppMessage[] };
 
 describe('fuzz: ASN.1 decoders', () => {
-  it(`BER, LDAP, Kerberos, SNMP over ${ONLY === null ? COUNT : 1} mutated inputs (seed ${SEED}): no exception, no hang, bounded output`, () => {
+  it(`BER, LDAP, Kerberos, SNMP over ${fuzzInputs(KNOBS)} mutated inputs (seed ${KNOBS.seed}): no exception, no hang, bounded output`, () => {
     const flows = [...ldapFlows(), ...krbFlows()];
     const datagrams = [...krbExchanges(), ...snmpExchanges(), ...cldapExchanges()];
-    const started = performance.now();
-    let slowest = 0;
-    let slowestAt = -1;
-    let calls = 0;
-    let bytesIn = 0;
-    const first = ONLY ?? 0;
-    const last = ONLY === null ? COUNT : ONLY + 1;
-    for (let i = first; i < last; i++) {
-      const r = mulberry32((SEED ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0); // one stream per input
-      // a third TCP flows (LDAP, Kerberos), two thirds datagram lists (Kerberos, SNMP, CLDAP)
-      const asFlow = r() < 1 / 3;
-      const input = asFlow ? mutateFlow(r, pick(r, flows), pick(r, flows)) : mutateDatagrams(r, pick(r, datagrams), pick(r, datagrams));
-      const t0 = performance.now();
-      try {
-        if (asFlow) {
-          const p = input as FlowPayload;
-          bytesIn += p.client.bytes.length + p.server.bytes.length;
-          calls += runFlow(p);
-        } else {
-          const ms = input as AppMessage[];
-          for (const m of ms) bytesIn += m.bytes.length;
-          calls += runDatagrams(ms);
-        }
-      } catch (e) {
-        const dump = asFlow
-          ? `client ${hex((input as FlowPayload).client.bytes)}\nserver ${hex((input as FlowPayload).server.bytes)}`
-          : (input as AppMessage[]).map((m) => `${m.from} ${hex(m.bytes)}`).join('\n');
-        throw new Error(`iteration ${i} (INSPECT_ASN1_FUZZ_SEED=${SEED} INSPECT_ASN1_FUZZ_ONLY=${i}): ${(e as Error).stack}\n${dump}`);
-      }
-      const dt = performance.now() - t0;
-      if (dt > slowest) {
-        slowest = dt;
-        slowestAt = i;
-      }
-    }
-    const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `asn1 fuzz: seed=${SEED} inputs=${last - first} decoder calls=${calls} bytes=${(bytesIn / 1e6).toFixed(1)} MB ` +
-        `time=${seconds.toFixed(1)} s slowest input=${slowest.toFixed(1)} ms (#${slowestAt})\n  inputs reaching: ${JSON.stringify(reached)}`,
-    );
-    expect(calls).toBeGreaterThanOrEqual((last - first) * 6);
-    if (ONLY === null && COUNT >= 10_000) {
-      for (const [what, n] of Object.entries(reached)) expect(n, what).toBeGreaterThan(COUNT / 200);
-    }
-    expect(slowest).toBeLessThan(1000);
+    runFuzz<Input, (typeof REACHED)[number]>(KNOBS, {
+      name: 'asn1 fuzz',
+      mix: 0x9e3779b1,
+      input: (r) => (r() < 1 / 3 ? { flow: mutateFlow(r, pick(r, flows), pick(r, flows)) } : { datagrams: mutateDatagrams(r, pick(r, datagrams), pick(r, datagrams)) }),
+      bytes: (x) => ('flow' in x ? x.flow.client.bytes.length + x.flow.server.bytes.length : x.datagrams.reduce((n, m) => n + m.bytes.length, 0)),
+      exercise: (x, _r, reach) => ('flow' in x ? runFlow(x.flow, reach) : runDatagrams(x.datagrams, reach)),
+      dump: (x) => ('flow' in x ? `client ${hex(x.flow.client.bytes)}\nserver ${hex(x.flow.server.bytes)}` : x.datagrams.map((m) => `${m.from} ${hex(m.bytes)}`).join('\n')),
+      reached: REACHED,
+      callsPerInput: 6,
+      reachDivisor: 200,
+    });
   }, 600_000);
 });

@@ -3,7 +3,7 @@
 // chunks, and hostile segment marks. The property: no exception, no hang, bounded output,
 // no memory kept. INSPECT_FUZZ_SEED and INSPECT_FUZZ_COUNT choose the run; a failure
 // prints the iteration, which INSPECT_FUZZ_ONLY=<i> replays alone.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { detectApp } from '../../src/inspect/detect.js';
 import { inspectHttp, looksLikeHttpRequest, looksLikeHttpResponse } from '../../src/inspect/http.js';
 import { looksLikeSsh, parseSshIdentification, sshBanners } from '../../src/inspect/ssh.js';
@@ -30,11 +30,9 @@ import {
   serverHello,
   serverHelloDone,
 } from './tls-build.js';
-import { mulberry32 } from '../helpers/random.js';
+import { deleteChunk, flipBits, fuzzInputs, fuzzKnobs, hex, insertJunk, int, mutateBytes, mutateStreams, pick, repeatChunk, runFuzz, setByte, setField, splice, truncate, type Mutator, type Rand } from '../helpers/fuzz.js';
 
-const SEED = Number(process.env.INSPECT_FUZZ_SEED ?? 20261126) >>> 0;
-const COUNT = Number(process.env.INSPECT_FUZZ_COUNT ?? 100_000);
-const ONLY = process.env.INSPECT_FUZZ_ONLY === undefined ? null : Number(process.env.INSPECT_FUZZ_ONLY);
+const KNOBS = fuzzKnobs({ seed: 'INSPECT_FUZZ_SEED', count: 'INSPECT_FUZZ_COUNT', only: 'INSPECT_FUZZ_ONLY' }, { seed: 20261126, count: 100_000 });
 /** Mutated streams are kept below this (the session's cap is ~16 KiB). */
 const MAX_STREAM = 24 * 1024;
 
@@ -73,10 +71,6 @@ function corpus(): FlowPayload[] {
 
 // ---- mutations ------------------------------------------------------------------------
 
-type Rand = () => number;
-const int = (r: Rand, n: number) => Math.floor(r() * n);
-const pick = <T,>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
-
 /** Offsets of TLS record headers and of the handshake headers right behind them. */
 function lengthFieldOffsets(b: Uint8Array): { rec: number[]; hs: number[] } {
   const rec: number[] = [];
@@ -89,55 +83,30 @@ function lengthFieldOffsets(b: Uint8Array): { rec: number[]; hs: number[] } {
   return { rec, hs };
 }
 
-function mutateBytes(r: Rand, b: Uint8Array, other: Uint8Array): Uint8Array {
-  let out: Uint8Array = Uint8Array.from(b);
-  const ops = 1 + int(r, 4);
-  for (let k = 0; k < ops; k++) {
-    const op = int(r, 10);
-    if (op === 0 && out.length > 0) {
-      for (let f = 1 + int(r, 8); f > 0; f--) out[int(r, out.length)] ^= 1 << int(r, 8);
-    } else if (op === 1 && out.length > 0) {
-      out[int(r, out.length)] = pick(r, [0, 0xff, 0x7f, 0x80, int(r, 256)]);
-    } else if (op === 2 || op === 3) {
-      // a length field set to an extreme: a record's 2-byte length, a handshake (or
-      // certificate, extension...) 3-byte length, or any 2-byte field
-      const { rec, hs } = lengthFieldOffsets(out);
-      const kind = int(r, 3);
-      const at = kind === 0 && rec.length > 0 ? pick(r, rec) : kind === 1 && hs.length > 0 ? pick(r, hs) : int(r, Math.max(1, out.length));
-      const width = kind === 1 ? 3 : 2;
-      const cur = width === 3 ? (out[at] << 16) | (out[at + 1] << 8) | out[at + 2] : (out[at] << 8) | out[at + 1];
-      const max = width === 3 ? 0xffffff : 0xffff;
-      const v = pick(r, [0, 1, 2, max, max - 1, 0x4000, 0x4800, 0x4801, cur + 1, cur - 1, cur * 2, int(r, max + 1)]) & max;
-      for (let i = 0; i < width; i++) if (at + i < out.length) out[at + i] = (v >> (8 * (width - 1 - i))) & 0xff;
-    } else if (op === 4) {
-      out = out.subarray(0, int(r, out.length + 1));
-    } else if (op === 5) {
-      // splice: a prefix of this stream, the rest from another session
-      out = cat(out.subarray(0, int(r, out.length + 1)), other.subarray(int(r, other.length + 1)));
-    } else if (op === 6 && out.length > 0) {
-      // a chunk repeated: many records, many messages
-      const s = int(r, out.length);
-      const chunk = out.subarray(s, s + 1 + int(r, 64));
-      const parts = [out.subarray(0, s)];
-      for (let n = 1 + int(r, 200); n > 0; n--) parts.push(chunk);
-      parts.push(out.subarray(s));
-      out = cat(...parts);
-    } else if (op === 7 && out.length > 0) {
-      const s = int(r, out.length);
-      out = cat(out.subarray(0, s), out.subarray(s + 1 + int(r, 32)));
-    } else if (op === 8) {
-      const s = int(r, out.length + 1);
-      const junk = Uint8Array.from({ length: 1 + int(r, 16) }, () => int(r, 256));
-      out = cat(out.subarray(0, s), junk, out.subarray(s));
-    } else {
-      // a valid record planted somewhere: an alert, CCS or handshake fragment
-      const s = int(r, out.length + 1);
-      const planted = pick(r, [alert(int(r, 3), int(r, 256)), ccs(), opaque(CT.appData, pick(r, [0, 11, 19, 40])), record(CT.handshake, certificate([certDer('valid')]).subarray(0, int(r, 700)))]);
-      out = cat(out.subarray(0, s), planted, out.subarray(s));
-    }
-  }
-  return out.length > MAX_STREAM ? out.subarray(0, MAX_STREAM) : out;
-}
+/**
+ * A length field set to an extreme: a record's 2-byte length, a handshake (or certificate,
+ * extension...) 3-byte length, or any 2-byte field.
+ */
+const tlsLength: Mutator = (r, out) => {
+  const { rec, hs } = lengthFieldOffsets(out);
+  const kind = int(r, 3);
+  const at = kind === 0 && rec.length > 0 ? pick(r, rec) : kind === 1 && hs.length > 0 ? pick(r, hs) : int(r, Math.max(1, out.length));
+  const width = kind === 1 ? 3 : 2;
+  const cur = width === 3 ? (out[at] << 16) | (out[at + 1] << 8) | out[at + 2] : (out[at] << 8) | out[at + 1];
+  const max = width === 3 ? 0xffffff : 0xffff;
+  setField(out, { at, width, le: false }, pick(r, [0, 1, 2, max, max - 1, 0x4000, 0x4800, 0x4801, cur + 1, cur - 1, cur * 2, int(r, max + 1)]) & max);
+  return out;
+};
+
+/** A valid record planted somewhere: an alert, CCS or handshake fragment. */
+const plantRecord: Mutator = (r, out) => {
+  const s = int(r, out.length + 1);
+  const planted = pick(r, [alert(int(r, 3), int(r, 256)), ccs(), opaque(CT.appData, pick(r, [0, 11, 19, 40])), record(CT.handshake, certificate([certDer('valid')]).subarray(0, int(r, 700)))]);
+  return cat(out.subarray(0, s), planted, out.subarray(s));
+};
+
+// length fields twice as often as the others; plantRecord last: it always applies
+const OPS = [flipBits(8), setByte([0, 0xff, 0x7f, 0x80]), tlsLength, tlsLength, truncate, splice, repeatChunk, deleteChunk, insertJunk, plantRecord];
 
 function mutateMarks(r: Rand, p: StreamPrefix, bytes: Uint8Array): SegmentMark[] {
   // marks kept in range, most of the time; sometimes hostile
@@ -153,16 +122,7 @@ function mutateMarks(r: Rand, p: StreamPrefix, bytes: Uint8Array): SegmentMark[]
 }
 
 function mutate(r: Rand, base: FlowPayload, other: FlowPayload): FlowPayload {
-  const side = (p: StreamPrefix, o: StreamPrefix, touch: boolean): StreamPrefix => {
-    if (!touch) return { ...p, truncated: r() < 0.2 };
-    const bytes = mutateBytes(r, p.bytes, r() < 0.5 ? o.bytes : p.bytes);
-    return { bytes, marks: mutateMarks(r, p, bytes), truncated: r() < 0.3 };
-  };
-  const which = int(r, 3); // client, server, both
-  const out: FlowPayload = {
-    client: side(base.client, other.client, which !== 1),
-    server: side(base.server, other.server, which !== 0),
-  };
+  const out = mutateStreams(r, base, other, (r, b, o) => mutateBytes(r, b, o, OPS, { rounds: 4, max: MAX_STREAM }), mutateMarks);
   if (r() < 0.7) out.flowTimeMs = pick(r, [Date.UTC(2026, 0, 1), 0, -1e15, 8.64e15, NaN, Infinity, int(r, 2 ** 40)]);
   return out;
 }
@@ -180,24 +140,24 @@ function checkTls(f: TlsFacts): void {
 }
 
 /** How often the decoders got far into their input: the mutations are not all rejected at once. */
-const reached = { clientHello: 0, serverHello: 0, certificate: 0, established: 0, alert: 0, malformed: 0, ssh: 0, http: 0 };
+const REACHED = ['clientHello', 'serverHello', 'certificate', 'established', 'alert', 'malformed', 'ssh', 'http'] as const;
 
 /** Runs every decoder on one input; returns the number of decoder calls. */
-function runAll(p: FlowPayload, r: Rand): number {
+function runAll(p: FlowPayload, r: Rand, reach: (what: (typeof REACHED)[number]) => void): number {
   // atMs: mostly the flow's time (mutated too), sometimes an explicit one
   const tls = r() < 0.9 ? inspectTls(p) : inspectTls(p, { atMs: pick(r, [0, NaN, -Infinity, Date.UTC(2030, 0, 1)]) });
   checkTls(tls);
-  if (tls.clientHelloSeen) reached.clientHello++;
-  if (tls.serverHelloSeen) reached.serverHello++;
-  if (tls.serverCertificate?.parsed || tls.clientCertificate?.parsed) reached.certificate++;
-  if (tls.established) reached.established++;
-  if (tls.alert !== null) reached.alert++;
-  if (tls.malformed) reached.malformed++;
+  if (tls.clientHelloSeen) reach('clientHello');
+  if (tls.serverHelloSeen) reach('serverHello');
+  if (tls.serverCertificate?.parsed || tls.clientCertificate?.parsed) reach('certificate');
+  if (tls.established) reach('established');
+  if (tls.alert !== null) reach('alert');
+  if (tls.malformed) reach('malformed');
   const ssh = sshBanners(p);
-  if (ssh.serverBanner !== null) reached.ssh++;
+  if (ssh.serverBanner !== null) reach('ssh');
   for (const b of [ssh.clientBanner, ssh.serverBanner]) if (b !== null && (b.length > 4 * 255 + 3 || !/^[\x20-\x7e]*$/.test(b))) throw new Error(`banner ${b}`);
   const http = inspectHttp(p);
-  if (http.request !== null) reached.http++;
+  if (http.request !== null) reach('http');
   if (http.request !== null && http.request.target.length > 4 * 2048 + 3) throw new Error('target too long');
   detectApp(p);
   let calls = 4;
@@ -221,54 +181,19 @@ function runAll(p: FlowPayload, r: Rand): number {
   return calls;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
 describe('fuzz', () => {
-  it(`every decoder over ${ONLY === null ? COUNT : 1} mutated inputs (seed ${SEED}): no exception, no hang, bounded memory`, () => {
+  it(`every decoder over ${fuzzInputs(KNOBS)} mutated inputs (seed ${KNOBS.seed}): no exception, no hang, bounded memory`, () => {
     const base = corpus();
-    const started = performance.now();
-    const heapStart = process.memoryUsage().heapUsed;
-    let heapMax = heapStart;
-    let slowest = 0;
-    let slowestAt = -1;
-    let calls = 0;
-    let bytes = 0;
-    const first = ONLY ?? 0;
-    const last = ONLY === null ? COUNT : ONLY + 1;
-    for (let i = first; i < last; i++) {
-      const r = mulberry32((SEED ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0); // one stream per input: replayable alone
-      const p = mutate(r, pick(r, base), pick(r, base));
-      bytes += p.client.bytes.length + p.server.bytes.length;
-      const t0 = performance.now();
-      try {
-        calls += runAll(p, r);
-      } catch (e) {
-        throw new Error(
-          `iteration ${i} (INSPECT_FUZZ_SEED=${SEED} INSPECT_FUZZ_ONLY=${i}): ${(e as Error).stack}\n` +
-            `client ${hex(p.client.bytes)}\nserver ${hex(p.server.bytes)}\nmarks ${JSON.stringify([p.client.marks, p.server.marks])}`,
-        );
-      }
-      const dt = performance.now() - t0;
-      if (dt > slowest) {
-        slowest = dt;
-        slowestAt = i;
-      }
-      if ((i & 1023) === 0) heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `inspect fuzz: seed=${SEED} inputs=${last - first} decoder calls=${calls} bytes=${(bytes / 1e6).toFixed(1)} MB ` +
-        `time=${seconds.toFixed(1)} s slowest input=${slowest.toFixed(1)} ms (#${slowestAt}) ` +
-        `heap start=${(heapStart / 1e6).toFixed(0)} MB max=${(heapMax / 1e6).toFixed(0)} MB\n  inputs reaching: ${JSON.stringify(reached)}`,
-    );
-    expect(calls).toBeGreaterThanOrEqual((last - first) * 16);
-    if (ONLY === null && COUNT >= 10_000) {
-      // the mutations keep enough structure to reach deep into the decoders
-      for (const [what, n] of Object.entries(reached)) expect(n, what).toBeGreaterThan(COUNT / 100);
-    }
-    // no input may take long: the work is linear in the (capped) bytes
-    expect(slowest).toBeLessThan(1000);
-    // nothing is kept between inputs: the heap stays near where it started
-    expect(heapMax - heapStart).toBeLessThan(256e6);
+    runFuzz(KNOBS, {
+      name: 'inspect fuzz',
+      mix: 0x9e3779b1,
+      input: (r) => mutate(r, pick(r, base), pick(r, base)),
+      bytes: (p) => p.client.bytes.length + p.server.bytes.length,
+      exercise: runAll,
+      dump: (p) => `client ${hex(p.client.bytes)}\nserver ${hex(p.server.bytes)}\nmarks ${JSON.stringify([p.client.marks, p.server.marks])}`,
+      reached: REACHED,
+      callsPerInput: 16,
+      reachDivisor: 100,
+    });
   }, 600_000);
 });
