@@ -47,12 +47,11 @@ const O_STREAMS = O_SENDS + 2;
 const STREAM_WORDS = 5 + STREAM_KEYS.length;
 const WORDS = O_STREAMS + 2 * STREAM_WORDS;
 // A UDP flow (present 2) uses the first words of its row: originator, first datagram,
-// datagram count, notKept, capHit; each datagram is DGRAM_WORDS in `datagrams`: side, byte
+// datagram count, capHit; each datagram is DGRAM_WORDS in `datagrams`: side, byte
 // offset, byte length, wire length, capture time.
 const O_DG_FIRST = 1;
 const O_DG_COUNT = 2;
-const O_DG_NOTKEPT = 3;
-const O_DG_CAPHIT = 4;
+const O_DG_CAPHIT = 3;
 const DGRAM_WORDS = 5;
 
 /** The column layout, for a check that columns come from the same build. */
@@ -114,7 +113,6 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
       num[o + O_ORIG] = f.originator;
       num[o + O_DG_FIRST] = dAt;
       num[o + O_DG_COUNT] = f.datagrams.length;
-      num[o + O_DG_NOTKEPT] = f.notKept;
       num[o + O_DG_CAPHIT] = f.capHit ? 1 : 0;
       for (const d of f.datagrams) {
         const w = dAt * DGRAM_WORDS;
@@ -250,5 +248,5 @@ function datagramsAt(c: ConversationColumns, o: number): DatagramFacts {
     const at = c.datagrams[w + 1];
     out.push({ side: c.datagrams[w] as Side, bytes: c.bytes.subarray(at, at + c.datagrams[w + 2]), wireLength: c.datagrams[w + 3], tsUs: c.datagrams[w + 4] });
   }
-  return { kind: 'udp', originator: num[o + O_ORIG] as Side, datagrams: out, notKept: num[o + O_DG_NOTKEPT], capHit: num[o + O_DG_CAPHIT] === 1 };
+  return { kind: 'udp', originator: num[o + O_ORIG] as Side, datagrams: out, capHit: num[o + O_DG_CAPHIT] === 1 };
 }

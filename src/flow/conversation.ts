@@ -58,6 +58,12 @@ function keptBytesFor(data: Uint8Array, off: number, captured: number, maxBytes:
   return long ? maxBytes : Math.min(SHORT_KEEP, maxBytes);
 }
 
+/**
+ * Set in a UDP flow's slot hint once its datagrams are all kept (ids stay below it). Bit 30,
+ * not 31: the hint stays a small integer when read from the table's Uint32Array.
+ */
+const HINT_DONE = 0x40000000;
+
 /** What the session classifies a flow with: a TCP conversation or a UDP flow's datagrams. */
 export type FlowFacts = ConversationFacts | DatagramFacts;
 export type { DatagramFacts } from './datagrams.js';
@@ -340,6 +346,7 @@ export class ConversationStore {
    */
   datagram(pf: PacketFields, data: Uint8Array, table: FlowTable, slot: number): void {
     let hint = table.conversationHint(slot);
+    if (hint >= HINT_DONE) return; // nothing more is kept of this flow
     if (hint === 0) {
       const id = this.index.acquire(table.keyWords(slot));
       if (this.index.created) {
@@ -350,12 +357,12 @@ export class ConversationStore {
       table.setConversationHint(slot, hint);
     }
     const log = this.logs[hint - 1]!;
-    if (log.full) {
-      log.notKept++;
-      return;
+    if (!log.full) {
+      const off = pf[F_L4OFF] + 8;
+      log.add(table.lastSide, data, off, Math.max(0, pf[F_L4END] - off), pf[F_PAYLEN], this.tsUs);
     }
-    const off = pf[F_L4OFF] + 8;
-    log.add(table.lastSide, data, off, Math.max(0, pf[F_L4END] - off), pf[F_PAYLEN], this.tsUs);
+    // The slot remembers it (one bit test per later packet, no object to reach).
+    if (log.full) table.setConversationHint(slot, hint | HINT_DONE);
   }
 
   /** Starts conversation `id` (unused now): `originator` sent its first packet. */

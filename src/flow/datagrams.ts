@@ -6,8 +6,9 @@
 //
 // What is kept is bounded three ways: datagrams per flow, bytes per datagram, bytes per
 // flow (and the store's global budget, shared with the TCP streams). A flow whose first
-// datagram does not start like a protocol a decoder reads keeps only that one datagram per
-// side (enough for "unknown content"), so bulk UDP costs a flag test per packet.
+// datagram does not start like a protocol a decoder reads keeps one datagram per side
+// (enough for "unknown content"). Once a flow keeps nothing more, the session marks its
+// flow-table slot (conversation.ts): its later packets cost a bit test there.
 import type { PayloadBudget } from './stream.js';
 import type { Side } from './table.js';
 
@@ -33,8 +34,6 @@ export interface DatagramFacts {
   /** Canonical side of the flow's first packet. */
   originator: Side;
   datagrams: KeptDatagram[];
-  /** Datagrams seen and not kept (past MAX_DATAGRAMS, a byte cap, or content no decoder reads). */
-  notKept: number;
   /** A byte cap (per flow, or the global budget) stopped keeping datagrams a decoder would have read. */
   capHit: boolean;
 }
@@ -86,9 +85,8 @@ export class DatagramLog {
   private sidesKept = 0;
   /** 0: undecided (nothing kept yet), 1: keep up to the caps, 2: one per side only. */
   private mode = 0;
-  /** No more datagrams are kept (the session tests this first). */
+  /** No more datagrams are kept: the session stops handing them over. */
   full = false;
-  notKept = 0;
   capHit = false;
 
   constructor(
@@ -102,14 +100,13 @@ export class DatagramLog {
     if (this.mode === 0) this.mode = datagramWorthKeeping(data, off, captured, wireLength) ? 1 : 2;
     const bit = side === 0 ? 1 : 2;
     if (this.mode === 2 && (this.sidesKept & bit) !== 0) {
-      this.notKept++;
-      if (this.sidesKept === 3) this.full = true;
+      // Content no decoder reads: a side's second datagram ends the keeping (a reply that
+      // comes later would only matter for content already unknown).
+      this.full = true;
       return;
     }
     if (this.sides.length >= MAX_DATAGRAMS) {
-      // The first datagrams are what is inspected (as the first bytes of a stream are): the
-      // rest are counted, not a cap hit.
-      this.notKept++;
+      // The first datagrams are what is inspected (as the first bytes of a stream are), not a cap hit.
       this.full = true;
       return;
     }
@@ -135,7 +132,6 @@ export class DatagramLog {
 
   /** A cap stops the keeping of a flow a decoder reads. */
   private stop(): void {
-    this.notKept++;
     this.capHit = true;
     this.full = true;
   }
@@ -159,15 +155,23 @@ export class DatagramLog {
     return true;
   }
 
-  /** The facts so far; `final`: the buffer goes back to the budget (the bytes are copied out first). */
+  /**
+   * The facts so far (a copy of the bytes); `final`: the flow leaves, the facts take the
+   * buffer itself (no copy) and the budget gets its bytes back.
+   */
   facts(final: boolean): DatagramFacts {
-    const all = this.buf === null ? new Uint8Array(0) : this.buf.slice(0, this.used);
+    const all = this.buf === null ? new Uint8Array(0) : final ? this.buf.subarray(0, this.used) : this.buf.slice(0, this.used);
     const datagrams: KeptDatagram[] = [];
     for (let i = 0; i < this.sides.length; i++) {
       datagrams.push({ side: this.sides[i] as Side, bytes: all.subarray(this.starts[i], this.starts[i] + this.lengths[i]), wireLength: this.wire[i], tsUs: this.times[i] });
     }
+    if (final && this.buf !== null) {
+      // The facts own the buffer now: close() must not hand it back to the slab.
+      this.budget.used -= this.buf.length;
+      this.buf = null;
+    }
     if (final) this.close();
-    return { kind: 'udp', originator: this.originator, datagrams, notKept: this.notKept, capHit: this.capHit };
+    return { kind: 'udp', originator: this.originator, datagrams, capHit: this.capHit };
   }
 
   close(): void {

@@ -231,6 +231,9 @@ function decode(b: Uint8Array, at: number, end: number): Message | null {
 
 /** True when `b` from `at` starts like a KDC message: its application tag, a SEQUENCE, pvno 5. */
 function startsLikeKdcMessage(b: Uint8Array, at: number): boolean {
+  // [APPLICATION 10-13 or 30], constructed: one byte test turns most other bytes away
+  const t = b[at];
+  if (t !== 0x6a && t !== 0x6b && t !== 0x6c && t !== 0x6d && t !== 0x7e) return false;
   const a = readHeader(b, at, b.length);
   if (typeof a === 'string' || a.cls !== APPLICATION || !a.constructed || TYPES[a.tag] === undefined) return false;
   const s = readHeader(b, a.valueStart, b.length);

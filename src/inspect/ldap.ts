@@ -257,6 +257,7 @@ function decodeBind(b: Uint8Array, op: Tlv): LdapBind | null {
  * RFC 4511 protocolOp tag of the right form. The message may continue past `first`.
  */
 export function looksLikeLdap(first: Uint8Array): boolean {
+  if (first.length < 2 || first[0] !== 0x30) return false; // a SEQUENCE, or not at all
   const h = readHeader(first, 0, first.length);
   if (typeof h === 'string' || !isTag(h, UNIVERSAL, T.sequence, true) || h.end - h.valueStart < 5 || h.end - h.valueStart > 16 * 1024 * 1024) return false;
   const limit = Math.min(h.end, first.length);

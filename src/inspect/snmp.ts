@@ -197,6 +197,7 @@ function decode(b: Uint8Array): Message | null {
  * a PDU tag (v1, v2c) or the v3 HeaderData SEQUENCE with its msgID.
  */
 export function looksLikeSnmp(first: Uint8Array): boolean {
+  if (first.length < 2 || first[0] !== 0x30) return false; // a SEQUENCE, or not at all
   const top = readHeader(first, 0, first.length);
   if (typeof top === 'string' || !isTag(top, UNIVERSAL, T.sequence, true) || top.end - top.valueStart < 8 || top.end - top.valueStart > 0x10000) return false;
   const v = readTlv(first, top.valueStart, Math.min(top.end, first.length));
