@@ -22,6 +22,8 @@ export interface AnalyzeCliOptions {
   maxFlows: number;
   top: number;
   failOn: string[];
+  /** Text and Markdown: list catalog entries never seen as rows. */
+  allEntries?: boolean;
   progress: boolean;
   color: boolean;
 }
@@ -33,13 +35,13 @@ export interface CliIo {
   warn(message: string): void;
 }
 
-const FAIL_ON = ['unexpected', 'failed'];
+const FAIL_ON = ['unexpected', 'failed', 'degraded'];
 
 /** Runs the command; returns the exit code. Typed errors propagate to main.ts. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   checkOutput(opts, io);
   checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], files);
-  for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected or failed (got '${f}')`);
+  for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected, failed or degraded (got '${f}')`);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
   // Reading a terminal would wait for typed-in bytes: say what to do instead.
   if (files.includes('-') && (io.stdin as { isTTY?: boolean }).isTTY === true) {
@@ -106,11 +108,15 @@ export function reportInputProblems(summary: Summary, io: CliIo): void {
   for (const p of inputProblems(summary.input, { interruption: false })) io.warn(p.message);
 }
 
-/** Renders in the chosen format; each renderer (protobufjs, cli-table3) loads only when used. */
-export async function renderSummary(summary: Summary, format: string, color: boolean, width: number | undefined): Promise<string | Uint8Array> {
+/**
+ * Renders in the chosen format; each renderer (protobufjs, cli-table3) loads only when used.
+ * `allEntries` (--all-entries) is for text and Markdown: JSON and protobuf list every entry.
+ */
+export async function renderSummary(summary: Summary, format: string, color: boolean, width: number | undefined, allEntries = false): Promise<string | Uint8Array> {
   if (format === 'protobuf') return (await import('../report/protobuf.js')).encodeSummary(summary);
   if (format === 'json') return (await import('../report/json.js')).renderJson(summary);
-  return (await import('../report/text.js')).renderText(summary, { color, width });
+  if (format === 'markdown') return (await import('../report/markdown.js')).renderMarkdown(summary, { allEntries });
+  return (await import('../report/text.js')).renderText(summary, { color, width, allEntries });
 }
 
 /** The format/output checks `analyze` and `live` share (the format's values are commander choices). */
@@ -127,8 +133,8 @@ function summaryOnStdout(opts: { output?: string }): boolean {
  * Renders the summary and writes it to -o FILE or stdout (EPIPE-safe). Resolves false, having
  * written nothing, when a signal ended the wait for the reader of an -o FIFO.
  */
-export async function emit(summary: Summary, opts: { format: string; output?: string; color: boolean }, io: CliIo, signal?: AbortSignal): Promise<boolean> {
-  const out = await renderSummary(summary, opts.format, opts.color, io.stdout.columns);
+export async function emit(summary: Summary, opts: { format: string; output?: string; color: boolean; allEntries?: boolean }, io: CliIo, signal?: AbortSignal): Promise<boolean> {
+  const out = await renderSummary(summary, opts.format, opts.color, io.stdout.columns, opts.allEntries ?? false);
   if (!opts.output) {
     await writeStream(io.stdout, out, (err) => new PantapError('INPUT', `stdout: ${err.message}`));
     return true;
@@ -171,12 +177,14 @@ function writeStream(out: NodeJS.WriteStream, data: string | Uint8Array, error: 
 /**
  * `--fail-on unexpected`: some flow matched no catalog entry; `--fail-on failed`: some flow's
  * verdict is failed, whatever the reason (refused, unanswered, a TLS alert...), as the
- * sections' `failed` counts them. Warnings (degraded) never fail a run.
+ * sections' `failed` counts them; `--fail-on degraded`: degraded or worse, some flow's verdict
+ * is warning or failed (a health line that is not up, or such a flow matching no entry).
  */
 export function failOnHolds(s: Summary, failOn: string[]): boolean {
   const unexpected = s.sections.find((x) => x.id === 'unexpected')?.flows ?? 0;
   const failed = s.sections.reduce((a, x) => a + x.failed, 0);
-  return (failOn.includes('unexpected') && unexpected > 0) || (failOn.includes('failed') && failed > 0);
+  const degraded = s.sections.reduce((a, x) => a + x.degraded, 0);
+  return (failOn.includes('unexpected') && unexpected > 0) || (failOn.includes('failed') && failed > 0) || (failOn.includes('degraded') && failed + degraded > 0);
 }
 
 /** A progress bar on stderr, for TTYs only; it shows up once reading takes a moment. */

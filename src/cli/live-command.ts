@@ -29,6 +29,8 @@ export interface LiveCliOptions {
   format: string;
   output?: string;
   flows?: boolean;
+  /** Text and Markdown: list catalog entries never seen as rows in the final summary. */
+  allEntries?: boolean;
   maxListed: number;
   flowsNdjson?: string;
   catalog?: string;

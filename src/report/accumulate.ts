@@ -10,8 +10,9 @@ import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
 import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
 import { flowRecord } from './flow-record.js';
 import { cmp, isoMicros } from './format.js';
+import { addToPairHealth, emptyPairHealth, healthLine, sortHealth, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { EntrySummary, InputSummary, SectionSummary, Summary } from './model.js';
+import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary } from './model.js';
 
 export interface AccumulateOptions {
   /** List every flow (--flows), not only unexpected, failed and warning ones. */
@@ -55,7 +56,14 @@ class Totals {
   }
 }
 
-type Pair = Omit<EntrySummary['pairs'][number], 'status'>;
+/** A client → server pair of an entry: volume, and the counts and times its health line needs. */
+interface Pair {
+  client: string;
+  server: string;
+  packets: number;
+  bytes: number;
+  health: PairHealth;
+}
 type Failure = EntrySummary['failures'][number];
 
 interface EntryAcc {
@@ -191,13 +199,11 @@ export class SummaryAccumulator {
   private addToEntry(e: EntryAcc, f: ClassifiedFlow, key: number): void {
     e.totals.add(f);
     let p = e.pairs.get(key);
-    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, flows: 0, packets: 0, bytes: 0, failed: 0, degraded: 0 }));
-    p.flows++;
+    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, packets: 0, bytes: 0, health: emptyPairHealth() }));
     p.packets += f.clientPackets + f.serverPackets;
     p.bytes += f.clientBytes + f.serverBytes;
-    if (f.verdict === 'warning') p.degraded++;
+    addToPairHealth(p.health, f.verdict, f.reason, f.lastTs);
     if (f.verdict === 'failed') {
-      p.failed++;
       // Classification gives every failed verdict its reason.
       const reason = f.reason as ReasonCode;
       const state = f.state;
@@ -249,7 +255,10 @@ export class SummaryAccumulator {
         ...counts,
         status: channelStatus(counts.flows, counts.failed, counts.degraded),
         ...acc.totals.span(),
-        pairs: topN(acc.pairs.values(), topPairs, pairOrder).map((p) => ({ ...p, status: channelStatus(p.flows, p.failed, p.degraded) })),
+        pairs: topN(acc.pairs.values(), topPairs, pairOrder).map((p) => {
+          const h = p.health;
+          return { client: p.client, server: p.server, flows: h.flows, packets: p.packets, bytes: p.bytes, failed: h.failed, status: channelStatus(h.flows, h.failed, h.degraded), degraded: h.degraded };
+        }),
         pairCount: acc.pairs.size,
         failures: topN(allFailures, topPairs, failOrder).map((x) => ({ ...x })),
         failureCount: acc.failureCount,
@@ -257,12 +266,18 @@ export class SummaryAccumulator {
     });
     // A scan or SYN flood makes every probe a failed flow: without --flows the list keeps the
     // largest ones, counts the rest, and --flows-ndjson still has every flow.
+    // Every pair of every entry, not the top N: the health list is exact.
+    const health: HealthLine[] = [];
+    catalog.entries.forEach((e, i) => {
+      for (const p of this.entries[i].pairs.values()) health.push(healthLine(e.id, p.client, p.server, p.health));
+    });
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
     return {
       schema: 'pantap.summary.v1',
       input,
       sections,
       entries,
+      health: sortHealth(health, new Map(catalog.entries.map((e, i) => [e.id, i]))),
       flows: listed.map((f) => flowRecord(f, catalog)),
       other: { flows: this.other.flows, packets: this.other.packets, bytes: this.other.bytes },
       nonIp: [...this.nonIp.entries()]

@@ -11,6 +11,15 @@ export function isoMicros(us: number): string {
   return `${iso.slice(0, 19)}.${String(frac).padStart(6, '0')}Z`;
 }
 
+/**
+ * The report's time of an event for people: date, time to the second and UTC offset,
+ * `2026-11-24 10:13:46 +00:00` (always UTC, so reports do not depend on the machine's zone).
+ */
+export function stamp(iso: string): string {
+  const t = isoMicros(microsFromIso(iso));
+  return `${t.slice(0, 10)} ${t.slice(11, 19)} +00:00`;
+}
+
 const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The inverse of `isoMicros` (any ISO-8601 date-time with a zone; digits past 6 are cut). */

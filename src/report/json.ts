@@ -4,7 +4,7 @@
 // contract keys are written as null, never dropped (JSON.stringify drops undefined). Flows
 // follow the one key list of flow-record.ts.
 import { orderedFlow } from './flow-record.js';
-import type { EntrySummary, InputSummary, SectionSummary, Summary } from './model.js';
+import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary } from './model.js';
 
 export function renderJson(s: Summary): string {
   return `${JSON.stringify(orderedSummary(s), null, 2)}\n`;
@@ -16,6 +16,7 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     input: orderedInput(s.input),
     sections: s.sections.map(orderedSection),
     entries: s.entries.map(orderedEntry),
+    health: s.health.map(orderedHealth),
     flows: s.flows.map(orderedFlow),
     other: { flows: s.other.flows, packets: s.other.packets, bytes: s.other.bytes },
     nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
@@ -82,6 +83,21 @@ function orderedSection(x: SectionSummary): Record<string, unknown> {
     title: x.title,
     firstSeen: x.firstSeen ?? null,
     lastSeen: x.lastSeen ?? null,
+  };
+}
+
+function orderedHealth(h: HealthLine): Record<string, unknown> {
+  return {
+    entry: h.entry,
+    client: h.client,
+    server: h.server,
+    status: h.status,
+    reason: h.reason ?? null,
+    flows: h.flows,
+    failed: h.failed,
+    degraded: h.degraded,
+    lastSuccess: h.lastSuccess ?? null,
+    lastFailure: h.lastFailure ?? null,
   };
 }
 

@@ -79,6 +79,29 @@ export interface FailureSummary {
   flows: number;
 }
 
+/**
+ * One channel seen: a catalog entry × client → server pair, with its flows' verdicts. The
+ * summary's `health` lists them failing first, then partial, degraded, up (health.ts).
+ */
+export interface HealthLine {
+  /** The catalog entry's id. */
+  entry: string;
+  client: string;
+  server: string;
+  status: Exclude<ChannelStatus, 'not-seen'>;
+  /** Most frequent reason of the failed flows, else of the flows with warnings (ties: REASONS order), else null. */
+  reason: ReasonCode | null;
+  flows: number;
+  /** Flows whose verdict is failed. */
+  failed: number;
+  /** Flows whose verdict is warning. */
+  degraded: number;
+  /** End (last packet) of the latest flow that did not fail (ok or warning), ISO-8601 UTC. */
+  lastSuccess: string | null;
+  /** End (last packet) of the latest failed flow, ISO-8601 UTC. */
+  lastFailure: string | null;
+}
+
 export interface EntrySummary {
   id: string;
   section: Exclude<SectionId, 'unexpected'>;
@@ -133,6 +156,8 @@ export interface Summary {
   input: InputSummary;
   sections: SectionSummary[];
   entries: EntrySummary[];
+  /** Every channel seen (entry × pair), the bad news first: see HealthLine. */
+  health: HealthLine[];
   flows: FlowRecord[];
   /** Traffic that touches no PAN device, when an inventory says which hosts are PAN devices. */
   other: { flows: number; packets: number; bytes: number };

@@ -11,6 +11,7 @@ import type {
   ChannelStatus,
   EntrySummary,
   FlowRecord,
+  HealthLine,
   FlowSection,
   FlowState,
   FlowTransport,
@@ -253,6 +254,17 @@ function entry(e: EntrySummary): Record<string, unknown> {
   };
 }
 
+function health(h: HealthLine): Record<string, unknown> {
+  const us = (iso: string | null) => (iso === null ? null : microsFromIso(iso));
+  return {
+    ...h,
+    status: enumValue('ChannelStatus', h.status),
+    reason: enumValue('Reason', h.reason),
+    lastSuccessUs: us(h.lastSuccess),
+    lastFailureUs: us(h.lastFailure),
+  };
+}
+
 function flow(f: FlowRecord): Record<string, unknown> {
   return {
     ...f,
@@ -277,6 +289,7 @@ export function encodeSummary(s: Summary): Uint8Array {
     input: input(s.input),
     sections: s.sections.map(section),
     entries: s.entries.map(entry),
+    health: s.health.map(health),
     flows: s.flows.map(flow),
     roles: s.roles.map((r) => ({ ...r, source: enumValue('RoleSource', r.source) })),
     capture: s.capture ?? null,

@@ -1,16 +1,19 @@
 // The terminal report: what a firewall engineer reads first. The header ends with the
-// answer (how many catalog entries are failing, partial, degraded, up). Per section, every
-// catalog entry is listed, seen or not, because "HA1 never showed up" is as much an answer
-// as "HA1 is up". Failures (with their reason and evidence), warnings and unexpected
-// talkers come right after, as the next questions are "who could not reach what, and why"
-// and "what else talks to these devices".
+// answer (how many catalog entries are failing, partial, degraded, up), and the health list
+// follows it: one line per channel seen (catalog entry × client → server pair), the bad news
+// first, with its reason in words and when it last worked and last failed. Per section, the
+// entries with traffic; those never seen are one line per section ("HA1 never showed up" is
+// an answer too), or a row each with --all-entries. Failures (with their reason and
+// evidence), warnings and unexpected talkers come next, as the next questions are "who could
+// not reach what, and why" and "what else talks to these devices".
 import pc from 'picocolors';
-import { cmp, count, duration, hostPort, humanBytes, hex16, microsFromIso, plural } from './format.js';
-import { REASONS, type ChannelStatus, type ReasonCode } from '../classify/vocabulary.js';
+import { cmp, count, duration, hostPort, humanBytes, hex16, microsFromIso, plural, stamp } from './format.js';
+import { REASON_VERDICT, REASONS, type ChannelStatus, type ReasonCode } from '../classify/vocabulary.js';
 import { inputProblems } from './build.js';
-import type { EntrySummary, FlowRecord, SectionId, SectionSummary, Summary } from './model.js';
+import { HEALTH_STATUS_ORDER } from './health.js';
+import type { EntrySummary, FlowRecord, HealthLine, SectionId, SectionSummary, Summary } from './model.js';
 import { REASON_WORDS } from './names.js';
-import { renderTable, type Cell, type Colors, type Column } from './table.js';
+import { renderTable, visibleWidth, type Cell, type Colors, type Column } from './table.js';
 
 export interface TextOptions {
   color: boolean;
@@ -18,21 +21,25 @@ export interface TextOptions {
   width?: number;
   /** Unexpected flows shown before "(+N more)". */
   topFlows?: number;
+  /** List catalog entries never seen as rows, as the JSON has them (default: one line per section). */
+  allEntries?: boolean;
 }
 
-const CATALOG_SECTIONS: Exclude<SectionId, 'unexpected'>[] = ['management', 'ha', 'panorama', 'user-id'];
+export const CATALOG_SECTIONS: Exclude<SectionId, 'unexpected'>[] = ['management', 'ha', 'panorama', 'user-id'];
 const TOP_PAIRS = 3;
 
 interface Ctx {
   c: Colors;
   width: number;
   s: Summary;
+  allEntries: boolean;
 }
 
 export function renderText(s: Summary, opts: TextOptions): string {
-  const ctx: Ctx = { c: pc.createColors(opts.color), width: opts.width ?? 100, s };
+  const ctx: Ctx = { c: pc.createColors(opts.color), width: opts.width ?? 100, s, allEntries: opts.allEntries ?? false };
   const blocks = [
     header(ctx),
+    healthBlock(ctx),
     ...CATALOG_SECTIONS.map((id) => sectionBlock(ctx, id)),
     problemBlocks(ctx),
     unexpectedBlock(ctx, opts.topFlows ?? 20),
@@ -70,7 +77,7 @@ function header(ctx: Ctx): string {
 }
 
 /** The answer in one line: catalog entries by status, the bad news first. */
-function entryCounts(c: Colors, entries: EntrySummary[]): string {
+export function entryCounts(c: Colors, entries: EntrySummary[]): string {
   const order: ChannelStatus[] = ['failing', 'partial', 'degraded', 'up', 'not-seen'];
   const n = new Map<ChannelStatus, number>();
   for (const e of entries) n.set(e.status, (n.get(e.status) ?? 0) + 1);
@@ -99,9 +106,99 @@ function inputWarnings({ c, s }: Ctx): string[] {
   return out;
 }
 
+// ── health ──────────────────────────────────────────────────────────────────────────────
+
+/** Health lines shown; the rest (the good news, as the list is sorted) are counted. */
+export const HEALTH_MAX_LINES = 40;
+
+/** `5 FAILING, 1 partial, 8 up`: health lines by status, in the list's order. */
+export function healthCounts(c: Colors, lines: readonly HealthLine[]): string {
+  const n = new Map<string, number>();
+  for (const h of lines) n.set(h.status, (n.get(h.status) ?? 0) + 1);
+  return HEALTH_STATUS_ORDER.filter((st) => n.has(st))
+    .map((st) => `${count(n.get(st)!)} ${statusWord(c, st)}`)
+    .join(', ');
+}
+
+/** A health line's channel: the entry's label (`3978/tcp Panorama ↔ device`), or its id if the catalog lacks it. */
+export function healthChannel(byId: ReadonlyMap<string, EntrySummary>, h: HealthLine): string {
+  const e = byId.get(h.entry);
+  return e === undefined ? h.entry : entryLabel(e);
+}
+
+/** The reason in words, red for a failure, yellow for a warning; empty without one. */
+function reasonCell(c: Colors, reason: ReasonCode | null): string {
+  if (reason === null) return '';
+  return (REASON_VERDICT[reason] === 'failed' ? c.red : c.yellow)(REASON_WORDS[reason]);
+}
+
+function healthBlock(ctx: Ctx): string {
+  const { c, s } = ctx;
+  if (s.health.length === 0) return title(c, 'Health', 'no catalog channel seen');
+  const byId = new Map(s.entries.map((e) => [e.id, e]));
+  const shown = s.health.slice(0, HEALTH_MAX_LINES);
+  const head = title(c, 'Health', `${plural(s.health.length, 'channel')} (entry × client → server): ${healthCounts(c, s.health)}`);
+  const time = (iso: string | null) => (iso === null ? c.dim('—') : stamp(iso));
+  const base: Column[] = [
+    { head: 'Status' },
+    { head: 'Channel', min: 16 },
+    { head: 'Client → server' },
+    { head: 'Flows', align: 'right' },
+    { head: 'Failed', align: 'right' },
+    { head: 'Warned', align: 'right' },
+    { head: 'Reason', min: 10 },
+  ];
+  const baseRow = (h: HealthLine): Cell[] => [
+    statusWord(c, h.status),
+    healthChannel(byId, h),
+    `${h.client} → ${h.server}`,
+    count(h.flows),
+    h.failed > 0 ? c.red(count(h.failed)) : '0',
+    h.degraded > 0 ? c.yellow(count(h.degraded)) : '0',
+    reasonCell(c, h.reason),
+  ];
+  const cols: Column[] = [...base, { head: 'Last success' }, { head: 'Last failure' }];
+  const rows = shown.map((h) => [...baseRow(h), time(h.lastSuccess), time(h.lastFailure)]);
+  // One line per channel when the terminal is wide enough; else the row keeps the status,
+  // channel and pair, and the counts, reason and times go on a line under it.
+  const oneLine = tableWidth(cols, rows) <= ctx.width;
+  const table = oneLine
+    ? renderTable(cols, rows, ctx)
+    : renderTable(base.slice(0, 3), shown.map((h) => baseRow(h).slice(0, 3)), { ...ctx, notes: shown.map((h) => healthNote(c, h, ctx.width)) });
+  const rest = s.health.slice(shown.length);
+  const more = rest.length > 0 ? `  (+${count(rest.length)} more: ${healthCounts(c, rest)}; -F json lists every channel)` : null;
+  return [head, table, more].filter((x) => x !== null).join('\n');
+}
+
+/** `2 flows, 1 failed: refused; last success …, last failure …`: a health line's counts and times in words. */
+function healthNote(c: Colors, h: HealthLine, width: number): string {
+  const counts = [plural(h.flows, 'flow'), h.failed > 0 ? c.red(`${count(h.failed)} failed`) : null, h.degraded > 0 ? c.yellow(`${count(h.degraded)} with warnings`) : null];
+  const reason = h.reason === null ? '' : `: ${reasonCell(c, h.reason)}`;
+  const times = [h.lastSuccess === null ? null : `last success ${stamp(h.lastSuccess)}`, h.lastFailure === null ? null : `last failure ${stamp(h.lastFailure)}`];
+  const what = `${counts.filter((x) => x !== null).join(', ')}${reason}`;
+  const when = times.filter((x) => x !== null).join(', ');
+  // Too long for one line: the times on their own line, never cut inside a time.
+  return visibleWidth(`${what}; ${when}`) <= width - 6 ? `${what}; ${when}` : `${what}\n${when}`;
+}
+
+/** Prose columns (channel names) may wrap to this width before the times leave the row. */
+const HEALTH_PROSE_WIDTH = 30;
+
+/**
+ * The width a table takes with gaps of 2 (indent 2), its prose columns cut to
+ * HEALTH_PROSE_WIDTH (renderTable wraps them) and the others at their natural width.
+ */
+function tableWidth(cols: Column[], rows: Cell[][]): number {
+  const widths = cols.map((col, i) => {
+    const natural = Math.max(visibleWidth(col.head), ...rows.map((r) => Math.max(...(typeof r[i] === 'string' ? r[i] : (r[i] as { text: string }).text).split('\n').map(visibleWidth))));
+    return col.min === undefined ? natural : Math.min(natural, Math.max(col.min, HEALTH_PROSE_WIDTH));
+  });
+  return 2 + widths.reduce((a, b) => a + b, 0) + 2 * (cols.length - 1);
+}
+
 // ── catalog sections ────────────────────────────────────────────────────────────────────
 
-function totalsLine(c: Colors, x: { flows: number; packets: number; bytes: number; failed: number; degraded?: number }): string {
+export function totalsLine(c: Colors, x: { flows: number; packets: number; bytes: number; failed: number; degraded?: number }): string {
   const failed = x.failed > 0 ? c.red(`${count(x.failed)} failed`) : '0 failed';
   const warned = (x.degraded ?? 0) > 0 ? `, ${c.yellow(`${count(x.degraded!)} with warnings`)}` : '';
   return `${plural(x.flows, 'flow')}, ${plural(x.packets, 'packet')}, ${humanBytes(x.bytes)}, ${failed}${warned}`;
@@ -147,7 +244,7 @@ export function statusWord(c: Colors, st: ChannelStatus): string {
   }
 }
 
-function pairsCell(e: EntrySummary): string {
+export function pairsCell(e: EntrySummary): string {
   const lines = e.pairs.slice(0, TOP_PAIRS).map((p) => `${p.client} → ${p.server}`);
   const more = Math.max(e.pairCount, e.pairs.length) - lines.length;
   if (more > 0) lines.push(`(+${count(more)} more)`);
@@ -171,21 +268,32 @@ function entryRow(c: Colors, e: EntrySummary): Cell[] {
   return [{ text: entryLabel(e), style: dim }, dim(count(e.flows)), dim(count(e.packets)), dim(humanBytes(e.bytes)), failed, statusWord(c, e.status), pairsCell(e)];
 }
 
+/** Whether an entry gets a row: it has traffic, or --all-entries asks for every entry. */
+function listed(ctx: Ctx, e: EntrySummary): boolean {
+  return ctx.allEntries || e.flows > 0;
+}
+
 function sectionBlock(ctx: Ctx, id: Exclude<SectionId, 'unexpected'>): string {
   const { c, s } = ctx;
   const sec: SectionSummary | undefined = s.sections.find((x) => x.id === id);
   const entries = s.entries.filter((e) => e.section === id);
   const head = title(c, sec?.title ?? id, totalsLine(c, sec ?? { flows: 0, packets: 0, bytes: 0, failed: 0, degraded: 0 }));
   if (entries.length === 0) return `${head}\n  ${c.dim('(no catalog entries)')}`;
-  // Sized over every section's entries, so that the four tables line up.
-  const all = s.entries.filter((e) => e.section !== id).map((e) => entryRow(c, e));
-  return `${head}\n${renderTable(ENTRY_COLUMNS, entries.map((e) => entryRow(c, e)), { ...ctx, sizeWith: all })}`;
+  const rows = entries.filter((e) => listed(ctx, e));
+  const unseen = entries.length - rows.length;
+  // Absence is an answer too: one line for the entries never seen, --all-entries for their rows.
+  const unseenLine = unseen > 0 ? `  ${c.dim(`${rows.length > 0 ? '+ ' : ''}${plural(unseen, 'entry', 'entries')} not seen (--all-entries lists them)`)}` : null;
+  if (rows.length === 0) return `${head}\n${unseenLine}`;
+  // Sized over every section's listed entries, so that the four tables line up.
+  const all = s.entries.filter((e) => e.section !== id && listed(ctx, e)).map((e) => entryRow(c, e));
+  const table = renderTable(ENTRY_COLUMNS, rows.map((e) => entryRow(c, e)), { ...ctx, sizeWith: all });
+  return [head, table, unseenLine].filter((x) => x !== null).join('\n');
 }
 
 // ── failures and warnings ───────────────────────────────────────────────────────────────
 
 /** `tcp`, `udp`, `icmp`, `47/ip` as in entry labels; a bare `0x88cc` for an ethertype (narrow). */
-function proto(f: FlowRecord): string {
+export function proto(f: FlowRecord): string {
   if (f.transport === 'ip') return `${f.ipProtocol}/ip`;
   if (f.transport === 'ethertype') return hex16(f.ethertype ?? 0);
   return f.transport;
@@ -197,7 +305,7 @@ function target(server: string, port: number | string | null, where: string): st
 }
 
 /** Flows of one client → target with one reason, and what they were for. */
-interface Problem {
+export interface Problem {
   client: string;
   target: string;
   reason: ReasonCode;
@@ -206,7 +314,7 @@ interface Problem {
 }
 
 const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
-const problemKey = (client: string, tgt: string, reason: string) => `${client}\u0000${tgt}\u0000${reason}`;
+export const problemKey = (client: string, tgt: string, reason: string) => `${client}\u0000${tgt}\u0000${reason}`;
 
 /** The (client, target, what) a flow is reported under: one per catalog entry it matches, else its own. */
 function placesOf(byId: Map<string, EntrySummary>, f: FlowRecord): { client: string; target: string; what: string }[] {
@@ -231,7 +339,7 @@ function entryPort(e: EntrySummary): number | string | null {
  * where two entries share a port and so the same flows (443 in management and Panorama),
  * plus failed flows that match no entry, which only the flow list knows.
  */
-function failures(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
+export function failures(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
   const byKey = new Map<string, Problem>();
   // `shared`: the same flows reported again by another entry (count once), not more flows.
   const add = (p: Problem, shared: boolean) => {
@@ -264,7 +372,7 @@ function failures(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
 }
 
 /** Listed flows with warnings, each counted once per place however many entries share it. */
-function warnings(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
+export function warnings(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
   const byKey = new Map<string, Problem>();
   for (const f of s.flows) {
     if (f.verdict !== 'warning' || f.reason === null) continue;
@@ -291,7 +399,7 @@ function sortProblems(list: Problem[]): Problem[] {
  * The evidence under each row: the `detail` of the listed flows of that client, target and
  * reason (the first, most bytes first, and how many other different ones there are).
  */
-function evidence(s: Summary, byId: Map<string, EntrySummary>, verdict: 'failed' | 'warning'): Map<string, string> {
+export function evidence(s: Summary, byId: Map<string, EntrySummary>, verdict: 'failed' | 'warning'): Map<string, string> {
   const details = new Map<string, string[]>();
   for (const f of s.flows) {
     if (f.verdict !== verdict || f.reason === null || f.detail === null || f.detail === '') continue;

@@ -35,6 +35,39 @@ describe('pantap analyze (CLI)', () => {
     expect(pantap('analyze', `${LAB}/a03_panorama.pcap`, '--fail-on', 'failed,unexpected', '-F', 'json').status).toBe(0);
   });
 
+  it('--fail-on degraded: exit 1 on warnings alone (v11: 4 flows with warnings, none failed), and on failures', () => {
+    const syslog = resolve(REPO, 'fixtures/verdicts/v11_syslog.pcap');
+    const s = JSON.parse(pantap('analyze', syslog, '-F', 'json').stdout);
+    expect(s.sections.reduce((n: number, x: { failed: number }) => n + x.failed, 0)).toBe(0);
+    expect(s.sections.reduce((n: number, x: { degraded: number }) => n + x.degraded, 0)).toBe(4);
+    expect(pantap('analyze', syslog, '--fail-on', 'failed', '-F', 'json').status).toBe(0);
+    expect(pantap('analyze', syslog, '--fail-on', 'degraded', '-F', 'json').status).toBe(1);
+    expect(pantap('analyze', `${LAB}/a06_failures.pcap`, '--fail-on', 'degraded', '-F', 'json').status).toBe(1);
+    expect(pantap('analyze', `${LAB}/a03_panorama.pcap`, '--fail-on', 'degraded', '-F', 'json').status).toBe(0);
+    const bad = pantap('analyze', `${LAB}/a03_panorama.pcap`, '--fail-on', 'slow');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe("pantap: --fail-on takes unexpected, failed or degraded (got 'slow')\n");
+  });
+
+  it('--all-entries lists never-seen entries as rows in text and Markdown; JSON has every entry either way', () => {
+    const a07 = `${LAB}/a07_mixed.pcap`;
+    const text = pantap('analyze', a07).stdout;
+    const all = pantap('analyze', a07, '--all-entries').stdout;
+    expect(text).not.toMatch(/123\/udp NTP/);
+    expect(text).toMatch(/^ {2}\+ 11 entries not seen \(--all-entries lists them\)$/m);
+    expect(all).toMatch(/^ {2}123\/udp NTP +0 +0 +0 B +0 +not seen$/m);
+    expect(all).not.toMatch(/not seen \(--all-entries/);
+    expect(all.split('\n').filter((l) => / not seen$/.test(l))).toHaveLength(37 + 1); // and the header's Entries line
+    const md = pantap('analyze', a07, '-F', 'markdown').stdout;
+    const mdAll = pantap('analyze', a07, '-F', 'markdown', '--all-entries').stdout;
+    expect(md).toMatch(/^Not seen: 11 more entries \(`--all-entries` lists them\)$/m);
+    expect(md).not.toMatch(/\| 123\/udp NTP \|/);
+    expect(mdAll).toMatch(/^\| 123\/udp NTP \| 0 \| 0 \| 0 B \| 0 \| not seen \| {2}\|$/m);
+    const json = pantap('analyze', a07, '-F', 'json').stdout;
+    expect(pantap('analyze', a07, '-F', 'json', '--all-entries').stdout).toBe(json);
+    expect(JSON.parse(json).entries).toHaveLength(46);
+  });
+
   it('exit 2 with one line naming the file for a non-capture; usage errors exit 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pantap-cli-'));
     writeFileSync(join(dir, 'notes.txt'), '<!DOCTYPE html>\n');

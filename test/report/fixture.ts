@@ -6,7 +6,7 @@
 // may mutate it.
 import { channelStatus } from '../../src/classify/vocabulary.js';
 import { isoMicros } from '../../src/report/format.js';
-import type { EntrySummary, FlowRecord, SectionId, SectionSummary, Summary, TcpFacts, TlsRecord } from '../../src/report/model.js';
+import type { EntrySummary, FlowRecord, HealthLine, SectionId, SectionSummary, Summary, TcpFacts, TlsRecord } from '../../src/report/model.js';
 import { NO_APP_RECORDS } from '../../src/classify/flow-facts.js';
 
 /** 2026-11-24T10:13:46.350948Z in microseconds. */
@@ -178,6 +178,16 @@ function pair(f: FlowRecord): EntrySummary['pairs'][number] {
   return { client: f.client, server: f.server, flows: 1, packets: f.packets, bytes: f.bytes, failed, status: channelStatus(1, failed, degraded), degraded };
 }
 
+/** The health line of an entry seen in one flow (every fixture entry with traffic has one). */
+function healthOf(entry: string, f: FlowRecord): HealthLine {
+  const failed = f.verdict === 'failed' ? 1 : 0;
+  const degraded = f.verdict === 'warning' ? 1 : 0;
+  return {
+    entry, client: f.client, server: f.server, status: channelStatus(1, failed, degraded) as HealthLine['status'], reason: f.reason,
+    flows: 1, failed, degraded, lastSuccess: failed ? null : f.lastSeen, lastFailure: failed ? f.lastSeen : null,
+  };
+}
+
 const TITLES: Record<SectionId, string> = {
   management: 'Management',
   ha: 'High availability (firewall HA peers)',
@@ -250,6 +260,14 @@ export function fixtureSummary(): Summary {
     },
     sections,
     entries,
+    // Failing first (in catalog order), then degraded, then up.
+    health: [
+      healthOf('management.https.443', r),
+      healthOf('management.syslog-tls.6514', alert),
+      healthOf('management.ssh.22', ssh),
+      healthOf('ha.ha2-ether.7261', h),
+      healthOf('panorama.device-mgmt.3978', p),
+    ],
     flows,
     other: { flows: 2, packets: 8, bytes: 1400 },
     nonIp: [

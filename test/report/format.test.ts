@@ -1,6 +1,6 @@
 // Formatting helpers: exact strings, whatever the locale and time zone of the machine.
 import { describe, expect, it } from 'vitest';
-import { count, duration, hex16, humanBytes, isoMicros, microsFromIso } from '../../src/report/format.js';
+import { count, duration, hex16, humanBytes, isoMicros, microsFromIso, stamp } from '../../src/report/format.js';
 
 describe('isoMicros / microsFromIso', () => {
   const us = Date.UTC(2026, 10, 24, 10, 13, 46) * 1000 + 350948;
@@ -21,6 +21,14 @@ describe('isoMicros / microsFromIso', () => {
   it('rejects what is not an ISO date-time with a zone', () => {
     expect(() => microsFromIso('2026-11-24 10:13:46')).toThrow(RangeError);
     expect(() => microsFromIso('2026-13-45T10:13:46Z')).toThrow(RangeError);
+  });
+});
+
+describe('stamp', () => {
+  it('gives date, time to the second and the UTC offset, from any ISO time with a zone', () => {
+    expect(stamp('2026-11-24T10:13:46.350948Z')).toBe('2026-11-24 10:13:46 +00:00');
+    expect(stamp('2026-11-24T11:13:46.999+01:00')).toBe('2026-11-24 10:13:46 +00:00');
+    expect(stamp('2027-01-01T00:30:00-01:00')).toBe('2027-01-01 01:30:00 +00:00');
   });
 });
 

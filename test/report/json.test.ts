@@ -35,7 +35,7 @@ describe('renderJson', () => {
     const reversed = Object.fromEntries(Object.entries(s).reverse()) as unknown as typeof s;
     reversed.flows = s.flows.map((f) => Object.fromEntries(Object.entries(f).reverse()) as unknown as typeof f);
     const doc = parsed(reversed);
-    expect(Object.keys(doc)).toEqual(['schema', 'input', 'sections', 'entries', 'flows', 'other', 'nonIp', 'ipv6Infrastructure', 'roles', 'allFlows', 'flowsOmitted']);
+    expect(Object.keys(doc)).toEqual(['schema', 'input', 'sections', 'entries', 'health', 'flows', 'other', 'nonIp', 'ipv6Infrastructure', 'roles', 'allFlows', 'flowsOmitted']);
     expect(Object.keys((doc.input as object))).toEqual(
       expect.arrayContaining(['files', 'packets', 'bytes', 'malformed', 'truncated']),
     );
@@ -49,6 +49,20 @@ describe('renderJson', () => {
       'packets', 'bytes', 'firstSeen', 'lastSeen', 'state', 'section', 'entries',
     ]);
     expect(renderJson(reversed)).toBe(renderJson(s));
+  });
+
+  it('lists health[] with exactly the contract keys, in order, nulls kept', () => {
+    const health = parsed().health as Record<string, unknown>[];
+    expect(health.map((h) => Object.keys(h))).toEqual(
+      Array(5).fill(['entry', 'client', 'server', 'status', 'reason', 'flows', 'failed', 'degraded', 'lastSuccess', 'lastFailure']),
+    );
+    expect(health[0]).toEqual({
+      entry: 'management.https.443', client: '10.99.1.50', server: '10.99.1.2', status: 'failing', reason: 'rejected',
+      flows: 1, failed: 1, degraded: 0, lastSuccess: null, lastFailure: health[0].lastFailure,
+    });
+    expect(health[0].lastFailure).toMatch(/^2026-11-24T10:13:\d\d\.\d{6}Z$/);
+    expect(health.map((h) => [h.status, h.reason])).toEqual([['failing', 'rejected'], ['failing', 'tls-alert'], ['degraded', 'retransmissions'], ['up', null], ['up', null]]);
+    expect(health[4]).toMatchObject({ entry: 'panorama.device-mgmt.3978', lastFailure: null, lastSuccess: expect.stringMatching(/Z$/) });
   });
 
   it('keeps nulls and MAC addresses of an HA2 ethertype flow', () => {

@@ -136,6 +136,24 @@ describe('protobuf summary', () => {
     expect((back.input as Obj).inspection).toEqual({ flows: 4, bytesKept: 9216, capHit: 0 });
   });
 
+  it('carries the health list: enums, null reason and times as absent, times both ways', () => {
+    const health = list(back, 'health');
+    expect(health.map((h) => [h.entry, h.status, h.reason, h.flows, h.failed, h.degraded])).toEqual([
+      ['management.https.443', 'CHANNEL_STATUS_FAILING', 'REASON_REJECTED', 1, 1, 0],
+      ['management.syslog-tls.6514', 'CHANNEL_STATUS_FAILING', 'REASON_TLS_ALERT', 1, 1, 0],
+      ['management.ssh.22', 'CHANNEL_STATUS_DEGRADED', 'REASON_RETRANSMISSIONS', 1, 0, 1],
+      ['ha.ha2-ether.7261', 'CHANNEL_STATUS_UP', 'REASON_UNSPECIFIED', 1, 0, 0],
+      ['panorama.device-mgmt.3978', 'CHANNEL_STATUS_UP', 'REASON_UNSPECIFIED', 1, 0, 0],
+    ]);
+    const https = health[0];
+    expect(https.lastSuccess).toBeUndefined();
+    expect(https.lastSuccessUs).toBeUndefined();
+    expect(https.lastFailure).toBe(s.health[0].lastFailure);
+    expect(https.lastFailureUs).toBe(microsFromIso(s.health[0].lastFailure!));
+    expect(health[4].lastSuccessUs).toBe(microsFromIso(s.health[4].lastSuccess!));
+    expect(health[4].lastFailure).toBeUndefined();
+  });
+
   it('is deterministic', () => {
     expect(Buffer.from(encodeSummary(fixtureSummary())).equals(Buffer.from(buf))).toBe(true);
   });

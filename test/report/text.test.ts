@@ -11,8 +11,9 @@ import { fixtureSummary, FW, tlsAlertSyslog, unexpectedRdp } from './fixture.js'
 const ESC = /\x1b\[/;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
-const plain = (s = fixtureSummary(), width?: number) => renderText(s, { color: false, width });
-const line = (out: string, has: string) => out.split('\n').find((l) => l.includes(has)) ?? '';
+const plain = (s = fixtureSummary(), width?: number, allEntries = false) => renderText(s, { color: false, width, allEntries });
+/** The first line with `has` below the health list (which names the same entries first). */
+const line = (out: string, has: string) => out.slice(Math.max(0, out.indexOf('\nManagement —'))).split('\n').find((l) => l.includes(has)) ?? '';
 
 describe('renderText', () => {
   const out = plain();
@@ -33,11 +34,73 @@ describe('renderText', () => {
     expect(out).not.toContain('warning:');
   });
 
-  it('lists every entry of a section, "not seen" for those without flows', () => {
-    expect(line(out, '123/udp NTP')).toMatch(/ 0 +0 +0 B +0 +not seen$/);
-    expect(line(out, '28270/tcp Collector group')).toContain('not seen');
-    expect(line(out, '49152-65535/tcp RPC dynamic')).toContain('not seen');
-    expect(line(out, '99/ip HA2 over IP')).toContain('not seen');
+  it('lists the entries with traffic, and those never seen as one line per section', () => {
+    expect(out).not.toContain('123/udp NTP');
+    const sections = out.slice(out.indexOf('\nManagement —'), out.indexOf('\nFailures —'));
+    expect(sections.split('\n').filter((l) => l.includes('not seen'))).toEqual([
+      '  + 1 entry not seen (--all-entries lists them)',
+      '  + 2 entries not seen (--all-entries lists them)',
+      '  + 1 entry not seen (--all-entries lists them)',
+      '  2 entries not seen (--all-entries lists them)',
+    ]);
+    expect(sections).toMatch(/^User-ID — 0 flows, 0 packets, 0 B, 0 failed\n {2}2 entries not seen/m);
+  });
+
+  it('lists every entry of a section with allEntries, "not seen" for those without flows', () => {
+    const o = plain(fixtureSummary(), undefined, true);
+    expect(line(o, '123/udp NTP')).toMatch(/ 0 +0 +0 B +0 +not seen$/);
+    expect(line(o, '28270/tcp Collector group')).toContain('not seen');
+    expect(line(o, '49152-65535/tcp RPC dynamic')).toContain('not seen');
+    expect(line(o, '99/ip HA2 over IP')).toContain('not seen');
+    expect(o).not.toContain('--all-entries');
+  });
+
+  it('opens with the health list after the header: one row per channel, the bad news first, counts, reason and times under it', () => {
+    const lines = out.split('\n');
+    const at = lines.indexOf('Health — 5 channels (entry × client → server): 2 FAILING, 1 degraded, 2 up');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at - 1]).toBe('');
+    expect(lines[at - 2]).toMatch(/^Entries /);
+    expect(lines.slice(at + 1, at + 13)).toEqual([
+      '  Status    Channel                                        Client → server',
+      '  ────────  ─────────────────────────────────────────────  ─────────────────────────────────────',
+      '  FAILING   443/tcp Web interface / VM information source  10.99.1.50 → 10.99.1.2',
+      '      1 flow, 1 failed: refused; last failure 2026-11-24 10:13:47 +00:00',
+      '  FAILING   6514/tcp Syslog export (TLS)                   10.99.1.2 → 10.99.1.20',
+      '      1 flow, 1 failed: TLS alert; last failure 2026-11-24 10:13:47 +00:00',
+      '  degraded  22/tcp Firewall CLI (SSH)                      10.99.1.50 → 10.99.1.2',
+      '      1 flow, 1 with warnings: retransmissions; last success 2026-11-24 10:13:54 +00:00',
+      '  up        0x7261/ether HA2 over Ethernet                 00:1b:17:00:01:10 → 00:1b:17:00:02:10',
+      '      1 flow; last success 2026-11-24 10:13:54 +00:00',
+      '  up        3978/tcp Panorama ↔ device                     10.99.1.2 → 10.99.1.5',
+      '      1 flow; last success 2026-11-24 10:13:54 +00:00',
+    ]);
+    // A partial channel: both times, on their own line when the counts and times are too long.
+    const s = fixtureSummary();
+    Object.assign(s.health[4], { status: 'partial', reason: 'unanswered', flows: 3, failed: 1, lastFailure: '2026-11-24T10:13:53.000001Z' });
+    const p = plain(s).split('\n');
+    const i = p.findIndex((l) => l.startsWith('  partial '));
+    expect(p.slice(i + 1, i + 3)).toEqual(['      3 flows, 1 failed: no answer', '      last success 2026-11-24 10:13:54 +00:00, last failure 2026-11-24 10:13:53 +00:00']);
+  });
+
+  it('puts the health list on one line per channel when the terminal is wide enough', () => {
+    const o = plain(fixtureSummary(), 180);
+    const rows = o.slice(o.indexOf('Health —'), o.indexOf('\n\nManagement')).split('\n');
+    expect(rows[1]).toMatch(/^ {2}Status +Channel +Client → server +Flows +Failed +Warned +Reason +Last success +Last failure$/);
+    expect(rows.find((l) => l.includes('3978/tcp'))).toMatch(/^ {2}up +3978\/tcp Panorama ↔ device +10\.99\.1\.2 → 10\.99\.1\.5 +1 +0 +0 +2026-11-24 10:13:54 \+00:00 +—$/);
+    expect(rows.find((l) => l.includes('6514/tcp'))).toMatch(/^ {2}FAILING +6514\/tcp Syslog export \(TLS\) +10\.99\.1\.2 → 10\.99\.1\.20 +1 +1 +0 +TLS alert +— +2026-11-24 10:13:47 \+00:00$/);
+    expect(rows.filter((l) => / \+00:00/.test(l))).toHaveLength(5); // the times on each channel's row, no note lines
+    expect(rows.some((l) => /last (success|failure)/.test(l))).toBe(false);
+    expect(rows.every((l) => [...l].length <= 180)).toBe(true);
+  });
+
+  it('cuts the health list at HEALTH_MAX_LINES, the rest counted by status', () => {
+    const s = fixtureSummary();
+    const up = s.health.at(-1)!;
+    for (let i = 0; i < 45; i++) s.health.push({ ...up, client: `10.0.0.${i}` });
+    const o = plain(s);
+    expect(o).toMatch(/^Health — 50 channels \(entry × client → server\): 2 FAILING, 1 degraded, 47 up$/m);
+    expect(o).toContain('\n  (+10 more: 10 up; -F json lists every channel)\n');
   });
 
   it('says FAILING for an entry with only failed flows, up for a healthy one', () => {
@@ -187,13 +250,15 @@ describe('renderText', () => {
     for (const e of s.entries) Object.assign(e, zero, { pairs: [], pairCount: 0, failures: [] });
     for (const x of s.sections) Object.assign(x, zero);
     Object.assign(s.input, { packets: 0, bytes: 0, capturedBytes: 0, malformed: 0, malformedReasons: [], firstSeen: null, lastSeen: null });
-    Object.assign(s, { nonIp: [], ipv6Infrastructure: [], roles: [], other: { flows: 0, packets: 0, bytes: 0 }, allFlows: true });
+    Object.assign(s, { health: [], nonIp: [], ipv6Infrastructure: [], roles: [], other: { flows: 0, packets: 0, bytes: 0 }, allFlows: true });
     const o = plain(s);
     expect(o).not.toMatch(/^Time/m);
     expect(o).toContain('Management — 0 flows, 0 packets, 0 B, 0 failed');
     expect(o).toMatch(/^All flows — none$/m);
     expect(o).not.toContain('Roles');
-    expect(o.match(/not seen/g)).toHaveLength(s.entries.length + 1); // and the header's count
+    expect(o).toMatch(/^Health — no catalog channel seen$/m);
+    expect(o.match(/entries not seen|entry not seen/g)).toHaveLength(4); // one line per section
+    expect(plain(s, undefined, true).match(/not seen$/gm)).toHaveLength(s.entries.length + 1); // and the header's count
     expect(o).toMatch(/^Entries +11 not seen$/m);
   });
 
@@ -223,8 +288,9 @@ describe('renderText', () => {
 
   it('wraps long entry names with a hanging indent instead of cutting them', () => {
     const o = plain(fixtureSummary(), 60);
-    const i = o.split('\n').findIndex((l) => l.includes('443/tcp Web'));
-    const next = o.split('\n')[i + 1];
+    const below = o.slice(o.indexOf('\nManagement —')).split('\n');
+    const i = below.findIndex((l) => l.includes('443/tcp Web'));
+    const next = below[i + 1];
     expect(next).toMatch(/^ {4}\S/);
     expect(o).not.toContain('…');
   });

@@ -271,7 +271,8 @@ describe('verdicts in the summary', () => {
 
   it('text: statuses in the tables and the header, failures with their evidence or plain words, then warnings', () => {
     const o = renderText(s, { color: false, width: 140 });
-    const line = (has: string) => o.split('\n').find((l) => l.includes(has)) ?? '';
+    // Below the health list, which names the same entries first.
+    const line = (has: string) => o.slice(o.indexOf('\nManagement —')).split('\n').find((l) => l.includes(has)) ?? '';
     expect(line('3978/tcp Panorama ↔ device')).toMatch(/ 6 +.* 3 +partial /);
     expect(line('123/udp NTP')).toContain('FAILING');
     expect(line('443/tcp Panorama web interface')).toContain('degraded');
