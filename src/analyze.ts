@@ -6,6 +6,7 @@ import type { Catalog } from './catalog/schema.js';
 import type { ClassifiedFlow } from './classify/classify.js';
 import { loadInventory, type Inventory } from './classify/inventory.js';
 import { DEFAULT_MAX_FLOWS } from './flow/table.js';
+import { RecordFilter, filtering, type FilterSpec } from './pipeline/filter.js';
 import { defaultWorkers } from './pipeline/pool.js';
 import type { Summary } from './report/model.js';
 import { feedFiles, type FilesRead } from './session/files.js';
@@ -37,6 +38,11 @@ export interface AnalyzeOptions {
   batchRecords?: number;
   /** Payload inspection caps: bytes kept per direction, out-of-order ranges, all flows' bytes. */
   inspect?: InspectLimits;
+  /**
+   * Offline filters (BPF through the pantap-live addon, hosts, time window, packet count):
+   * records they drop are never aggregated; `summary.input.filter` says what they did.
+   */
+  filter?: FilterSpec;
 }
 
 export interface Analysis {
@@ -70,7 +76,8 @@ export async function analyzeCaptures(paths: string[], opts: AnalyzeOptions = {}
   });
   let read: FilesRead;
   try {
-    read = await feedFiles(session, paths, { signal: opts.signal, onProgress: opts.onProgress, stdin: opts.stdin });
+    const filter = opts.filter && filtering(opts.filter) ? new RecordFilter(opts.filter) : undefined;
+    read = await feedFiles(session, paths, { signal: opts.signal, onProgress: opts.onProgress, stdin: opts.stdin, filter });
   } catch (err) {
     await session.abort();
     throw err;

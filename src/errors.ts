@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'FORMAT' // not a capture, or a capture whose structure is corrupt
   | 'CATALOG' // a catalog or inventory file that fails validation
   | 'LIVE' // live capture cannot start (permissions, interface, filter, libpcap missing)
+  | 'FILTER' // an offline filter (-f) that does not compile, or cannot run without the addon
   | 'WORKER'; // a worker thread failed while decoding a batch
 
 export class PantapError extends Error {
@@ -17,6 +18,17 @@ export class PantapError extends Error {
     super(message);
     this.code = code;
     this.name = 'PantapError';
+  }
+}
+
+/**
+ * An option's value or a combination of options is wrong: rendered with a hint to the
+ * command's --help (the errors commander raises itself get the same treatment).
+ */
+export class ArgumentError extends PantapError {
+  constructor(message: string) {
+    super('USAGE', message);
+    this.name = 'ArgumentError';
   }
 }
 
@@ -69,6 +81,14 @@ export class LiveError extends PantapError {
   constructor(message: string) {
     super('LIVE', message);
     this.name = 'LiveError';
+  }
+}
+
+/** An offline BPF filter (-f) cannot be compiled, or cannot run (the addon is not built). */
+export class FilterError extends PantapError {
+  constructor(message: string) {
+    super('FILTER', message);
+    this.name = 'FilterError';
   }
 }
 

@@ -3,3 +3,8 @@ export { analyze, type AnalyzeOptions } from './analyze.js';
 export { renderJson } from './report/json.js';
 export type { Summary, EntrySummary, SectionSummary, InputSummary, FlowRecord, RoleAssignment } from './report/model.js';
 export { PantapError, CaptureError, CatalogError, UsageError, type ErrorCode } from './errors.js';
+// Offline filters (AnalyzeOptions.filter): -f's compiler (needs the pantap-live addon) and the value parsers.
+export { openBpf } from './capture/bpf.js';
+export { parseHostRange, parseTimeBound } from './pipeline/filter-spec.js';
+export type { FilterSpec, HostRange, TimeBound } from './pipeline/filter.js';
+export { ArgumentError, FilterError } from './errors.js';

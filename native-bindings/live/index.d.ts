@@ -103,3 +103,24 @@ export declare function listInterfaces(): InterfaceInfo[];
 export declare function open(opts: OpenOptions): LiveHandle;
 /** pcap_lib_version(), e.g. "libpcap version 1.10.3 (with TPACKET_V3)". */
 export declare function libpcapVersion(): string;
+
+/**
+ * libpcap's BPF compiler and interpreter for records read from files (no capture handle):
+ * the expression is compiled per link type (pcap_open_dead + pcap_compile) the first time
+ * a record of that type is filtered, since a pcapng file can mix link types.
+ */
+export declare class BpfFilter {
+  /** `snaplen` only matters to the compiled program's accept value (default 262144). */
+  constructor(expression: string, snaplen?: number);
+  readonly expression: string;
+  /** Compiles for a LINKTYPE_* value (once): null when it compiles, else libpcap's message. */
+  check(linktype: number): string | null;
+  /**
+   * Filters `count` records of a batch (the read() layout: 6 uint32 words per record in
+   * `index`, bytes in `data`) in one call: keep[r] = 1 when record r matches, else 0.
+   * Returns the number kept. Throws an Error with code 'EFILTER' and `linktype` when the
+   * expression does not compile for a record's link type, 'ERANGE' when a record points
+   * outside `data`.
+   */
+  filter(data: ArrayBuffer, index: ArrayBuffer, count: number, keep: Uint8Array): number;
+}

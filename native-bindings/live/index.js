@@ -37,4 +37,5 @@ module.exports = {
   open: binding.open,
   libpcapVersion: binding.libpcapVersion,
   LiveHandle: binding.LiveHandle,
+  BpfFilter: binding.BpfFilter,
 };

@@ -1,7 +1,9 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
 import { analyzeCaptures } from '../analyze.js';
-import { CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
+import { openBpf } from '../capture/bpf.js';
+import { ArgumentError, CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
+import type { FilterSpec, HostRange, TimeBound } from '../pipeline/filter.js';
 import { writeFlows } from '../report/ndjson.js';
 import { NdjsonWriter } from '../report/ndjson.js';
 import { inputProblems } from '../report/build.js';
@@ -26,6 +28,14 @@ export interface AnalyzeCliOptions {
   allEntries?: boolean;
   progress: boolean;
   color: boolean;
+  /** -f: BPF expression (compiled by libpcap through the pantap-live addon). */
+  filter?: string;
+  /** --host: addresses and CIDR blocks. */
+  host?: HostRange[];
+  since?: TimeBound;
+  until?: TimeBound;
+  /** -c: stop after N packets kept. */
+  count?: number;
 }
 
 export interface CliIo {
@@ -39,27 +49,42 @@ const FAIL_ON = ['unexpected', 'failed', 'degraded'];
 
 /** Runs the command; returns the exit code. Typed errors propagate to main.ts. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
+  if (files.length === 0) throw new ArgumentError('no capture to read: name capture files (- reads stdin) or give -r FILE');
+  for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new ArgumentError(`--fail-on takes unexpected, failed or degraded (got '${f}')`);
+  if (files.filter((f) => f === '-').length > 1) throw new ArgumentError("stdin ('-') can be read only once");
+  checkWindow(opts.since, opts.until);
   checkOutput(opts, io);
   checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], files);
-  for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new UsageError(`--fail-on takes unexpected, failed or degraded (got '${f}')`);
-  if (files.filter((f) => f === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
   // Reading a terminal would wait for typed-in bytes: say what to do instead.
   if (files.includes('-') && (io.stdin as { isTTY?: boolean }).isTTY === true) {
     throw new UsageError('stdin is a terminal: pipe a capture in (tcpdump -w - | pantap analyze -) or name a file');
   }
 
+  // Compiled before reading (a bad expression should not cost a long run), as are outputs.
+  const filter = filterSpec(opts);
   // Opened before reading: a bad path should not cost a long run.
   const ndjson = opts.flowsNdjson ? await openNdjson(opts.flowsNdjson, io, signal) : null;
   if (ndjson === null && opts.flowsNdjson) return waitInterrupted(`--flows-ndjson ${opts.flowsNdjson}`, io, signal);
   try {
-    return await analyzeAndReport(files, opts, io, signal, ndjson);
+    return await analyzeAndReport(files, opts, io, signal, ndjson, filter);
   } finally {
     // Closed already unless something failed: then the first error is the one reported.
     ndjson?.abandon();
   }
 }
 
-async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null): Promise<number> {
+/** The filters asked for; -f is compiled here (FilterError when it cannot be). */
+function filterSpec(o: AnalyzeCliOptions): FilterSpec {
+  return { bpf: o.filter === undefined ? null : openBpf(o.filter), hosts: o.host ?? [], since: o.since ?? null, until: o.until ?? null, count: o.count ?? null };
+}
+
+/** --since must come before --until when both are absolute or both relative. */
+function checkWindow(since: TimeBound | undefined, until: TimeBound | undefined): void {
+  if (since === undefined || until === undefined || since.relative !== until.relative) return;
+  if (since.sec > until.sec || (since.sec === until.sec && since.nsec >= until.nsec)) throw new ArgumentError('--since must be before --until');
+}
+
+async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec): Promise<number> {
   const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, files) : null;
   let analysis;
   try {
@@ -74,6 +99,7 @@ async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: Cl
       signal,
       stdin: io.stdin,
       onProgress: bar?.update,
+      filter,
     });
   } finally {
     bar?.stop();

@@ -1,23 +1,12 @@
 // The CLI edge: parses arguments (commander), runs a command, and renders every typed
 // error once, as one line `pantap: ...`, with its exit code.
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { PantapError, exitCodeFor, signalExitCode } from '../errors.js';
+import { Command, Option } from 'commander';
+import { ArgumentError, PantapError, exitCodeFor, signalExitCode } from '../errors.js';
 import { DEFAULT_OTHER_TIMEOUT, DEFAULT_TCP_TIMEOUT, DEFAULT_UDP_TIMEOUT, TCP_CLOSED_TIMEOUT } from '../flow/expire.js';
 import { DEFAULT_MAX_FLOWS } from '../flow/table.js';
 import { defaultWorkers } from '../pipeline/pool.js';
 import { runAnalyze, type CliIo } from './analyze-command.js';
-
-function int(min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, ...v.split(',').filter(Boolean)];
-}
+import { collect, decimal, hosts, integer as int, repeat, timeBound } from './args.js';
 
 function colorWanted(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {
   if (flag === false || process.env.NO_COLOR !== undefined) return false;
@@ -50,16 +39,33 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // The command being parsed, for the hint that ends every argument error.
+  let command = 'pantap';
+  const hint = () => `(see '${command} --help')`;
   const program = new Command('pantap')
     .description('Classify packet-capture flows against the ports Palo Alto Networks devices use')
     .version('0.2.0')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // commander's `error: ...` becomes pantap's one line: `pantap: ... (see 'pantap analyze --help')`.
+      outputError: (s, write) => write(`pantap: ${s.replace(/^error: /, '').trimEnd().replace(/\n+/g, ' ')} ${hint()}\n`),
+    })
+    .hook('preSubcommand', (_program, sub) => {
+      command = `pantap ${sub.name()}`;
+    });
 
   program
     .command('analyze')
     .description('analyze capture files (pcap, pcapng, optionally gzip-compressed; - for stdin)')
-    .argument('<files...>', 'capture files; - reads stdin')
+    .argument('[files...]', 'capture files; - reads stdin')
+    .option('-r, --read <file>', 'a capture file, as the positional ones (tcpdump habit; repeatable)', repeat, [])
+    .option('-f, --filter <bpf>', "BPF filter on the packets read, as tcpdump's (needs the pantap-live addon)")
+    .option('--host <addr>', 'keep packets from or to ADDR (IPv4/IPv6 address or CIDR block; repeatable, or comma-separated)', hosts, [])
+    .option('--since <time>', 'keep packets at or after TIME: ISO-8601 with a zone (2026-11-24T10:15:00Z), or +SECONDS from the first packet', timeBound)
+    .option('--until <time>', 'keep packets before TIME (as --since)', timeBound)
+    .option('-c, --count <n>', 'stop after N packets (those the filters keep)', int(1, Number.MAX_SAFE_INTEGER))
     .addOption(new Option('-F, --format <format>', 'report format').choices(['text', 'json', 'protobuf', 'markdown']).default('text'))
     .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
     .option('--flows', 'list every flow (default: only unexpected, failed and warning ones)')
@@ -76,7 +82,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--color', 'force colors')
     .option('--no-color', 'no colors (also NO_COLOR=1)')
     .action(async (files: string[], o) => {
-      code = await runAnalyze(files, { ...o, format: o.format, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
+      code = await runAnalyze([...o.read, ...files], { ...o, format: o.format, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
     });
 
   program
@@ -110,7 +116,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .requiredOption('-i, --interface <name>', 'interface to capture on (see pantap interfaces)')
     .option('-f, --filter <bpf>', 'BPF capture filter')
     .option('-c, --count <n>', 'stop after N packets', int(1, Number.MAX_SAFE_INTEGER))
-    .option('--duration <sec>', 'stop after SEC seconds', int(1, 31 * 86400))
+    .option('--duration <sec>', 'stop after SEC seconds (0.5, 30)', decimal(0, 31 * 86400))
     .option('-W, --write <file>', 'also write captured packets to FILE as pcapng')
     .option('-Z, --relinquish-privileges <user>', 'after opening the interface, drop root and run (and write outputs) as USER')
     .option('--snaplen <n>', 'bytes captured per packet', int(64, 262144), 262144)
@@ -136,6 +142,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await runLive({ ...o, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
     });
 
+  // Bare `pantap`: what it can do, on stderr, and the usage-error code.
+  if (argv.length === 0) {
+    io.stderr.write(program.helpInformation());
+    return 2;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -143,6 +154,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       // help and version exit 0; usage errors were already printed by commander
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    }
+    if (err instanceof ArgumentError) {
+      io.warn(`${err.message} ${hint()}`);
+      return exitCodeFor(err);
     }
     if (err instanceof PantapError) {
       io.warn(err.message);

@@ -8,9 +8,10 @@ import { DECODED_LINKTYPES } from '../decode/link.js';
 import type { DecodeStats } from '../decode/stats.js';
 import type { CaptureError } from '../errors.js';
 import type { FragmentResolution } from '../flow/fragments.js';
+import type { FilterFacts } from '../pipeline/filter.js';
 import { count, isoMicros, plural } from './format.js';
 import { linktypeName } from './names.js';
-import type { InputSummary } from './model.js';
+import type { InputFilter, InputSummary } from './model.js';
 
 /** What a session knows about its input when it builds a summary. */
 export interface InputFacts {
@@ -23,6 +24,8 @@ export interface InputFacts {
   /** Payload inspection counters. */
   inspection: InspectionCounts;
   interrupted: boolean;
+  /** Offline filters (null without any). */
+  filter?: FilterFacts | null;
 }
 
 /** A file's warnings as the summary lists them, with the count of those not kept. */
@@ -60,6 +63,21 @@ export function buildInput(run: InputFacts): InputSummary {
     fragments: { ...run.fragments },
     flowTable: { ...run.flowTable },
     inspection: { ...run.inspection },
+    // Only when filtering: reports of unfiltered runs keep their shape.
+    ...(run.filter ? { filter: inputFilter(run.filter) } : {}),
+  };
+}
+
+/** The filters of the run as the summary states them (times as ISO-8601, UTC). */
+function inputFilter(f: FilterFacts): InputFilter {
+  return {
+    bpf: f.bpf,
+    hosts: [...f.hosts],
+    since: f.sinceUs === null ? null : isoMicros(f.sinceUs),
+    until: f.untilUs === null ? null : isoMicros(f.untilUs),
+    count: f.count,
+    filteredOut: f.filteredOut,
+    stoppedEarly: f.stoppedEarly,
   };
 }
 

@@ -69,7 +69,13 @@ function orderedInput(i: InputSummary): Record<string, unknown> {
       overflowPackets: i.flowTable.overflowPackets,
     },
     inspection: { flows: i.inspection.flows, bytesKept: i.inspection.bytesKept, capHit: i.inspection.capHit },
+    // analyze with filters only; absent (not null) otherwise, as the model has it.
+    ...(i.filter ? { filter: orderedFilter(i.filter) } : {}),
   };
+}
+
+function orderedFilter(f: NonNullable<InputSummary['filter']>): Record<string, unknown> {
+  return { bpf: f.bpf, hosts: [...f.hosts], since: f.since, until: f.until, count: f.count, filteredOut: f.filteredOut, stoppedEarly: f.stoppedEarly };
 }
 
 function orderedSection(x: SectionSummary): Record<string, unknown> {

@@ -39,6 +39,30 @@ export interface InputSummary {
   flowTable: { flows: number; maxFlows: number; overflowFlows: number; overflowPackets: number };
   /** Payload inspection: flows whose payload was kept, bytes kept, times a cap stopped it. */
   inspection: InspectionCounts;
+  /** Offline filters of `analyze` (-f, --host, --since, --until, -c); absent without any. */
+  filter?: InputFilter;
+}
+
+/**
+ * What `analyze` filtered: the options as given (times resolved to UTC, `+SECONDS` too),
+ * the records dropped by them, and whether -c ended reading. `packets` above counts only
+ * what was kept; `details[].packets` counts records read.
+ */
+export interface InputFilter {
+  /** -f, the BPF expression. */
+  bpf: string | null;
+  /** --host addresses and CIDR blocks. */
+  hosts: string[];
+  /** --since (inclusive), null when not given or never resolved (no packet read). */
+  since: string | null;
+  /** --until (exclusive). */
+  until: string | null;
+  /** -c. */
+  count: number | null;
+  /** Records read and dropped by -f, --host, --since or --until (never counted as malformed). */
+  filteredOut: number;
+  /** Reading stopped at the -c limit. */
+  stoppedEarly: boolean;
 }
 
 export interface SectionSummary {

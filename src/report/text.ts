@@ -7,11 +7,12 @@
 // evidence), warnings and unexpected talkers come next, as the next questions are "who could
 // not reach what, and why" and "what else talks to these devices".
 import pc from 'picocolors';
+import { quoteExpression } from '../capture/bpf.js';
 import { cmp, count, duration, hostPort, humanBytes, hex16, microsFromIso, plural, stamp } from './format.js';
 import { REASON_VERDICT, REASONS, type ChannelStatus, type ReasonCode } from '../classify/vocabulary.js';
 import { inputProblems } from './build.js';
 import { HEALTH_STATUS_ORDER } from './health.js';
-import type { EntrySummary, FlowRecord, HealthLine, SectionId, SectionSummary, Summary } from './model.js';
+import type { EntrySummary, FlowRecord, HealthLine, InputSummary, SectionId, SectionSummary, Summary } from './model.js';
 import { REASON_WORDS } from './names.js';
 import { renderTable, visibleWidth, type Cell, type Colors, type Column } from './table.js';
 
@@ -72,8 +73,22 @@ function header(ctx: Ctx): string {
   }
   const reasons = i.malformedReasons.map((r) => `${r.reason}: ${count(r.packets)}`).join(', ');
   lines.push(`${label('Malformed')}${count(i.malformed)}${i.malformed > 0 && reasons ? ` (${reasons})` : ''}`);
+  if (i.filter) lines.push(`${label('Filter')}${filterLine(i.filter)}`);
   if (s.entries.length > 0) lines.push(`${label('Entries')}${entryCounts(c, s.entries)}`);
   return [...lines, ...inputWarnings(ctx)].join('\n');
+}
+
+/** `-f 'tcp' --host 10.0.0.0/8: 1,204 packets filtered out; stopped at -c 10`: the options as a command line would have them. */
+function filterLine(f: NonNullable<InputSummary['filter']>): string {
+  const opts = [
+    f.bpf !== null ? `-f ${quoteExpression(f.bpf)}` : null,
+    ...f.hosts.map((h) => `--host ${h}`),
+    f.since !== null ? `--since ${f.since}` : null,
+    f.until !== null ? `--until ${f.until}` : null,
+    f.count !== null ? `-c ${f.count}` : null,
+  ].filter((x) => x !== null);
+  const stopped = f.stoppedEarly ? `; stopped reading after ${plural(f.count ?? 0, 'packet')} (-c)` : '';
+  return `${opts.join(' ')}: ${plural(f.filteredOut, 'packet')} filtered out${stopped}`;
 }
 
 /** The answer in one line: catalog entries by status, the bad news first. */

@@ -17,6 +17,7 @@ import { FragmentResolver, type FragmentResolution } from '../flow/fragments.js'
 import { DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation.js';
 import { FlowTable, flowSlots, type FlowSnapshot } from '../flow/table.js';
 import type { InspectionCounts } from '../classify/flow-facts.js';
+import type { FilterFacts } from '../pipeline/filter.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
 import { SummaryAccumulator } from '../report/accumulate.js';
 import { buildInput } from '../report/build.js';
@@ -58,6 +59,8 @@ export interface SessionEnd {
   files: FileReport[];
   failed?: CaptureError[];
   interrupted?: boolean;
+  /** What the offline filters did (analyze -f, --host, --since, --until, -c). */
+  filter?: FilterFacts | null;
 }
 
 /**
@@ -307,6 +310,7 @@ export class FlowSession {
       // Flows counted over the session: expired ones too.
       flowTable: { flows: t.size + this.expiredFlows, maxFlows: this.opts.maxFlows, overflowFlows: t.overflowFlows, overflowPackets: t.overflowPackets },
       interrupted: end.interrupted ?? false,
+      filter: end.filter ?? null,
       inspection: this.inspection,
     });
   }

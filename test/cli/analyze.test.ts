@@ -46,7 +46,7 @@ describe('pantap analyze (CLI)', () => {
     expect(pantap('analyze', `${LAB}/a03_panorama.pcap`, '--fail-on', 'degraded', '-F', 'json').status).toBe(0);
     const bad = pantap('analyze', `${LAB}/a03_panorama.pcap`, '--fail-on', 'slow');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toBe("pantap: --fail-on takes unexpected, failed or degraded (got 'slow')\n");
+    expect(bad.stderr).toBe("pantap: --fail-on takes unexpected, failed or degraded (got 'slow') (see 'pantap analyze --help')\n");
   });
 
   it('--all-entries lists never-seen entries as rows in text and Markdown; JSON has every entry either way', () => {

@@ -531,6 +531,153 @@ struct PcapCloser {
 };
 
 // ---------------------------------------------------------------------------------
+// BpfFilter (JS class): libpcap's filter compiler and interpreter for records read from
+// files. pcap_compile needs a pcap_t only for its link type and snapshot length, so each
+// link type gets a dead handle (pcap_open_dead) and its own program, compiled the first
+// time a record of that type is filtered (a pcapng file can mix link types). A batch is
+// filtered in one call: the record index (6 uint32 words per record, as read() fills it)
+// is walked here and a keep mask written, so no JS runs per packet.
+
+// The inverse of DltToLinktype: capture files carry LINKTYPE_* values, pcap_open_dead
+// wants the DLT_* value of this platform.
+int LinktypeToDlt(uint32_t linktype) {
+  if (linktype == 101) return DLT_RAW;
+#ifdef DLT_ATM_RFC1483
+  if (linktype == 100) return DLT_ATM_RFC1483;
+#endif
+  return static_cast<int>(linktype);
+}
+
+struct CompiledFilter {
+  uint32_t linktype = 0;
+  bool ok = false;
+  bpf_program prog{};
+  std::string error;  // libpcap's message when !ok
+};
+
+class BpfFilter : public Napi::ObjectWrap<BpfFilter> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "BpfFilter",
+                       {
+                           InstanceMethod<&BpfFilter::Check>("check"),
+                           InstanceMethod<&BpfFilter::Filter>("filter"),
+                           InstanceAccessor<&BpfFilter::GetExpression>("expression"),
+                       });
+  }
+
+  BpfFilter(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfFilter>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "new BpfFilter(expression: string, snaplen?: number)");
+    expression_ = info[0].As<Napi::String>().Utf8Value();
+    if (info.Length() >= 2 && !info[1].IsUndefined()) {
+      if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "BpfFilter: snaplen must be a number");
+      double d = info[1].As<Napi::Number>().DoubleValue();
+      if (!(d >= 1 && d <= kMaxSnaplen) || d != static_cast<double>(static_cast<int64_t>(d))) {
+        throw Napi::RangeError::New(env, "BpfFilter: snaplen must be an integer in [1, 262144]");
+      }
+      snaplen_ = static_cast<int>(d);
+    }
+  }
+
+  ~BpfFilter() override {
+    for (auto& c : compiled_) {
+      if (c.ok) pcap_freecode(&c.prog);
+    }
+  }
+
+ private:
+  // The program for a link type, compiled on first use (failures are kept too).
+  const CompiledFilter& For(uint32_t linktype) {
+    for (const auto& c : compiled_) {
+      if (c.linktype == linktype) return c;
+    }
+    CompiledFilter c;
+    c.linktype = linktype;
+    std::unique_ptr<pcap_t, PcapCloser> dead(pcap_open_dead(LinktypeToDlt(linktype), snaplen_));
+    if (!dead) {
+      c.error = "pcap_open_dead failed";
+    } else if (pcap_compile(dead.get(), &c.prog, expression_.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      c.error = pcap_geterr(dead.get());
+    } else {
+      c.ok = true;
+    }
+    compiled_.push_back(c);
+    return compiled_.back();
+  }
+
+  // check(linktype): null when the expression compiles for it, else libpcap's message.
+  Napi::Value Check(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "check(linktype: number)");
+    const CompiledFilter& c = For(info[0].As<Napi::Number>().Uint32Value() & 0xffff);
+    return c.ok ? env.Null() : Napi::Value(Napi::String::New(env, c.error));
+  }
+
+  // filter(data, index, count, keep): keep[r] = 1 when record r matches, else 0; returns
+  // the number kept. Throws EFILTER (with `linktype`) when the expression does not compile
+  // for a record's link type, ERANGE when a record points outside `data`.
+  Napi::Value Filter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsArrayBuffer() || !info[1].IsArrayBuffer() || !info[2].IsNumber() || !info[3].IsTypedArray()) {
+      throw Napi::TypeError::New(env, "filter(data: ArrayBuffer, index: ArrayBuffer, count: number, keep: Uint8Array)");
+    }
+    Napi::ArrayBuffer data = info[0].As<Napi::ArrayBuffer>();
+    Napi::ArrayBuffer index = info[1].As<Napi::ArrayBuffer>();
+    double countD = info[2].As<Napi::Number>().DoubleValue();
+    Napi::TypedArray keepT = info[3].As<Napi::TypedArray>();
+    if (keepT.TypedArrayType() != napi_uint8_array) throw Napi::TypeError::New(env, "filter(): keep must be a Uint8Array");
+    Napi::Uint8Array keepA = keepT.As<Napi::Uint8Array>();
+    if (!(countD >= 0) || countD != static_cast<double>(static_cast<int64_t>(countD))) {
+      throw Napi::RangeError::New(env, "filter(): count must be a non-negative integer");
+    }
+    size_t count = static_cast<size_t>(countD);
+    if (count > index.ByteLength() / kRecBytes || count > keepA.ElementLength()) {
+      throw Napi::RangeError::New(env, "filter(): count exceeds the index or the keep mask");
+    }
+    const uint8_t* bytes = static_cast<const uint8_t*>(data.Data());
+    const size_t dataLen = data.ByteLength();
+    const uint8_t* idx = static_cast<const uint8_t*>(index.Data());
+    uint8_t* keep = keepA.Data();
+    const CompiledFilter* cur = nullptr;
+    size_t kept = 0;
+    pcap_pkthdr h{};
+    for (size_t r = 0; r < count; r++) {
+      uint32_t rec[kRecWords];
+      std::memcpy(rec, idx + r * kRecBytes, kRecBytes);
+      const uint32_t lt = rec[5] & 0xffff;
+      if (cur == nullptr || cur->linktype != lt) {
+        cur = &For(lt);
+        if (!cur->ok) {
+          Napi::Error err = MakeError(env, "EFILTER", cur->error);
+          err.Set("linktype", Napi::Number::New(env, lt));
+          throw err;
+        }
+      }
+      if (static_cast<size_t>(rec[0]) > dataLen || static_cast<size_t>(rec[1]) > dataLen - rec[0]) {
+        ThrowCode(env, "ERANGE", "filter(): record " + std::to_string(r) + " points outside data");
+      }
+      h.caplen = rec[1];
+      h.len = rec[2];
+      h.ts.tv_sec = static_cast<decltype(h.ts.tv_sec)>(rec[3]);
+      h.ts.tv_usec = static_cast<decltype(h.ts.tv_usec)>(rec[4] / 1000);
+      const bool match = pcap_offline_filter(&cur->prog, &h, bytes + rec[0]) != 0;
+      keep[r] = match ? 1 : 0;
+      kept += match ? 1 : 0;
+    }
+    return Napi::Number::New(env, static_cast<double>(kept));
+  }
+
+  Napi::Value GetExpression(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), expression_); }
+
+  std::string expression_;
+  int snaplen_ = kMaxSnaplen;
+  // A few link types at most. For() appends, which may move the programs: callers keep
+  // no pointer to one across a For() call.
+  std::vector<CompiledFilter> compiled_;
+};
+
+// ---------------------------------------------------------------------------------
 // The addon (one instance per Node environment)
 
 class LiveAddon : public Napi::Addon<LiveAddon> {
@@ -538,11 +685,13 @@ class LiveAddon : public Napi::Addon<LiveAddon> {
   LiveAddon(Napi::Env env, Napi::Object exports) {
     Napi::Function ctor = LiveHandle::Init(env);
     handleCtor_ = Napi::Persistent(ctor);
+    Napi::Function bpf = BpfFilter::Init(env);
     DefineAddon(exports, {
                              InstanceMethod<&LiveAddon::ListInterfaces>("listInterfaces"),
                              InstanceMethod<&LiveAddon::Open>("open"),
                              InstanceMethod<&LiveAddon::LibpcapVersion>("libpcapVersion"),
                              InstanceValue("LiveHandle", ctor),
+                             InstanceValue("BpfFilter", bpf),
                          });
   }
 
