@@ -16,6 +16,7 @@ import { emptyStream, type FlowPayload } from '../inspect/stream.js';
 import { NO_APP_RECORDS, type FlowVerdictFacts, type InspectionCounts } from './flow-facts.js';
 import { linkKerberosRetries } from './app-verdicts.js';
 import { RoleLearner, type RoleBook } from './roles.js';
+import { flowHeartbeat, isHeartbeatEntry, type FlowHeartbeat } from './cadence.js';
 import { judge } from './judge.js';
 import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
 
@@ -50,6 +51,8 @@ export interface ClassifiedFlow extends FlowVerdictFacts {
    * counted beside the non-IP frames and never unexpected. Absent or null otherwise.
    */
   infrastructure?: Icmp6Infrastructure | null;
+  /** On an HA heartbeat entry, with its packet times logged: intervals, gaps, unanswered echoes (cadence.ts). */
+  heartbeat?: FlowHeartbeat | null;
 }
 
 /** What learnFrom() looks at: the ports, IP protocols and ethertypes of entries that prove something. */
@@ -401,6 +404,12 @@ export class FlowClassifier {
         flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
       } else flow.section = 'unexpected';
       const f = facts?.(slot) ?? null;
+      const beats = f?.beats ?? null;
+      const hb = beats === null ? undefined : flow.entries.find((i) => isHeartbeatEntry(entries[i]));
+      if (hb !== undefined) {
+        const t = flow.transport;
+        flow.heartbeat = flowHeartbeat(t === 'icmpv6' ? 'icmp' : t, entries[hb].id, beats!, server === 0 ? 1 : 0);
+      }
       const judged = judge(flow, { src, slot, server, facts: f, entries: flow.entries.map((i) => entries[i]), active: flow.firstTs > settledBeforeUs });
       if (counts !== undefined) {
         if (judged.bytesKept > 0) counts.flows++;

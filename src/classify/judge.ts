@@ -14,6 +14,7 @@ import type { CertificateFacts } from '../inspect/x509.js';
 import type { AppMessage } from '../inspect/datagram.js';
 import { looksLikeText } from '../inspect/text.js';
 import { judgeApp } from './app-verdicts.js';
+import { gapDetail } from './cadence.js';
 import type { ClassifiedFlow } from './classify.js';
 import { communityIdFromWords } from './community-id.js';
 import type { CertificateRecord, TcpFacts, TlsRecord } from './flow-facts.js';
@@ -230,6 +231,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   }
 
   // warnings
+  if (flow.heartbeat !== undefined && flow.heartbeat !== null && flow.heartbeat.gaps.length > 0) why.set('heartbeat-gap', gapDetail(flow.heartbeat));
   if (flow.tls !== null) {
     const expired = (c: CertificateRecord | null) => c !== null && c.daysLeft !== null && c.daysLeft < 0;
     const sc = flow.tls.serverCertificate;

@@ -25,7 +25,8 @@ export const F_TCPHLEN = 23; // TCP header length in bytes; 0 when the header is
 export const F_PAYLEN = 24; // TCP payload length on the wire (from the IP length); UDP: from the UDP length, PAYLEN_CUT when the header is cut
 export const F_ICMPMTU = 25; // next-hop MTU of an ICMP fragmentation-needed / packet-too-big, else 0
 export const F_ICMPMSG = 26; // 0, or 0x10000 | type << 8 | code for an ICMP message that is not an error (echo...)
-export const F_COUNT = 27;
+export const F_ICMPECHO = 27; // echo request/reply: identifier << 16 | sequence number (0 for other messages)
+export const F_COUNT = 28;
 
 export const KIND_NONE = 0;
 export const KIND_IPV4 = 1;

@@ -12,6 +12,7 @@ import {
   F_TCPFLAGS,
   F_ICMPMTU,
   F_ICMPMSG,
+  F_ICMPECHO,
   F_L4END,
   F_L4OFF,
   F_PAYLEN,
@@ -45,6 +46,7 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
   pf[F_TCPFLAGS] = 0;
   pf[F_ICMPERR] = 0;
   pf[F_ICMPMSG] = 0;
+  pf[F_ICMPECHO] = 0;
   pf[F_TCPHLEN] = 0;
   pf[F_ICMPMTU] = 0;
   pf[F_L4OFF] = off;
@@ -101,6 +103,8 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
         const peer = (proto === IPPROTO_ICMP ? ICMP4_PEER : ICMP6_PEER)[type];
         pf[F_SPORT] = type;
         pf[F_DPORT] = peer >= 0 ? peer : code;
+        // Echo request and reply: identifier and sequence number pair a reply with its request.
+        if (avail >= 8 && (proto === IPPROTO_ICMP ? type === 8 || type === 0 : type === 128 || type === 129)) pf[F_ICMPECHO] = ((b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]) >>> 0;
       } else {
         quoted(pf, b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
         // Fragmentation needed (ICMP 3/4: MTU in bytes 6-7) and packet too big (ICMPv6 2:

@@ -4,6 +4,7 @@
 // encode and decode are exact inverses (test/flow/conversation-columns.test.ts).
 import type { ConversationFacts, FlowFacts, PmtuEvidence } from './conversation.js';
 import type { DatagramFacts, KeptDatagram } from './datagrams.js';
+import type { BeatFacts } from './heartbeats.js';
 import type { StreamResult } from './stream.js';
 import type { Side } from './table.js';
 import type { TcpHealthReport, TcpSideReport, ZeekConnState } from './tcp-health.js';
@@ -45,7 +46,11 @@ const O_PMTU = O_HDROP + 1; // present, side, frameBytes, segmentBytes, retransm
 const O_SENDS = O_PMTU + 9;
 const O_STREAMS = O_SENDS + 2;
 const STREAM_WORDS = 5 + STREAM_KEYS.length;
-const WORDS = O_STREAMS + 2 * STREAM_WORDS;
+// Any flow: its heartbeat log (present, first beat, beat count, dropped), BEAT_WORDS per
+// beat in `beats`: time, flags, echo. A flow with only a heartbeat log is present 3.
+const O_BT = O_STREAMS + 2 * STREAM_WORDS;
+const BEAT_WORDS = 3;
+const WORDS = O_BT + 4;
 // A UDP flow (present 2) uses the first words of its row: originator, first datagram,
 // datagram count, capHit; each datagram is DGRAM_WORDS in `datagrams`: side, byte
 // offset, byte length, wire length, capture time.
@@ -55,11 +60,11 @@ const O_DG_CAPHIT = 3;
 const DGRAM_WORDS = 5;
 
 /** The column layout, for a check that columns come from the same build. */
-export const COLUMNS_FORMAT = `columns ${WORDS}: ${SIDE_KEYS.join(',')}; ${STREAM_KEYS.join(',')}; datagrams ${DGRAM_WORDS}`;
+export const COLUMNS_FORMAT = `columns ${WORDS}: ${SIDE_KEYS.join(',')}; ${STREAM_KEYS.join(',')}; datagrams ${DGRAM_WORDS}; beats ${BEAT_WORDS}`;
 
 export interface ConversationColumns {
   count: number;
-  /** 1 when flow i has a TCP conversation, 2 when it has UDP datagrams, 0: none. */
+  /** 1 when flow i has a TCP conversation, 2 when it has UDP datagrams, 3: only heartbeat times, 0: none. */
   present: Uint8Array;
   num: Float64Array;
   /** history and connState per flow ('' for absent flows). */
@@ -70,6 +75,8 @@ export interface ConversationColumns {
   marks: Float64Array;
   /** DGRAM_WORDS per kept UDP datagram, back to back. */
   datagrams: Float64Array;
+  /** BEAT_WORDS per logged heartbeat packet, back to back. */
+  beats: Float64Array;
 }
 
 const nz = (v: number | null): number => (v === null ? NaN : v);
@@ -81,8 +88,12 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
   let byteTotal = 0;
   let markTotal = 0;
   let dgramTotal = 0;
+  let beatTotal = 0;
   for (const f of facts) {
     if (f === null) continue;
+    const bf = f.beats ?? null;
+    if (bf !== null) beatTotal += bf.times.length;
+    if (f.kind === 'beats') continue;
     if (f.kind === 'udp') {
       dgramTotal += f.datagrams.length;
       for (const d of f.datagrams) byteTotal += d.bytes.length;
@@ -101,6 +112,8 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
   const bytes = new Uint8Array(byteTotal);
   const marks = new Float64Array(markTotal * 2);
   const datagrams = new Float64Array(dgramTotal * DGRAM_WORDS);
+  const beats = new Float64Array(beatTotal * BEAT_WORDS);
+  let tAt = 0;
   let bAt = 0;
   let mAt = 0;
   let dAt = 0;
@@ -108,6 +121,22 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
     const f = facts[i];
     if (f === null) continue;
     const o = i * WORDS;
+    const bf = f.beats ?? null;
+    if (bf !== null) {
+      num[o + O_BT] = 1;
+      num[o + O_BT + 1] = tAt;
+      num[o + O_BT + 2] = bf.times.length;
+      num[o + O_BT + 3] = bf.dropped;
+      for (let k = 0; k < bf.times.length; k++, tAt++) {
+        beats[tAt * BEAT_WORDS] = bf.times[k];
+        beats[tAt * BEAT_WORDS + 1] = bf.flags[k];
+        beats[tAt * BEAT_WORDS + 2] = bf.echo[k];
+      }
+    }
+    if (f.kind === 'beats') {
+      present[i] = 3;
+      continue;
+    }
     if (f.kind === 'udp') {
       present[i] = 2;
       num[o + O_ORIG] = f.originator;
@@ -177,12 +206,12 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
       }
     }
   }
-  return { count: n, present, num, history, connState, bytes, marks, datagrams };
+  return { count: n, present, num, history, connState, bytes, marks, datagrams, beats };
 }
 
 /** The buffers of the columns, for a transfer list. */
 export function columnBuffers(c: ConversationColumns): ArrayBuffer[] {
-  return [c.present.buffer, c.num.buffer, c.bytes.buffer, c.marks.buffer, c.datagrams.buffer] as ArrayBuffer[];
+  return [c.present.buffer, c.num.buffer, c.bytes.buffer, c.marks.buffer, c.datagrams.buffer, c.beats.buffer] as ArrayBuffer[];
 }
 
 function sideAt(num: Float64Array, at: number): TcpSideReport {
@@ -196,7 +225,13 @@ export function decodeColumn(c: ConversationColumns, i: number): FlowFacts | nul
   if (c.present[i] === 0) return null;
   const num = c.num;
   const o = i * WORDS;
-  if (c.present[i] === 2) return datagramsAt(c, o);
+  const beats = beatsAt(c, o);
+  if (c.present[i] === 3) return { kind: 'beats', beats: beats! };
+  if (c.present[i] === 2) {
+    const d = datagramsAt(c, o);
+    if (beats !== null) d.beats = beats;
+    return d;
+  }
   const health: TcpHealthReport = {
     originator: sideAt(num, o + O_SIDES),
     responder: sideAt(num, o + O_SIDES + S),
@@ -236,7 +271,26 @@ export function decodeColumn(c: ConversationColumns, i: number): FlowFacts | nul
     streams[d] = r as unknown as StreamResult;
   }
   const facts: ConversationFacts = { kind: 'tcp', originator: num[o + O_ORIG] as Side, health, streams, pmtu, maxSends: [num[o + O_SENDS], num[o + O_SENDS + 1]] };
+  if (beats !== null) facts.beats = beats;
   return facts;
+}
+
+/** The heartbeat log of the flow at row `o`, or null. */
+function beatsAt(c: ConversationColumns, o: number): BeatFacts | null {
+  const num = c.num;
+  if (num[o + O_BT] === 0) return null;
+  const first = num[o + O_BT + 1];
+  const n = num[o + O_BT + 2];
+  const times = new Float64Array(n);
+  const flags = new Uint8Array(n);
+  const echo = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const w = (first + k) * BEAT_WORDS;
+    times[k] = c.beats[w];
+    flags[k] = c.beats[w + 1];
+    echo[k] = c.beats[w + 2];
+  }
+  return { times, flags, echo, dropped: num[o + O_BT + 3] };
 }
 
 function datagramsAt(c: ConversationColumns, o: number): DatagramFacts {

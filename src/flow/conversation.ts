@@ -8,8 +8,9 @@
 // lookup is one array read; the first packet of a flow in a table looks the key up in
 // the store's own map (flows outlive a worker's partial table in live capture). A flow
 // whose payload no decoder wants any more costs one flag test beyond TCP health.
-import { F_ACK, F_DF, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
+import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_SPORT, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
+import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
 import { DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import { TCPA_ANY_RETRANSMISSION, TcpHealth, setTcpClock, type TcpHealthReport } from './tcp-health.js';
@@ -64,9 +65,20 @@ function keptBytesFor(data: Uint8Array, off: number, captured: number, maxBytes:
  */
 const HINT_DONE = 0x40000000;
 
-/** What the session classifies a flow with: a TCP conversation or a UDP flow's datagrams. */
-export type FlowFacts = ConversationFacts | DatagramFacts;
+/**
+ * What the session classifies a flow with: a TCP conversation, a UDP flow's datagrams, or
+ * only the packet times of a flow that can be an HA heartbeat (ICMP echo, IP 99, 0x7261).
+ * TCP and UDP facts carry those times too (`beats`) on the heartbeat ports.
+ */
+export type FlowFacts = ConversationFacts | DatagramFacts | BeatOnlyFacts;
 export type { DatagramFacts } from './datagrams.js';
+export type { BeatFacts } from './heartbeats.js';
+
+/** An ICMP, IP or non-IP flow that can be a heartbeat: its packet times (flow/heartbeats.ts). */
+export interface BeatOnlyFacts {
+  kind: 'beats';
+  beats: BeatFacts;
+}
 
 /** Evidence of a path-MTU problem for the segments one side sent. */
 export interface PmtuEvidence {
@@ -106,6 +118,8 @@ export interface ConversationFacts {
   pmtu: PmtuEvidence | null;
   /** Per canonical side: most times one segment was sent (1 + its retransmissions in a row). */
   maxSends: [number, number];
+  /** HA1 ports: the times of the payload segments that were not retransmissions (flow/heartbeats.ts). */
+  beats?: BeatFacts | null;
 }
 
 // Per-side PMTU tracking, indexed base + side.
@@ -305,6 +319,8 @@ export class ConversationStore {
   private convs: (Conversation | null)[] = [];
   /** UDP flows' kept datagrams, by the same ids (a flow is TCP or UDP, never both). */
   private logs: (DatagramLog | null)[] = [];
+  /** Packet times of flows that can be heartbeats, by the same ids. */
+  private beatLogs: (BeatLog | null)[] = [];
   /**
    * The capture time (µs) of the packet passed next to packet() or segment(): a field, not
    * an argument, so the double is not boxed on every call.
@@ -338,6 +354,28 @@ export class ConversationStore {
     }
     const l4 = pf[F_L4OFF];
     this.segment(hint - 1, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
+    // HA1 hellos: payload segments sent for the first time (a retransmission is the same hello again).
+    if (pf[F_PAYLEN] > 0 && heartbeatTcp(pf[F_SPORT], pf[F_DPORT]) && (this.convs[hint - 1]!.lastAnalysis & TCPA_ANY_RETRANSMISSION) === 0) this.beatAt(hint - 1, side, BEAT_PLAIN, 0);
+  }
+
+  /**
+   * One packet of a flow that can be a heartbeat (UDP 29281, ICMP echo, IP 99, ethertype
+   * 0x7261) that `table.addPacket` just counted in `slot`: its time (tsUs), side, kind
+   * (BEAT_*) and, for an echo, identifier << 16 | sequence.
+   */
+  beat(table: FlowTable, slot: number, kind: number, echo: number): void {
+    let hint = table.conversationHint(slot);
+    if (hint === 0) {
+      const id = this.index.acquire(table.keyWords(slot));
+      hint = id + 1;
+      table.setConversationHint(slot, hint);
+    }
+    this.beatAt((hint & ~HINT_DONE) - 1, table.lastSide, kind, echo);
+  }
+
+  private beatAt(id: number, side: Side, kind: number, echo: number): void {
+    while (this.beatLogs.length <= id) this.beatLogs.push(null);
+    (this.beatLogs[id] ??= new BeatLog()).add(this.tsUs, side, kind, echo);
   }
 
   /**
@@ -456,25 +494,31 @@ export class ConversationStore {
 
   /** The facts of conversation `id`, which ends (its id may be reused after). */
   private take(id: number): FlowFacts | null {
+    const bl = this.beatLogs[id];
+    const beats = bl === null || bl === undefined ? null : bl.facts();
+    if (beats !== null) this.beatLogs[id] = null;
     const log = this.logs[id];
     if (log !== null && log !== undefined) {
       this.logs[id] = null;
-      return log.facts(true);
+      return withBeats(log.facts(true), beats);
     }
     const c = this.convs[id];
-    if (c === null || c === undefined) return null;
+    if (c === null || c === undefined) return beats === null ? null : { kind: 'beats', beats };
     const facts = c.facts(true);
     c.close();
     this.convs[id] = null;
-    return facts;
+    return withBeats(facts, beats);
   }
 
   /** The facts of conversation `id` so far, leaving it as it is. */
   private peek(id: number): FlowFacts | null {
+    const bl = this.beatLogs[id];
+    const beats = bl === null || bl === undefined ? null : bl.facts();
     const log = this.logs[id];
-    if (log !== null && log !== undefined) return log.facts(false);
+    if (log !== null && log !== undefined) return withBeats(log.facts(false), beats);
     const c = this.convs[id];
-    return c === null || c === undefined ? null : c.facts(false);
+    if (c === null || c === undefined) return beats === null ? null : { kind: 'beats', beats };
+    return withBeats(c.facts(false), beats);
   }
 
   /** The facts of one flow by key (from packet()), forgotten afterwards; null when there is no conversation. */
@@ -488,4 +532,10 @@ export class ConversationStore {
     const id = this.index.lookup(k);
     return id < 0 ? null : this.peek(id);
   }
+}
+
+/** TCP or UDP facts with the flow's heartbeat times attached (when it kept any). */
+function withBeats<T extends ConversationFacts | DatagramFacts>(facts: T, beats: BeatFacts | null): T {
+  if (beats !== null) facts.beats = beats;
+  return facts;
 }

@@ -9,6 +9,7 @@
 // datagram does not start like a protocol a decoder reads keeps one datagram per side
 // (enough for "unknown content"). Once a flow keeps nothing more, the session marks its
 // flow-table slot (conversation.ts): its later packets cost a bit test there.
+import type { BeatFacts } from './heartbeats.js';
 import type { PayloadBudget } from './stream.js';
 import type { Side } from './table.js';
 
@@ -36,6 +37,8 @@ export interface DatagramFacts {
   datagrams: KeptDatagram[];
   /** A byte cap (per flow, or the global budget) stopped keeping datagrams a decoder would have read. */
   capHit: boolean;
+  /** HA2 port 29281: the times of every datagram (flow/heartbeats.ts). */
+  beats?: BeatFacts | null;
 }
 
 /**

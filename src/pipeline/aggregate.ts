@@ -3,9 +3,10 @@
 // with drain(): a session drains once at the end of a file run, and at every expiry check
 // of a live capture.
 import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
-import { F_FRAG, F_ICMPERR, F_ICMPMTU, F_KIND, F_PAYLEN, F_PROTO, F_TCPHLEN, FRAG_FIRST, FRAG_LATER, KIND_L2, PAYLEN_CUT, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
+import { F_DPORT, F_ETHERTYPE, F_FRAG, F_ICMPECHO, F_ICMPERR, F_ICMPMSG, F_ICMPMTU, F_KIND, F_PAYLEN, F_PROTO, F_SPORT, F_TCPHLEN, FRAG_FIRST, FRAG_LATER, KIND_L2, PAYLEN_CUT, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
+import { BEAT_PLAIN, BEAT_REPLY, BEAT_REQUEST, HEARTBEAT_ETHERTYPE, HEARTBEAT_IP_PROTOCOL, HEARTBEAT_UDP_PORT } from '../flow/heartbeats.js';
 import type { DecodeStats } from '../decode/stats.js';
 import { ConversationStore, DEFAULT_INSPECT_LIMITS, type FlowFacts, type InspectLimits } from '../flow/conversation.js';
 import { FragmentLog, type FragmentSnapshot } from '../flow/fragments.js';
@@ -90,7 +91,12 @@ export class BatchAggregator {
           table.clock[0] = tsUs;
           const slot = table.addPacketNow(pf, seq, origlen);
           // TCP segments with a whole header, and ICMP errors carrying a path MTU about a TCP flow.
-          if (slot >= 0 && pf[F_KIND] !== KIND_L2) {
+          if (slot >= 0 && pf[F_KIND] === KIND_L2) {
+            if (pf[F_ETHERTYPE] === HEARTBEAT_ETHERTYPE) {
+              convs.tsUs = tsUs;
+              convs.beat(table, slot, BEAT_PLAIN, 0);
+            }
+          } else if (slot >= 0) {
             const proto = pf[F_PROTO];
             if (proto === IPPROTO_TCP && (pf[F_ICMPERR] === 0 ? pf[F_TCPHLEN] !== 0 : pf[F_ICMPMTU] !== 0)) {
               convs.tsUs = tsUs;
@@ -99,6 +105,18 @@ export class BatchAggregator {
               // UDP datagrams (not ICMP errors about them) for the datagram decoders.
               convs.tsUs = tsUs;
               convs.datagram(pf, b, table, slot);
+              if (pf[F_SPORT] === HEARTBEAT_UDP_PORT || pf[F_DPORT] === HEARTBEAT_UDP_PORT) convs.beat(table, slot, BEAT_PLAIN, 0);
+            } else if (pf[F_ICMPERR] === 0 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6)) {
+              // Echo requests and replies (HA1 heartbeats when the hosts are HA peers).
+              const type = (pf[F_ICMPMSG] >>> 8) & 0xff;
+              const echo = pf[F_ICMPMSG] === 0 ? 0 : proto === IPPROTO_ICMP ? (type === 8 ? BEAT_REQUEST : type === 0 ? BEAT_REPLY : 0) : type === 128 ? BEAT_REQUEST : type === 129 ? BEAT_REPLY : 0;
+              if (echo !== 0) {
+                convs.tsUs = tsUs;
+                convs.beat(table, slot, echo, pf[F_ICMPECHO]);
+              }
+            } else if (proto === HEARTBEAT_IP_PROTOCOL && pf[F_ICMPERR] === 0) {
+              convs.tsUs = tsUs;
+              convs.beat(table, slot, BEAT_PLAIN, 0);
             }
           }
         }

@@ -9,6 +9,7 @@ import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
 import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
 import { flowRecord } from './flow-record.js';
+import { HeartbeatAccumulator } from './ha.js';
 import { cmp, isoMicros } from './format.js';
 import { addToPairHealth, emptyPairHealth, healthLine, sortHealth, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
@@ -153,6 +154,8 @@ export class SummaryAccumulator {
   private listed: BestOf<ClassifiedFlow> | ClassifiedFlow[];
   /** Flows the listing rule selected (listed or not). */
   private selected = 0;
+  /** HA cadence: heartbeat flows per channel (ha.ts). */
+  private readonly ha = new HeartbeatAccumulator();
 
   constructor(
     readonly catalog: Catalog,
@@ -171,6 +174,7 @@ export class SummaryAccumulator {
     const allFlows = this.opts.allFlows;
     for (const f of flows) {
       this.flowCount++;
+      this.ha.add(f);
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
       if (f.entries.length > 0) {
@@ -290,6 +294,7 @@ export class SummaryAccumulator {
       roles: roleAssignments(roles),
       allFlows: this.opts.allFlows,
       flowsOmitted: this.selected - listed.length,
+      ha: this.ha.summary(),
     };
   }
 }

@@ -24,8 +24,26 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     roles: s.roles.map((r) => ({ address: r.address, roles: [...r.roles], source: r.source, evidence: [...r.evidence], possible: [...r.possible] })),
     allFlows: s.allFlows,
     flowsOmitted: s.flowsOmitted,
+    ha: orderedHa(s.ha),
     // Live captures only; absent (not null) for files, as the model has it.
     ...(s.capture ? { capture: orderedCapture(s.capture) } : {}),
+  };
+}
+
+/** HA cadence: the keys first (peers, transport, entry, intervalMs, unanswered, gaps), then the additions. */
+function orderedHa(ha: Summary['ha']): Record<string, unknown> {
+  return {
+    heartbeats: ha.heartbeats.map((h) => ({
+      peers: [...h.peers],
+      transport: h.transport,
+      entry: h.entry,
+      intervalMs: h.intervalMs === null ? null : { median: h.intervalMs.median, p99: h.intervalMs.p99, max: h.intervalMs.max },
+      unanswered: h.unanswered,
+      gaps: h.gaps.map((g) => ({ start: g.start, end: g.end, seconds: g.seconds, missed: g.missed })),
+      flows: h.flows,
+      heartbeats: h.heartbeats,
+      capHit: h.capHit,
+    })),
   };
 }
 

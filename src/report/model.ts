@@ -175,6 +175,32 @@ export interface Ipv6Infrastructure {
   bytes: number;
 }
 
+/** One HA heartbeat channel: catalog entry × client → server (report/ha.ts). */
+export interface HeartbeatSummary {
+  /** The client first (the peer that pings or connects), then the server. */
+  peers: [string, string];
+  transport: 'icmp' | 'tcp' | 'udp' | 'ip' | 'ethertype';
+  /** Catalog entry id (ICMP: the derived ha.heartbeat-icmp.1 / ha.heartbeat-icmpv6.58). */
+  entry: string;
+  /** Flows of the channel that carried heartbeats. */
+  flows: number;
+  /** Heartbeats the intervals are taken over (echo: answered requests; others: packets of both peers). */
+  heartbeats: number;
+  /** Intervals between heartbeats in ms; null with fewer than two. */
+  intervalMs: { median: number; p99: number; max: number } | null;
+  /** Echo requests no reply answered (0 for other transports). */
+  unanswered: number;
+  /** Silences longer than three median intervals: ISO-8601 UTC start (last heartbeat before) and end (first after). */
+  gaps: { start: string; end: string; seconds: number; missed: number }[];
+  /** The per-flow time log cap was hit: the figures cover the heartbeats kept. */
+  capHit: boolean;
+}
+
+export interface HaSummary {
+  /** ICMP heartbeats first, then by entry, client and server. */
+  heartbeats: HeartbeatSummary[];
+}
+
 export interface Summary {
   schema: 'pantap.summary.v1';
   input: InputSummary;
@@ -194,6 +220,8 @@ export interface Summary {
   allFlows: boolean;
   /** Flows the listing rule selected but --max-listed left out (most bytes kept); 0 with --flows. */
   flowsOmitted: number;
+  /** HA cadence (issue 11): heartbeat intervals, unanswered echoes and gaps. */
+  ha: HaSummary;
   /** Live capture only: where and what the kernel counted (null where the backend cannot tell). */
   capture?: {
     interface: string;

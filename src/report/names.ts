@@ -25,6 +25,7 @@ export const REASON_WORDS: Readonly<Record<ReasonCode, string>> = {
   'tls-incomplete': 'TLS handshake not completed',
   'unexpected-protocol': 'not the expected protocol',
   'no-reply': 'no reply',
+  'heartbeat-gap': 'heartbeat gap',
   'certificate-expired': 'certificate expired',
   'ldap-unauthenticated-bind': 'LDAP bind without a password (unauthenticated)',
   'ntp-rate-limited': 'NTP rate-limited',

@@ -111,6 +111,7 @@ export const PROTO_ENUMS = {
     'tls-incomplete': 'REASON_TLS_INCOMPLETE',
     'unexpected-protocol': 'REASON_UNEXPECTED_PROTOCOL',
     'no-reply': 'REASON_NO_REPLY',
+    'heartbeat-gap': 'REASON_HEARTBEAT_GAP',
     'certificate-expired': 'REASON_CERTIFICATE_EXPIRED',
     'ldap-unauthenticated-bind': 'REASON_LDAP_UNAUTHENTICATED_BIND',
     'ntp-rate-limited': 'REASON_NTP_RATE_LIMITED',
@@ -294,6 +295,7 @@ export function encodeSummary(s: Summary): Uint8Array {
     flows: s.flows.map(flow),
     roles: s.roles.map((r) => ({ ...r, source: enumValue('RoleSource', r.source) })),
     capture: s.capture ?? null,
+    ha: { heartbeats: s.ha.heartbeats.map((h) => ({ ...h, gaps: h.gaps.map((g) => ({ ...g, startUs: microsFromIso(g.start), endUs: microsFromIso(g.end) })) })) },
   };
   // verify() names the field when the model and the .proto disagree (a string where a
   // number belongs...), instead of fromObject coercing it to a default without a word.

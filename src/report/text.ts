@@ -298,11 +298,32 @@ function sectionBlock(ctx: Ctx, id: Exclude<SectionId, 'unexpected'>): string {
   const unseen = entries.length - rows.length;
   // Absence is an answer too: one line for the entries never seen, --all-entries for their rows.
   const unseenLine = unseen > 0 ? `  ${c.dim(`${rows.length > 0 ? '+ ' : ''}${plural(unseen, 'entry', 'entries')} not seen (--all-entries lists them)`)}` : null;
-  if (rows.length === 0) return `${head}\n${unseenLine}`;
+  const beats = id === 'ha' ? heartbeatLines(ctx) : [];
+  if (rows.length === 0) return [head, unseenLine, ...beats].filter((x) => x !== null).join('\n');
   // Sized over every section's listed entries, so that the four tables line up.
   const all = s.entries.filter((e) => e.section !== id && listed(ctx, e)).map((e) => entryRow(c, e));
   const table = renderTable(ENTRY_COLUMNS, rows.map((e) => entryRow(c, e)), { ...ctx, sizeWith: all });
-  return [head, table, unseenLine].filter((x) => x !== null).join('\n');
+  return [head, table, unseenLine, ...beats].filter((x) => x !== null).join('\n');
+}
+
+// ── HA cadence ──────────────────────────────────────────────────────────────────────────
+
+/** The heartbeats under the HA table: intervals, unanswered echoes, then each gap. */
+function heartbeatLines({ c, s }: Ctx): string[] {
+  const list = s.ha.heartbeats;
+  if (list.length === 0) return [];
+  const ms = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
+  const lines = [c.bold('  Heartbeats')];
+  for (const h of list) {
+    const iv = h.intervalMs === null ? 'fewer than two heartbeats' : `interval median ${ms(h.intervalMs.median)}, p99 ${ms(h.intervalMs.p99)}, max ${ms(h.intervalMs.max)}`;
+    const unanswered = h.transport === 'icmp' ? `, ${h.unanswered > 0 ? c.yellow(`${count(h.unanswered)} unanswered`) : '0 unanswered'}` : '';
+    const gaps = h.gaps.length > 0 ? c.yellow(plural(h.gaps.length, 'gap')) : '0 gaps';
+    const capped = h.capHit ? c.dim(' (time log cap hit)') : '';
+    lines.push(`  ${h.peers[0]} → ${h.peers[1]} ${h.transport} ${c.dim(`(${h.entry})`)}${capped}`);
+    lines.push(`    ${plural(h.heartbeats, 'heartbeat')}, ${iv}${unanswered}, ${gaps}`);
+    for (const g of h.gaps) lines.push(`    ${c.yellow('gap')} ${g.start} → ${g.end} (${g.seconds.toFixed(1)} s, ${plural(g.missed, 'missed heartbeat')})`);
+  }
+  return lines;
 }
 
 // ── failures and warnings ───────────────────────────────────────────────────────────────

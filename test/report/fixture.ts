@@ -281,5 +281,21 @@ export function fixtureSummary(): Summary {
     ],
     allFlows: false,
     flowsOmitted: 0,
+    // HA cadence: an ICMP heartbeat to the peer that went silent for 6 s.
+    ha: {
+      heartbeats: [
+        {
+          peers: [FW, '10.99.1.3'],
+          transport: 'icmp',
+          entry: 'ha.heartbeat-icmp.1',
+          flows: 1,
+          heartbeats: 20,
+          intervalMs: { median: 1000.05, p99: 6001.2, max: 6001.2 },
+          unanswered: 5,
+          gaps: [{ start: isoMicros(T0 + 4_000_000), end: isoMicros(T0 + 10_001_200), seconds: 6.001, missed: 5 }],
+          capHit: false,
+        },
+      ],
+    },
   };
 }

@@ -35,7 +35,7 @@ describe('renderJson', () => {
     const reversed = Object.fromEntries(Object.entries(s).reverse()) as unknown as typeof s;
     reversed.flows = s.flows.map((f) => Object.fromEntries(Object.entries(f).reverse()) as unknown as typeof f);
     const doc = parsed(reversed);
-    expect(Object.keys(doc)).toEqual(['schema', 'input', 'sections', 'entries', 'health', 'flows', 'other', 'nonIp', 'ipv6Infrastructure', 'roles', 'allFlows', 'flowsOmitted']);
+    expect(Object.keys(doc)).toEqual(['schema', 'input', 'sections', 'entries', 'health', 'flows', 'other', 'nonIp', 'ipv6Infrastructure', 'roles', 'allFlows', 'flowsOmitted', 'ha']);
     expect(Object.keys((doc.input as object))).toEqual(
       expect.arrayContaining(['files', 'packets', 'bytes', 'malformed', 'truncated']),
     );
@@ -49,6 +49,10 @@ describe('renderJson', () => {
       'packets', 'bytes', 'firstSeen', 'lastSeen', 'state', 'section', 'entries',
     ]);
     expect(renderJson(reversed)).toBe(renderJson(s));
+    // HA cadence: the keys in its order, then the additions.
+    const hb = (doc.ha as { heartbeats: Record<string, unknown>[] }).heartbeats[0];
+    expect(Object.keys(hb)).toEqual(['peers', 'transport', 'entry', 'intervalMs', 'unanswered', 'gaps', 'flows', 'heartbeats', 'capHit']);
+    expect(Object.keys((hb.gaps as object[])[0])).toEqual(['start', 'end', 'seconds', 'missed']);
   });
 
   it('lists health[] with exactly the contract keys, in order, nulls kept', () => {

@@ -1,0 +1,149 @@
+// HA cadence (issue 11): the intervals of a heartbeat and its silences. A heartbeat is a
+// flow on an HA heartbeat entry (ICMP echo between HA peers, HA1 hellos on 28769/28260,
+// HA2 keep-alives on UDP 29281, IP 99, ethertype 0x7261) whose packet times the
+// aggregator logged (flow/heartbeats.ts).
+//
+// The times that count: for an echo heartbeat, the answered heartbeats (the replies that
+// match a request by identifier and sequence), since requests keep coming during an
+// outage; for the others, each peer's packets as a series of its own (both peers send
+// hellos). The median interval reported is over every series' intervals; a gap is an
+// interval of one series longer than GAP_INTERVALS of that series' own median intervals,
+// from the last packet before the silence to the first after it; overlapping gaps of the
+// two peers are one gap.
+import type { CatalogEntry } from '../catalog/schema.js';
+import { BEAT_REPLY, BEAT_REQUEST, HEARTBEAT_ETHERTYPE, HEARTBEAT_IP_PROTOCOL, HEARTBEAT_TCP_PORTS, HEARTBEAT_UDP_PORT, type BeatFacts } from '../flow/heartbeats.js';
+import type { Side } from '../flow/table.js';
+
+/** A silence counts as a gap when longer than this many median intervals... */
+export const GAP_INTERVALS = 3;
+/**
+ * ...and longer than this (µs): PAN-OS heartbeat and hello intervals are 1000 ms or more, so
+ * a shorter silence is a pause in a burst of HA2 sync traffic, or a replay at its own pace.
+ */
+export const MIN_GAP_US = 1e6;
+
+export type HeartbeatTransport = 'icmp' | 'tcp' | 'udp' | 'ip' | 'ethertype';
+
+export interface IntervalStats {
+  median: number;
+  p99: number;
+  max: number;
+}
+
+export interface HeartbeatGap {
+  /** µs since the epoch: the last heartbeat before the silence, the first after it. */
+  startUs: number;
+  endUs: number;
+  /** Heartbeats the median interval would have put in the silence. */
+  missed: number;
+}
+
+/** What a heartbeat flow's times say (ClassifiedFlow.heartbeat). */
+export interface FlowHeartbeat {
+  transport: HeartbeatTransport;
+  /** Catalog id of the heartbeat entry the flow matched. */
+  entry: string;
+  /** The series the intervals are taken over, µs, each in capture order: echo, the answered heartbeats; others, the client's packets then the server's. */
+  series: Float64Array[];
+  /** Echo requests no reply matched (0 for other transports). */
+  unanswered: number;
+  /** Packets the per-flow log cap did not keep. */
+  dropped: number;
+  /** Intervals in ms (null with fewer than two heartbeats in every series). */
+  intervalMs: IntervalStats | null;
+  gaps: HeartbeatGap[];
+}
+
+/** Whether a catalog entry is an HA heartbeat channel the aggregator logs times for. */
+export function isHeartbeatEntry(e: CatalogEntry): boolean {
+  if (e.section !== 'ha') return false;
+  if (e.transport === 'tcp') return e.port !== null && HEARTBEAT_TCP_PORTS.includes(e.port);
+  if (e.transport === 'udp') return e.port === HEARTBEAT_UDP_PORT;
+  if (e.transport === 'ip') return e.ipProtocol === 1 || e.ipProtocol === 58 || e.ipProtocol === HEARTBEAT_IP_PROTOCOL;
+  return e.transport === 'ethertype' && e.ethertype === HEARTBEAT_ETHERTYPE;
+}
+
+/** The value at rank ceil(q·n) of sorted values (nearest rank), q in (0, 1]. */
+export function nearestRank(sorted: ArrayLike<number>, q: number): number {
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+}
+
+/** Median (the mean of the two middle values for an even count), nearest-rank p99 and max; null when empty. */
+export function intervalStats(values: readonly number[]): IntervalStats | null {
+  if (values.length === 0) return null;
+  const v = [...values].sort((a, b) => a - b);
+  const n = v.length;
+  const median = n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  return { median, p99: nearestRank(v, 0.99), max: v[n - 1] };
+}
+
+/**
+ * The intervals (ms) and gaps of some series of times (µs, each sorted). Gaps of different
+ * series that overlap or touch are merged into one.
+ */
+export function cadence(series: readonly ArrayLike<number>[]): { intervalMs: IntervalStats | null; gaps: HeartbeatGap[] } {
+  const intervals: number[] = [];
+  for (const s of series) for (let i = 1; i < s.length; i++) intervals.push((s[i] - s[i - 1]) / 1000);
+  const stats = intervalStats(intervals);
+  if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps: [] };
+  // Each series against its own median: a peer that sends bursts every 150 ms does not make
+  // the other's 1 s keep-alives a run of gaps.
+  const raw: [number, number, number][] = [];
+  for (const s of series) {
+    const own: number[] = [];
+    for (let i = 1; i < s.length; i++) own.push((s[i] - s[i - 1]) / 1000);
+    const mine = intervalStats(own);
+    if (mine === null || mine.median <= 0) continue;
+    const limitUs = Math.max(GAP_INTERVALS * mine.median * 1000, MIN_GAP_US);
+    for (let i = 1; i < s.length; i++) if (s[i] - s[i - 1] > limitUs) raw.push([s[i - 1], s[i], mine.median]);
+  }
+  raw.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const merged: [number, number, number][] = [];
+  for (const g of raw) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && g[0] <= last[1]) {
+      last[1] = Math.max(last[1], g[1]);
+      last[2] = Math.min(last[2], g[2]);
+    } else merged.push([g[0], g[1], g[2]]);
+  }
+  const gaps = merged.map(([startUs, endUs, median]) => ({ startUs, endUs, missed: Math.max(0, Math.round((endUs - startUs) / 1000 / median) - 1) }));
+  return { intervalMs: stats, gaps };
+}
+
+/**
+ * A heartbeat flow's cadence from its logged packets. Echo: the replies that answer a
+ * request of the flow (same identifier and sequence), one series; the requests no reply
+ * answers are unanswered. Others: one series per side that sent.
+ */
+export function flowHeartbeat(transport: HeartbeatTransport, entry: string, beats: BeatFacts, client: Side): FlowHeartbeat {
+  const n = beats.times.length;
+  let series: Float64Array[];
+  let unanswered = 0;
+  if (transport === 'icmp') {
+    const requests = new Set<number>();
+    const replied = new Set<number>();
+    for (let k = 0; k < n; k++) if (beats.flags[k] >> 1 === BEAT_REQUEST) requests.add(beats.echo[k]);
+    const answered: number[] = [];
+    for (let k = 0; k < n; k++) {
+      if (beats.flags[k] >> 1 !== BEAT_REPLY || !requests.has(beats.echo[k]) || replied.has(beats.echo[k])) continue;
+      replied.add(beats.echo[k]);
+      answered.push(beats.times[k]);
+    }
+    for (const r of requests) if (!replied.has(r)) unanswered++;
+    series = [Float64Array.from(answered)];
+  } else {
+    const per: [number[], number[]] = [[], []];
+    for (let k = 0; k < n; k++) per[(beats.flags[k] & 1) as Side].push(beats.times[k]);
+    series = [Float64Array.from(per[client]), Float64Array.from(per[client === 0 ? 1 : 0])];
+  }
+  return { transport, entry, series, unanswered, dropped: beats.dropped, ...cadence(series) };
+}
+
+/** The verdict detail of a heartbeat with gaps: the longest, in words. */
+export function gapDetail(h: FlowHeartbeat): string {
+  const longest = h.gaps.reduce((a, g) => (g.endUs - g.startUs > a.endUs - a.startUs ? g : a));
+  const secs = ((longest.endUs - longest.startUs) / 1e6).toFixed(1);
+  const median = (h.intervalMs!.median / 1000).toFixed(2);
+  const n = h.gaps.length;
+  return `heartbeat silent for ${secs} s (about ${longest.missed} missed at a ${median} s median interval)${n > 1 ? `; ${n} gaps longer than ${GAP_INTERVALS} intervals` : ''}`;
+}

@@ -1,0 +1,80 @@
+// The `ha` part of the summary (issue 11, HA cadence): heartbeat flows folded per channel
+// (catalog entry × client → server), their series of times joined across the channel's
+// flows (an HA1 connection that restarts, a live capture's expired flows), and the
+// intervals and gaps computed once, at the end, by classify/cadence.ts.
+import { cadence } from '../classify/cadence.js';
+import type { ClassifiedFlow } from '../classify/classify.js';
+import { MAX_BEATS } from '../flow/heartbeats.js';
+import { cmp, isoMicros } from './format.js';
+import type { HaSummary, HeartbeatSummary } from './model.js';
+
+interface Channel {
+  entry: string;
+  client: string;
+  server: string;
+  transport: HeartbeatSummary['transport'];
+  flows: number;
+  /** Per series index of the flows' heartbeats (echo: answered; others: client, server). */
+  series: number[][];
+  kept: number;
+  unanswered: number;
+  capHit: boolean;
+}
+
+/** Times kept per channel over all its flows (a live capture's channel outlives its flows). */
+const MAX_CHANNEL_BEATS = 2 * MAX_BEATS;
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+export class HeartbeatAccumulator {
+  private readonly channels = new Map<string, Channel>();
+
+  /** Folds a classified flow in (flows that are not heartbeats are ignored). */
+  add(f: ClassifiedFlow): void {
+    const h = f.heartbeat;
+    if (h === undefined || h === null) return;
+    const entry = h.entry;
+    const key = `${entry}|${f.client}|${f.server}`;
+    let ch = this.channels.get(key);
+    if (ch === undefined) {
+      ch = { entry, client: f.client, server: f.server, transport: h.transport, flows: 0, series: [], kept: 0, unanswered: 0, capHit: false };
+      this.channels.set(key, ch);
+    }
+    ch.flows++;
+    ch.unanswered += h.unanswered;
+    if (h.dropped > 0) ch.capHit = true;
+    h.series.forEach((s, i) => {
+      const into = (ch.series[i] ??= []);
+      for (const t of s) {
+        if (ch.kept >= MAX_CHANNEL_BEATS) {
+          ch.capHit = true;
+          return;
+        }
+        into.push(t);
+        ch.kept++;
+      }
+    });
+  }
+
+  summary(): HaSummary {
+    const heartbeats: HeartbeatSummary[] = [];
+    for (const ch of this.channels.values()) {
+      const series = ch.series.filter((s) => s !== undefined).map((s) => Float64Array.from(s).sort());
+      const c = cadence(series);
+      heartbeats.push({
+        peers: [ch.client, ch.server],
+        transport: ch.transport,
+        entry: ch.entry,
+        flows: ch.flows,
+        heartbeats: ch.kept,
+        intervalMs: c.intervalMs === null ? null : { median: round3(c.intervalMs.median), p99: round3(c.intervalMs.p99), max: round3(c.intervalMs.max) },
+        unanswered: ch.unanswered,
+        gaps: c.gaps.map((g) => ({ start: isoMicros(g.startUs), end: isoMicros(g.endUs), seconds: round3((g.endUs - g.startUs) / 1e6), missed: g.missed })),
+        capHit: ch.capHit,
+      });
+    }
+    const icmpFirst = (h: HeartbeatSummary) => (h.transport === 'icmp' ? 0 : 1);
+    heartbeats.sort((a, b) => icmpFirst(a) - icmpFirst(b) || cmp(a.entry, b.entry) || cmp(a.peers[0], b.peers[0]) || cmp(a.peers[1], b.peers[1]));
+    return { heartbeats };
+  }
+}

@@ -1,0 +1,85 @@
+// HA cadence statistics: median / nearest-rank p99 with few samples, gaps longer than three
+// median intervals (merged across the peers' series), echo matching by identifier and sequence.
+import { describe, expect, it } from 'vitest';
+import { cadence, flowHeartbeat, gapDetail, intervalStats, nearestRank } from '../../src/classify/cadence.js';
+import { BEAT_PLAIN, BEAT_REPLY, BEAT_REQUEST, type BeatFacts } from '../../src/flow/heartbeats.js';
+
+const S = 1e6; // one second in µs
+
+function beats(list: [number, number, number, number][]): BeatFacts {
+  // [time µs, side, kind, echo]
+  return {
+    times: Float64Array.from(list.map((b) => b[0])),
+    flags: Uint8Array.from(list.map((b) => b[1] | (b[2] << 1))),
+    echo: Uint32Array.from(list.map((b) => b[3])),
+    dropped: 0,
+  };
+}
+
+describe('intervalStats', () => {
+  it('is null without intervals', () => {
+    expect(intervalStats([])).toBeNull();
+  });
+  it('takes the one interval for everything', () => {
+    expect(intervalStats([1000])).toEqual({ median: 1000, p99: 1000, max: 1000 });
+  });
+  it('averages the two middle values of an even count; p99 is the nearest rank (the max below 100 samples)', () => {
+    expect(intervalStats([1000, 1200])).toEqual({ median: 1100, p99: 1200, max: 1200 });
+    expect(intervalStats([900, 6000, 1000, 1100])).toEqual({ median: 1050, p99: 6000, max: 6000 });
+    expect(intervalStats([3, 1, 2])).toEqual({ median: 2, p99: 3, max: 3 });
+  });
+  it('p99 of 200 samples is the 198th smallest', () => {
+    const v = Array.from({ length: 200 }, (_, i) => i + 1);
+    expect(nearestRank(v, 0.99)).toBe(198);
+    expect(intervalStats(v)).toEqual({ median: 100.5, p99: 198, max: 200 });
+  });
+});
+
+describe('cadence', () => {
+  it('finds a silence longer than three median intervals, from the last heartbeat before to the first after', () => {
+    const t = [0, 1, 2, 3, 9, 10, 11].map((x) => x * S);
+    const c = cadence([t]);
+    expect(c.intervalMs).toEqual({ median: 1000, p99: 6000, max: 6000 });
+    expect(c.gaps).toEqual([{ startUs: 3 * S, endUs: 9 * S, missed: 5 }]);
+  });
+  it('does not count a silence of exactly three intervals', () => {
+    expect(cadence([[0, 1, 2, 5, 6].map((x) => x * S)]).gaps).toEqual([]);
+  });
+  it('never counts a silence of a second or less (a pause in a burst of sync traffic)', () => {
+    const t = [0, 0.01, 0.02, 0.03, 1.03, 1.04, 2.1, 2.11].map((x) => x * S);
+    expect(cadence([t]).gaps).toEqual([{ startUs: 1.04 * S, endUs: 2.1 * S, missed: 105 }]);
+  });
+  it('merges the overlapping silences of two peers into one gap', () => {
+    const a = [0, 1, 2, 3, 10, 11].map((x) => x * S);
+    const b = [0.5, 1.5, 2.5, 9.5, 10.5, 11.5].map((x) => x * S);
+    expect(cadence([a, b]).gaps).toEqual([{ startUs: 2.5 * S, endUs: 10 * S, missed: 7 }]);
+  });
+  it('has no gaps and no statistics with a single heartbeat', () => {
+    expect(cadence([[5 * S]])).toEqual({ intervalMs: null, gaps: [] });
+  });
+});
+
+describe('flowHeartbeat', () => {
+  it('measures an echo heartbeat between answered requests and counts the unanswered ones', () => {
+    const list: [number, number, number, number][] = [];
+    for (let seq = 1; seq <= 10; seq++) {
+      const t = seq * S;
+      list.push([t, 0, BEAT_REQUEST, (7 << 16) | seq]);
+      // requests 4-6 get no reply (the outage)
+      if (seq < 4 || seq > 6) list.push([t + 300, 1, BEAT_REPLY, (7 << 16) | seq]);
+    }
+    // a reply that answers no request of the flow does not count
+    list.push([10.5 * S, 1, BEAT_REPLY, (9 << 16) | 1]);
+    const h = flowHeartbeat('icmp', 'ha.heartbeat-icmp.1', beats(list), 0);
+    expect(h.unanswered).toBe(3);
+    expect(Array.from(h.series[0])).toEqual([1, 2, 3, 7, 8, 9, 10].map((s) => s * S + 300));
+    expect(h.gaps).toEqual([{ startUs: 3 * S + 300, endUs: 7 * S + 300, missed: 3 }]);
+    expect(gapDetail(h)).toBe('heartbeat silent for 4.0 s (about 3 missed at a 1.00 s median interval)');
+  });
+  it('keeps a series per peer for other transports, the client first', () => {
+    const h = flowHeartbeat('tcp', 'ha.ha1-clear.28769', beats([[1 * S, 1, BEAT_PLAIN, 0], [1.1 * S, 0, BEAT_PLAIN, 0], [2 * S, 1, BEAT_PLAIN, 0], [2.1 * S, 0, BEAT_PLAIN, 0]]), 1);
+    expect(h.series.map((s) => Array.from(s))).toEqual([[1 * S, 2 * S], [1.1 * S, 2.1 * S]]);
+    expect(h.unanswered).toBe(0);
+    expect(h.intervalMs).toEqual({ median: 1000, p99: 1000, max: 1000 });
+  });
+});

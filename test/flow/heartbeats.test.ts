@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { BEAT_REPLY, BeatLog, MAX_BEATS } from '../../src/flow/heartbeats.js';
+
+describe('BeatLog', () => {
+  it('keeps times, sides, kinds and echo keys in order', () => {
+    const log = new BeatLog();
+    for (let i = 0; i < 40; i++) log.add(i * 1000, (i & 1) as 0 | 1, BEAT_REPLY, i);
+    const f = log.facts();
+    expect(f.times.length).toBe(40);
+    expect(f.times[39]).toBe(39_000);
+    expect(f.flags[3]).toBe(1 | (BEAT_REPLY << 1));
+    expect(f.echo[17]).toBe(17);
+    expect(f.dropped).toBe(0);
+  });
+  it('stops at MAX_BEATS per flow and counts what it did not keep', () => {
+    const log = new BeatLog();
+    for (let i = 0; i < MAX_BEATS + 5; i++) log.add(i, 0, 0, 0);
+    const f = log.facts();
+    expect(f.times.length).toBe(MAX_BEATS);
+    expect(f.dropped).toBe(5);
+  });
+});
