@@ -31,7 +31,11 @@ export interface AnalyzeOptions {
   rolesFile?: string;
   /** Aborting stops reading; what was read is still analysed (summary.input.truncated). */
   signal?: AbortSignal;
-  onProgress?(fileIndex: number, bytesRead: number, size: number | null): void;
+  /**
+   * Per file as it is read: bytes consumed (compressed bytes for gzip) of its size (null for
+   * stdin and FIFOs), packets so far, and whether the file is gzip.
+   */
+  onProgress?(fileIndex: number, bytesRead: number, size: number | null, packets: number, gzip: boolean): void;
   /** The stream '-' reads (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
   batchBytes?: number;

@@ -87,7 +87,11 @@ export interface ReadOptions {
   pool: BufferPool;
   /** Receives each batch; may return a promise to apply backpressure. Owns the buffers until it releases them to the pool. */
   submit(batch: RecordBatch): void | Promise<void>;
-  onProgress?(bytesRead: number, size: number | null): void;
+  /**
+   * As reading goes: bytes of the file consumed (compressed bytes for gzip) against its size
+   * (null for stdin and FIFOs), the packets framed so far, and whether the file is gzip.
+   */
+  onProgress?(bytesRead: number, size: number | null, packets: number, gzip: boolean): void;
   signal?: AbortSignal;
   stdin?: NodeJS.ReadableStream;
 }
@@ -199,7 +203,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       pos = fill;
       eof = true;
     }
-    opts.onProgress?.(base + pos, src.size);
+    opts.onProgress?.(src.consumed(), src.size, report.records + framer.count, src.gzip);
     const indexFull = framer.count >= maxRecs;
     if (eof && !indexFull) {
       inputEnd = base + fill;

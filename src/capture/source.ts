@@ -14,8 +14,13 @@ export interface ByteSource {
   readonly name: string;
   /** Whether the bytes are decompressed from gzip. */
   readonly gzip: boolean;
-  /** Total size in bytes when known up front (plain files), for progress; else null. */
+  /**
+   * Size of the file in bytes when known up front (plain and gzip files: the compressed size
+   * for gzip), for progress; null for streams (stdin, FIFOs).
+   */
   readonly size: number | null;
+  /** Bytes of the file consumed so far (compressed bytes for gzip), against `size`. */
+  consumed(): number;
   /**
    * Copies up to `length` bytes into `into` at `offset`; resolves 0 at the end, and once
    * the signal given to openSource has fired. A stream resolves as soon as some bytes are
@@ -31,6 +36,7 @@ const EMPTY = new Uint8Array(0);
 
 class FileSource implements ByteSource {
   readonly gzip = false;
+  private done = 0;
   constructor(
     readonly name: string,
     private readonly fh: FileHandle,
@@ -43,10 +49,15 @@ class FileSource implements ByteSource {
     // leaves the bytes in this core's cache. An async read lands them in a libuv thread's
     // core instead, and framing then pays a cross-core miss per record (measured: ~5x).
     try {
-      return readSync(this.fh.fd, into, offset, length, null);
+      const n = readSync(this.fh.fd, into, offset, length, null);
+      this.done += n;
+      return n;
     } catch (err) {
       throw new CaptureError('INPUT', this.name, `read failed (${(err as { code?: string }).code ?? String(err)})`);
     }
+  }
+  consumed(): number {
+    return this.done;
   }
   close(): Promise<void> {
     return this.fh.close();
@@ -59,7 +70,6 @@ class FileSource implements ByteSource {
  * buffered are still handed over before the end is reported.
  */
 class StreamSource implements ByteSource {
-  readonly size = null;
   private chunk: Uint8Array = EMPTY;
   private pos = 0;
   private ended = false;
@@ -79,11 +89,16 @@ class StreamSource implements ByteSource {
     this.onEvent();
   };
 
+  /**
+   * `raw`: for a gzip file, its size and the compressed bytes read so far (the file stream's
+   * bytesRead), which progress counts; streams of unknown size have none.
+   */
   constructor(
     readonly name: string,
     readonly gzip: boolean,
     private readonly stream: Readable,
     private readonly signal: AbortSignal | undefined,
+    private readonly raw: { size: number; read: () => number } | null = null,
   ) {
     stream.on('readable', this.onEvent);
     stream.on('end', this.onEnd);
@@ -91,6 +106,14 @@ class StreamSource implements ByteSource {
     stream.on('close', this.onEnd);
     stream.on('error', this.onError);
     signal?.addEventListener('abort', this.onEvent);
+  }
+
+  get size(): number | null {
+    return this.raw?.size ?? null;
+  }
+
+  consumed(): number {
+    return this.raw?.read() ?? 0;
   }
 
   async read(into: Uint8Array, offset: number, length: number): Promise<number> {
@@ -203,7 +226,10 @@ export async function openSource(path: string, stdin: Readable = process.stdin, 
     const { bytesRead } = await fh.read(head, 0, 2, 0);
     if (bytesRead === 2 && head[0] === GZIP_0 && head[1] === GZIP_1) {
       await fh.close();
-      return new StreamSource(path, true, gunzipped(createReadStream(path, { highWaterMark: 1 << 20 })), signal);
+      // Progress counts the compressed bytes the file stream has read: the decompressed size
+      // is not known before the end.
+      const file = createReadStream(path, { highWaterMark: 1 << 20 });
+      return new StreamSource(path, true, gunzipped(file), signal, { size: st.size, read: () => file.bytesRead });
     }
     return new FileSource(path, fh, st.size, signal);
   } catch (err) {

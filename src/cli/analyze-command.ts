@@ -10,6 +10,7 @@ import { inputProblems } from '../report/build.js';
 import type { Summary } from '../report/model.js';
 import { writeOutput } from './atomic-write.js';
 import { openOutput } from './open-output.js';
+import { progressBar } from './progress.js';
 import { checkOutputs, inheritedFd } from './outputs.js';
 
 export interface AnalyzeCliOptions {
@@ -211,32 +212,4 @@ export function failOnHolds(s: Summary, failOn: string[]): boolean {
   const failed = s.sections.reduce((a, x) => a + x.failed, 0);
   const degraded = s.sections.reduce((a, x) => a + x.degraded, 0);
   return (failOn.includes('unexpected') && unexpected > 0) || (failOn.includes('failed') && failed > 0) || (failOn.includes('degraded') && failed + degraded > 0);
-}
-
-/** A progress bar on stderr, for TTYs only; it shows up once reading takes a moment. */
-async function progressBar(stderr: NodeJS.WriteStream, files: string[]): Promise<{ update(i: number, read: number, size: number | null): void; stop(): void }> {
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
-    { stream: stderr, format: ' {file} [{bar}] {percentage}% | {value}/{total} MiB', hideCursor: true, clearOnComplete: true, fps: 5 },
-    cliProgress.Presets.shades_classic,
-  );
-  const started = Date.now();
-  let active = false;
-  let current = -1;
-  return {
-    update(i, read, size) {
-      if (size === null || size < 16 << 20) return; // small or streamed inputs: nothing to show
-      if (!active && Date.now() - started < 300) return;
-      const mib = (n: number) => Math.round(n / 1048576);
-      if (!active || current !== i) {
-        if (active) bar.stop();
-        bar.start(mib(size), mib(read), { file: files[i] });
-        active = true;
-        current = i;
-      } else bar.update(mib(read));
-    },
-    stop() {
-      if (active) bar.stop();
-    },
-  };
 }

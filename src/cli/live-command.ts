@@ -10,12 +10,13 @@ import { loadInventory } from '../classify/inventory.js';
 import { idleTimeouts } from '../flow/expire.js';
 import { feedLive } from '../session/live.js';
 import { FlowSession } from '../session/session.js';
-import { liveViewBody } from '../report/live-view.js';
+import { liveScreen } from '../report/live-view.js';
 import { writeFlows } from '../report/ndjson.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
 import { checkOutput, emit, openNdjson, reportInputProblemsUnlessShown, waitInterrupted, type CliIo } from './analyze-command.js';
 import { openOutput } from './open-output.js';
 import { checkOutputs, inheritedFd } from './outputs.js';
+import { AltScreen } from './live-screen.js';
 import { dropPrivileges, relinquishTarget } from './privileges.js';
 
 export interface LiveCliOptions {
@@ -79,6 +80,7 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
   let session: FlowSession | null = null;
   let ndjson: NdjsonWriter | null = null;
   let writer: PcapngWriter | null = null;
+  let screen: AltScreen | null = null;
   try {
     if (runAs !== null) {
       // Root was needed for the interface only; outputs are created (and checked) as the user.
@@ -113,9 +115,12 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
     });
     const live = session;
     const started = Date.now();
-    const view = o.format === 'text' && io.stdout.isTTY === true;
+    // The view only on a terminal, in text format: a pipe or a file gets the summary alone.
+    screen = o.format === 'text' && io.stdout.isTTY === true ? new AltScreen(io.stdout) : null;
     let lastView = 0;
     let lastSeq = 0;
+    let lastPacketAt = started;
+    let seenSeq = 0;
     const file = await feedLive(live, src, {
       name: `live:${o.interface}`,
       snaplen: o.snaplen,
@@ -129,13 +134,18 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
       },
       onTick: (seq) => {
         const now = Date.now();
-        if (!view || now - lastView < 1000) return;
+        if (seq !== seenSeq) [seenSeq, lastPacketAt] = [seq, now];
+        if (screen === null || (now - lastView < 1000 && !screen.resized)) return;
         const rate = lastView === 0 ? 0 : ((seq - lastSeq) * 1000) / (now - lastView);
         lastView = now;
         lastSeq = seq;
-        io.stdout.write(`\x1b[H\x1b[2J${liveView(o, live, src, seq, rate, now - started)}`);
+        const k = src.stats();
+        const status = { interface: o.interface, filter: o.filter, elapsedMs: now - started, packets: seq, rate, idleMs: now - lastPacketAt, kernel: k };
+        screen.draw(liveScreen(status, live.view(), live.matcher.catalog, { ...screen.size, color: o.color }));
       },
     });
+    // Back to the main screen before anything else is said (warnings, the summary).
+    screen?.close();
     writer?.close();
     const kernel = src.stats();
     srcOpen = false;
@@ -158,6 +168,7 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
     return 0;
   } finally {
     // Each already closed unless something failed; then quietly, the first error wins.
+    screen?.close();
     if (session !== null) await session.abort().catch(() => undefined);
     writer?.abandon();
     ndjson?.abandon();
@@ -180,17 +191,4 @@ async function openPcapng(path: string, linktype: number, snaplen: number, signa
   if (inherited !== null) return new PcapngWriter(path, linktype, snaplen, { fd: inherited, closeFd: false });
   const fd = await openOutput(path, 'cannot create', signal);
   return fd === null ? null : new PcapngWriter(path, linktype, snaplen, { fd });
-}
-
-/** The refreshing screen: capture counters, then per section the running counters and status (expired + active flows), failing flows with their reason, newest unexpected flows. */
-function liveView(o: LiveCliOptions, session: FlowSession, src: LiveSource, packets: number, rate: number, elapsedMs: number): string {
-  const v = session.view();
-  const k = src.stats();
-  const lines: string[] = [];
-  lines.push(`pantap live on ${o.interface}${o.filter ? ` (filter: ${o.filter})` : ''} — ${Math.round(elapsedMs / 1000)} s, ${packets} packets, ${Math.round(rate)} pkt/s`);
-  lines.push(k ? `kernel: received ${k.received}, dropped ${k.dropped}, interface dropped ${k.ifDropped}` : 'kernel drop statistics: not available with the cap backend');
-  lines.push(`flows: ${v.active} active, expired ${v.expired} flows`);
-  lines.push(...liveViewBody(v, session.matcher.catalog));
-  lines.push('Ctrl-C ends the capture and prints the summary.');
-  return `${lines.join('\n')}\n`;
 }

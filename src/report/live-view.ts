@@ -1,15 +1,20 @@
-// The body of `pantap live`'s refreshing screen: running counters per section with their
-// status, then the newest failing flows with their reason and evidence, the newest flows
-// with warnings, and the newest unexpected flows. Pure: the CLI passes what the session's
-// view() holds (ClassifiedFlows, as classification judged them).
-import Table from 'cli-table3';
-import pc from 'picocolors';
+// The screen of `pantap live`: what the capture got so far (packets, rate, kernel drops,
+// flows), a notice when no packet has come for a while, the running counters per section
+// with their status, then failures and warnings grouped as the final report groups them
+// (problems.ts: client → target, reason in words, flows, what they were for by entry name,
+// the evidence under each) and the unexpected talkers. Pure: the CLI passes what the
+// session's view() holds and the terminal's size; the screen never has more lines than the
+// terminal has rows, nor a line wider than its columns (lists are cut to what fits, with
+// "(+N more)").
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import { channelStatus, type SectionId } from '../classify/vocabulary.js';
-import { count, hostPort } from './format.js';
-import { REASON_WORDS } from './names.js';
-import { statusWord } from './text.js';
+import pc from 'picocolors';
+import { cmp, count, hostPort, plural } from './format.js';
+import { flowProto } from './labels.js';
+import { failureGroups, warningGroups, type Problem, type ProblemFlow, type ProblemSource } from './problems.js';
+import { fitWidth, renderTableParts, type Cell, type Colors, type Column } from './table.js';
+import { PROBLEM_COLUMNS, problemRows, statusWord } from './text.js';
 
 export interface LiveViewData {
   /** Running counters, expired and active flows together; `degraded` (warnings) when known. */
@@ -20,54 +25,177 @@ export interface LiveViewData {
   warning?: readonly ClassifiedFlow[];
   /** Newest unexpected flows, oldest first. */
   unexpected: readonly ClassifiedFlow[];
+  /** Flows in the table now, and flows that expired so far. */
+  active?: number;
+  expired?: number;
 }
 
-/** Groups shown per list. */
-const MAX_GROUPS = 5;
+/** What the capture itself reports, beside the session's view. */
+export interface LiveStatus {
+  interface: string;
+  filter?: string;
+  elapsedMs: number;
+  packets: number;
+  /** Packets per second over the last refresh. */
+  rate: number;
+  /** Time since the last packet arrived (since the start before the first one). */
+  idleMs: number;
+  /** Kernel counters; null when the backend has none (cap). */
+  kernel: { received: number; dropped: number; ifDropped: number } | null;
+}
 
-const plain = pc.createColors(false);
+export interface ScreenOptions {
+  rows: number;
+  columns: number;
+  color: boolean;
+}
+
+/** Seconds without a packet after which the screen says so. */
+export const IDLE_NOTICE_S = 5;
 
 /**
- * Newest first, one line per group with a count: a retrying client is one line, not five.
- * `note` (the newest flow's evidence) goes on an indented line under its group.
+ * A list the screen shows as many items of as fit: title, table head (the column names, without
+ * the rule under them: rows are dear at 24), items of one or more lines.
  */
-function grouped(flows: readonly ClassifiedFlow[], key: (f: ClassifiedFlow) => string, note: (f: ClassifiedFlow) => string | null = () => null): string[] {
-  const groups = new Map<string, { n: number; newest: ClassifiedFlow }>();
-  for (let i = flows.length - 1; i >= 0; i--) {
-    const k = key(flows[i]);
-    const g = groups.get(k);
-    if (g === undefined) groups.set(k, { n: 1, newest: flows[i] });
-    else g.n++;
-  }
-  const out: string[] = [];
-  for (const [k, g] of [...groups].slice(0, MAX_GROUPS)) {
-    out.push(`  ${k}${g.n > 1 ? `  ×${count(g.n)}` : ''}`);
-    const n = note(g.newest);
-    if (n !== null) out.push(`      ${n}`);
-  }
-  return out;
+interface Block {
+  title: string;
+  head: string[];
+  items: string[][];
 }
 
-const target = (f: ClassifiedFlow) => `${f.client} → ${hostPort(f.server, f.serverPort)}/${f.transport}`;
+/** Section titles, short: `High availability (firewall HA peers)` reads `High availability`. */
+function sectionNames(catalog: Catalog): Map<string, string> {
+  const names = new Map(catalog.sections.map((s) => [s.id as string, s.title.replace(/\s*\(.*\)$/, '')]));
+  names.set('unexpected', 'Unexpected');
+  return names;
+}
 
-export function liveViewBody(v: LiveViewData, catalog: Catalog): string[] {
-  const lines: string[] = [];
+/** A classified flow as grouping reads it: its entries by id, as in the summary's flows. */
+function problemFlow(f: ClassifiedFlow, catalog: Catalog): ProblemFlow {
+  return {
+    client: f.client,
+    server: f.server,
+    serverPort: f.serverPort,
+    transport: f.transport,
+    ipProtocol: f.ipProtocol,
+    ethertype: f.ethertype,
+    section: f.section,
+    entries: f.entries.map((i) => catalog.entries[i].id),
+    verdict: f.verdict,
+    reason: f.reason,
+    detail: f.detail,
+  };
+}
+
+function sectionRows(c: Colors, v: LiveViewData, names: Map<string, string>): { cols: Column[]; rows: Cell[][] } {
   // The Warnings column only when the view counts them (a status without it is never degraded).
   const warned = v.sections.some((s) => s.degraded !== undefined);
-  const t = new Table({ head: ['Section', 'Flows', 'Packets', 'Failed', ...(warned ? ['Warnings'] : []), 'Status'], style: { head: [], border: [] } });
-  for (const s of v.sections) {
+  const cols: Column[] = [
+    { head: 'Section' },
+    { head: 'Flows', align: 'right' },
+    { head: 'Packets', align: 'right' },
+    { head: 'Failed', align: 'right' },
+    ...(warned ? [{ head: 'Warnings', align: 'right' as const }] : []),
+    { head: 'Status' },
+  ];
+  const rows = v.sections.map((s) => {
     const degraded = s.degraded ?? 0;
-    t.push([s.id, s.flows, s.packets, s.failed, ...(warned ? [degraded] : []), statusWord(plain, channelStatus(s.flows, s.failed, degraded))]);
+    const failed = s.failed > 0 ? c.red(count(s.failed)) : '0';
+    return [names.get(s.id) ?? s.id, count(s.flows), count(s.packets), failed, ...(warned ? [degraded > 0 ? c.yellow(count(degraded)) : '0'] : []), statusWord(c, channelStatus(s.flows, s.failed, degraded))];
+  });
+  return { cols, rows };
+}
+
+/** Unexpected flows by client → server port, most flows first (they match no entry: nothing else to group by). */
+function unexpectedGroups(flows: readonly ClassifiedFlow[]): { flow: string; flows: number }[] {
+  const n = new Map<string, number>();
+  for (const f of flows) {
+    const where = f.serverPort !== null ? `${hostPort(f.server, f.serverPort)}/${f.transport}` : `${f.server} ${flowProto(f)}`;
+    const k = `${f.client} → ${where}`;
+    n.set(k, (n.get(k) ?? 0) + 1);
   }
-  lines.push(t.toString());
-  const entries = (f: ClassifiedFlow) => f.entries.map((i) => catalog.entries[i].id).join(',');
-  const withReason = (f: ClassifiedFlow) => [target(f), f.reason === null ? (f.state ?? '') : REASON_WORDS[f.reason], entries(f)].filter((x) => x !== '').join('  ');
-  const evidence = (f: ClassifiedFlow) => (f.detail !== null && f.detail !== '' ? f.detail : null);
-  const failing = grouped(v.failing, withReason, evidence);
-  const warning = grouped(v.warning ?? [], withReason, evidence);
-  const unexpected = grouped(v.unexpected, target);
-  if (failing.length) lines.push('Failing (newest first):', ...failing);
-  if (warning.length) lines.push('Warnings (newest first):', ...warning);
-  if (unexpected.length) lines.push('Unexpected (newest first):', ...unexpected);
-  return lines;
+  return [...n].map(([flow, flows]) => ({ flow, flows })).sort((a, b) => b.flows - a.flows || cmp(a.flow, b.flow));
+}
+
+/** `Failures — 48 flows`, and which of them the groups count when the view keeps only the newest. */
+function listTitle(c: Colors, name: string, counted: number, listed: number): string {
+  const total = Math.max(counted, listed);
+  const newest = total > listed ? ` (groups of the newest ${count(listed)})` : '';
+  return `${c.bold(name)} ${c.dim('—')} ${plural(total, 'flow')}${newest}`;
+}
+
+/** The whole screen, as lines: at most `rows` of them, none wider than `columns`. */
+export function liveScreen(st: LiveStatus, v: LiveViewData, catalog: Catalog, o: ScreenOptions): string[] {
+  const c = pc.createColors(o.color);
+  const width = Math.max(1, o.columns);
+  const names = sectionNames(catalog);
+  const head: string[] = [];
+  const flows = v.active !== undefined ? ` · ${count(v.active)} flows active, ${count(v.expired ?? 0)} expired` : '';
+  head.push(`${c.bold(`pantap live on ${st.interface}`)}${st.filter ? ` (filter: ${st.filter})` : ''} — ${Math.round(st.elapsedMs / 1000)} s · ${plural(st.packets, 'packet')}, ${count(Math.round(st.rate))} pkt/s${flows}`);
+  const k = st.kernel;
+  head.push(k ? `kernel: ${count(k.received)} received, ${count(k.dropped)} dropped, ${count(k.ifDropped)} dropped by the interface` : 'kernel drop statistics: not available with the cap backend');
+  if (st.idleMs >= IDLE_NOTICE_S * 1000) head.push(c.yellow(c.bold(`no packets for ${Math.floor(st.idleMs / 1000)} s`)));
+  const s = sectionRows(c, v, names);
+  const sections = renderTableParts(s.cols, s.rows, { width, c, indent: 2 });
+  head.push(...sections.head, ...sections.rows.flat());
+
+  const source = (list: readonly ClassifiedFlow[]): ProblemSource => ({ entries: catalog.entries, flows: list.map((f) => problemFlow(f, catalog)) });
+  const failed = failureGroups(source(v.failing));
+  const warned = warningGroups(source(v.warning ?? []));
+  const unexpected = unexpectedGroups(v.unexpected);
+  const totalOf = (key: 'failed' | 'degraded' | 'flows', id?: SectionId) => v.sections.filter((x) => id === undefined || x.id === id).reduce((a, x) => a + (x[key] ?? 0), 0);
+  // Both problem tables sized together, as in the final report, so that they line up.
+  const fRows = problemRows(failed, c.red);
+  const wRows = problemRows(warned, c.yellow);
+  const problemBlock = (name: string, list: Problem[], rows: Cell[][], other: Cell[][], total: number, listed: number): Block | null => {
+    if (list.length === 0) return null;
+    const t = renderTableParts(PROBLEM_COLUMNS, rows, { width, c, notes: list.map((p) => p.note), sizeWith: other });
+    return { title: listTitle(c, name, total, listed), head: t.head.slice(0, 1), items: t.rows };
+  };
+  const blocks = [
+    problemBlock('Failures', failed, fRows, wRows, totalOf('failed'), v.failing.length),
+    problemBlock('Warnings', warned, wRows, fRows, totalOf('degraded'), v.warning?.length ?? 0),
+    unexpected.length === 0
+      ? null
+      : (() => {
+          const t = renderTableParts([{ head: 'Flow' }, { head: 'Flows', align: 'right' }], unexpected.map((u) => [u.flow, count(u.flows)]), { width, c });
+          return { title: listTitle(c, 'Unexpected', totalOf('flows', 'unexpected'), v.unexpected.length), head: t.head.slice(0, 1), items: t.rows };
+        })(),
+  ].filter((b): b is Block => b !== null);
+  const foot = [c.dim('Ctrl-C ends the capture and prints the summary.')];
+  return fit(head, blocks, foot, o.rows).map((l) => fitWidth(l, width));
+}
+
+/**
+ * Lays the blocks out between head and foot in at most `rows` lines. While too tall, a block
+ * shows one item fewer (its last: the fewest flows), with "(+N more)" in its place: the last
+ * block first, down to one item, then the one above it, and so on (failures keep the most
+ * room); then, the same way, down to none; then, top down, each block takes back what still
+ * fits. A terminal too small even for the titles gets the top of the screen.
+ */
+function fit(head: string[], blocks: Block[], foot: string[], rows: number): string[] {
+  const shown = blocks.map((b) => b.items.length);
+  const lines = (b: Block, n: number): string[] => {
+    const more = b.items.length - n;
+    if (n === 0) return [more > 0 ? `${b.title}  (+${count(more)} more)` : b.title];
+    return [b.title, ...b.head, ...b.items.slice(0, n).flat(), ...(more > 0 ? [`  (+${count(more)} more)`] : [])];
+  };
+  const height = () => head.length + foot.length + blocks.reduce((a, b, i) => a + lines(b, shown[i]).length, 0);
+  for (const keep of [1, 0]) {
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      while (shown[i] > keep && height() > rows) shown[i]--;
+    }
+  }
+  // Rows a list gave up may fit another's next item (a short one after a tall one): top down.
+  blocks.forEach((b, i) => {
+    while (shown[i] < b.items.length) {
+      shown[i]++;
+      if (height() > rows) {
+        shown[i]--;
+        break;
+      }
+    }
+  });
+  const all = [...head, ...blocks.flatMap((b, i) => lines(b, shown[i])), ...foot];
+  return all.length <= rows ? all : all.slice(0, Math.max(0, rows));
 }

@@ -14,19 +14,15 @@ import {
   CATALOG_SECTIONS,
   entryCounts,
   entryLabel,
-  evidence,
-  failures,
   HEALTH_MAX_LINES,
   healthChannel,
   healthCounts,
   pairsCell,
-  problemKey,
-  proto,
   statusWord,
   totalsLine,
-  warnings,
-  type Problem,
 } from './text.js';
+import { flowProto as proto } from './labels.js';
+import { failureGroups, warningGroups, type Problem } from './problems.js';
 
 export interface MarkdownOptions {
   /** List catalog entries never seen as rows (default: one line per section). */
@@ -122,15 +118,14 @@ function section(s: Summary, id: EntrySummary['section'], allEntries: boolean): 
 }
 
 function problems(s: Summary): string[] {
-  const byId = new Map(s.entries.map((e) => [e.id, e]));
-  const blocks: [string, Problem[], Map<string, string>][] = [
-    ['Failures', failures(s, byId), evidence(s, byId, 'failed')],
-    ['Warnings', warnings(s, byId), evidence(s, byId, 'warning')],
+  const blocks: [string, Problem[]][] = [
+    ['Failures', failureGroups(s)],
+    ['Warnings', warningGroups(s)],
   ];
-  return blocks.map(([name, list, notes]) => {
+  return blocks.map(([name, list]) => {
     if (list.length === 0) return `## ${name} — none`;
     const total = list.reduce((n, p) => n + p.flows, 0);
-    const rows = list.map((p) => [`${p.client} → ${p.target}`, REASON_WORDS[p.reason], count(p.flows), p.what.join(' / '), notes.get(problemKey(p.client, p.target, p.reason)) ?? '']);
+    const rows = list.map((p) => [`${p.client} → ${p.target}`, REASON_WORDS[p.reason], count(p.flows), p.what.join(' / '), p.note ?? '']);
     return `## ${name} — ${plural(total, 'flow')}\n\n${mdTable(['Flow', 'Reason', 'Flows', 'For', 'Evidence'], rows, [2])}`;
   });
 }

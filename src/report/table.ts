@@ -102,6 +102,20 @@ function layoutCell(cell: Cell | undefined, width: number, prose: boolean): stri
 }
 
 export function renderTable(cols: Column[], rows: Cell[][], opts: TableOptions): string {
+  const t = renderTableParts(cols, rows, opts);
+  return [...t.head, ...t.rows.flat(), ...t.tail].join('\n');
+}
+
+/** A rendered table in parts: the head and its rule, each row's lines (with its note), what follows. */
+export interface TableParts {
+  head: string[];
+  rows: string[][];
+  /** Lines after the rows: none today; kept so that parts always join back to the table. */
+  tail: string[];
+}
+
+/** renderTable, row by row: for a screen that shows as many rows as fit (the live view). */
+export function renderTableParts(cols: Column[], rows: Cell[][], opts: TableOptions): TableParts {
   const { c } = opts;
   const indent = opts.indent ?? 2;
   const natural = naturalWidths(cols, [...rows, ...(opts.sizeWith ?? [])]);
@@ -118,26 +132,27 @@ export function renderTable(cols: Column[], rows: Cell[][], opts: TableOptions):
   // cli-table3 spends ~170 µs a row and its layout grows quadratically (20,000 flows: 47 s),
   // so long tables (--flows) are drawn directly; a test keeps both outputs identical.
   const table = trimLines(body.length > MAX_CLI_TABLE_ROWS ? drawDirect([...head, ...body], layout) : drawCliTable([...head, ...body], layout));
-  return opts.notes === undefined ? table : withNotes(table, body, opts.notes, indent + 4, opts.width);
+  return splitRows(table, body, opts.notes, indent + 4, opts.width);
 }
 
-/** Puts each row's note under the row's lines (a row is as high as its tallest cell). */
-function withNotes(table: string, body: string[][], notes: (Cell | null)[], indent: number, width: number): string {
+/** Splits the drawn table into its rows (a row is as high as its tallest cell), each row's note under it. */
+function splitRows(table: string, body: string[][], notes: (Cell | null)[] | undefined, indent: number, width: number): TableParts {
   const lines = table.split('\n');
-  const out = lines.slice(0, 2); // the head and its rule
+  const head = lines.slice(0, 2); // the head and its rule
+  const rows: string[][] = [];
   let at = 2;
   body.forEach((row, i) => {
     const height = Math.max(1, ...row.map((cell) => cell.split('\n').length));
-    out.push(...lines.slice(at, at + height));
+    const out = lines.slice(at, at + height);
     at += height;
-    const note = notes[i];
+    const note = notes?.[i];
     if (note !== null && note !== undefined && textOf(note) !== '') {
       const text = layoutCell(note, Math.max(20, width - indent), true);
       out.push(...text.split('\n').map((l) => `${' '.repeat(indent)}${l}`.trimEnd()));
     }
+    rows.push(out);
   });
-  out.push(...lines.slice(at));
-  return out.join('\n');
+  return { head, rows, tail: lines.slice(at) };
 }
 
 /** Rows above which tables are drawn without cli-table3. */
@@ -190,4 +205,31 @@ export function trimLines(s: string): string {
     .split('\n')
     .map((l) => l.trimEnd())
     .join('\n');
+}
+
+/**
+ * Cuts a line to `width` terminal columns, ending a cut line with `…`; escape codes are kept
+ * (they take no column), and a reset ends a cut line that had any, so no style leaks on.
+ */
+export function fitWidth(line: string, width: number): string {
+  if (visibleWidth(line) <= width) return line;
+  if (width < 1) return '';
+  let out = '';
+  let used = 0;
+  let styled = false;
+  for (let i = 0; i < line.length; ) {
+    const esc = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16)); // eslint-disable-line no-control-regex
+    if (esc !== null) {
+      out += esc[0];
+      styled = true;
+      i += esc[0].length;
+      continue;
+    }
+    const ch = String.fromCodePoint(line.codePointAt(i)!);
+    if (used === width - 1) break;
+    out += ch;
+    used++;
+    i += ch.length;
+  }
+  return `${out}…${styled ? '\x1b[0m' : ''}`;
 }

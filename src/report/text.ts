@@ -9,12 +9,16 @@
 import pc from 'picocolors';
 import { quoteExpression } from '../capture/bpf.js';
 import { cmp, count, duration, hostPort, humanBytes, hex16, microsFromIso, plural, stamp } from './format.js';
-import { REASON_VERDICT, REASONS, type ChannelStatus, type ReasonCode } from '../classify/vocabulary.js';
+import { REASON_VERDICT, type ChannelStatus, type ReasonCode } from '../classify/vocabulary.js';
 import { inputProblems } from './build.js';
 import { HEALTH_STATUS_ORDER } from './health.js';
+import { entryLabel, flowProto as proto } from './labels.js';
 import type { EntrySummary, FlowRecord, HealthLine, InputSummary, SectionId, SectionSummary, Summary } from './model.js';
 import { REASON_WORDS } from './names.js';
+import { failureGroups, warningGroups, type Problem } from './problems.js';
 import { renderTable, visibleWidth, type Cell, type Colors, type Column } from './table.js';
+
+export { entryLabel, entryName, entryWhere } from './labels.js';
 
 export interface TextOptions {
   color: boolean;
@@ -223,26 +227,6 @@ function title(c: Colors, name: string, detail: string): string {
   return `${c.bold(name)} ${c.dim('—')} ${detail}`;
 }
 
-/** `3978/tcp`, `49152-65535/tcp`, `99/ip`, `0x7261/ether`: how engineers write a service. */
-export function entryWhere(e: EntrySummary): string {
-  if (e.transport === 'ip') return `${e.ipProtocol}/ip`;
-  if (e.transport === 'ethertype') return `${hex16(e.ethertype ?? 0)}/ether`;
-  return `${e.portRange ? `${e.portRange[0]}-${e.portRange[1]}` : e.port}/${e.transport}`;
-}
-
-/** The name without a trailing "(3978)" / "(protocol 99)" / "(0x7261)" the label already says. */
-export function entryName(e: EntrySummary): string {
-  const nums = [e.port, e.ipProtocol, e.ethertype].filter((n): n is number => n !== null).flatMap((n) => [String(n), hex16(n)]);
-  if (e.portRange) nums.push(`${e.portRange[0]}-${e.portRange[1]}`);
-  if (nums.length === 0) return e.name;
-  return e.name.replace(new RegExp(`\\s*\\((?:port |protocol |ethertype )?(?:${nums.join('|')})\\)$`, 'i'), '');
-}
-
-/** `3978/tcp Panorama ↔ device` */
-export function entryLabel(e: EntrySummary): string {
-  return `${entryWhere(e)} ${entryName(e)}`;
-}
-
 /** A status as the report prints it: the JSON word, FAILING in capitals, `not seen` in two words. */
 export function statusWord(c: Colors, st: ChannelStatus): string {
   switch (st) {
@@ -326,153 +310,28 @@ function heartbeatLines({ c, s }: Ctx): string[] {
   return lines;
 }
 
-// ── failures and warnings ───────────────────────────────────────────────────────────────
+// ── failures and warnings (grouped in problems.ts) ──────────────────────────────────────
 
-/** `tcp`, `udp`, `icmp`, `47/ip` as in entry labels; a bare `0x88cc` for an ethertype (narrow). */
-export function proto(f: FlowRecord): string {
-  if (f.transport === 'ip') return `${f.ipProtocol}/ip`;
-  if (f.transport === 'ethertype') return hex16(f.ethertype ?? 0);
-  return f.transport;
-}
+export const PROBLEM_COLUMNS: Column[] = [{ head: 'Flow' }, { head: 'Reason', min: 15 }, { head: 'Flows', align: 'right' }, { head: 'For', min: 16 }];
 
-/** What was tried: `10.0.0.2:443/tcp`, `10.0.0.2 47/ip`. */
-function target(server: string, port: number | string | null, where: string): string {
-  return port === null ? `${server} ${where}` : `${hostPort(server, port)}/${where.slice(where.indexOf('/') + 1)}`;
-}
-
-/** Flows of one client → target with one reason, and what they were for. */
-export interface Problem {
-  client: string;
-  target: string;
-  reason: ReasonCode;
-  flows: number;
-  what: string[];
-}
-
-const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
-export const problemKey = (client: string, tgt: string, reason: string) => `${client}\u0000${tgt}\u0000${reason}`;
-
-/** The (client, target, what) a flow is reported under: one per catalog entry it matches, else its own. */
-function placesOf(byId: Map<string, EntrySummary>, f: FlowRecord): { client: string; target: string; what: string }[] {
-  const out: { client: string; target: string; what: string }[] = [];
-  for (const id of f.entries) {
-    const e = byId.get(id);
-    if (e !== undefined) out.push({ client: f.client, target: target(f.server, entryPort(e), entryWhere(e)), what: entryName(e) });
-  }
-  if (out.length === 0) {
-    const where = f.serverPort !== null ? `${f.serverPort}/${f.transport}` : proto(f);
-    out.push({ client: f.client, target: target(f.server, f.serverPort, where), what: f.section === 'other' ? 'other' : 'unexpected' });
-  }
-  return out;
-}
-
-function entryPort(e: EntrySummary): number | string | null {
-  return e.port ?? (e.portRange ? `${e.portRange[0]}-${e.portRange[1]}` : null);
-}
-
-/**
- * Failed flows: catalog entries' own failure lists (what their Failed column counts), merged
- * where two entries share a port and so the same flows (443 in management and Panorama),
- * plus failed flows that match no entry, which only the flow list knows.
- */
-export function failures(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
-  const byKey = new Map<string, Problem>();
-  // `shared`: the same flows reported again by another entry (count once), not more flows.
-  const add = (p: Problem, shared: boolean) => {
-    const key = problemKey(p.client, p.target, p.reason);
-    const had = byKey.get(key);
-    if (had === undefined) byKey.set(key, p);
-    else {
-      had.flows = shared ? Math.max(had.flows, p.flows) : had.flows + p.flows;
-      for (const w of p.what) if (!had.what.includes(w)) had.what.push(w);
-    }
-  };
-  for (const e of s.entries) {
-    // An entry lists one pair's flows of one reason by outcome: those add up within the entry.
-    const mine = new Map<string, Problem>();
-    for (const f of e.failures) {
-      const p: Problem = { client: f.client, target: target(f.server, entryPort(e), entryWhere(e)), reason: f.reason, flows: f.flows, what: [entryName(e)] };
-      const key = problemKey(p.client, p.target, p.reason);
-      const had = mine.get(key);
-      if (had === undefined) mine.set(key, p);
-      else had.flows += p.flows;
-    }
-    for (const p of mine.values()) add(p, true);
-  }
-  for (const f of s.flows) {
-    // A failed verdict always has its reason (classification's vocabulary).
-    if (f.verdict !== 'failed' || f.reason === null || f.entries.some((id) => byId.has(id))) continue;
-    for (const at of placesOf(byId, f)) add({ ...at, what: [at.what], reason: f.reason, flows: 1 }, false);
-  }
-  return sortProblems([...byKey.values()]);
-}
-
-/** Listed flows with warnings, each counted once per place however many entries share it. */
-export function warnings(s: Summary, byId: Map<string, EntrySummary>): Problem[] {
-  const byKey = new Map<string, Problem>();
-  for (const f of s.flows) {
-    if (f.verdict !== 'warning' || f.reason === null) continue;
-    const seen = new Set<string>();
-    for (const at of placesOf(byId, f)) {
-      const key = problemKey(at.client, at.target, f.reason);
-      const had = byKey.get(key);
-      if (had === undefined) byKey.set(key, { client: at.client, target: at.target, reason: f.reason, flows: 1, what: [at.what] });
-      else {
-        if (!seen.has(key)) had.flows++;
-        if (!had.what.includes(at.what)) had.what.push(at.what);
-      }
-      seen.add(key);
-    }
-  }
-  return sortProblems([...byKey.values()]);
-}
-
-function sortProblems(list: Problem[]): Problem[] {
-  return list.sort((a, b) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.target, b.target) || REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)!);
-}
-
-/**
- * The evidence under each row: the `detail` of the listed flows of that client, target and
- * reason (the first, most bytes first, and how many other different ones there are).
- */
-export function evidence(s: Summary, byId: Map<string, EntrySummary>, verdict: 'failed' | 'warning'): Map<string, string> {
-  const details = new Map<string, string[]>();
-  for (const f of s.flows) {
-    if (f.verdict !== verdict || f.reason === null || f.detail === null || f.detail === '') continue;
-    for (const at of placesOf(byId, f)) {
-      const key = problemKey(at.client, at.target, f.reason);
-      let list = details.get(key);
-      if (list === undefined) details.set(key, (list = []));
-      if (!list.includes(f.detail)) list.push(f.detail);
-    }
-  }
-  const out = new Map<string, string>();
-  for (const [key, list] of details) out.set(key, list.length > 1 ? `${list[0]} (+${count(list.length - 1)} more like it)` : list[0]);
-  return out;
-}
-
-const PROBLEM_COLUMNS: Column[] = [{ head: 'Flow' }, { head: 'Reason', min: 15 }, { head: 'Flows', align: 'right' }, { head: 'For', min: 16 }];
-
-function problemRows(list: Problem[], paint: (s: string) => string): Cell[][] {
+export function problemRows(list: Problem[], paint: (s: string) => string): Cell[][] {
   return list.map((p) => [`${p.client} → ${p.target}`, paint(REASON_WORDS[p.reason]), count(p.flows), p.what.join(' / ')]);
 }
 
 /** Failures, then warnings: the reason in plain words, the evidence (`detail`) under the row. */
 function problemBlocks(ctx: Ctx): string {
   const { c, s } = ctx;
-  const byId = new Map(s.entries.map((e) => [e.id, e]));
   const blocks = [
-    { name: 'Failures', list: failures(s, byId), notes: evidence(s, byId, 'failed'), paint: c.red },
-    { name: 'Warnings', list: warnings(s, byId), notes: evidence(s, byId, 'warning'), paint: c.yellow },
+    { name: 'Failures', list: failureGroups(s), paint: c.red },
+    { name: 'Warnings', list: warningGroups(s), paint: c.yellow },
   ].map((b) => ({ ...b, rows: problemRows(b.list, b.paint) }));
   return blocks
     .map((b) => {
       if (b.list.length === 0) return title(c, b.name, 'none');
       const total = b.list.reduce((n, p) => n + p.flows, 0);
-      const notes = b.list.map((p) => b.notes.get(problemKey(p.client, p.target, p.reason)) ?? null);
       // Sized over both tables, so that they line up.
       const sizeWith = blocks.filter((x) => x !== b).flatMap((x) => x.rows);
-      return `${title(c, b.name, plural(total, 'flow'))}\n${renderTable(PROBLEM_COLUMNS, b.rows, { ...ctx, notes, sizeWith })}`;
+      return `${title(c, b.name, plural(total, 'flow'))}\n${renderTable(PROBLEM_COLUMNS, b.rows, { ...ctx, notes: b.list.map((p) => p.note), sizeWith })}`;
     })
     .join('\n\n');
 }

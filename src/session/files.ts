@@ -11,7 +11,8 @@ import type { FlowSession } from './session.js';
 
 export interface FeedFilesOptions {
   signal?: AbortSignal;
-  onProgress?(fileIndex: number, bytesRead: number, size: number | null): void;
+  /** Per file: bytes consumed (compressed for gzip) of its size (null for streams), packets so far, gzip or not. */
+  onProgress?(fileIndex: number, bytesRead: number, size: number | null, packets: number, gzip: boolean): void;
   stdin?: NodeJS.ReadableStream;
   /** Offline filters; reading stops once its -c limit is reached. */
   filter?: RecordFilter;
@@ -59,7 +60,7 @@ export async function feedFiles(session: FlowSession, paths: string[], opts: Fee
         seqBase: seq,
         pool: session.buffers,
         submit,
-        onProgress: opts.onProgress && ((r, s) => opts.onProgress!(i, r, s)),
+        onProgress: opts.onProgress && ((r, s, n, gz) => opts.onProgress!(i, r, s, n, gz)),
         signal,
         stdin: opts.stdin,
       });

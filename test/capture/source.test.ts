@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import { openSource } from '../../src/capture/source.js';
 import { CaptureError, InterruptedError } from '../../src/errors.js';
+import { mulberry32 } from '../helpers/random.js';
 import { cat, epb, idb, pcap, pcapHeader, readAll, recordsOf, shb, tempDir, type Rec } from '../helpers/build.js';
 
 const tmp = tempDir();
@@ -76,13 +77,57 @@ describe('gzip is recognised by its magic, not the name', () => {
     const s = await openSource(p);
     expect([s.name, s.gzip, s.size]).toEqual([p, false, plain.length]);
     await s.close();
-    const g = await openSource(tmp.file('src.gz.bin', gzipSync(plain)));
-    expect([g.gzip, g.size]).toEqual([true, null]);
+    const gz = gzipSync(plain);
+    const g = await openSource(tmp.file('src.gz.bin', gz));
+    expect([g.gzip, g.size]).toEqual([true, gz.length]); // compressed bytes: what progress counts
     const into = new Uint8Array(24);
     let got = 0;
     while (got < 24) got += await g.read(into, got, 24 - got);
     expect(Buffer.from(into)).toEqual(plain.subarray(0, 24));
     await g.close();
+  });
+});
+
+describe('progress: bytes consumed of the file, compressed bytes for gzip', () => {
+  // 6 MB of random records: gzip cannot shrink them, so the .gz is read in several pieces.
+  const rnd = mulberry32(11);
+  const big = pcap(Array.from({ length: 6000 }, (_, i) => ({ sec: 1700000000 + i, frac: i, data: Buffer.from(Array.from({ length: 1000 }, () => Math.floor(rnd() * 256))) })), { linktype: 1 });
+  const progressOf = async (path: string) => {
+    const calls: { read: number; size: number | null; packets: number; gzip: boolean }[] = [];
+    const pool = new BufferPool(256 << 10, 4096);
+    const report = await readCapture(path, { fileIndex: 0, seqBase: 0, pool, submit: (b) => pool.release(b), onProgress: (read, size, packets, gzip) => calls.push({ read, size, packets, gzip }) });
+    return { calls, report };
+  };
+  const rising = (xs: number[]) => xs.every((x, i) => i === 0 || x >= xs[i - 1]);
+
+  it('a plain file: bytes read of its size, packets framed, up to all of both', async () => {
+    const { calls, report } = await progressOf(tmp.file('progress.pcap', big));
+    expect(calls.length).toBeGreaterThan(3);
+    expect(calls.every((c) => c.size === big.length && !c.gzip)).toBe(true);
+    expect(rising(calls.map((c) => c.read)) && rising(calls.map((c) => c.packets))).toBe(true);
+    expect(calls.at(-1)).toEqual({ read: big.length, size: big.length, packets: 6000, gzip: false });
+    expect(report.records).toBe(6000);
+  });
+
+  it('a gzip file: compressed bytes consumed of the compressed size (the decompressed size is unknown)', async () => {
+    const gz = gzipSync(big, { level: 1 });
+    expect(gz.length).toBeLessThan(big.length);
+    const { calls, report } = await progressOf(tmp.file('progress.pcap.gz', gz));
+    expect(report.gzip).toBe(true);
+    expect(calls.length).toBeGreaterThan(3);
+    expect(calls.every((c) => c.size === gz.length && c.gzip)).toBe(true);
+    expect(calls.every((c) => c.read <= gz.length)).toBe(true);
+    expect(rising(calls.map((c) => c.read)) && rising(calls.map((c) => c.packets))).toBe(true);
+    // Part-way through, part of the file is consumed: not all at once, not nothing.
+    expect(calls.some((c) => c.read > 0 && c.read < gz.length && c.packets > 0 && c.packets < 6000)).toBe(true);
+    expect(calls.at(-1)).toEqual({ read: gz.length, size: gz.length, packets: 6000, gzip: true });
+  });
+
+  it('stdin: no size, so no progress to measure against', async () => {
+    const gz = gzipSync(big, { level: 1 });
+    const s = await openSource('-', chunked(gz, 4096));
+    expect([s.gzip, s.size, s.consumed()]).toEqual([true, null, 0]);
+    await s.close();
   });
 });
 

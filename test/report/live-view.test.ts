@@ -1,13 +1,19 @@
-// The body of the live view: status per section from its counters, failing flows with their
-// reason in plain words and the newest one's evidence, grouped so that retries are one line.
+// The live view's screen: status per section from its counters, failures grouped as the
+// final report groups them (same rows for the same flows), entry names rather than catalog
+// ids, the idle notice, and a screen that never exceeds the terminal's rows and columns.
 import { describe, expect, it } from 'vitest';
+import { analyzeCaptures } from '../../src/analyze.js';
 import { loadCatalog } from '../../src/catalog/load.js';
 import type { ClassifiedFlow } from '../../src/classify/classify.js';
-import { liveViewBody, type LiveViewData } from '../../src/report/live-view.js';
 import { NO_APP_RECORDS } from '../../src/classify/flow-facts.js';
+import { IDLE_NOTICE_S, liveScreen, type LiveStatus, type LiveViewData } from '../../src/report/live-view.js';
+import { visibleWidth } from '../../src/report/table.js';
+import { renderText } from '../../src/report/text.js';
+import { REPO } from '../helpers/shared.js';
 
 const catalog = loadCatalog();
 const i3978 = catalog.entries.findIndex((e) => e.id === 'panorama.device-mgmt.3978');
+const i5007 = catalog.entries.findIndex((e) => e.id === 'user-id.agent-mapping.5007');
 
 function flow(seq: number, more: Partial<ClassifiedFlow>): ClassifiedFlow {
   return {
@@ -26,45 +32,65 @@ const sections: LiveViewData['sections'] = [
   { id: 'unexpected', flows: 1, packets: 2, bytes: 120, failed: 0 },
 ];
 const alert = (seq: number, detail: string) => flow(seq, { verdict: 'failed', failed: true, reason: 'tls-alert', detail });
+const status = (more: Partial<LiveStatus> = {}): LiveStatus => ({
+  interface: 'veth0', elapsedMs: 16_400, packets: 1234, rate: 77.4, idleMs: 200, kernel: { received: 1234, dropped: 0, ifDropped: 0 }, ...more,
+});
+const BIG = { rows: 200, columns: 100, color: false };
 
-describe('liveViewBody', () => {
-  const body = liveViewBody(
-    {
-      sections,
-      failing: [
-        alert(1, 'TLS alert certificate_expired sent by the client 10.99.1.1 (first)'),
-        flow(2, { verdict: 'failed', failed: true, reason: 'rejected', state: 'rejected', client: '10.99.1.9' }),
-        alert(3, 'TLS alert certificate_expired sent by the client 10.99.1.1 (newest)'),
-      ],
-      unexpected: [flow(4, { serverPort: 3389, entries: [], section: 'unexpected' })],
-    },
-    catalog,
-  ).join('\n');
-  const line = (has: string) => body.split('\n').find((l) => l.includes(has)) ?? '';
+describe('liveScreen', () => {
+  const view: LiveViewData = {
+    sections,
+    failing: [
+      alert(1, 'TLS alert certificate_expired sent by the client 10.99.1.1 (first)'),
+      flow(2, { verdict: 'failed', failed: true, reason: 'rejected', state: 'rejected', client: '10.99.1.9' }),
+      alert(3, 'TLS alert certificate_expired sent by the client 10.99.1.1 (newest)'),
+    ],
+    unexpected: [flow(4, { serverPort: 3389, entries: [], section: 'unexpected' })],
+    active: 7,
+    expired: 12,
+  };
+  const lines = liveScreen(status(), view, catalog, BIG);
+  const line = (has: string) => lines.find((l) => l.includes(has)) ?? '';
 
-  it('shows each section\'s status beside its counters', () => {
-    expect(line('management')).toMatch(/not seen/);
-    expect(line('│ ha ')).toMatch(/│ up /);
-    expect(line('panorama')).toContain('FAILING');
-    expect(line('user-id')).toContain('partial');
-    expect(body).not.toContain('Warnings'); // not counted by this view: no column, no degraded
+  it('opens with the capture: time, packets, rate, flows, kernel counters', () => {
+    expect(lines[0]).toBe('pantap live on veth0 — 16 s · 1,234 packets, 77 pkt/s · 7 flows active, 12 expired');
+    expect(lines[1]).toBe('kernel: 1,234 received, 0 dropped, 0 dropped by the interface');
+    expect(liveScreen(status({ kernel: null }), view, catalog, BIG)[1]).toBe('kernel drop statistics: not available with the cap backend');
   });
 
-  it('lists failing flows with the reason in plain words, retries once with a count, and the newest evidence', () => {
-    const lines = body.split('\n');
-    const i = lines.findIndex((l) => l.includes('TLS alert'));
-    expect(lines[i]).toBe('  10.99.1.1 → 10.99.1.5:3978/tcp  TLS alert  panorama.device-mgmt.3978  ×2');
-    expect(lines[i + 1]).toBe('      TLS alert certificate_expired sent by the client 10.99.1.1 (newest)');
-    expect(lines.indexOf('Failing (newest first):')).toBe(i - 1);
-    // No detail: the reason's words only, no evidence line.
-    const j = lines.findIndex((l) => l.includes('10.99.1.9 →'));
-    expect(lines[j]).toBe('  10.99.1.9 → 10.99.1.5:3978/tcp  refused  panorama.device-mgmt.3978');
-    expect(lines[j + 1]).toBe('Unexpected (newest first):');
-    expect(line('3389')).toBe('  10.99.1.1 → 10.99.1.5:3389/tcp');
+  it("shows each section's status beside its counters, by the section's name", () => {
+    expect(line('Management')).toMatch(/not seen$/);
+    expect(line('High availability')).toMatch(/ up$/);
+    expect(line('Panorama ')).toMatch(/FAILING$/);
+    expect(line('User-ID')).toMatch(/partial$/);
+    expect(lines.join('\n')).not.toContain('Warnings'); // not counted by this view: no column, no list
+  });
+
+  it('groups failures as the final report does: reason in words, flows, entry names, the evidence under each', () => {
+    const i = lines.indexOf('Failures — 5 flows (groups of the newest 3)'); // the sections count 5, the view keeps 3
+    expect(i).toBeGreaterThan(0);
+    expect(lines.slice(i + 1, i + 6)).toEqual([
+      '  Flow                            Reason     Flows  For', // no rule under the names: rows are dear
+      '  10.99.1.1 → 10.99.1.5:3978/tcp  TLS alert      2  Panorama ↔ device',
+      '      TLS alert certificate_expired sent by the client 10.99.1.1 (first) (+1 more like it)',
+      '  10.99.1.9 → 10.99.1.5:3978/tcp  refused        1  Panorama ↔ device',
+      'Unexpected — 1 flow',
+    ]);
+    expect(lines.join('\n')).not.toMatch(/panorama\.device-mgmt|user-id\.agent/); // names, not catalog ids
+    expect(line('3389')).toBe('  10.99.1.1 → 10.99.1.5:3389/tcp      1');
+    expect(lines.at(-1)).toBe('Ctrl-C ends the capture and prints the summary.');
+  });
+
+  it('says when no packet has arrived for a while', () => {
+    expect(lines.join('\n')).not.toContain('no packets');
+    const idle = liveScreen(status({ idleMs: 12_300 }), view, catalog, BIG);
+    expect(idle[2]).toBe('no packets for 12 s');
+    expect(liveScreen(status({ idleMs: IDLE_NOTICE_S * 1000 - 1 }), view, catalog, BIG).join('\n')).not.toContain('no packets');
   });
 
   it('shows warnings and the degraded status when the view counts them', () => {
-    const b = liveViewBody(
+    const b = liveScreen(
+      status(),
       {
         sections: sections.map((s) => ({ ...s, degraded: s.id === 'ha' ? 1 : 0 })),
         failing: [],
@@ -72,10 +98,77 @@ describe('liveViewBody', () => {
         unexpected: [],
       },
       catalog,
-    ).join('\n');
-    expect(b).toContain('Warnings');
-    expect(b.split('\n').find((l) => l.includes('│ ha '))).toContain('degraded');
-    expect(b).toContain('Warnings (newest first):\n  10.99.1.1 → 10.99.1.5:3978/tcp  receiver stalled (zero window)  panorama.device-mgmt.3978\n      the server advertised a zero window for 3.0 s');
-    expect(b).not.toContain('Failing');
+      BIG,
+    );
+    expect(b.find((l) => l.includes('High availability'))).toMatch(/ 1 {2}degraded$/);
+    const i = b.indexOf('Warnings — 1 flow');
+    expect(b.slice(i + 2, i + 4)).toEqual(['  10.99.1.1 → 10.99.1.5:3978/tcp  receiver stalled (zero window)      1  Panorama ↔ device', '      the server advertised a zero window for 3.0 s']);
+    expect(b.join('\n')).not.toContain('Failures');
+  });
+
+  describe('at 80×24 with many failures', () => {
+    // 60 clients failing to reach 3978 and 5007 with long evidence, 40 unexpected talkers.
+    const failing: ClassifiedFlow[] = [];
+    for (let i = 0; i < 60; i++) {
+      const client = `10.99.2.${i + 1}`;
+      failing.push(alert(i, `TLS alert certificate_expired sent by the client ${client}; the server certificate expired 1060 days before the capture (notAfter 2024-01-01T00:00:00Z)`));
+      failing.at(-1)!.client = client;
+      failing.push(flow(100 + i, { client, serverPort: 5007, entries: [i5007], section: 'user-id', verdict: 'failed', failed: true, reason: 'rejected', state: 'rejected', detail: `the server 10.99.1.5 answered the connection attempt with a reset` }));
+    }
+    const unexpected = Array.from({ length: 40 }, (_, i) => flow(300 + i, { client: `10.99.3.${i}`, serverPort: 3389, entries: [], section: 'unexpected' }));
+    const warning = Array.from({ length: 20 }, (_, i) => flow(400 + i, { client: `10.99.4.${i}`, verdict: 'warning', reason: 'retransmissions', detail: 'a long line of evidence about retransmissions that the screen has to wrap or cut somewhere' }));
+    const many: LiveViewData = { sections: sections.map((s) => ({ ...s, degraded: 0, failed: s.failed * 40 })), failing, warning, unexpected, active: 300, expired: 1_000_000 };
+
+    for (const color of [false, true]) {
+      it(`never exceeds 24 lines or 80 columns${color ? ' (with colours)' : ''}, and says what it left out`, () => {
+        for (const idleMs of [0, 15_000]) {
+          const screen = liveScreen(status({ idleMs, filter: 'host 10.99.1.5 and (tcp port 3978 or tcp port 5007 or udp port 123)' }), many, catalog, { rows: 24, columns: 80, color });
+          expect(screen.length).toBeLessThanOrEqual(24);
+          for (const l of screen) expect(visibleWidth(l), l).toBeLessThanOrEqual(80);
+          const text = screen.join('\n');
+          expect(text).toMatch(/Failures/);
+          expect(text).toMatch(/\(\+\d+ more\)/);
+          expect(screen.filter((l) => / → /.test(l)).length).toBeGreaterThan(0);
+          if (color) expect(text).toContain('\x1b['); // and every cut line ends its styles
+          for (const l of screen) if (l.endsWith('…\x1b[0m') || l.endsWith('…')) expect(l.endsWith('…') ? !l.includes('\x1b[') : true).toBe(true);
+        }
+      });
+    }
+
+    it('keeps the failures on screen first: the lists below shrink before them', () => {
+      // One line per group (no evidence): failures take what the others leave.
+      const plain = (list: ClassifiedFlow[]) => list.map((f) => ({ ...f, detail: null }));
+      const screen = liveScreen(status(), { ...many, failing: plain(failing), warning: plain(warning) }, catalog, { rows: 24, columns: 80, color: false });
+      const f = screen.findIndex((l) => l.startsWith('Failures'));
+      const w = screen.findIndex((l) => l.startsWith('Warnings'));
+      const u = screen.findIndex((l) => l.startsWith('Unexpected'));
+      expect([f, w, u].every((i) => i > 0) && f < w && w < u).toBe(true);
+      const groups = (from: number, to?: number) => screen.slice(from, to).filter((l) => l.startsWith('  10.99.')).length;
+      // (a 5007 row takes two lines: `Agent → firewall mappings` wraps in its column)
+      expect([groups(f, w), groups(w, u), groups(u)]).toEqual([2, 1, 1]);
+      expect(screen.slice(f, w).at(-1)).toBe('  (+118 more)');
+      expect(screen.slice(u).at(-2)).toBe('  (+39 more)');
+      expect(screen.length).toBe(24);
+    });
+
+    it('fits a smaller terminal too, down to a few rows', () => {
+      for (const [rows, columns] of [[12, 40], [5, 80], [1, 20]]) {
+        const screen = liveScreen(status(), many, catalog, { rows, columns, color: false });
+        expect(screen.length).toBeLessThanOrEqual(rows);
+        for (const l of screen) expect(visibleWidth(l)).toBeLessThanOrEqual(columns);
+      }
+    });
+  });
+
+  it('shows the same failure rows as the final text report for the same flows (a06)', async () => {
+    const a = await analyzeCaptures([`${REPO}/fixtures/pan-lab/a06_failures.pcap`], { workers: 0 });
+    const text = renderText(a.summary, { color: false, width: 100 }).split('\n');
+    const from = text.findIndex((l) => l.startsWith('Failures — '));
+    const to = text.indexOf('', from);
+    const screen = liveScreen(status(), { sections: a.summary.sections, failing: a.flows.filter((f) => f.failed), warning: a.flows.filter((f) => f.verdict === 'warning'), unexpected: [] }, catalog, BIG);
+    const at = screen.findIndex((l) => l.startsWith('Failures — '));
+    expect(to - from).toBeGreaterThan(4);
+    // Line for line, but for the rule under the column names, which the screen leaves out.
+    expect(screen.slice(at, at + (to - from) - 1)).toEqual(text.slice(from, to).filter((_, i) => i !== 2));
   });
 });
