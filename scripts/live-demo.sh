@@ -3,7 +3,7 @@
 # built pantap (dist/, `npm run build`; live capture through the pantap-live addon):
 #   - two lab namespaces joined by one veth pair, lda (10.77.0.1) and ldb (10.77.0.2 and
 #     10.77.0.3); `pantap live -i ldb --tcp-timeout 5 --udp-timeout 5` runs on ldb in a
-#     tmux pane of 100 columns;
+#     tmux pane of 100×45 (room for the whole view: no list is cut);
 #   - for about 16 s the other namespace runs twelve rounds: a TLS session to an
 #     `openssl s_server` on 10.77.0.2:3978 (valid certificate), HA1-style lines to
 #     10.77.0.2:28769, a connection to the closed port 10.77.0.2:3979; every third round
@@ -14,8 +14,10 @@
 #     10.77.0.2:29281/udp throughout;
 #     (IPv6 is off in both namespaces, so the kernels' own ICMPv6 stays out of the screens);
 #   - OUTDIR/view.txt: the live view when it says 14 s (or the next frame, when a refresh
-#     skips 14); OUTDIR/summary.txt: the final summary after Ctrl-C (typed into the pane
-#     2 s after the traffic stopped), without its colours;
+#     skips 14), read with tmux capture-pane from the pane's alternate screen, where pantap
+#     draws it; OUTDIR/summary.txt: the final summary after Ctrl-C (typed into the pane
+#     2 s after the traffic stopped), printed on the main screen once the view is gone, taken
+#     from the pane's output stream (pipe-pane) without its colours and escape sequences;
 #   - then `pantap live -i ldb -F json --duration 3` while one more round (of the every-third
 #     kind, without SSH) runs: OUTDIR/live.json, and OUTDIR/excerpt.json, the README's jq pick.
 #
@@ -153,9 +155,12 @@ rm -f "$T/ha2.stop"
 # the view at 14 s is picked up while the rounds run
 (
   for _ in $(seq 1 200); do
-    s=$(tmux -L "$TMUX_SOCK" capture-pane -p -J -t demo 2>/dev/null)
+    # the view is on the pane's alternate screen while pantap runs: capture-pane shows the
+    # screen in use, i.e. the view as drawn last (a refresh rewrites it in place, so there is
+    # no history to pick from); -a would read the alternate screen once it is no longer shown
+    s=$(tmux -L "$TMUX_SOCK" capture-pane -p -t demo 2>/dev/null)
     # the view refreshes a little over once a second, so it may go from 13 s to 15 s
-    sec=$(printf '%s\n' "$s" | head -1 | sed -n 's/^pantap live on ldb — \([0-9]*\) s, .*/\1/p')
+    sec=$(printf '%s\n' "$s" | head -1 | sed -n 's/^pantap live on ldb — \([0-9]*\) s · .*/\1/p')
     case $sec in '') ;; *) [ "$sec" -ge 14 ] && printf '%s\n' "$s" | sed -e 's/[[:space:]]*$//' -e '/^$/d' > "$OUT/view.txt" && exit 0 ;; esac
     sleep 0.1
   done
@@ -179,8 +184,11 @@ wait $VIEWPID || echo "live-demo.sh: no view at 14 s was captured" >&2
 for _ in $(seq 1 100); do grep -q '\[pantap exit' "$T/pane.raw" 2>/dev/null && break; sleep 0.1; done
 grep -a -q '\[pantap exit 0\]' "$T/pane.raw" || echo "live-demo.sh: pantap live did not exit 0" >&2
 cp "$T/pane.raw" "$OUT/pane.raw"
-sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r$//' "$T/pane.raw" |
+# the summary starts where pantap leaves the alternate screen (ESC [?1049l), on the line the
+# view's last row left unfinished: a line break there, then no escape sequences, no colours
+sed -e 's/\x1b\[?1049l/\n/g' "$T/pane.raw" | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r$//' |
   sed -n '/^\(\^C\)*Interface  /,/^\[pantap exit/p' | sed -e 's/^\(\^C\)*Interface  /Interface  /' -e '/^\[pantap exit/d' -e 's/[[:space:]]*$//' > "$OUT/summary.txt"
+[ -s "$OUT/summary.txt" ] || echo "live-demo.sh: no final summary found in the pane's output ($OUT/pane.raw)" >&2
 tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 
 # ------------------------------------------------------------------ JSON, 3 s
