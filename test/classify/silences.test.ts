@@ -2,7 +2,7 @@
 // rule (over three of the side's median intervals and over 1 s), the two sides merged.
 import { describe, expect, it } from 'vitest';
 import { SILENCE_BINS, SilenceLog, silenceBin } from '../../src/flow/silences.js';
-import { histogramMedian, mergeGaps, sessionGaps } from '../../src/classify/silences.js';
+import { CADENCE_MIN_US, histogramMedian, mergeGaps, sessionGaps } from '../../src/classify/silences.js';
 
 describe('histogramMedian', () => {
   it('is the geometric middle of the bin of the middle interval', () => {
@@ -16,6 +16,15 @@ describe('histogramMedian', () => {
     const zero = new Uint32Array(SILENCE_BINS);
     zero[0] = 1;
     expect(histogramMedian(zero)).toBe(0);
+  });
+
+  it('leaves bursts out from the cadence bin on', () => {
+    const h = new Uint32Array(SILENCE_BINS);
+    h[silenceBin(3_000_000)] += 3; // keep-alives every 3 s
+    h[silenceBin(50)] += 5; // a handshake's segments
+    expect(histogramMedian(h)).toBeCloseTo(2 ** 3.75 * 2 ** 2, 6);
+    expect(histogramMedian(h, 0, silenceBin(CADENCE_MIN_US))).toBeCloseTo(2 ** 21.75, 6); // 3.53 s: the bin [2.97 s, 4.19 s)
+    expect(silenceBin(CADENCE_MIN_US - 1)).toBe(silenceBin(CADENCE_MIN_US) - 1);
   });
 });
 
@@ -41,15 +50,24 @@ describe('sessionGaps', () => {
   it('needs more than 1 s when the cadence is fast', () => {
     const log = new SilenceLog();
     let t = 0;
-    for (let i = 0; i < 100; i++) log.add((t += 1000), 0); // every 1 ms
-    log.add((t += 900_000), 0); // 0.9 s: over 3 ms, not over 1 s
+    for (let i = 0; i < 100; i++) log.add((t += 100_000), 0); // every 100 ms
+    log.add((t += 900_000), 0); // 0.9 s: over 300 ms, not over 1 s
     log.add((t += 1_200_000), 0);
     expect(sessionGaps(log.facts())).toEqual([{ startUs: t - 1_200_000, endUs: t }]);
   });
 
-  it('merges overlapping and touching gaps', () => {
+  it('judges keep-alives after a handshake burst by the keep-alives (a03: 314 bytes every 3 s)', () => {
+    const log = new SilenceLog();
+    for (const t of [3194, 3197, 12254, 12649, 887898, 3888287, 6888718, 9889017, 14534942]) log.add(1e15 + t, 1);
+    expect(sessionGaps(log.facts())).toEqual([]);
+    log.add(1e15 + 30_000_000, 1); // 15.5 s: over 3 × the 3 s median
+    expect(sessionGaps(log.facts())).toEqual([{ startUs: 1e15 + 14534942, endUs: 1e15 + 30_000_000 }]);
+  });
+
+  it('merges overlapping gaps, not touching ones', () => {
     expect(mergeGaps([{ startUs: 5, endUs: 9 }, { startUs: 1, endUs: 3 }, { startUs: 3, endUs: 4 }, { startUs: 6, endUs: 12 }])).toEqual([
-      { startUs: 1, endUs: 4 },
+      { startUs: 1, endUs: 3 },
+      { startUs: 3, endUs: 4 },
       { startUs: 5, endUs: 12 },
     ]);
   });
