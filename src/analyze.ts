@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
   maxListed?: number;
   /** Client → server pairs kept per entry (default 5). */
   topPairs?: number;
+  /** Timeline interval in seconds (1, 10, 60, 600 or 3600); null or absent: chosen from the capture's duration. */
+  interval?: number | null;
   /** Catalog override file (JSON or YAML). */
   catalogFile?: string;
   /** Roles inventory file (JSON or YAML). */
@@ -70,6 +72,7 @@ export async function analyzeCaptures(paths: string[], opts: AnalyzeOptions = {}
     allFlows: opts.allFlows ?? false,
     maxListed: opts.maxListed ?? DEFAULT_MAX_LISTED,
     topPairs: opts.topPairs ?? 5,
+    interval: opts.interval ?? null,
     timeouts: null,
     workers: opts.workers ?? defaultWorkers(),
     batchBytes: opts.batchBytes,

@@ -17,6 +17,7 @@ import { NO_APP_RECORDS, type FlowVerdictFacts, type InspectionCounts } from './
 import { linkKerberosRetries } from './app-verdicts.js';
 import { RoleLearner, type RoleBook } from './roles.js';
 import { flowHeartbeat, isHeartbeatEntry, type FlowHeartbeat } from './cadence.js';
+import { sessionGaps, type SessionGap } from './silences.js';
 import { judge } from './judge.js';
 import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
 
@@ -53,6 +54,8 @@ export interface ClassifiedFlow extends FlowVerdictFacts {
   infrastructure?: Icmp6Infrastructure | null;
   /** On an HA heartbeat entry, with its packet times logged: intervals, gaps, unanswered echoes (cadence.ts). */
   heartbeat?: FlowHeartbeat | null;
+  /** A long-lived TCP session (3978, 28769, 28260, 28770, 28771, 28270): its silences longer than its usual cadence (silences.ts). */
+  gaps?: SessionGap[] | null;
 }
 
 /** What learnFrom() looks at: the ports, IP protocols and ethertypes of entries that prove something. */
@@ -410,6 +413,7 @@ export class FlowClassifier {
         const t = flow.transport;
         flow.heartbeat = flowHeartbeat(t === 'icmpv6' ? 'icmp' : t, entries[hb].id, beats!, server === 0 ? 1 : 0);
       }
+      if (f !== null && f.kind === 'tcp' && f.silences) flow.gaps = sessionGaps(f.silences);
       const judged = judge(flow, { src, slot, server, facts: f, entries: flow.entries.map((i) => entries[i]), active: flow.firstTs > settledBeforeUs });
       if (counts !== undefined) {
         if (judged.bytesKept > 0) counts.flows++;

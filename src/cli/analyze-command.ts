@@ -12,6 +12,7 @@ import { writeOutput } from './atomic-write.js';
 import { openOutput } from './open-output.js';
 import { progressBar } from './progress.js';
 import { checkOutputs, inheritedFd } from './outputs.js';
+import { INTERVAL_NAMES } from '../report/timeline.js';
 
 export interface AnalyzeCliOptions {
   format: string;
@@ -37,6 +38,8 @@ export interface AnalyzeCliOptions {
   until?: TimeBound;
   /** -c: stop after N packets kept. */
   count?: number;
+  /** --interval: timeline width (1s, 10s, 1m, 10m, 1h); absent: chosen from the capture's duration. */
+  interval?: string;
 }
 
 export interface CliIo {
@@ -95,6 +98,7 @@ async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: Cl
       allFlows: opts.flows ?? false,
       maxListed: opts.maxListed,
       topPairs: opts.top,
+      interval: opts.interval === undefined ? null : INTERVAL_NAMES[opts.interval],
       catalogFile: opts.catalog,
       rolesFile: opts.roles,
       signal,

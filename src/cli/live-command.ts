@@ -18,6 +18,7 @@ import { openOutput } from './open-output.js';
 import { checkOutputs, inheritedFd } from './outputs.js';
 import { AltScreen } from './live-screen.js';
 import { dropPrivileges, relinquishTarget } from './privileges.js';
+import { INTERVAL_NAMES } from '../report/timeline.js';
 
 export interface LiveCliOptions {
   interface: string;
@@ -38,6 +39,8 @@ export interface LiveCliOptions {
   roles?: string;
   maxFlows: number;
   top: number;
+  /** --interval: timeline width of the final summary (1s, 10s, 1m, 10m, 1h). */
+  interval?: string;
   /** Idle timeouts in seconds (defaults: TCP 300, UDP 60, other 60). */
   tcpTimeout?: number;
   udpTimeout?: number;
@@ -108,6 +111,7 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
       allFlows: o.flows ?? false,
       maxListed: o.maxListed,
       topPairs: o.top,
+      interval: o.interval === undefined ? null : INTERVAL_NAMES[o.interval],
       timeouts: idleTimeouts({ tcp: o.tcpTimeout, udp: o.udpTimeout, other: o.otherTimeout }),
       workers: o.workers ?? 0,
       batchBytes: 4 << 20,

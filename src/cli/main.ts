@@ -7,6 +7,7 @@ import { DEFAULT_MAX_FLOWS } from '../flow/table.js';
 import { defaultWorkers } from '../pipeline/pool.js';
 import { runAnalyze, type CliIo } from './analyze-command.js';
 import { collect, decimal, hosts, integer as int, repeat, timeBound } from './args.js';
+import { INTERVAL_NAMES } from '../report/timeline.js';
 
 function colorWanted(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {
   if (flag === false || process.env.NO_COLOR !== undefined) return false;
@@ -76,6 +77,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-w, --workers <n>', 'decode worker threads; 0 decodes on the main thread', int(0, 64), defaultWorkers())
     .option('--max-flows <n>', 'flow table bound; further flows are counted as overflow', int(1, 50_000_000), DEFAULT_MAX_FLOWS)
     .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
+    .addOption(new Option('--interval <width>', 'timeline interval (default: the smallest giving at most 120 over the capture)').choices(Object.keys(INTERVAL_NAMES)))
     .option('--fail-on <what>', 'exit 1 when there are unexpected flows, failed flows (whatever the reason), or flows failed or with warnings (unexpected, failed, degraded; repeatable)', collect, [])
     .option('--all-entries', 'text and Markdown: list catalog entries never seen as rows (default: one line per section)')
     .option('--no-progress', 'no progress bar (it only ever shows on a terminal)')
@@ -132,6 +134,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--roles <file>', 'roles inventory file')
     .option('--max-flows <n>', 'flow table bound (active flows; idle ones expire)', int(1, 50_000_000), DEFAULT_MAX_FLOWS)
     .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
+    .addOption(new Option('--interval <width>', 'timeline interval of the final summary (default: the smallest giving at most 120 over the capture)').choices(Object.keys(INTERVAL_NAMES)))
     .option('--tcp-timeout <sec>', `expire TCP flows idle for SEC seconds (closed/reset ones after ${TCP_CLOSED_TIMEOUT} s, or SEC if shorter)`, int(1, 31 * 86400), DEFAULT_TCP_TIMEOUT)
     .option('--udp-timeout <sec>', 'expire UDP flows idle for SEC seconds', int(1, 31 * 86400), DEFAULT_UDP_TIMEOUT)
     .option('--other-timeout <sec>', 'expire ICMP, other IP and non-IP flows idle for SEC seconds', int(1, 31 * 86400), DEFAULT_OTHER_TIMEOUT)

@@ -5,6 +5,7 @@
 import type { ConversationFacts, FlowFacts, PmtuEvidence } from './conversation.js';
 import type { DatagramFacts, KeptDatagram } from './datagrams.js';
 import type { BeatFacts } from './heartbeats.js';
+import { SILENCE_BINS, SILENCE_K, type SilenceFacts } from './silences.js';
 import type { StreamResult } from './stream.js';
 import type { Side } from './table.js';
 import type { TcpHealthReport, TcpSideReport, ZeekConnState } from './tcp-health.js';
@@ -50,7 +51,12 @@ const STREAM_WORDS = 5 + STREAM_KEYS.length;
 // beat in `beats`: time, flags, echo. A flow with only a heartbeat log is present 3.
 const O_BT = O_STREAMS + 2 * STREAM_WORDS;
 const BEAT_WORDS = 3;
-const WORDS = O_BT + 4;
+// A long-lived TCP session: 1 + its row in `silences` (0: none), SL_WORDS there: the
+// histograms, then the (start, length) pairs (flow/silences.ts).
+const O_SL = O_BT + 4;
+const SL_HIST = 2 * SILENCE_BINS;
+const SL_WORDS = SL_HIST + 4 * SILENCE_K;
+const WORDS = O_SL + 1;
 // A UDP flow (present 2) uses the first words of its row: originator, first datagram,
 // datagram count, capHit; each datagram is DGRAM_WORDS in `datagrams`: side, byte
 // offset, byte length, wire length, capture time.
@@ -60,7 +66,7 @@ const O_DG_CAPHIT = 3;
 const DGRAM_WORDS = 5;
 
 /** The column layout, for a check that columns come from the same build. */
-export const COLUMNS_FORMAT = `columns ${WORDS}: ${SIDE_KEYS.join(',')}; ${STREAM_KEYS.join(',')}; datagrams ${DGRAM_WORDS}; beats ${BEAT_WORDS}`;
+export const COLUMNS_FORMAT = `columns ${WORDS}: ${SIDE_KEYS.join(',')}; ${STREAM_KEYS.join(',')}; datagrams ${DGRAM_WORDS}; beats ${BEAT_WORDS}; silences ${SL_WORDS}`;
 
 export interface ConversationColumns {
   count: number;
@@ -77,6 +83,8 @@ export interface ConversationColumns {
   datagrams: Float64Array;
   /** BEAT_WORDS per logged heartbeat packet, back to back. */
   beats: Float64Array;
+  /** SL_WORDS per long-lived TCP session, back to back. */
+  silences: Float64Array;
 }
 
 const nz = (v: number | null): number => (v === null ? NaN : v);
@@ -89,8 +97,10 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
   let markTotal = 0;
   let dgramTotal = 0;
   let beatTotal = 0;
+  let slTotal = 0;
   for (const f of facts) {
     if (f === null) continue;
+    if (f.kind === 'tcp' && f.silences) slTotal++;
     const bf = f.beats ?? null;
     if (bf !== null) beatTotal += bf.times.length;
     if (f.kind === 'beats') continue;
@@ -113,6 +123,8 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
   const marks = new Float64Array(markTotal * 2);
   const datagrams = new Float64Array(dgramTotal * DGRAM_WORDS);
   const beats = new Float64Array(beatTotal * BEAT_WORDS);
+  const silences = new Float64Array(slTotal * SL_WORDS);
+  let slAt = 0;
   let tAt = 0;
   let bAt = 0;
   let mAt = 0;
@@ -184,6 +196,13 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
     }
     num[o + O_SENDS] = f.maxSends[0];
     num[o + O_SENDS + 1] = f.maxSends[1];
+    const sl = f.silences ?? null;
+    if (sl !== null) {
+      num[o + O_SL] = slAt + 1;
+      silences.set(sl.hist, slAt * SL_WORDS);
+      silences.set(sl.gaps, slAt * SL_WORDS + SL_HIST);
+      slAt++;
+    }
     for (let d = 0; d < 2; d++) {
       const s = f.streams[d];
       const so = o + O_STREAMS + d * STREAM_WORDS;
@@ -206,12 +225,12 @@ export function encodeColumns(facts: readonly (FlowFacts | null)[]): Conversatio
       }
     }
   }
-  return { count: n, present, num, history, connState, bytes, marks, datagrams, beats };
+  return { count: n, present, num, history, connState, bytes, marks, datagrams, beats, silences };
 }
 
 /** The buffers of the columns, for a transfer list. */
 export function columnBuffers(c: ConversationColumns): ArrayBuffer[] {
-  return [c.present.buffer, c.num.buffer, c.bytes.buffer, c.marks.buffer, c.datagrams.buffer, c.beats.buffer] as ArrayBuffer[];
+  return [c.present.buffer, c.num.buffer, c.bytes.buffer, c.marks.buffer, c.datagrams.buffer, c.beats.buffer, c.silences.buffer] as ArrayBuffer[];
 }
 
 function sideAt(num: Float64Array, at: number): TcpSideReport {
@@ -272,6 +291,11 @@ export function decodeColumn(c: ConversationColumns, i: number): FlowFacts | nul
   }
   const facts: ConversationFacts = { kind: 'tcp', originator: num[o + O_ORIG] as Side, health, streams, pmtu, maxSends: [num[o + O_SENDS], num[o + O_SENDS + 1]] };
   if (beats !== null) facts.beats = beats;
+  if (num[o + O_SL] !== 0) {
+    const at = (num[o + O_SL] - 1) * SL_WORDS;
+    const silences: SilenceFacts = { hist: Uint32Array.from(c.silences.subarray(at, at + SL_HIST)), gaps: c.silences.slice(at + SL_HIST, at + SL_WORDS) };
+    facts.silences = silences;
+  }
   return facts;
 }
 

@@ -11,6 +11,7 @@
 import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_SPORT, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
+import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
 import { DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import { TCPA_ANY_RETRANSMISSION, TcpHealth, setTcpClock, type TcpHealthReport } from './tcp-health.js';
@@ -120,6 +121,8 @@ export interface ConversationFacts {
   maxSends: [number, number];
   /** HA1 ports: the times of the payload segments that were not retransmissions (flow/heartbeats.ts). */
   beats?: BeatFacts | null;
+  /** Long-lived sessions (3978, 28769, 28260, 28770, 28771, 28270): per side, the cadence histogram and the longest silences (flow/silences.ts). */
+  silences?: SilenceFacts | null;
 }
 
 // Per-side PMTU tracking, indexed base + side.
@@ -158,6 +161,8 @@ class Conversation extends TcpHealth {
   peerAnswered = 0;
   /** PMTU and retransmission bookkeeping, made on the first retransmission or ICMP error. */
   p: Float64Array | null = null;
+  /** Long-lived sessions only: the silences of each side (flow/silences.ts). */
+  silences: SilenceLog | null = null;
   readonly ipv4: boolean;
 
   constructor(originator: Side, ipv4: boolean) {
@@ -168,7 +173,7 @@ class Conversation extends TcpHealth {
   /** The facts so far; `final`: the flow leaves, its streams hand over their buffers (no copy) and close. */
   facts(final: boolean): ConversationFacts {
     const take = (st: StreamDirection | null, ignored: number) => (st === null ? null : final ? st.takeResult(ignored) : st.result(ignored));
-    return {
+    const facts: ConversationFacts = {
       kind: 'tcp',
       originator: this.originator as Side,
       health: this.result(),
@@ -176,6 +181,8 @@ class Conversation extends TcpHealth {
       pmtu: this.pmtu(),
       maxSends: this.p === null ? [1, 1] : [this.p[P_MAX_RUN] + 1, this.p[P_MAX_RUN + 1] + 1],
     };
+    if (this.silences !== null) facts.silences = this.silences.facts();
+    return facts;
   }
 
   close(): void {
@@ -343,7 +350,7 @@ export class ConversationStore {
     if (hint === 0) {
       const id = this.index.acquire(table.keyWords(slot));
       // An ICMP error travels from the other side than the packet it quotes.
-      if (this.index.created) this.open(id, icmp ? (side === 0 ? 1 : 0) : side, pf[F_KIND] === KIND_IPV4);
+      if (this.index.created) this.open(id, icmp ? (side === 0 ? 1 : 0) : side, pf[F_KIND] === KIND_IPV4, longLivedTcp(pf[F_SPORT], pf[F_DPORT]));
       hint = id + 1;
       table.setConversationHint(slot, hint);
     }
@@ -354,8 +361,11 @@ export class ConversationStore {
     }
     const l4 = pf[F_L4OFF];
     this.segment(hint - 1, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
+    const c = this.convs[hint - 1]!;
     // HA1 hellos: payload segments sent for the first time (a retransmission is the same hello again).
-    if (pf[F_PAYLEN] > 0 && heartbeatTcp(pf[F_SPORT], pf[F_DPORT]) && (this.convs[hint - 1]!.lastAnalysis & TCPA_ANY_RETRANSMISSION) === 0) this.beatAt(hint - 1, side, BEAT_PLAIN, 0);
+    if (pf[F_PAYLEN] > 0 && heartbeatTcp(pf[F_SPORT], pf[F_DPORT]) && (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) === 0) this.beatAt(hint - 1, side, BEAT_PLAIN, 0);
+    // Long-lived sessions: each side's payload segments but retransmissions, for their silences.
+    if (c.silences !== null && pf[F_PAYLEN] > 0 && (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) === 0) c.silences.add(this.tsUs, side);
   }
 
   /**
@@ -404,9 +414,10 @@ export class ConversationStore {
   }
 
   /** Starts conversation `id` (unused now): `originator` sent its first packet. */
-  private open(id: number, originator: Side, ipv4: boolean): void {
+  private open(id: number, originator: Side, ipv4: boolean, longLived: boolean): void {
     while (this.convs.length <= id) this.convs.push(null);
-    this.convs[id] = new Conversation(originator, ipv4);
+    const c = (this.convs[id] = new Conversation(originator, ipv4));
+    if (longLived) c.silences = new SilenceLog();
   }
 
   /** A path MTU from an ICMP error about the packets `side` sent. */

@@ -10,10 +10,12 @@ import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
 import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
 import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
-import { cmp, isoMicros } from './format.js';
+import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
+import { cmp, isoMicros, microsFromIso } from './format.js';
 import { addToPairHealth, emptyPairHealth, healthLine, sortHealth, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary } from './model.js';
+import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
+import { ChannelTimeline, defaultInterval } from './timeline.js';
 
 export interface AccumulateOptions {
   /** List every flow (--flows), not only unexpected, failed and warning ones. */
@@ -22,6 +24,8 @@ export interface AccumulateOptions {
   maxListed: number;
   /** Client → server pairs kept per entry. */
   topPairs: number;
+  /** Timeline interval in seconds (one of INTERVAL_LADDER); null or absent: chosen from the capture's duration (defaultInterval). */
+  interval?: number | null;
 }
 
 const SECTION_INDEX = new Map<string, number>(SECTION_ORDER.map((id, i) => [id, i]));
@@ -64,6 +68,7 @@ interface Pair {
   packets: number;
   bytes: number;
   health: PairHealth;
+  timeline: ChannelTimeline;
 }
 type Failure = EntrySummary['failures'][number];
 
@@ -73,6 +78,8 @@ interface EntryAcc {
   pairs: Map<number, Pair>;
   failures: Map<number, Failure[]>;
   failureCount: number;
+  /** A long-lived session's entry: its flows' gaps go into the timeline. */
+  longLived: boolean;
 }
 
 /** Most bytes first, then first seen first: a total order, as no two flows share a first record. */
@@ -162,7 +169,13 @@ export class SummaryAccumulator {
     readonly opts: AccumulateOptions,
   ) {
     this.sections = SECTION_ORDER.map(() => new Totals());
-    this.entries = catalog.entries.map(() => ({ totals: new Totals(), pairs: new Map(), failures: new Map(), failureCount: 0 }));
+    this.entries = catalog.entries.map((e) => ({
+      totals: new Totals(),
+      pairs: new Map(),
+      failures: new Map(),
+      failureCount: 0,
+      longLived: e.transport === 'tcp' && e.port !== null && LONG_LIVED_TCP_PORTS.includes(e.port),
+    }));
     this.listed = opts.allFlows ? [] : new BestOf<ClassifiedFlow>(opts.maxListed, byVolume);
   }
 
@@ -203,10 +216,12 @@ export class SummaryAccumulator {
   private addToEntry(e: EntryAcc, f: ClassifiedFlow, key: number): void {
     e.totals.add(f);
     let p = e.pairs.get(key);
-    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, packets: 0, bytes: 0, health: emptyPairHealth() }));
+    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, packets: 0, bytes: 0, health: emptyPairHealth(), timeline: new ChannelTimeline() }));
     p.packets += f.clientPackets + f.serverPackets;
     p.bytes += f.clientBytes + f.serverBytes;
     addToPairHealth(p.health, f.verdict, f.reason, f.lastTs);
+    p.timeline.add(f.firstTs, f.lastTs, f.verdict);
+    if (e.longLived && f.gaps) p.timeline.addGaps(f.gaps);
     if (f.verdict === 'failed') {
       // Classification gives every failed verdict its reason.
       const reason = f.reason as ReasonCode;
@@ -275,6 +290,14 @@ export class SummaryAccumulator {
     catalog.entries.forEach((e, i) => {
       for (const p of this.entries[i].pairs.values()) health.push(healthLine(e.id, p.client, p.server, p.health));
     });
+    // The timeline: every channel, in catalog order, then client and server.
+    const intervalSeconds =
+      this.opts.interval ?? (input.firstSeen === null || input.lastSeen === null ? defaultInterval(NaN, NaN) : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen)));
+    const channels: TimelineChannel[] = [];
+    catalog.entries.forEach((e, i) => {
+      const pairs = [...this.entries[i].pairs.values()].sort((a, b) => cmp(a.client, b.client) || cmp(a.server, b.server));
+      for (const p of pairs) channels.push({ entry: e.id, client: p.client, server: p.server, buckets: p.timeline.buckets(intervalSeconds), gaps: p.timeline.gapList() });
+    });
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
     return {
       schema: 'pantap.summary.v1',
@@ -295,6 +318,7 @@ export class SummaryAccumulator {
       allFlows: this.opts.allFlows,
       flowsOmitted: this.selected - listed.length,
       ha: this.ha.summary(),
+      timeline: { intervalSeconds, channels },
     };
   }
 }

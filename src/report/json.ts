@@ -25,6 +25,7 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     allFlows: s.allFlows,
     flowsOmitted: s.flowsOmitted,
     ha: orderedHa(s.ha),
+    timeline: orderedTimeline(s.timeline),
     // Live captures only; absent (not null) for files, as the model has it.
     ...(s.capture ? { capture: orderedCapture(s.capture) } : {}),
   };
@@ -43,6 +44,20 @@ function orderedHa(ha: Summary['ha']): Record<string, unknown> {
       flows: h.flows,
       heartbeats: h.heartbeats,
       capHit: h.capHit,
+    })),
+  };
+}
+
+/** The timeline: the keys, in its order. */
+function orderedTimeline(t: Summary['timeline']): Record<string, unknown> {
+  return {
+    intervalSeconds: t.intervalSeconds,
+    channels: t.channels.map((c) => ({
+      entry: c.entry,
+      client: c.client,
+      server: c.server,
+      buckets: c.buckets.map((b) => ({ start: b.start, flows: b.flows, started: b.started, failed: b.failed, warnings: b.warnings })),
+      gaps: c.gaps.map((g) => ({ start: g.start, end: g.end, seconds: g.seconds })),
     })),
   };
 }

@@ -201,6 +201,46 @@ export interface HaSummary {
   heartbeats: HeartbeatSummary[];
 }
 
+/** One interval of a channel's timeline (report/timeline.ts). */
+export interface TimelineBucket {
+  /** Start of the interval, ISO-8601 UTC (a multiple of the width since the epoch). */
+  start: string;
+  /** Flows open in the interval: its first packet at or before the interval's end, its last at or after its start. */
+  flows: number;
+  /** Flows whose first packet is in the interval. */
+  started: number;
+  /** Failed flows whose last packet is in the interval. */
+  failed: number;
+  /** Flows with a warning verdict whose last packet is in the interval. */
+  warnings: number;
+}
+
+/** A silence of a long-lived session longer than its usual cadence (classify/silences.ts). */
+export interface TimelineGap {
+  /** The last packet before the silence, the first after it (ISO-8601 UTC). */
+  start: string;
+  end: string;
+  seconds: number;
+}
+
+/** One channel's timeline: catalog entry × client → server, as in the health list. */
+export interface TimelineChannel {
+  entry: string;
+  client: string;
+  server: string;
+  /** Intervals with anything in them, by start. */
+  buckets: TimelineBucket[];
+  /** Long-lived sessions only (3978, 28769, 28260, 28770, 28771, 28270); else empty. */
+  gaps: TimelineGap[];
+}
+
+export interface TimelineSummary {
+  /** The width of the intervals: 1, 10, 60, 600 or 3600. */
+  intervalSeconds: number;
+  /** Channels in catalog order, then client and server. */
+  channels: TimelineChannel[];
+}
+
 export interface Summary {
   schema: 'pantap.summary.v1';
   input: InputSummary;
@@ -222,6 +262,8 @@ export interface Summary {
   flowsOmitted: number;
   /** HA cadence (issue 11): heartbeat intervals, unanswered echoes and gaps. */
   ha: HaSummary;
+  /** The timeline (issue 11): per channel, flows per epoch-aligned interval and gaps of long-lived sessions. */
+  timeline: TimelineSummary;
   /** Live capture only: where and what the kernel counted (null where the backend cannot tell). */
   capture?: {
     interface: string;

@@ -296,6 +296,14 @@ export function encodeSummary(s: Summary): Uint8Array {
     roles: s.roles.map((r) => ({ ...r, source: enumValue('RoleSource', r.source) })),
     capture: s.capture ?? null,
     ha: { heartbeats: s.ha.heartbeats.map((h) => ({ ...h, gaps: h.gaps.map((g) => ({ ...g, startUs: microsFromIso(g.start), endUs: microsFromIso(g.end) })) })) },
+    timeline: {
+      intervalSeconds: s.timeline.intervalSeconds,
+      channels: s.timeline.channels.map((c) => ({
+        ...c,
+        buckets: c.buckets.map((b) => ({ ...b, startUs: microsFromIso(b.start) })),
+        gaps: c.gaps.map((g) => ({ ...g, startUs: microsFromIso(g.start), endUs: microsFromIso(g.end) })),
+      })),
+    },
   };
   // verify() names the field when the model and the .proto disagree (a string where a
   // number belongs...), instead of fromObject coercing it to a default without a word.

@@ -8,7 +8,7 @@
 // not reach what, and why" and "what else talks to these devices".
 import pc from 'picocolors';
 import { quoteExpression } from '../capture/bpf.js';
-import { cmp, count, duration, hostPort, humanBytes, hex16, microsFromIso, plural, stamp } from './format.js';
+import { cmp, count, duration, hostPort, humanBytes, hex16, isoMicros, microsFromIso, plural, stamp } from './format.js';
 import { REASON_VERDICT, type ChannelStatus, type ReasonCode } from '../classify/vocabulary.js';
 import { inputProblems } from './build.js';
 import { HEALTH_STATUS_ORDER } from './health.js';
@@ -45,6 +45,7 @@ export function renderText(s: Summary, opts: TextOptions): string {
   const blocks = [
     header(ctx),
     healthBlock(ctx),
+    timelineBlock(ctx),
     ...CATALOG_SECTIONS.map((id) => sectionBlock(ctx, id)),
     problemBlocks(ctx),
     unexpectedBlock(ctx, opts.topFlows ?? 20),
@@ -187,6 +188,66 @@ function healthBlock(ctx: Ctx): string {
   const rest = s.health.slice(shown.length);
   const more = rest.length > 0 ? `  (+${count(rest.length)} more: ${healthCounts(c, rest)}; -F json lists every channel)` : null;
   return [head, table, more].filter((x) => x !== null).join('\n');
+}
+
+// ── timeline ────────────────────────────────────────────────────────────────────────────
+
+/** Channels the timeline block draws at most (the JSON has every one). */
+const TIMELINE_MAX_CHANNELS = 10;
+const SPARK = '▁▂▃▄▅▆▇█';
+
+/**
+ * Under the health list, the channels that are not up and those with gaps: one line of
+ * flows open per interval over the capture (▁ to █, scaled to the channel's most; `x` an
+ * interval with a failure, `!` one with a warning), then each gap. Intervals are grouped
+ * per character when there are more than the line holds.
+ */
+function timelineBlock(ctx: Ctx): string | null {
+  const { c, s } = ctx;
+  const t = s.timeline;
+  const status = new Map(s.health.map((h) => [`${h.entry} ${h.client} ${h.server}`, h.status]));
+  const rank = new Map(s.health.map((h, i) => [`${h.entry} ${h.client} ${h.server}`, i]));
+  const key = (x: { entry: string; client: string; server: string }) => `${x.entry} ${x.client} ${x.server}`;
+  const shown = t.channels
+    .filter((ch) => ch.gaps.length > 0 || (status.get(key(ch)) ?? 'up') !== 'up')
+    .sort((a, b) => (rank.get(key(a)) ?? 0) - (rank.get(key(b)) ?? 0));
+  if (shown.length === 0) return null;
+  const w = t.intervalSeconds * 1e6;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const ch of t.channels)
+    for (const b of ch.buckets) {
+      const us = microsFromIso(b.start);
+      if (us < lo) lo = us;
+      if (us > hi) hi = us;
+    }
+  const n = Number.isFinite(lo) ? (hi - lo) / w + 1 : 0;
+  const room = Math.max(10, ctx.width - 6);
+  const per = Math.max(1, Math.ceil(n / room));
+  const width = t.intervalSeconds >= 60 ? `${t.intervalSeconds / 60} min` : `${t.intervalSeconds} s`;
+  const from = n === 0 ? '' : ` from ${stamp(isoMicros(lo))}`;
+  const group = per > 1 ? `, ${per} a character` : '';
+  const head = title(c, 'Timeline', `${plural(n, 'interval')} of ${width}${from}${group}`);
+  const legend = c.dim(`  ▁ to █: flows open, ${c.red('x')} a failure, ${c.yellow('!')} a warning`);
+  const byId = new Map(s.entries.map((e) => [e.id, e]));
+  const lines = [head, legend];
+  for (const ch of shown.slice(0, TIMELINE_MAX_CHANNELS)) {
+    const cells = Math.ceil(n / per);
+    const open = new Array<number>(cells).fill(0);
+    const mark = new Array<number>(cells).fill(0); // 2 failed, 1 warning
+    for (const b of ch.buckets) {
+      const i = Math.floor((microsFromIso(b.start) - lo) / w / per);
+      open[i] = Math.max(open[i], b.flows);
+      mark[i] = Math.max(mark[i], b.failed > 0 ? 2 : b.warnings > 0 ? 1 : 0);
+    }
+    const most = Math.max(1, ...open);
+    const spark = open.map((v, i) => (mark[i] === 2 ? c.red('x') : mark[i] === 1 ? c.yellow('!') : v === 0 ? ' ' : SPARK[Math.min(7, Math.ceil((v / most) * 8) - 1)])).join('');
+    lines.push(`  ${healthChannel(byId, { entry: ch.entry } as HealthLine)}  ${ch.client} → ${ch.server}`);
+    lines.push(`    ${spark}`.trimEnd());
+    for (const g of ch.gaps) lines.push(`    ${c.yellow('gap')} ${stamp(g.start)} → ${stamp(g.end).slice(11, 19)} (${g.seconds.toFixed(1)} s silent)`);
+  }
+  if (shown.length > TIMELINE_MAX_CHANNELS) lines.push(`  (+${count(shown.length - TIMELINE_MAX_CHANNELS)} more channels; -F json has every channel's timeline)`);
+  return lines.join('\n');
 }
 
 /** `2 flows, 1 failed: refused; last success …, last failure …`: a health line's counts and times in words. */

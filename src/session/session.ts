@@ -31,6 +31,8 @@ export interface SessionOptions {
   allFlows: boolean;
   maxListed: number;
   topPairs: number;
+  /** Timeline interval in seconds; null or absent: chosen from the capture's duration. */
+  interval?: number | null;
   /** Idle expiry (live capture); null: nothing expires and flows are classified at the end. */
   timeouts: IdleTimeouts | null;
   /** Capture time between expiry checks, in microseconds (default 1 s). */

@@ -49,6 +49,16 @@ describe('pantap analyze (CLI)', () => {
     expect(bad.stderr).toBe("pantap: --fail-on takes unexpected, failed or degraded (got 'slow') (see 'pantap analyze --help')\n");
   });
 
+  it('--interval sets the timeline width from the ladder; other widths are refused', () => {
+    const ha = resolve(REPO, 'fixtures/ha-outage/h01_ha_outage.pcap');
+    const width = (...a: string[]) => JSON.parse(pantap('analyze', ha, '-F', 'json', ...a).stdout).timeline.intervalSeconds;
+    expect(width()).toBe(1); // 20 s of capture: 21 one-second intervals
+    expect([width('--interval', '10s'), width('--interval', '1m'), width('--interval', '10m'), width('--interval', '1h')]).toEqual([10, 60, 600, 3600]);
+    const bad = pantap('analyze', ha, '--interval', '5s');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^pantap: .*--interval.*5s.*\n$/);
+  });
+
   it('--all-entries lists never-seen entries as rows in text and Markdown; JSON has every entry either way', () => {
     const a07 = `${LAB}/a07_mixed.pcap`;
     const text = pantap('analyze', a07).stdout;

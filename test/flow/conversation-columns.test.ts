@@ -11,10 +11,10 @@ import { BatchAggregator, takeConversations } from '../../src/pipeline/aggregate
 import { REPO } from '../helpers/shared.js';
 
 /** Every conversation of a capture, aggregated inline and taken by key. */
-async function conversationsOf(name: string): Promise<(FlowFacts | null)[]> {
+async function conversationsOf(name: string, dir = 'fixtures/verdicts'): Promise<(FlowFacts | null)[]> {
   const agg = new BatchAggregator(10_000);
   const pool = new BufferPool();
-  await readCapture(resolve(REPO, 'fixtures/verdicts', name), { fileIndex: 0, seqBase: 0, pool, submit: (b: RecordBatch) => (agg.add(b), pool.release(b)) });
+  await readCapture(resolve(REPO, dir, name), { fileIndex: 0, seqBase: 0, pool, submit: (b: RecordBatch) => (agg.add(b), pool.release(b)) });
   const snap = agg.table.snapshot();
   return takeConversations(agg.conversations, snap.keys);
 }
@@ -31,6 +31,16 @@ describe('conversation columns', () => {
     // what a worker transfers: the columns survive a structured clone
     const moved = structuredClone(cols);
     for (let i = 0; i < facts.length; i++) expect(plain(decodeColumn(moved, i)), `flow ${i}`).toEqual(plain(facts[i]));
+  });
+
+  it('carries the silences of long-lived sessions (HA1 28769, 28770 of the HA outage capture)', async () => {
+    const facts = await conversationsOf('h01_ha_outage.pcap', 'fixtures/ha-outage');
+    const long = facts.filter((f): f is ConversationFacts => f?.kind === 'tcp' && f.silences != null);
+    expect(long).toHaveLength(2);
+    // the 28769 session: the server's 7.6 s silence is its longest
+    expect(Math.max(...long.map((f) => Math.max(...f.silences!.gaps.filter((_, i) => i % 2 === 1))))).toBe(7641050);
+    const cols = structuredClone(encodeColumns(facts));
+    for (let i = 0; i < facts.length; i++) expect(plain(decodeColumn(cols, i)), `flow ${i}`).toEqual(plain(facts[i]));
   });
 
   it('keeps nulls apart from zeros (rtt, MSS, ICMP MTU)', () => {

@@ -297,5 +297,21 @@ export function fixtureSummary(): Summary {
         },
       ],
     },
+    // Timeline: the HA1 session with its 6 s gap, 10 s intervals.
+    timeline: {
+      intervalSeconds: 10,
+      channels: [
+        {
+          entry: 'ha.ha1-clear.28769',
+          client: FW,
+          server: '10.99.1.3',
+          buckets: [
+            { start: isoMicros(Math.floor(T0 / 1e7) * 1e7), flows: 1, started: 1, failed: 0, warnings: 0 },
+            { start: isoMicros(Math.floor(T0 / 1e7) * 1e7 + 1e7), flows: 1, started: 0, failed: 0, warnings: 1 },
+          ],
+          gaps: [{ start: isoMicros(T0 + 4_000_000), end: isoMicros(T0 + 10_001_200), seconds: 6.0012 }],
+        },
+      ],
+    },
   };
 }

@@ -35,7 +35,7 @@ describe('renderJson', () => {
     const reversed = Object.fromEntries(Object.entries(s).reverse()) as unknown as typeof s;
     reversed.flows = s.flows.map((f) => Object.fromEntries(Object.entries(f).reverse()) as unknown as typeof f);
     const doc = parsed(reversed);
-    expect(Object.keys(doc)).toEqual(['schema', 'input', 'sections', 'entries', 'health', 'flows', 'other', 'nonIp', 'ipv6Infrastructure', 'roles', 'allFlows', 'flowsOmitted', 'ha']);
+    expect(Object.keys(doc)).toEqual(['schema', 'input', 'sections', 'entries', 'health', 'flows', 'other', 'nonIp', 'ipv6Infrastructure', 'roles', 'allFlows', 'flowsOmitted', 'ha', 'timeline']);
     expect(Object.keys((doc.input as object))).toEqual(
       expect.arrayContaining(['files', 'packets', 'bytes', 'malformed', 'truncated']),
     );

@@ -154,6 +154,16 @@ describe('protobuf summary', () => {
     expect(health[4].lastFailure).toBeUndefined();
   });
 
+  it('carries the timeline: width, channels, buckets and gaps with times both ways', () => {
+    const t = back.timeline as Obj;
+    expect(t.intervalSeconds).toBe(10);
+    const [ch] = list(t, 'channels');
+    expect([ch.entry, ch.client, ch.server]).toEqual(['ha.ha1-clear.28769', s.timeline.channels[0].client, '10.99.1.3']);
+    const want = s.timeline.channels[0];
+    expect(list(ch, 'buckets')).toEqual(want.buckets.map((b) => ({ ...b, startUs: microsFromIso(b.start) })));
+    expect(list(ch, 'gaps')).toEqual(want.gaps.map((g) => ({ ...g, startUs: microsFromIso(g.start), endUs: microsFromIso(g.end) })));
+  });
+
   it('is deterministic', () => {
     expect(Buffer.from(encodeSummary(fixtureSummary())).equals(Buffer.from(buf))).toBe(true);
   });

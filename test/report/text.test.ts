@@ -1,6 +1,7 @@
 // The terminal report: what must be there for an engineer, and what must never be there
 // (escape codes without color, trailing spaces, lines past the terminal width).
 import { describe, expect, it } from 'vitest';
+import { isoMicros } from '../../src/report/format.js';
 import { entryLabel, renderText } from '../../src/report/text.js';
 import type { FlowRecord } from '../../src/report/model.js';
 import { REASON_WORDS } from '../../src/report/names.js';
@@ -85,7 +86,7 @@ describe('renderText', () => {
 
   it('puts the health list on one line per channel when the terminal is wide enough', () => {
     const o = plain(fixtureSummary(), 180);
-    const rows = o.slice(o.indexOf('Health —'), o.indexOf('\n\nManagement')).split('\n');
+    const rows = o.slice(o.indexOf('Health —'), o.indexOf('\n\n', o.indexOf('Health —'))).split('\n');
     expect(rows[1]).toMatch(/^ {2}Status +Channel +Client → server +Flows +Failed +Warned +Reason +Last success +Last failure$/);
     expect(rows.find((l) => l.includes('3978/tcp'))).toMatch(/^ {2}up +3978\/tcp Panorama ↔ device +10\.99\.1\.2 → 10\.99\.1\.5 +1 +0 +0 +2026-11-24 10:13:54 \+00:00 +—$/);
     expect(rows.find((l) => l.includes('6514/tcp'))).toMatch(/^ {2}FAILING +6514\/tcp Syslog export \(TLS\) +10\.99\.1\.2 → 10\.99\.1\.20 +1 +1 +0 +TLS alert +— +2026-11-24 10:13:47 \+00:00$/);
@@ -250,9 +251,9 @@ describe('renderText', () => {
     for (const e of s.entries) Object.assign(e, zero, { pairs: [], pairCount: 0, failures: [] });
     for (const x of s.sections) Object.assign(x, zero);
     Object.assign(s.input, { packets: 0, bytes: 0, capturedBytes: 0, malformed: 0, malformedReasons: [], firstSeen: null, lastSeen: null });
-    Object.assign(s, { health: [], nonIp: [], ipv6Infrastructure: [], roles: [], other: { flows: 0, packets: 0, bytes: 0 }, allFlows: true });
+    Object.assign(s, { health: [], nonIp: [], ipv6Infrastructure: [], roles: [], other: { flows: 0, packets: 0, bytes: 0 }, allFlows: true, timeline: { intervalSeconds: 1, channels: [] } });
     const o = plain(s);
-    expect(o).not.toMatch(/^Time/m);
+    expect(o).not.toMatch(/^Time/m); // neither the capture's time span nor a timeline
     expect(o).toContain('Management — 0 flows, 0 packets, 0 B, 0 failed');
     expect(o).toMatch(/^All flows — none$/m);
     expect(o).not.toContain('Roles');
@@ -284,6 +285,29 @@ describe('renderText', () => {
     const o = plain(s, width);
     const long = o.split('\n').filter((l) => [...l].length > width && !l.startsWith('Time '));
     expect(long).toEqual([]);
+  });
+
+  it('draws the timeline of channels with gaps or not up under the health list', () => {
+    const o = plain(fixtureSummary());
+    const block = o.slice(o.indexOf('Timeline —'), o.indexOf('\n\nManagement')).split('\n');
+    expect(block).toEqual([
+      'Timeline — 2 intervals of 10 s from 2026-11-24 10:13:40 +00:00',
+      '  ▁ to █: flows open, x a failure, ! a warning',
+      '  28769/tcp HA1 clear text  10.99.1.2 → 10.99.1.3',
+      '    █!',
+      '    gap 2026-11-24 10:13:50 +00:00 → 10:13:56 (6.0 s silent)',
+    ]);
+    expect(o.indexOf('Timeline —')).toBeGreaterThan(o.indexOf('Health —'));
+  });
+
+  it('groups intervals per character when the line is too short', () => {
+    const s = fixtureSummary();
+    const ch = s.timeline.channels[0];
+    const t0 = Date.parse(ch.buckets[0].start) * 1000;
+    ch.buckets = Array.from({ length: 300 }, (_, i) => ({ start: isoMicros(t0 + i * 1e7), flows: 1 + (i % 2), started: 0, failed: i === 299 ? 1 : 0, warnings: 0 }));
+    const o = plain(s, 100);
+    expect(o).toContain('Timeline — 300 intervals of 10 s from 2026-11-24 10:13:40 +00:00, 4 a character');
+    expect(o).toContain(`\n    ${'█'.repeat(74)}x\n`);
   });
 
   it('wraps long entry names with a hanging indent instead of cutting them', () => {

@@ -1,0 +1,100 @@
+// Silences of long-lived sessions (issue 11, timeline): Panorama's 3978, HA1 on 28769/28260,
+// the backup HA1 and heartbeat links (28770, 28771) and the collector group (28270). These
+// flows are busy and last for hours, so their packet times are not logged: per flow and
+// per side, a log-scale histogram of the intervals between the side's packets (its usual
+// cadence: the median) and the K longest silences over MIN_SILENCE_US (start, length).
+// The state is made once per flow and updated with a few array writes per packet; the
+// flow's packets reach one aggregator in capture order (as TCP health), so it is identical
+// for any worker count. What counts is each side's payload segments sent for the first
+// time (as for HA cadence, flow/heartbeats.ts): a pure ACK follows the peer's segment
+// within microseconds and would make the median that of a reply time, not of the cadence,
+// and a side that repeats one segment during an outage is silent as far as the channel goes.
+import type { Side } from './table.js';
+
+/** TCP ports of the long-lived sessions whose silences are kept. */
+export const LONG_LIVED_TCP_PORTS: readonly number[] = [3978, 28769, 28260, 28770, 28771, 28270];
+
+/** Whether a TCP flow with these ports is a long-lived session. */
+export function longLivedTcp(sport: number, dport: number): boolean {
+  return LONG_LIVED_TCP_PORTS.includes(sport) || LONG_LIVED_TCP_PORTS.includes(dport);
+}
+
+/** Silences kept per side (the longest). */
+export const SILENCE_K = 8;
+/**
+ * Silences at or under this (µs) are not kept: a gap must be longer than 1 s anyway
+ * (classify/silences.ts), and the top-K test then runs only on the rare long intervals.
+ */
+export const MIN_SILENCE_US = 1e6;
+/**
+ * Histogram bins per side: bin 0 holds intervals of 0 µs, bin 1 + 2·o + h those in
+ * [2^(o + h/2), 2^(o + (h+1)/2)) µs (half-octaves, o < 32), the last one everything from
+ * 2^32 µs (71 minutes) on.
+ */
+export const SILENCE_BINS = 66;
+
+/** What a flow's silences say (ConversationFacts.silences). */
+export interface SilenceFacts {
+  /** Per side, interval counts by half-octave (SILENCE_BINS each: side 0 first). */
+  hist: Uint32Array;
+  /** Per side, up to SILENCE_K silences as (start µs, length µs) pairs, longest first; lengths 0 are unused. */
+  gaps: Float64Array;
+}
+
+/** The histogram bin of an interval of dt µs (an integer ≥ 0). */
+export function silenceBin(dt: number): number {
+  if (dt < 1) return 0;
+  if (dt >= 4294967296) return SILENCE_BINS - 1;
+  const o = 31 - Math.clz32(dt);
+  const half = dt >= 2 ** o * Math.SQRT2 ? 1 : 0;
+  return 1 + 2 * o + half;
+}
+
+/** One flow's silence state: last packet time per side, the histograms, the longest silences. */
+export class SilenceLog {
+  private readonly last = new Float64Array([-1, -1]);
+  private readonly hist = new Uint32Array(2 * SILENCE_BINS);
+  /** Per side SILENCE_K (start, length) pairs, unsorted; length 0: free. */
+  private readonly gaps = new Float64Array(2 * SILENCE_K * 2);
+  /** Per side, the shortest kept length (0 while a pair is free). */
+  private readonly floor = new Float64Array(2);
+
+  /** A payload segment of `side` at tsUs (not a retransmission). */
+  add(tsUs: number, side: Side): void {
+    const prev = this.last[side];
+    this.last[side] = tsUs;
+    if (prev < 0) return;
+    const dt = tsUs - prev;
+    this.hist[side * SILENCE_BINS + silenceBin(dt)]++;
+    if (dt > MIN_SILENCE_US && dt > this.floor[side]) this.keep(side, prev, dt);
+  }
+
+  /** Replaces the side's shortest kept silence (or a free pair) with this one. */
+  private keep(side: Side, start: number, len: number): void {
+    const g = this.gaps;
+    const base = side * SILENCE_K * 2;
+    let at = base;
+    for (let i = base + 2; i < base + SILENCE_K * 2; i += 2) if (g[i + 1] < g[at + 1]) at = i;
+    g[at] = start;
+    g[at + 1] = len;
+    let min = Infinity;
+    for (let i = base; i < base + SILENCE_K * 2; i += 2) if (g[i + 1] < min) min = g[i + 1];
+    this.floor[side] = min;
+  }
+
+  /** The state so far (copies; gaps sorted longest first per side). */
+  facts(): SilenceFacts {
+    const gaps = new Float64Array(this.gaps.length);
+    for (const side of [0, 1]) {
+      const base = side * SILENCE_K * 2;
+      const pairs: [number, number][] = [];
+      for (let i = base; i < base + SILENCE_K * 2; i += 2) if (this.gaps[i + 1] > 0) pairs.push([this.gaps[i], this.gaps[i + 1]]);
+      pairs.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      pairs.forEach(([s, l], j) => {
+        gaps[base + 2 * j] = s;
+        gaps[base + 2 * j + 1] = l;
+      });
+    }
+    return { hist: this.hist.slice(), gaps };
+  }
+}

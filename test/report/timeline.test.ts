@@ -1,0 +1,129 @@
+// The timeline's arithmetic: epoch-aligned intervals (times before 1970 and odd starts
+// too), the default width, the buckets of a channel, and re-bucketing to a coarser width.
+import { describe, expect, it } from 'vitest';
+import { isoMicros } from '../../src/report/format.js';
+import { ChannelTimeline, INTERVAL_LADDER, INTERVAL_NAMES, bucketCount, bucketStartUs, defaultInterval, rebucket } from '../../src/report/timeline.js';
+
+const S = 1e6;
+const T = 1_795_725_940 * S; // 2026-11-26T20:45:40Z
+
+describe('bucketStartUs', () => {
+  it('aligns to multiples of the width since the epoch', () => {
+    expect(bucketStartUs(T + 0.745 * S, 1)).toBe(T);
+    expect(bucketStartUs(T + 0.745 * S, 10)).toBe(T);
+    expect(bucketStartUs(T + 19.9 * S, 10)).toBe(T + 10 * S);
+    expect(bucketStartUs(T, 60)).toBe(1_795_725_900 * S);
+    expect(bucketStartUs(T, 3600)).toBe(1_795_723_200 * S);
+    expect(bucketStartUs(7 * S + 3, 10)).toBe(0);
+    expect(bucketStartUs(10 * S, 10)).toBe(10 * S); // a start is in its own interval
+    expect(bucketStartUs(10 * S - 1, 10)).toBe(0);
+  });
+
+  it('floors times before 1970', () => {
+    expect(bucketStartUs(-1, 1)).toBe(-S);
+    expect(bucketStartUs(-0.5 * S, 10)).toBe(-10 * S);
+    expect(bucketStartUs(-10 * S, 10)).toBe(-10 * S);
+    expect(bucketStartUs(-10 * S - 1, 10)).toBe(-20 * S);
+    expect(isoMicros(bucketStartUs(-61 * S, 60))).toBe('1969-12-31T23:58:00.000000Z');
+  });
+});
+
+describe('defaultInterval', () => {
+  it('is the smallest width giving at most 120 intervals', () => {
+    expect(INTERVAL_LADDER).toEqual([1, 10, 60, 600, 3600]);
+    expect(Object.values(INTERVAL_NAMES)).toEqual([...INTERVAL_LADDER]);
+    expect(defaultInterval(T, T)).toBe(1);
+    expect(defaultInterval(T + 0.5 * S, T + 119.9 * S)).toBe(1); // intervals 40 … 159: 120 of them
+    expect(bucketCount(T + 0.5 * S, T + 120 * S, 1)).toBe(121);
+    expect(defaultInterval(T + 0.5 * S, T + 120 * S)).toBe(10);
+    expect(defaultInterval(T, T + 1199 * S)).toBe(10);
+    expect(defaultInterval(T, T + 1200 * S)).toBe(60); // 20:45:40 → 21:05:40 is 121 ten-second intervals
+    expect(defaultInterval(T, T + 3 * 3600 * S)).toBe(600);
+    expect(defaultInterval(T, T + 50 * 3600 * S)).toBe(3600);
+    expect(defaultInterval(T, T + 500 * 3600 * S)).toBe(3600); // beyond 120 h: still 1 h
+    expect(defaultInterval(NaN, NaN)).toBe(1);
+    // an odd start: 2 s of capture across a 10 s boundary is still 3 one-second intervals
+    expect(bucketCount(T + 9.9 * S, T + 11.1 * S, 1)).toBe(3);
+    expect(bucketCount(T + 9.9 * S, T + 11.1 * S, 10)).toBe(2);
+  });
+});
+
+/** A channel of four flows: a long one, two short ones, a failed one, one with a warning. */
+function channel(): ChannelTimeline {
+  const c = new ChannelTimeline();
+  c.add(T + 2 * S, T + 95 * S, 'ok'); // open 20:45:42 → 20:47:15
+  c.add(T + 3 * S, T + 4 * S, 'failed');
+  c.add(T + 15 * S, T + 15.5 * S, 'warning');
+  c.add(T + 80 * S, T + 125 * S, 'ok');
+  return c;
+}
+
+describe('ChannelTimeline', () => {
+  it('counts flows open, started, failed and warned per 10 s', () => {
+    const at = (s: number) => isoMicros(T + s * S);
+    expect(channel().buckets(10)).toEqual([
+      { start: at(0), flows: 2, started: 2, failed: 1, warnings: 0 },
+      { start: at(10), flows: 2, started: 1, failed: 0, warnings: 1 },
+      { start: at(20), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: at(30), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: at(40), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: at(50), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: at(60), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: at(70), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: at(80), flows: 2, started: 1, failed: 0, warnings: 0 },
+      { start: at(90), flows: 2, started: 0, failed: 0, warnings: 0 },
+      { start: at(100), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: at(110), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: at(120), flows: 1, started: 0, failed: 0, warnings: 0 },
+    ]);
+  });
+
+  it('leaves out intervals with nothing in them', () => {
+    const c = new ChannelTimeline();
+    c.add(T, T + 1, 'ok');
+    c.add(T + 3600 * S, T + 3600 * S, 'failed');
+    expect(c.buckets(1)).toEqual([
+      { start: isoMicros(T), flows: 1, started: 1, failed: 0, warnings: 0 },
+      { start: isoMicros(T + 3600 * S), flows: 1, started: 1, failed: 1, warnings: 0 },
+    ]);
+  });
+
+  it('merges gaps of a channel and keeps them in time order', () => {
+    const c = new ChannelTimeline();
+    c.addGaps([{ startUs: T + 10 * S, endUs: T + 20 * S }]);
+    c.addGaps([{ startUs: T + 15 * S, endUs: T + 25 * S }, { startUs: T, endUs: T + 2 * S }]);
+    expect(c.gapList()).toEqual([
+      { start: isoMicros(T), end: isoMicros(T + 2 * S), seconds: 2 },
+      { start: isoMicros(T + 10 * S), end: isoMicros(T + 25 * S), seconds: 15 },
+    ]);
+  });
+});
+
+describe('rebucket', () => {
+  it('turns 10 s buckets into the 1 min buckets counted directly', () => {
+    const c = channel();
+    const ten = c.buckets(10);
+    const minute = c.buckets(60);
+    expect(rebucket(ten, 10, 60)).toEqual(minute);
+    // started, failed and warnings add up; flows open do not (the long flow is in 6 of the 10 s buckets)
+    expect(minute).toEqual([
+      { start: isoMicros(1_795_725_900 * S), flows: 3, started: 3, failed: 1, warnings: 1 },
+      { start: isoMicros(1_795_725_960 * S), flows: 1, started: 0, failed: 0, warnings: 0 },
+      { start: isoMicros(1_795_726_020 * S), flows: 2, started: 1, failed: 0, warnings: 0 },
+    ]);
+    expect(ten.slice(0, 2).reduce((a, b) => a + b.flows, 0)).toBe(4);
+  });
+
+  it('matches direct counting for every pair of ladder widths', () => {
+    const c = channel();
+    c.add(T - 3599 * S, T - 1, 'warning');
+    c.add(T + 7200 * S, T + 7260 * S, 'failed');
+    for (const [i, from] of INTERVAL_LADDER.entries())
+      for (const to of INTERVAL_LADDER.slice(i)) expect(rebucket(c.buckets(from), from, to), `${from} → ${to}`).toEqual(c.buckets(to));
+  });
+
+  it('refuses a width that is not a multiple', () => {
+    expect(() => rebucket([], 60, 10)).toThrow(RangeError);
+    expect(() => rebucket([], 60, 90)).toThrow(RangeError);
+  });
+});
