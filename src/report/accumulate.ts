@@ -15,7 +15,7 @@ import { cmp, isoMicros, microsFromIso } from './format.js';
 import { addToPairHealth, emptyPairHealth, healthLine, sortHealth, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
 import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
-import { ChannelTimeline, defaultInterval } from './timeline.js';
+import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
 
 export interface AccumulateOptions {
   /** List every flow (--flows), not only unexpected, failed and warning ones. */
@@ -294,9 +294,14 @@ export class SummaryAccumulator {
     const intervalSeconds =
       this.opts.interval ?? (input.firstSeen === null || input.lastSeen === null ? defaultInterval(NaN, NaN) : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen)));
     const channels: TimelineChannel[] = [];
+    let budget = MAX_TIMELINE_BUCKETS;
     catalog.entries.forEach((e, i) => {
       const pairs = [...this.entries[i].pairs.values()].sort((a, b) => cmp(a.client, b.client) || cmp(a.server, b.server));
-      for (const p of pairs) channels.push({ entry: e.id, client: p.client, server: p.server, buckets: p.timeline.buckets(intervalSeconds), gaps: p.timeline.gapList() });
+      for (const p of pairs) {
+        const { buckets, clipped } = p.timeline.buckets(intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
+        budget -= buckets.length;
+        channels.push({ entry: e.id, client: p.client, server: p.server, buckets, gaps: p.timeline.gapList(), clipped });
+      }
     });
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
     return {

@@ -58,6 +58,7 @@ function orderedTimeline(t: Summary['timeline']): Record<string, unknown> {
       server: c.server,
       buckets: c.buckets.map((b) => ({ start: b.start, flows: b.flows, started: b.started, failed: b.failed, warnings: b.warnings })),
       gaps: c.gaps.map((g) => ({ start: g.start, end: g.end, seconds: g.seconds })),
+      clipped: c.clipped,
     })),
   };
 }

@@ -232,6 +232,8 @@ export interface TimelineChannel {
   buckets: TimelineBucket[];
   /** Long-lived sessions only (3978, 28769, 28260, 28770, 28771, 28270); else empty. */
   gaps: TimelineGap[];
+  /** Earlier intervals with something in them left out (only the latest MAX_CHANNEL_BUCKETS are listed); 0 normally. */
+  clipped: number;
 }
 
 export interface TimelineSummary {

@@ -21,6 +21,13 @@ export const INTERVAL_LADDER: readonly number[] = [1, 10, 60, 600, 3600];
 export const INTERVAL_NAMES: Readonly<Record<string, number>> = { '1s': 1, '10s': 10, '1m': 60, '10m': 600, '1h': 3600 };
 /** The default width gives at most this many intervals over the capture (1 h beyond 120 h). */
 export const MAX_DEFAULT_BUCKETS = 120;
+/**
+ * Intervals listed per channel at most: the latest (a hostile or broken capture can span
+ * decades; at 1 h this is 416 days). The channel says how many earlier ones were left out.
+ */
+export const MAX_CHANNEL_BUCKETS = 10_000;
+/** Intervals listed over all channels at most (many channels of one such capture). */
+export const MAX_TIMELINE_BUCKETS = 200_000;
 /** Gaps kept per channel: the longest. */
 export const MAX_CHANNEL_GAPS = 64;
 
@@ -85,8 +92,11 @@ export class ChannelTimeline {
     this.gaps = all;
   }
 
-  /** The intervals of widthS seconds with anything in them, by start. */
-  buckets(widthS: number): TimelineBucket[] {
+  /**
+   * The intervals of widthS seconds with anything in them, by start: the latest
+   * MAX_CHANNEL_BUCKETS, and how many earlier intervals with something in them were left out.
+   */
+  buckets(widthS: number, max = MAX_CHANNEL_BUCKETS): { buckets: TimelineBucket[]; clipped: number } {
     const w = widthS * 1e6;
     // Per interval start: started, failed, warnings, and the change of flows active.
     const per = new Map<number, [number, number, number, number]>();
@@ -106,16 +116,34 @@ export class ChannelTimeline {
     }
     const keys = [...per.keys()].sort((a, b) => a - b);
     const out: TimelineBucket[] = [];
+    // Only intervals from `from` on are listed (at most MAX_CHANNEL_BUCKETS); the earlier
+    // ones with something in them are counted, without visiting each (bounded work).
+    // (The last key may only carry the end of flows whose last interval is the one before.)
+    let last = keys.length === 0 ? 0 : keys[keys.length - 1];
+    if (keys.length > 0) {
+      const [s0, f0, w0] = per.get(last)!;
+      if (s0 + f0 + w0 === 0) last -= w;
+    }
+    const from = max <= 0 ? Infinity : last - (max - 1) * w;
+    let clipped = 0;
     let active = 0;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       const [started, failed, warnings, delta] = per.get(k)!;
       active += delta;
-      if (active > 0 || started > 0 || failed > 0 || warnings > 0) out.push({ start: isoMicros(k), flows: active, started, failed, warnings });
+      if (active > 0 || started > 0 || failed > 0 || warnings > 0) {
+        if (k >= from) out.push({ start: isoMicros(k), flows: active, started, failed, warnings });
+        else clipped++;
+      }
       // Flows open across intervals without an event: each of them, up to the next key.
-      if (active > 0 && i + 1 < keys.length) for (let t = k + w; t < keys[i + 1]; t += w) out.push({ start: isoMicros(t), flows: active, started: 0, failed: 0, warnings: 0 });
+      if (active > 0 && i + 1 < keys.length) {
+        const next = keys[i + 1];
+        const hiddenEnd = Math.min(next, from);
+        if (hiddenEnd > k + w) clipped += Math.round((hiddenEnd - (k + w)) / w);
+        for (let t = Math.max(k + w, from); t < next; t += w) out.push({ start: isoMicros(t), flows: active, started: 0, failed: 0, warnings: 0 });
+      }
     }
-    return out;
+    return { buckets: out, clipped };
   }
 
   /** The gaps as the summary lists them. */

@@ -310,6 +310,7 @@ export function fixtureSummary(): Summary {
             { start: isoMicros(Math.floor(T0 / 1e7) * 1e7 + 1e7), flows: 1, started: 0, failed: 0, warnings: 1 },
           ],
           gaps: [{ start: isoMicros(T0 + 4_000_000), end: isoMicros(T0 + 10_001_200), seconds: 6.0012 }],
+          clipped: 0,
         },
       ],
     },

@@ -2,7 +2,7 @@
 // too), the default width, the buckets of a channel, and re-bucketing to a coarser width.
 import { describe, expect, it } from 'vitest';
 import { isoMicros } from '../../src/report/format.js';
-import { ChannelTimeline, INTERVAL_LADDER, INTERVAL_NAMES, bucketCount, bucketStartUs, defaultInterval, rebucket } from '../../src/report/timeline.js';
+import { ChannelTimeline, INTERVAL_LADDER, MAX_CHANNEL_BUCKETS, INTERVAL_NAMES, bucketCount, bucketStartUs, defaultInterval, rebucket } from '../../src/report/timeline.js';
 
 const S = 1e6;
 const T = 1_795_725_940 * S; // 2026-11-26T20:45:40Z
@@ -61,7 +61,7 @@ function channel(): ChannelTimeline {
 describe('ChannelTimeline', () => {
   it('counts flows open, started, failed and warned per 10 s', () => {
     const at = (s: number) => isoMicros(T + s * S);
-    expect(channel().buckets(10)).toEqual([
+    expect(channel().buckets(10).buckets).toEqual([
       { start: at(0), flows: 2, started: 2, failed: 1, warnings: 0 },
       { start: at(10), flows: 2, started: 1, failed: 0, warnings: 1 },
       { start: at(20), flows: 1, started: 0, failed: 0, warnings: 0 },
@@ -82,7 +82,7 @@ describe('ChannelTimeline', () => {
     const c = new ChannelTimeline();
     c.add(T, T + 1, 'ok');
     c.add(T + 3600 * S, T + 3600 * S, 'failed');
-    expect(c.buckets(1)).toEqual([
+    expect(c.buckets(1).buckets).toEqual([
       { start: isoMicros(T), flows: 1, started: 1, failed: 0, warnings: 0 },
       { start: isoMicros(T + 3600 * S), flows: 1, started: 1, failed: 1, warnings: 0 },
     ]);
@@ -102,8 +102,8 @@ describe('ChannelTimeline', () => {
 describe('rebucket', () => {
   it('turns 10 s buckets into the 1 min buckets counted directly', () => {
     const c = channel();
-    const ten = c.buckets(10);
-    const minute = c.buckets(60);
+    const ten = c.buckets(10).buckets;
+    const minute = c.buckets(60).buckets;
     expect(rebucket(ten, 10, 60)).toEqual(minute);
     // started, failed and warnings add up; flows open do not (the long flow is in 6 of the 10 s buckets)
     expect(minute).toEqual([
@@ -117,13 +117,28 @@ describe('rebucket', () => {
   it('matches direct counting for every pair of ladder widths', () => {
     const c = channel();
     c.add(T - 3599 * S, T - 1, 'warning');
-    c.add(T + 7200 * S, T + 7260 * S, 'failed');
+    c.add(T + 5000 * S, T + 5060 * S, 'failed'); // within MAX_CHANNEL_BUCKETS seconds: nothing clipped at 1 s
     for (const [i, from] of INTERVAL_LADDER.entries())
-      for (const to of INTERVAL_LADDER.slice(i)) expect(rebucket(c.buckets(from), from, to), `${from} → ${to}`).toEqual(c.buckets(to));
+      for (const to of INTERVAL_LADDER.slice(i)) expect(rebucket(c.buckets(from).buckets, from, to), `${from} → ${to}`).toEqual(c.buckets(to).buckets);
   });
 
   it('refuses a width that is not a multiple', () => {
     expect(() => rebucket([], 60, 10)).toThrow(RangeError);
     expect(() => rebucket([], 60, 90)).toThrow(RangeError);
+  });
+
+  it('lists at most MAX_CHANNEL_BUCKETS intervals, the latest, and counts the earlier ones (a capture spanning decades)', () => {
+    const c = new ChannelTimeline();
+    const t0 = 1_700_000_000e6;
+    // one flow open for 40 years, and one failed flow at its end
+    c.add(t0, t0 + 40 * 365 * 86400e6, 'ok');
+    c.add(t0 + 40 * 365 * 86400e6, t0 + 40 * 365 * 86400e6, 'failed');
+    const started = performance.now();
+    const { buckets, clipped } = c.buckets(3600);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(buckets.length).toBe(MAX_CHANNEL_BUCKETS);
+    expect(clipped).toBe(40 * 365 * 24 + 1 - MAX_CHANNEL_BUCKETS);
+    expect(buckets.at(-1)).toMatchObject({ flows: 2, started: 1, failed: 1 });
+    expect(buckets[0].flows).toBe(1);
   });
 });
