@@ -1,5 +1,5 @@
 /* pantap HTML report: draws the page from the embedded JSON. Every string is set with
-   textContent (never innerHTML): details, SNI and addresses come off the wire. */
+   textContent, never parsed as markup: details, SNI and addresses come off the wire. */
 /* global document, window, uPlot */
 (function () {
   'use strict';
