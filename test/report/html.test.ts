@@ -141,3 +141,17 @@ describe('HTML report: the matrix and cards of pan-lab a06 + a03', () => {
     expect(m.flowsNote).toBe('failed, warning and unexpected flows only (6); --flows lists every flow');
   });
 });
+
+describe('HTML report: a long-lived session\'s gap on the timeline (fixtures/ha-outage)', () => {
+  it('gives the HA1 lane its gap in seconds since the epoch', async () => {
+    const a = await analyzeCaptures([resolve(REPO, 'fixtures/ha-outage/h01_ha_outage.pcap')], { workers: 0 });
+    const lanes = htmlModel(a.summary).timeline.lanes;
+    expect(lanes.map((l) => [l.label, l.gaps.length])).toEqual([
+      ['28769/tcp HA1 clear text 10.99.3.1 → 10.99.3.2', 1],
+      ['28770/tcp HA1 backup 10.99.3.1 → 10.99.3.2', 0],
+      ['1/ip HA1 heartbeat (ICMP echo) 10.99.3.1 → 10.99.3.2', 0],
+    ]);
+    expect(lanes[0].gaps).toEqual([{ start: 1795725945.762729, end: 1795725953.403794, seconds: 7.641065 }]);
+    expect(lanes[0].buckets.length).toBe(21);
+  });
+});

@@ -39,7 +39,7 @@
       const tr = el('tr', { cls: `row-${h.status}` });
       tr.append(el('td', {}, statusSpan(h.status)), el('td', { text: h.channel }), el('td', { cls: 'mono', text: `${h.client} → ${h.server}` }));
       for (const n of [h.flows, h.failed, h.degraded]) tr.append(el('td', { cls: 'num', text: fmt(n) }));
-      tr.append(el('td', { text: h.reason }), el('td', { cls: 'mono', text: h.lastSuccess }), el('td', { cls: 'mono', text: h.lastFailure }));
+      tr.append(el('td', { cls: 'nowrap', text: h.reason }), el('td', { cls: 'mono', text: h.lastSuccess }), el('td', { cls: 'mono', text: h.lastFailure }));
       tb.append(tr);
     }
     t.append(tb);
@@ -123,7 +123,8 @@
     const series = [{}];
     const arrays = [xs];
     const push = (label, colour, size, fill, values, line) => {
-      series.push({ label, stroke: colour, fill: undefined, width: line ? 3 : 0, paths: line ? undefined : () => null, points: { show: !line, size, fill, stroke: colour }, spanGaps: false });
+      // A gap is a line between its two ends (nulls in between: spanGaps); the rest are dots.
+      series.push({ label, stroke: colour, width: line ? 6 : 0, paths: line ? undefined : () => null, points: { show: !line, size, fill, stroke: colour }, spanGaps: line });
       arrays.push(values);
     };
     lanes.forEach((l, i) => {
@@ -167,7 +168,7 @@
   } else if (!lanes.length) tl.append(el('p', { text: 'No channel seen.' }));
   const gaps = lanes.flatMap((l) => l.gaps.map((g) => ({ l, g })));
   const gl = el('ul', { cls: 'gaps', id: 'gaps' });
-  for (const { l, g } of gaps) gl.append(el('li', { text: `gap: ${l.label} — ${new Date(g.start * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC, ${g.seconds} s silent` }));
+  for (const { l, g } of gaps) gl.append(el('li', { text: `gap: ${l.label} — ${new Date(g.start * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC, ${g.seconds.toFixed(1)} s silent` }));
   app.append(el('p', { cls: 'note', text: 'Dots: intervals with flows open (green), a failed flow ending (red), a warning (amber); purple bars: silences of long-lived sessions. Drag to zoom, double-click to reset.' }));
   if (gaps.length) app.append(gl);
 
