@@ -124,7 +124,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--snaplen <n>', 'bytes captured per packet', int(64, 262144), 262144)
     .option('-w, --workers <n>', 'decode worker threads (default 0: the main thread aggregates; see README, "Design choices")', int(0, 64), 0)
     .addOption(new Option('--backend <name>', 'native (pantap-live addon) or cap (the cap package)').choices(['native', 'cap']).default('native'))
-    .addOption(new Option('-F, --format <format>', 'final summary format').choices(['text', 'json', 'protobuf', 'markdown', 'html']).default('text'))
+    .addOption(new Option('-F, --format <format>', 'final summary format').choices(['text', 'json', 'protobuf', 'markdown']).default('text'))
     .option('--all-entries', 'text and Markdown: list catalog entries never seen as rows in the final summary')
     .option('-o, --output <file>', 'write the final summary to FILE')
     .option('--flows', 'list every flow in the final summary')
