@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { analyzeCaptures } from '../../src/analyze.js';
 import { renderHtml } from '../../src/report/html.js';
+import { fixtureSummary } from './fixture.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const CHROMIUM = process.env.PANTAP_CHROMIUM ?? '/usr/bin/chromium';
@@ -110,6 +111,27 @@ describe.skipIf(why !== null)(`HTML report in headless Chromium${why ? ` (skippe
     expect(await col(3)).toEqual(['10.99.1.1', '10.99.1.2', '10.99.1.5', '10.99.1.99']);
     await page.fill('#flow-filter', '');
     expect((await col(1)).length).toBe(6);
+  });
+
+  it('shows a hostile detail as text: no element, no script run', async () => {
+    const hostile = '</script><script>alert(1)</script><img src=x onerror=alert(2)><b>bold</b>';
+    const s = fixtureSummary();
+    s.flows.find((f) => f.verdict === 'failed')!.detail = hostile;
+    const file = join(OUT, 'html-report-hostile.html');
+    writeFileSync(file, renderHtml(s));
+    const p = await browser.newPage();
+    const dialogs: string[] = [];
+    p.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await p.goto(`file://${file}`);
+    await p.waitForFunction('window.pantapReady === true', null, { timeout: 10_000 });
+    const details = await p.$$eval('#flows tbody tr td:last-child', (tds) => tds.map((td) => td.textContent));
+    expect(details.filter((d) => d!.startsWith(hostile)).length).toBe(1);
+    expect(await p.$$eval('#flows img, #flows b', (x) => x.length)).toBe(0);
+    expect(dialogs).toEqual([]);
+    await p.close();
   });
 
   it('saves screenshots', async () => {
