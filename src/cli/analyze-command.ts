@@ -140,13 +140,14 @@ export function reportInputProblems(summary: Summary, io: CliIo): void {
 }
 
 /**
- * Renders in the chosen format; each renderer (protobufjs, cli-table3) loads only when used.
+ * Renders in the chosen format; each renderer (protobufjs, cli-table3, the HTML page) loads only when used.
  * `allEntries` (--all-entries) is for text and Markdown: JSON and protobuf list every entry.
  */
 export async function renderSummary(summary: Summary, format: string, color: boolean, width: number | undefined, allEntries = false): Promise<string | Uint8Array> {
   if (format === 'protobuf') return (await import('../report/protobuf.js')).encodeSummary(summary);
   if (format === 'json') return (await import('../report/json.js')).renderJson(summary);
   if (format === 'markdown') return (await import('../report/markdown.js')).renderMarkdown(summary, { allEntries });
+  if (format === 'html') return (await import('../report/html.js')).renderHtml(summary);
   return (await import('../report/text.js')).renderText(summary, { color, width, allEntries });
 }
 

@@ -67,7 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--since <time>', 'keep packets at or after TIME: ISO-8601 with a zone (2026-11-24T10:15:00Z), or +SECONDS from the first packet', timeBound)
     .option('--until <time>', 'keep packets before TIME (as --since)', timeBound)
     .option('-c, --count <n>', 'stop after N packets (those the filters keep)', int(1, Number.MAX_SAFE_INTEGER))
-    .addOption(new Option('-F, --format <format>', 'report format').choices(['text', 'json', 'protobuf', 'markdown']).default('text'))
+    .addOption(new Option('-F, --format <format>', 'report format (html: one self-contained page, give -o FILE)').choices(['text', 'json', 'protobuf', 'markdown', 'html']).default('text'))
     .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
     .option('--flows', 'list every flow (default: only unexpected, failed and warning ones)')
     .option('--flows-ndjson <file>', 'write every flow as one JSON object per line to FILE')
