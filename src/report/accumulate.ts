@@ -12,7 +12,7 @@ import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
 import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
-import { addToPairHealth, emptyPairHealth, healthLine, sortHealth, type PairHealth } from './health.js';
+import { addToPairHealth, emptyPairHealth, healthLine, mergePairHealth, sortHealth, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
 import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
 import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
@@ -242,6 +242,46 @@ export class SummaryAccumulator {
     return SECTION_ORDER.map((id, i) => ({ id, ...this.sections[i].counts() }));
   }
 
+  /**
+   * The health list (sorted, as the summary's) of every flow folded in so far and of `more`,
+   * flows not folded in (live: the active ones, classified from the same classifier or a fork):
+   * what summary().health would be had `more` been folded in, without folding them in. Every
+   * pair of every entry, not the top N: the health list is exact.
+   */
+  healthLines(more: readonly ClassifiedFlow[] = []): HealthLine[] {
+    const catalog = this.catalog;
+    // Per entry index, per pair key: the health of `more`'s flows.
+    const extra = new Map<number, Map<number, { client: string; server: string; health: PairHealth }>>();
+    for (const f of more) {
+      if (f.entries.length === 0) continue;
+      const key = f.clientId * 2 ** 26 + f.serverId;
+      for (const i of f.entries) {
+        let byKey = extra.get(i);
+        if (byKey === undefined) extra.set(i, (byKey = new Map()));
+        let x = byKey.get(key);
+        if (x === undefined) byKey.set(key, (x = { client: f.client, server: f.server, health: emptyPairHealth() }));
+        addToPairHealth(x.health, f.verdict, f.reason, f.lastTs);
+      }
+    }
+    const health: HealthLine[] = [];
+    catalog.entries.forEach((e, i) => {
+      const byKey = extra.get(i);
+      for (const [key, p] of this.entries[i].pairs) {
+        const x = byKey?.get(key);
+        let h = p.health;
+        if (x !== undefined) {
+          h = emptyPairHealth();
+          mergePairHealth(h, p.health);
+          mergePairHealth(h, x.health);
+          byKey!.delete(key);
+        }
+        health.push(healthLine(e.id, p.client, p.server, h));
+      }
+      if (byKey !== undefined) for (const x of byKey.values()) health.push(healthLine(e.id, x.client, x.server, x.health));
+    });
+    return sortHealth(health, new Map(catalog.entries.map((e, i) => [e.id, i])));
+  }
+
   /** The summary of every flow folded in so far; `input` and `roles` come from the run. */
   summary(input: InputSummary, roles: RoleBook): Summary {
     const catalog = this.catalog;
@@ -285,11 +325,6 @@ export class SummaryAccumulator {
     });
     // A scan or SYN flood makes every probe a failed flow: without --flows the list keeps the
     // largest ones, counts the rest, and --flows-ndjson still has every flow.
-    // Every pair of every entry, not the top N: the health list is exact.
-    const health: HealthLine[] = [];
-    catalog.entries.forEach((e, i) => {
-      for (const p of this.entries[i].pairs.values()) health.push(healthLine(e.id, p.client, p.server, p.health));
-    });
     // The timeline: every channel, in catalog order, then client and server.
     const intervalSeconds =
       this.opts.interval ?? (input.firstSeen === null || input.lastSeen === null ? defaultInterval(NaN, NaN) : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen)));
@@ -309,7 +344,7 @@ export class SummaryAccumulator {
       input,
       sections,
       entries,
-      health: sortHealth(health, new Map(catalog.entries.map((e, i) => [e.id, i]))),
+      health: this.healthLines(),
       flows: listed.map((f) => flowRecord(f, catalog)),
       other: { flows: this.other.flows, packets: this.other.packets, bytes: this.other.bytes },
       nonIp: [...this.nonIp.entries()]

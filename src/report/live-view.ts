@@ -1,5 +1,7 @@
 // The screen of `pantap live`: what the capture got so far (packets, rate, kernel drops,
-// flows), a notice when no packet has come for a while, the running counters per section
+// flows), a notice when no packet has come for a while, the health list (one line per
+// channel seen, entry × client → server, the bad news first: health.ts's order and reasons,
+// as the final report's), the running counters per section
 // with their status, then failures and warnings grouped as the final report groups them
 // (problems.ts: client → target, reason in words, flows, what they were for by entry name,
 // the evidence under each) and the unexpected talkers. Pure: the CLI passes what the
@@ -10,11 +12,12 @@ import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import { channelStatus, type SectionId } from '../classify/vocabulary.js';
 import pc from 'picocolors';
-import { cmp, count, hostPort, plural } from './format.js';
-import { flowProto } from './labels.js';
+import { cmp, count, hostPort, plural, stamp } from './format.js';
+import { entryLabel, flowProto } from './labels.js';
+import type { HealthLine } from './model.js';
 import { failureGroups, warningGroups, type Problem, type ProblemFlow, type ProblemSource } from './problems.js';
-import { fitWidth, renderTableParts, type Cell, type Colors, type Column } from './table.js';
-import { PROBLEM_COLUMNS, problemRows, statusWord } from './text.js';
+import { fitWidth, renderTableParts, visibleWidth, type Cell, type Colors, type Column } from './table.js';
+import { healthCounts, PROBLEM_COLUMNS, problemRows, reasonCell, statusWord } from './text.js';
 
 export interface LiveViewData {
   /** Running counters, expired and active flows together; `degraded` (warnings) when known. */
@@ -25,6 +28,8 @@ export interface LiveViewData {
   warning?: readonly ClassifiedFlow[];
   /** Newest unexpected flows, oldest first. */
   unexpected: readonly ClassifiedFlow[];
+  /** The health list of the flows so far (expired and active), sorted as the summary's; when known. */
+  health?: readonly HealthLine[];
   /** Flows in the table now, and flows that expired so far. */
   active?: number;
   expired?: number;
@@ -61,6 +66,8 @@ interface Block {
   title: string;
   head: string[];
   items: string[][];
+  /** The line for the items left out (default `(+N more)`). */
+  more?: (shown: number) => string;
 }
 
 /** Section titles, short: `High availability (firewall HA peers)` reads `High availability`. */
@@ -117,6 +124,35 @@ function unexpectedGroups(flows: readonly ClassifiedFlow[]): { flow: string; flo
   return [...n].map(([flow, flows]) => ({ flow, flows })).sort((a, b) => b.flows - a.flows || cmp(a.flow, b.flow));
 }
 
+/**
+ * The health list, one line per channel: status, the entry as the text report labels it,
+ * client → server, failed/flows, the reason in words, and the last failure (the last success
+ * for a channel without one). Lines are never wrapped: the screen cuts the long ones.
+ */
+function healthBlock(c: Colors, health: readonly HealthLine[], catalog: Catalog, width: number): Block {
+  if (health.length === 0) return { title: `${c.bold('Health')} ${c.dim('—')} no catalog channel seen`, head: [], items: [] };
+  const byId = new Map(catalog.entries.map((e) => [e.id, e]));
+  const cols: Column[] = [{ head: 'Status' }, { head: 'Channel' }, { head: 'Client → server' }, { head: 'Failed', align: 'right' }, { head: 'Reason' }, { head: 'Last' }];
+  const rows: Cell[][] = health.map((h) => {
+    const e = byId.get(h.entry);
+    const last = h.lastFailure !== null ? `failure ${stamp(h.lastFailure)}` : h.lastSuccess !== null ? `success ${stamp(h.lastSuccess)}` : '';
+    return [statusWord(c, h.status), e === undefined ? h.entry : entryLabel(e), `${h.client} → ${h.server}`, `${h.failed > 0 ? c.red(count(h.failed)) : '0'}/${count(h.flows)}`, reasonCell(c, h.reason), last];
+  });
+  // On a narrow terminal the channel's name gives way (down to 16 columns) so that the pair,
+  // counts and reason stay on the line; the time, last, is what the screen's width cuts.
+  const natural = (i: number) => Math.max(visibleWidth(cols[i].head), ...rows.map((r) => visibleWidth(r[i] as string)));
+  const room = width - 4 - [0, 2, 3, 4].reduce((a, i) => a + natural(i) + 2, 0);
+  const channelWidth = Math.max(16, room);
+  for (const r of rows) r[1] = fitWidth(r[1] as string, channelWidth);
+  const t = renderTableParts(cols, rows, { width: Number.MAX_SAFE_INTEGER, c });
+  return {
+    title: `${c.bold('Health')} ${c.dim('—')} ${plural(health.length, 'channel')}: ${healthCounts(c, health)}`,
+    head: t.head.slice(0, 1),
+    items: t.rows,
+    more: (shown) => `(+${count(health.length - shown)} more: ${healthCounts(c, health.slice(shown))})`,
+  };
+}
+
 /** `Failures — 48 flows`, and which of them the groups count when the view keeps only the newest. */
 function listTitle(c: Colors, name: string, counted: number, listed: number): string {
   const total = Math.max(counted, listed);
@@ -137,7 +173,7 @@ export function liveScreen(st: LiveStatus, v: LiveViewData, catalog: Catalog, o:
   if (st.idleMs >= IDLE_NOTICE_S * 1000) head.push(c.yellow(c.bold(`no packets for ${Math.floor(st.idleMs / 1000)} s`)));
   const s = sectionRows(c, v, names);
   const sections = renderTableParts(s.cols, s.rows, { width, c, indent: 2 });
-  head.push(...sections.head, ...sections.rows.flat());
+  const sectionLines = [...sections.head, ...sections.rows.flat()];
 
   const source = (list: readonly ClassifiedFlow[]): ProblemSource => ({ entries: catalog.entries, flows: list.map((f) => problemFlow(f, catalog)) });
   const failed = failureGroups(source(v.failing));
@@ -163,39 +199,45 @@ export function liveScreen(st: LiveStatus, v: LiveViewData, catalog: Catalog, o:
         })(),
   ].filter((b): b is Block => b !== null);
   const foot = [c.dim('Ctrl-C ends the capture and prints the summary.')];
-  return fit(head, blocks, foot, o.rows).map((l) => fitWidth(l, width));
+  const health = v.health === undefined ? [] : [healthBlock(c, v.health, catalog, width)];
+  return fit([head, ...health, sectionLines, ...blocks, foot], o.rows).map((l) => fitWidth(l, width));
 }
 
 /**
- * Lays the blocks out between head and foot in at most `rows` lines. While too tall, a block
- * shows one item fewer (its last: the fewest flows), with "(+N more)" in its place: the last
- * block first, down to one item, then the one above it, and so on (failures keep the most
- * room); then, the same way, down to none; then, top down, each block takes back what still
- * fits. A terminal too small even for the titles gets the top of the screen.
+ * Lays the parts out, fixed lines and blocks in order, in at most `rows` lines. While too
+ * tall, a block shows one item fewer (its last: the fewest flows, the best news), with
+ * "(+N more)" in its place: the last block first, down to one item, then the one above it,
+ * and so on (the health list, then failures, keep the most room); then, the same way, down
+ * to none; then, top down, each block takes back what still fits. A terminal too small even
+ * for the titles gets the top of the screen.
  */
-function fit(head: string[], blocks: Block[], foot: string[], rows: number): string[] {
-  const shown = blocks.map((b) => b.items.length);
+function fit(parts: (string[] | Block)[], rows: number): string[] {
+  const blocks = parts.filter((p): p is Block => !Array.isArray(p));
+  const shown = new Map(blocks.map((b) => [b, b.items.length]));
   const lines = (b: Block, n: number): string[] => {
     const more = b.items.length - n;
-    if (n === 0) return [more > 0 ? `${b.title}  (+${count(more)} more)` : b.title];
-    return [b.title, ...b.head, ...b.items.slice(0, n).flat(), ...(more > 0 ? [`  (+${count(more)} more)`] : [])];
+    const moreText = more > 0 ? (b.more?.(n) ?? `(+${count(more)} more)`) : '';
+    if (n === 0) return [more > 0 ? `${b.title}  ${moreText}` : b.title];
+    return [b.title, ...b.head, ...b.items.slice(0, n).flat(), ...(more > 0 ? [`  ${moreText}`] : [])];
   };
-  const height = () => head.length + foot.length + blocks.reduce((a, b, i) => a + lines(b, shown[i]).length, 0);
+  const render = () => parts.flatMap((p) => (Array.isArray(p) ? p : lines(p, shown.get(p)!)));
+  const height = () => parts.reduce((a, p) => a + (Array.isArray(p) ? p.length : lines(p, shown.get(p)!).length), 0);
   for (const keep of [1, 0]) {
     for (let i = blocks.length - 1; i >= 0; i--) {
-      while (shown[i] > keep && height() > rows) shown[i]--;
+      const b = blocks[i];
+      while (shown.get(b)! > keep && height() > rows) shown.set(b, shown.get(b)! - 1);
     }
   }
   // Rows a list gave up may fit another's next item (a short one after a tall one): top down.
-  blocks.forEach((b, i) => {
-    while (shown[i] < b.items.length) {
-      shown[i]++;
+  for (const b of blocks) {
+    while (shown.get(b)! < b.items.length) {
+      shown.set(b, shown.get(b)! + 1);
       if (height() > rows) {
-        shown[i]--;
+        shown.set(b, shown.get(b)! - 1);
         break;
       }
     }
-  });
-  const all = [...head, ...blocks.flatMap((b, i) => lines(b, shown[i])), ...foot];
+  }
+  const all = render();
   return all.length <= rows ? all : all.slice(0, Math.max(0, rows));
 }

@@ -147,7 +147,7 @@ export function healthChannel(byId: ReadonlyMap<string, EntrySummary>, h: Health
 }
 
 /** The reason in words, red for a failure, yellow for a warning; empty without one. */
-function reasonCell(c: Colors, reason: ReasonCode | null): string {
+export function reasonCell(c: Colors, reason: ReasonCode | null): string {
   if (reason === null) return '';
   return (REASON_VERDICT[reason] === 'failed' ? c.red : c.yellow)(REASON_WORDS[reason]);
 }

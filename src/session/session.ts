@@ -21,7 +21,7 @@ import type { FilterFacts } from '../pipeline/filter.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
 import { SummaryAccumulator } from '../report/accumulate.js';
 import { buildInput } from '../report/build.js';
-import type { Summary } from '../report/model.js';
+import type { HealthLine, Summary } from '../report/model.js';
 
 export interface SessionOptions {
   catalog: Catalog;
@@ -82,6 +82,8 @@ export interface SessionView {
   warning: ClassifiedFlow[];
   /** Newest unexpected flows (expired or active), oldest first. */
   unexpected: ClassifiedFlow[];
+  /** The health list of the flows so far, expired and active, sorted as the summary's (health.ts). */
+  health: HealthLine[];
   expired: number;
   active: number;
 }
@@ -266,6 +268,7 @@ export class FlowSession {
       failing: newest(this.recentFailing, active, (f) => f.failed),
       warning: newest(this.recentWarning, active, (f) => f.verdict === 'warning'),
       unexpected: newest(this.recentUnexpected, active, (f) => f.section === 'unexpected'),
+      health: this.acc.healthLines(active),
       expired: this.expiredFlows,
       active: this.table.size,
     };

@@ -135,6 +135,8 @@ describe('FlowSession: idle expiry', () => {
     const { summary, remaining } = await s.finish({ files: [feed.report()] });
     expect(summary.sections.map(({ id, flows, packets, bytes, failed, degraded }) => ({ id, flows, packets, bytes, failed, degraded }))).toEqual(mid.sections);
     expect(remaining.map((f) => f.serverPort)).toEqual([123]);
+    expect(mid.health).toEqual(summary.health); // the health list too, active flows included
+    expect(mid.health.length).toBeGreaterThan(0);
     expect(summary.input.packets).toBe(3 + 16);
     expect(summary.input.flowTable.flows).toBe(3);
     const e161 = entry(summary, 'management.snmp.161');

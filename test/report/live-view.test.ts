@@ -1,11 +1,14 @@
 // The live view's screen: status per section from its counters, failures grouped as the
 // final report groups them (same rows for the same flows), entry names rather than catalog
 // ids, the idle notice, and a screen that never exceeds the terminal's rows and columns.
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
 import { loadCatalog } from '../../src/catalog/load.js';
 import type { ClassifiedFlow } from '../../src/classify/classify.js';
 import { NO_APP_RECORDS } from '../../src/classify/flow-facts.js';
+import { addToPairHealth, emptyPairHealth, healthLine, sortHealth } from '../../src/report/health.js';
+import type { HealthLine } from '../../src/report/model.js';
 import { IDLE_NOTICE_S, liveScreen, type LiveStatus, type LiveViewData } from '../../src/report/live-view.js';
 import { visibleWidth } from '../../src/report/table.js';
 import { renderText } from '../../src/report/text.js';
@@ -36,6 +39,15 @@ const status = (more: Partial<LiveStatus> = {}): LiveStatus => ({
   interface: 'veth0', elapsedMs: 16_400, packets: 1234, rate: 77.4, idleMs: 200, kernel: { received: 1234, dropped: 0, ifDropped: 0 }, ...more,
 });
 const BIG = { rows: 200, columns: 100, color: false };
+const entryRank = new Map(catalog.entries.map((e, i) => [e.id, i]));
+const T0 = Date.UTC(2026, 10, 24, 10, 13, 40) * 1000; // µs
+
+/** A health line built as the session builds them (health.ts): flows as [verdict, reason, seconds after T0]. */
+function channel(entry: string, client: string, server: string, flows: [verdict: 'ok' | 'warning' | 'failed', reason: ClassifiedFlow['reason'], s: number][]): HealthLine {
+  const h = emptyPairHealth();
+  for (const [verdict, reason, s] of flows) addToPairHealth(h, verdict, reason, T0 + s * 1_000_000);
+  return healthLine(entry, client, server, h);
+}
 
 describe('liveScreen', () => {
   const view: LiveViewData = {
@@ -106,6 +118,42 @@ describe('liveScreen', () => {
     expect(b.join('\n')).not.toContain('Failures');
   });
 
+  describe('the health list', () => {
+    const health = sortHealth(
+      [
+        channel('management.ntp.123', '10.99.1.1', '10.99.1.7', [['ok', null, 1], ['ok', null, 2]]),
+        channel('panorama.device-mgmt.3978', '10.99.1.1', '10.99.1.5', [['failed', 'tls-alert', 3], ['failed', 'tls-alert', 5], ['ok', null, 4]]),
+        channel('user-id.agent-mapping.5007', '10.99.1.9', '10.99.1.5', [['failed', 'rejected', 6]]),
+        channel('panorama.device-mgmt.3978', '10.99.1.2', '10.99.1.5', [['warning', 'retransmissions', 7]]),
+      ],
+      entryRank,
+    );
+    const screen = liveScreen(status(), { ...view, health }, catalog, { ...BIG, columns: 160 });
+
+    it('opens the view, after the header lines and before the sections: failing first, then degraded, then up', () => {
+      const i = screen.indexOf('Health — 4 channels: 1 FAILING, 1 partial, 1 degraded, 1 up');
+      expect(i).toBe(2);
+      expect(screen.slice(i + 1, i + 6)).toEqual([
+        '  Status    Channel                             Client → server        Failed  Reason           Last',
+        '  FAILING   5007/tcp Agent → firewall mappings  10.99.1.9 → 10.99.1.5     1/1  refused          failure 2026-11-24 10:13:46 +00:00',
+        '  partial   3978/tcp Panorama ↔ device          10.99.1.1 → 10.99.1.5     2/3  TLS alert        failure 2026-11-24 10:13:45 +00:00',
+        '  degraded  3978/tcp Panorama ↔ device          10.99.1.2 → 10.99.1.5     0/1  retransmissions  success 2026-11-24 10:13:47 +00:00',
+        '  up        123/udp NTP                         10.99.1.1 → 10.99.1.7     0/2                   success 2026-11-24 10:13:42 +00:00',
+      ]);
+      // Never wrapped: on a narrower terminal the channel's name gives way, then the time is cut.
+      const narrow = liveScreen(status(), { ...view, health }, catalog, { ...BIG, columns: 80 });
+      expect(narrow[4]).toBe('  FAILING   5007/tcp Agent → …  10.99.1.9 → 10.99.1.5     1/1  refused         …');
+      expect(narrow[6]).toMatch(/ 0\/1 {2}retransmissions …$/);
+      expect(screen[i + 6]).toMatch(/^ {2}Section /);
+      expect(screen.findIndex((l) => l.startsWith('Failures'))).toBeGreaterThan(i + 6);
+    });
+
+    it('says when no channel was seen yet, and is left out when the view has no health list', () => {
+      expect(liveScreen(status(), { ...view, health: [] }, catalog, BIG)[2]).toBe('Health — no catalog channel seen');
+      expect(lines.join('\n')).not.toContain('Health');
+    });
+  });
+
   describe('at 80×24 with many failures', () => {
     // 60 clients failing to reach 3978 and 5007 with long evidence, 40 unexpected talkers.
     const failing: ClassifiedFlow[] = [];
@@ -151,11 +199,42 @@ describe('liveScreen', () => {
       expect(screen.length).toBe(24);
     });
 
+    // 150 channels: 60 failing on 3978, 30 degraded, 60 up.
+    const health = sortHealth(
+      Array.from({ length: 150 }, (_, i) => {
+        const client = `10.99.5.${i}`;
+        if (i < 60) return channel('panorama.device-mgmt.3978', client, '10.99.1.5', [['failed', 'tls-alert', i]]);
+        if (i < 90) return channel('user-id.agent-mapping.5007', client, '10.99.1.5', [['warning', 'zero-window', i]]);
+        return channel('management.ntp.123', client, '10.99.1.7', [['ok', null, i]]);
+      }),
+      entryRank,
+    );
+    for (const color of [false, true]) {
+      it(`with many channels: never exceeds 24 lines or 80 columns, failing channels kept first, the rest counted${color ? ' (with colours)' : ''}`, () => {
+        for (const idleMs of [0, 15_000]) {
+          const screen = liveScreen(status({ idleMs }), { ...many, health }, catalog, { rows: 24, columns: 80, color });
+          expect(screen.length).toBeLessThanOrEqual(24);
+          for (const l of screen) expect(visibleWidth(l), l).toBeLessThanOrEqual(80);
+          const plain = screen.map((l) => stripVTControlCharacters(l));
+          const h = plain.findIndex((l) => l.startsWith('Health — 150 channels: 60 FAILING, 30 degraded, 60 up'));
+          expect(h).toBe(idleMs > 0 ? 3 : 2);
+          const s = plain.findIndex((l) => l.startsWith('  Section '));
+          const rows = plain.slice(h + 2, s - 1);
+          expect(rows.length).toBeGreaterThan(0);
+          for (const r of rows) expect(r).toMatch(/^ {2}FAILING {3}3978\/tcp Pan.* {2}TLS alert/);
+          expect(plain[s - 1]).toBe(`  (+${150 - rows.length} more: ${60 - rows.length} FAILING, 30 degraded, 60 up)`);
+          expect(plain.some((l) => l.startsWith('Failures'))).toBe(true);
+        }
+      });
+    }
+
     it('fits a smaller terminal too, down to a few rows', () => {
       for (const [rows, columns] of [[12, 40], [5, 80], [1, 20]]) {
-        const screen = liveScreen(status(), many, catalog, { rows, columns, color: false });
-        expect(screen.length).toBeLessThanOrEqual(rows);
-        for (const l of screen) expect(visibleWidth(l)).toBeLessThanOrEqual(columns);
+        for (const v of [many, { ...many, health }]) {
+          const screen = liveScreen(status(), v, catalog, { rows, columns, color: false });
+          expect(screen.length).toBeLessThanOrEqual(rows);
+          for (const l of screen) expect(visibleWidth(l)).toBeLessThanOrEqual(columns);
+        }
       }
     });
   });
