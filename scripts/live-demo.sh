@@ -39,32 +39,14 @@ SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 [ -x "$SSHD" ] || { echo "live-demo.sh: sshd is missing (openssh-server)" >&2; exit 2; }
 [ -r "$PANTAP" ] || { echo "live-demo.sh: $PANTAP is missing: npm run build" >&2; exit 2; }
 
-OUT=${1:-$(mktemp -d /tmp/pantap-live-demo.XXXXXX)}
-mkdir -p "$OUT" || exit 2
-T=$(mktemp -d /tmp/pantap-live-demo-work.XXXXXX) || exit 2
-A=pantap-ld-a B=pantap-ld-b
-TMUX_SOCK=pantap-ld-$$
-PIDS=()
-cleanup() {
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
-  sleep 0.3
-  ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() { echo "live-demo.sh: $*" >&2; exit 1; }
+ME=live-demo.sh A=pantap-ld-a B=pantap-ld-b TMUX_SOCK=pantap-ld-$$
+# shellcheck source=lib/demo-lab.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/demo-lab.sh"
+demo_init "${1:-}" pantap-live-demo
 inA() { ip netns exec $A timeout 10 "$@"; }
 
 # ------------------------------------------------------------------ namespaces
-for n in $A $B; do ip netns list | grep -qw "^$n" && die "namespace $n exists (another run?)"; done
-ip netns add $A && ip netns add $B || die "ip netns add failed"
-# IPv4 only: the kernel's IPv6 router solicitations and MLD reports stay out of the screens
-for n in $A $B; do ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; done
-ip link add lda netns $A type veth peer name ldb netns $B || die "veth failed"
-ip -n $A link set lo up; ip -n $B link set lo up
+demo_veth lda ldb
 ip -n $A addr add 10.77.0.1/24 dev lda
 ip -n $B addr add 10.77.0.2/24 dev ldb; ip -n $B addr add 10.77.0.3/24 dev ldb
 ip -n $A link set lda up; ip -n $B link set ldb up

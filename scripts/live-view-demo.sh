@@ -28,31 +28,14 @@ for c in ip tmux socat timeout node; do
 done
 [ -r "$PANTAP" ] || { echo "live-view-demo.sh: $PANTAP is missing: npm run build" >&2; exit 2; }
 
-OUT=${1:-$(mktemp -d /tmp/pantap-live-view.XXXXXX)}
-mkdir -p "$OUT" || exit 2
-T=$(mktemp -d /tmp/pantap-live-view-work.XXXXXX) || exit 2
-A=pantap-lv-a-$$ B=pantap-lv-b-$$
-TMUX_SOCK=pantap-lv-$$
-PIDS=()
-cleanup() {
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
-  sleep 0.3
-  ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() { echo "live-view-demo.sh: $*" >&2; exit 1; }
+ME=live-view-demo.sh A=pantap-lv-a-$$ B=pantap-lv-b-$$ TMUX_SOCK=pantap-lv-$$
+# shellcheck source=lib/demo-lab.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/demo-lab.sh"
+demo_init "${1:-}" pantap-live-view
 inB() { ip netns exec $B timeout 10 "$@"; }
 
 # ------------------------------------------------------------------ namespaces
-for n in $A $B; do ip netns list | grep -qw "^$n" && die "namespace $n exists (another run?)"; done
-ip netns add $A && ip netns add $B || die "ip netns add failed"
-for n in $A $B; do ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; done
-ip link add lva netns $A type veth peer name lvb netns $B || die "veth failed"
-ip -n $A link set lo up; ip -n $B link set lo up
+demo_veth lva lvb
 for h in 2 3 4; do ip -n $A addr add 10.77.0.$h/24 dev lva; done
 ip -n $B addr add 10.77.0.1/24 dev lvb
 ip -n $A link set lva up; ip -n $B link set lvb up
