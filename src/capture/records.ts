@@ -40,3 +40,8 @@ export interface RecordBatch {
    */
   seqs?: Float64Array;
 }
+
+/** Capture time (µs since the epoch) of the record whose index words start at `o`: the one conversion every stage uses. */
+export function recordTsUs(idx: Uint32Array, o: number): number {
+  return idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
+}

@@ -385,7 +385,7 @@ export class ConversationStore {
 
   private beatAt(id: number, side: Side, kind: number, echo: number): void {
     while (this.beatLogs.length <= id) this.beatLogs.push(null);
-    (this.beatLogs[id] ??= new BeatLog()).add(this.tsUs, side, kind, echo);
+    (this.beatLogs[id] ??= new BeatLog(this.budget)).add(this.tsUs, side, kind, echo);
   }
 
   /**
@@ -506,7 +506,7 @@ export class ConversationStore {
   /** The facts of conversation `id`, which ends (its id may be reused after). */
   private take(id: number): FlowFacts | null {
     const bl = this.beatLogs[id];
-    const beats = bl === null || bl === undefined ? null : bl.facts();
+    const beats = bl === null || bl === undefined ? null : bl.facts(true);
     if (beats !== null) this.beatLogs[id] = null;
     const log = this.logs[id];
     if (log !== null && log !== undefined) {

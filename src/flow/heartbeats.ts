@@ -5,7 +5,10 @@
 // can be one keeps a small time log in the aggregator that owns it (the same routing as
 // TCP health and UDP datagrams: identical for any worker count). A log holds three
 // parallel typed arrays (time, side and kind, echo identifier and sequence), grown by
-// doubling up to MAX_BEATS entries; past that it counts what it did not keep (capHit).
+// doubling up to MAX_BEATS entries; past that, or when the store's payload budget (shared
+// with the streams and datagrams: an ICMP flood makes many such flows) has no room for the
+// next growth, it counts what it did not keep (capHit).
+import type { PayloadBudget } from './stream.js';
 import type { Side } from './table.js';
 
 /** TCP ports of HA1 (clear text, and its alternative port): their payload segments are hellos and heartbeats. */
@@ -39,11 +42,16 @@ export interface BeatFacts {
 
 /** Whether a TCP or UDP flow with these ports can carry heartbeats. */
 export function heartbeatTcp(sport: number, dport: number): boolean {
-  return sport === 28769 || dport === 28769 || sport === 28260 || dport === 28260;
+  return HEARTBEAT_TCP_PORTS.includes(sport) || HEARTBEAT_TCP_PORTS.includes(dport);
 }
+
+/** Bytes one log entry takes (time, flags, echo). */
+const ENTRY_BYTES = 8 + 1 + 4;
 
 /** A growing, capped time log of one flow. */
 export class BeatLog {
+  /** `budget`: the store's, charged for the arrays as they grow (none: not charged). */
+  constructor(private readonly budget: PayloadBudget | null = null) {}
   private times = new Float64Array(16);
   private flags = new Uint8Array(16);
   private echo = new Uint32Array(16);
@@ -53,11 +61,14 @@ export class BeatLog {
   add(tsUs: number, side: Side, kind: number, echo: number): void {
     const n = this.n;
     if (n === this.times.length) {
-      if (n >= MAX_BEATS) {
+      const cap = Math.min(MAX_BEATS, n * 2);
+      const more = (cap - n) * ENTRY_BYTES;
+      const b = this.budget;
+      if (n >= MAX_BEATS || (b !== null && more > b.limit - b.used)) {
         this.dropped++;
         return;
       }
-      const cap = Math.min(MAX_BEATS, n * 2);
+      if (b !== null) b.used += more;
       const t = new Float64Array(cap);
       t.set(this.times);
       this.times = t;
@@ -78,8 +89,14 @@ export class BeatLog {
     return this.n;
   }
 
-  /** The log so far (copies: the log goes on). */
-  facts(): BeatFacts {
-    return { times: this.times.slice(0, this.n), flags: this.flags.slice(0, this.n), echo: this.echo.slice(0, this.n), dropped: this.dropped };
+  /**
+   * The log so far: copies while the log goes on; `final`, views of its own arrays (the flow
+   * leaves: no copy) and the budget gets its bytes back.
+   */
+  facts(final = false): BeatFacts {
+    const n = this.n;
+    if (!final) return { times: this.times.slice(0, n), flags: this.flags.slice(0, n), echo: this.echo.slice(0, n), dropped: this.dropped };
+    if (this.budget !== null) this.budget.used -= Math.max(0, this.times.length - 16) * ENTRY_BYTES;
+    return { times: this.times.subarray(0, n), flags: this.flags.subarray(0, n), echo: this.echo.subarray(0, n), dropped: this.dropped };
   }
 }

@@ -10,9 +10,10 @@
 // within microseconds and would make the median that of a reply time, not of the cadence,
 // and a side that repeats one segment during an outage is silent as far as the channel goes.
 import type { Side } from './table.js';
+import { HEARTBEAT_TCP_PORTS } from './heartbeats.js';
 
 /** TCP ports of the long-lived sessions whose silences are kept. */
-export const LONG_LIVED_TCP_PORTS: readonly number[] = [3978, 28769, 28260, 28770, 28771, 28270];
+export const LONG_LIVED_TCP_PORTS: readonly number[] = [3978, ...HEARTBEAT_TCP_PORTS, 28770, 28771, 28270];
 
 /** Whether a TCP flow with these ports is a long-lived session. */
 export function longLivedTcp(sport: number, dport: number): boolean {

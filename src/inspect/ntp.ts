@@ -3,7 +3,7 @@
 // and an offset estimate from a request and its reply. Control and private packets are
 // counted and named, never parsed further.
 import type { AppMessage } from './datagram.js';
-import { escapeAscii } from './text.js';
+import { escapeAscii, hexBytes } from './text.js';
 
 export type NtpMode = 'reserved' | 'symmetric-active' | 'symmetric-passive' | 'client' | 'server' | 'broadcast' | 'control' | 'private';
 
@@ -119,7 +119,7 @@ export function inspectNtp(msgs: readonly AppMessage[]): NtpFacts | null {
       requests++;
       if (!control) firstClient ??= p;
       if (pending.length >= MAX_PENDING) pending.shift();
-      pending.push({ xmt: control ? null : hex(b, 40, 48), control, timeMs: p.timeMs, answered: false });
+      pending.push({ xmt: control ? null : hexBytes(b, 40, 48), control, timeMs: p.timeMs, answered: false });
     } else if (isResponse || mode === 5) {
       if (isResponse) responses++;
       if (!control || reply === null || reply.head === null) reply = p;
@@ -128,7 +128,7 @@ export function inspectNtp(msgs: readonly AppMessage[]): NtpFacts | null {
         if (code !== null) kiss = code;
       }
       if (isResponse) {
-        const req = matchRequest(pending, control ? null : hex(b, 24, 32), control);
+        const req = matchRequest(pending, control ? null : hexBytes(b, 24, 32), control);
         if (req !== null && !control) {
           const o = offset(req.timeMs, b, p.timeMs);
           if (o !== null && kissCodeOf(b) === null) offsetMs = o;
@@ -240,10 +240,4 @@ function offset(t1: number, reply: Uint8Array, t4: number): number | null {
   const t3 = timestampMs(reply, 40, t4);
   if (t2 === null || t3 === null) return null;
   return Math.round(((t2 - t1 + (t3 - t4)) / 2) * 1000) / 1000;
-}
-
-function hex(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16);
-  return s;
 }

@@ -4,7 +4,7 @@
 // read: every other value (User-Password, CHAP-Password, Message-Authenticator, vendor
 // attributes) is skipped unread, and authenticators never leave this module.
 import type { AppMessage } from './datagram.js';
-import { escapeAscii } from './text.js';
+import { escapeAscii, hexBytes } from './text.js';
 
 export type RadiusResponseCode = 'Access-Accept' | 'Access-Reject' | 'Access-Challenge';
 
@@ -129,7 +129,7 @@ export function inspectRadius(msgs: readonly AppMessage[]): RadiusFacts | null {
     }
     // attributes are read only within both the length field and the captured bytes
     const end = Math.min(declared, b.length);
-    const auth = b.length >= HEADER ? hex(b, 4, HEADER) : '';
+    const auth = b.length >= HEADER ? hexBytes(b, 4, HEADER) : '';
     if (code === 1 || code === 12) {
       const prev = pending.get(id);
       if (prev !== undefined && prev.auth === auth && auth !== '') continue; // retransmission
@@ -198,10 +198,4 @@ function replyMessages(b: Uint8Array, end: number): string | null {
     at = findAttribute(b, end, ATTR_REPLY_MESSAGE, at + b[at + 1]);
   }
   return parts.length === 0 ? null : parts.join(' ');
-}
-
-function hex(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16);
-  return s;
 }

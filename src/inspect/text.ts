@@ -48,3 +48,10 @@ export function looksLikeText(bytes: Uint8Array): boolean {
   }
   return true;
 }
+
+/** Bytes [start, end) as lowercase hex digits, two per byte. */
+export function hexBytes(b: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = Math.max(0, start); i < Math.min(b.length, end); i++) s += HEX[b[i] >> 4] + HEX[b[i] & 15];
+  return s;
+}

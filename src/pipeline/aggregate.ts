@@ -2,7 +2,7 @@
 // each worker and, inline, on the main thread. An aggregator hands over what it gathered
 // with drain(): a session drains once at the end of a file run, and at every expiry check
 // of a live capture.
-import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
+import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, recordTsUs, type RecordBatch } from '../capture/records.js';
 import { F_DPORT, F_ETHERTYPE, F_FRAG, F_ICMPECHO, F_ICMPERR, F_ICMPMSG, F_ICMPMTU, F_KIND, F_PAYLEN, F_PROTO, F_SPORT, F_TCPHLEN, FRAG_FIRST, FRAG_LATER, KIND_L2, PAYLEN_CUT, R_LINK_UNSUPPORTED, R_MALFORMED, R_OK, R_OTHER_FAMILY, REASON_COUNT, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
@@ -76,7 +76,7 @@ export class BatchAggregator {
       const caplen = idx[o + REC_CAPLEN];
       const origlen = idx[o + REC_ORIGLEN];
       const linkWord = idx[o + REC_LINKTYPE];
-      const tsUs = idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
+      const tsUs = recordTsUs(idx, o);
       bytes += origlen;
       captured += caplen;
       if (this.linktypes[linkWord & 0xffff]++ === 0) this.seenLinks.push(linkWord & 0xffff);

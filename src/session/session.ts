@@ -4,7 +4,7 @@
 // to (live), classifies them and folds them into the running summary. `pantap analyze`
 // and `pantap live` are thin adapters that only differ in where batches come from.
 import { BufferPool, type FileReport } from '../capture/reader.js';
-import { REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from '../capture/records.js';
+import { REC_WORDS, recordTsUs, type RecordBatch } from '../capture/records.js';
 import { CatalogMatcher } from '../catalog/matcher.js';
 import type { Catalog } from '../catalog/schema.js';
 import { FlowClassifier, type ClassifiedFlow, type RoleBook } from '../classify/classify.js';
@@ -323,8 +323,7 @@ export class FlowSession {
 
 /** Timestamp (µs) of record r of a batch index, as the aggregator computes it. */
 function tsAt(idx: Uint32Array, r: number): number {
-  const o = r * REC_WORDS;
-  return idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
+  return recordTsUs(idx, r * REC_WORDS);
 }
 
 /** The RECENT flows with the latest first packet among `kept` and the matching `more`. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BEAT_REPLY, BeatLog, MAX_BEATS } from '../../src/flow/heartbeats.js';
+import { newPayloadBudget } from '../../src/flow/stream.js';
 
 describe('BeatLog', () => {
   it('keeps times, sides, kinds and echo keys in order', () => {
@@ -18,5 +19,16 @@ describe('BeatLog', () => {
     const f = log.facts();
     expect(f.times.length).toBe(MAX_BEATS);
     expect(f.dropped).toBe(5);
+  });
+  it('charges its growth to the payload budget, stops when it is spent, and gives the bytes back on the final take', () => {
+    const budget = newPayloadBudget(4096);
+    const log = new BeatLog(budget);
+    for (let i = 0; i < 1000; i++) log.add(i, 0, 0, 0);
+    // 16 entries come free; 16 → 32 → 64 → 128 → 256 take 240 × 13 bytes; 256 → 512 would not fit
+    expect(budget.used).toBe(240 * 13);
+    const f = log.facts(true);
+    expect(f.times.length).toBe(256);
+    expect(f.dropped).toBe(1000 - 256);
+    expect(budget.used).toBe(0);
   });
 });
