@@ -123,33 +123,50 @@ export function flowRow(ctx: RowContext, f: ClassifiedFlow, catalog: Catalog, fi
 }
 
 /**
- * Channel health of these flows at `widthS`-second intervals: per catalog entry × client →
+ * Channel health of flows at `widthS`-second intervals: per catalog entry × client →
  * server, flows active, started, failed and with warnings per interval, as the summary's
- * timeline counts them. The counts add up over disjoint sets of flows (live exports each
- * flush's flows; several sensors export theirs), so the store's sum per channel and
- * interval is the timeline of all of them.
+ * timeline counts them (ChannelTimeline). The counts add up over disjoint sets of flows
+ * (live exports each period's flows; several sensors export theirs), so the store's sum
+ * per channel and interval is the timeline of all of them.
  */
+export class HealthCounter {
+  private channels = new Map<string, { entry: string; client: string; server: string; t: ChannelTimeline }>();
+
+  constructor(private readonly catalog: Catalog) {}
+
+  add(flows: readonly ClassifiedFlow[]): void {
+    for (const f of flows) {
+      for (const i of f.entries) {
+        const entry = this.catalog.entries[i].id;
+        const key = `${entry}\u0000${f.client}\u0000${f.server}`;
+        let c = this.channels.get(key);
+        if (c === undefined) this.channels.set(key, (c = { entry, client: f.client, server: f.server, t: new ChannelTimeline() }));
+        c.t.add(f.firstTs, f.lastTs, f.verdict);
+      }
+    }
+  }
+
+  /** The rows of what was added since the last take(), which starts over. */
+  take(ctx: RowContext, widthS: number): HealthRow[] {
+    const rows: HealthRow[] = [];
+    for (const c of this.channels.values()) {
+      // The latest MAX_CHANNEL_BUCKETS intervals per channel, as the summary lists (a hostile
+      // capture spanning decades must not become billions of rows).
+      for (const b of c.t.buckets(widthS).buckets) {
+        const us = microsFromIso(b.start);
+        rows.push({ sensor: ctx.sensor, run_id: ctx.runId, interval_start: seconds(us), interval_start_us: us, interval_seconds: widthS, entry: c.entry, client: c.client, server: c.server, flows: b.flows, started: b.started, failed: b.failed, warnings: b.warnings });
+      }
+    }
+    this.channels = new Map();
+    return rows;
+  }
+}
+
+/** Channel health rows of these flows (HealthCounter once). */
 export function healthRows(ctx: RowContext, flows: readonly ClassifiedFlow[], catalog: Catalog, widthS: number): HealthRow[] {
-  const channels = new Map<string, { entry: string; client: string; server: string; t: ChannelTimeline }>();
-  for (const f of flows) {
-    for (const i of f.entries) {
-      const entry = catalog.entries[i].id;
-      const key = `${entry}\u0000${f.client}\u0000${f.server}`;
-      let c = channels.get(key);
-      if (c === undefined) channels.set(key, (c = { entry, client: f.client, server: f.server, t: new ChannelTimeline() }));
-      c.t.add(f.firstTs, f.lastTs, f.verdict);
-    }
-  }
-  const rows: HealthRow[] = [];
-  for (const c of channels.values()) {
-    // The latest MAX_CHANNEL_BUCKETS intervals per channel, as the summary lists (a hostile
-    // capture spanning decades must not become billions of rows).
-    for (const b of c.t.buckets(widthS).buckets) {
-      const us = microsFromIso(b.start);
-      rows.push({ sensor: ctx.sensor, run_id: ctx.runId, interval_start: seconds(us), interval_start_us: us, interval_seconds: widthS, entry: c.entry, client: c.client, server: c.server, flows: b.flows, started: b.started, failed: b.failed, warnings: b.warnings });
-    }
-  }
-  return rows;
+  const h = new HealthCounter(catalog);
+  h.add(flows);
+  return h.take(ctx, widthS);
 }
 
 /** The run's row from its summary: totals of its input, wall-clock start and end. */
