@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ETH_IPV4, PROTO_UDP, eth, ipv4, pcap, tempDir, udp } from '../helpers/build.js';
 import { clickHouseMissing, startClickHouse, type ClickHouse } from '../helpers/clickhouse.js';
 import { REPO } from '../helpers/shared.js';
 
@@ -127,6 +128,24 @@ describe.skipIf(skip !== '')(`analyze --export (needs clickhouse-server${skip ? 
       { file: b, n: String(total - aloneA) },
     ]);
     expect(total - aloneA).toBeGreaterThan(0);
+  });
+
+  it('25,000 flows go in batches of 10,000, every one of them', async () => {
+    const dir = tempDir('pantap-export-');
+    try {
+      const records = Array.from({ length: 25_000 }, (_, i) => ({
+        sec: 1_764_000_000 + Math.floor(i / 1000),
+        frac: i % 1000,
+        data: eth({ ethertype: ETH_IPV4, payload: ipv4({ src: `10.1.${i >> 8}.${i & 255}`, dst: '10.9.9.9', proto: PROTO_UDP, payload: udp({ sport: 40000, dport: 5000, payload: Buffer.alloc(20) }) }) }),
+      }));
+      const file = dir.file('many.pcap', pcap(records));
+      const r = await pantap(['analyze', file, '-F', 'json', '--export', ch!.chUrl('many'), '--sensor', 'big']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).input.flowTable.flows).toBe(25_000);
+      expect((await ch!.query('SELECT count(), uniqExact(client), sum(packets) FROM many.flows')).trim()).toBe('25000\t25000\t25000');
+    } finally {
+      dir.remove();
+    }
   });
 
   it('two sensors exporting at once both complete, each with all its rows', async () => {
