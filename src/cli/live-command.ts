@@ -19,7 +19,7 @@ import { checkOutputs, inheritedFd } from './outputs.js';
 import { AltScreen } from './live-screen.js';
 import { dropPrivileges, relinquishTarget } from './privileges.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
-import type { LiveExport } from '../export/live.js';
+import type { LiveCounters, LiveExport } from '../export/live.js';
 import type { ExportTarget } from '../export/run.js';
 import { sensorName, type ExportCliOptions } from './export-options.js';
 
@@ -251,9 +251,9 @@ async function liveExport(store: ExportTarget, catalog: ReturnType<typeof loadCa
   });
 }
 
-function liveCounters(s: FlowSession, packets: number): { packets: number; bytes: number; malformed: number; flows: number; overflowFlows: number; overflowPackets: number } {
+function liveCounters(s: FlowSession, packets: number): LiveCounters {
   const d = s.decodeStats;
-  return { packets, bytes: d.bytes, malformed: d.malformed, flows: s.expiredFlows + s.table.size, overflowFlows: s.table.overflowFlows, overflowPackets: s.table.overflowPackets };
+  return { packets, bytes: d.bytes, malformed: d.malformed, flows: s.expiredFlows + s.table.size, overflowFlows: s.table.overflowFlows, overflowPackets: s.table.overflowPackets, maxFlows: s.opts.maxFlows };
 }
 
 function exportStatus(exp: LiveExport): { url: string; sent: number; buffered: number; dropped: number; away: boolean } {
