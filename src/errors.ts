@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'CATALOG' // a catalog or inventory file that fails validation
   | 'LIVE' // live capture cannot start (permissions, interface, filter, libpcap missing)
   | 'FILTER' // an offline filter (-f) that does not compile, or cannot run without the addon
-  | 'WORKER'; // a worker thread failed while decoding a batch
+  | 'WORKER' // a worker thread failed while decoding a batch
+  | 'STORE'; // a ClickHouse URL that is wrong, a server that cannot be reached, an export that failed
 
 export class PantapError extends Error {
   readonly code: ErrorCode;
@@ -97,6 +98,18 @@ export class WorkerError extends PantapError {
   constructor(message: string) {
     super('WORKER', message);
     this.name = 'WorkerError';
+  }
+}
+
+/**
+ * A ClickHouse store (--export, report --from) cannot be used: a bad URL, a server that does
+ * not answer, a schema of a newer release, a failed insert. Messages name the URL with its
+ * password replaced (src/export/clickhouse-url.ts redactedUrl), never the password.
+ */
+export class StoreError extends PantapError {
+  constructor(message: string) {
+    super('STORE', message);
+    this.name = 'StoreError';
   }
 }
 

@@ -20,6 +20,7 @@ const LEVEL: Record<string, number> = {
   pipeline: 4,
   classify: 4,
   report: 5,
+  export: 5.5, // beside report: may import report, classify, catalog; cli wires it
   session: 6,
   '.': 7, // analyze.ts (the file adapter's entry) and index.ts (the library)
   cli: 8,

@@ -1,0 +1,176 @@
+// A throwaway ClickHouse server for tests: Debian's clickhouse-server (18.16 here) started on
+// free loopback ports with a config written to a temporary folder, removed again on stop().
+// Returns null (with the reason in `clickHouseMissing`) when the binary is not installed, so
+// tests skip visibly: `it.skipIf(!ch)(`… (skipped: ${clickHouseMissing})`)`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CLICKHOUSE_BIN = process.env.PANTAP_CLICKHOUSE_SERVER ?? '/usr/sbin/clickhouse-server';
+
+/** Why startClickHouse() returned null, or '' when the binary is there. */
+export const clickHouseMissing = existsSync(CLICKHOUSE_BIN) ? '' : `no ClickHouse server at ${CLICKHOUSE_BIN} (install Debian's clickhouse-server)`;
+
+export interface ClickHouse {
+  /** `http://127.0.0.1:PORT` — the HTTP interface. */
+  readonly url: string;
+  /** The HTTP port (what `clickhouse://127.0.0.1:PORT/DB` names). */
+  readonly httpPort: number;
+  /** Same as httpPort (the name the common brief uses). */
+  readonly port: number;
+  /** `clickhouse://127.0.0.1:PORT/DATABASE` for pantap's --export / --from. */
+  chUrl(database?: string): string;
+  /** Runs one SQL statement over HTTP; returns the response body (throws on a non-200). */
+  query(sql: string): Promise<string>;
+  /** Graceful stop (SIGTERM, waits for exit) and removes the temp folder. */
+  stop(): Promise<void>;
+  /** SIGKILL, waits for exit; the data folder stays so restart() brings the data back. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same ports and data folder; waits for /ping. */
+  restart(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function writeConfig(dir: string, httpPort: number, tcpPort: number, interserverPort: number): string {
+  const config = `<?xml version="1.0"?>
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>${dir}/server.log</log>
+    <errorlog>${dir}/server.err.log</errorlog>
+    <size>10M</size>
+    <count>1</count>
+  </logger>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <interserver_http_port>${interserverPort}</interserver_http_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>5368709120</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+</yandex>
+`;
+  const users = `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><log_queries>0</log_queries></default></profiles>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`;
+  writeFileSync(join(dir, 'config.xml'), config);
+  writeFileSync(join(dir, 'users.xml'), users);
+  return join(dir, 'config.xml');
+}
+
+async function ping(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+    return r.ok && (await r.text()).startsWith('Ok.');
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a fresh server (about 1–3 s), or null when the binary is missing. */
+export async function startClickHouse(): Promise<ClickHouse | null> {
+  if (clickHouseMissing) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'pantap-ch-'));
+  const [httpPort, tcpPort, interserverPort] = [await freePort(), await freePort(), await freePort()];
+  const configFile = writeConfig(dir, httpPort, tcpPort, interserverPort);
+  const url = `http://127.0.0.1:${httpPort}`;
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+
+  const launch = async (): Promise<void> => {
+    const c = spawn(CLICKHOUSE_BIN, [`--config-file=${configFile}`], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr?.on('data', (d: Buffer) => {
+      if (stderr.length < 4000) stderr += d.toString();
+    });
+    let gone = false;
+    exited = new Promise((resolve) => c.once('exit', () => {
+      gone = true;
+      resolve();
+    }));
+    child = c;
+    const deadline = Date.now() + 30_000;
+    while (!(await ping(url))) {
+      if (gone) throw new Error(`clickhouse-server exited at start: ${stderr.trim().slice(0, 500)} (log: ${dir}/server.err.log)`);
+      if (Date.now() > deadline) {
+        c.kill('SIGKILL');
+        throw new Error(`clickhouse-server did not answer /ping on ${url} within 30 s`);
+      }
+      await sleep(50);
+    }
+  };
+
+  const signal = async (sig: NodeJS.Signals): Promise<void> => {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    c.kill(sig);
+    const t = sig === 'SIGKILL' ? null : setTimeout(() => c.kill('SIGKILL'), 15_000);
+    await exited;
+    if (t) clearTimeout(t);
+  };
+
+  try {
+    await launch();
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+
+  return {
+    url,
+    httpPort,
+    port: httpPort,
+    chUrl: (database = 'pantap') => `clickhouse://127.0.0.1:${httpPort}/${database}`,
+    async query(sql: string): Promise<string> {
+      const r = await fetch(url, { method: 'POST', body: sql });
+      const body = await r.text();
+      if (!r.ok) throw new Error(`ClickHouse ${r.status}: ${body.trim()}`);
+      return body;
+    },
+    async stop() {
+      await signal('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      await signal('SIGKILL');
+    },
+    async restart() {
+      await signal('SIGTERM');
+      await launch();
+    },
+  };
+}
