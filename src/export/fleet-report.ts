@@ -24,6 +24,7 @@ import { healthLine, sortHealth, type PairHealth } from '../report/health.js';
 import type { EntrySummary, FlowRecord, HealthLine, InputSummary, PairSummary, SectionSummary, Summary, TimelineBucket, TimelineChannel } from '../report/model.js';
 import { ethertypeName } from '../report/names.js';
 import { defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from '../report/timeline.js';
+import { q, TABLES } from './schema.js';
 
 /** Runs one SELECT (no FORMAT clause) and resolves its rows as JSON objects (UInt64/Int64 may come as strings). */
 export interface StoreReader {
@@ -52,12 +53,6 @@ export interface FleetOptions {
 /** A literal for SQL, escaped by the client library's own formatter (strings quoted). */
 export function sqlLiteral(v: string | number | readonly string[]): string {
   return formatQueryParams({ value: v, wrapStringInQuotes: true, printNullAsKeyword: true });
-}
-
-/** A database name as an identifier: only letters, digits and _ are accepted (checked where the URL is parsed). */
-function ident(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RangeError(`not a plain database name: ${name}`);
-  return name;
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
@@ -101,12 +96,20 @@ function counts(r: Record<string, unknown> | undefined): Counts {
 
 const REASON_INDEX = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 
-/** The whole fleet summary from the store's database `db`. */
+/** Of `names`, those no run in the store's database `db` was exported under. */
+export async function unknownSensors(store: StoreReader, db: string, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const rows = await store.select(`SELECT DISTINCT sensor FROM ${q(db)}.${TABLES.runs} WHERE sensor IN (${names.map((n) => sqlLiteral(n)).join(', ')})`);
+  const known = new Set(rows.map((r) => str(r.sensor)));
+  return names.filter((n) => !known.has(n));
+}
+
+/** The whole fleet summary from the store's database `db` (checked readable: schema.ts checkSchemaReadable). */
 export async function fleetSummary(store: StoreReader, db: string, catalog: Catalog, filter: FleetFilter, opts: FleetOptions): Promise<Summary> {
-  const d = ident(db);
+  const d = q(db);
   const where = flowCondition(filter);
-  const flowsFrom = `FROM ${d}.flows WHERE ${where}`;
-  const entryFrom = `FROM ${d}.flows ARRAY JOIN entries AS entry WHERE ${where}`;
+  const flowsFrom = `FROM ${d}.${TABLES.flows} WHERE ${where}`;
+  const entryFrom = `FROM ${d}.${TABLES.flows} ARRAY JOIN entries AS entry WHERE ${where}`;
   const listedWhere = `(section = 'unexpected' OR verdict != 'ok')`;
 
   const [totals, sectionRows, entryRows, pairRows, reasonRows, failureRows, failureCounts, listedRows, otherRows, nonIpRows] = await Promise.all([
@@ -247,48 +250,58 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
   };
 }
 
+/** Files named per sensor in `input.details` before "+N more". */
+const FILES_SHOWN = 5;
+
 /**
- * The `input` part: the runs of the selected sensors (with a window, those with flows in
- * it). Without a window, packets, bytes and malformed are the runs' totals; with one,
- * packets and bytes are those of the flows in the window and `filter.filteredOut` the
- * packets of the sensors' flows outside it.
+ * The `input` part, one `details` line per sensor (its runs, files and packets): the runs of
+ * the selected sensors, with a window those with flows in it. Without a window, packets,
+ * bytes and malformed are the runs' totals; with one, packets and bytes are those of the
+ * flows in the window, `filter.filteredOut` the packets of the sensors' flows outside it, and
+ * malformed and overflow counts those of the runs with flows in it.
  */
 async function fleetInput(store: StoreReader, d: string, filter: FleetFilter, all: Counts): Promise<InputSummary> {
   const windowed = filter.sinceUs !== null || filter.untilUs !== null;
   const sensorCond = filter.sensors.length > 0 ? `sensor IN (${filter.sensors.map((s) => sqlLiteral(s)).join(', ')})` : '1';
-  const runCond = windowed ? `${sensorCond} AND run_id IN (SELECT DISTINCT run_id FROM ${d}.flows WHERE ${flowCondition(filter)})` : sensorCond;
-  const [runs, outside] = await Promise.all([
+  const runCond = windowed ? `${sensorCond} AND (sensor, run_id) IN (SELECT DISTINCT sensor, run_id FROM ${d}.${TABLES.flows} WHERE ${flowCondition(filter)})` : sensorCond;
+  const [sensors, outside] = await Promise.all([
     store.select(
-      `SELECT sensor, run_id, files, packets, bytes, malformed, flows, overflow_flows, overflow_packets, toUInt32(started) AS started FROM ${d}.runs WHERE ${runCond} ORDER BY sensor, started, run_id`,
+      `SELECT sensor, count() AS n_runs, groupUniqArrayArray(files) AS all_files, sum(packets) AS n_packets, sum(bytes) AS n_bytes, sum(malformed) AS n_malformed, ` +
+        `sum(overflow_flows) AS n_overflow_flows, sum(overflow_packets) AS n_overflow_packets FROM ${d}.${TABLES.runs} WHERE ${runCond} GROUP BY sensor ORDER BY sensor`,
     ),
-    windowed ? store.select(`SELECT sum(packets) AS n_packets FROM ${d}.flows WHERE ${sensorCond} AND NOT (${flowCondition({ ...filter, sensors: [] })})`) : Promise.resolve([]),
+    windowed ? store.select(`SELECT sum(packets) AS n_packets FROM ${d}.${TABLES.flows} WHERE ${sensorCond} AND NOT (${flowCondition({ ...filter, sensors: [] })})`) : Promise.resolve([]),
   ]);
-  const sum = (k: string) => runs.reduce((a, r) => a + num(r[k]), 0);
-  const packets = windowed ? all.packets : sum('packets');
-  const bytes = windowed ? all.bytes : sum('bytes');
-  const files = runs.flatMap((r) => (r.files as string[]).map((f) => `${str(r.sensor)}:${f}`));
+  const sum = (k: string) => sensors.reduce((a, r) => a + num(r[k]), 0);
+  const packets = windowed ? all.packets : sum('n_packets');
+  const bytes = windowed ? all.bytes : sum('n_bytes');
+  const filesOf = (r: Record<string, unknown>) => [...(r.all_files as string[])].sort(cmp);
   return {
-    files,
+    files: sensors.flatMap((r) => filesOf(r).map((f) => `${str(r.sensor)}:${f}`)),
     packets,
     bytes,
-    malformed: sum('malformed'),
+    malformed: sum('n_malformed'),
     truncated: false,
     capturedBytes: bytes,
     firstSeen: all.firstSeen,
     lastSeen: all.lastSeen,
-    details: runs.map((r) => ({
-      file: `${str(r.sensor)}: ${(r.files as string[]).join(', ') || `run ${str(r.run_id)}`}`,
-      format: null,
-      gzip: false,
-      packets: num(r.packets),
-      truncatedAt: null,
-      error: null,
-      warnings: [],
-    })),
+    details: sensors.map((r) => {
+      const files = filesOf(r);
+      const more = files.length > FILES_SHOWN ? `, +${files.length - FILES_SHOWN} more` : '';
+      const runs = num(r.n_runs);
+      return {
+        file: `sensor ${str(r.sensor)}, ${runs} run${runs === 1 ? '' : 's'}${files.length > 0 ? `: ${files.slice(0, FILES_SHOWN).join(', ')}${more}` : ''}`,
+        format: null,
+        gzip: false,
+        packets: num(r.n_packets),
+        truncatedAt: null,
+        error: null,
+        warnings: [],
+      };
+    }),
     linktypes: [],
     malformedReasons: [],
     fragments: { attributed: 0, orphans: 0, dropped: 0 },
-    flowTable: { flows: all.flows, maxFlows: 0, overflowFlows: sum('overflow_flows'), overflowPackets: sum('overflow_packets') },
+    flowTable: { flows: all.flows, maxFlows: 0, overflowFlows: sum('n_overflow_flows'), overflowPackets: sum('n_overflow_packets') },
     inspection: { flows: 0, bytesKept: 0, capHit: 0 },
     ...(windowed
       ? {
@@ -321,14 +334,14 @@ async function fleetTimeline(
   interval: number | null,
 ): Promise<Summary['timeline']> {
   const where = healthCondition(filter);
-  const widest = await store.select(`SELECT max(interval_seconds) AS widest FROM ${d}.channel_health WHERE ${where}`);
+  const widest = await store.select(`SELECT max(interval_seconds) AS widest FROM ${d}.${TABLES.channelHealth} WHERE ${where}`);
   const lo = input.firstSeen === null ? NaN : microsFromIso(input.firstSeen);
   const hi = input.lastSeen === null ? NaN : microsFromIso(input.lastSeen);
   const w = Math.max(interval ?? defaultInterval(lo, hi), num(widest[0]?.widest ?? 0));
   const wUs = w * 1_000_000;
   const rows = await store.select(
     `SELECT entry, client, server, intDiv(interval_start_us, ${wUs}) * ${wUs} AS bucket, sum(if(interval_start_us = bucket, flows, started)) AS b_flows, ` +
-      `sum(started) AS b_started, sum(failed) AS b_failed, sum(warnings) AS b_warnings FROM ${d}.channel_health WHERE ${where} ` +
+      `sum(started) AS b_started, sum(failed) AS b_failed, sum(warnings) AS b_warnings FROM ${d}.${TABLES.channelHealth} WHERE ${where} ` +
       `GROUP BY entry, client, server, bucket ORDER BY entry, client, server, bucket`,
   );
   const byChannel = new Map<string, { entry: string; client: string; server: string; buckets: TimelineBucket[] }>();
