@@ -13,8 +13,10 @@ import { openOutput } from './open-output.js';
 import { progressBar } from './progress.js';
 import { checkOutputs, inheritedFd } from './outputs.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
+import type { ExportTarget } from '../export/run.js';
+import { sensorName, type ExportCliOptions } from './export-options.js';
 
-export interface AnalyzeCliOptions {
+export interface AnalyzeCliOptions extends ExportCliOptions {
   format: string;
   output?: string;
   flows?: boolean;
@@ -66,14 +68,40 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
 
   // Compiled before reading (a bad expression should not cost a long run), as are outputs.
   const filter = filterSpec(opts);
-  // Opened before reading: a bad path should not cost a long run.
-  const ndjson = opts.flowsNdjson ? await openNdjson(opts.flowsNdjson, io, signal) : null;
-  if (ndjson === null && opts.flowsNdjson) return waitInterrupted(`--flows-ndjson ${opts.flowsNdjson}`, io, signal);
+  // --export (issue 12): the store is reached and its tables made before reading, so an
+  // unreachable server or a bad URL is one line and exit 2 now, not after a long run.
+  const store = opts.export !== undefined ? await (await import('../export/run.js')).openExport(opts.export, sensorName(opts)) : null;
   try {
-    return await analyzeAndReport(files, opts, io, signal, ndjson, filter);
+    // Opened before reading: a bad path should not cost a long run.
+    const ndjson = opts.flowsNdjson ? await openNdjson(opts.flowsNdjson, io, signal) : null;
+    if (ndjson === null && opts.flowsNdjson) return waitInterrupted(`--flows-ndjson ${opts.flowsNdjson}`, io, signal);
+    try {
+      return await analyzeAndReport(files, opts, io, signal, ndjson, filter, store);
+    } finally {
+      // Closed already unless something failed: then the first error is the one reported.
+      ndjson?.abandon();
+    }
   } finally {
-    // Closed already unless something failed: then the first error is the one reported.
-    ndjson?.abandon();
+    if (store !== null) await (await import('../export/run.js')).closeExport(store);
+  }
+}
+
+/**
+ * --export: every flow, the channel health and the run's row into the store. A failure is
+ * said on stderr (one line, no password) and returns false: the summary is still printed,
+ * and the exit code is 2.
+ */
+async function exportToStore(store: ExportTarget, analysis: Awaited<ReturnType<typeof analyzeCaptures>>, io: CliIo): Promise<boolean> {
+  const { exportAnalysis } = await import('../export/run.js');
+  const { sequentialFiles } = await import('../export/rows.js');
+  const { read, summary } = analysis;
+  try {
+    await exportAnalysis(store, { flows: analysis.flows, catalog: analysis.catalog, summary, fileOf: sequentialFiles(read.files), files: summary.input.files });
+    return true;
+  } catch (err) {
+    if (!(err instanceof PantapError)) throw err;
+    io.warn(err.message);
+    return false;
   }
 }
 
@@ -88,7 +116,7 @@ function checkWindow(since: TimeBound | undefined, until: TimeBound | undefined)
   if (since.sec > until.sec || (since.sec === until.sec && since.nsec >= until.nsec)) throw new ArgumentError('--since must be before --until');
 }
 
-async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec): Promise<number> {
+async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec, store: ExportTarget | null): Promise<number> {
   const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, files) : null;
   let analysis;
   try {
@@ -116,12 +144,14 @@ async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: Cl
     await writeFlows(ndjson, analysis.flows, analysis.catalog);
     await ndjson.close();
   }
+  // --export: the rows go to the store before the summary is printed (a failure is said first).
+  const exported = store === null || (await exportToStore(store, analysis, io));
   // An input the signal cut off before its header is not a bad input: the signal sets the code.
   const unreadable = read.failed.filter((e) => !(e instanceof InterruptedError)).length;
   if (read.files.length === 0 && unreadable > 0) return 2;
   if (!(await emit(summary, opts, io, signal))) return waitInterrupted(`-o ${opts.output}`, io, signal);
 
-  if (unreadable > 0) return 2;
+  if (unreadable > 0 || !exported) return 2;
   if (read.interrupted) return signalExitCode(signal.reason);
   return failOnHolds(summary, opts.failOn) ? 1 : 0;
 }

@@ -19,8 +19,11 @@ import { checkOutputs, inheritedFd } from './outputs.js';
 import { AltScreen } from './live-screen.js';
 import { dropPrivileges, relinquishTarget } from './privileges.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
+import type { LiveExport } from '../export/live.js';
+import type { ExportTarget } from '../export/run.js';
+import { sensorName, type ExportCliOptions } from './export-options.js';
 
-export interface LiveCliOptions {
+export interface LiveCliOptions extends ExportCliOptions {
   interface: string;
   filter?: string;
   count?: number;
@@ -69,11 +72,34 @@ export async function runInterfaces(o: { format: string }, io: CliIo): Promise<n
 
 export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   checkOutput(o, io);
-  const outputs = [{ option: '-o', path: o.output, replace: true }, { option: '--flows-ndjson', path: o.flowsNdjson }, { option: '-W', path: o.write }];
-  checkOutputs(outputs, []);
+  checkOutputs(liveOutputs(o), []);
   const runAs = o.relinquishPrivileges !== undefined ? relinquishTarget(o.relinquishPrivileges) : null;
   const catalog = loadCatalog(o.catalog);
   const inventory = o.roles ? loadInventory(o.roles) : null;
+  // --export (issue 12): the store is reached and its tables made before the capture starts
+  // (an unreachable server is one line, exit 2); afterwards it never makes capture wait.
+  const store = o.export !== undefined ? await (await import('../export/run.js')).openExport(o.export, sensorName(o)) : null;
+  try {
+    return await capture(o, io, signal, runAs, catalog, inventory, store);
+  } finally {
+    if (store !== null) await (await import('../export/run.js')).closeExport(store);
+  }
+}
+
+function liveOutputs(o: LiveCliOptions): { option: string; path: string | undefined; replace?: boolean }[] {
+  return [{ option: '-o', path: o.output, replace: true }, { option: '--flows-ndjson', path: o.flowsNdjson }, { option: '-W', path: o.write }];
+}
+
+async function capture(
+  o: LiveCliOptions,
+  io: CliIo,
+  signal: AbortSignal,
+  runAs: ReturnType<typeof relinquishTarget> | null,
+  catalog: ReturnType<typeof loadCatalog>,
+  inventory: ReturnType<typeof loadInventory> | null,
+  store: ExportTarget | null,
+): Promise<number> {
+  const outputs = liveOutputs(o);
   const backend = loadBackend(o.backend);
   const src: LiveSource = backend.open({ device: o.interface, snaplen: o.snaplen, filter: o.filter });
   // Everything opened from here on is closed in the finally below whatever fails (an addon
@@ -121,6 +147,9 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
     const started = Date.now();
     // The view only on a terminal, in text format: a pipe or a file gets the summary alone.
     screen = o.format === 'text' && io.stdout.isTTY === true ? new AltScreen(io.stdout) : null;
+    // --export: notes about the server (away, back) wait for the screen to close.
+    const held: string[] = [];
+    const exp = store === null ? null : await liveExport(store, catalog, o, (m) => (screen !== null ? held.push(m) : io.warn(m)));
     let lastView = 0;
     let lastSeq = 0;
     let lastPacketAt = started;
@@ -134,22 +163,25 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
       onBatch: (batch) => writer?.write(batch),
       // Each group of expired flows is in the file (one write) before the capture goes on.
       onFlows: async (expired) => {
+        exp?.flows(expired);
         if (ndjson !== null) await writeFlows(ndjson, expired, catalog);
       },
       onTick: (seq) => {
         const now = Date.now();
+        exp?.tick(() => liveCounters(live, seq));
         if (seq !== seenSeq) [seenSeq, lastPacketAt] = [seq, now];
         if (screen === null || (now - lastView < 1000 && !screen.resized)) return;
         const rate = lastView === 0 ? 0 : ((seq - lastSeq) * 1000) / (now - lastView);
         lastView = now;
         lastSeq = seq;
         const k = src.stats();
-        const status = { interface: o.interface, filter: o.filter, elapsedMs: now - started, packets: seq, rate, idleMs: now - lastPacketAt, kernel: k };
+        const status = { interface: o.interface, filter: o.filter, elapsedMs: now - started, packets: seq, rate, idleMs: now - lastPacketAt, kernel: k, export: exp === null ? undefined : exportStatus(exp) };
         screen.draw(liveScreen(status, live.view(), live.matcher.catalog, { ...screen.size, color: o.color }));
       },
     });
     // Back to the main screen before anything else is said (warnings, the summary).
     screen?.close();
+    for (const m of held.splice(0)) io.warn(m);
     writer?.close();
     const kernel = src.stats();
     srcOpen = false;
@@ -167,7 +199,11 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
       await writeFlows(ndjson, remaining, catalog);
       await ndjson.close();
     }
+    // --export: the rest goes to the store (given a grace period if the server is away); rows
+    // dropped or left unsent are said on stderr, and the exit code is 2 after the summary.
+    const exportProblem = exp === null ? null : await finishLiveExport(exp, remaining, summary, (m) => io.warn(m));
     if (!(await emit(summary, o, io, signal))) return waitInterrupted(`-o ${o.output}`, io, signal);
+    if (exportProblem) return 2;
     // Ending a capture with Ctrl-C is the normal way to stop it (as with tcpdump): exit 0.
     return 0;
   } finally {
@@ -195,4 +231,41 @@ async function openPcapng(path: string, linktype: number, snaplen: number, signa
   if (inherited !== null) return new PcapngWriter(path, linktype, snaplen, { fd: inherited, closeFd: false });
   const fd = await openOutput(path, 'cannot create', signal);
   return fd === null ? null : new PcapngWriter(path, linktype, snaplen, { fd });
+}
+
+// --export (issue 12) in live: the export object, its counters for the screen and the run
+// row, and its end.
+
+async function liveExport(store: ExportTarget, catalog: ReturnType<typeof loadCatalog>, o: LiveCliOptions, note: (m: string) => void): Promise<LiveExport> {
+  const { LiveExport } = await import('../export/live.js');
+  const { DEFAULT_EXPORT_BUFFER } = await import('../export/defaults.js');
+  // Tests shorten the retry delays (PANTAP_EXPORT_BACKOFF_MS=min,max); not a user option.
+  const backoff = (process.env.PANTAP_EXPORT_BACKOFF_MS ?? '').split(',').map(Number);
+  return new LiveExport(store, catalog, {
+    input: `live:${o.interface}`,
+    bufferRows: o.exportBuffer ?? DEFAULT_EXPORT_BUFFER,
+    intervalSeconds: o.interval === undefined ? undefined : INTERVAL_NAMES[o.interval],
+    onNote: note,
+    backoffMinMs: backoff.length === 2 && backoff.every((n) => Number.isInteger(n) && n > 0) ? backoff[0] : undefined,
+    backoffMaxMs: backoff.length === 2 && backoff.every((n) => Number.isInteger(n) && n > 0) ? backoff[1] : undefined,
+  });
+}
+
+function liveCounters(s: FlowSession, packets: number): { packets: number; bytes: number; malformed: number; flows: number; overflowFlows: number; overflowPackets: number } {
+  const d = s.decodeStats;
+  return { packets, bytes: d.bytes, malformed: d.malformed, flows: s.expiredFlows + s.table.size, overflowFlows: s.table.overflowFlows, overflowPackets: s.table.overflowPackets };
+}
+
+function exportStatus(exp: LiveExport): { url: string; sent: number; buffered: number; dropped: number; away: boolean } {
+  const s = exp.stats();
+  return { url: exp.target.url.shown, sent: s.exported.flows + s.exported.channel_health, buffered: s.buffered, dropped: s.dropped.flows + s.dropped.channel_health, away: s.away };
+}
+
+/** Ends the export; returns whether something was lost (said on stderr). */
+async function finishLiveExport(exp: LiveExport, remaining: Parameters<LiveExport['finish']>[0], summary: Parameters<LiveExport['finish']>[1], warn: (m: string) => void): Promise<boolean> {
+  const { liveExportProblem } = await import('../export/live.js');
+  const stats = await exp.finish(remaining, summary);
+  const problem = liveExportProblem(stats, exp.target.url.shown);
+  if (problem !== null) warn(problem);
+  return problem !== null;
 }

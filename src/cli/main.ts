@@ -1,5 +1,6 @@
 // The CLI edge: parses arguments (commander), runs a command, and renders every typed
 // error once, as one line `pantap: ...`, with its exit code.
+import { exportOptions } from './export-options.js';
 import { Command, Option } from 'commander';
 import { ArgumentError, PantapError, exitCodeFor, signalExitCode } from '../errors.js';
 import { DEFAULT_OTHER_TIMEOUT, DEFAULT_TCP_TIMEOUT, DEFAULT_UDP_TIMEOUT, TCP_CLOSED_TIMEOUT } from '../flow/expire.js';
@@ -144,6 +145,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const { runLive } = await import('./live-command.js');
       code = await runLive({ ...o, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
     });
+
+  // --export / --sensor (issue 12: export to ClickHouse), on analyze and live.
+  for (const c of program.commands) if (c.name() === 'analyze' || c.name() === 'live') exportOptions(c, c.name() === 'live');
 
   // `report --from clickhouse://…` (issue 12): the fleet summary of what sensors exported.
   program

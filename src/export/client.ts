@@ -50,13 +50,16 @@ export function storeError(url: StoreUrl, what: string, err: unknown): StoreErro
  */
 export async function connectStore(url: StoreUrl, o: StoreClientOptions = {}): Promise<ClickHouseClient> {
   const client = storeClient(url, { requestTimeoutMs: o.requestTimeoutMs ?? 10_000 });
+  let what = 'cannot reach the ClickHouse server';
   try {
     const p = await client.ping();
     if (!p.success) throw p.error;
+    // /ping does not check the user: a SELECT does.
+    what = 'the ClickHouse server refused pantap';
     await client.command({ query: 'SELECT 1' });
   } catch (err) {
     await client.close().catch(() => undefined);
-    throw storeError(url, 'cannot reach the ClickHouse server', err);
+    throw storeError(url, what, err);
   }
   return client;
 }

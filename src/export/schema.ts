@@ -91,6 +91,13 @@ export function schemaStatements(database: string): string[] {
   ];
 }
 
+/** ClickHouse's error code of a failed request ('' when none): the client parses it from current servers; 18.16 says `Code: 57, e.displayText() = …`. */
+export function clickHouseCode(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string' && /^\d+$/.test(e.code)) return e.code;
+  return /Code: (\d+)/.exec(typeof e?.message === 'string' ? e.message : '')?.[1] ?? '';
+}
+
 /** The highest schema version recorded in the store, 0 when none is. */
 export async function storedSchemaVersion(client: ClickHouseClient, database: string): Promise<number> {
   const rs = await client.query({ query: `SELECT max(version) AS v, count() AS n FROM ${q(database)}.${TABLES.schemaVersion}`, format: 'JSONEachRow' });
@@ -116,7 +123,7 @@ export async function ensureSchema(client: ClickHouseClient, url: StoreUrl): Pro
       break;
     } catch (err) {
       // 18.16 can answer "already exists" (codes 57, 82) when two creators race.
-      const code = String((err as { code?: unknown }).code ?? '');
+      const code = clickHouseCode(err);
       if (attempt < 3 && (code === '57' || code === '82')) continue;
       throw storeError(url, 'cannot create the pantap tables', err);
     }

@@ -47,6 +47,8 @@ export interface LiveStatus {
   idleMs: number;
   /** Kernel counters; null when the backend has none (cap). */
   kernel: { received: number; dropped: number; ifDropped: number } | null;
+  /** --export (issue 12): rows sent, buffered and dropped; absent without --export. */
+  export?: { url: string; sent: number; buffered: number; dropped: number; away: boolean };
 }
 
 export interface ScreenOptions {
@@ -170,6 +172,11 @@ export function liveScreen(st: LiveStatus, v: LiveViewData, catalog: Catalog, o:
   head.push(`${c.bold(`pantap live on ${st.interface}`)}${st.filter ? ` (filter: ${st.filter})` : ''} — ${Math.round(st.elapsedMs / 1000)} s · ${plural(st.packets, 'packet')}, ${count(Math.round(st.rate))} pkt/s${flows}`);
   const k = st.kernel;
   head.push(k ? `kernel: ${count(k.received)} received, ${count(k.dropped)} dropped, ${count(k.ifDropped)} dropped by the interface` : 'kernel drop statistics: not available with the cap backend');
+  if (st.export) {
+    const x = st.export;
+    const line = `export to ${x.url}: ${count(x.sent)} rows sent, ${count(x.buffered)} buffered, ${count(x.dropped)} dropped${x.away ? ' — server away, retrying' : ''}`;
+    head.push(x.away || x.dropped > 0 ? c.yellow(line) : line);
+  }
   if (st.idleMs >= IDLE_NOTICE_S * 1000) head.push(c.yellow(c.bold(`no packets for ${Math.floor(st.idleMs / 1000)} s`)));
   const s = sectionRows(c, v, names);
   const sections = renderTableParts(s.cols, s.rows, { width, c, indent: 2 });
