@@ -265,9 +265,14 @@ async function fleetInput(store: StoreReader, d: string, filter: FleetFilter, al
   const sensorCond = filter.sensors.length > 0 ? `sensor IN (${filter.sensors.map((s) => sqlLiteral(s)).join(', ')})` : '1';
   const runCond = windowed ? `${sensorCond} AND (sensor, run_id) IN (SELECT DISTINCT sensor, run_id FROM ${d}.${TABLES.flows} WHERE ${flowCondition(filter)})` : sensorCond;
   const [sensors, outside] = await Promise.all([
+    // A live run writes a row of its counters so far every few seconds: counters only grow, so
+    // each run's max is its latest row; then the runs add up per sensor.
     store.select(
-      `SELECT sensor, count() AS n_runs, groupUniqArrayArray(files) AS all_files, sum(packets) AS n_packets, sum(bytes) AS n_bytes, sum(malformed) AS n_malformed, ` +
-        `sum(overflow_flows) AS n_overflow_flows, sum(overflow_packets) AS n_overflow_packets FROM ${d}.${TABLES.runs} WHERE ${runCond} GROUP BY sensor ORDER BY sensor`,
+      `SELECT sensor, count() AS n_runs, groupUniqArrayArray(run_files) AS all_files, sum(run_packets) AS n_packets, sum(run_bytes) AS n_bytes, sum(run_malformed) AS n_malformed, ` +
+        `sum(run_overflow_flows) AS n_overflow_flows, sum(run_overflow_packets) AS n_overflow_packets FROM (` +
+        `SELECT sensor, run_id, groupUniqArrayArray(files) AS run_files, max(packets) AS run_packets, max(bytes) AS run_bytes, max(malformed) AS run_malformed, ` +
+        `max(overflow_flows) AS run_overflow_flows, max(overflow_packets) AS run_overflow_packets FROM ${d}.${TABLES.runs} WHERE ${runCond} GROUP BY sensor, run_id` +
+        `) GROUP BY sensor ORDER BY sensor`,
     ),
     windowed ? store.select(`SELECT sum(packets) AS n_packets FROM ${d}.${TABLES.flows} WHERE ${sensorCond} AND NOT (${flowCondition({ ...filter, sensors: [] })})`) : Promise.resolve([]),
   ]);
