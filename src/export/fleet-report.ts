@@ -63,7 +63,8 @@ export function flowCondition(f: FleetFilter): string {
   const parts: string[] = [];
   if (f.sensors.length > 0) parts.push(`sensor IN (${f.sensors.map((s) => sqlLiteral(s)).join(', ')})`);
   if (f.sinceUs !== null) parts.push(`last_seen_us >= ${Math.floor(f.sinceUs)}`);
-  if (f.untilUs !== null) parts.push(`first_seen_us < ${Math.floor(f.untilUs)}`);
+  // first_seen (seconds, in the sort key and the partition key) lets ClickHouse skip parts.
+  if (f.untilUs !== null) parts.push(`first_seen_us < ${Math.floor(f.untilUs)} AND first_seen <= toDateTime(${Math.floor(f.untilUs / 1e6)})`);
   return parts.length === 0 ? '1' : parts.join(' AND ');
 }
 

@@ -50,7 +50,7 @@ beforeAll(async () => {
   client = await connectStore(url);
   await ensureSchema(client, url);
   await ensureSchema(client, parseStoreUrl(ch.chUrl('empty'), {}));
-  await ensureSchema(client, parseStoreUrl(ch.chUrl('odd'), {}));
+  for (const db of ['odd', 'widths', 'live']) await ensureSchema(client, parseStoreUrl(ch.chUrl(db), {}));
   const c = client;
   store = {
     async select(sql) {
@@ -163,12 +163,38 @@ describe.skipIf(clickHouseMissing !== '')(`fleet summary from ClickHouse (needs 
   it('sensor names are SQL literals escaped by the client library (quotes, backslashes, newlines)', async () => {
     const odd = "o'brien\\x\n' OR 1=1 --";
     expect(sqlLiteral(odd)).toBe("'o\\'brien\\\\x\\n\\' OR 1=1 --'");
-    expect(flowCondition({ sensors: [odd], sinceUs: 1, untilUs: 2 })).toBe("sensor IN ('o\\'brien\\\\x\\n\\' OR 1=1 --') AND last_seen_us >= 1 AND first_seen_us < 2");
+    expect(flowCondition({ sensors: [odd], sinceUs: 1, untilUs: 2_500_000 })).toBe(
+      "sensor IN ('o\\'brien\\\\x\\n\\' OR 1=1 --') AND last_seen_us >= 1 AND first_seen_us < 2500000 AND first_seen <= toDateTime(2)",
+    );
     await insertRows(ch!.url, 'odd', storeRows(await analyze(lab('a06_failures')), odd, 'run-odd'));
     await insertRows(ch!.url, 'odd', storeRows(await analyze(lab('a07_mixed')), 'other', 'run-other'));
     const f = await fleetSummary(store, 'odd', catalog, { ...NONE, sensors: [odd] }, OPTS);
     expect(f.sections.reduce((a, s) => a + s.flows, 0)).toBe(6);
     expect(f.input.details.map((d) => d.file)).toEqual([`sensor ${odd}, 1 run: ${LAB}/a06_failures.pcap`]);
+  });
+
+  it('timelines stored at different widths are re-bucketed to the widest: = analysing all at once at that width', async () => {
+    const w1 = await analyzeCaptures(S1, { workers: 0, allFlows: true, rolesFile: ROLES, interval: 1 });
+    const w10 = await analyzeCaptures(S2, { workers: 0, allFlows: true, rolesFile: ROLES, interval: 10 });
+    await insertRows(ch!.url, 'widths', storeRows(w1.summary, 's1', 'run-1'));
+    await insertRows(ch!.url, 'widths', storeRows(w10.summary, 's2', 'run-2'));
+    const at10 = (await analyzeCaptures([...S1, ...S2], { workers: 0, rolesFile: ROLES, interval: 10 })).summary;
+    const f = await fleetSummary(store, 'widths', catalog, NONE, OPTS);
+    expect(f.timeline.intervalSeconds).toBe(10);
+    expect(f.timeline).toEqual(at10.timeline);
+    expect(f.timeline.channels.reduce((a, c) => a + c.buckets.length, 0)).toBe(at10.timeline.channels.reduce((a, c) => a + c.buckets.length, 0));
+    // --interval 1m re-buckets further.
+    const at60 = (await analyzeCaptures([...S1, ...S2], { workers: 0, rolesFile: ROLES, interval: 60 })).summary;
+    expect((await fleetSummary(store, 'widths', catalog, NONE, { ...OPTS, interval: 60 })).timeline).toEqual(at60.timeline);
+  });
+
+  it("a live sensor's periodic run rows (counters so far) count once", async () => {
+    const rows = storeRows(s2, 'live-1', 'run-live');
+    const final = rows.runs[0];
+    const early = { ...final, packets: 100, bytes: 1000, flows: 3, ended: Number(final.ended) - 20 };
+    await insertRows(ch!.url, 'live', { ...rows, runs: [early, { ...early, packets: 300, bytes: 5000, ended: Number(final.ended) - 10 }, final] });
+    const f = await fleetSummary(store, 'live', catalog, NONE, OPTS);
+    expect([f.input.packets, f.input.bytes, f.input.details.map((d) => [d.file.split(':')[0], d.packets])]).toEqual([447, s2.input.bytes, [['sensor live-1, 1 run', 447]]]);
   });
 
   it('an empty store is an empty summary', async () => {
