@@ -8,7 +8,7 @@ import { loadCatalog } from '../catalog/load.js';
 import { ArgumentError, StoreError } from '../errors.js';
 import { parseStoreUrl, type StoreUrl } from '../export/clickhouse-url.js';
 import { connectStore, storeError } from '../export/client.js';
-import { fleetSummary, unknownSensors, type StoreReader } from '../export/fleet-report.js';
+import { fleetSummary, unknownEntries, unknownSensors, type StoreReader } from '../export/fleet-report.js';
 import { checkSchemaReadable } from '../export/schema.js';
 import type { TimeBound } from '../pipeline/filter.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
@@ -67,7 +67,10 @@ export async function runReport(opts: ReportCliOptions, io: CliIo, signal: Abort
     await checkSchemaReadable(client, url);
     const store = reader(client, url);
     for (const s of await unknownSensors(store, url.database, opts.sensor)) io.warn(`${url.shown}: no run of sensor '${s}' in the store`);
-    summary = await fleetSummary(store, url.database, catalog, { sensors: opts.sensor, sinceUs, untilUs }, {
+    const filter = { sensors: opts.sensor, sinceUs, untilUs };
+    const unknown = await unknownEntries(store, url.database, catalog, filter);
+    if (unknown.length > 0) io.warn(`${url.shown}: flows matched catalog entries this catalog does not have (${unknown.join(', ')}): they count in their sections only; give --catalog as the sensors did`);
+    summary = await fleetSummary(store, url.database, catalog, filter, {
       topPairs: opts.top,
       maxListed: opts.maxListed,
       interval: opts.interval === undefined ? null : INTERVAL_NAMES[opts.interval],

@@ -105,6 +105,19 @@ export async function unknownSensors(store: StoreReader, db: string, names: read
   return names.filter((n) => !known.has(n));
 }
 
+/**
+ * Entries the selected flows matched that `catalog` does not have (the sensors used a
+ * --catalog override the report was not given): their flows count in the sections but in no
+ * entry or health line.
+ */
+export async function unknownEntries(store: StoreReader, db: string, catalog: Catalog, filter: FleetFilter): Promise<string[]> {
+  const ids = catalog.entries.map((e) => e.id);
+  const rows = await store.select(
+    `SELECT DISTINCT entry FROM ${q(db)}.${TABLES.flows} ARRAY JOIN entries AS entry WHERE ${flowCondition(filter)} AND NOT has(${sqlLiteral(ids)}, entry) ORDER BY entry LIMIT 20`,
+  );
+  return rows.map((r) => str(r.entry));
+}
+
 /** The whole fleet summary from the store's database `db` (checked readable: schema.ts checkSchemaReadable). */
 export async function fleetSummary(store: StoreReader, db: string, catalog: Catalog, filter: FleetFilter, opts: FleetOptions): Promise<Summary> {
   const d = q(db);

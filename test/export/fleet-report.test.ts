@@ -11,7 +11,7 @@ import { analyzeCaptures } from '../../src/analyze.js';
 import { loadCatalog } from '../../src/catalog/load.js';
 import { parseStoreUrl } from '../../src/export/clickhouse-url.js';
 import { connectStore } from '../../src/export/client.js';
-import { fleetSummary, flowCondition, sqlLiteral, unknownSensors, type FleetFilter, type StoreReader } from '../../src/export/fleet-report.js';
+import { fleetSummary, flowCondition, sqlLiteral, unknownEntries, unknownSensors, type FleetFilter, type StoreReader } from '../../src/export/fleet-report.js';
 import { ensureSchema } from '../../src/export/schema.js';
 import { microsFromIso } from '../../src/report/format.js';
 import type { FlowRecord, Summary } from '../../src/report/model.js';
@@ -171,6 +171,12 @@ describe.skipIf(clickHouseMissing !== '')(`fleet summary from ClickHouse (needs 
     const f = await fleetSummary(store, 'odd', catalog, { ...NONE, sensors: [odd] }, OPTS);
     expect(f.sections.reduce((a, s) => a + s.flows, 0)).toBe(6);
     expect(f.input.details.map((d) => d.file)).toEqual([`sensor ${odd}, 1 run: ${LAB}/a06_failures.pcap`]);
+    // Entries of a catalog override the report was not given: named, so the CLI can say so.
+    const rows = storeRows(await analyze(lab('a01_management')), 'custom', 'run-custom');
+    rows.flows[0].entries = ["custom.it's-ours.8443", 'management.ssh.22'];
+    await insertRows(ch!.url, 'odd', rows);
+    expect(await unknownEntries(store, 'odd', catalog, NONE)).toEqual(["custom.it's-ours.8443"]);
+    expect(await unknownEntries(store, 'odd', catalog, { ...NONE, sensors: [odd] })).toEqual([]);
   });
 
   it('timelines stored at different widths are re-bucketed to the widest: = analysing all at once at that width', async () => {
