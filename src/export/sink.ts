@@ -35,8 +35,9 @@ export class BatchWriter {
 
   /** Queues rows; full batches are inserted before it resolves. */
   async add(table: RowTable, rows: readonly Row[]): Promise<void> {
-    const p = this.pending[table];
     for (const r of rows) {
+      // send() starts a new array: look it up each time.
+      const p = this.pending[table];
       p.push(r);
       if (p.length >= this.batchRows) await this.send(table);
     }

@@ -174,7 +174,7 @@ export function liveScreen(st: LiveStatus, v: LiveViewData, catalog: Catalog, o:
   head.push(k ? `kernel: ${count(k.received)} received, ${count(k.dropped)} dropped, ${count(k.ifDropped)} dropped by the interface` : 'kernel drop statistics: not available with the cap backend');
   if (st.export) {
     const x = st.export;
-    const line = `export to ${x.url}: ${count(x.sent)} rows sent, ${count(x.buffered)} buffered, ${count(x.dropped)} dropped${x.away ? ' — server away, retrying' : ''}`;
+    const line = `export to ${x.url}: ${count(x.sent)} rows sent, ${count(x.buffered)} buffered, ${count(x.dropped)} dropped${x.away ? ', server away' : ''}`;
     head.push(x.away || x.dropped > 0 ? c.yellow(line) : line);
   }
   if (st.idleMs >= IDLE_NOTICE_S * 1000) head.push(c.yellow(c.bold(`no packets for ${Math.floor(st.idleMs / 1000)} s`)));

@@ -24,11 +24,11 @@ export interface ClickHouse {
   chUrl(database?: string): string;
   /** Runs one SQL statement over HTTP; returns the response body (throws on a non-200). */
   query(sql: string): Promise<string>;
-  /** Graceful stop (SIGTERM, waits for exit) and removes the temp folder. */
+  /** Stops the server (SIGKILL: 18.16 takes ~8 s to shut down gracefully, and its data is thrown away) and removes the temp folder. */
   stop(): Promise<void>;
   /** SIGKILL, waits for exit; the data folder stays so restart() brings the data back. */
   kill(): Promise<void>;
-  /** Starts the server again on the same ports and data folder; waits for /ping. */
+  /** Starts the server again on the same ports and data folder (stopping it first if it runs); waits for /ping. */
   restart(): Promise<void>;
 }
 
@@ -162,14 +162,14 @@ export async function startClickHouse(): Promise<ClickHouse | null> {
       return body;
     },
     async stop() {
-      await signal('SIGTERM');
+      await signal('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
     async kill() {
       await signal('SIGKILL');
     },
     async restart() {
-      await signal('SIGTERM');
+      await signal('SIGKILL');
       await launch();
     },
   };

@@ -93,6 +93,15 @@ describe('liveScreen', () => {
     expect(lines.at(-1)).toBe('Ctrl-C ends the capture and prints the summary.');
   });
 
+  it('--export: a line with the rows sent, buffered and dropped, and whether the server is away', () => {
+    expect(lines.join('\n')).not.toContain('export');
+    const x = { url: 'clickhouse://ch:8123/fleet', sent: 12_000, buffered: 0, dropped: 0, away: false };
+    expect(liveScreen(status({ export: x }), view, catalog, BIG)[2]).toBe('export to clickhouse://ch:8123/fleet: 12,000 rows sent, 0 buffered, 0 dropped');
+    expect(liveScreen(status({ export: { ...x, buffered: 100_000, dropped: 2_345, away: true } }), view, catalog, BIG)[2]).toBe(
+      'export to clickhouse://ch:8123/fleet: 12,000 rows sent, 100,000 buffered, 2,345 dropped, server away',
+    );
+  });
+
   it('says when no packet has arrived for a while', () => {
     expect(lines.join('\n')).not.toContain('no packets');
     const idle = liveScreen(status({ idleMs: 12_300 }), view, catalog, BIG);
