@@ -149,6 +149,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   // --export / --sensor (issue 12: export to ClickHouse), on analyze and live.
   for (const c of program.commands) if (c.name() === 'analyze' || c.name() === 'live') exportOptions(c, c.name() === 'live');
 
+  // `report --from clickhouse://…` (issue 12): the fleet summary of what sensors exported.
+  program
+    .command('report')
+    .description('the summary of what sensors exported to a ClickHouse store (analyze/live --export), aggregated by ClickHouse')
+    .requiredOption('--from <url>', 'the store: clickhouse://[user[:password]@]HOST[:PORT]/DATABASE (HTTP port, default 8123; user and password also from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD)')
+    .option('--sensor <name>', 'only flows this sensor exported (repeatable)', repeat, [])
+    .option('--since <time>', 'only flows whose last packet is at or after TIME (ISO-8601 with a zone: 2026-11-24T10:15:00Z)', timeBound)
+    .option('--until <time>', 'only flows whose first packet is before TIME (as --since)', timeBound)
+    .addOption(new Option('-F, --format <format>', 'report format (html: one self-contained page, give -o FILE)').choices(['text', 'json', 'protobuf', 'markdown', 'html']).default('text'))
+    .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
+    .option('--max-listed <n>', 'list at most N unexpected/failed/warning flows (most bytes first)', int(0, 50_000_000), 10_000)
+    .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
+    .addOption(new Option('--interval <width>', 'timeline interval (default: the smallest giving at most 120 over the flows, at least the widest stored)').choices(Object.keys(INTERVAL_NAMES)))
+    .option('--catalog <file>', 'catalog override file (JSON or YAML), as the sensors used')
+    .option('--fail-on <what>', 'exit 1 when there are unexpected flows, failed flows, or flows failed or with warnings (unexpected, failed, degraded; repeatable)', collect, [])
+    .option('--all-entries', 'text and Markdown: list catalog entries never seen as rows')
+    .option('--color', 'force colors')
+    .option('--no-color', 'no colors (also NO_COLOR=1)')
+    .action(async (o) => {
+      const { runReport } = await import('./report-command.js');
+      code = await runReport({ ...o, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
+    });
+
   // Bare `pantap`: what it can do, on stderr, and the usage-error code.
   if (argv.length === 0) {
     io.stderr.write(program.helpInformation());
