@@ -87,6 +87,11 @@ export class LiveExport {
     return this.sink.close(graceMs);
   }
 
+  /** The capture failed: stop at once, nothing more is sent (the process must not wait on a server that is away). */
+  async abandon(): Promise<void> {
+    await this.sink.close(0);
+  }
+
   private run(c: LiveCounters, nowMs: number): RunRow {
     return {
       sensor: this.target.ctx.sensor,
