@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseStoreUrl, redactRaw, scrub } from '../../src/export/clickhouse-url.js';
 import { StoreError } from '../../src/errors.js';
+import { checkSensor } from '../../src/export/run.js';
 
 const EXPECTED = '(expected clickhouse://[user[:password]@]HOST[:PORT]/DATABASE)';
 
@@ -64,5 +65,15 @@ describe('parseStoreUrl', () => {
     expect(redactRaw('clickhouse://h/db')).toBe('clickhouse://h/db');
     const u = parseStoreUrl('clickhouse://u:s%2Fcret@h/db', {});
     expect(scrub('failed for s/cret and s%2Fcret', u)).toBe('failed for *** and ***');
+  });
+});
+
+describe('checkSensor', () => {
+  it('takes 1 to 255 printable characters', () => {
+    expect(checkSensor('fw-dc1.example.net')).toBe('fw-dc1.example.net');
+    expect(checkSensor('x'.repeat(255))).toHaveLength(255);
+    expect(() => checkSensor('')).toThrow('--sensor: a name of 1 to 255 printable characters is needed (got "")');
+    expect(() => checkSensor('a\nb')).toThrow(StoreError);
+    expect(() => checkSensor('x'.repeat(256))).toThrow(StoreError);
   });
 });
