@@ -86,8 +86,15 @@ export interface RunRow {
   max_flows: number;
 }
 
-/** DateTime columns take whole seconds since the epoch (JSONEachRow numbers; no time zone involved). */
-const seconds = (us: number): number => Math.floor(us / 1e6);
+/** The range of ClickHouse's DateTime (UInt32 seconds): 1970 to 2106. */
+const DATETIME_MAX = 4_294_967_295;
+
+/**
+ * DateTime columns take whole seconds since the epoch (JSONEachRow numbers; no time zone
+ * involved), held to DateTime's range: a hostile capture's timestamps would wrap around
+ * (18.16) or be refused. The exact time is in the Int64 microsecond column beside.
+ */
+const seconds = (us: number): number => Math.min(DATETIME_MAX, Math.max(0, Math.floor(us / 1e6)));
 
 export function flowRow(ctx: RowContext, f: ClassifiedFlow, catalog: Catalog, fileOf: FileOfSeq): FlowRow {
   const r = flowRecord(f, catalog);

@@ -17,8 +17,40 @@ type Row = FlowRow | HealthRow | RunRow;
 
 const TABLE_NAME: Record<RowTable, string> = { flows: TABLES.flows, channel_health: TABLES.channelHealth, runs: TABLES.runs };
 
+/**
+ * UTC months per INSERT at most. Tables are partitioned by month, and current releases
+ * refuse an INSERT that touches more than 100 partitions (max_partitions_per_insert_block,
+ * a setting 18.16 does not know, so it cannot be raised for both): a capture with
+ * scattered timestamps is sent in several INSERTs. 50: the server's time zone can spread
+ * a UTC month over two of its months.
+ */
+export const MONTHS_PER_INSERT = 50;
+
+/** The time column that partitions each table (seconds). */
+const PARTITION_TIME: Record<RowTable, (r: Row) => number> = {
+  flows: (r) => (r as FlowRow).first_seen,
+  channel_health: (r) => (r as HealthRow).interval_start,
+  runs: (r) => (r as RunRow).started,
+};
+
+/** Rows split so that no part spans more than `maxMonths` UTC months (one part, mostly). */
+export function byMonths(rows: readonly Row[], time: (r: Row) => number, maxMonths = MONTHS_PER_INSERT): Row[][] {
+  const month = (r: Row): number => {
+    const d = new Date(time(r) * 1000);
+    return d.getUTCFullYear() * 12 + d.getUTCMonth();
+  };
+  const months = new Set(rows.map(month));
+  if (months.size <= maxMonths) return [rows as Row[]];
+  const chunkOf = new Map([...months].sort((a, b) => a - b).map((m, i) => [m, Math.floor(i / maxMonths)]));
+  const parts: Row[][] = [];
+  for (const r of rows) (parts[chunkOf.get(month(r))!] ??= []).push(r);
+  return parts;
+}
+
 async function insertRows(client: ClickHouseClient, url: StoreUrl, table: RowTable, rows: readonly Row[]): Promise<void> {
-  await client.insert({ table: `${q(url.database)}.${TABLE_NAME[table]}`, values: rows as Row[], format: 'JSONEachRow' });
+  for (const part of byMonths(rows, PARTITION_TIME[table])) {
+    await client.insert({ table: `${q(url.database)}.${TABLE_NAME[table]}`, values: part, format: 'JSONEachRow' });
+  }
 }
 
 /** analyze: rows in batches of `batchRows`; the first failed INSERT throws a StoreError. */

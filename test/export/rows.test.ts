@@ -62,6 +62,11 @@ describe('store rows', async () => {
     });
   });
 
+  it("times outside DateTime's range (1970–2106) are held to it; the microsecond column keeps them", () => {
+    const early = flowRow(ctx, { ...a.flows[0], firstTs: -5_000_000, lastTs: 5_000_000_000 * 1e6 }, a.catalog, () => '');
+    expect([early.first_seen, early.first_seen_us, early.last_seen, early.last_seen_us]).toEqual([0, -5_000_000, 4_294_967_295, 5e15]);
+  });
+
   it('source files of files read in turn, by record number', () => {
     const of = sequentialFiles([{ file: 'a', records: 3 }, { file: 'b', records: 0 }, { file: 'c', records: 2 }]);
     expect([0, 1, 2, 3, 4, 5].map(of)).toEqual(['a', 'a', 'a', 'c', 'c', 'c']);

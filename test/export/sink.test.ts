@@ -6,7 +6,7 @@ import { connectStore } from '../../src/export/client.js';
 import { parseStoreUrl, type StoreUrl } from '../../src/export/clickhouse-url.js';
 import type { FlowRow } from '../../src/export/rows.js';
 import { ensureSchema } from '../../src/export/schema.js';
-import { BatchWriter, LiveExporter } from '../../src/export/sink.js';
+import { BatchWriter, LiveExporter, byMonths } from '../../src/export/sink.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickHouseMissing, startClickHouse, type ClickHouse } from '../helpers/clickhouse.js';
 
@@ -83,6 +83,23 @@ describe.skipIf(clickHouseMissing !== '')(`LiveExporter (needs clickhouse-server
     await w.flush();
     expect(await count('batch')).toBe(2500);
     expect(w.written.flows).toBe(2500);
+  });
+
+  it('rows spread over 130 months go in several INSERTs of at most 50 months (current releases refuse over 100 partitions)', async () => {
+    const month = (i: number): FlowRow => {
+      const t = Date.UTC(2000, i, 15) / 1000;
+      return { ...flow('months', i), first_seen: t, first_seen_us: t * 1e6, last_seen: t, last_seen_us: t * 1e6 };
+    };
+    const rows = Array.from({ length: 260 }, (_, i) => month(i % 130));
+    const parts = byMonths(rows, (r) => (r as FlowRow).first_seen);
+    expect(parts.map((p) => p.length)).toEqual([100, 100, 60]);
+    expect(parts.map((p) => new Set(p.map((r) => (r as FlowRow).first_seen)).size)).toEqual([50, 50, 30]);
+    expect(byMonths(rows.slice(0, 50), (r) => (r as FlowRow).first_seen)).toHaveLength(1);
+    const w = new BatchWriter(client, url);
+    await w.add('flows', rows);
+    await w.flush();
+    expect(await count('months')).toBe(260);
+    expect((await ch!.query("SELECT uniqExact(toYYYYMM(first_seen)) FROM sink.flows WHERE sensor = 'months'")).trim()).toBe('130');
   });
 
   it('the server killed and restarted: push() never waits, nothing under the cap is lost, a note each way', async () => {
