@@ -31,8 +31,10 @@ const skip =
   (existsSync(BIN) ? '' : `${BIN} not found: run npm run build first`);
 if (skip) console.warn(`[test/export/live-export] SKIPPED: ${skip}`);
 
-/** A UDP port for this test file's traffic (the filter keeps only it). */
+/** A UDP port for this test file's traffic (the filter keeps only it and NETFLOW). */
 const PORT = 41000 + (process.pid % 2000);
+/** A catalog entry's port (management.netflow.2055): its flows make channel health rows. */
+const NETFLOW = 2055;
 
 let ch: ClickHouse | null = null;
 beforeAll(async () => {
@@ -50,7 +52,7 @@ interface Live {
 }
 
 function live(args: string[]): Live {
-  const child = spawn(process.execPath, [BIN, 'live', '-i', 'lo', '-f', `udp port ${PORT}`, '--udp-timeout', '1', '--duration', '60', '-F', 'json', ...args], {
+  const child = spawn(process.execPath, [BIN, 'live', '-i', 'lo', '-f', `udp port ${PORT} or udp port ${NETFLOW}`, '--udp-timeout', '1', '--duration', '60', '-F', 'json', ...args], {
     cwd: REPO,
     env: { ...process.env, NO_COLOR: '1', PANTAP_EXPORT_BACKOFF_MS: '50,200' },
   });
@@ -97,8 +99,8 @@ async function captureOpen(pid: number): Promise<void> {
 /** Source ports of the flows: each used once (a random ephemeral port could repeat a flow's). */
 let nextSport = 20000 + (process.pid % 5000) * 2;
 
-/** `n` datagrams to PORT, each from a port of its own (its own flow). */
-async function flows(n: number): Promise<void> {
+/** `n` datagrams to `port` (default PORT), each from a port of its own (its own flow). */
+async function flows(n: number, port = PORT): Promise<void> {
   for (let i = 0; i < n; i++) {
     const s = createSocket('udp4');
     for (;;) {
@@ -109,7 +111,7 @@ async function flows(n: number): Promise<void> {
       });
       if (bound) break;
     }
-    await new Promise<void>((r) => s.send(Buffer.alloc(40, 0x61), PORT, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => s.send(Buffer.alloc(40, 0x61), port, '127.0.0.1', () => r()));
     s.close();
     await sleep(2);
   }
@@ -144,9 +146,10 @@ describe.skipIf(skip !== '')(`live --export, the server killed mid-run (needs ro
       await until(async () => (await count('live_a')) === 40, 15_000, '40 flows in the store');
       await ch!.kill();
       await flows(60);
+      await flows(10, NETFLOW);
       await sleep(2500); // they expire (1 s of capture time) into the buffer
       await ch!.restart();
-      await until(async () => (await count('live_a')) === 100, 15_000, '100 flows in the store');
+      await until(async () => (await count('live_a')) === 110, 15_000, '110 flows in the store');
     } finally {
       stop();
       p.child.kill('SIGINT');
@@ -154,13 +157,18 @@ describe.skipIf(skip !== '')(`live --export, the server killed mid-run (needs ro
     expect(await p.exited, p.stderr()).toBe(0);
     const s = JSON.parse(p.stdout());
     // Every flow of the capture (the ticker's too, exported at the end) is in the store.
-    expect(s.input.flowTable.flows).toBe(101);
-    expect(await count('live_a')).toBe(101);
+    expect(s.input.flowTable.flows).toBe(111);
+    expect(await count('live_a')).toBe(111);
+    // Channel health of the NetFlow channel: the final summary's timeline counts, summed.
+    const nf = (s.timeline.channels as { entry: string; buckets: { started: number; failed: number; warnings: number }[] }[]).filter((c) => c.entry === 'management.netflow.2055');
+    const sum = (k: 'started' | 'failed' | 'warnings') => nf.reduce((a, c) => a + c.buckets.reduce((b, x) => b + x[k], 0), 0);
+    expect(sum('started')).toBe(10);
+    expect((await ch!.query("SELECT sum(started), sum(failed), sum(warnings), any(interval_seconds) FROM live_a.channel_health WHERE entry = 'management.netflow.2055'")).trim()).toBe(`10\t${sum('failed')}\t${sum('warnings')}\t60`);
     expect((await ch!.query("SELECT sum(packets), any(file), any(sensor) FROM live_a.flows")).trim()).toBe(`${s.input.packets}\tlive:lo\tlive-a`);
     const url = `clickhouse://127.0.0.1:${ch!.httpPort}/live_a`;
     expect(p.stderr()).toMatch(new RegExp(`^pantap: ${url}: export paused, the server does not take rows \\(.*\\); retrying, up to 100000 rows are kept meanwhile\\npantap: ${url}: export resumed after \\d+\\.\\d s\\n$`));
     // The run's last row has the final counters.
-    expect((await ch!.query('SELECT argMax(packets, (ended, packets, flows)), argMax(flows, (ended, packets, flows)) FROM live_a.runs')).trim()).toBe(`${s.input.packets}\t101`);
+    expect((await ch!.query('SELECT argMax(packets, (ended, packets, flows)), argMax(flows, (ended, packets, flows)) FROM live_a.runs')).trim()).toBe(`${s.input.packets}\t111`);
   });
 
   it('beyond the buffer cap: the rows that did not fit are dropped, counted and said; exit 2 after the summary', async () => {
