@@ -19,6 +19,7 @@
 import { formatQueryParams } from '@clickhouse/client/dist/common/data_formatter/format_query_params.js';
 import type { Catalog } from '../catalog/schema.js';
 import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
+import { topN } from '../report/accumulate.js';
 import { cmp, isoMicros, microsFromIso } from '../report/format.js';
 import { healthLine, sortHealth, type PairHealth } from '../report/health.js';
 import type { EntrySummary, FlowRecord, HealthLine, InputSummary, PairSummary, SectionSummary, Summary, TimelineBucket, TimelineChannel } from '../report/model.js';
@@ -206,13 +207,10 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
   const entries: EntrySummary[] = catalog.entries.map((e) => {
     const c = counts(byEntry.get(e.id));
     const list = channels.get(e.id) ?? [];
-    const pairs: PairSummary[] = [...list]
-      .sort(pairOrder)
-      .slice(0, opts.topPairs)
-      .map((p) => {
-        const h = p.health;
-        return { client: p.client, server: p.server, flows: h.flows, packets: p.packets, bytes: p.bytes, failed: h.failed, status: channelStatus(h.flows, h.failed, h.degraded), degraded: h.degraded };
-      });
+    const pairs: PairSummary[] = topN(list, opts.topPairs, pairOrder).map((p) => {
+      const h = p.health;
+      return { client: p.client, server: p.server, flows: h.flows, packets: p.packets, bytes: p.bytes, failed: h.failed, status: channelStatus(h.flows, h.failed, h.degraded), degraded: h.degraded };
+    });
     return {
       id: e.id,
       section: e.section,
