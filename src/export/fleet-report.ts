@@ -7,15 +7,18 @@
 // back as their stored records. Health lines are made by report/health.ts from the channels'
 // counts, so their status and reason rules are the ones `analyze` uses.
 //
-// What the store cannot give is filled honestly, never invented: input.details lists the
-// runs (sensor and files), not files with their formats; link types, malformed reasons,
+// What the store cannot give is filled honestly, never invented: input.details has one line
+// per sensor (its runs, files and packets), not files with their formats; link types, malformed reasons,
 // fragments, payload inspection and the flow table's bound are not stored (0 / empty); HA
 // cadence (heartbeat series) and roles evidence are not stored (empty lists); timeline gaps
 // of long-lived sessions are not stored (empty).
 //
 // Every query runs on ClickHouse 18.16 and current releases: no query parameters (values are
 // literals escaped by @clickhouse/client's own formatter, or numbers), no DateTime64 (times
-// are the Int64 microsecond columns), no LowCardinality, no newer functions.
+// are the Int64 microsecond columns), no LowCardinality, no newer functions. The formatter
+// (formatQueryParams, what the library itself uses for query parameters) is not re-exported by
+// the package's index: it is imported from its file, and test/export/fleet-report.test.ts
+// pins what it makes of quotes, backslashes and newlines.
 import { formatQueryParams } from '@clickhouse/client/dist/common/data_formatter/format_query_params.js';
 import type { Catalog } from '../catalog/schema.js';
 import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
