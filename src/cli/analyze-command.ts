@@ -95,8 +95,20 @@ async function exportToStore(store: ExportTarget, analysis: Awaited<ReturnType<t
   const { exportAnalysis } = await import('../export/run.js');
   const { sequentialFiles } = await import('../export/rows.js');
   const { read, summary } = analysis;
+  // The file of each flow's first packet. Capture sets (issue 12, item 1) read files merged
+  // into one stream and hand a record-number → file map (read.map, read.paths; as
+  // session/files.ts sourceFile): used when there; otherwise the files were read one after
+  // another and record numbers run on across them.
+  const merged = read as typeof read & { map?: { fileOf(seq: number): number }; paths?: string[] };
+  const fileOf =
+    merged.map !== undefined && merged.paths !== undefined
+      ? ((map, paths) => (seq: number) => {
+          const i = map.fileOf(seq);
+          return i < 0 ? '' : paths[i] === '-' ? 'stdin' : paths[i];
+        })(merged.map, merged.paths)
+      : sequentialFiles(read.files);
   try {
-    await exportAnalysis(store, { flows: analysis.flows, catalog: analysis.catalog, summary, fileOf: sequentialFiles(read.files), files: summary.input.files });
+    await exportAnalysis(store, { flows: analysis.flows, catalog: analysis.catalog, summary, fileOf, files: summary.input.files });
     return true;
   } catch (err) {
     if (!(err instanceof PantapError)) throw err;

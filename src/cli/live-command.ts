@@ -19,7 +19,7 @@ import { checkOutputs, inheritedFd } from './outputs.js';
 import { AltScreen } from './live-screen.js';
 import { dropPrivileges, relinquishTarget } from './privileges.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
-import type { LiveExport } from '../export/live.js';
+import type { LiveCounters, LiveExport } from '../export/live.js';
 import type { ExportTarget } from '../export/run.js';
 import { sensorName, type ExportCliOptions } from './export-options.js';
 
@@ -110,6 +110,8 @@ async function capture(
   let ndjson: NdjsonWriter | null = null;
   let writer: PcapngWriter | null = null;
   let screen: AltScreen | null = null;
+  // --export: ended in the finally below when the capture fails (finished normally otherwise).
+  let exp: LiveExport | null = null;
   try {
     if (runAs !== null) {
       // Root was needed for the interface only; outputs are created (and checked) as the user.
@@ -149,7 +151,8 @@ async function capture(
     screen = o.format === 'text' && io.stdout.isTTY === true ? new AltScreen(io.stdout) : null;
     // --export: notes about the server (away, back) wait for the screen to close.
     const held: string[] = [];
-    const exp = store === null ? null : await liveExport(store, catalog, o, (m) => (screen !== null ? held.push(m) : io.warn(m)));
+    exp = store === null ? null : await liveExport(store, catalog, o, (m) => (screen !== null ? held.push(m) : io.warn(m)));
+    const exporting = exp;
     let lastView = 0;
     let lastSeq = 0;
     let lastPacketAt = started;
@@ -163,19 +166,19 @@ async function capture(
       onBatch: (batch) => writer?.write(batch),
       // Each group of expired flows is in the file (one write) before the capture goes on.
       onFlows: async (expired) => {
-        exp?.flows(expired);
+        exporting?.flows(expired);
         if (ndjson !== null) await writeFlows(ndjson, expired, catalog);
       },
       onTick: (seq) => {
         const now = Date.now();
-        exp?.tick(() => liveCounters(live, seq));
+        exporting?.tick(() => liveCounters(live, seq));
         if (seq !== seenSeq) [seenSeq, lastPacketAt] = [seq, now];
         if (screen === null || (now - lastView < 1000 && !screen.resized)) return;
         const rate = lastView === 0 ? 0 : ((seq - lastSeq) * 1000) / (now - lastView);
         lastView = now;
         lastSeq = seq;
         const k = src.stats();
-        const status = { interface: o.interface, filter: o.filter, elapsedMs: now - started, packets: seq, rate, idleMs: now - lastPacketAt, kernel: k, export: exp === null ? undefined : exportStatus(exp) };
+        const status = { interface: o.interface, filter: o.filter, elapsedMs: now - started, packets: seq, rate, idleMs: now - lastPacketAt, kernel: k, export: exporting === null ? undefined : exportStatus(exporting) };
         screen.draw(liveScreen(status, live.view(), live.matcher.catalog, { ...screen.size, color: o.color }));
       },
     });
@@ -201,7 +204,8 @@ async function capture(
     }
     // --export: the rest goes to the store (given a grace period if the server is away); rows
     // dropped or left unsent are said on stderr, and the exit code is 2 after the summary.
-    const exportProblem = exp === null ? null : await finishLiveExport(exp, remaining, summary, (m) => io.warn(m));
+    const exportProblem = exporting === null ? null : await finishLiveExport(exporting, remaining, summary, (m) => io.warn(m));
+    exp = null;
     if (!(await emit(summary, o, io, signal))) return waitInterrupted(`-o ${o.output}`, io, signal);
     if (exportProblem) return 2;
     // Ending a capture with Ctrl-C is the normal way to stop it (as with tcpdump): exit 0.
@@ -209,6 +213,7 @@ async function capture(
   } finally {
     // Each already closed unless something failed; then quietly, the first error wins.
     screen?.close();
+    if (exp !== null) await exp.abandon();
     if (session !== null) await session.abort().catch(() => undefined);
     writer?.abandon();
     ndjson?.abandon();
@@ -251,9 +256,9 @@ async function liveExport(store: ExportTarget, catalog: ReturnType<typeof loadCa
   });
 }
 
-function liveCounters(s: FlowSession, packets: number): { packets: number; bytes: number; malformed: number; flows: number; overflowFlows: number; overflowPackets: number } {
+function liveCounters(s: FlowSession, packets: number): LiveCounters {
   const d = s.decodeStats;
-  return { packets, bytes: d.bytes, malformed: d.malformed, flows: s.expiredFlows + s.table.size, overflowFlows: s.table.overflowFlows, overflowPackets: s.table.overflowPackets };
+  return { packets, bytes: d.bytes, malformed: d.malformed, flows: s.expiredFlows + s.table.size, overflowFlows: s.table.overflowFlows, overflowPackets: s.table.overflowPackets, maxFlows: s.opts.maxFlows };
 }
 
 function exportStatus(exp: LiveExport): { url: string; sent: number; buffered: number; dropped: number; away: boolean } {

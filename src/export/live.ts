@@ -31,6 +31,7 @@ export interface LiveCounters {
   flows: number;
   overflowFlows: number;
   overflowPackets: number;
+  maxFlows: number;
 }
 
 export class LiveExport {
@@ -67,7 +68,7 @@ export class LiveExport {
     this.lastPeriodic = now;
     this.sink.push('channel_health', this.health.take(this.target.ctx, this.widthS));
     const c = counters();
-    this.sink.setRun(this.run({ packets: c.packets, bytes: c.bytes, malformed: c.malformed, flows: { flows: c.flows, overflowFlows: c.overflowFlows, overflowPackets: c.overflowPackets } }, now));
+    this.sink.setRun(this.run(c, now));
   }
 
   /** The counters of the rows so far. */
@@ -86,7 +87,12 @@ export class LiveExport {
     return this.sink.close(graceMs);
   }
 
-  private run(c: { packets: number; bytes: number; malformed: number; flows: { flows: number; overflowFlows: number; overflowPackets: number } }, nowMs: number): RunRow {
+  /** The capture failed: stop at once, nothing more is sent (the process must not wait on a server that is away). */
+  async abandon(): Promise<void> {
+    await this.sink.close(0);
+  }
+
+  private run(c: LiveCounters, nowMs: number): RunRow {
     return {
       sensor: this.target.ctx.sensor,
       run_id: this.target.ctx.runId,
@@ -96,9 +102,10 @@ export class LiveExport {
       packets: c.packets,
       bytes: c.bytes,
       malformed: c.malformed,
-      flows: c.flows.flows,
-      overflow_flows: c.flows.overflowFlows,
-      overflow_packets: c.flows.overflowPackets,
+      flows: c.flows,
+      overflow_flows: c.overflowFlows,
+      overflow_packets: c.overflowPackets,
+      max_flows: c.maxFlows,
     };
   }
 }

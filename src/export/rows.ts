@@ -51,6 +51,8 @@ export interface FlowRow {
   detail: string | null;
   community_id: string | null;
   record: string;
+  /** ICMPv6 neighbour/router discovery or MLD (ClassifiedFlow.infrastructure), else null. */
+  infrastructure: string | null;
 }
 
 export interface HealthRow {
@@ -80,6 +82,8 @@ export interface RunRow {
   flows: number;
   overflow_flows: number;
   overflow_packets: number;
+  /** The flow table bound of the run (--max-flows). */
+  max_flows: number;
 }
 
 /** DateTime columns take whole seconds since the epoch (JSONEachRow numbers; no time zone involved). */
@@ -119,6 +123,7 @@ export function flowRow(ctx: RowContext, f: ClassifiedFlow, catalog: Catalog, fi
     detail: r.detail ?? null,
     community_id: r.communityId ?? null,
     record: JSON.stringify(orderedFlow(r)),
+    infrastructure: f.infrastructure ?? null,
   };
 }
 
@@ -184,6 +189,7 @@ export function runRow(ctx: RowContext, summary: Summary, startedMs: number, end
     flows: i.flowTable.flows,
     overflow_flows: i.flowTable.overflowFlows,
     overflow_packets: i.flowTable.overflowPackets,
+    max_flows: i.flowTable.maxFlows,
   };
 }
 

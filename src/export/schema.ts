@@ -5,6 +5,8 @@
 // identifier in SQL is the database name, checked by clickhouse-url.ts and backquoted).
 // ensureSchema() creates the database and tables on first use and records SCHEMA_VERSION in
 // `schema_version`; a store written by a newer pantap (a higher version) is refused.
+// Beyond the contract's columns: flows.infrastructure (ICMPv6 neighbour/router discovery
+// and MLD flows, which the flow record does not carry) and runs.max_flows (--max-flows).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from '../errors.js';
 import { storeError } from './client.js';
@@ -39,7 +41,8 @@ export function schemaStatements(database: string): string[] {
   malformed UInt64,
   flows UInt64,
   overflow_flows UInt64,
-  overflow_packets UInt64
+  overflow_packets UInt64,
+  max_flows UInt64
 ) ENGINE = MergeTree PARTITION BY toYYYYMM(started) ORDER BY (sensor, started)`,
     `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.flows} (
   sensor String,
@@ -72,7 +75,8 @@ export function schemaStatements(database: string): string[] {
   reason Nullable(String),
   detail Nullable(String),
   community_id Nullable(String),
-  record String
+  record String,
+  infrastructure Nullable(String)
 ) ENGINE = MergeTree PARTITION BY toYYYYMM(first_seen) ORDER BY (sensor, first_seen)`,
     `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.channelHealth} (
   sensor String,

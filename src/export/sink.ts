@@ -97,6 +97,8 @@ export class LiveExporter {
   private pumping: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private closing = false;
+  /** close() gave up on what was left: the pump stops retrying. */
+  private gaveUp = false;
   private awaySince = 0;
 
   constructor(
@@ -145,7 +147,9 @@ export class LiveExporter {
       await Promise.race([this.pumping, sleep(Math.min(100, Math.max(0, deadline - Date.now())))]);
     }
     const stats = this.snapshot();
-    // Give up on what is left: the pump ends at its next step.
+    // Give up on what is left: the pump ends at its next step (an INSERT under way ends
+    // with its request, or when the client is closed).
+    this.gaveUp = true;
     this.queues.flows = [];
     this.queues.channel_health = [];
     this.run = null;
@@ -169,7 +173,7 @@ export class LiveExporter {
 
   private async pump(): Promise<void> {
     let delay = this.backoffMin;
-    while (this.hasWork()) {
+    while (!this.gaveUp && this.hasWork()) {
       const table: RowTable = this.queues.flows.length > 0 ? 'flows' : this.queues.channel_health.length > 0 ? 'channel_health' : 'runs';
       const rows: Row[] = table === 'runs' ? [this.run!] : this.queues[table].slice(0, this.batchRows);
       try {
@@ -182,6 +186,7 @@ export class LiveExporter {
           this.awaySince = Date.now();
           this.o.onNote?.(`${this.url.shown}: export paused, the server does not take rows (${this.stats.lastError}); retrying, up to ${this.bufferRows} rows are kept meanwhile`);
         }
+        if (this.gaveUp) break;
         await this.nap(delay);
         delay = Math.min(delay * 2, this.backoffMax);
         continue;

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ETH_IPV4, PROTO_UDP, eth, ipv4, pcap, tempDir, udp } from '../helpers/build.js';
 import { clickHouseMissing, startClickHouse, type ClickHouse } from '../helpers/clickhouse.js';
-import { REPO } from '../helpers/shared.js';
+import { HAVE_SHARED, REPO, SHARED, SKIP_REASON } from '../helpers/shared.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const LAB = resolve(REPO, 'fixtures/pan-lab');
@@ -109,9 +109,12 @@ describe.skipIf(skip !== '')(`analyze --export (needs clickhouse-server${skip ? 
     expect(health.sort()).toEqual(timeline.sort());
 
     // The run.
-    expect(await rows("SELECT sensor, files, packets, bytes, malformed, flows, overflow_flows FROM lab.runs WHERE sensor = 'fw-lab'")).toEqual([
-      { sensor: 'fw-lab', files: s.input.files, packets: String(s.input.packets), bytes: String(s.input.bytes), malformed: String(s.input.malformed), flows: String(s.input.flowTable.flows), overflow_flows: '0' },
+    expect(await rows("SELECT sensor, files, packets, bytes, malformed, flows, overflow_flows, max_flows FROM lab.runs WHERE sensor = 'fw-lab'")).toEqual([
+      { sensor: 'fw-lab', files: s.input.files, packets: String(s.input.packets), bytes: String(s.input.bytes), malformed: String(s.input.malformed), flows: String(s.input.flowTable.flows), overflow_flows: '0', max_flows: '500000' },
     ]);
+    // ICMPv6 upkeep flows (none in this IPv4-only lab) are marked as the summary counts them.
+    const infra = (s.ipv6Infrastructure as { flows: number }[]).reduce((a, x) => a + x.flows, 0);
+    expect((await ch!.query('SELECT countIf(infrastructure IS NOT NULL) FROM lab.flows')).trim()).toBe(String(infra));
     expect((await rows('SELECT version FROM lab.schema_version')).map((x) => x.version)).toEqual([1]);
   });
 
@@ -146,6 +149,19 @@ describe.skipIf(skip !== '')(`analyze --export (needs clickhouse-server${skip ? 
     } finally {
       dir.remove();
     }
+  });
+
+  it.skipIf(!HAVE_SHARED)(`ICMPv6 upkeep flows carry their kind in infrastructure (../shared corpus${HAVE_SHARED ? '' : `; ${SKIP_REASON}`})`, async () => {
+    const files = ['icmpv6-ns-nonce.pcap', 'icmpv6-ra-pref64.pcap'].map((f) => `${SHARED}/captures/tcpdump-tests/${f}`);
+    const r = await pantap(['analyze', ...files, FILES[0], '-F', 'json', '--export', ch!.chUrl('infra')]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const kinds = (s.ipv6Infrastructure as { kind: string; flows: number }[]).filter((x) => x.flows > 0).map((x) => ({ infrastructure: x.kind, n: String(x.flows) }));
+    expect(kinds).toEqual([
+      { infrastructure: 'neighbor-discovery', n: '1' },
+      { infrastructure: 'router-discovery', n: '1' },
+    ]);
+    expect(await rows('SELECT infrastructure, count() AS n FROM infra.flows WHERE infrastructure IS NOT NULL GROUP BY infrastructure ORDER BY infrastructure')).toEqual(kinds);
   });
 
   it('two sensors exporting at once both complete, each with all its rows', async () => {

@@ -61,6 +61,7 @@ function flow(sensor: string, i: number): FlowRow {
     detail: null,
     community_id: null,
     record: JSON.stringify({ i }),
+    infrastructure: null,
   };
 }
 

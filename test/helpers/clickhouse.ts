@@ -4,6 +4,7 @@
 // tests skip visibly: `it.skipIf(!ch)(`… (skipped: ${clickHouseMissing})`)`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +92,24 @@ function writeConfig(dir: string, httpPort: number, tcpPort: number, interserver
   return join(dir, 'config.xml');
 }
 
+/**
+ * POSTs one statement on a connection of its own (no keep-alive: 18.16 closes idle
+ * connections after 3 s, and a reused one then fails with "other side closed").
+ */
+function post(port: number, sql: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: false, headers: { 'content-length': Buffer.byteLength(sql) } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`ClickHouse ${res.statusCode}: ${body.trim()}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(sql);
+  });
+}
+
 async function ping(url: string): Promise<boolean> {
   try {
     const r = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
@@ -100,11 +119,11 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-/** Starts a fresh server (about 1–3 s), or null when the binary is missing. */
-export async function startClickHouse(): Promise<ClickHouse | null> {
+/** Starts a fresh server (well under a second here), or null when the binary is missing. `httpPort` pins the HTTP port (README examples). */
+export async function startClickHouse(o: { httpPort?: number } = {}): Promise<ClickHouse | null> {
   if (clickHouseMissing) return null;
   const dir = mkdtempSync(join(tmpdir(), 'pantap-ch-'));
-  const [httpPort, tcpPort, interserverPort] = [await freePort(), await freePort(), await freePort()];
+  const [httpPort, tcpPort, interserverPort] = [o.httpPort ?? (await freePort()), await freePort(), await freePort()];
   const configFile = writeConfig(dir, httpPort, tcpPort, interserverPort);
   const url = `http://127.0.0.1:${httpPort}`;
   let child: ChildProcess | null = null;
@@ -155,12 +174,7 @@ export async function startClickHouse(): Promise<ClickHouse | null> {
     httpPort,
     port: httpPort,
     chUrl: (database = 'pantap') => `clickhouse://127.0.0.1:${httpPort}/${database}`,
-    async query(sql: string): Promise<string> {
-      const r = await fetch(url, { method: 'POST', body: sql });
-      const body = await r.text();
-      if (!r.ok) throw new Error(`ClickHouse ${r.status}: ${body.trim()}`);
-      return body;
-    },
+    query: (sql: string) => post(httpPort, sql),
     async stop() {
       await signal('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
