@@ -7,7 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { loadCatalog } from '../catalog/load.js';
 import { ArgumentError, StoreError } from '../errors.js';
 import { parseStoreUrl, type StoreUrl } from '../export/clickhouse-url.js';
-import { connectStore, storeError } from '../export/client.js';
+import { connectStore, storeClient, storeError } from '../export/client.js';
 import { fleetSummary, unknownEntries, unknownSensors, type StoreReader } from '../export/fleet-report.js';
 import { checkSchemaReadable } from '../export/schema.js';
 import type { TimeBound } from '../pipeline/filter.js';
@@ -31,6 +31,9 @@ export interface ReportCliOptions {
 }
 
 const FAIL_ON = ['unexpected', 'failed', 'degraded'];
+
+/** How long one aggregate query may keep the socket silent (ms). */
+const QUERY_TIMEOUT_MS = 600_000;
 
 /** An absolute --since/--until in µs since the epoch; `+SECONDS` (relative to a capture's first packet) has no meaning for a store. */
 function boundUs(option: string, b: TimeBound | undefined): number | null {
@@ -61,7 +64,10 @@ export async function runReport(opts: ReportCliOptions, io: CliIo, signal: Abort
   checkOutput(opts, io);
   const url = parseStoreUrl(opts.from);
   const catalog = loadCatalog(opts.catalog);
-  const client = await connectStore(url);
+  // Reached with the short timeout (an unreachable server is said at once), then queried with
+  // a long one: a GROUP BY over a large store sends nothing until it has its first rows.
+  await (await connectStore(url)).close();
+  const client = storeClient(url, { requestTimeoutMs: QUERY_TIMEOUT_MS });
   let summary;
   try {
     await checkSchemaReadable(client, url);

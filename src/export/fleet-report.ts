@@ -7,18 +7,22 @@
 // back as their stored records. Health lines are made by report/health.ts from the channels'
 // counts, so their status and reason rules are the ones `analyze` uses.
 //
-// What the store cannot give is filled honestly, never invented: input.details lists the
-// runs (sensor and files), not files with their formats; link types, malformed reasons,
-// fragments, payload inspection and the flow table's bound are not stored (0 / empty); HA
-// cadence (heartbeat series) and roles evidence are not stored (empty lists); timeline gaps
-// of long-lived sessions are not stored (empty).
+// What the store cannot give is filled honestly, never invented: input.details has one line
+// per sensor (its runs, files and packets), not files with their formats; link types,
+// malformed reasons, fragments and payload inspection are not stored (0 / empty); the flow
+// table's bound is the largest of the runs' --max-flows; HA cadence (heartbeat series),
+// roles evidence and the gaps of long-lived sessions are not stored (empty lists).
 //
 // Every query runs on ClickHouse 18.16 and current releases: no query parameters (values are
 // literals escaped by @clickhouse/client's own formatter, or numbers), no DateTime64 (times
-// are the Int64 microsecond columns), no LowCardinality, no newer functions.
+// are the Int64 microsecond columns), no LowCardinality, no newer functions. The formatter
+// (formatQueryParams, what the library itself uses for query parameters) is not re-exported by
+// the package's index: it is imported from its file, and test/export/fleet-report.test.ts
+// pins what it makes of quotes, backslashes and newlines.
 import { formatQueryParams } from '@clickhouse/client/dist/common/data_formatter/format_query_params.js';
 import type { Catalog } from '../catalog/schema.js';
 import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
+import { topN } from '../report/accumulate.js';
 import { cmp, isoMicros, microsFromIso } from '../report/format.js';
 import { healthLine, sortHealth, type PairHealth } from '../report/health.js';
 import type { EntrySummary, FlowRecord, HealthLine, InputSummary, PairSummary, SectionSummary, Summary, TimelineBucket, TimelineChannel } from '../report/model.js';
@@ -95,6 +99,9 @@ function counts(r: Record<string, unknown> | undefined): Counts {
   return { flows: num(r.n_flows), packets: num(r.n_packets), bytes: num(r.n_bytes), failed: num(r.n_failed), degraded: num(r.n_degraded), firstSeen: isoMicros(num(r.lo)), lastSeen: isoMicros(num(r.hi)) };
 }
 
+/** ipv6Infrastructure's kinds, in the summary's order. */
+const INFRASTRUCTURE = ['neighbor-discovery', 'router-discovery', 'mld'] as const;
+
 const REASON_INDEX = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 
 /** Of `names`, those no run in the store's database `db` was exported under. */
@@ -126,7 +133,7 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
   const entryFrom = `FROM ${d}.${TABLES.flows} ARRAY JOIN entries AS entry WHERE ${where}`;
   const listedWhere = `(section = 'unexpected' OR verdict != 'ok')`;
 
-  const [totals, sectionRows, entryRows, pairRows, reasonRows, failureRows, failureCounts, listedRows, otherRows, nonIpRows] = await Promise.all([
+  const [totals, sectionRows, entryRows, pairRows, reasonRows, failureRows, failureCounts, listedRows, otherRows, nonIpRows, infraRows] = await Promise.all([
     store.select(`SELECT ${COUNTS}, countIf(${listedWhere}) AS selected ${flowsFrom}`),
     store.select(`SELECT section, ${COUNTS} ${flowsFrom} GROUP BY section`),
     store.select(`SELECT entry, ${COUNTS} ${entryFrom} GROUP BY entry`),
@@ -145,8 +152,9 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
       `SELECT entry, count() AS n FROM (SELECT entry, client, server, reason, ifNull(state, '') AS outcome ${entryFrom} AND verdict = 'failed' GROUP BY entry, client, server, reason, outcome) GROUP BY entry`,
     ),
     store.select(`SELECT record ${flowsFrom} AND ${listedWhere} ORDER BY bytes DESC, first_seen_us, sensor, client, server LIMIT ${opts.maxListed}`),
-    store.select(`SELECT ${COUNTS} ${flowsFrom} AND section = 'other' AND transport != 'ethertype'`),
+    store.select(`SELECT ${COUNTS} ${flowsFrom} AND section = 'other' AND transport != 'ethertype' AND isNull(infrastructure)`),
     store.select(`SELECT assumeNotNull(ethertype) AS et, ${COUNTS} ${flowsFrom} AND transport = 'ethertype' AND empty(entries) AND isNotNull(ethertype) GROUP BY et ORDER BY et`),
+    store.select(`SELECT assumeNotNull(infrastructure) AS kind, ${COUNTS} ${flowsFrom} AND isNotNull(infrastructure) GROUP BY kind`),
   ]);
   const all = counts(totals[0]);
   const input = await fleetInput(store, d, filter, all);
@@ -206,13 +214,10 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
   const entries: EntrySummary[] = catalog.entries.map((e) => {
     const c = counts(byEntry.get(e.id));
     const list = channels.get(e.id) ?? [];
-    const pairs: PairSummary[] = [...list]
-      .sort(pairOrder)
-      .slice(0, opts.topPairs)
-      .map((p) => {
-        const h = p.health;
-        return { client: p.client, server: p.server, flows: h.flows, packets: p.packets, bytes: p.bytes, failed: h.failed, status: channelStatus(h.flows, h.failed, h.degraded), degraded: h.degraded };
-      });
+    const pairs: PairSummary[] = topN(list, opts.topPairs, pairOrder).map((p) => {
+      const h = p.health;
+      return { client: p.client, server: p.server, flows: h.flows, packets: p.packets, bytes: p.bytes, failed: h.failed, status: channelStatus(h.flows, h.failed, h.degraded), degraded: h.degraded };
+    });
     return {
       id: e.id,
       section: e.section,
@@ -255,7 +260,10 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
     flows: listed,
     other: { flows: other.flows, packets: other.packets, bytes: other.bytes },
     nonIp: nonIpRows.map((r) => ({ ethertype: num(r.et), name: ethertypeName(num(r.et)), flows: num(r.n_flows), packets: num(r.n_packets), bytes: num(r.n_bytes) })),
-    ipv6Infrastructure: [],
+    ipv6Infrastructure: INFRASTRUCTURE.flatMap((kind) => {
+      const r = infraRows.find((x) => str(x.kind) === kind);
+      return r === undefined ? [] : [{ kind, flows: num(r.n_flows), packets: num(r.n_packets), bytes: num(r.n_bytes) }];
+    }),
     roles: [],
     allFlows: false,
     flowsOmitted: num(totals[0]?.selected ?? 0) - listed.length,
@@ -283,9 +291,9 @@ async function fleetInput(store: StoreReader, d: string, filter: FleetFilter, al
     // each run's max is its latest row; then the runs add up per sensor.
     store.select(
       `SELECT sensor, count() AS n_runs, groupUniqArrayArray(run_files) AS all_files, sum(run_packets) AS n_packets, sum(run_bytes) AS n_bytes, sum(run_malformed) AS n_malformed, ` +
-        `sum(run_overflow_flows) AS n_overflow_flows, sum(run_overflow_packets) AS n_overflow_packets FROM (` +
+        `sum(run_overflow_flows) AS n_overflow_flows, sum(run_overflow_packets) AS n_overflow_packets, max(run_max_flows) AS n_max_flows FROM (` +
         `SELECT sensor, run_id, groupUniqArrayArray(files) AS run_files, max(packets) AS run_packets, max(bytes) AS run_bytes, max(malformed) AS run_malformed, ` +
-        `max(overflow_flows) AS run_overflow_flows, max(overflow_packets) AS run_overflow_packets FROM ${d}.${TABLES.runs} WHERE ${runCond} GROUP BY sensor, run_id` +
+        `max(overflow_flows) AS run_overflow_flows, max(overflow_packets) AS run_overflow_packets, max(max_flows) AS run_max_flows FROM ${d}.${TABLES.runs} WHERE ${runCond} GROUP BY sensor, run_id` +
         `) GROUP BY sensor ORDER BY sensor`,
     ),
     windowed ? store.select(`SELECT sum(packets) AS n_packets FROM ${d}.${TABLES.flows} WHERE ${sensorCond} AND NOT (${flowCondition({ ...filter, sensors: [] })})`) : Promise.resolve([]),
@@ -320,7 +328,7 @@ async function fleetInput(store: StoreReader, d: string, filter: FleetFilter, al
     linktypes: [],
     malformedReasons: [],
     fragments: { attributed: 0, orphans: 0, dropped: 0 },
-    flowTable: { flows: all.flows, maxFlows: 0, overflowFlows: sum('n_overflow_flows'), overflowPackets: sum('n_overflow_packets') },
+    flowTable: { flows: all.flows, maxFlows: sensors.reduce((a, r) => Math.max(a, num(r.n_max_flows)), 0), overflowFlows: sum('n_overflow_flows'), overflowPackets: sum('n_overflow_packets') },
     inspection: { flows: 0, bytesKept: 0, capHit: 0 },
     ...(windowed
       ? {

@@ -88,7 +88,7 @@ function byVolume(a: ClassifiedFlow, b: ClassifiedFlow): number {
 }
 
 /** The n best items by `order` in one pass, kept sorted: a full sort of 10^5 pairs is waste. */
-function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => number): T[] {
+export function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => number): T[] {
   const top: T[] = [];
   for (const x of items) {
     if (top.length === n && order(x, top[n - 1]) >= 0) continue;

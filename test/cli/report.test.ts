@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../src/report/model.js';
 import { clickHouseMissing, startClickHouse, type ClickHouse } from '../helpers/clickhouse.js';
-import { REPO } from '../helpers/shared.js';
+import { HAVE_SHARED, REPO, SHARED, SKIP_REASON } from '../helpers/shared.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const ROLES = 'fixtures/pan-lab/lab-roles.yaml';
@@ -125,6 +125,19 @@ describe.skipIf(clickHouseMissing !== '')(`pantap report --from (needs clickhous
     const unknown = pantap('report', '--from', url, '--sensor', 'nope', '-F', 'json');
     expect([unknown.status, unknown.stderr]).toEqual([0, `pantap: ${url}: no run of sensor 'nope' in the store\n`]);
     expect((JSON.parse(unknown.stdout) as Summary).sections.every((s) => s.flows === 0)).toBe(true);
+  });
+
+  it.skipIf(!HAVE_SHARED)(`ICMPv6 neighbour and router discovery: ipv6Infrastructure and other as analyze has them${HAVE_SHARED ? '' : ` (${SKIP_REASON})`}`, () => {
+    const v6 = [resolve(SHARED, 'captures/tcpdump-tests/icmpv6-ns-nonce.pcap'), resolve(SHARED, 'captures/tcpdump-tests/icmpv6-ra-pref64.pcap')];
+    expect(pantap('analyze', '--export', ch!.chUrl('v6'), '--sensor', 'v6', '-F', 'json', ...v6).status).toBe(0);
+    const f = JSON.parse(pantap('report', '--from', ch!.chUrl('v6'), '-F', 'json').stdout) as Summary;
+    const a = JSON.parse(pantap('analyze', '-F', 'json', ...v6).stdout) as Summary;
+    expect([f.ipv6Infrastructure, f.other]).toEqual([a.ipv6Infrastructure, a.other]);
+    expect(f.ipv6Infrastructure).toEqual([
+      { kind: 'neighbor-discovery', flows: 1, packets: 1, bytes: 86 },
+      { kind: 'router-discovery', flows: 1, packets: 4, bytes: 504 },
+    ]);
+    expect(f.input.flowTable.maxFlows).toBe(a.input.flowTable.maxFlows);
   });
 
   it('--fail-on: exit 1 when it holds', () => {

@@ -209,3 +209,24 @@ describe.skipIf(clickHouseMissing !== '')(`fleet summary from ClickHouse (needs 
     expect([f.health, f.flows, f.input.files, f.input.packets, f.timeline.intervalSeconds, f.flowsOmitted]).toEqual([[], [], [], 0, 1, 0]);
   });
 });
+
+describe('fleet summary queries (no server)', () => {
+  it('use nothing 18.16 lacks: no query parameters, DateTime64, LowCardinality; every value a number or an escaped literal', async () => {
+    const sql: string[] = [];
+    const fake: StoreReader = {
+      async select(q) {
+        sql.push(q);
+        return [];
+      },
+    };
+    const f = await fleetSummary(fake, 'pantap', catalog, { sensors: ["it's"], sinceUs: 1_795_623_270_000_000, untilUs: 1_795_623_310_000_000 }, OPTS);
+    expect(sql.length).toBe(15);
+    for (const q of sql) {
+      expect(q).not.toMatch(/\{[a-z_]+:[A-Za-z]/);
+      expect(q).not.toMatch(/DateTime64|LowCardinality|toStartOf|JSONExtract/);
+      expect(q).toContain("sensor IN ('it\\'s')");
+    }
+    expect(f.sections.map((s) => s.flows)).toEqual([0, 0, 0, 0, 0]);
+    expect(f.input.filter).toMatchObject({ since: '2026-11-25T16:14:30.000000Z', until: '2026-11-25T16:15:10.000000Z', filteredOut: 0 });
+  });
+});

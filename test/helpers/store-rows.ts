@@ -30,6 +30,7 @@ export function storeRows(s: Summary, sensor: string, runId: string): StoreRows 
       flows: s.flows.length,
       overflow_flows: s.input.flowTable.overflowFlows,
       overflow_packets: s.input.flowTable.overflowPackets,
+      max_flows: s.input.flowTable.maxFlows,
     },
   ];
   const flows = s.flows.map((f) => ({
