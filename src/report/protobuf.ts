@@ -332,6 +332,7 @@ export function encodeSummary(s: Summary): Uint8Array {
     },
     mergeState: s.mergeState ? mergeState(s.mergeState) : null,
     merge: s.merge ?? null,
+    complete: true,
   };
   // verify() names the field when the model and the .proto disagree (a string where a
   // number belongs...), instead of fromObject coercing it to a default without a word.
@@ -407,8 +408,14 @@ function toModel(type: protobuf.Type, obj: Record<string, unknown>): Record<stri
 export function summaryFromProtobuf(buf: Uint8Array): Summary {
   const { summary } = load();
   const decoded = summary.toObject(summary.decode(buf), { longs: Number, enums: String, defaults: true });
-  if (decoded.schema !== 'pantap.summary.v1') throw new TypeError(`not a pantap.summary.v1 summary (schema ${JSON.stringify(decoded.schema ?? '')})`);
+  const schema = decoded.schema as string;
+  if (schema !== 'pantap.summary.v1') {
+    throw new TypeError(schema.startsWith('pantap.summary.') ? `summary schema ${schema} is not pantap.summary.v1, the one this pantap reads` : 'not a pantap protobuf summary');
+  }
+  // Written before merge state existed (no `complete` either), such a summary still has its timeline.
+  if (decoded.complete !== true && (decoded.mergeState !== null || decoded.timeline === null)) throw new TypeError('ends early: the summary was cut short');
   const s = toModel(summary, decoded) as Record<string, unknown> & Summary;
+  delete s.complete;
   // Shapes the reflection cannot know: a port range is a pair; absent optional parts are left out.
   for (const e of s.entries) {
     const r = e.portRange as unknown as { first: number; last: number } | null;
