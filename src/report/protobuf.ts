@@ -332,6 +332,7 @@ export function encodeSummary(s: Summary): Uint8Array {
     },
     mergeState: s.mergeState ? mergeState(s.mergeState) : null,
     merge: s.merge ?? null,
+    revision: 1,
     complete: true,
   };
   // verify() names the field when the model and the .proto disagree (a string where a
@@ -379,8 +380,9 @@ const MODEL_KEYS: Record<string, string> = { bindDn: 'bindDN' };
 function toModel(type: protobuf.Type, obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of type.fieldsArray) {
-    if (field.name.endsWith('_us')) continue;
-    const key = protobuf.util.camelCase(field.name);
+    // protobufjs names fields in camelCase: first_seen_us is firstSeenUs.
+    if (/[a-z]Us$/.test(field.name)) continue;
+    const key = field.name;
     const v = obj[key];
     const modelKey = MODEL_KEYS[key] ?? key;
     const rt = field.resolve().resolvedType;
@@ -412,15 +414,21 @@ export function summaryFromProtobuf(buf: Uint8Array): Summary {
   if (schema !== 'pantap.summary.v1') {
     throw new TypeError(schema.startsWith('pantap.summary.') ? `summary schema ${schema} is not pantap.summary.v1, the one this pantap reads` : 'not a pantap protobuf summary');
   }
-  // Written before merge state existed (no `complete` either), such a summary still has its timeline.
-  if (decoded.complete !== true && (decoded.mergeState !== null || decoded.timeline === null)) throw new TypeError('ends early: the summary was cut short');
+  // A summary of this revision ends with `complete`; one written before (revision 0) at least has its timeline.
+  if (decoded.revision > 0 ? decoded.complete !== true : decoded.timeline === null) throw new TypeError('ends early: the summary was cut short');
   const s = toModel(summary, decoded) as Record<string, unknown> & Summary;
   delete s.complete;
+  delete s.revision;
   // Shapes the reflection cannot know: a port range is a pair; absent optional parts are left out.
   for (const e of s.entries) {
     const r = e.portRange as unknown as { first: number; last: number } | null;
     e.portRange = r === null ? null : [r.first, r.last];
     if (!e.lowerBound) delete e.lowerBound;
+  }
+  for (const f of s.flows) {
+    // An encrypted TLS alert has no level or description in the model.
+    const a = f.tls?.alert;
+    if (a?.encrypted) f.tls!.alert = { encrypted: true, from: a.from };
   }
   for (const h of s.ha.heartbeats) if (h.parts?.length === 0) delete h.parts;
   for (const c of s.timeline.channels) if (!c.lowerBound) delete c.lowerBound;
