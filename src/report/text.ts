@@ -244,7 +244,7 @@ function timelineBlock(ctx: Ctx): string | null {
     }
     const most = Math.max(1, ...open);
     const spark = open.map((v, i) => (mark[i] === 2 ? c.red('x') : mark[i] === 1 ? c.yellow('!') : v === 0 ? ' ' : SPARK[Math.min(7, Math.ceil((v / most) * 8) - 1)])).join('');
-    lines.push(`  ${healthChannel(byId, { entry: ch.entry } as HealthLine)}  ${ch.client} → ${ch.server}`);
+    lines.push(`  ${healthChannel(byId, { entry: ch.entry } as HealthLine)}  ${ch.client} → ${ch.server}${ch.lowerBound ? c.dim(' (earliest intervals: at least)') : ''}`);
     lines.push(`    ${spark}`.trimEnd());
     for (const g of ch.gaps) lines.push(`    ${c.yellow('gap')} ${stamp(g.start)} → ${stamp(g.end).slice(11, 19)} (${g.seconds.toFixed(1)} s silent)`);
   }
