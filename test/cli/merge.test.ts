@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeSummary, summaryFromProtobuf } from '../../src/report/protobuf.js';
@@ -45,6 +46,9 @@ describe('pantap merge (CLI)', () => {
     // flow of the run at once, one per capture merged; the merged summary says it is one.
     expect(differences(m, o).sort()).toEqual(['.input.flowTable.flows', '.merge', '.nonIp.0.flows']);
     expect(m.merge).toEqual({ summaries: 6, lowerBound: [] });
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    const validate = new Ajv({ allowUnionTypes: true }).compile(JSON.parse(readFileSync(resolve(REPO, 'src/report/summary.schema.json'), 'utf8')));
+    expect(validate(m), JSON.stringify(validate.errors)).toBe(true);
     expect(m.input.files).toEqual(SIX.map((n) => `fixtures/pan-lab/${n}.pcap`));
   });
 
