@@ -123,7 +123,8 @@ function inputWarnings({ c, s }: Ctx): string[] {
   const out = inputProblems(s.input).map((p) => (p.level === 'error' ? `${c.red(c.bold('error:'))} ${p.message}` : warn(p.message)));
   const k = s.capture;
   if (k && (k.dropped ?? 0) + (k.ifDropped ?? 0) > 0) out.push(warn(`the kernel dropped ${plural((k.dropped ?? 0) + (k.ifDropped ?? 0), 'packet')}: counts are incomplete`));
-  if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected, failed or warning flow')} not listed (--max-listed; --flows-ndjson writes them all)`));
+  // A merged summary has no --flows-ndjson to offer: the runs that wrote its inputs had.
+  if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected, failed or warning flow')} not listed (--max-listed${s.merge ? '' : '; --flows-ndjson writes them all'})`));
   for (const n of mergeNotes(s)) out.push(n.level === 'warning' ? warn(n.message) : `${c.bold('note:')} ${n.message}`);
   return out;
 }
