@@ -138,6 +138,16 @@ describe('merge: pan-lab summaries', () => {
     expect(merge([merged], { interval: 60 }).timeline).toEqual((await analyze([a, b], { workers: 0, rolesFile: ROLES, interval: 60 })).timeline);
     expect(() => mergeSummaries([merged], { ...OPTS, interval: 1 })).toThrow("--interval 1 s is finer than an input's timeline (10 s): intervals cannot be split");
   });
+
+  it('the default width is the one analysing at once chooses: two 1 s timelines a day apart merge at 1 h, as at once', async () => {
+    const [h01, a06] = [resolve(REPO, 'fixtures/ha-outage/h01_ha_outage.pcap'), resolve(LAB, 'a06_failures.pcap')];
+    const parts = [await pb([h01], { rolesFile: undefined }), await pb([a06], { rolesFile: undefined })];
+    expect(parts.map((x) => x.timeline.intervalSeconds)).toEqual([1, 1]);
+    const once = JSON.parse(renderJson(await analyze([h01, a06], { workers: 0 })));
+    const merged = JSON.parse(renderJson(merge(parts)));
+    expect(merged.timeline.intervalSeconds).toBe(3600);
+    expect(differences(merged, once)).toEqual(['.merge']);
+  });
 });
 
 describe('merge: lower bounds', () => {
