@@ -59,14 +59,24 @@ function readSummary(file: string, stdin: Buffer | null): Summary {
     throw new CaptureError('INPUT', name, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a summary' : `cannot read (${code ?? String(err)})`);
   }
   if (buf.length === 0) throw new CaptureError('FORMAT', name, 'is empty, not a pantap protobuf summary');
+  let s: Summary;
   try {
-    return summaryFromProtobuf(buf);
+    s = summaryFromProtobuf(buf);
   } catch (err) {
     const m = (err as Error).message;
     // protobufjs's framing errors ("index out of range", "invalid wire type") say the bytes are not a summary, or one cut short.
     const why = err instanceof TypeError && !/index out of range|wire type/.test(m) ? m : `not a pantap protobuf summary, or one cut short (${m})`;
     throw new CaptureError('FORMAT', name, why);
   }
+  // A summary is input like a capture: one whose values make no sense (a timestamp that is
+  // not one, an interval off the ladder) is refused here, by name, not met mid-merge.
+  try {
+    mergeSummaries([s], { topPairs: 1, maxListed: 0 });
+  } catch (err) {
+    if (err instanceof RangeError || err instanceof TypeError) throw new CaptureError('FORMAT', name, `not a valid pantap summary (${err.message})`);
+    throw err;
+  }
+  return s;
 }
 
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<Buffer> {

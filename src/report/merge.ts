@@ -499,7 +499,7 @@ function mergeCapture(inputs: readonly Summary[]): Summary['capture'] {
 function mergeTimeline(inputs: readonly Summary[], input: InputSummary, rank: ReadonlyMap<string, number>, interval: number | null, lowerBound: Set<string>): Summary['timeline'] {
   const widest = Math.max(...inputs.map((s) => s.timeline.intervalSeconds));
   for (const s of inputs) {
-    if (!INTERVAL_LADDER.includes(s.timeline.intervalSeconds)) throw new TypeError(`timeline interval of ${s.timeline.intervalSeconds} s is not one of ${INTERVAL_LADDER.join(', ')}`);
+    if (!INTERVAL_LADDER.includes(s.timeline.intervalSeconds)) throw new TypeError(`its timeline interval of ${s.timeline.intervalSeconds} s is not one of ${INTERVAL_LADDER.join(', ')} s`);
   }
   if (interval !== null && interval < widest) throw new ArgumentError(`--interval ${interval} s is finer than an input's timeline (${widest} s): intervals cannot be split`);
   const span = input.firstSeen === null || input.lastSeen === null ? INTERVAL_LADDER[0] : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen));

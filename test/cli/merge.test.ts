@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import protobuf from 'protobufjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeSummary, summaryFromProtobuf } from '../../src/report/protobuf.js';
 import { HAVE_SHARED, REPO, SHARED, SKIP_REASON } from '../helpers/shared.js';
@@ -100,12 +101,21 @@ describe('pantap merge (CLI)', () => {
     writeFileSync(join(dir, 'half.pb'), whole.subarray(0, Math.floor(whole.length / 2)));
     writeFileSync(join(dir, 'v2.pb'), encodeSummary({ ...summaryFromProtobuf(whole), schema: 'pantap.summary.v2' as 'pantap.summary.v1' }));
     writeFileSync(join(dir, 'empty.pb'), '');
+    const decoded = summaryFromProtobuf(whole);
+    writeFileSync(join(dir, 'ladder.pb'), encodeSummary({ ...decoded, timeline: { ...decoded.timeline, intervalSeconds: 7 } }));
+    // Another producer's summary with a timestamp that is not one (pantap's encoder would not write it).
+    const T = protobuf.loadSync(resolve(REPO, 'src/report/summary.proto')).lookupType('pantap.v1.Summary');
+    const raw = T.decode(whole) as unknown as { sections: { firstSeen?: string }[] };
+    raw.sections.find((x) => x.firstSeen)!.firstSeen = 'yesterday';
+    writeFileSync(join(dir, 'time.pb'), T.encode(raw as unknown as protobuf.Message).finish());
     const cases: [string, RegExp][] = [
       [join(dir, 'missing.pb'), /^pantap: \S+missing\.pb: no such file\n$/],
       ['fixtures/pan-lab/a01_management.pcap', /^pantap: fixtures\/pan-lab\/a01_management\.pcap: not a pantap protobuf summary, or one cut short \(.+\)\n$/],
       [join(dir, 'half.pb'), /^pantap: \S+half\.pb: (not a pantap protobuf summary, or one cut short \(.+\)|ends early: the summary was cut short)\n$/],
       [join(dir, 'v2.pb'), /^pantap: \S+v2\.pb: summary schema pantap\.summary\.v2 is not pantap\.summary\.v1, the one this pantap reads\n$/],
       [join(dir, 'empty.pb'), /^pantap: \S+empty\.pb: is empty, not a pantap protobuf summary\n$/],
+      [join(dir, 'ladder.pb'), /^pantap: \S+ladder\.pb: not a valid pantap summary \(its timeline interval of 7 s is not one of 1, 10, 60, 600, 3600 s\)\n$/],
+      [join(dir, 'time.pb'), /^pantap: \S+time\.pb: not a valid pantap summary \(not an ISO-8601 date-time: "yesterday"\)\n$/],
     ];
     for (const [bad, message] of cases) {
       const r = pantap('merge', good, bad, '-F', 'json');
