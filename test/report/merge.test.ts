@@ -184,6 +184,23 @@ describe('merge: lower bounds', () => {
   });
 });
 
+describe('merge: clipped timelines', () => {
+  it("an input's clipped channel is a lower bound in the merged timeline, and stays one when merged again", async () => {
+    const a06 = await pb([resolve(LAB, 'a06_failures.pcap')]);
+    const a01 = await pb([resolve(LAB, 'a01_management.pcap')]);
+    // As a run over more than 10,000 intervals would have written it: earlier intervals left out.
+    const i = a06.timeline.channels.findIndex((c) => c.entry === 'panorama.device-mgmt.3978');
+    const clipped: Summary = { ...a06, timeline: { ...a06.timeline, channels: a06.timeline.channels.map((c, j) => (j === i ? { ...c, clipped: 3 } : c)) } };
+    const m = merge([clipped, a01]);
+    expect(m.merge!.lowerBound).toEqual(['timeline']);
+    const marked = m.timeline.channels.filter((c) => c.lowerBound);
+    expect(marked.map((c) => [c.entry, c.client, c.server, c.clipped])).toEqual([[a06.timeline.channels[i].entry, a06.timeline.channels[i].client, a06.timeline.channels[i].server, 3]]);
+    expect(JSON.parse(renderJson(m)).timeline.channels.filter((c: { lowerBound?: boolean }) => c.lowerBound === true)).toHaveLength(1);
+    expect(renderText(m, { color: false })).toContain('warning: an input clipped a timeline channel: the earliest intervals of channels marked "at least" are lower bounds');
+    expect(merge([m, a01]).timeline.channels.filter((c) => c.lowerBound)).toHaveLength(1);
+  });
+});
+
 describe('merge: overflow sketch', () => {
   it('registers merge by maximum: a summary merged with itself keeps its overflow flows, its packets add up', async () => {
     const x = await pb([resolve(LAB, 'a03_panorama.pcap')], { maxFlows: 4 });
