@@ -25,7 +25,7 @@ import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode } from '../class
 import { REASON_NAMES } from '../decode/fields.js';
 import { SKETCH_BITS, sketchEstimate } from '../flow/table.js';
 import { orderedFlow } from './flow-record.js';
-import { cmp, isoMicros, microsFromIso } from './format.js';
+import { cmp, isoMicros, microsFromIso, plural } from './format.js';
 import { emptyPairHealth, healthLine, sortHealth, type PairHealth } from './health.js';
 import type {
   ChannelState,
@@ -568,7 +568,7 @@ function mergeTimeline(inputs: readonly Summary[], input: InputSummary, rank: Re
 export function mergeNotes(s: Summary): { level: 'note' | 'warning'; message: string }[] {
   if (!s.merge) return [];
   const out: { level: 'note' | 'warning'; message: string }[] = [
-    { level: 'note', message: `merged from ${s.merge.summaries} summaries: flows are not joined across them, roles inferred in one do not narrow another's flows` },
+    { level: 'note', message: `merged from ${plural(s.merge.summaries, 'summary', 'summaries')}: flows are not joined across them, roles inferred in one do not narrow another's flows` },
   ];
   const lb = new Set(s.merge.lowerBound);
   if (lb.has('flows')) out.push({ level: 'warning', message: "an input's flow list was cut (--max-listed): the flows listed may miss some of the largest (the counts are exact)" });

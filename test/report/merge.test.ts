@@ -74,6 +74,14 @@ describe('merge: pan-lab summaries', () => {
     for (const n of NAMES) s[n] = await pb([resolve(LAB, `${n}.pcap`)]);
   }, 60_000);
 
+  it('one summary merged alone is itself, plus `merge` (every pan-lab capture)', () => {
+    for (const n of NAMES) {
+      const alone = JSON.parse(renderJson(merge([s[n]])));
+      expect(differences(alone, JSON.parse(renderJson(s[n]))), n).toEqual(['.merge']);
+      expect(alone.merge).toEqual({ summaries: 1, lowerBound: [] });
+    }
+  });
+
   it('every ordering of four summaries (24) gives the same bytes, HA cadence side by side included', () => {
     const four = [s.a01_management, s.a02_ha, s.a06_failures, s.a07_mixed];
     const want = bytes(merge(four));
