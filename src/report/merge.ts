@@ -234,8 +234,8 @@ class Channel {
   packets = 0;
   bytes = 0;
   readonly health: PairHealth = emptyPairHealth();
-  /** `${reason}|${state}` → failed flows. */
-  readonly failures = new Map<string, { reason: ReasonCode; state: ChannelState['failures'][number]['state']; flows: number }>();
+  /** Failed flows per reason and outcome (a handful at most: a plain list). */
+  readonly failures: { reason: ReasonCode; state: ChannelState['failures'][number]['state']; flows: number }[] = [];
 
   constructor(
     readonly entry: string,
@@ -248,15 +248,14 @@ class Channel {
   }
 
   addFailure(reason: ReasonCode, state: ChannelState['failures'][number]['state'], flows: number): void {
-    const k = `${reason}|${state ?? ''}`;
-    const x = this.failures.get(k);
-    if (x === undefined) this.failures.set(k, { reason, state, flows });
+    const x = this.failures.find((y) => y.reason === reason && y.state === state);
+    if (x === undefined) this.failures.push({ reason, state, flows });
     else x.flows += flows;
   }
 
   /** Failures in REASONS order, then by outcome (as accumulate.ts writes them). */
   failureList(): ChannelState['failures'] {
-    return [...this.failures.values()].sort((a, b) => REASON_INDEX.get(a.reason)! - REASON_INDEX.get(b.reason)! || cmp(a.state ?? '', b.state ?? ''));
+    return [...this.failures].sort((a, b) => REASON_INDEX.get(a.reason)! - REASON_INDEX.get(b.reason)! || cmp(a.state ?? '', b.state ?? ''));
   }
 
   state(): ChannelState {
@@ -280,13 +279,8 @@ class Channel {
  * lines' chosen reason).
  */
 function mergeChannels(inputs: readonly Summary[], rank: ReadonlyMap<string, number>): Channel[] {
-  const byKey = new Map<string, Channel>();
-  const get = (entry: string, client: string, server: string): Channel => {
-    const k = `${entry}\n${client}\n${server}`;
-    let c = byKey.get(k);
-    if (c === undefined) byKey.set(k, (c = new Channel(entry, client, server)));
-    return c;
-  };
+  const byKey = new KeyedChannels<Channel>();
+  const get = (entry: string, client: string, server: string): Channel => byKey.get(entry, client, server, () => new Channel(entry, client, server));
   for (const s of inputs) {
     for (const h of s.health) {
       const c = get(h.entry, h.client, h.server);
@@ -319,7 +313,31 @@ function mergeChannels(inputs: readonly Summary[], rank: ReadonlyMap<string, num
     }
   }
   const r = (id: string) => rank.get(id) ?? Number.MAX_SAFE_INTEGER;
-  return [...byKey.values()].sort((a, b) => r(a.entry) - r(b.entry) || cmp(a.entry, b.entry) || cmp(a.client, b.client) || cmp(a.server, b.server));
+  return byKey.values().sort((a, b) => r(a.entry) - r(b.entry) || cmp(a.entry, b.entry) || cmp(a.client, b.client) || cmp(a.server, b.server));
+}
+
+/** Values keyed by entry, client and server: nested maps, so that a lookup builds no key string. */
+class KeyedChannels<T> {
+  private readonly map = new Map<string, Map<string, Map<string, T>>>();
+  private readonly all: T[] = [];
+
+  get(entry: string, client: string, server: string, make: () => T): T {
+    let byClient = this.map.get(entry);
+    if (byClient === undefined) this.map.set(entry, (byClient = new Map()));
+    let byServer = byClient.get(client);
+    if (byServer === undefined) byClient.set(client, (byServer = new Map()));
+    let x = byServer.get(server);
+    if (x === undefined) {
+      byServer.set(server, (x = make()));
+      this.all.push(x);
+    }
+    return x;
+  }
+
+  /** In the order first seen (callers sort). */
+  values(): T[] {
+    return [...this.all];
+  }
 }
 
 function mergeEntries(inputs: readonly Summary[], channels: readonly Channel[], rank: ReadonlyMap<string, number>, topPairs: number, lowerBound: Set<string>): EntrySummary[] {
@@ -514,13 +532,12 @@ function mergeTimeline(inputs: readonly Summary[], input: InputSummary, rank: Re
     clipped: number;
     cut: boolean;
   }
-  const byKey = new Map<string, Acc>();
+  const byKey = new KeyedChannels<Acc>();
   for (const s of inputs) {
     for (const c of s.timeline.channels) {
-      const k = `${c.entry}\n${c.client}\n${c.server}`;
-      let a = byKey.get(k);
-      if (a === undefined) byKey.set(k, (a = { entry: c.entry, client: c.client, server: c.server, buckets: new Map(), gaps: [], clipped: 0, cut: false }));
-      for (const b of rebucket(c.buckets, s.timeline.intervalSeconds, width)) {
+      const a = byKey.get(c.entry, c.client, c.server, () => ({ entry: c.entry, client: c.client, server: c.server, buckets: new Map(), gaps: [], clipped: 0, cut: false }));
+      // Buckets of the width wanted already are its buckets.
+      for (const b of s.timeline.intervalSeconds === width ? c.buckets : rebucket(c.buckets, s.timeline.intervalSeconds, width)) {
         const t = bucketStartUs(microsFromIso(b.start), width);
         const x = a.buckets.get(t);
         if (x === undefined) a.buckets.set(t, { ...b });
@@ -537,7 +554,7 @@ function mergeTimeline(inputs: readonly Summary[], input: InputSummary, rank: Re
     }
   }
   const r = (id: string) => rank.get(id) ?? Number.MAX_SAFE_INTEGER;
-  const accs = [...byKey.values()].sort((a, b) => r(a.entry) - r(b.entry) || cmp(a.entry, b.entry) || cmp(a.client, b.client) || cmp(a.server, b.server));
+  const accs = byKey.values().sort((a, b) => r(a.entry) - r(b.entry) || cmp(a.entry, b.entry) || cmp(a.client, b.client) || cmp(a.server, b.server));
   let budget = MAX_TIMELINE_BUCKETS;
   const channels: TimelineChannel[] = accs.map((a) => {
     const starts = [...a.buckets.keys()].sort((x, y) => x - y);
