@@ -209,6 +209,28 @@ describe('merge: clipped timelines', () => {
   });
 });
 
+describe('merge: live captures and filters', () => {
+  it('interfaces are listed together, kernel counts summed; filters kept where every input agrees, in any grouping', async () => {
+    const base = await pb([resolve(LAB, 'a06_failures.pcap')]);
+    const live = (iface: string, received: number | null, bpf: string | null): Summary => ({
+      ...base,
+      capture: { interface: iface, backend: 'native', filter: null, received, dropped: 1, ifDropped: 0 },
+      input: { ...base.input, filter: { bpf, hosts: [], since: null, until: null, count: null, filteredOut: 10, stoppedEarly: false } },
+    });
+    const [a, b, c] = [live('eth1', 100, 'tcp'), live('eth0', 50, 'tcp'), live('eth1', 7, 'udp')];
+    const ab = merge([a, b]);
+    expect(ab.capture).toEqual({ interface: 'eth0, eth1', backend: 'native', filter: null, received: 150, dropped: 2, ifDropped: 0 });
+    expect(ab.input.filter).toEqual({ bpf: 'tcp', hosts: [], since: null, until: null, count: null, filteredOut: 20, stoppedEarly: false });
+    const all = bytes(merge([a, b, c]));
+    expect(bytes(merge([ab, c]))).toBe(all);
+    expect(bytes(merge([a, merge([c, b])]))).toBe(all);
+    const abc = merge([a, b, c]);
+    expect([abc.capture!.interface, abc.capture!.received, abc.input.filter!.bpf, abc.input.filter!.filteredOut]).toEqual(['eth0, eth1', 157, null, 30]);
+    // One input that could not tell its kernel counts: the sum cannot be told either.
+    expect(merge([a, live('lo', null, 'tcp')]).capture!.received).toBeNull();
+  });
+});
+
 describe('merge: overflow sketch', () => {
   it('registers merge by maximum: a summary merged with itself keeps its overflow flows, its packets add up', async () => {
     const x = await pb([resolve(LAB, 'a03_panorama.pcap')], { maxFlows: 4 });
