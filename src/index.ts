@@ -8,3 +8,6 @@ export { openBpf } from './capture/bpf.js';
 export { parseHostRange, parseTimeBound } from './pipeline/filter-spec.js';
 export type { FilterSpec, HostRange, TimeBound } from './pipeline/filter.js';
 export { ArgumentError, FilterError } from './errors.js';
+// Merging summaries (`pantap merge`): protobuf summaries in and out, merged in the model.
+export { mergeSummaries, type MergeOptions } from './report/merge.js';
+export { encodeSummary, summaryFromProtobuf } from './report/protobuf.js';

@@ -36,3 +36,13 @@ describe('library entry', () => {
     expect(out.trim()).toBe('function');
   });
 });
+
+describe('library entry: merge', () => {
+  it('mergeSummaries over protobuf round trips, as pantap merge', async () => {
+    const { encodeSummary, mergeSummaries, summaryFromProtobuf } = await import('../src/index.js');
+    const one = summaryFromProtobuf(encodeSummary(await analyze([A06], { workers: 0 })));
+    const m = mergeSummaries([one, one], { topPairs: 5, maxListed: 10_000 });
+    expect(m.merge).toEqual({ summaries: 2, lowerBound: [] });
+    expect(m.input.packets).toBe(76);
+  });
+});

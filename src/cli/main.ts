@@ -172,6 +172,26 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await runReport({ ...o, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
     });
 
+  // `pantap merge` (issue 12): protobuf summaries in, one summary out.
+  program
+    .command('merge')
+    .description('merge protobuf summaries (analyze -F protobuf, from any host or run) into one summary')
+    .argument('[files...]', 'protobuf summaries; - reads stdin')
+    .addOption(new Option('-F, --format <format>', 'report format (html: one self-contained page, give -o FILE)').choices(['text', 'json', 'protobuf', 'markdown', 'html']).default('text'))
+    .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
+    .option('--max-listed <n>', 'list at most N unexpected/failed/warning flows (most bytes first)', int(0, 50_000_000), 10_000)
+    .option('--top <n>', 'client → server pairs listed per entry', int(1, 1000), 5)
+    .addOption(new Option('--interval <width>', "timeline interval, no finer than any input's (default: the coarsest of the inputs' and of the default for the merged span)").choices(Object.keys(INTERVAL_NAMES)))
+    .option('--fail-on <what>', 'exit 1 when there are unexpected flows, failed flows, or flows failed or with warnings (unexpected, failed, degraded; repeatable)', collect, [])
+    .option('--catalog <file>', 'catalog override file (JSON or YAML): the order of entries')
+    .option('--all-entries', 'text and Markdown: list catalog entries never seen as rows')
+    .option('--color', 'force colors')
+    .option('--no-color', 'no colors (also NO_COLOR=1)')
+    .action(async (files: string[], o) => {
+      const { runMerge } = await import('./merge-command.js');
+      code = await runMerge(files, { ...o, color: colorWanted(io.stdout, o.color) }, io, controller.signal);
+    });
+
   // Bare `pantap`: what it can do, on stderr, and the usage-error code.
   if (argv.length === 0) {
     io.stderr.write(program.helpInformation());

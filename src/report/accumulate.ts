@@ -14,7 +14,8 @@ import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
 import { addToPairHealth, emptyPairHealth, healthLine, mergePairHealth, sortHealth, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
+import type { ChannelState, EntrySummary, HealthLine, InputSummary, MergeState, SectionSummary, Summary, TimelineChannel } from './model.js';
+import { SKETCH_BITS } from '../flow/table.js';
 import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
 
 export interface AccumulateOptions {
@@ -339,6 +340,7 @@ export class SummaryAccumulator {
       }
     });
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
+    const mergeState = this.mergeState();
     return {
       schema: 'pantap.summary.v1',
       input,
@@ -359,6 +361,36 @@ export class SummaryAccumulator {
       flowsOmitted: this.selected - listed.length,
       ha: this.ha.summary(),
       timeline: { intervalSeconds, channels },
+      mergeState,
     };
+  }
+
+  /**
+   * What `pantap merge` needs to merge exactly (report/merge.ts): every channel's volume, reasons
+   * and failures before any cut, in catalog order, then client and server. The overflow sketch is
+   * the flow table's: the session fills it in (zeros here).
+   */
+  private mergeState(): MergeState {
+    const channels: ChannelState[] = [];
+    this.catalog.entries.forEach((e, i) => {
+      const acc = this.entries[i];
+      const keys = [...acc.pairs.keys()].sort((a, b) => cmp(acc.pairs.get(a)!.client, acc.pairs.get(b)!.client) || cmp(acc.pairs.get(a)!.server, acc.pairs.get(b)!.server));
+      for (const key of keys) {
+        const p = acc.pairs.get(key)!;
+        const r = p.health.reasons;
+        channels.push({
+          entry: e.id,
+          client: p.client,
+          server: p.server,
+          packets: p.packets,
+          bytes: p.bytes,
+          reasons: r === null ? [] : REASONS.flatMap((reason, j) => (r[j] > 0 ? [{ reason, flows: r[j] }] : [])),
+          failures: (acc.failures.get(key) ?? [])
+            .map((x) => ({ reason: x.reason, state: x.state, flows: x.flows }))
+            .sort((a, b) => REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? '')),
+        });
+      }
+    });
+    return { overflowSketch: new Uint8Array(1 << SKETCH_BITS), channels };
   }
 }

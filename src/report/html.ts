@@ -5,6 +5,7 @@
 // html/page.client.js with textContent only (nothing from a packet goes through innerHTML).
 // The timeline is drawn by uPlot (MIT), inlined from node_modules with its URLs and any
 // sourceMappingURL neutralised, so no src or href of the page points at the network.
+import { mergeNotes } from './merge.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { channelStatus, type ChannelStatus } from '../classify/vocabulary.js';
@@ -167,6 +168,7 @@ function facts(s: Summary): string[] {
   out.push(`Packets: ${count(i.packets)} (${humanBytes(i.bytes)} on the wire), ${count(i.malformed)} malformed`);
   if (i.firstSeen !== null && i.lastSeen !== null) out.push(`Time: ${stamp(i.firstSeen)} → ${stamp(i.lastSeen)} (${duration(microsFromIso(i.lastSeen) - microsFromIso(i.firstSeen))})`);
   out.push(`Channels: ${plural(s.health.length, 'channel')} (entry × client → server)`);
+  for (const n of mergeNotes(s)) out.push(`${n.level === 'warning' ? 'Warning' : 'Note'}: ${n.message}`);
   return out;
 }
 

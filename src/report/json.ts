@@ -28,6 +28,8 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     timeline: orderedTimeline(s.timeline),
     // Live captures only; absent (not null) for files, as the model has it.
     ...(s.capture ? { capture: orderedCapture(s.capture) } : {}),
+    // Merged summaries only (pantap merge): how many went in, which figures are lower bounds.
+    ...(s.merge ? { merge: { summaries: s.merge.summaries, lowerBound: [...s.merge.lowerBound] } } : {}),
   };
 }
 
@@ -44,6 +46,19 @@ function orderedHa(ha: Summary['ha']): Record<string, unknown> {
       flows: h.flows,
       heartbeats: h.heartbeats,
       capHit: h.capHit,
+      // Merged only: the channel's cadence per input, side by side (intervalMs is then null).
+      ...(h.parts
+        ? {
+            parts: h.parts.map((p) => ({
+              flows: p.flows,
+              heartbeats: p.heartbeats,
+              intervalMs: p.intervalMs === null ? null : { median: p.intervalMs.median, p99: p.intervalMs.p99, max: p.intervalMs.max },
+              unanswered: p.unanswered,
+              gaps: p.gaps.map((g) => ({ start: g.start, end: g.end, seconds: g.seconds, missed: g.missed })),
+              capHit: p.capHit,
+            })),
+          }
+        : {}),
     })),
   };
 }
@@ -59,6 +74,7 @@ function orderedTimeline(t: Summary['timeline']): Record<string, unknown> {
       buckets: c.buckets.map((b) => ({ start: b.start, flows: b.flows, started: b.started, failed: b.failed, warnings: b.warnings })),
       gaps: c.gaps.map((g) => ({ start: g.start, end: g.end, seconds: g.seconds })),
       clipped: c.clipped,
+      ...(c.lowerBound ? { lowerBound: true } : {}),
     })),
   };
 }
@@ -163,5 +179,6 @@ function orderedEntry(e: EntrySummary): Record<string, unknown> {
     pairCount: e.pairCount,
     failures: e.failures.map((f) => ({ client: f.client, server: f.server, reason: f.reason, state: f.state ?? null, flows: f.flows })),
     failureCount: e.failureCount,
+    ...(e.lowerBound ? { lowerBound: true } : {}),
   };
 }

@@ -5,6 +5,7 @@
 // the text report's (the same functions choose and order them); only the drawing differs.
 // Cells are escaped: `|` cannot end a cell, a newline becomes <br>, and bytes that came off
 // the wire (banners, certificate names in evidence) cannot become HTML or emphasis.
+import { mergeNotes } from './merge.js';
 import pc from 'picocolors';
 import { REASON_WORDS } from './names.js';
 import { inputProblems } from './build.js';
@@ -76,6 +77,7 @@ function header(s: Summary): string {
   if (s.entries.length > 0) lines.push(`- **Entries:** ${entryCounts(plain, s.entries)}`);
   for (const p of inputProblems(i)) lines.push(`- **${p.level}:** ${mdCell(p.message)}`);
   if (s.flowsOmitted > 0) lines.push(`- **warning:** ${plural(s.flowsOmitted, 'more unexpected, failed or warning flow')} not listed (--max-listed)`);
+  for (const n of mergeNotes(s)) lines.push(`- **${n.level}:** ${mdCell(n.message)}`);
   return lines.join('\n');
 }
 

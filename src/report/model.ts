@@ -154,6 +154,8 @@ export interface EntrySummary {
   failures: FailureSummary[];
   /** Distinct (client, server, reason, outcome) failures in all. */
   failureCount: number;
+  /** Merged summaries only (report/merge.ts): an input listed only its top pairs and failures, so pairs, pairCount, failures and failureCount are lower bounds. */
+  lowerBound?: true;
 }
 
 export interface RoleAssignment {
@@ -193,6 +195,21 @@ export interface HeartbeatSummary {
   /** Silences longer than three median intervals: ISO-8601 UTC start (last heartbeat before) and end (first after). */
   gaps: { start: string; end: string; seconds: number; missed: number }[];
   /** The per-flow time log cap was hit: the figures cover the heartbeats kept. */
+  capHit: boolean;
+  /**
+   * Merged summaries only: the channel was seen by several merged inputs, whose intervals cannot be
+   * merged (medians of medians are not medians): each input's cadence side by side; intervalMs is then null.
+   */
+  parts?: HeartbeatPart[];
+}
+
+/** One merged input's cadence of a heartbeat channel (HeartbeatSummary.parts). */
+export interface HeartbeatPart {
+  flows: number;
+  heartbeats: number;
+  intervalMs: HeartbeatSummary['intervalMs'];
+  unanswered: number;
+  gaps: HeartbeatSummary['gaps'];
   capHit: boolean;
 }
 
@@ -234,6 +251,8 @@ export interface TimelineChannel {
   gaps: TimelineGap[];
   /** Earlier intervals with something in them left out (only the latest MAX_CHANNEL_BUCKETS are listed); 0 normally. */
   clipped: number;
+  /** Merged summaries only: an input had clipped this channel, so its earliest intervals' counts are lower bounds. */
+  lowerBound?: true;
 }
 
 export interface TimelineSummary {
@@ -275,4 +294,40 @@ export interface Summary {
     dropped: number | null;
     ifDropped: number | null;
   };
+  // --- Merge (issue 12, report/merge.ts) ---
+  /** What `pantap merge` needs beyond the rendered figures to merge exactly (protobuf only; JSON leaves it out). */
+  mergeState?: MergeState;
+  /** Merged summaries only: how many summaries went in, and which figures are lower bounds. */
+  merge?: MergeInfo;
+}
+
+/** One channel's (entry × client → server) counts that the rendered summary cuts or folds away. */
+export interface ChannelState {
+  entry: string;
+  client: string;
+  server: string;
+  packets: number;
+  bytes: number;
+  /** Failed and warning flows per reason (the health line's reason is chosen from these). */
+  reasons: { reason: ReasonCode; flows: number }[];
+  /** Failed flows per reason and TCP outcome (the entry's failures before the top-N cut). */
+  failures: { reason: ReasonCode; state: FlowState | null; flows: number }[];
+}
+
+export interface MergeState {
+  /** The flow table's overflow HyperLogLog registers (flow/table.ts): merge by maximum. */
+  overflowSketch: Uint8Array;
+  /** Every channel, in health-list order of entry, client, server. */
+  channels: ChannelState[];
+}
+
+export interface MergeInfo {
+  /** Summaries merged (a merged input counts as the summaries it was merged from). */
+  summaries: number;
+  /**
+   * Figures that are lower bounds because an input was cut: "flows" (an input's --max-listed cut its
+   * list: larger flows may be missing), "entries" (an input without merge state listed only its top
+   * pairs), "timeline" (an input clipped a timeline channel). The objects concerned also say `lowerBound: true`.
+   */
+  lowerBound: string[];
 }

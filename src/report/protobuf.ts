@@ -17,6 +17,7 @@ import type {
   FlowTransport,
   InputFile,
   InputSummary,
+  MergeState,
   ReasonCode,
   RoleAssignment,
   SectionSummary,
@@ -281,6 +282,25 @@ function flow(f: FlowRecord): Record<string, unknown> {
     reason: enumValue('Reason', f.reason),
     tcp: tcp(f.tcp),
     tls: tls(f.tls),
+    // The .proto's bind_dn is bindDn to protobufjs; the model says bindDN.
+    ldap: f.ldap === null ? null : { ...f.ldap, bindDn: f.ldap.bindDN },
+  };
+}
+
+/** A gap's times both ways. */
+function gapUs<G extends { start: string; end: string }>(g: G): G & { startUs: number; endUs: number } {
+  return { ...g, startUs: microsFromIso(g.start), endUs: microsFromIso(g.end) };
+}
+
+/** Merge state (issue 12): enums as numbers. */
+function mergeState(m: MergeState): Record<string, unknown> {
+  return {
+    overflowSketch: m.overflowSketch,
+    channels: m.channels.map((c) => ({
+      ...c,
+      reasons: c.reasons.map((r) => ({ reason: enumValue('Reason', r.reason), flows: r.flows })),
+      failures: c.failures.map((f) => ({ reason: enumValue('Reason', f.reason), state: enumValue('State', f.state), flows: f.flows })),
+    })),
   };
 }
 
@@ -295,15 +315,25 @@ export function encodeSummary(s: Summary): Uint8Array {
     flows: s.flows.map(flow),
     roles: s.roles.map((r) => ({ ...r, source: enumValue('RoleSource', r.source) })),
     capture: s.capture ?? null,
-    ha: { heartbeats: s.ha.heartbeats.map((h) => ({ ...h, gaps: h.gaps.map((g) => ({ ...g, startUs: microsFromIso(g.start), endUs: microsFromIso(g.end) })) })) },
+    ha: {
+      heartbeats: s.ha.heartbeats.map((h) => ({
+        ...h,
+        gaps: h.gaps.map(gapUs),
+        parts: (h.parts ?? []).map((p) => ({ ...p, gaps: p.gaps.map(gapUs) })),
+      })),
+    },
     timeline: {
       intervalSeconds: s.timeline.intervalSeconds,
       channels: s.timeline.channels.map((c) => ({
         ...c,
         buckets: c.buckets.map((b) => ({ ...b, startUs: microsFromIso(b.start) })),
-        gaps: c.gaps.map((g) => ({ ...g, startUs: microsFromIso(g.start), endUs: microsFromIso(g.end) })),
+        gaps: c.gaps.map(gapUs),
       })),
     },
+    mergeState: s.mergeState ? mergeState(s.mergeState) : null,
+    merge: s.merge ?? null,
+    revision: 1,
+    complete: true,
   };
   // verify() names the field when the model and the .proto disagree (a string where a
   // number belongs...), instead of fromObject coercing it to a default without a word.
@@ -322,4 +352,88 @@ export function decodeSummary(buf: Uint8Array): Record<string, unknown> {
   // Any buffer of valid protobuf framing decodes to something; a pantap summary says so.
   if (obj.schema !== 'pantap.summary.v1') throw new TypeError(`not a pantap summary (schema ${JSON.stringify(obj.schema)})`);
   return obj;
+}
+
+// --- Decoding into the model (issue 12, `pantap merge`) ---
+
+/** Per enum: .proto value name → model string (the inverse of PROTO_ENUMS). */
+let modelNames: Map<string, Map<string, string>> | null = null;
+
+function enumModelNames(): Map<string, Map<string, string>> {
+  if (modelNames === null) {
+    modelNames = new Map();
+    for (const [name, map] of Object.entries(PROTO_ENUMS) as [string, Record<string, string>][]) {
+      modelNames.set(name, new Map(Object.entries(map).map(([model, proto]) => [proto, model])));
+    }
+  }
+  return modelNames;
+}
+
+/** Fields whose protobufjs (camelCase) name is not the model's. */
+const MODEL_KEYS: Record<string, string> = { bindDn: 'bindDN' };
+
+/**
+ * One decoded message as the model has it, driven by the .proto's reflection: enum names
+ * back to the model's strings (*_UNSPECIFIED to null), absent optional fields and messages
+ * to null, the `*_us` twins of timestamps dropped (the ISO strings are the model's).
+ */
+function toModel(type: protobuf.Type, obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of type.fieldsArray) {
+    // protobufjs names fields in camelCase: first_seen_us is firstSeenUs.
+    if (/[a-z]Us$/.test(field.name)) continue;
+    const key = field.name;
+    const v = obj[key];
+    const modelKey = MODEL_KEYS[key] ?? key;
+    const rt = field.resolve().resolvedType;
+    const one = (x: unknown): unknown => {
+      if (rt instanceof protobuf.Type) return toModel(rt, x as Record<string, unknown>);
+      if (rt instanceof protobuf.Enum) {
+        const model = enumModelNames().get(rt.name)?.get(x as string);
+        if (model === undefined && x !== rt.valuesById[0]) throw new TypeError(`summary.proto: ${rt.name} value ${String(x)} unknown to this pantap`);
+        return model ?? null;
+      }
+      return x;
+    };
+    if (field.repeated) out[modelKey] = ((v as unknown[] | undefined) ?? []).map(one);
+    else if (v === undefined || v === null) out[modelKey] = field.type === 'bytes' ? new Uint8Array(0) : null;
+    else out[modelKey] = one(v);
+  }
+  return out;
+}
+
+/**
+ * A protobuf summary as the model's Summary, for `pantap merge`: what decodeSummary checks
+ * (framing, the schema), then every message in the model's shape. Throws TypeError when the
+ * buffer is not a pantap summary of this schema.
+ */
+export function summaryFromProtobuf(buf: Uint8Array): Summary {
+  const { summary } = load();
+  const decoded = summary.toObject(summary.decode(buf), { longs: Number, enums: String, defaults: true });
+  const schema = decoded.schema as string;
+  if (schema !== 'pantap.summary.v1') {
+    throw new TypeError(schema.startsWith('pantap.summary.') ? `summary schema ${schema} is not pantap.summary.v1, the one this pantap reads` : 'not a pantap protobuf summary');
+  }
+  // A summary of this revision ends with `complete`; one written before (revision 0) at least has its timeline.
+  if (decoded.revision > 0 ? decoded.complete !== true : decoded.timeline === null) throw new TypeError('ends early: the summary was cut short');
+  const s = toModel(summary, decoded) as Record<string, unknown> & Summary;
+  delete s.complete;
+  delete s.revision;
+  // Shapes the reflection cannot know: a port range is a pair; absent optional parts are left out.
+  for (const e of s.entries) {
+    const r = e.portRange as unknown as { first: number; last: number } | null;
+    e.portRange = r === null ? null : [r.first, r.last];
+    if (!e.lowerBound) delete e.lowerBound;
+  }
+  for (const f of s.flows) {
+    // An encrypted TLS alert has no level or description in the model.
+    const a = f.tls?.alert;
+    if (a?.encrypted) f.tls!.alert = { encrypted: true, from: a.from };
+  }
+  for (const h of s.ha.heartbeats) if (h.parts?.length === 0) delete h.parts;
+  for (const c of s.timeline.channels) if (!c.lowerBound) delete c.lowerBound;
+  for (const k of ['capture', 'mergeState', 'merge'] as const) if (s[k] === null) delete s[k];
+  if (s.input.filter === null) delete s.input.filter;
+  if (s.mergeState) s.mergeState.overflowSketch = Uint8Array.from(s.mergeState.overflowSketch);
+  return s;
 }

@@ -11,6 +11,7 @@ import { quoteExpression } from '../capture/bpf.js';
 import { cmp, count, duration, hostPort, humanBytes, hex16, isoMicros, microsFromIso, plural, stamp } from './format.js';
 import { REASON_VERDICT, type ChannelStatus, type ReasonCode } from '../classify/vocabulary.js';
 import { inputProblems } from './build.js';
+import { mergeNotes } from './merge.js';
 import { HEALTH_STATUS_ORDER } from './health.js';
 import { entryLabel, flowProto as proto } from './labels.js';
 import type { EntrySummary, FlowRecord, HealthLine, InputSummary, SectionId, SectionSummary, Summary } from './model.js';
@@ -122,7 +123,9 @@ function inputWarnings({ c, s }: Ctx): string[] {
   const out = inputProblems(s.input).map((p) => (p.level === 'error' ? `${c.red(c.bold('error:'))} ${p.message}` : warn(p.message)));
   const k = s.capture;
   if (k && (k.dropped ?? 0) + (k.ifDropped ?? 0) > 0) out.push(warn(`the kernel dropped ${plural((k.dropped ?? 0) + (k.ifDropped ?? 0), 'packet')}: counts are incomplete`));
-  if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected, failed or warning flow')} not listed (--max-listed; --flows-ndjson writes them all)`));
+  // A merged summary has no --flows-ndjson to offer: the runs that wrote its inputs had.
+  if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected, failed or warning flow')} not listed (--max-listed${s.merge ? '' : '; --flows-ndjson writes them all'})`));
+  for (const n of mergeNotes(s)) out.push(n.level === 'warning' ? warn(n.message) : `${c.bold('note:')} ${n.message}`);
   return out;
 }
 
@@ -242,7 +245,7 @@ function timelineBlock(ctx: Ctx): string | null {
     }
     const most = Math.max(1, ...open);
     const spark = open.map((v, i) => (mark[i] === 2 ? c.red('x') : mark[i] === 1 ? c.yellow('!') : v === 0 ? ' ' : SPARK[Math.min(7, Math.ceil((v / most) * 8) - 1)])).join('');
-    lines.push(`  ${healthChannel(byId, { entry: ch.entry } as HealthLine)}  ${ch.client} → ${ch.server}`);
+    lines.push(`  ${healthChannel(byId, { entry: ch.entry } as HealthLine)}  ${ch.client} → ${ch.server}${ch.lowerBound ? c.dim(' (earliest intervals: at least)') : ''}`);
     lines.push(`    ${spark}`.trimEnd());
     for (const g of ch.gaps) lines.push(`    ${c.yellow('gap')} ${stamp(g.start)} → ${stamp(g.end).slice(11, 19)} (${g.seconds.toFixed(1)} s silent)`);
   }
@@ -307,7 +310,8 @@ export function statusWord(c: Colors, st: ChannelStatus): string {
 export function pairsCell(e: EntrySummary): string {
   const lines = e.pairs.slice(0, TOP_PAIRS).map((p) => `${p.client} → ${p.server}`);
   const more = Math.max(e.pairCount, e.pairs.length) - lines.length;
-  if (more > 0) lines.push(`(+${count(more)} more)`);
+  if (more > 0) lines.push(`(+${count(more)} more${e.lowerBound ? ', at least' : ''})`);
+  else if (e.lowerBound) lines.push('(at least)');
   return lines.join('\n');
 }
 
@@ -360,7 +364,11 @@ function heartbeatLines({ c, s }: Ctx): string[] {
   const ms = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
   const lines = [c.bold('  Heartbeats')];
   for (const h of list) {
-    const iv = h.intervalMs === null ? 'fewer than two heartbeats' : `interval median ${ms(h.intervalMs.median)}, p99 ${ms(h.intervalMs.p99)}, max ${ms(h.intervalMs.max)}`;
+    const iv = h.parts
+      ? `cadence not merged, per input: ${h.parts.map((p) => (p.intervalMs === null ? 'fewer than two' : `median ${ms(p.intervalMs.median)}`)).join('; ')}`
+      : h.intervalMs === null
+        ? 'fewer than two heartbeats'
+        : `interval median ${ms(h.intervalMs.median)}, p99 ${ms(h.intervalMs.p99)}, max ${ms(h.intervalMs.max)}`;
     const unanswered = h.transport === 'icmp' ? `, ${h.unanswered > 0 ? c.yellow(`${count(h.unanswered)} unanswered`) : '0 unanswered'}` : '';
     const gaps = h.gaps.length > 0 ? c.yellow(plural(h.gaps.length, 'gap')) : '0 gaps';
     const capped = h.capHit ? c.dim(' (time log cap hit)') : '';

@@ -1,7 +1,11 @@
 // The protobuf summary: round trip of the fixture, and corrupted input.
 import { describe, expect, it } from 'vitest';
 import { microsFromIso } from '../../src/report/format.js';
-import { decodeSummary, encodeSummary } from '../../src/report/protobuf.js';
+import { resolve } from 'node:path';
+import { analyze } from '../../src/analyze.js';
+import { renderJson } from '../../src/report/json.js';
+import { REPO } from '../helpers/shared.js';
+import { decodeSummary, encodeSummary, summaryFromProtobuf } from '../../src/report/protobuf.js';
 import { fixtureSummary, HA_A, PANORAMA_CERT_SHA256, T0 } from './fixture.js';
 
 type Obj = Record<string, unknown>;
@@ -206,5 +210,31 @@ describe('protobuf summary of a live capture', () => {
 
   it('has no capture block for files', () => {
     expect(decodeSummary(encodeSummary(fixtureSummary())).capture).toBeNull();
+  });
+});
+
+// Issue 12 (`pantap merge`): the protobuf summary decodes back into the model.
+describe('summaryFromProtobuf', () => {
+  it('gives back the summary: its JSON is the JSON of the summary encoded', () => {
+    const s = fixtureSummary();
+    const back = summaryFromProtobuf(encodeSummary(s));
+    expect(renderJson(back)).toBe(renderJson(s));
+    expect(back.mergeState).toBeUndefined();
+  });
+
+  it("keeps a run's merge state: every channel's volume, reasons and failures, the sketch's registers", async () => {
+    const s = await analyze([resolve(REPO, 'fixtures/pan-lab/a06_failures.pcap')], { workers: 0 });
+    const back = summaryFromProtobuf(encodeSummary(s));
+    expect(back).toEqual(s);
+    expect(back.mergeState!.channels).toEqual(s.mergeState!.channels);
+    expect(back.mergeState!.overflowSketch).toEqual(s.mergeState!.overflowSketch);
+    expect(back.mergeState!.channels.length).toBe(s.health.length);
+  });
+
+  it('keeps an LDAP bind DN (bind_dn is bindDn to protobufjs)', () => {
+    const s = fixtureSummary();
+    const f = s.flows[0];
+    const withLdap = { ...s, flows: [{ ...f, ldap: { resultCode: 0, resultName: 'success', diagnostic: null, bindDN: 'cn=pantap,dc=lab', operations: 1 } }] };
+    expect(summaryFromProtobuf(encodeSummary(withLdap)).flows[0].ldap!.bindDN).toBe('cn=pantap,dc=lab');
   });
 });
