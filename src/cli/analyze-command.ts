@@ -1,6 +1,7 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
 import { analyzeCaptures } from '../analyze.js';
+import { expandInputs } from '../capture/inputs.js';
 import { openBpf } from '../capture/bpf.js';
 import { ArgumentError, CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
 import type { FilterSpec, HostRange, TimeBound } from '../pipeline/filter.js';
@@ -40,6 +41,9 @@ export interface AnalyzeCliOptions {
   count?: number;
   /** --interval: timeline width (1s, 10s, 1m, 10m, 1h); absent: chosen from the capture's duration. */
   interval?: string;
+  /** --dedup, --dedup-window (ms). */
+  dedup?: boolean;
+  dedupWindow?: number;
 }
 
 export interface CliIo {
@@ -89,7 +93,9 @@ function checkWindow(since: TimeBound | undefined, until: TimeBound | undefined)
 }
 
 async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec): Promise<number> {
-  const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, files) : null;
+  // Directories and globs become the capture files they hold; files named twice are read once.
+  const inputs = await expandInputs(files);
+  const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, inputs.paths) : null;
   let analysis;
   try {
     analysis = await analyzeCaptures(files, {
@@ -105,6 +111,8 @@ async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: Cl
       stdin: io.stdin,
       onProgress: bar?.update,
       filter,
+      inputs,
+      dedup: opts.dedup || opts.dedupWindow !== undefined ? { windowMs: opts.dedupWindow } : undefined,
     });
   } finally {
     bar?.stop();

@@ -211,6 +211,8 @@ function input(i: InputSummary): Record<string, unknown> {
     ...i,
     ...times(i.firstSeen, i.lastSeen),
     details: i.details.map((d) => ({ ...d, format: enumValue('CaptureFormat', d.format) })),
+    skipped: i.skipped ?? [],
+    dedup: i.dedup ?? null,
     filter: i.filter ? { ...i.filter, sinceUs: i.filter.since === null ? null : microsFromIso(i.filter.since), untilUs: i.filter.until === null ? null : microsFromIso(i.filter.until) } : null,
   };
 }
