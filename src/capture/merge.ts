@@ -86,6 +86,8 @@ export interface MergedRead {
   map: FileMap;
   /** Records handed over. */
   records: number;
+  /** Of them, records copied into merged batches (where files interleave); the rest were handed on in their reader's batch. */
+  copied: number;
 }
 
 /** Batch size of the look at a file's first record. */
@@ -168,7 +170,7 @@ export async function readMerged(paths: readonly string[], opts: MergeOptions): 
     await Promise.allSettled(open.map((l) => l.running));
     throw err;
   }
-  return { results, map, records: out.seq };
+  return { results, map, records: out.seq, copied: out.copied };
 }
 
 async function readOne(path: string, opts: MergeOptions, map: FileMap): Promise<MergedRead> {
@@ -183,9 +185,9 @@ async function readOne(path: string, opts: MergeOptions, map: FileMap): Promise<
       signal: opts.signal,
       stdin: opts.stdin,
     });
-    return { results: [rep], map, records: rep.records };
+    return { results: [rep], map, records: rep.records, copied: 0 };
   } catch (err) {
-    if (err instanceof CaptureError) return { results: [err], map, records: 0 };
+    if (err instanceof CaptureError) return { results: [err], map, records: 0, copied: 0 };
     throw err;
   }
 }
@@ -358,6 +360,7 @@ class Lane {
 /** The merged stream: global record numbers, the file map, and the batch being filled where files interleave. */
 class MergeOutput {
   seq = 0;
+  copied = 0;
   private bufs: BatchBuffers | null = null;
   private u8 = Buffer.alloc(0);
   private idx = new Uint32Array(0);
@@ -429,6 +432,7 @@ class MergeOutput {
       }
       this.map.add(this.seq, l.file);
       this.seq += m;
+      this.copied += m;
       this.count += m;
       this.fill += end - start;
       l.r += m;
