@@ -90,3 +90,15 @@ export async function feedFiles(session: FlowSession, paths: string[], opts: Fee
     paths,
   };
 }
+
+/**
+ * The file a global record number came from, as the summary names inputs (`stdin` for
+ * '-'); '' when there is none (no record, or a number before the first). The ClickHouse
+ * export names a flow's source file this way, by its first record (ClassifiedFlow.firstSeq).
+ */
+export function sourceFile(read: Pick<FilesRead, 'map' | 'paths'>, seq: number): string {
+  const i = read.map.fileOf(seq);
+  if (i < 0) return '';
+  const p = read.paths[i];
+  return p === '-' ? 'stdin' : p;
+}

@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
+import { hosts } from '../../src/cli/args.js';
+import { sourceFile } from '../../src/session/files.js';
 import { pcapRecords, shiftPcap, splitPcap } from '../helpers/pcap-split.js';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
@@ -71,5 +73,35 @@ describe('capture sets', () => {
     expect(r.summary.input.packets).toBe(170);
     expect(r.summary.input.files).toEqual([whole]);
     expect(r.summary.input.skipped).toEqual([{ file: whole, why: 'named more than once, read once' }]);
+  });
+});
+
+describe('the file of a flow (sourceFile, for the ClickHouse export)', () => {
+  const a = resolve(LAB, 'a01_management.pcap');
+  const b = tmp.file('a02_early.pcap', shiftPcap(resolve(LAB, 'a02_ha.pcap'), -8e6));
+  const aLater = tmp.file('a01_later.pcap', shiftPcap(a, 1));
+  const key = (f: { client: string; server: string; clientPort: number | null; serverPort: number | null; transport: string }) => `${f.transport} ${f.client}:${f.clientPort} ${f.server}:${f.serverPort}`;
+
+  it('names the file of each flow of interleaved files, with filters and --dedup dropping records inside merged batches', async () => {
+    const inA = new Set((await analyzeCaptures([a], { allFlows: true, workers: 0 })).summary.flows.map(key));
+    const inB = new Set((await analyzeCaptures([b], { allFlows: true, workers: 0 })).summary.flows.map(key));
+    const host = hosts('10.99.1.10,10.99.2.0/24', []);
+    for (const workers of [0, 2]) {
+      const r = await analyzeCaptures([a, b, aLater], {
+        allFlows: true,
+        workers,
+        batchBytes: 4096,
+        batchRecords: 8,
+        dedup: {},
+        filter: { bpf: null, hosts: host, since: null, until: null, count: null },
+      });
+      expect(r.summary.input.dedup!.dropped).toBeGreaterThan(0);
+      expect(r.flows.length).toBeGreaterThan(4);
+      for (const f of r.flows) {
+        const k = key(f as never);
+        const want = inA.has(k) ? a : inB.has(k) ? b : 'neither';
+        expect(sourceFile(r.read, f.firstSeq), k).toBe(want);
+      }
+    }
   });
 });
