@@ -68,7 +68,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--since <time>', 'keep packets at or after TIME: ISO-8601 with a zone (2026-11-24T10:15:00Z), or +SECONDS from the first packet', timeBound)
     .option('--until <time>', 'keep packets before TIME (as --since)', timeBound)
     .option('-c, --count <n>', 'stop after N packets (those the filters keep)', int(1, Number.MAX_SAFE_INTEGER))
-    .option('--dedup', 'drop copies of an IP packet seen again within the window (SPAN, multi-stage captures), ignoring link headers, VLAN tags, TTL and the IPv4 checksum')
+    .option('--dedup', 'drop copies of a packet seen again within the window (SPAN, multi-stage captures), ignoring link headers, VLAN tags, TTL and the IPv4 checksum')
     .option('--dedup-window <ms>', `--dedup window in milliseconds (default ${DEFAULT_DEDUP_WINDOW_MS})`, decimal(0, 60_000))
     .addOption(new Option('-F, --format <format>', 'report format (html: one self-contained page, give -o FILE)').choices(['text', 'json', 'protobuf', 'markdown', 'html']).default('text'))
     .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
