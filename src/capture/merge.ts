@@ -8,6 +8,7 @@
 // each file's first record: a file is opened when the merge reaches its first timestamp,
 // so a ring buffer of a thousand files holds two batches of at most a few files at a time.
 // One input is read straight through, with no merge at all.
+import { statSync } from 'node:fs';
 import { CaptureError } from '../errors.js';
 import { BufferPool, readCapture, type BatchBuffers, type FileReport } from './reader.js';
 import { REC_CAPLEN, REC_OFFSET, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type RecordBatch } from './records.js';
@@ -203,7 +204,8 @@ function keyBefore(aSec: number, aNsec: number, aFile: number, bSec: number, bNs
  * such files are opened at the start).
  */
 async function firstStamp(path: string, stdin: NodeJS.ReadableStream | undefined): Promise<[number, number] | null> {
-  if (path === '-') return null;
+  // A FIFO's bytes can be read once only: it is opened at the start instead.
+  if (path === '-' || !isRegularFile(path)) return null;
   const pool = new BufferPool(PROBE_BYTES, PROBE_RECORDS);
   const done = new AbortController();
   let at: [number, number] | null = null;
@@ -227,6 +229,14 @@ async function firstStamp(path: string, stdin: NodeJS.ReadableStream | undefined
     return null;
   }
   return at;
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** One input of the merge: the batch it has handed over and the merge's position in it. */

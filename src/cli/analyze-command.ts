@@ -1,7 +1,7 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
 import { analyzeCaptures } from '../analyze.js';
-import { expandInputs } from '../capture/inputs.js';
+import { expandInputs, type InputSet } from '../capture/inputs.js';
 import { openBpf } from '../capture/bpf.js';
 import { ArgumentError, CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
 import type { FilterSpec, HostRange, TimeBound } from '../pipeline/filter.js';
@@ -62,7 +62,10 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   if (files.filter((f) => f === '-').length > 1) throw new ArgumentError("stdin ('-') can be read only once");
   checkWindow(opts.since, opts.until);
   checkOutput(opts, io);
-  checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], files);
+  // Directories and globs become the capture files they hold (files named twice are read
+  // once): the outputs are checked against those.
+  const inputs = await expandInputs(files);
+  checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], [...files, ...inputs.paths]);
   // Reading a terminal would wait for typed-in bytes: say what to do instead.
   if (files.includes('-') && (io.stdin as { isTTY?: boolean }).isTTY === true) {
     throw new UsageError('stdin is a terminal: pipe a capture in (tcpdump -w - | pantap analyze -) or name a file');
@@ -74,7 +77,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   const ndjson = opts.flowsNdjson ? await openNdjson(opts.flowsNdjson, io, signal) : null;
   if (ndjson === null && opts.flowsNdjson) return waitInterrupted(`--flows-ndjson ${opts.flowsNdjson}`, io, signal);
   try {
-    return await analyzeAndReport(files, opts, io, signal, ndjson, filter);
+    return await analyzeAndReport(inputs, opts, io, signal, ndjson, filter);
   } finally {
     // Closed already unless something failed: then the first error is the one reported.
     ndjson?.abandon();
@@ -92,13 +95,11 @@ function checkWindow(since: TimeBound | undefined, until: TimeBound | undefined)
   if (since.sec > until.sec || (since.sec === until.sec && since.nsec >= until.nsec)) throw new ArgumentError('--since must be before --until');
 }
 
-async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec): Promise<number> {
-  // Directories and globs become the capture files they hold; files named twice are read once.
-  const inputs = await expandInputs(files);
+async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec): Promise<number> {
   const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, inputs.paths) : null;
   let analysis;
   try {
-    analysis = await analyzeCaptures(files, {
+    analysis = await analyzeCaptures(inputs.paths, {
       workers: opts.workers,
       maxFlows: opts.maxFlows,
       allFlows: opts.flows ?? false,
