@@ -11,7 +11,8 @@ import { inputProblems } from '../report/build.js';
 import type { Summary } from '../report/model.js';
 import { writeOutput } from './atomic-write.js';
 import { openOutput } from './open-output.js';
-import { progressBar } from './progress.js';
+import { progressBar, type ProgressBar } from './progress.js';
+import { statSync } from 'node:fs';
 import { checkOutputs, inheritedFd } from './outputs.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
 
@@ -96,7 +97,10 @@ function checkWindow(since: TimeBound | undefined, until: TimeBound | undefined)
 }
 
 async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec): Promise<number> {
-  const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, inputs.paths) : null;
+  const paths = inputs.paths;
+  // Several files are read together (merged by time): one bar for the set.
+  const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, paths.length > 1 ? [`${paths.length} files`] : paths) : null;
+  const onProgress = bar === null ? undefined : paths.length > 1 ? setProgress(bar, paths) : bar.update;
   let analysis;
   try {
     analysis = await analyzeCaptures(inputs.paths, {
@@ -110,7 +114,7 @@ async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: C
       rolesFile: opts.roles,
       signal,
       stdin: io.stdin,
-      onProgress: bar?.update,
+      onProgress,
       filter,
       inputs,
       dedup: opts.dedup || opts.dedupWindow !== undefined ? { windowMs: opts.dedupWindow } : undefined,
@@ -133,6 +137,37 @@ async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: C
   if (unreadable > 0) return 2;
   if (read.interrupted) return signalExitCode(signal.reason);
   return failOnHolds(summary, opts.failOn) ? 1 : 0;
+}
+
+/**
+ * The progress of files merged by time as one bar: bytes read and packets summed over the
+ * files, against their total size (none when one is a stream: no bar, as for stdin).
+ */
+function setProgress(bar: ProgressBar, paths: string[]): ProgressBar['update'] {
+  const sizes = paths.map((p) => {
+    try {
+      const st = p === '-' ? null : statSync(p);
+      return st?.isFile() ? st.size : null;
+    } catch {
+      return null;
+    }
+  });
+  const total = sizes.some((x) => x === null) ? null : sizes.reduce<number>((a, b) => a + (b ?? 0), 0);
+  const read = new Float64Array(paths.length);
+  const packets = new Float64Array(paths.length);
+  let gzip = false;
+  return (i, r, _size, n, gz) => {
+    read[i] = r;
+    packets[i] = n;
+    gzip ||= gz;
+    let sumRead = 0;
+    let sumPackets = 0;
+    for (let k = 0; k < read.length; k++) {
+      sumRead += read[k];
+      sumPackets += packets[k];
+    }
+    bar.update(0, sumRead, total, sumPackets, gzip);
+  };
 }
 
 /**
