@@ -113,7 +113,8 @@ export async function analyzeCaptures(args: string[], opts: AnalyzeOptions = {})
 }
 
 /**
- * Analyzes capture files (pcap, pcapng, either gzip-compressed; '-' is stdin) and returns
+ * Analyzes capture files (pcap, pcapng, either gzip-compressed; '-' is stdin; directories
+ * and globs stand for the capture files in them; all merged by timestamp) and returns
  * the summary (the "pantap.summary.v1" JSON contract's object). Files that cannot be read
  * are listed in `summary.input.details` with their error; option files that are invalid
  * throw a PantapError.

@@ -8,3 +8,7 @@ export { openBpf } from './capture/bpf.js';
 export { parseHostRange, parseTimeBound } from './pipeline/filter-spec.js';
 export type { FilterSpec, HostRange, TimeBound } from './pipeline/filter.js';
 export { ArgumentError, FilterError } from './errors.js';
+// Capture sets: the flows with the file each came from (README "Library").
+export { analyzeCaptures, type Analysis } from './analyze.js';
+export { sourceFile, type FilesRead } from './session/files.js';
+export type { FileMap } from './capture/merge.js';
