@@ -161,7 +161,13 @@ export async function readMerged(paths: readonly string[], opts: MergeOptions): 
       if (k === best.n - best.r) {
         await out.flush();
         await out.passThrough(best);
-      } else await out.copy(best, k);
+      } else {
+        let left = k;
+        while (left > 0) {
+          left -= out.copyRun(best, left);
+          if (out.full) await out.flush();
+        }
+      }
     }
     await out.flush();
   } catch (err) {
@@ -243,6 +249,8 @@ function isRegularFile(path: string): boolean {
 class Lane {
   batch: RecordBatch | null = null;
   idx = new Uint32Array(0);
+  /** The batch's bytes, viewed once per batch for copying runs out of it. */
+  bytes = Buffer.alloc(0);
   /** Next record of `batch` to merge, and its record count. */
   r = 0;
   n = 0;
@@ -296,6 +304,7 @@ class Lane {
   private offer(b: RecordBatch): Promise<void> {
     this.batch = b;
     this.idx = new Uint32Array(b.index, 0, b.count * REC_WORDS);
+    this.bytes = Buffer.from(b.data);
     this.r = 0;
     this.n = b.count;
     this.notify();
@@ -396,63 +405,67 @@ class MergeOutput {
     await this.opts.submit(batch);
   }
 
-  /** Copies the lane's next `k` records into the merged batch, a contiguous run at a time. */
-  async copy(l: Lane, k: number): Promise<void> {
+  /** Set when the merged batch is full: flush() before copying more. */
+  full = false;
+
+  /**
+   * Copies the longest run of the lane's next `k` records that fits into the merged batch,
+   * with one byte copy (their bytes lie in one span of the lane's batch); returns how many
+   * (0 when the batch is full). Synchronous: no promise per run.
+   */
+  copyRun(l: Lane, k: number): number {
     const pool = this.opts.pool;
     const src = l.batch!;
-    const from = Buffer.from(src.data);
     const sidx = l.idx;
-    while (k > 0) {
-      if (this.bufs === null) {
-        this.bufs = pool.acquire();
-        this.u8 = Buffer.from(this.bufs.data);
-        this.idx = new Uint32Array(this.bufs.index);
-        this.seqBase = this.seq;
-        this.fileIndex = l.file;
-        this.fileOffset = src.fileOffset;
-      }
-      const room = this.u8.length - this.fill;
-      const slots = pool.maxRecords - this.count;
-      // The longest run of records whose bytes lie in one span that fits.
-      const start = sidx[l.r * REC_WORDS + REC_OFFSET];
-      let end = start;
-      let m = 0;
-      while (m < k && m < slots) {
-        const o = (l.r + m) * REC_WORDS;
-        const off = sidx[o + REC_OFFSET];
-        const e = off + sidx[o + REC_CAPLEN];
-        if (off < end || e - start > room) break;
-        end = e;
-        m++;
-      }
-      if (m === 0) {
-        // a fresh batch holds any record of a batch of the same size
-        if (this.count === 0) throw new Error('merge: a record larger than a batch');
-        await this.flush();
-        continue;
-      }
-      from.copy(this.u8, this.fill, start, end);
-      const shift = this.fill - start;
-      const d = this.idx;
-      for (let j = 0; j < m; j++) {
-        const so = (l.r + j) * REC_WORDS;
-        const dO = (this.count + j) * REC_WORDS;
-        for (let w = 0; w < REC_WORDS; w++) d[dO + w] = sidx[so + w];
-        d[dO + REC_OFFSET] = sidx[so + REC_OFFSET] + shift;
-      }
-      this.map.add(this.seq, l.file);
-      this.seq += m;
-      this.copied += m;
-      this.count += m;
-      this.fill += end - start;
-      l.r += m;
-      k -= m;
-      if (this.count === pool.maxRecords || this.fill === this.u8.length) await this.flush();
+    if (this.bufs === null) {
+      this.bufs = pool.acquire();
+      this.u8 = Buffer.from(this.bufs.data);
+      this.idx = new Uint32Array(this.bufs.index);
+      this.seqBase = this.seq;
+      this.fileIndex = l.file;
+      this.fileOffset = src.fileOffset;
     }
+    const room = this.u8.length - this.fill;
+    const slots = pool.maxRecords - this.count;
+    const start = sidx[l.r * REC_WORDS + REC_OFFSET];
+    let end = start;
+    let m = 0;
+    while (m < k && m < slots) {
+      const o = (l.r + m) * REC_WORDS;
+      const off = sidx[o + REC_OFFSET];
+      const e = off + sidx[o + REC_CAPLEN];
+      if (off < end || e - start > room) break;
+      end = e;
+      m++;
+    }
+    if (m === 0) {
+      // a fresh batch holds any record of a batch of the same size
+      if (this.count === 0) throw new Error('merge: a record larger than a batch');
+      this.full = true;
+      return 0;
+    }
+    l.bytes.copy(this.u8, this.fill, start, end);
+    const shift = this.fill - start;
+    const d = this.idx;
+    for (let j = 0; j < m; j++) {
+      const so = (l.r + j) * REC_WORDS;
+      const dO = (this.count + j) * REC_WORDS;
+      for (let w = 0; w < REC_WORDS; w++) d[dO + w] = sidx[so + w];
+      d[dO + REC_OFFSET] = sidx[so + REC_OFFSET] + shift;
+    }
+    this.map.add(this.seq, l.file);
+    this.seq += m;
+    this.copied += m;
+    this.count += m;
+    this.fill += end - start;
+    l.r += m;
+    if (this.count === pool.maxRecords || this.fill === this.u8.length) this.full = true;
     if (l.r === l.n) {
+      // all of the lane's batch copied: its buffers go back, its reader goes on
       pool.release(src);
       l.release();
     }
+    return m;
   }
 
   async flush(): Promise<void> {
@@ -462,6 +475,7 @@ class MergeOutput {
     const batch: RecordBatch = { data: bufs.data, index: bufs.index, count: this.count, seqBase: this.seqBase, fileIndex: this.fileIndex, fileOffset: this.fileOffset };
     this.count = 0;
     this.fill = 0;
+    this.full = false;
     if (batch.count === 0) this.opts.pool.release(bufs);
     else await this.opts.submit(batch);
   }
