@@ -10,6 +10,7 @@ import { REC_CAPLEN, REC_OFFSET, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, type Record
 import { CaptureError } from '../../src/errors.js';
 import { pcap, tempDir, type PcapRecord } from '../helpers/build.js';
 import { shiftPcap, splitPcap } from '../helpers/pcap-split.js';
+import { mulberry32 } from '../helpers/random.js';
 import { REPO } from '../helpers/shared.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -175,5 +176,51 @@ describe('readMerged', () => {
     // aborted before anything was opened: nothing read, no input reported
     expect(merged.records).toBe(0);
     expect(merged.results.every((r) => r === null)).toBe(true);
+  });
+
+  it('random sets (overlapping, disjoint, out-of-order records, empty files) at random batch sizes: the k-way head merge', async () => {
+    const rnd = mulberry32(12);
+    for (let round = 0; round < 25; round++) {
+      const files = 2 + Math.floor(rnd() * 4);
+      const recs: PcapRecord[][] = [];
+      for (let f = 0; f < files; f++) {
+        const n = Math.floor(rnd() * 60);
+        const base = Math.floor(rnd() * 20);
+        let t = base * 1e6;
+        const list: PcapRecord[] = [];
+        for (let i = 0; i < n; i++) {
+          // mostly forward, now and then a step back (a file out of order), ties too
+          t += rnd() < 0.1 ? -Math.floor(rnd() * 3e5) : Math.floor(rnd() * 4e5);
+          if (t < 0) t = 0;
+          const len = 1 + Math.floor(rnd() * 300);
+          list.push({ sec: Math.floor(t / 1e6), frac: t % 1e6, data: Buffer.alloc(len, (f * 61 + i) & 0xff) });
+        }
+        recs.push(list);
+      }
+      const paths = recs.map((r, f) => tmp.file(`rnd_${round}_${f}.pcap`, pcap(r)));
+      const per = await Promise.all(paths.map(single));
+      // the reference: repeatedly take the earliest head (earlier file on ties)
+      const heads = per.map(() => 0);
+      const want: Rec[] = [];
+      for (;;) {
+        let best = -1;
+        for (let f = 0; f < files; f++) {
+          if (heads[f] >= per[f].length) continue;
+          const h = per[f][heads[f]];
+          if (best < 0) best = f;
+          else {
+            const b = per[best][heads[best]];
+            if (h.sec < b.sec || (h.sec === b.sec && h.nsec < b.nsec)) best = f;
+          }
+        }
+        if (best < 0) break;
+        want.push(per[best][heads[best]++]);
+      }
+      const bytes = 1024 + Math.floor(rnd() * 8192);
+      const records = 1 + Math.floor(rnd() * 40);
+      const { recs: got, merged } = await collect(paths, bytes, records);
+      expect(strip(got), `round ${round}: ${bytes} B / ${records} records per batch`).toEqual(strip(want));
+      expect(merged.map.countsUpTo(merged.records, files)).toEqual(per.map((p) => p.length));
+    }
   });
 });
