@@ -1,9 +1,10 @@
 // The file adapter: reads capture files (and stdin) into one session as one stream: the
 // files of a run merged packet by packet in timestamp order (capture/merge.ts), global
 // record numbers running in merged order. Files that cannot be read at all are collected,
-// not thrown, so the others are still analysed. Offline filters (-f, --host, --since,
-// --until, -c) and then --dedup drop records here, between the reader and the session:
-// before aggregation, on the main thread, one call per batch.
+// not thrown, so the others are still analysed. --dedup and then the offline filters (-f,
+// --host, --since, --until, -c: they see one copy of each packet) drop records here,
+// between the reader and the session: before aggregation, on the main thread, one call per
+// batch.
 import type { SkippedInput } from '../capture/inputs.js';
 import { FileMap, readMerged } from '../capture/merge.js';
 import type { FileReport } from '../capture/reader.js';
@@ -20,7 +21,7 @@ export interface FeedFilesOptions {
   stdin?: NodeJS.ReadableStream;
   /** Offline filters; reading stops once its -c limit is reached. */
   filter?: RecordFilter;
-  /** --dedup: drops copies of a packet (after the filters). */
+  /** --dedup: drops copies of a packet (before the filters, so -c counts packets, not copies). */
   dedup?: Deduplicator;
 }
 
@@ -51,17 +52,37 @@ export async function feedFiles(session: FlowSession, paths: string[], opts: Fee
   let examined = 0;
   const name = (i: number) => (paths[i] === '-' ? 'stdin' : (paths[i] ?? 'input'));
   const submit = async (b: RecordBatch): Promise<void> => {
-    if (filter !== undefined) {
+    // -c was reached: what the readers still hand over is dropped unseen.
+    if (filter?.stopped) {
+      session.buffers.release(b);
+      return;
+    }
+    // Records of the merged stream this batch holds, before --dedup drops any.
+    const read = b.count;
+    if (dedup !== undefined) dedup.apply(b);
+    const unique = b.count;
+    const uniqueSeqs = b.seqs;
+    if (filter !== undefined && b.count > 0) {
       try {
         filter.apply(b);
       } catch (err) {
         session.buffers.release(b);
         throw err instanceof FilterError ? new FilterError(`${name(b.fileIndex)}: ${err.message}`) : err;
       }
-      examined += filter.examined;
-      if (filter.stopped) limit.abort();
-    }
-    if (dedup !== undefined && b.count > 0) dedup.apply(b);
+      if (filter.stopped) {
+        // -c reached in this batch, at its last kept record: the records read end there, and
+        // copies after it were not read either
+        const cut = b.seqs === undefined ? b.seqBase + b.count - 1 : b.seqs[b.count - 1];
+        const prefix = cut - b.seqBase + 1;
+        examined += prefix;
+        if (dedup !== undefined && uniqueSeqs !== undefined) {
+          let uniqueBefore = 0;
+          for (let i = 0; i < unique; i++) if (uniqueSeqs[i] <= cut) uniqueBefore++;
+          dedup.dropped -= read - unique - (prefix - uniqueBefore);
+        }
+        limit.abort();
+      } else examined += read;
+    } else examined += read;
     if (b.count === 0) {
       session.buffers.release(b);
       return;

@@ -61,6 +61,12 @@ describe('capture sets', () => {
     const both = await analyzeCaptures([whole, later], { allFlows: true, workers: 0, dedup: {} });
     expect(both.summary.input.dedup).toEqual({ windowMs: 5, dropped: 170 });
     expect(comparable(both.summary)).toEqual(comparable(one.summary));
+    // -c counts packets, not copies: the 100th packet is the 199th record of the merged stream
+    const first100 = await analyzeCaptures([whole, later], { workers: 0, dedup: {}, filter: { bpf: null, hosts: [], since: null, until: null, count: 100 } });
+    expect(first100.summary.input.packets).toBe(100);
+    expect(first100.summary.input.dedup).toEqual({ windowMs: 5, dropped: 99 });
+    expect(first100.summary.input.details.map((d) => d.packets)).toEqual([100, 99]);
+    expect(first100.summary.input.filter).toMatchObject({ filteredOut: 0, stoppedEarly: true });
     // without --dedup every packet counts twice
     const doubled = await analyzeCaptures([whole, later], { allFlows: true, workers: 0 });
     expect(doubled.summary.input.packets).toBe(340);
