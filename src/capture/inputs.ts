@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { constants as zc, gunzipSync } from 'node:zlib';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import { CaptureError } from '../errors.js';
 import { detectFramer } from './detect.js';
 
@@ -37,6 +36,10 @@ export const HASH_EDGE_BYTES = 1 << 20;
 /** Bytes read to tell whether a file is a capture (a gzip one is gunzipped from them). */
 const SNIFF_BYTES = 64 << 10;
 
+/** Characters without which an argument is no glob: tinyglobby is loaded only when one is there. */
+const GLOB_CHARS = /[*?[\]{}()!+@]/;
+const tinyglobby = () => import('tinyglobby');
+
 export async function expandInputs(args: readonly string[]): Promise<InputSet> {
   const set: InputSet = { paths: [], skipped: [], failed: [] };
   for (const arg of args) {
@@ -52,7 +55,8 @@ export async function expandInputs(args: readonly string[]): Promise<InputSet> {
         set,
       );
       if (found === 0) set.failed.push(new CaptureError('INPUT', arg, 'directory holds no capture file'));
-    } else if (st === null && isDynamicPattern(arg)) {
+    } else if (st === null && GLOB_CHARS.test(arg) && (await tinyglobby()).isDynamicPattern(arg)) {
+      const { glob } = await tinyglobby();
       const matched = (await glob(arg, { onlyFiles: true, dot: false, expandDirectories: false, absolute: isAbsolute(arg) })).sort(byName);
       if (matched.length === 0) set.failed.push(new CaptureError('INPUT', arg, 'no file matches this pattern'));
       else if (sniffAll(matched, set) === 0) set.failed.push(new CaptureError('INPUT', arg, 'no capture file matches this pattern'));
