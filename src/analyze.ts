@@ -10,6 +10,8 @@ import { RecordFilter, filtering, type FilterSpec } from './pipeline/filter.js';
 import { defaultWorkers } from './pipeline/pool.js';
 import type { Summary } from './report/model.js';
 import { feedFiles, type FilesRead } from './session/files.js';
+import { expandInputs, type InputSet } from './capture/inputs.js';
+import { Deduplicator } from './pipeline/dedup.js';
 import { FlowSession } from './session/session.js';
 
 export const DEFAULT_MAX_LISTED = 10_000;
@@ -49,6 +51,17 @@ export interface AnalyzeOptions {
    * records they drop are never aggregated; `summary.input.filter` says what they did.
    */
   filter?: FilterSpec;
+  /**
+   * --dedup: drop copies of an IP packet seen again within `windowMs` (default 5 ms),
+   * ignoring link headers, VLAN tags, TTL/hop limit and the IPv4 checksum;
+   * `summary.input.dedup` counts them.
+   */
+  dedup?: { windowMs?: number };
+  /**
+   * The arguments already expanded (expandInputs): the CLI does it first, for its progress
+   * bar. Without it, `paths` are expanded here (directories, globs, files named twice).
+   */
+  inputs?: InputSet;
 }
 
 export interface Analysis {
@@ -61,10 +74,12 @@ export interface Analysis {
 }
 
 /** Reads the captures through one flow session; the CLI's path, with everything it needs. */
-export async function analyzeCaptures(paths: string[], opts: AnalyzeOptions = {}): Promise<Analysis> {
+export async function analyzeCaptures(args: string[], opts: AnalyzeOptions = {}): Promise<Analysis> {
   // Option files are checked before any capture is read: a typo should not cost a long run.
   const catalog = loadCatalog(opts.catalogFile);
   const inventory: Inventory | null = opts.rolesFile ? loadInventory(opts.rolesFile) : null;
+  const inputs = opts.inputs ?? (await expandInputs(args));
+  const paths = inputs.paths;
   const session = new FlowSession({
     catalog,
     inventory,
@@ -84,17 +99,22 @@ export async function analyzeCaptures(paths: string[], opts: AnalyzeOptions = {}
   let read: FilesRead;
   try {
     const filter = opts.filter && filtering(opts.filter) ? new RecordFilter(opts.filter) : undefined;
-    read = await feedFiles(session, paths, { signal: opts.signal, onProgress: opts.onProgress, stdin: opts.stdin, filter });
+    const dedup = opts.dedup ? new Deduplicator(opts.dedup.windowMs) : undefined;
+    read = await feedFiles(session, paths, { signal: opts.signal, onProgress: opts.onProgress, stdin: opts.stdin, filter, dedup });
   } catch (err) {
     await session.abort();
     throw err;
   }
+  // Arguments that named nothing to read (a glob matching no file) fail as unreadable files do.
+  read.failed.unshift(...inputs.failed);
+  read.skipped = inputs.skipped;
   const { summary, remaining } = await session.finish(read);
   return { summary, read, catalog, flows: remaining };
 }
 
 /**
- * Analyzes capture files (pcap, pcapng, either gzip-compressed; '-' is stdin) and returns
+ * Analyzes capture files (pcap, pcapng, either gzip-compressed; '-' is stdin; directories
+ * and globs stand for the capture files in them; all merged by timestamp) and returns
  * the summary (the "pantap.summary.v1" JSON contract's object). Files that cannot be read
  * are listed in `summary.input.details` with their error; option files that are invalid
  * throw a PantapError.

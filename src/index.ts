@@ -11,3 +11,7 @@ export { ArgumentError, FilterError } from './errors.js';
 // Merging summaries (`pantap merge`): protobuf summaries in and out, merged in the model.
 export { mergeSummaries, type MergeOptions } from './report/merge.js';
 export { encodeSummary, summaryFromProtobuf } from './report/protobuf.js';
+// Capture sets: the flows with the file each came from (README "Library").
+export { analyzeCaptures, type Analysis } from './analyze.js';
+export { sourceFile, type FilesRead } from './session/files.js';
+export type { FileMap } from './capture/merge.js';

@@ -1,6 +1,7 @@
 // `pantap analyze FILE...`: read captures, classify, render. Exit codes: 0 done, 1 when a
 // --fail-on condition holds, 2 usage or input error (rendered by main.ts).
 import { analyzeCaptures } from '../analyze.js';
+import { expandInputs, type InputSet } from '../capture/inputs.js';
 import { openBpf } from '../capture/bpf.js';
 import { ArgumentError, CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
 import type { FilterSpec, HostRange, TimeBound } from '../pipeline/filter.js';
@@ -10,7 +11,8 @@ import { inputProblems } from '../report/build.js';
 import type { Summary } from '../report/model.js';
 import { writeOutput } from './atomic-write.js';
 import { openOutput } from './open-output.js';
-import { progressBar } from './progress.js';
+import { progressBar, type ProgressBar } from './progress.js';
+import { statSync } from 'node:fs';
 import { checkOutputs, inheritedFd } from './outputs.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
 import type { ExportTarget } from '../export/run.js';
@@ -42,6 +44,9 @@ export interface AnalyzeCliOptions extends ExportCliOptions {
   count?: number;
   /** --interval: timeline width (1s, 10s, 1m, 10m, 1h); absent: chosen from the capture's duration. */
   interval?: string;
+  /** --dedup, --dedup-window (ms). */
+  dedup?: boolean;
+  dedupWindow?: number;
 }
 
 export interface CliIo {
@@ -60,7 +65,10 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
   if (files.filter((f) => f === '-').length > 1) throw new ArgumentError("stdin ('-') can be read only once");
   checkWindow(opts.since, opts.until);
   checkOutput(opts, io);
-  checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], files);
+  // Directories and globs become the capture files they hold (files named twice are read
+  // once): the outputs are checked against those.
+  const inputs = await expandInputs(files);
+  checkOutputs([{ option: '-o', path: opts.output, replace: true }, { option: '--flows-ndjson', path: opts.flowsNdjson }], [...files, ...inputs.paths]);
   // Reading a terminal would wait for typed-in bytes: say what to do instead.
   if (files.includes('-') && (io.stdin as { isTTY?: boolean }).isTTY === true) {
     throw new UsageError('stdin is a terminal: pipe a capture in (tcpdump -w - | pantap analyze -) or name a file');
@@ -76,7 +84,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
     const ndjson = opts.flowsNdjson ? await openNdjson(opts.flowsNdjson, io, signal) : null;
     if (ndjson === null && opts.flowsNdjson) return waitInterrupted(`--flows-ndjson ${opts.flowsNdjson}`, io, signal);
     try {
-      return await analyzeAndReport(files, opts, io, signal, ndjson, filter, store);
+      return await analyzeAndReport(inputs, opts, io, signal, ndjson, filter, store);
     } finally {
       // Closed already unless something failed: then the first error is the one reported.
       ndjson?.abandon();
@@ -93,20 +101,11 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: C
  */
 async function exportToStore(store: ExportTarget, analysis: Awaited<ReturnType<typeof analyzeCaptures>>, io: CliIo): Promise<boolean> {
   const { exportAnalysis } = await import('../export/run.js');
-  const { sequentialFiles } = await import('../export/rows.js');
   const { read, summary } = analysis;
-  // The file of each flow's first packet. Capture sets (issue 12, item 1) read files merged
-  // into one stream and hand a record-number → file map (read.map, read.paths; as
-  // session/files.ts sourceFile): used when there; otherwise the files were read one after
-  // another and record numbers run on across them.
-  const merged = read as typeof read & { map?: { fileOf(seq: number): number }; paths?: string[] };
-  const fileOf =
-    merged.map !== undefined && merged.paths !== undefined
-      ? ((map, paths) => (seq: number) => {
-          const i = map.fileOf(seq);
-          return i < 0 ? '' : paths[i] === '-' ? 'stdin' : paths[i];
-        })(merged.map, merged.paths)
-      : sequentialFiles(read.files);
+  // The file of each flow's first packet: files are read merged by time (capture sets), and
+  // the record-number map says which file each record came from.
+  const { sourceFile } = await import('../session/files.js');
+  const fileOf = (seq: number): string => sourceFile(read, seq);
   try {
     await exportAnalysis(store, { flows: analysis.flows, catalog: analysis.catalog, summary, fileOf, files: summary.input.files });
     return true;
@@ -128,11 +127,14 @@ function checkWindow(since: TimeBound | undefined, until: TimeBound | undefined)
   if (since.sec > until.sec || (since.sec === until.sec && since.nsec >= until.nsec)) throw new ArgumentError('--since must be before --until');
 }
 
-async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec, store: ExportTarget | null): Promise<number> {
-  const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, files) : null;
+async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec, store: ExportTarget | null): Promise<number> {
+  const paths = inputs.paths;
+  // Several files are read together (merged by time): one bar for the set.
+  const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, paths.length > 1 ? [`${paths.length} files`] : paths) : null;
+  const onProgress = bar === null ? undefined : paths.length > 1 ? setProgress(bar, paths) : bar.update;
   let analysis;
   try {
-    analysis = await analyzeCaptures(files, {
+    analysis = await analyzeCaptures(inputs.paths, {
       workers: opts.workers,
       maxFlows: opts.maxFlows,
       allFlows: opts.flows ?? false,
@@ -143,8 +145,10 @@ async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: Cl
       rolesFile: opts.roles,
       signal,
       stdin: io.stdin,
-      onProgress: bar?.update,
+      onProgress,
       filter,
+      inputs,
+      dedup: opts.dedup || opts.dedupWindow !== undefined ? { windowMs: opts.dedupWindow } : undefined,
     });
   } finally {
     bar?.stop();
@@ -166,6 +170,37 @@ async function analyzeAndReport(files: string[], opts: AnalyzeCliOptions, io: Cl
   if (unreadable > 0 || !exported) return 2;
   if (read.interrupted) return signalExitCode(signal.reason);
   return failOnHolds(summary, opts.failOn) ? 1 : 0;
+}
+
+/**
+ * The progress of files merged by time as one bar: bytes read and packets summed over the
+ * files, against their total size (none when one is a stream: no bar, as for stdin).
+ */
+function setProgress(bar: ProgressBar, paths: string[]): ProgressBar['update'] {
+  const sizes = paths.map((p) => {
+    try {
+      const st = p === '-' ? null : statSync(p);
+      return st?.isFile() ? st.size : null;
+    } catch {
+      return null;
+    }
+  });
+  const total = sizes.some((x) => x === null) ? null : sizes.reduce<number>((a, b) => a + (b ?? 0), 0);
+  const read = new Float64Array(paths.length);
+  const packets = new Float64Array(paths.length);
+  let gzip = false;
+  return (i, r, _size, n, gz) => {
+    read[i] = r;
+    packets[i] = n;
+    gzip ||= gz;
+    let sumRead = 0;
+    let sumPackets = 0;
+    for (let k = 0; k < read.length; k++) {
+      sumRead += read[k];
+      sumPackets += packets[k];
+    }
+    bar.update(0, sumRead, total, sumPackets, gzip);
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import { defaultWorkers } from '../pipeline/pool.js';
 import { runAnalyze, type CliIo } from './analyze-command.js';
 import { collect, decimal, hosts, integer as int, repeat, timeBound } from './args.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
+import { DEFAULT_DEDUP_WINDOW_MS } from '../pipeline/dedup.js';
 
 function colorWanted(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {
   if (flag === false || process.env.NO_COLOR !== undefined) return false;
@@ -61,13 +62,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   program
     .command('analyze')
     .description('analyze capture files (pcap, pcapng, optionally gzip-compressed; - for stdin)')
-    .argument('[files...]', 'capture files; - reads stdin')
-    .option('-r, --read <file>', 'a capture file, as the positional ones (tcpdump habit; repeatable)', repeat, [])
+    .argument('[files...]', 'capture files, directories (their capture files) or quoted globs, merged by time; - reads stdin')
+    .option('-r, --read <file>', 'a capture file, directory or glob, as the positional ones (tcpdump habit; repeatable)', repeat, [])
     .option('-f, --filter <bpf>', "BPF filter on the packets read, as tcpdump's (needs the pantap-live addon)")
     .option('--host <addr>', 'keep packets from or to ADDR (IPv4/IPv6 address or CIDR block; repeatable, or comma-separated)', hosts, [])
     .option('--since <time>', 'keep packets at or after TIME: ISO-8601 with a zone (2026-11-24T10:15:00Z), or +SECONDS from the first packet', timeBound)
     .option('--until <time>', 'keep packets before TIME (as --since)', timeBound)
     .option('-c, --count <n>', 'stop after N packets (those the filters keep)', int(1, Number.MAX_SAFE_INTEGER))
+    .option('--dedup', 'drop copies of a packet seen again within the window (SPAN, multi-stage captures), ignoring link headers, VLAN tags, TTL and the IPv4 checksum')
+    .option('--dedup-window <ms>', `--dedup window in milliseconds (default ${DEFAULT_DEDUP_WINDOW_MS})`, decimal(0, 60_000))
     .addOption(new Option('-F, --format <format>', 'report format (html: one self-contained page, give -o FILE)').choices(['text', 'json', 'protobuf', 'markdown', 'html']).default('text'))
     .option('-o, --output <file>', 'write the summary to FILE instead of stdout')
     .option('--flows', 'list every flow (default: only unexpected, failed and warning ones)')

@@ -26,7 +26,12 @@ export const F_PAYLEN = 24; // TCP payload length on the wire (from the IP lengt
 export const F_ICMPMTU = 25; // next-hop MTU of an ICMP fragmentation-needed / packet-too-big, else 0
 export const F_ICMPMSG = 26; // 0, or 0x10000 | type << 8 | code for an ICMP message that is not an error (echo...)
 export const F_ICMPECHO = 27; // echo request/reply: identifier << 16 | sequence number (0 for other messages)
-export const F_COUNT = 28;
+// Where the packet above the link layer lies in the frame (for --dedup): set for IPv4/IPv6
+// (the IP header's offset; the captured end of the IP length) and for L2 frames (the
+// payload after the link header and VLAN tags; the frame's captured end without FCS).
+export const F_L3OFF = 28;
+export const F_L3END = 29;
+export const F_COUNT = 30;
 
 export const KIND_NONE = 0;
 export const KIND_IPV4 = 1;

@@ -29,6 +29,8 @@ import {
   F_DF,
   F_TCPHLEN,
   F_ICMPMTU,
+  F_L3END,
+  F_L3OFF,
 } from './fields.js';
 import { decodeTransport } from './transport.js';
 
@@ -44,6 +46,8 @@ export function decodeIPv4(pf: PacketFields, b: Uint8Array, dv: DataView, off: n
   if (total === 0) total = wireEnd - off;
   if (total < ihl || total > wireEnd - off) return M_IPV4_TOTLEN;
   pf[F_KIND] = KIND_IPV4;
+  pf[F_L3OFF] = off;
+  pf[F_L3END] = Math.min(end, off + total);
   const proto = b[off + 9];
   pf[F_PROTO] = proto;
   pf[F_SRC] = dv.getUint32(off + 12);
@@ -80,6 +84,8 @@ export function decodeIPv6(pf: PacketFields, b: Uint8Array, dv: DataView, off: n
   if (b[off] >> 4 !== 6) return M_IP_VERSION;
   const payload = (b[off + 4] << 8) | b[off + 5];
   pf[F_KIND] = KIND_IPV6;
+  pf[F_L3OFF] = off;
+  pf[F_L3END] = Math.min(end, payload === 0 ? wireEnd : off + 40 + payload);
   for (let i = 0; i < 4; i++) {
     pf[F_SRC + i] = dv.getUint32(off + 8 + 4 * i);
     pf[F_DST + i] = dv.getUint32(off + 24 + 4 * i);

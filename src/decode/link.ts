@@ -11,6 +11,8 @@ import {
   F_ICMPERR,
   F_ICMPMSG,
   F_KIND,
+  F_L3END,
+  F_L3OFF,
   F_PROTO,
   F_SPORT,
   F_SRC,
@@ -154,6 +156,8 @@ function decodeEthertype(
   pf[F_KIND] = KIND_L2;
   pf[F_PROTO] = 0;
   pf[F_ETHERTYPE] = et;
+  pf[F_L3OFF] = p;
+  pf[F_L3END] = end < wireEnd ? end : wireEnd;
   pf[F_SRC + 2] = 0;
   pf[F_SRC + 3] = 0;
   pf[F_DST + 2] = 0;

@@ -199,25 +199,3 @@ export function runRow(ctx: RowContext, summary: Summary, startedMs: number, end
     max_flows: i.flowTable.maxFlows,
   };
 }
-
-/** A FileOfSeq for files read one after another: record numbers run on across them. */
-export function sequentialFiles(files: readonly { file: string; records: number }[]): FileOfSeq {
-  const starts: number[] = [];
-  let seq = 0;
-  for (const f of files) {
-    starts.push(seq);
-    seq += f.records;
-  }
-  return (s) => {
-    if (files.length === 0) return '';
-    // The last file starting at or before s (binary search; a few files usually).
-    let lo = 0;
-    let hi = files.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= s) lo = mid;
-      else hi = mid - 1;
-    }
-    return files[lo].file;
-  };
-}

@@ -74,6 +74,8 @@ export class RecordFilter {
   /** Records of the last batch looked at (all of them, unless -c was reached inside it). */
   examined = 0;
   private keep = new Uint8Array(0);
+  /** Global record numbers of the kept records, while compacting. */
+  private seqs = new Float64Array(0);
   private readonly pf = newPacketFields();
   /** Resolved window: [sec, nsec) pairs; -1 sec when open. */
   private sinceSec = -1;
@@ -209,12 +211,18 @@ export class RecordFilter {
     const room = this.spec.count === null ? n : this.spec.count - this.kept;
     let w = 0;
     let last = -1;
+    if (this.seqs.length < n) this.seqs = new Float64Array(Math.max(n, this.seqs.length * 2));
+    const seqs = this.seqs;
+    const given = batch.seqs;
     for (let r = 0; r < n && w < room; r++) {
       if (keep[r] === 0) continue;
       if (w !== r) idx.copyWithin(w * REC_WORDS, r * REC_WORDS, (r + 1) * REC_WORDS);
+      seqs[w] = given === undefined ? batch.seqBase + r : given[r];
       w++;
       last = r;
     }
+    // Records moved down: they keep their global numbers (which the file map of a capture set reads).
+    if (w !== last + 1) batch.seqs = seqs.slice(0, w);
     // -c reached (on this batch's last kept record, perhaps): reading stops here, and the
     // records after that one were not looked at, neither kept nor filtered out.
     if (this.spec.count !== null && w === room) this.stopped = true;

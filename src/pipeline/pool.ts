@@ -271,6 +271,7 @@ class Router {
     }
     const local = new Uint8Array(n);
     const parts: (RecordBatch | null)[] = [];
+    const given = batch.seqs;
     for (let w = 0; w < W; w++) {
       if (counts[w] === 0) {
         parts.push(null);
@@ -291,7 +292,8 @@ class Router {
         const d = k * REC_WORDS;
         for (let j = 0; j < REC_WORDS; j++) index[d + j] = idx[o + j];
         index[d + REC_OFFSET] = bytes;
-        seqs[k++] = batch.seqBase + r;
+        // a filtered or deduplicated batch carries its records' numbers
+        seqs[k++] = given === undefined ? batch.seqBase + r : given[r];
         bytes += len;
       }
       parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset, seqs });

@@ -9,6 +9,8 @@ import type { DecodeStats } from '../decode/stats.js';
 import type { CaptureError } from '../errors.js';
 import type { FragmentResolution } from '../flow/fragments.js';
 import type { FilterFacts } from '../pipeline/filter.js';
+import type { DedupFacts } from '../pipeline/dedup.js';
+import type { SkippedInput } from '../capture/inputs.js';
 import { count, isoMicros, plural } from './format.js';
 import { linktypeName } from './names.js';
 import type { InputFilter, InputSummary } from './model.js';
@@ -26,6 +28,10 @@ export interface InputFacts {
   interrupted: boolean;
   /** Offline filters (null without any). */
   filter?: FilterFacts | null;
+  /** --dedup (null without it). */
+  dedup?: DedupFacts | null;
+  /** Files of directories and globs that are not captures, and files named twice. */
+  skipped?: SkippedInput[];
 }
 
 /** A file's warnings as the summary lists them, with the count of those not kept. */
@@ -65,6 +71,9 @@ export function buildInput(run: InputFacts): InputSummary {
     inspection: { ...run.inspection },
     // Only when filtering: reports of unfiltered runs keep their shape.
     ...(run.filter ? { filter: inputFilter(run.filter) } : {}),
+    // Capture sets: only when something was skipped, or with --dedup.
+    ...(run.skipped && run.skipped.length > 0 ? { skipped: run.skipped.map((x) => ({ file: x.file, why: x.why })) } : {}),
+    ...(run.dedup ? { dedup: { windowMs: run.dedup.windowMs, dropped: run.dedup.dropped } } : {}),
   };
 }
 
@@ -97,6 +106,7 @@ export function inputProblems(i: InputSummary, o: { interruption?: boolean } = {
   const out: InputProblem[] = [];
   const warning = (message: string) => out.push({ level: 'warning', message });
   let explained = false;
+  for (const x of i.skipped ?? []) warning(`${x.file}: skipped: ${x.why}`);
   for (const d of i.details) {
     if (d.error !== null) out.push({ level: 'error', message: d.format === null ? d.error : `${d.error}; the ${plural(d.packets, 'record')} before it were kept` });
     if (d.truncatedAt !== null) warning(`${d.file}: ends inside a record at byte offset ${d.truncatedAt}; the ${plural(d.packets, 'complete record')} before it were kept`);

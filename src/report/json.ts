@@ -121,6 +121,9 @@ function orderedInput(i: InputSummary): Record<string, unknown> {
     inspection: { flows: i.inspection.flows, bytesKept: i.inspection.bytesKept, capHit: i.inspection.capHit },
     // analyze with filters only; absent (not null) otherwise, as the model has it.
     ...(i.filter ? { filter: orderedFilter(i.filter) } : {}),
+    // capture sets: absent (not empty) when nothing was skipped, and without --dedup
+    ...(i.skipped ? { skipped: i.skipped.map((x) => ({ file: x.file, why: x.why })) } : {}),
+    ...(i.dedup ? { dedup: { windowMs: i.dedup.windowMs, dropped: i.dedup.dropped } } : {}),
   };
 }
 

@@ -182,6 +182,17 @@ function mergeInput(inputs: readonly Summary[]): InputSummary {
     },
     inspection: { flows: sum(xs, (i) => i.inspection.flows), bytesKept: sum(xs, (i) => i.inspection.bytesKept), capHit: sum(xs, (i) => i.inspection.capHit) },
     ...(filtered.length > 0 ? { filter: mergeFilter(xs.map((i) => i.filter)) } : {}),
+    ...mergeCaptureSet(xs),
+  };
+}
+
+/** Capture sets: every input's skipped files; --dedup's copies added up, over the widest window used. */
+function mergeCaptureSet(xs: readonly InputSummary[]): Pick<InputSummary, 'skipped' | 'dedup'> {
+  const skipped = xs.flatMap((i) => i.skipped ?? []).sort((a, b) => cmp(a.file, b.file) || cmp(a.why, b.why));
+  const dedups = xs.flatMap((i) => (i.dedup ? [i.dedup] : []));
+  return {
+    ...(skipped.length > 0 ? { skipped } : {}),
+    ...(dedups.length > 0 ? { dedup: { windowMs: Math.max(...dedups.map((d) => d.windowMs)), dropped: sum(dedups, (d) => d.dropped) } } : {}),
   };
 }
 

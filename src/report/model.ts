@@ -41,6 +41,23 @@ export interface InputSummary {
   inspection: InspectionCounts;
   /** Offline filters of `analyze` (-f, --host, --since, --until, -c); absent without any. */
   filter?: InputFilter;
+  /**
+   * Capture sets: files of a directory or glob that are not captures, and files named more
+   * than once (same file or same content: read once). Absent when none.
+   */
+  skipped?: InputSkipped[];
+  /** `analyze --dedup`: the window and the copies dropped (not counted in `packets`). Absent without it. */
+  dedup?: InputDedup;
+}
+
+export interface InputSkipped {
+  file: string;
+  why: string;
+}
+
+export interface InputDedup {
+  windowMs: number;
+  dropped: number;
 }
 
 /**

@@ -212,6 +212,8 @@ function input(i: InputSummary): Record<string, unknown> {
     ...i,
     ...times(i.firstSeen, i.lastSeen),
     details: i.details.map((d) => ({ ...d, format: enumValue('CaptureFormat', d.format) })),
+    skipped: i.skipped ?? [],
+    dedup: i.dedup ?? null,
     filter: i.filter ? { ...i.filter, sinceUs: i.filter.since === null ? null : microsFromIso(i.filter.since), untilUs: i.filter.until === null ? null : microsFromIso(i.filter.until) } : null,
   };
 }
@@ -434,6 +436,9 @@ export function summaryFromProtobuf(buf: Uint8Array): Summary {
   for (const c of s.timeline.channels) if (!c.lowerBound) delete c.lowerBound;
   for (const k of ['capture', 'mergeState', 'merge'] as const) if (s[k] === null) delete s[k];
   if (s.input.filter === null) delete s.input.filter;
+  // Capture sets: absent when nothing was skipped, and without --dedup (as in JSON).
+  if (s.input.skipped?.length === 0) delete s.input.skipped;
+  if (s.input.dedup === null) delete s.input.dedup;
   if (s.mergeState) s.mergeState.overflowSketch = Uint8Array.from(s.mergeState.overflowSketch);
   return s;
 }

@@ -80,6 +80,7 @@ function header(ctx: Ctx): string {
   const reasons = i.malformedReasons.map((r) => `${r.reason}: ${count(r.packets)}`).join(', ');
   lines.push(`${label('Malformed')}${count(i.malformed)}${i.malformed > 0 && reasons ? ` (${reasons})` : ''}`);
   if (i.filter) lines.push(`${label('Filter')}${filterLine(i.filter)}`);
+  if (i.dedup) lines.push(`${label('Dedup')}${plural(i.dedup.dropped, 'duplicate packet')} dropped (window ${i.dedup.windowMs} ms)`);
   if (s.entries.length > 0) lines.push(`${label('Entries')}${entryCounts(c, s.entries)}`);
   return [...lines, ...inputWarnings(ctx)].join('\n');
 }

@@ -18,6 +18,8 @@ import { DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation
 import { FlowTable, flowSlots, type FlowSnapshot } from '../flow/table.js';
 import type { InspectionCounts } from '../classify/flow-facts.js';
 import type { FilterFacts } from '../pipeline/filter.js';
+import type { DedupFacts } from '../pipeline/dedup.js';
+import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
 import { SummaryAccumulator } from '../report/accumulate.js';
 import { buildInput } from '../report/build.js';
@@ -63,6 +65,10 @@ export interface SessionEnd {
   interrupted?: boolean;
   /** What the offline filters did (analyze -f, --host, --since, --until, -c). */
   filter?: FilterFacts | null;
+  /** What --dedup dropped (analyze; null without it). */
+  dedup?: DedupFacts | null;
+  /** Files of directories and globs that are not captures, and files named twice. */
+  skipped?: SkippedInput[];
 }
 
 /**
@@ -319,6 +325,8 @@ export class FlowSession {
       flowTable: { flows: t.size + this.expiredFlows, maxFlows: this.opts.maxFlows, overflowFlows: t.overflowFlows, overflowPackets: t.overflowPackets },
       interrupted: end.interrupted ?? false,
       filter: end.filter ?? null,
+      dedup: end.dedup ?? null,
+      skipped: end.skipped ?? [],
       inspection: this.inspection,
     });
   }

@@ -11,6 +11,7 @@ import protobuf from 'protobufjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeSummary, summaryFromProtobuf } from '../../src/report/protobuf.js';
 import { HAVE_SHARED, REPO, SHARED, SKIP_REASON } from '../helpers/shared.js';
+import { shiftPcap } from '../helpers/pcap-split.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const pantap = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -127,6 +128,28 @@ describe('pantap merge (CLI)', () => {
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/^pantap: no summary to merge: .*\(see 'pantap merge --help'\)\n$/);
   });
+});
+
+describe('pantap merge of capture-set summaries', () => {
+  it('skipped files are listed and --dedup copies add up, over the widest window', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pantap-merge-sets-'));
+    // a07 with every packet copied 1 µs later (170 copies), read with a07 named twice (skipped once).
+    const a07 = resolve(REPO, 'fixtures/pan-lab/a07_mixed.pcap');
+    const twice = join(dir, 'a07-twice.pcap');
+    writeFileSync(twice, shiftPcap(a07, 1));
+    const one = join(dir, 'one.pb');
+    const two = join(dir, 'two.pb');
+    expect(pantap('analyze', '-w', '0', '--dedup', a07, twice, a07, '-F', 'protobuf', '-o', one).status).toBe(0);
+    expect(pantap('analyze', '-w', '0', '--dedup', '--dedup-window', '20', 'fixtures/pan-lab/a06_failures.pcap', '-F', 'protobuf', '-o', two).status).toBe(0);
+    const [a, b] = [one, two].map((f) => JSON.parse(pantap('merge', f, '-F', 'json').stdout).input);
+    expect(a.dedup).toEqual({ windowMs: 5, dropped: 170 });
+    expect(a.skipped).toHaveLength(1);
+    expect(b.dedup).toEqual({ windowMs: 20, dropped: 0 });
+    expect(b.skipped).toBeUndefined();
+    const m = JSON.parse(pantap('merge', two, one, '-F', 'json').stdout).input;
+    expect(m.dedup).toEqual({ windowMs: 20, dropped: 170 });
+    expect(m.skipped).toEqual(a.skipped);
+  }, 60_000);
 });
 
 describe.skipIf(!HAVE_SHARED)(`pantap merge on ../shared/captures/pan-lab ${HAVE_SHARED ? '' : `(${SKIP_REASON})`}`, () => {

@@ -3,7 +3,7 @@
 // and how sensors add up); flow rows carry the record as JSON; source files by record number.
 import { describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
-import { flowRow, HealthCounter, healthRows, runRow, sequentialFiles, type HealthRow } from '../../src/export/rows.js';
+import { flowRow, HealthCounter, healthRows, runRow, type HealthRow } from '../../src/export/rows.js';
 import { flowRecord, orderedFlow } from '../../src/report/flow-record.js';
 import { microsFromIso } from '../../src/report/format.js';
 import { REPO } from '../helpers/shared.js';
@@ -65,11 +65,5 @@ describe('store rows', async () => {
   it("times outside DateTime's range (1970–2106) are held to it; the microsecond column keeps them", () => {
     const early = flowRow(ctx, { ...a.flows[0], firstTs: -5_000_000, lastTs: 5_000_000_000 * 1e6 }, a.catalog, () => '');
     expect([early.first_seen, early.first_seen_us, early.last_seen, early.last_seen_us]).toEqual([0, -5_000_000, 4_294_967_295, 5e15]);
-  });
-
-  it('source files of files read in turn, by record number', () => {
-    const of = sequentialFiles([{ file: 'a', records: 3 }, { file: 'b', records: 0 }, { file: 'c', records: 2 }]);
-    expect([0, 1, 2, 3, 4, 5].map(of)).toEqual(['a', 'a', 'a', 'c', 'c', 'c']);
-    expect(sequentialFiles([])(0)).toBe('');
   });
 });
