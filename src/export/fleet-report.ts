@@ -22,7 +22,7 @@
 import { formatQueryParams } from '@clickhouse/client/dist/common/data_formatter/format_query_params.js';
 import type { Catalog } from '../catalog/schema.js';
 import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
-import { topN } from '../report/accumulate.js';
+import { entryIdentity, pairOrder, pairSummary, topN } from '../report/accumulate.js';
 import { cmp, isoMicros, microsFromIso } from '../report/format.js';
 import { healthLine, sortHealth, type PairHealth } from '../report/health.js';
 import type { EntrySummary, FlowRecord, HealthLine, InputSummary, PairSummary, SectionSummary, Summary, TimelineBucket, TimelineChannel } from '../report/model.js';
@@ -84,15 +84,8 @@ function healthCondition(f: FleetFilter): string {
 /** Counts of a group of flows, as every aggregate query below returns them. */
 const COUNTS = `count() AS n_flows, sum(packets) AS n_packets, sum(bytes) AS n_bytes, countIf(verdict = 'failed') AS n_failed, countIf(verdict = 'warning') AS n_degraded, min(first_seen_us) AS lo, max(last_seen_us) AS hi`;
 
-interface Counts {
-  flows: number;
-  packets: number;
-  bytes: number;
-  failed: number;
-  degraded: number;
-  firstSeen: string | null;
-  lastSeen: string | null;
-}
+/** A group's counts, as a section has them. */
+type Counts = Pick<SectionSummary, 'flows' | 'packets' | 'bytes' | 'failed' | 'degraded' | 'firstSeen' | 'lastSeen'>;
 
 function counts(r: Record<string, unknown> | undefined): Counts {
   if (r === undefined || num(r.n_flows) === 0) return { flows: 0, packets: 0, bytes: 0, failed: 0, degraded: 0, firstSeen: null, lastSeen: null };
@@ -210,23 +203,12 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
     list.push({ client: str(r.client), server: str(r.server), reason: str(r.why) as ReasonCode, state: outcome === '' ? null : (outcome as FlowState), flows: num(r.n_flows) });
   }
   const failureCount = new Map(failureCounts.map((r) => [str(r.entry), num(r.n)]));
-  const pairOrder = (a: Channel, b: Channel) => b.bytes - a.bytes || cmp(a.client, b.client) || cmp(a.server, b.server);
   const entries: EntrySummary[] = catalog.entries.map((e) => {
     const c = counts(byEntry.get(e.id));
     const list = channels.get(e.id) ?? [];
-    const pairs: PairSummary[] = topN(list, opts.topPairs, pairOrder).map((p) => {
-      const h = p.health;
-      return { client: p.client, server: p.server, flows: h.flows, packets: p.packets, bytes: p.bytes, failed: h.failed, status: channelStatus(h.flows, h.failed, h.degraded), degraded: h.degraded };
-    });
+    const pairs: PairSummary[] = topN(list, opts.topPairs, pairOrder).map(pairSummary);
     return {
-      id: e.id,
-      section: e.section,
-      transport: e.transport,
-      port: e.port,
-      ipProtocol: e.ipProtocol,
-      ethertype: e.ethertype,
-      portRange: e.portRange ? [e.portRange[0], e.portRange[1]] : null,
-      name: e.name,
+      ...entryIdentity(e),
       flows: c.flows,
       packets: c.packets,
       bytes: c.bytes,

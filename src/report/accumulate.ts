@@ -14,7 +14,7 @@ import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
 import { addToPairHealth, emptyPairHealth, healthLine, mergePairHealth, sortHealth, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { ChannelState, EntrySummary, HealthLine, InputSummary, MergeState, SectionSummary, Summary, TimelineChannel } from './model.js';
+import type { ChannelState, EntrySummary, HealthLine, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
 import { SKETCH_BITS } from '../flow/table.js';
 import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
 
@@ -294,7 +294,6 @@ export class SummaryAccumulator {
     });
     const topPairs = this.opts.topPairs;
     // Code-unit order, not localeCompare: deterministic everywhere and fast.
-    const pairOrder = (a: Pair, b: Pair) => b.bytes - a.bytes || cmp(a.client, b.client) || cmp(a.server, b.server);
     const failOrder = (a: Failure, b: Failure) =>
       b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? '');
     const entries: EntrySummary[] = catalog.entries.map((e, i) => {
@@ -304,21 +303,11 @@ export class SummaryAccumulator {
       })();
       const counts = acc.totals.counts();
       return {
-        id: e.id,
-        section: e.section,
-        transport: e.transport,
-        port: e.port,
-        ipProtocol: e.ipProtocol,
-        ethertype: e.ethertype,
-        portRange: e.portRange ? [e.portRange[0], e.portRange[1]] : null,
-        name: e.name,
+        ...entryIdentity(e),
         ...counts,
         status: channelStatus(counts.flows, counts.failed, counts.degraded),
         ...acc.totals.span(),
-        pairs: topN(acc.pairs.values(), topPairs, pairOrder).map((p) => {
-          const h = p.health;
-          return { client: p.client, server: p.server, flows: h.flows, packets: p.packets, bytes: p.bytes, failed: h.failed, status: channelStatus(h.flows, h.failed, h.degraded), degraded: h.degraded };
-        }),
+        pairs: topN(acc.pairs.values(), topPairs, pairOrder).map(pairSummary),
         pairCount: acc.pairs.size,
         failures: topN(allFailures, topPairs, failOrder).map((x) => ({ ...x })),
         failureCount: acc.failureCount,
@@ -393,4 +382,20 @@ export class SummaryAccumulator {
     });
     return { overflowSketch: new Uint8Array(1 << SKETCH_BITS), channels };
   }
+}
+
+/** What an entry of the summary says of its catalog entry (the same from a run, a merge or the store). */
+export function entryIdentity(e: Catalog['entries'][number]): Pick<EntrySummary, 'id' | 'section' | 'transport' | 'port' | 'ipProtocol' | 'ethertype' | 'portRange' | 'name'> {
+  return { id: e.id, section: e.section, transport: e.transport, port: e.port, ipProtocol: e.ipProtocol, ethertype: e.ethertype, portRange: e.portRange ? [e.portRange[0], e.portRange[1]] : null, name: e.name };
+}
+
+/** A client → server pair as an entry lists it, from its health counts and volume. */
+export function pairSummary(p: { client: string; server: string; packets: number; bytes: number; health: PairHealth }): PairSummary {
+  const h = p.health;
+  return { client: p.client, server: p.server, flows: h.flows, packets: p.packets, bytes: p.bytes, failed: h.failed, status: channelStatus(h.flows, h.failed, h.degraded), degraded: h.degraded };
+}
+
+/** The order of an entry's pairs: most bytes first; code-unit order, not localeCompare (deterministic everywhere). */
+export function pairOrder(a: { bytes: number; client: string; server: string }, b: { bytes: number; client: string; server: string }): number {
+  return b.bytes - a.bytes || cmp(a.client, b.client) || cmp(a.server, b.server);
 }

@@ -12,22 +12,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeSummary, summaryFromProtobuf } from '../../src/report/protobuf.js';
 import { HAVE_SHARED, REPO, SHARED, SKIP_REASON } from '../helpers/shared.js';
 import { shiftPcap } from '../helpers/pcap-split.js';
+import { differences } from '../helpers/json-diff.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const pantap = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 const pantapBytes = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } });
 const SIX = ['a01_management', 'a02_ha', 'a03_panorama', 'a04_userid', 'a05_unexpected', 'a06_failures'];
 const ROLES = 'fixtures/pan-lab/lab-roles.yaml';
-
-/** The paths where two JSON values differ. */
-function differences(a: unknown, b: unknown, path = ''): string[] {
-  if (JSON.stringify(a) === JSON.stringify(b)) return [];
-  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b) && (!Array.isArray(a) || a.length === (b as unknown[]).length)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`));
-  }
-  return [path];
-}
 
 describe('pantap merge (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pantap-merge-'));

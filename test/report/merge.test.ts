@@ -13,6 +13,7 @@ import type { Summary } from '../../src/report/model.js';
 import { encodeSummary, summaryFromProtobuf } from '../../src/report/protobuf.js';
 import { renderText } from '../../src/report/text.js';
 import { HAVE_SHARED, REPO, SHARED, SKIP_REASON } from '../helpers/shared.js';
+import { differences } from '../helpers/json-diff.js';
 
 const LAB = resolve(REPO, 'fixtures/pan-lab');
 const ROLES = resolve(LAB, 'lab-roles.yaml');
@@ -56,16 +57,6 @@ function groupings(xs: Summary[]): Summary[] {
   const out: Summary[] = [];
   for (let i = 1; i < xs.length; i++) for (const l of groupings(xs.slice(0, i))) for (const r of groupings(xs.slice(i))) out.push(merge([l, r]));
   return out;
-}
-
-/** The paths where two JSON values differ. */
-function differences(a: unknown, b: unknown, path = ''): string[] {
-  if (JSON.stringify(a) === JSON.stringify(b)) return [];
-  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b) && (!Array.isArray(a) || a.length === (b as unknown[]).length)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`));
-  }
-  return [path];
 }
 
 describe('merge: pan-lab summaries', () => {
