@@ -26,7 +26,7 @@ if (process.env.PANTAP_TIMINGS === '1') {
   process.on('exit', () => {
     const ms = (t: number) => (t < 0 ? 'none' : t.toFixed(1));
     const cpu = process.cpuUsage();
-    process.stderr.write(`pantap: timings (ms since process start): first-batch ${ms(batchClock.first)}, last-batch ${ms(batchClock.last)}, exit ${ms(performance.now())}; cpu at first-batch ${ms(batchClock.firstCpu)}, at exit ${ms((cpu.user + cpu.system) / 1000)}; origin ${performance.timeOrigin.toFixed(3)}\n`);
+    process.stderr.write(`pantap: timings (ms since process start): first-batch ${ms(batchClock.first)}, last-batch ${ms(batchClock.last)}, exit ${ms(performance.now())}; cpu at first-batch ${ms(batchClock.firstCpu)}, at last-batch ${ms(batchClock.lastCpu)}, at exit ${ms((cpu.user + cpu.system) / 1000)}; origin ${performance.timeOrigin.toFixed(3)}\n`);
   });
 }
 main(process.argv.slice(2), io).then(
