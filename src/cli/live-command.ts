@@ -18,7 +18,7 @@ import { openOutput } from './open-output.js';
 import { checkOutputs, inheritedFd } from './outputs.js';
 import { AltScreen } from './live-screen.js';
 import { dropPrivileges, relinquishTarget } from './privileges.js';
-import { INTERVAL_NAMES } from '../report/timeline.js';
+import { INTERVAL_NAMES } from '../report/intervals.js';
 
 export interface LiveCliOptions {
   interface: string;
@@ -118,6 +118,8 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
       batchRecords: 1 << 15,
     });
     const live = session;
+    // The view classifies active flows: its modules load before the capture starts.
+    await live.ready();
     const started = Date.now();
     // The view only on a terminal, in text format: a pipe or a file gets the summary alone.
     screen = o.format === 'text' && io.stdout.isTTY === true ? new AltScreen(io.stdout) : null;
@@ -162,7 +164,7 @@ export async function runLive(o: LiveCliOptions, io: CliIo, signal: AbortSignal)
     if (kernel === null) io.warn('the cap backend reports no kernel drop statistics');
     const lost = src.droppedByPantap?.() ?? 0;
     if (lost > 0) io.warn(`${lost} packets arrived faster than the cap backend could hand them over and were lost: the summary is incomplete`);
-    reportInputProblemsUnlessShown(summary, o, io);
+    await reportInputProblemsUnlessShown(summary, o, io);
     if (ndjson !== null) {
       await writeFlows(ndjson, remaining, catalog);
       await ndjson.close();
