@@ -79,7 +79,17 @@ function addressOf(flows: FlowSlots, slot: number, side: Side, kind: number): st
 /** One string and one number per distinct address, however many flows it is in. */
 class AddressInterner {
   private readonly ids = new Map<string, number>();
+  /** IPv4 addresses by their word: no string is built for an address seen before. */
+  private readonly v4 = new Map<number, number>();
   readonly strings: string[] = [];
+  /** The number of a flow side's address. */
+  of(flows: FlowSlots, slot: number, side: Side, kind: number): number {
+    if (kind !== KIND_IPV4) return this.id(addressOf(flows, slot, side, kind));
+    const w = flows.addressWord(slot, side, 0);
+    let id = this.v4.get(w);
+    if (id === undefined) this.v4.set(w, (id = this.id(ipv4String(w))));
+    return id;
+  }
   id(s: string): number {
     let id = this.ids.get(s);
     if (id === undefined) {
@@ -113,7 +123,7 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) ? proto : 0, (p) => matcher.isCatalogPort(proto as 6 | 17, p));
     const s = dir.server;
     const c: Side = s === 0 ? 1 : 0;
-    const ids = [interner.id(addressOf(src, slot, 0, kind)), interner.id(addressOf(src, slot, 1, kind))];
+    const ids = [interner.of(src, slot, 0, kind), interner.of(src, slot, 1, kind)];
     const state = tcp ? tcpState(src, slot, s) : null;
     const icmpErrors = src.icmpErrors(slot, s);
     const serverPackets = src.packets(slot, s);
