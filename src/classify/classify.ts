@@ -13,7 +13,7 @@ import { isPanDevice, type Inventory } from './inventory.js';
 import type { ConversationFacts, FlowFacts } from '../flow/conversation.js';
 import { inspectRpcStream } from '../inspect/dcerpc.js';
 import { emptyStream, type FlowPayload } from '../inspect/stream.js';
-import { NO_APP_RECORDS, type FlowVerdictFacts, type InspectionCounts } from './flow-facts.js';
+import type { FlowVerdictFacts, InspectionCounts } from './flow-facts.js';
 import { linkKerberosRetries } from './app-verdicts.js';
 import { RoleLearner, type RoleBook } from './roles.js';
 import { flowHeartbeat, isHeartbeatEntry, type FlowHeartbeat } from './cadence.js';
@@ -155,9 +155,9 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       serverPackets,
       clientBytes: src.bytes(slot, c),
       serverBytes: src.bytes(slot, s),
-      firstTs: earliest(src, slot, (side) => src.firstTs(slot, side)),
+      firstTs: earliest(src, slot, src.firstTs(slot, 0), src.firstTs(slot, 1)),
       lastTs: Math.max(src.lastTs(slot, 0), src.lastTs(slot, 1)),
-      firstSeq: earliest(src, slot, (side) => src.firstSeq(slot, side)),
+      firstSeq: earliest(src, slot, src.firstSeq(slot, 0), src.firstSeq(slot, 1)),
       state: finalState,
       failed: isFailureState(finalState),
       icmpErrors,
@@ -173,7 +173,14 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       tcp: null,
       tls: null,
       ssh: null,
-      ...NO_APP_RECORDS,
+      // NO_APP_RECORDS written out: a spread in the literal builds every flow on V8's slow path.
+      ldap: null,
+      kerberos: null,
+      radius: null,
+      snmp: null,
+      ntp: null,
+      syslog: null,
+      rpc: null,
     };
     let candidates: readonly number[];
     if (l2) candidates = matcher.ethertype(flow.ethertype!);
@@ -201,12 +208,12 @@ function infrastructureOf(src: FlowSlots, slot: number): Icmp6Infrastructure | n
   return kind;
 }
 
-/** The smaller of a per-side value over the sides that sent packets. */
-function earliest(src: FlowSlots, slot: number, of: (side: Side) => number): number {
+/** The smaller of a per-side value (side 0's, side 1's) over the sides that sent packets. */
+function earliest(src: FlowSlots, slot: number, v0: number, v1: number): number {
   const p0 = src.packets(slot, 0) > 0;
   const p1 = src.packets(slot, 1) > 0;
-  if (p0 && p1) return Math.min(of(0), of(1));
-  return p0 ? of(0) : of(1);
+  if (p0 && p1) return Math.min(v0, v1);
+  return p0 ? v0 : v1;
 }
 
 /** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
