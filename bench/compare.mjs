@@ -42,6 +42,7 @@ import { existsSync, readFileSync, mkdirSync, writeFileSync, statSync, mkdtempSy
 import { join, dirname, basename, resolve, relative } from 'node:path';
 import { tmpdir, availableParallelism, cpus, release, totalmem, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 
 const here = dirname(fileURLToPath(import.meta.url));
