@@ -74,11 +74,11 @@ const TARGETS = {
 
 // Core scaling (mixed-2M): the same run on one core and on two, with 0, 1 and 2 workers.
 const SCALING = [
-  { id: '1core-w0', cores: 1, workers: 0, cmd: `taskset -c 0 ${PANTAP} --workers 0` },
-  { id: '1core-w1', cores: 1, workers: 1, cmd: `taskset -c 0 ${PANTAP} --workers 1` },
-  { id: '2core-w0', cores: 2, workers: 0, cmd: `${PANTAP} --workers 0` },
-  { id: '2core-w1', cores: 2, workers: 1, cmd: `${PANTAP} --workers 1` },
-  { id: '2core-w2', cores: 2, workers: 2, cmd: `${PANTAP} --workers 2` },
+  { id: 'one-core-w0', cores: 1, workers: 0, cmd: `taskset -c 0 ${PANTAP} --workers 0` },
+  { id: 'one-core-w1', cores: 1, workers: 1, cmd: `taskset -c 0 ${PANTAP} --workers 1` },
+  { id: 'two-cores-w0', cores: 2, workers: 0, cmd: `${PANTAP} --workers 0` },
+  { id: 'two-cores-w1', cores: 2, workers: 1, cmd: `${PANTAP} --workers 1` },
+  { id: 'two-cores-w2', cores: 2, workers: 2, cmd: `${PANTAP} --workers 2` },
 ];
 const SCALING_PACKETS = { 'mixed-2M': 2_000_000 };
 
