@@ -30,6 +30,11 @@
 // size". A tool that is not installed is skipped; a run that exits non-zero is reported.
 // The first 2,000 characters of each run's stderr are kept in the JSON (pantap reports a
 // full flow table there).
+// Start-up and report: pantap runs with PANTAP_TIMINGS=1, which prints when the first and
+// the last batch were aggregated (ms since its process started, with the process's start as
+// epoch ms). Start-up = first batch − the moment this script spawned the run; report = the
+// moment the run ended here − last batch. The `node` row (`node -e 0`, spawned the same way)
+// is the bare Node start-up they are compared with.
 // Before the first round the capture is read once (cat) so that every tool reads it from the
 // page cache.
 import { spawnSync } from 'node:child_process';
@@ -37,6 +42,7 @@ import { existsSync, readFileSync, mkdirSync, writeFileSync, statSync, mkdtempSy
 import { join, dirname, basename, resolve, relative } from 'node:path';
 import { tmpdir, availableParallelism, cpus, release, totalmem, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -109,6 +115,8 @@ function machine() {
 
 function tools(file, opts) {
   const list = [];
+  list.push({ id: 'node', label: 'node -e 0 (bare Node start-up and exit)', argv: ['sh', '-c', 'exec node -e 0'], bin: 'node',
+    version: () => toolVersion('node --version') });
   list.push({ id: 'cat', label: 'cat FILE > /dev/null', argv: ['cat', file], bin: 'cat',
     version: null });
   list.push({ id: 'tcpdump', label: 'tcpdump -r FILE -w /dev/null', argv: ['tcpdump', '-r', file, '-w', '/dev/null'],
@@ -147,13 +155,33 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Epoch ms with sub-ms resolution, comparable with a child's performance.timeOrigin. */
+const epochMs = () => performance.timeOrigin + performance.now();
+const TIMINGS = /first-batch ([\d.]+|none), last-batch ([\d.]+|none), exit ([\d.]+); cpu at first-batch ([\d.]+|none), at last-batch ([\d.]+|none), at exit ([\d.]+); origin ([\d.]+)/;
+
+function medianOf(xs) {
+  const v = xs.filter((x) => typeof x === 'number');
+  return v.length ? Math.round(median(v) * 10) / 10 : null;
+}
+
 function runOnce(tool, timeBin, tmp, acceptExit) {
   const out = join(tmp, 'time.txt');
   const argv = timeBin ? [timeBin, '-v', '-o', out, ...tool.argv] : tool.argv;
+  const env = tool.pantap ? { ...process.env, PANTAP_TIMINGS: '1' } : process.env;
+  const e0 = epochMs();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), { cwd: tool.cwd ?? root, stdio: ['ignore', 'ignore', 'pipe'],
-    maxBuffer: 64 << 20, encoding: 'utf8' });
+    maxBuffer: 64 << 20, encoding: 'utf8', env });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const e1 = epochMs();
+  let startupMs = null, reportMs = null, firstBatchCpuMs = null;
+  const tm = tool.pantap ? (r.stderr || '').match(TIMINGS) : null;
+  if (tm && tm[1] !== 'none') {
+    const origin = Number(tm[7]);
+    startupMs = Math.round((origin + Number(tm[1]) - e0) * 10) / 10;
+    reportMs = Math.round((e1 - (origin + Number(tm[2]))) * 10) / 10;
+    firstBatchCpuMs = Number(tm[4]);
+  }
   let rssKiB = null;
   if (timeBin && existsSync(out)) {
     const m = readFileSync(out, 'utf8').match(/Maximum resident set size \(kbytes\):\s*(\d+)/);
@@ -163,7 +191,7 @@ function runOnce(tool, timeBin, tmp, acceptExit) {
   const status = r.status ?? (r.signal ? 128 : 1);
   const err = !acceptExit.includes(status) ? (firstLine(r.stderr) ?? r.error?.message ?? `exit ${status}`) : null;
   const stderr = (r.stderr || '').slice(0, 2000) || null;
-  return { wall, rssKiB, exit: status, ok: err === null, error: err, stderr };
+  return { wall, rssKiB, exit: status, ok: err === null, error: err, stderr, startupMs, reportMs, firstBatchCpuMs };
 }
 
 const fmt = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
@@ -233,6 +261,10 @@ function main() {
       minWallSeconds: ok.length ? Math.round(Math.min(...ok.map((r) => r.wall)) * 1e4) / 1e4 : null,
       maxWallSeconds: ok.length ? Math.round(Math.max(...ok.map((r) => r.wall)) * 1e4) / 1e4 : null,
       peakRssMiB: rss.length ? Math.round((Math.max(...rss) / 1024) * 10) / 10 : null,
+      // pantap only (PANTAP_TIMINGS): medians over the successful runs, ms.
+      medianStartupMs: medianOf(ok.map((r) => r.startupMs)),
+      medianReportMs: medianOf(ok.map((r) => r.reportMs)),
+      medianFirstBatchCpuMs: medianOf(ok.map((r) => r.firstBatchCpuMs)),
       failedRuns: rs.length - ok.length,
       firstError: rs.find((r) => r.error)?.error ?? null,
     };
@@ -259,6 +291,11 @@ function main() {
     console.log(`| ${r.command} | ${fmt(r.medianWallSeconds)} | ${r.ratioVsPantap === null ? 'n/a' : fmt(r.ratioVsPantap)} |${cols} ${fmt(r.peakRssMiB, 1)} | ${r.runs.length}${fail} | ${fmt(r.minWallSeconds)}–${fmt(r.maxWallSeconds)} |`);
   }
   if (!pantap) console.log('\n(ratio vs pantap: n/a, pantap was not run or did not succeed)');
+  const nodeRow = rows.find((r) => r.id === 'node');
+  for (const r of rows.filter((x) => x.pantap && x.medianStartupMs !== null)) {
+    const beyond = nodeRow?.medianWallSeconds ? ` (${fmt(r.medianStartupMs - nodeRow.medianWallSeconds * 1000, 1)} ms beyond node -e 0's ${fmt(nodeRow.medianWallSeconds * 1000, 1)} ms)` : '';
+    console.log(`${r.id}: start-up (spawn to first batch) ${fmt(r.medianStartupMs, 1)} ms${beyond}, CPU by then ${fmt(r.medianFirstBatchCpuMs, 1)} ms; report (last batch to exit) ${fmt(r.medianReportMs, 1)} ms`);
+  }
   console.log(`load average at the end: ${mach.loadavgAtEnd.join(' ')}`);
   for (const t of list) if (t.versionText) console.log(`${t.id}: ${t.versionText}`);
 

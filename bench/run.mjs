@@ -3,15 +3,19 @@
 //   1. makes the workloads that are missing (node bench/workload.mjs ...),
 //   2. runs the benny suites (bench/suites/*.mjs, each in its own process),
 //   3. runs bench/compare.mjs on mixed-2M, small-4M and flood-1M with pantap's default
-//      worker count and --workers 0, 1 and 2, and checks the issue's targets.
+//      worker count and --workers 0, 1 and 2, and checks the issue's targets (issue 13:
+//      speed ratios, start-up and report times, peak RSS, flood overflow),
+//   4. measures core scaling on mixed-2M: one core (taskset -c 0) and two, 0–2 workers.
 //
-//   node bench/run.mjs [--quick] [--no-suites] [--no-compare] [--workloads a,b] [--targets] [--live]
+//   node bench/run.mjs [--quick] [--no-suites] [--no-compare] [--no-scaling] [--workloads a,b] [--targets] [--live]
 //
 //   --quick        only the benny suites, on a 50k-packet slice with short cases
 //   --no-suites    skip the benny suites
 //   --no-compare   skip the external comparison
 //   --workloads    comparison workloads (default mixed-2M,small-4M,flood-1M)
-//   --targets      run nothing: check the targets against bench/results/WORKLOAD.json
+//   --no-scaling   skip the core-scaling runs
+//   --targets      run nothing: check the targets against bench/results/WORKLOAD.json (and
+//                  print the scaling table from bench/results/scaling/mixed-2M.json)
 //   --live         also run bench/live-replay.mjs (live capture at increasing tcpreplay rates
 //                  over a veth pair in throw-away network namespaces; needs root and
 //                  tcpreplay, so it is never part of the default run). Alone with
@@ -35,6 +39,7 @@ const runSuites = !targetsOnly && !flag('--no-suites');
 const runCompare = !targetsOnly && !quick && !flag('--no-compare');
 const workloads = (opt('--workloads') ?? 'mixed-2M,small-4M,flood-1M').split(',').filter(Boolean);
 const runLive = !targetsOnly && flag('--live');
+const runScaling = runCompare && !flag('--no-scaling') && workloads.includes('mixed-2M');
 
 // Rounds per workload: flood-1M is slow for ndpiReader and pantap alike.
 const ROUNDS = { 'mixed-2M': 5, 'small-4M': 5, 'flood-1M': 3 };
@@ -45,23 +50,37 @@ const VARIANTS = [
   `pantap-w1=${PANTAP} --workers 1`,
   `pantap-w2=${PANTAP} --workers 2`,
 ];
-// Targets of the issue, as ratios measured in one run. `atMost`: pantap time / tool time
-// must be <= it; `faster`: tool time / pantap time must be >= it.
+// Targets of issue 13, as ratios measured in one run. `atMost`: pantap time / tool time
+// must be <= it; `faster`: tool time / pantap time must be >= it. Start-up and report come
+// from PANTAP_TIMINGS (bench/compare.mjs): start-up = spawn to first batch aggregated, less
+// the `node -e 0` row's whole run; report = last batch aggregated to the process's end.
 const TARGETS = {
   'mixed-2M': [
     { what: 'pantap wall <= 1.0x tcpdump copy (pantap/tcpdump)', tool: 'tcpdump', atMost: 1.0 },
-    { what: '>= 10x faster than ndpiReader (ndpiReader/pantap)', tool: 'ndpiReader', faster: 10 },
     { what: '>= 4x faster than pcap-parser bare loop (pcap-parser/pantap)', tool: 'pcap-parser', faster: 4 },
+    { what: '>= 10x faster than ndpiReader (ndpiReader/pantap)', tool: 'ndpiReader', faster: 10 },
     { what: '>= 60x faster than tshark (tshark/pantap)', tool: 'tshark', faster: 60 },
+    { what: 'start-up (process start to first batch) <= 50 ms beyond node -e 0', startupBeyondMs: 50 },
+    { what: 'report (last batch to exit) <= 50 ms on 20,000 flows', reportMs: 50 },
     { what: 'peak RSS <= 200 MiB', rssMiB: 200 },
   ],
   'small-4M': [{ what: 'pantap wall <= 1.5x tcpdump copy (pantap/tcpdump)', tool: 'tcpdump', atMost: 1.5 }],
   'flood-1M': [
     { what: 'completes (exit 0 on every run)', completes: true },
     { what: 'flow-table overflow reported on stderr', stderr: /flow table full/i },
-    { what: 'peak RSS <= 1 GiB', rssMiB: 1024 },
+    { what: 'peak RSS <= 512 MiB', rssMiB: 512 },
   ],
 };
+
+// Core scaling (mixed-2M): the same run on one core and on two, with 0, 1 and 2 workers.
+const SCALING = [
+  { id: 'one-core-w0', cores: 1, workers: 0, cmd: `taskset -c 0 ${PANTAP} --workers 0` },
+  { id: 'one-core-w1', cores: 1, workers: 1, cmd: `taskset -c 0 ${PANTAP} --workers 1` },
+  { id: 'two-cores-w0', cores: 2, workers: 0, cmd: `${PANTAP} --workers 0` },
+  { id: 'two-cores-w1', cores: 2, workers: 1, cmd: `${PANTAP} --workers 1` },
+  { id: 'two-cores-w2', cores: 2, workers: 2, cmd: `${PANTAP} --workers 2` },
+];
+const SCALING_PACKETS = { 'mixed-2M': 2_000_000 };
 
 function step(title) {
   console.log(`\n=== ${title} ===`);
@@ -114,6 +133,12 @@ if (runCompare) {
     if (existsSync(file)) results[w] = JSON.parse(readFileSync(file, 'utf8'));
   }
   checkTargets(results);
+  if (runScaling) {
+    step('core scaling: mixed-2M on one core (taskset -c 0) and two');
+    const dir = join(here, 'results', 'scaling');
+    run([process.execPath, join(here, 'compare.mjs'), 'mixed-2M', '--rounds', '3', '--only', 'pantap', '--results', dir, ...SCALING.flatMap((v) => ['--pantap', `${v.id}=${v.cmd}`])], 'compare.mjs scaling');
+    printScaling();
+  }
 } else if (targetsOnly) {
   const results = {};
   for (const w of workloads) {
@@ -121,6 +146,25 @@ if (runCompare) {
     if (existsSync(file)) results[w] = JSON.parse(readFileSync(file, 'utf8'));
   }
   checkTargets(results);
+  printScaling();
+}
+
+/** Throughput by cores and workers, from bench/results/scaling/mixed-2M.json. */
+function printScaling() {
+  const file = join(here, 'results', 'scaling', 'mixed-2M.json');
+  if (!existsSync(file)) return;
+  const res = JSON.parse(readFileSync(file, 'utf8'));
+  step(`core scaling (mixed-2M, ${res.rounds} alternating rounds, ${res.date}; load average ${res.machine.loadavgAtStart.join(' ')} → ${res.machine.loadavgAtEnd.join(' ')})`);
+  const base = res.tools.find((t) => t.id === SCALING[0].id)?.medianWallSeconds ?? null;
+  console.log('| cores | workers | median wall s | packets/s | MB/s | vs 1 core, 0 workers |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const v of SCALING) {
+    const t = res.tools.find((x) => x.id === v.id);
+    const s = t?.medianWallSeconds ?? null;
+    if (s === null) continue;
+    const pps = SCALING_PACKETS[res.workload] / s;
+    console.log(`| ${v.cores} | ${v.workers} | ${s.toFixed(2)} | ${(pps / 1e6).toFixed(2)} M | ${(res.bytes / 1e6 / s).toFixed(0)} | ${base ? (base / s).toFixed(2) : 'n/a'}x |`);
+  }
 }
 
 // 4. Live capture (opt-in: root, tcpreplay, network namespaces).
@@ -138,6 +182,8 @@ function checkTargets(results) {
   step('targets (ratios of median wall times from one compare.mjs run per workload; ok = met)');
   const ids = VARIANTS.map((v) => v.split('=')[0]);
   const out = [];
+  const load = Object.entries(results).map(([w, r]) => `${w} ${r.machine.loadavgAtStart.join(' ')} → ${r.machine.loadavgAtEnd.join(' ')}`);
+  console.log(`load average (1, 5, 15 min) at the start and end of each comparison: ${load.join('; ')}`);
   console.log(`| workload | target | ${ids.join(' | ')} |`);
   console.log(`| --- | --- |${ids.map(() => ' --- |').join('')}`);
   for (const [w, targets] of Object.entries(TARGETS)) {
@@ -157,6 +203,16 @@ function checkTargets(results) {
           }
           const ratio = other.medianWallSeconds / p.medianWallSeconds;
           return { value: ratio, text: `${ratio.toFixed(2)}x`, ok: ratio >= t.faster };
+        }
+        if (t.startupBeyondMs !== undefined) {
+          const node = row('node');
+          if (!node?.medianWallSeconds || p.medianStartupMs == null) return { text: 'n/a', ok: null };
+          const beyond = p.medianStartupMs - node.medianWallSeconds * 1000;
+          return { value: beyond, text: `${beyond.toFixed(0)} ms (${p.medianStartupMs.toFixed(0)} vs ${(node.medianWallSeconds * 1000).toFixed(0)})`, ok: beyond <= t.startupBeyondMs };
+        }
+        if (t.reportMs !== undefined) {
+          if (p.medianReportMs == null) return { text: 'n/a', ok: null };
+          return { value: p.medianReportMs, text: `${p.medianReportMs.toFixed(0)} ms`, ok: p.medianReportMs <= t.reportMs };
         }
         if (t.rssMiB) return { value: p.peakRssMiB, text: `${p.peakRssMiB} MiB`, ok: p.peakRssMiB !== null && p.peakRssMiB <= t.rssMiB };
         if (t.completes) return { text: `${p.runs.length - p.failedRuns}/${p.runs.length} runs`, ok: p.failedRuns === 0 && p.runs.length > 0 };

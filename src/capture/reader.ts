@@ -20,6 +20,12 @@ export const DEFAULT_BATCH_BYTES = 2 << 20;
 export const DEFAULT_BATCH_RECORDS = 1 << 15;
 /** Bytes read before framing them: small enough to be framed while still in cache. */
 const READ_CHUNK = 1 << 20;
+/**
+ * The first batch of a file is handed over once this many bytes are framed: decoding it
+ * runs on cold (not yet optimised) code, so a full 2 MiB batch would hold the first result
+ * back by tens of milliseconds (start-up, bench/README.md "Issue 13"). The rest is the same.
+ */
+const FIRST_BATCH_BYTES = 64 << 10;
 
 /** Recycles batch buffers; allocUnsafeSlow avoids zero-filling and Node's shared pool. */
 export class BufferPool {
@@ -153,14 +159,16 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   let dv = new DataView(bufs.data);
   let idx = new Uint32Array(bufs.index);
   const cap = u8.length;
+  // Bytes the batch being filled takes before it is handed over: less for the first one.
+  let room = Math.min(cap, FIRST_BATCH_BYTES);
   const maxRecs = pool.maxRecords;
   const stopped = (): boolean => opts.signal?.aborted === true;
 
   // A source error after the first bytes ends the data like a cut file: the records before
   // it are kept and the error is reported (readErr), as for structural corruption.
-  let r = await readMore(src, u8, 0, Math.min(cap, READ_CHUNK));
+  let r = await readMore(src, u8, 0, Math.min(room, READ_CHUNK));
   // The format is told by four bytes; a stream may hand them over one at a time.
-  while (!r.eof && r.fill < 4) r = await readMore(src, u8, r.fill, Math.min(cap, READ_CHUNK));
+  while (!r.eof && r.fill < 4) r = await readMore(src, u8, r.fill, Math.min(room, READ_CHUNK));
   let { fill, eof, err: readErr } = r;
   let framer: Framer;
   try {
@@ -220,9 +228,14 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       }
       break;
     }
-    if (!indexFull && fill < cap) {
+    if (!indexFull && fill < room) {
       // Room left and no end yet: read more before handing the batch over.
-      ({ fill, eof, err: readErr } = await readMore(src, u8, fill, Math.min(cap, fill + READ_CHUNK)));
+      ({ fill, eof, err: readErr } = await readMore(src, u8, fill, Math.min(room, fill + READ_CHUNK)));
+      continue;
+    }
+    if (pos === 0 && framer.count === 0 && framer.skipping === 0 && room < cap) {
+      // Nothing framed in the first batch's share: a large record (or block); use it all.
+      room = cap;
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
@@ -257,6 +270,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     // messages and the progress bar are served during a long inline run.
     await new Promise<void>((resolve) => setImmediate(resolve));
     bufs = next;
+    room = cap;
     u8 = nu8;
     dv = new DataView(next.data);
     idx = new Uint32Array(next.index);

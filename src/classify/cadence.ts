@@ -69,11 +69,11 @@ export function nearestRank(sorted: ArrayLike<number>, q: number): number {
 }
 
 /** Median (the mean of the two middle values for an even count), nearest-rank p99 and max; null when empty. */
-export function intervalStats(values: readonly number[]): IntervalStats | null {
+export function intervalStats(values: readonly number[] | Float64Array): IntervalStats | null {
   if (values.length === 0) return null;
   // A typed array sorts numerically in native code (no comparator calls): thousands of
-  // heartbeat flows each sort their intervals.
-  const v = Float64Array.from(values).sort();
+  // heartbeat flows each sort their intervals. (A Float64Array given is sorted in place.)
+  const v = values instanceof Float64Array ? values.sort() : Float64Array.from(values).sort();
   const n = v.length;
   const median = n % 2 === 1 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   return { median, p99: nearestRank(v, 0.99), max: v[n - 1] };
@@ -84,17 +84,26 @@ export function intervalStats(values: readonly number[]): IntervalStats | null {
  * series that overlap or touch are merged into one.
  */
 export function cadence(series: readonly ArrayLike<number>[]): { intervalMs: IntervalStats | null; gaps: HeartbeatGap[] } {
-  const intervals: number[] = [];
-  for (const s of series) for (let i = 1; i < s.length; i++) intervals.push((s[i] - s[i - 1]) / 1000);
+  let count = 0;
+  for (const s of series) count += Math.max(0, s.length - 1);
+  const intervals = new Float64Array(count);
+  let k = 0;
+  for (const s of series) for (let i = 1; i < s.length; i++) intervals[k++] = (s[i] - s[i - 1]) / 1000;
   const stats = intervalStats(intervals);
   if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps: [] };
   // Each series against its own median: a peer that sends bursts every 150 ms does not make
-  // the other's 1 s keep-alives a run of gaps.
+  // the other's 1 s keep-alives a run of gaps. (Only one series with intervals: its own
+  // median is the one above.)
   const raw: [number, number, number][] = [];
+  const alone = series.filter((s) => s.length > 1).length === 1;
   for (const s of series) {
-    const own: number[] = [];
-    for (let i = 1; i < s.length; i++) own.push((s[i] - s[i - 1]) / 1000);
-    const mine = intervalStats(own);
+    let mine: IntervalStats | null;
+    if (alone) mine = s.length > 1 ? stats : null;
+    else {
+      const own = new Float64Array(Math.max(0, s.length - 1));
+      for (let i = 1; i < s.length; i++) own[i - 1] = (s[i] - s[i - 1]) / 1000;
+      mine = intervalStats(own);
+    }
     if (mine === null || mine.median <= 0) continue;
     const limitUs = Math.max(GAP_INTERVALS * mine.median * 1000, MIN_GAP_US);
     for (let i = 1; i < s.length; i++) if (s[i] - s[i - 1] > limitUs) raw.push([s[i - 1], s[i], mine.median]);

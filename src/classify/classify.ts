@@ -13,7 +13,7 @@ import { isPanDevice, type Inventory } from './inventory.js';
 import type { ConversationFacts, FlowFacts } from '../flow/conversation.js';
 import { inspectRpcStream } from '../inspect/dcerpc.js';
 import { emptyStream, type FlowPayload } from '../inspect/stream.js';
-import { NO_APP_RECORDS, type FlowVerdictFacts, type InspectionCounts } from './flow-facts.js';
+import type { FlowVerdictFacts, InspectionCounts } from './flow-facts.js';
 import { linkKerberosRetries } from './app-verdicts.js';
 import { RoleLearner, type RoleBook } from './roles.js';
 import { flowHeartbeat, isHeartbeatEntry, type FlowHeartbeat } from './cadence.js';
@@ -79,7 +79,17 @@ function addressOf(flows: FlowSlots, slot: number, side: Side, kind: number): st
 /** One string and one number per distinct address, however many flows it is in. */
 class AddressInterner {
   private readonly ids = new Map<string, number>();
+  /** IPv4 addresses by their word: no string is built for an address seen before. */
+  private readonly v4 = new Map<number, number>();
   readonly strings: string[] = [];
+  /** The number of a flow side's address. */
+  of(flows: FlowSlots, slot: number, side: Side, kind: number): number {
+    if (kind !== KIND_IPV4) return this.id(addressOf(flows, slot, side, kind));
+    const w = flows.addressWord(slot, side, 0);
+    let id = this.v4.get(w);
+    if (id === undefined) this.v4.set(w, (id = this.id(ipv4String(w))));
+    return id;
+  }
   id(s: string): number {
     let id = this.ids.get(s);
     if (id === undefined) {
@@ -113,7 +123,7 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) ? proto : 0, (p) => matcher.isCatalogPort(proto as 6 | 17, p));
     const s = dir.server;
     const c: Side = s === 0 ? 1 : 0;
-    const ids = [interner.id(addressOf(src, slot, 0, kind)), interner.id(addressOf(src, slot, 1, kind))];
+    const ids = [interner.of(src, slot, 0, kind), interner.of(src, slot, 1, kind)];
     const state = tcp ? tcpState(src, slot, s) : null;
     const icmpErrors = src.icmpErrors(slot, s);
     const serverPackets = src.packets(slot, s);
@@ -145,9 +155,9 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       serverPackets,
       clientBytes: src.bytes(slot, c),
       serverBytes: src.bytes(slot, s),
-      firstTs: earliest(src, slot, (side) => src.firstTs(slot, side)),
+      firstTs: earliest(src, slot, src.firstTs(slot, 0), src.firstTs(slot, 1)),
       lastTs: Math.max(src.lastTs(slot, 0), src.lastTs(slot, 1)),
-      firstSeq: earliest(src, slot, (side) => src.firstSeq(slot, side)),
+      firstSeq: earliest(src, slot, src.firstSeq(slot, 0), src.firstSeq(slot, 1)),
       state: finalState,
       failed: isFailureState(finalState),
       icmpErrors,
@@ -163,7 +173,14 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       tcp: null,
       tls: null,
       ssh: null,
-      ...NO_APP_RECORDS,
+      // NO_APP_RECORDS written out: a spread in the literal builds every flow on V8's slow path.
+      ldap: null,
+      kerberos: null,
+      radius: null,
+      snmp: null,
+      ntp: null,
+      syslog: null,
+      rpc: null,
     };
     let candidates: readonly number[];
     if (l2) candidates = matcher.ethertype(flow.ethertype!);
@@ -191,12 +208,12 @@ function infrastructureOf(src: FlowSlots, slot: number): Icmp6Infrastructure | n
   return kind;
 }
 
-/** The smaller of a per-side value over the sides that sent packets. */
-function earliest(src: FlowSlots, slot: number, of: (side: Side) => number): number {
+/** The smaller of a per-side value (side 0's, side 1's) over the sides that sent packets. */
+function earliest(src: FlowSlots, slot: number, v0: number, v1: number): number {
   const p0 = src.packets(slot, 0) > 0;
   const p1 = src.packets(slot, 1) > 0;
-  if (p0 && p1) return Math.min(of(0), of(1));
-  return p0 ? of(0) : of(1);
+  if (p0 && p1) return Math.min(v0, v1);
+  return p0 ? v0 : v1;
 }
 
 /** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */

@@ -5,16 +5,16 @@ import { expandInputs, type InputSet } from '../capture/inputs.js';
 import { openBpf } from '../capture/bpf.js';
 import { ArgumentError, CaptureError, InterruptedError, PantapError, UsageError, signalExitCode } from '../errors.js';
 import type { FilterSpec, HostRange, TimeBound } from '../pipeline/filter.js';
-import { writeFlows } from '../report/ndjson.js';
-import { NdjsonWriter } from '../report/ndjson.js';
-import { inputProblems } from '../report/build.js';
+import type { NdjsonWriter } from '../report/ndjson.js';
 import type { Summary } from '../report/model.js';
-import { writeOutput } from './atomic-write.js';
-import { openOutput } from './open-output.js';
-import { progressBar, type ProgressBar } from './progress.js';
-import { statSync } from 'node:fs';
 import { checkOutputs, inheritedFd } from './outputs.js';
-import { INTERVAL_NAMES } from '../report/timeline.js';
+// What only runs after the read (the NDJSON file, the input problems, -o) or on a terminal
+// (the progress bar) loads when used: start-up is what stands before the first batch
+// (bench/README.md "Issue 13").
+
+import { INTERVAL_NAMES } from '../report/intervals.js';
+import type { ProgressBar } from './progress.js';
+import { statSync } from 'node:fs';
 import type { ExportTarget } from '../export/run.js';
 import { sensorName, type ExportCliOptions } from './export-options.js';
 
@@ -130,7 +130,7 @@ function checkWindow(since: TimeBound | undefined, until: TimeBound | undefined)
 async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal, ndjson: NdjsonWriter | null, filter: FilterSpec, store: ExportTarget | null): Promise<number> {
   const paths = inputs.paths;
   // Several files are read together (merged by time): one bar for the set.
-  const bar = opts.progress && io.stderr.isTTY ? await progressBar(io.stderr, paths.length > 1 ? [`${paths.length} files`] : paths) : null;
+  const bar = opts.progress && io.stderr.isTTY ? await (await import('./progress.js')).progressBar(io.stderr, paths.length > 1 ? [`${paths.length} files`] : paths) : null;
   const onProgress = bar === null ? undefined : paths.length > 1 ? setProgress(bar, paths) : bar.update;
   let analysis;
   try {
@@ -155,9 +155,9 @@ async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: C
   }
   const { summary, read } = analysis;
 
-  reportInputProblemsUnlessShown(summary, opts, io);
+  await reportInputProblemsUnlessShown(summary, opts, io);
   if (ndjson !== null) {
-    await writeFlows(ndjson, analysis.flows, analysis.catalog);
+    await (await import('../report/ndjson.js')).writeFlows(ndjson, analysis.flows, analysis.catalog);
     await ndjson.close();
   }
   // --export: the rows go to the store before the summary is printed (a failure is said first).
@@ -207,12 +207,13 @@ function setProgress(bar: ProgressBar, paths: string[]): ProgressBar['update'] {
  * Problems with inputs: one line each, on stderr, whatever the format — unless the text
  * report, which lists them in the same words, is going to the same terminal.
  */
-export function reportInputProblemsUnlessShown(summary: Summary, opts: { format: string; output?: string }, io: CliIo): void {
-  if (!(opts.format === 'text' && summaryOnStdout(opts) && io.stdout.isTTY && io.stderr.isTTY)) reportInputProblems(summary, io);
+export async function reportInputProblemsUnlessShown(summary: Summary, opts: { format: string; output?: string }, io: CliIo): Promise<void> {
+  if (!(opts.format === 'text' && summaryOnStdout(opts) && io.stdout.isTTY && io.stderr.isTTY)) await reportInputProblems(summary, io);
 }
 
 /** Each input problem as one `pantap: ...` line on stderr. */
-export function reportInputProblems(summary: Summary, io: CliIo): void {
+export async function reportInputProblems(summary: Summary, io: CliIo): Promise<void> {
+  const { inputProblems } = await import('../report/build.js');
   for (const p of inputProblems(summary.input, { interruption: false })) io.warn(p.message);
 }
 
@@ -255,7 +256,7 @@ export async function emit(summary: Summary, opts: { format: string; output?: st
     await writeStream(fd === 1 ? io.stdout : io.stderr, out, (err) => new CaptureError('OUTPUT', path, `cannot write output (${(err as { code?: string }).code ?? err.message})`));
     return true;
   }
-  return writeOutput(opts.output, out, signal);
+  return (await import('./atomic-write.js')).writeOutput(opts.output, out, signal);
 }
 
 /**
@@ -264,10 +265,11 @@ export async function emit(summary: Summary, opts: { format: string; output?: st
  * once its reader is there (see open-output.ts). Resolves null when a signal ended that wait.
  */
 export async function openNdjson(path: string, io: CliIo, signal?: AbortSignal): Promise<NdjsonWriter | null> {
+  const { NdjsonWriter } = await import('../report/ndjson.js');
   const fd = inheritedFd(path);
   if (fd === 1 || fd === 2) return new NdjsonWriter(fd === 1 ? io.stdout : io.stderr, { name: path, end: false });
   if (fd !== null) return new NdjsonWriter(fd, { name: path });
-  const opened = await openOutput(path, 'cannot write flows', signal);
+  const opened = await (await import('./open-output.js')).openOutput(path, 'cannot write flows', signal);
   return opened === null ? null : new NdjsonWriter(opened, { name: path, closeFd: true });
 }
 

@@ -18,7 +18,7 @@ import { openOutput } from './open-output.js';
 import { checkOutputs, inheritedFd } from './outputs.js';
 import { AltScreen } from './live-screen.js';
 import { dropPrivileges, relinquishTarget } from './privileges.js';
-import { INTERVAL_NAMES } from '../report/timeline.js';
+import { INTERVAL_NAMES } from '../report/intervals.js';
 import type { LiveCounters, LiveExport } from '../export/live.js';
 import type { ExportTarget } from '../export/run.js';
 import { sensorName, type ExportCliOptions } from './export-options.js';
@@ -146,6 +146,8 @@ async function capture(
       batchRecords: 1 << 15,
     });
     const live = session;
+    // The view classifies active flows: its modules load before the capture starts.
+    await live.ready();
     const started = Date.now();
     // The view only on a terminal, in text format: a pipe or a file gets the summary alone.
     screen = o.format === 'text' && io.stdout.isTTY === true ? new AltScreen(io.stdout) : null;
@@ -197,7 +199,7 @@ async function capture(
     if (kernel === null) io.warn('the cap backend reports no kernel drop statistics');
     const lost = src.droppedByPantap?.() ?? 0;
     if (lost > 0) io.warn(`${lost} packets arrived faster than the cap backend could hand them over and were lost: the summary is incomplete`);
-    reportInputProblemsUnlessShown(summary, o, io);
+    await reportInputProblemsUnlessShown(summary, o, io);
     if (ndjson !== null) {
       await writeFlows(ndjson, remaining, catalog);
       await ndjson.close();

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_FLOWS } from '../flow/table.js';
 import { defaultWorkers } from '../pipeline/pool.js';
 import { runAnalyze, type CliIo } from './analyze-command.js';
 import { collect, decimal, hosts, integer as int, repeat, timeBound } from './args.js';
-import { INTERVAL_NAMES } from '../report/timeline.js';
+import { INTERVAL_NAMES } from '../report/intervals.js';
 import { DEFAULT_DEDUP_WINDOW_MS } from '../pipeline/dedup.js';
 
 function colorWanted(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {

@@ -56,6 +56,25 @@ export function defaultWorkers(): number {
   return cores <= 2 ? 0 : cores - 1;
 }
 
+/**
+ * When the first and the latest batch were aggregated, in ms since the process started
+ * (performance.now(); -1: none yet), and the process's CPU time (user + system, ms) then.
+ * Two clock reads per batch; `PANTAP_TIMINGS=1` prints it
+ * (cli/bin.ts) so the benchmarks can time start-up and the report phase.
+ */
+export const batchClock = { first: -1, last: -1, firstCpu: -1, lastCpu: -1 };
+
+function batchDone(): void {
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  if (batchClock.first < 0) {
+    batchClock.first = t;
+    batchClock.firstCpu = (cpu.user + cpu.system) / 1000;
+  }
+  batchClock.last = t;
+  batchClock.lastCpu = (cpu.user + cpu.system) / 1000;
+}
+
 /** Aggregates on the main thread straight into the session's table (nothing to merge). */
 export class InlineSink implements BatchSink {
   private readonly agg: BatchAggregator;
@@ -69,6 +88,7 @@ export class InlineSink implements BatchSink {
   submit(batch: RecordBatch): void {
     this.agg.add(batch);
     this.buffers.release(batch);
+    batchDone();
   }
   async drain(): Promise<AggregateResult[]> {
     return [this.agg.drain()];
@@ -138,6 +158,7 @@ export class WorkerPool implements BatchSink {
   private onMessage(slot: Slot, m: FromWorker): void {
     if (m.type === 'done') {
       slot.inflight.shift();
+      batchDone();
       this.buffers.release({ data: m.data, index: m.index });
       const w = this.waiters.shift();
       w?.resolve();
@@ -169,7 +190,10 @@ export class WorkerPool implements BatchSink {
       const part = parts[w];
       if (part !== null) await this.send(this.slots[w], part);
     }
-    if (this.local !== null && localCount > 0) this.local.add(batch, local);
+    if (this.local !== null && localCount > 0) {
+      this.local.add(batch, local);
+      batchDone();
+    }
     this.buffers.release(batch);
   }
 

@@ -1,14 +1,27 @@
 // Formatting helpers shared by the renderers. Every function here is deterministic (no
 // locale, no time zone), so reports are byte-identical on every machine.
 
+/**
+ * The date and time to the second of the seconds formatted lately: a report formats the
+ * same few seconds of its capture thousands of times (flow records, timeline intervals,
+ * health lines), and Date's formatting is the costly part. Emptied when full.
+ */
+const SECONDS_KEPT = 4096;
+const secondText = new Map<number, string>();
+
 /** `2026-11-24T10:13:46.350948Z` from microseconds since the epoch (UTC, always 6 digits). */
 export function isoMicros(us: number): string {
   // Split on whole seconds first: Date only carries milliseconds, and a floor on the
   // microsecond value keeps times before 1970 correct too.
   const sec = Math.floor(us / 1e6);
   const frac = Math.floor(us - sec * 1e6);
-  const iso = new Date(sec * 1000).toISOString(); // 2026-11-24T10:13:46.000Z
-  return `${iso.slice(0, 19)}.${String(frac).padStart(6, '0')}Z`;
+  let head = secondText.get(sec);
+  if (head === undefined) {
+    head = new Date(sec * 1000).toISOString().slice(0, 19); // 2026-11-24T10:13:46
+    if (secondText.size >= SECONDS_KEPT) secondText.clear();
+    secondText.set(sec, head);
+  }
+  return `${head}.${String(frac).padStart(6, '0')}Z`;
 }
 
 /**

@@ -3,6 +3,7 @@
 // flows (an HA1 connection that restarts, a live capture's expired flows), and the
 // intervals and gaps computed once, at the end, by classify/cadence.ts.
 import { cadence } from '../classify/cadence.js';
+import type { FlowHeartbeat } from '../classify/cadence.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import { MAX_BEATS } from '../flow/heartbeats.js';
 import { cmp, isoMicros } from './format.js';
@@ -19,6 +20,14 @@ interface Channel {
   kept: number;
   unanswered: number;
   capHit: boolean;
+  /** The channel's one flow's heartbeat while its times are all the channel has, each series in order. */
+  only: FlowHeartbeat | null;
+}
+
+/** Whether every series is in time order (then sorting it changes nothing). */
+function ordered(series: readonly Float64Array[]): boolean {
+  for (const s of series) for (let i = 1; i < s.length; i++) if (!(s[i - 1] <= s[i])) return false;
+  return true;
 }
 
 /** Times kept per channel over all its flows (a live capture's channel outlives its flows). */
@@ -37,10 +46,11 @@ export class HeartbeatAccumulator {
     const key = `${entry}|${f.client}|${f.server}`;
     let ch = this.channels.get(key);
     if (ch === undefined) {
-      ch = { entry, client: f.client, server: f.server, transport: h.transport, flows: 0, series: [], kept: 0, unanswered: 0, capHit: false };
+      ch = { entry, client: f.client, server: f.server, transport: h.transport, flows: 0, series: [], kept: 0, unanswered: 0, capHit: false, only: null };
       this.channels.set(key, ch);
     }
     ch.flows++;
+    ch.only = ch.flows === 1 && ordered(h.series) ? h : null;
     ch.unanswered += h.unanswered;
     if (h.dropped > 0) ch.capHit = true;
     h.series.forEach((s, i) => {
@@ -59,8 +69,10 @@ export class HeartbeatAccumulator {
   summary(): HaSummary {
     const heartbeats: HeartbeatSummary[] = [];
     for (const ch of this.channels.values()) {
-      const series = ch.series.filter((s) => s !== undefined).map((s) => Float64Array.from(s).sort());
-      const c = cadence(series);
+      // A channel of one flow whose times were all kept and in order: the flow's cadence
+      // (classification computed it from the same series) is the channel's.
+      const one = ch.only !== null && ch.kept === ch.only.series.reduce((a, s) => a + s.length, 0) ? ch.only : null;
+      const c = one ?? cadence(ch.series.filter((s) => s !== undefined).map((s) => Float64Array.from(s).sort()));
       heartbeats.push({
         peers: [ch.client, ch.server],
         transport: ch.transport,

@@ -17,8 +17,7 @@ import type { TimelineBucket, TimelineChannel, TimelineGap } from './model.js';
 
 /** The widths an interval can have, in seconds (each divides the next). */
 export const INTERVAL_LADDER: readonly number[] = [1, 10, 60, 600, 3600];
-/** --interval's words for the ladder's widths. */
-export const INTERVAL_NAMES: Readonly<Record<string, number>> = { '1s': 1, '10s': 10, '1m': 60, '10m': 600, '1h': 3600 };
+export { INTERVAL_NAMES } from './intervals.js';
 /** The default width gives at most this many intervals over the capture (1 h beyond 120 h). */
 export const MAX_DEFAULT_BUCKETS = 120;
 /**

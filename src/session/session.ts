@@ -7,7 +7,7 @@ import { BufferPool, type FileReport } from '../capture/reader.js';
 import { REC_WORDS, recordTsUs, type RecordBatch } from '../capture/records.js';
 import { CatalogMatcher } from '../catalog/matcher.js';
 import type { Catalog } from '../catalog/schema.js';
-import { FlowClassifier, type ClassifiedFlow, type RoleBook } from '../classify/classify.js';
+import type { ClassifiedFlow, FlowClassifier, RoleBook } from '../classify/classify.js';
 import type { Inventory } from '../classify/inventory.js';
 import type { SectionId } from '../classify/vocabulary.js';
 import { emptyStats, mergeStats, type DecodeStats } from '../decode/stats.js';
@@ -21,8 +21,8 @@ import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
 import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
-import { SummaryAccumulator } from '../report/accumulate.js';
-import { buildInput } from '../report/build.js';
+import type { SummaryAccumulator } from '../report/accumulate.js';
+import type { buildInput } from '../report/build.js';
 import type { HealthLine, Summary } from '../report/model.js';
 
 export interface SessionOptions {
@@ -94,6 +94,22 @@ export interface SessionView {
   active: number;
 }
 
+/**
+ * What a session needs only once flows leave it (classification, the summary): loaded by
+ * ready(), which add() starts after the first batch, so that these modules are compiled
+ * while later batches are read instead of before the first (start-up, bench/README.md).
+ */
+interface Late {
+  classifier: FlowClassifier;
+  acc: SummaryAccumulator;
+  buildInput: typeof buildInput;
+}
+
+async function loadLate(opts: SessionOptions, matcher: CatalogMatcher): Promise<Late> {
+  const [{ FlowClassifier }, { SummaryAccumulator }, { buildInput }] = await Promise.all([import('../classify/classify.js'), import('../report/accumulate.js'), import('../report/build.js')]);
+  return { classifier: new FlowClassifier(matcher, opts.inventory), acc: new SummaryAccumulator(opts.catalog, opts), buildInput };
+}
+
 export class FlowSession {
   /** Buffers for the batches fed to add(); the session returns them to it when done. */
   readonly buffers: BufferPool;
@@ -107,8 +123,8 @@ export class FlowSession {
   private readonly sink: BatchSink;
   private stats: DecodeStats = emptyStats();
   private readonly fragments = new FragmentResolver();
-  private readonly classifier: FlowClassifier;
-  private readonly acc: SummaryAccumulator;
+  private late: Late | null = null;
+  private loading: Promise<void> | null = null;
   private readonly checkEveryUs: number;
   private lastCheckUs = -Infinity;
   private recentFailing: ClassifiedFlow[] = [];
@@ -122,13 +138,37 @@ export class FlowSession {
     this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords);
     this.table = new FlowTable(opts.maxFlows);
     this.matcher = CatalogMatcher.for(opts.catalog);
-    this.classifier = new FlowClassifier(this.matcher, opts.inventory);
-    this.acc = new SummaryAccumulator(opts.catalog, opts);
     this.checkEveryUs = opts.checkEveryUs ?? 1e6;
     this.sink =
       opts.workers > 0
         ? new WorkerPool(opts.workers, this.buffers, opts.maxFlows, opts.inputNames ?? [], 2, opts.workerScript, opts.inspect ?? DEFAULT_INSPECT_LIMITS, opts.mainThreadShare ?? false)
         : new InlineSink(this.buffers, this.table, opts.inspect ?? DEFAULT_INSPECT_LIMITS);
+  }
+
+  /**
+   * Loads the classification and summary modules (once). flush() and finish() wait for it;
+   * view() and roles need it done: a caller that wants them before the first flush awaits it.
+   */
+  ready(): Promise<void> {
+    this.loading ??= loadLate(this.opts, this.matcher).then((late) => {
+      this.late = late;
+    });
+    return this.loading;
+  }
+
+  private get classifier(): FlowClassifier {
+    if (this.late === null) throw new Error('FlowSession: await ready() before view() or roles');
+    return this.late.classifier;
+  }
+
+  private get acc(): SummaryAccumulator {
+    if (this.late === null) throw new Error('FlowSession: await ready() before view() or roles');
+    return this.late.acc;
+  }
+
+  /** Starts loading the late modules once the first batch is in (a failure surfaces where ready() is awaited). */
+  private startLoading(): void {
+    if (this.loading === null) this.ready().catch(() => undefined);
   }
 
   /**
@@ -142,8 +182,10 @@ export class FlowSession {
     if (this.ended) throw new Error('FlowSession: add() after finish()');
     if (this.opts.timeouts === null) {
       await this.sink.submit(batch);
+      this.startLoading();
       return [];
     }
+    this.startLoading();
     const expired: ClassifiedFlow[] = [];
     let part = batch;
     for (;;) {
@@ -193,6 +235,7 @@ export class FlowSession {
   async flush(nowUs = this.nowUs): Promise<ClassifiedFlow[]> {
     if (this.ended) throw new Error('FlowSession: flush() after finish()');
     this.lastCheckUs = Math.max(this.lastCheckUs, nowUs);
+    await this.ready();
     await this.collect(nowUs, false);
     const timeouts = this.opts.timeouts;
     if (timeouts === null) return [];
@@ -218,6 +261,7 @@ export class FlowSession {
     if (this.ended) throw new Error('FlowSession: finish() twice');
     let remaining: ClassifiedFlow[];
     try {
+      await this.ready();
       await this.collect(this.nowUs, true);
       remaining = await this.classifyLeaving(this.table.snapshot());
     } finally {
@@ -316,7 +360,7 @@ export class FlowSession {
 
   private input(end: SessionEnd): Summary['input'] {
     const t = this.table;
-    return buildInput({
+    return this.late!.buildInput({
       files: end.files,
       failed: end.failed ?? [],
       stats: this.stats,

@@ -1,0 +1,69 @@
+// Build step (after tsc): bundles the command's entry, dist/cli/bin.js, with every module
+// it imports into bin.js itself, and what it imports on use (classification, renderers,
+// the other commands) into chunks beside it (dist/cli/bin-*.js), with esbuild. Node's ESM loader resolves, reads
+// and compiles each module on its own: for the ~50 modules before the first batch that
+// cost ~20 ms of start-up (bench/README.md, "Issue 13"). npm packages stay imports; the
+// other dist/ files stay as they are (the library, dist/index.js, and the decode worker,
+// dist/pipeline/worker.js). Each module's import.meta.url is rewritten to its own dist/
+// path, so the files it finds beside it (catalog, protobuf schema, HTML assets, addons)
+// are found as before.
+import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const entry = resolve('dist/cli/bin.js');
+const MARK = '// bundled by scripts/bundle-cli.mjs';
+if (readFileSync(entry, 'utf8').includes(MARK)) {
+  console.error('bundle-cli: dist/cli/bin.js is bundled already: run tsc -p tsconfig.build.json first (npm run build does)');
+  process.exit(1);
+}
+
+/** Every dependency of package.json (and its subpaths) but `keep`. */
+function packagesBut(keep) {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  const names = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.devDependencies }).filter((n) => !keep.includes(n));
+  return names.flatMap((n) => [n, `${n}/*`]);
+}
+
+const ownUrl = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
+      const rel = relative(dirname(entry), args.path).split('\\').join('/');
+      const src = readFileSync(args.path, 'utf8');
+      const url = `new URL(${JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`)}, import.meta.url).href`;
+      return { contents: src.replaceAll('import.meta.url', url), loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+// Chunks of an earlier build (their names carry a hash) go first.
+for (const f of readdirSync(dirname(entry))) if (/^bin-.*\.js(\.map)?$/.test(f)) rmSync(resolve(dirname(entry), f));
+// tsc's entry stays as dist/cli/entry.js: the same command over the unbundled modules, for
+// profiles that name each function's own file (node --cpu-prof dist/cli/entry.js ...).
+writeFileSync(resolve(dirname(entry), 'entry.js'), readFileSync(entry, 'utf8').replace('sourceMappingURL=bin.js.map', 'sourceMappingURL=entry.js.map'));
+copyFileSync(`${entry}.map`, resolve(dirname(entry), 'entry.js.map'));
+
+await build({
+  entryPoints: [entry],
+  outdir: dirname(entry),
+  entryNames: '[name]',
+  // What the command loads on use (the classification, the renderers...) stays in chunks
+  // of its own beside bin.js, loaded when used as before.
+  splitting: true,
+  chunkNames: 'bin-[name]-[hash]',
+  allowOverwrite: true,
+  banner: { js: `${MARK}\nimport { createRequire as __pantapCreateRequire } from 'node:module';\nconst require = __pantapCreateRequire(import.meta.url);` },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // npm packages stay imports, except commander: the command line is parsed first, and
+  // Node's CommonJS loader (its export lexer, the wrapper) cost more than commander's code.
+  // Bundled CommonJS requires Node's built-ins through `require`, which an ES module has
+  // not: the banner gives each chunk one.
+  external: packagesBut(['commander']),
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  plugins: [ownUrl],
+});
