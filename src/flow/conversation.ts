@@ -163,6 +163,8 @@ class Conversation extends TcpHealth {
   p: Float64Array | null = null;
   /** Long-lived sessions only: the silences of each side (flow/silences.ts). */
   silences: SilenceLog | null = null;
+  /** HA1 ports (heartbeatTcp): payload segments are logged as heartbeats. Decided once, at open. */
+  beatPorts = false;
   readonly ipv4: boolean;
 
   constructor(originator: Side, ipv4: boolean) {
@@ -350,7 +352,7 @@ export class ConversationStore {
     if (hint === 0) {
       const id = this.index.acquire(table.keyWords(slot));
       // An ICMP error travels from the other side than the packet it quotes.
-      if (this.index.created) this.open(id, icmp ? (side === 0 ? 1 : 0) : side, pf[F_KIND] === KIND_IPV4, longLivedTcp(pf[F_SPORT], pf[F_DPORT]));
+      if (this.index.created) this.open(id, icmp ? (side === 0 ? 1 : 0) : side, pf[F_KIND] === KIND_IPV4, longLivedTcp(pf[F_SPORT], pf[F_DPORT]), heartbeatTcp(pf[F_SPORT], pf[F_DPORT]));
       hint = id + 1;
       table.setConversationHint(slot, hint);
     }
@@ -360,12 +362,14 @@ export class ConversationStore {
       return;
     }
     const l4 = pf[F_L4OFF];
-    this.segment(hint - 1, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
     const c = this.convs[hint - 1]!;
-    // HA1 hellos: payload segments sent for the first time (a retransmission is the same hello again).
-    if (pf[F_PAYLEN] > 0 && heartbeatTcp(pf[F_SPORT], pf[F_DPORT]) && (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) === 0) this.beatAt(hint - 1, side, BEAT_PLAIN, 0);
-    // Long-lived sessions: each side's payload segments but retransmissions, for their silences.
-    if (c.silences !== null && pf[F_PAYLEN] > 0 && (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) === 0) c.silences.add(this.tsUs, side);
+    this.segment(c, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
+    if (pf[F_PAYLEN] > 0 && (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) === 0) {
+      // HA1 hellos: payload segments sent for the first time (a retransmission is the same hello again).
+      if (c.beatPorts) this.beatAt(hint - 1, side, BEAT_PLAIN, 0);
+      // Long-lived sessions: each side's payload segments but retransmissions, for their silences.
+      if (c.silences !== null) c.silences.add(this.tsUs, side);
+    }
   }
 
   /**
@@ -414,10 +418,11 @@ export class ConversationStore {
   }
 
   /** Starts conversation `id` (unused now): `originator` sent its first packet. */
-  private open(id: number, originator: Side, ipv4: boolean, longLived: boolean): void {
+  private open(id: number, originator: Side, ipv4: boolean, longLived: boolean, beatPorts: boolean): void {
     while (this.convs.length <= id) this.convs.push(null);
     const c = (this.convs[id] = new Conversation(originator, ipv4));
     if (longLived) c.silences = new SilenceLog();
+    c.beatPorts = beatPorts;
   }
 
   /** A path MTU from an ICMP error about the packets `side` sent. */
@@ -432,13 +437,12 @@ export class ConversationStore {
   }
 
   /**
-   * One TCP segment of conversation `id` from `side`: seq and ack as int32, the flags byte,
+   * One TCP segment of conversation `c` from `side`: seq and ack as int32, the flags byte,
    * the raw window, the payload length on the wire, the header length, the DF bit and the
    * frame's wire length. data[l4 + 20, l4 + hlen) holds the options (read for SYNs) and
    * data[l4 + hlen, end) the captured payload.
    */
-  private segment(id: number, side: Side, seq: number, ack: number, flags: number, win: number, paylen: number, hlen: number, df: number, frameBytes: number, record: number, data: Uint8Array, l4: number, end: number): void {
-    const c = this.convs[id]!;
+  private segment(c: Conversation, side: Side, seq: number, ack: number, flags: number, win: number, paylen: number, hlen: number, df: number, frameBytes: number, record: number, data: Uint8Array, l4: number, end: number): void {
     // Path-MTU evidence: a side's first large don't-fragment segment, and whether the peer
     // sent anything after it (one bit test per packet once either is known).
     const bit = side === 0 ? 1 : 2;

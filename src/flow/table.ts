@@ -27,6 +27,15 @@ import {
 // The slot layout is private to flow/: everything outside reads a flow through the
 // FlowSlots accessors, so the layout can change (cache lines, new per-flow facts) without
 // touching classification, expiry or tests.
+//
+// Two layouts share the fact numbering below. A packed FlowSnapshot (what workers hand
+// over) keeps three arrays: keys (KW words a flow), f64 (FW doubles), u32 (UW words). A
+// FlowTable keeps each slot in one 192-byte block of one buffer (issue 13: the state a
+// packet touches in as few cache lines as can be): bytes 0-63 hold the key and the u32
+// facts every packet reads or writes (flags, ICMP message, the conversation hint), bytes
+// 64-127 the packet and byte counts and times, bytes 128-191 the facts a flow's first
+// packets, TCP control segments and ICMP errors write (first record numbers, fragment
+// time, SYN/RST/FIN and ICMP error counts).
 
 /** Key words per slot: [kind | proto << 8, a0..a3, b0..b3, portA | portB << 16]. */
 const KW = 10;
@@ -46,11 +55,14 @@ const V_FRAG_TS = 10; // direction-free: time of the flow's latest first IP frag
 
 /** Uint32 facts per slot: per side s, base + s; then one direction-free word. */
 const UW = 16;
+// Cold words (U < U_HOT): a table keeps them at the end of the slot's block.
 const U_SYN = 0; // SYN without ACK sent by this side
 const U_SYNACK = 2;
 const U_RST = 4;
 const U_FIN = 6;
 const U_ICMPERR = 8; // ICMP errors travelling from this side about the flow
+// Hot words (U >= U_HOT): a table keeps them in the key's cache line, at word U.
+const U_HOT = 10;
 const U_FLAGS = 10; // OR of TCP flags this side sent
 const U_ICMPCODE = 12; // highest 0x10000 | type << 8 | code seen (deterministic)
 const U_ICMPMSG = 13; // per side: highest 0x10000 | type << 8 | code of ICMP messages that are not errors (echo...)
@@ -59,6 +71,13 @@ const U_ICMPMSG = 13; // per side: highest 0x10000 | type << 8 | code of ICMP me
 const U_CONV = 15;
 
 export const DEFAULT_MAX_FLOWS = 500_000;
+
+// A FlowTable's slot block, in Uint32 words: key at 0 (KW words), the hot u32 facts at
+// word U (U_HOT..UW-1, after the key), the f64 facts at double TD + V, the cold u32 facts
+// at word TC + U (U < U_HOT).
+const TS = 48; // words per slot: 192 bytes, three cache lines
+const TD = 8; // f64 facts: bytes 64-151
+const TC = 38; // cold u32 facts: bytes 152-191
 
 
 
@@ -150,103 +169,112 @@ export class FlowSlots implements SlotArrays {
     public u32: Uint32Array,
     /** Slots to scan: [0, slots). */
     public slots: number,
+    /** The layout: words per slot of keys, doubles per slot of f64 and where its facts start, words per slot of u32 and where its cold words are. */
+    protected readonly ks = KW,
+    protected readonly fs = FW,
+    protected readonly fo = 0,
+    protected readonly us = UW,
+    protected readonly uc = 0,
   ) {}
 
   used(slot: number): boolean {
-    return this.keys[slot * KW + K_KP] !== 0;
+    return this.keys[slot * this.ks + K_KP] !== 0;
   }
   /** KIND_IPV4, KIND_IPV6 or KIND_L2. */
   kind(slot: number): number {
-    return this.keys[slot * KW + K_KP] & 0xff;
+    return this.keys[slot * this.ks + K_KP] & 0xff;
   }
   /** IP protocol number (0 for L2 flows). */
   proto(slot: number): number {
-    return this.keys[slot * KW + K_KP] >>> 8;
+    return this.keys[slot * this.ks + K_KP] >>> 8;
   }
   /** Word i (0-3) of a side's address: IPv4 in word 0; IPv6 big-endian; MAC as hi16, lo32. */
   addressWord(slot: number, side: Side, i: number): number {
-    return this.keys[slot * KW + (side === 0 ? K_A : K_B) + i];
+    return this.keys[slot * this.ks + (side === 0 ? K_A : K_B) + i];
   }
   /** A side's TCP/UDP port (0 for flows without ports). */
   port(slot: number, side: Side): number {
-    const w = this.keys[slot * KW + K_PORTS];
+    const w = this.keys[slot * this.ks + K_PORTS];
     return side === 0 ? w & 0xffff : w >>> 16;
   }
   /** The ethertype of an L2 flow. */
   ethertype(slot: number): number {
-    return this.keys[slot * KW + K_PORTS];
+    return this.keys[slot * this.ks + K_PORTS];
   }
   packets(slot: number, side: Side): number {
-    return this.f64[slot * FW + V_PKTS + side];
+    return this.f64[slot * this.fs + this.fo + V_PKTS + side];
   }
   bytes(slot: number, side: Side): number {
-    return this.f64[slot * FW + V_BYTES + side];
+    return this.f64[slot * this.fs + this.fo + V_BYTES + side];
   }
   /** Time (µs since the epoch) of a side's first packet; meaningful when it sent any. */
   firstTs(slot: number, side: Side): number {
-    return this.f64[slot * FW + V_FIRST_TS + side];
+    return this.f64[slot * this.fs + this.fo + V_FIRST_TS + side];
   }
   lastTs(slot: number, side: Side): number {
-    return this.f64[slot * FW + V_LAST_TS + side];
+    return this.f64[slot * this.fs + this.fo + V_LAST_TS + side];
   }
   /** Global record number of a side's first packet. */
   firstSeq(slot: number, side: Side): number {
-    return this.f64[slot * FW + V_FIRST_SEQ + side];
+    return this.f64[slot * this.fs + this.fo + V_FIRST_SEQ + side];
   }
   /** Time (µs) of the flow's latest first IP fragment, or 0: later fragments may still join it. */
   lastFirstFragmentTs(slot: number): number {
-    return this.f64[slot * FW + V_FRAG_TS];
+    return this.f64[slot * this.fs + this.fo + V_FRAG_TS];
   }
   /** SYNs without ACK sent by a side. */
   syns(slot: number, side: Side): number {
-    return this.u32[slot * UW + U_SYN + side];
+    return this.u32[slot * this.us + this.uc + U_SYN + side];
   }
   synAcks(slot: number, side: Side): number {
-    return this.u32[slot * UW + U_SYNACK + side];
+    return this.u32[slot * this.us + this.uc + U_SYNACK + side];
   }
   resets(slot: number, side: Side): number {
-    return this.u32[slot * UW + U_RST + side];
+    return this.u32[slot * this.us + this.uc + U_RST + side];
   }
   fins(slot: number, side: Side): number {
-    return this.u32[slot * UW + U_FIN + side];
+    return this.u32[slot * this.us + this.uc + U_FIN + side];
   }
   /** ICMP errors about the flow travelling from a side. */
   icmpErrors(slot: number, side: Side): number {
-    return this.u32[slot * UW + U_ICMPERR + side];
+    return this.u32[slot * this.us + this.uc + U_ICMPERR + side];
   }
   /** OR of the TCP flags a side sent. */
   tcpFlags(slot: number, side: Side): number {
-    return this.u32[slot * UW + U_FLAGS + side];
+    return this.u32[slot * this.us + U_FLAGS + side];
   }
   /** ICMP flows: the highest 0x10000 | type << 8 | code of the messages (not errors) a side sent, or 0. */
   icmpMessage(slot: number, side: Side): number {
-    return this.u32[slot * UW + U_ICMPMSG + side];
+    return this.u32[slot * this.us + U_ICMPMSG + side];
   }
   /** Every fact of a slot as text (key|numbers|counters), to compare tables in tests. */
   factsString(slot: number): string {
-    const at = <T extends Uint32Array | Float64Array>(a: T, w: number) => Array.prototype.join.call(a.subarray(slot * w, slot * w + w), ',');
+    const f: number[] = [];
+    for (let v = 0; v < FW; v++) f.push(this.f64[slot * this.fs + this.fo + v]);
+    const u: number[] = [];
     // The conversation hint (U_CONV, last) is the filling aggregator's, not a fact of the flow.
-    return `${at(this.keys, KW)}|${at(this.f64, FW)}|${Array.prototype.join.call(this.u32.subarray(slot * UW, slot * UW + U_CONV), ',')}`;
+    for (let w = 0; w < U_CONV; w++) u.push(this.u32[slot * this.us + (w < U_HOT ? this.uc : 0) + w]);
+    return `${this.keyString(slot)}|${f.join(',')}|${u.join(',')}`;
   }
 
   /** The flow's key as text, for the rare lookups made outside the packet path. */
   keyString(slot: number): string {
-    return Array.prototype.join.call(this.keys.subarray(slot * KW, slot * KW + KW), ',');
+    return Array.prototype.join.call(this.keys.subarray(slot * this.ks, slot * this.ks + KW), ',');
   }
   /** Highest 0x10000 | type << 8 | code of the ICMP errors seen, or 0. */
   icmpCode(slot: number): number {
-    return this.u32[slot * UW + U_ICMPCODE];
+    return this.u32[slot * this.us + U_ICMPCODE];
   }
   /** The key words of a slot (a view), to look the flow up elsewhere (KEY_WORDS long). */
   keyWords(slot: number): Uint32Array {
-    return this.keys.subarray(slot * KW, slot * KW + KW);
+    return this.keys.subarray(slot * this.ks, slot * this.ks + KW);
   }
   /** The conversation hint of a slot (see U_CONV): 0 for none. */
   conversationHint(slot: number): number {
-    return this.u32[slot * UW + U_CONV];
+    return this.u32[slot * this.us + U_CONV];
   }
   setConversationHint(slot: number, hint: number): void {
-    this.u32[slot * UW + U_CONV] = hint;
+    this.u32[slot * this.us + U_CONV] = hint;
   }
 }
 
@@ -266,11 +294,12 @@ export function flowSlots(snap: FlowSnapshot): FlowSlots {
   return new FlowSlots(snap.keys, snap.f64, snap.u32, snap.count);
 }
 
-/** Copies slot `s` of `from` to slot `j` of `to` (rehash, snapshot, expiry). */
-function copySlot(from: SlotArrays, s: number, to: SlotArrays, j: number): void {
-  to.keys.set(from.keys.subarray(s * KW, s * KW + KW), j * KW);
-  to.f64.set(from.f64.subarray(s * FW, s * FW + FW), j * FW);
-  to.u32.set(from.u32.subarray(s * UW, s * UW + UW), j * UW);
+/** Copies slot `s` of a table's block array `w` (with its f64 view `d`) to slot `j` of packed arrays. */
+function packSlot(w: Uint32Array, d: Float64Array, s: number, to: SlotArrays, j: number): void {
+  to.keys.set(w.subarray(s * TS, s * TS + KW), j * KW);
+  to.f64.set(d.subarray(s * (TS / 2) + TD, s * (TS / 2) + TD + FW), j * FW);
+  to.u32.set(w.subarray(s * TS + TC, s * TS + TC + U_HOT), j * UW);
+  to.u32.set(w.subarray(s * TS + U_HOT, s * TS + UW), j * UW + U_HOT);
 }
 
 export class FlowTable extends FlowSlots {
@@ -281,6 +310,13 @@ export class FlowTable extends FlowSlots {
   /** Canonical side (0/1) of the sender of the last packet addPacket counted. */
   lastSide: Side = 0;
   private mask: number;
+  /**
+   * At least every first time / first record number any slot holds: a packet at or after
+   * them cannot lower a slot's first ones, so the usual packet (capture order) skips those
+   * comparisons and the cache line that holds the first record numbers.
+   */
+  private maxTs = -Infinity;
+  private maxSeq = -Infinity;
 
   constructor(
     readonly maxFlows = DEFAULT_MAX_FLOWS,
@@ -288,7 +324,9 @@ export class FlowTable extends FlowSlots {
   ) {
     let cap = 16;
     while (cap < initialCapacity) cap *= 2;
-    super(new Uint32Array(cap * KW), new Float64Array(cap * FW), new Uint32Array(cap * UW), cap);
+    const buf = new ArrayBuffer(cap * TS * 4);
+    const w = new Uint32Array(buf);
+    super(w, new Float64Array(buf), w, cap, TS, TS / 2, TD, TS, TC);
     this.capacity = cap;
     this.mask = cap - 1;
   }
@@ -339,38 +377,42 @@ export class FlowTable extends FlowSlots {
       this.overflowPackets++;
       return -1;
     }
-    const f = slot * FW;
+    const f = slot * (TS / 2) + TD;
     const f64 = this.f64;
+    const u = slot * TS;
+    const u32 = this.u32;
     if (f64[f + V_PKTS + side] === 0) {
       f64[f + V_FIRST_TS + side] = tsUs;
       f64[f + V_FIRST_SEQ + side] = seq;
       f64[f + V_LAST_TS + side] = tsUs;
     } else {
       // Records are not always in time order; keep the true extremes.
-      if (tsUs < f64[f + V_FIRST_TS + side]) f64[f + V_FIRST_TS + side] = tsUs;
+      if (tsUs < this.maxTs && tsUs < f64[f + V_FIRST_TS + side]) f64[f + V_FIRST_TS + side] = tsUs;
       if (tsUs > f64[f + V_LAST_TS + side]) f64[f + V_LAST_TS + side] = tsUs;
-      if (seq < f64[f + V_FIRST_SEQ + side]) f64[f + V_FIRST_SEQ + side] = seq;
+      if (seq < this.maxSeq && seq < f64[f + V_FIRST_SEQ + side]) f64[f + V_FIRST_SEQ + side] = seq;
     }
+    if (tsUs > this.maxTs) this.maxTs = tsUs;
+    if (seq > this.maxSeq) this.maxSeq = seq;
     f64[f + V_PKTS + side] += 1;
     f64[f + V_BYTES + side] += wireBytes;
     if (pf[F_FRAG] === FRAG_FIRST && tsUs > f64[f + V_FRAG_TS]) f64[f + V_FRAG_TS] = tsUs;
     const flags = pf[F_TCPFLAGS];
-    const u = slot * UW;
-    const u32 = this.u32;
     if (flags !== 0) {
       u32[u + U_FLAGS + side] |= flags;
-      if (flags & TCP_SYN) {
-        if (flags & TCP_ACK) u32[u + U_SYNACK + side]++;
-        else u32[u + U_SYN + side]++;
+      if (flags & (TCP_SYN | TCP_RST | TCP_FIN)) {
+        if (flags & TCP_SYN) {
+          if (flags & TCP_ACK) u32[u + TC + U_SYNACK + side]++;
+          else u32[u + TC + U_SYN + side]++;
+        }
+        if (flags & TCP_RST) u32[u + TC + U_RST + side]++;
+        if (flags & TCP_FIN) u32[u + TC + U_FIN + side]++;
       }
-      if (flags & TCP_RST) u32[u + U_RST + side]++;
-      if (flags & TCP_FIN) u32[u + U_FIN + side]++;
     }
     const msg = pf[F_ICMPMSG];
     if (msg > u32[u + U_ICMPMSG + side]) u32[u + U_ICMPMSG + side] = msg;
     const icmp = pf[F_ICMPERR];
     if (icmp !== 0) {
-      u32[u + U_ICMPERR + side]++;
+      u32[u + TC + U_ICMPERR + side]++;
       if (icmp > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = icmp;
     }
     return slot;
@@ -382,7 +424,7 @@ export class FlowTable extends FlowSlots {
     const h = hashKey(k, o);
     let i = h & this.mask;
     for (;;) {
-      const base = i * KW;
+      const base = i * TS;
       const kp = keys[base];
       if (kp === 0) break;
       if (
@@ -414,10 +456,10 @@ export class FlowTable extends FlowSlots {
     if ((this.size + 1) * 2 > this.capacity) {
       this.grow();
       i = h & this.mask;
-      while (this.keys[i * KW] !== 0) i = (i + 1) & this.mask;
+      while (this.keys[i * TS] !== 0) i = (i + 1) & this.mask;
     }
     const keys = this.keys;
-    const base = i * KW;
+    const base = i * TS;
     for (let w = 0; w < KW; w++) keys[base + w] = k[o + w];
     this.size++;
     return i;
@@ -434,21 +476,23 @@ export class FlowTable extends FlowSlots {
     if (cap > this.capacity) this.rehash(cap);
   }
 
-  /** Moves every flow into fresh arrays of `cap` slots. */
+  /** Moves every flow into a fresh buffer of `cap` slots. */
   private rehash(cap: number): void {
-    const old = { keys: this.keys, f64: this.f64, u32: this.u32 };
+    const old = this.keys;
     const oldCap = this.capacity;
     this.capacity = cap;
     this.slots = cap;
     this.mask = cap - 1;
-    this.keys = new Uint32Array(cap * KW);
-    this.f64 = new Float64Array(cap * FW);
-    this.u32 = new Uint32Array(cap * UW);
+    const buf = new ArrayBuffer(cap * TS * 4);
+    const w = new Uint32Array(buf);
+    this.keys = w;
+    this.u32 = w;
+    this.f64 = new Float64Array(buf);
     for (let s = 0; s < oldCap; s++) {
-      if (old.keys[s * KW] === 0) continue;
-      let i = hashKey(old.keys, s * KW) & this.mask;
-      while (this.keys[i * KW] !== 0) i = (i + 1) & this.mask;
-      copySlot(old, s, this, i);
+      if (old[s * TS] === 0) continue;
+      let i = hashKey(old, s * TS) & this.mask;
+      while (w[i * TS] !== 0) i = (i + 1) & this.mask;
+      w.set(old.subarray(s * TS, s * TS + TS), i * TS);
     }
   }
 
@@ -465,8 +509,8 @@ export class FlowTable extends FlowSlots {
     const u32 = new Uint32Array(n * UW);
     let j = 0;
     for (let s = 0; s < this.capacity; s++) {
-      if (this.keys[s * KW] === 0) continue;
-      copySlot(this, s, { keys, f64, u32 }, j);
+      if (this.keys[s * TS] === 0) continue;
+      packSlot(this.keys, this.f64, s, { keys, f64, u32 }, j);
       j++;
     }
     return { count: n, keys, f64, u32, overflowSketch: this.overflowSketch.slice(), overflowPackets: this.overflowPackets };
@@ -490,7 +534,7 @@ export class FlowTable extends FlowSlots {
         for (let w = 0; w < KW; w++) left.push(snap.keys[j * KW + w]);
         continue;
       }
-      const f = slot * FW;
+      const f = slot * (TS / 2) + TD;
       const f64 = this.f64;
       for (let s = 0; s < 2; s++) {
         const n = snap.f64[sf + V_PKTS + s];
@@ -504,13 +548,16 @@ export class FlowTable extends FlowSlots {
           f64[f + V_LAST_TS + s] = Math.max(f64[f + V_LAST_TS + s], snap.f64[sf + V_LAST_TS + s]);
           f64[f + V_FIRST_SEQ + s] = Math.min(f64[f + V_FIRST_SEQ + s], snap.f64[sf + V_FIRST_SEQ + s]);
         }
+        // The bounds the packet path relies on (see maxTs) hold for merged flows too.
+        if (f64[f + V_FIRST_TS + s] > this.maxTs) this.maxTs = f64[f + V_FIRST_TS + s];
+        if (f64[f + V_FIRST_SEQ + s] > this.maxSeq) this.maxSeq = f64[f + V_FIRST_SEQ + s];
         f64[f + V_PKTS + s] += n;
         f64[f + V_BYTES + s] += snap.f64[sf + V_BYTES + s];
       }
       if (snap.f64[sf + V_FRAG_TS] > f64[f + V_FRAG_TS]) f64[f + V_FRAG_TS] = snap.f64[sf + V_FRAG_TS];
-      const u = slot * UW;
+      const u = slot * TS;
       const u32 = this.u32;
-      for (let w = 0; w < U_FLAGS; w++) u32[u + w] += snap.u32[su + w];
+      for (let w = 0; w < U_FLAGS; w++) u32[u + TC + w] += snap.u32[su + w];
       u32[u + U_FLAGS] |= snap.u32[su + U_FLAGS];
       u32[u + U_FLAGS + 1] |= snap.u32[su + U_FLAGS + 1];
       for (let s = 0; s < 2; s++) if (snap.u32[su + U_ICMPMSG + s] > u32[u + U_ICMPMSG + s]) u32[u + U_ICMPMSG + s] = snap.u32[su + U_ICMPMSG + s];
@@ -529,7 +576,7 @@ export class FlowTable extends FlowSlots {
    */
   removeWhere(expired: (slot: number) => boolean): FlowSnapshot {
     let n = 0;
-    for (let s = 0; s < this.capacity; s++) if (this.keys[s * KW] !== 0 && expired(s)) n++;
+    for (let s = 0; s < this.capacity; s++) if (this.keys[s * TS] !== 0 && expired(s)) n++;
     const out: FlowSnapshot = {
       count: n,
       keys: new Uint32Array(n * KW),
@@ -543,8 +590,8 @@ export class FlowTable extends FlowSlots {
     // A deletion only moves members that come later in the scan into the hole at s (checked
     // again here) or into later holes, so every member is looked at.
     for (let s = 0; s < this.capacity && j < n; s++) {
-      while (j < n && this.keys[s * KW] !== 0 && expired(s)) {
-        copySlot(this, s, out, j);
+      while (j < n && this.keys[s * TS] !== 0 && expired(s)) {
+        packSlot(this.keys, this.f64, s, out, j);
         j++;
         this.deleteSlot(s);
       }
@@ -556,24 +603,20 @@ export class FlowTable extends FlowSlots {
 
   /** Empties slot i, moving later members of its probe run back (Knuth's Algorithm R). */
   private deleteSlot(i: number): void {
-    const { keys, f64, u32 } = this;
+    const keys = this.keys;
     const mask = this.mask;
     let hole = i;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      if (keys[j * KW] === 0) break;
-      const home = hashKey(keys, j * KW) & mask;
+      if (keys[j * TS] === 0) break;
+      const home = hashKey(keys, j * TS) & mask;
       // The member at j stays when its home lies cyclically in (hole, j].
       if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
-      keys.copyWithin(hole * KW, j * KW, j * KW + KW);
-      f64.copyWithin(hole * FW, j * FW, j * FW + FW);
-      u32.copyWithin(hole * UW, j * UW, j * UW + UW);
+      keys.copyWithin(hole * TS, j * TS, j * TS + TS);
       hole = j;
     }
-    keys.fill(0, hole * KW, hole * KW + KW);
-    f64.fill(0, hole * FW, hole * FW + FW);
-    u32.fill(0, hole * UW, hole * UW + UW);
+    keys.fill(0, hole * TS, hole * TS + TS);
     this.size--;
   }
 

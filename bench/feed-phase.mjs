@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Times the two phases of one inline FlowSession over a capture (issue 13): the feed
+// (reading, decoding, flow table, per-flow state: `feedFiles`) and the finish (classifying,
+// summarising: `finish`), wall and CPU (user + system, all threads) milliseconds.
+//
+//   node bench/feed-phase.mjs [BUILD_DIR [LABEL]]
+//     BUILD_DIR: a checkout whose dist/ is built (default: this one), to compare builds in
+//     turn (A/B). Environment: F=capture (default bench/data/mixed-2M.pcap), FEEDONLY=1 to
+//     stop after the feed (for profiles and cachegrind), BB=batch bytes.
+//
+// Deterministic instruction and cache-miss counts of the feed (the machine is shared, wall
+// times are not): see bench/README.md, "Issue 13: the feed".
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(process.argv[2] ?? join(here, '..'));
+const label = process.argv[3] ?? root;
+const load = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
+const { loadCatalog } = await load('catalog/load.js');
+const { feedFiles } = await load('session/files.js');
+const { FlowSession } = await load('session/session.js');
+
+const file = process.env.F ?? join(here, 'data', 'mixed-2M.pcap');
+const cpuMs = (c) => (c.user + c.system) / 1000;
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+const session = new FlowSession({
+  catalog: loadCatalog(),
+  inventory: null,
+  maxFlows: 500_000,
+  ...(process.env.BB ? { batchBytes: Number(process.env.BB) } : {}),
+  allFlows: false,
+  maxListed: 10_000,
+  topPairs: 5,
+  timeouts: null,
+  workers: 0,
+  inputNames: [file],
+});
+const read = await feedFiles(session, [file]);
+const t1 = performance.now();
+const c1 = cpuMs(process.cpuUsage(c0));
+if (process.env.FEEDONLY) {
+  console.log(`${label} feed ${(t1 - t0).toFixed(0)} cpu ${c1.toFixed(0)}`);
+  process.exit(0);
+}
+await session.finish(read);
+const t2 = performance.now();
+const c2 = cpuMs(process.cpuUsage(c0));
+console.log(`${label} feed ${(t1 - t0).toFixed(0)} cpu ${c1.toFixed(0)} finish ${(t2 - t1).toFixed(0)} cpu ${(c2 - c1).toFixed(0)}`);
