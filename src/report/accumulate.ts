@@ -12,9 +12,9 @@ import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
 import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
-import { addToPairHealth, emptyPairHealth, healthLine, mergePairHealth, sortHealth, type PairHealth } from './health.js';
+import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, healthOrder, mergePairHealth, sortHealth, statusRank, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { ChannelState, EntrySummary, HealthLine, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
+import type { ChannelState, EntrySummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
 import { SKETCH_BITS } from '../flow/table.js';
 import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
 
@@ -25,6 +25,8 @@ export interface AccumulateOptions {
   maxListed: number;
   /** Client → server pairs kept per entry. */
   topPairs: number;
+  /** Channels listed in the health list and the timeline at most (--max-channels; the worst kept); absent: DEFAULT_MAX_CHANNELS. */
+  maxChannels?: number;
   /** Timeline interval in seconds (one of INTERVAL_LADDER); null or absent: chosen from the capture's duration (defaultInterval). */
   interval?: number | null;
 }
@@ -62,22 +64,63 @@ class Totals {
   }
 }
 
-/** A client → server pair of an entry: volume, and the counts and times its health line needs. */
-interface Pair {
-  client: string;
-  server: string;
-  packets: number;
-  bytes: number;
-  health: PairHealth;
-  timeline: ChannelTimeline;
-}
 type Failure = EntrySummary['failures'][number];
+
+/**
+ * A client → server pair of an entry (a channel): volume, the counts and times its health line
+ * needs, its failures and its timeline. One small record: a SYN flood or a scan makes a channel
+ * of every probe, so a channel of one flow keeps that flow's times and verdict inline and its
+ * only failure as one object; the timeline's per-second map is made at its second flow.
+ */
+class Pair implements PairHealth {
+  packets = 0;
+  bytes = 0;
+  flows = 0;
+  failed = 0;
+  degraded = 0;
+  lastSuccess = -Infinity;
+  lastFailure = -Infinity;
+  reasons: Uint32Array | null = null;
+  /** The first flow's first and last packet times (µs) and verdict, while `timeline` is null. */
+  firstUs = 0;
+  lastUs = 0;
+  verdict: 'ok' | 'warning' | 'failed' = 'ok';
+  timeline: ChannelTimeline | null = null;
+  /** Failed flows per reason and outcome: one, or a list when there are several. */
+  failures: Failure | Failure[] | null = null;
+  /** Health-list order: statusRank (set when ranked) and the entry's catalog index. */
+  rank = 0;
+
+  constructor(
+    readonly entryRank: number,
+    readonly entry: string,
+    readonly client: string,
+    readonly server: string,
+  ) {}
+
+  get health(): PairHealth {
+    return this;
+  }
+
+  failureList(): Failure[] {
+    const x = this.failures;
+    return x === null ? [] : Array.isArray(x) ? x : [x];
+  }
+
+  /** The channel's timeline (made now for a channel of one flow). */
+  channelTimeline(): ChannelTimeline {
+    if (this.timeline !== null) return this.timeline;
+    const t = new ChannelTimeline();
+    if (this.flows > 0) t.add(this.firstUs, this.lastUs, this.verdict);
+    return t;
+  }
+}
+
 
 interface EntryAcc {
   totals: Totals;
   /** Keyed by clientId * 2^26 + serverId (the accumulator's address numbers). */
   pairs: Map<number, Pair>;
-  failures: Map<number, Failure[]>;
   failureCount: number;
   /** A long-lived session's entry: its flows' gaps go into the timeline. */
   longLived: boolean;
@@ -102,7 +145,7 @@ export function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => nu
 }
 
 /** Keeps the `max` best items by `order` (a binary heap with the worst kept item on top). */
-class BestOf<T> {
+export class BestOf<T> {
   items: T[] = [];
   constructor(
     readonly max: number,
@@ -173,7 +216,6 @@ export class SummaryAccumulator {
     this.entries = catalog.entries.map((e) => ({
       totals: new Totals(),
       pairs: new Map(),
-      failures: new Map(),
       failureCount: 0,
       longLived: e.transport === 'tcp' && e.port !== null && LONG_LIVED_TCP_PORTS.includes(e.port),
     }));
@@ -193,7 +235,7 @@ export class SummaryAccumulator {
       if (si !== undefined) this.sections[si].add(f);
       if (f.entries.length > 0) {
         const key = f.clientId * 2 ** 26 + f.serverId;
-        for (const i of f.entries) this.addToEntry(this.entries[i], f, key);
+        for (const i of f.entries) this.addToEntry(i, f, key);
       }
       if (allFlows || f.section === 'unexpected' || f.verdict !== 'ok') {
         this.selected++;
@@ -214,24 +256,32 @@ export class SummaryAccumulator {
     }
   }
 
-  private addToEntry(e: EntryAcc, f: ClassifiedFlow, key: number): void {
+  private addToEntry(i: number, f: ClassifiedFlow, key: number): void {
+    const e = this.entries[i];
     e.totals.add(f);
     let p = e.pairs.get(key);
-    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, packets: 0, bytes: 0, health: emptyPairHealth(), timeline: new ChannelTimeline() }));
+    if (p === undefined) e.pairs.set(key, (p = new Pair(i, this.catalog.entries[i].id, f.client, f.server)));
     p.packets += f.clientPackets + f.serverPackets;
     p.bytes += f.clientBytes + f.serverBytes;
-    addToPairHealth(p.health, f.verdict, f.reason, f.lastTs);
-    p.timeline.add(f.firstTs, f.lastTs, f.verdict);
-    if (e.longLived && f.gaps) p.timeline.addGaps(f.gaps);
+    if (p.flows === 0 && p.timeline === null) {
+      p.firstUs = f.firstTs;
+      p.lastUs = f.lastTs;
+      p.verdict = f.verdict;
+    } else {
+      if (p.timeline === null) p.timeline = p.channelTimeline();
+      p.timeline.add(f.firstTs, f.lastTs, f.verdict);
+    }
+    addToPairHealth(p, f.verdict, f.reason, f.lastTs);
+    if (e.longLived && f.gaps && f.gaps.length > 0) (p.timeline ??= p.channelTimeline()).addGaps(f.gaps);
     if (f.verdict === 'failed') {
       // Classification gives every failed verdict its reason.
       const reason = f.reason as ReasonCode;
       const state = f.state;
-      let list = e.failures.get(key);
-      if (list === undefined) e.failures.set(key, (list = []));
-      let x = list.find((y) => y.reason === reason && y.state === state);
+      const cur = p.failures;
+      let x = cur === null ? undefined : Array.isArray(cur) ? cur.find((y) => y.reason === reason && y.state === state) : cur.reason === reason && cur.state === state ? cur : undefined;
       if (x === undefined) {
-        list.push((x = { client: f.client, server: f.server, reason, state, flows: 0 }));
+        x = { client: f.client, server: f.server, reason, state, flows: 0 };
+        p.failures = cur === null ? x : Array.isArray(cur) ? (cur.push(x), cur) : [cur, x];
         e.failureCount++;
       }
       x.flows++;
@@ -299,7 +349,12 @@ export class SummaryAccumulator {
     const entries: EntrySummary[] = catalog.entries.map((e, i) => {
       const acc = this.entries[i];
       const allFailures = (function* () {
-        for (const list of acc.failures.values()) yield* list;
+        for (const p of acc.pairs.values()) {
+          const x = p.failures;
+          if (x === null) continue;
+          if (Array.isArray(x)) yield* x;
+          else yield x;
+        }
       })();
       const counts = acc.totals.counts();
       return {
@@ -315,27 +370,31 @@ export class SummaryAccumulator {
     });
     // A scan or SYN flood makes every probe a failed flow: without --flows the list keeps the
     // largest ones, counts the rest, and --flows-ndjson still has every flow.
-    // The timeline: every channel, in catalog order, then client and server.
+    // The health list: the worst maxChannels channels (a flood or a scan makes a channel of
+    // every probe), the others counted per status; the timeline lists the same channels, in
+    // catalog order, then client and server.
+    const { health, omitted, kept } = this.worstChannels();
     const intervalSeconds =
       this.opts.interval ?? (input.firstSeen === null || input.lastSeen === null ? defaultInterval(NaN, NaN) : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen)));
     const channels: TimelineChannel[] = [];
     let budget = MAX_TIMELINE_BUCKETS;
-    catalog.entries.forEach((e, i) => {
-      const pairs = [...this.entries[i].pairs.values()].sort((a, b) => cmp(a.client, b.client) || cmp(a.server, b.server));
-      for (const p of pairs) {
-        const { buckets, clipped } = p.timeline.buckets(intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
-        budget -= buckets.length;
-        channels.push({ entry: e.id, client: p.client, server: p.server, buckets, gaps: p.timeline.gapList(), clipped });
-      }
-    });
+    kept.sort((a, b) => a.entryRank - b.entryRank || cmp(a.client, b.client) || cmp(a.server, b.server));
+    for (const p of kept) {
+      const t = p.channelTimeline();
+      const { buckets, clipped } = t.buckets(intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
+      budget -= buckets.length;
+      channels.push({ entry: p.entry, client: p.client, server: p.server, buckets, gaps: t.gapList(), clipped });
+    }
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
-    const mergeState = this.mergeState();
+    let mergeState: MergeState | undefined;
+    const makeMergeState = () => this.mergeState();
     return {
       schema: 'pantap.summary.v1',
       input,
       sections,
       entries,
-      health: this.healthLines(),
+      health,
+      ...(omitted ? { healthOmitted: omitted } : {}),
       flows: listed.map((f) => flowRecord(f, catalog)),
       other: { flows: this.other.flows, packets: this.other.packets, bytes: this.other.bytes },
       nonIp: [...this.nonIp.entries()]
@@ -349,9 +408,28 @@ export class SummaryAccumulator {
       allFlows: this.opts.allFlows,
       flowsOmitted: this.selected - listed.length,
       ha: this.ha.summary(),
-      timeline: { intervalSeconds, channels },
-      mergeState,
+      timeline: { intervalSeconds, channels, ...(omitted ? { channelsOmitted: omitted.channels } : {}) },
+      // Every channel's state: made when asked for (protobuf output), not for JSON or text.
+      get mergeState(): MergeState {
+        return (mergeState ??= makeMergeState());
+      },
     };
+  }
+
+  /** The worst maxChannels channels as health lines (the list's order), those channels, and what was left out. */
+  private worstChannels(): { health: HealthLine[]; omitted: HealthOmitted | undefined; kept: Pair[] } {
+    const best = new BestOf<Pair>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, healthOrder);
+    const byRank = [0, 0, 0, 0];
+    for (const acc of this.entries) {
+      for (const p of acc.pairs.values()) {
+        p.rank = statusRank(p.flows, p.failed, p.degraded);
+        byRank[p.rank]++;
+        best.add(p);
+      }
+    }
+    const kept = best.sorted();
+    for (const p of kept) byRank[p.rank]--;
+    return { health: kept.map((p) => healthLine(p.entry, p.client, p.server, p)), omitted: healthOmitted(byRank), kept };
   }
 
   /**
@@ -363,10 +441,9 @@ export class SummaryAccumulator {
     const channels: ChannelState[] = [];
     this.catalog.entries.forEach((e, i) => {
       const acc = this.entries[i];
-      const keys = [...acc.pairs.keys()].sort((a, b) => cmp(acc.pairs.get(a)!.client, acc.pairs.get(b)!.client) || cmp(acc.pairs.get(a)!.server, acc.pairs.get(b)!.server));
-      for (const key of keys) {
-        const p = acc.pairs.get(key)!;
-        const r = p.health.reasons;
+      const pairs = [...acc.pairs.values()].sort((a, b) => cmp(a.client, b.client) || cmp(a.server, b.server));
+      for (const p of pairs) {
+        const r = p.reasons;
         channels.push({
           entry: e.id,
           client: p.client,
@@ -374,9 +451,15 @@ export class SummaryAccumulator {
           packets: p.packets,
           bytes: p.bytes,
           reasons: r === null ? [] : REASONS.flatMap((reason, j) => (r[j] > 0 ? [{ reason, flows: r[j] }] : [])),
-          failures: (acc.failures.get(key) ?? [])
+          failures: p
+            .failureList()
             .map((x) => ({ reason: x.reason, state: x.state, flows: x.flows }))
             .sort((a, b) => REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? '')),
+          flows: p.flows,
+          failed: p.failed,
+          degraded: p.degraded,
+          lastSuccess: p.lastSuccess === -Infinity ? null : p.lastSuccess,
+          lastFailure: p.lastFailure === -Infinity ? null : p.lastFailure,
         });
       }
     });

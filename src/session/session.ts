@@ -32,6 +32,8 @@ export interface SessionOptions {
   /** List every flow in the summary (--flows), not only unexpected, failed and warning ones. */
   allFlows: boolean;
   maxListed: number;
+  /** Channels listed in the health list and timeline at most (--max-channels); absent: DEFAULT_MAX_CHANNELS. */
+  maxChannels?: number;
   topPairs: number;
   /** Timeline interval in seconds; null or absent: chosen from the capture's duration. */
   interval?: number | null;
