@@ -7,7 +7,7 @@
 // not with the number of flows.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
-import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
+import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
 import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
 import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
@@ -80,14 +80,19 @@ class Pair implements PairHealth {
   degraded = 0;
   lastSuccess = -Infinity;
   lastFailure = -Infinity;
-  reasons: Uint32Array | null = null;
-  /** The first flow's first and last packet times (µs) and verdict, while `timeline` is null. */
-  firstUs = 0;
-  lastUs = 0;
-  verdict: 'ok' | 'warning' | 'failed' = 'ok';
+  /** Failed and warning flows per reason: one reason (index in REASONS, -1: none yet) inline, a full count once there are two. */
+  private reason = -1;
+  private reasonFlows = 0;
+  private manyReasons: Uint32Array | null = null;
+  /** The first flow's first packet time (µs) and verdict, while `timeline` is null (its last packet: lastSuccess or lastFailure). */
+  private firstUs = 0;
+  private verdict: 'ok' | 'warning' | 'failed' = 'ok';
   timeline: ChannelTimeline | null = null;
-  /** Failed flows per reason and outcome: one, or a list when there are several. */
-  failures: Failure | Failure[] | null = null;
+  /** Failed flows per reason and outcome: the first inline (reason null: none), the others in a list. */
+  private failReason: ReasonCode | null = null;
+  private failState: FlowState | null = null;
+  private failFlows = 0;
+  private moreFailures: Failure[] | null = null;
   /** Health-list order: statusRank (set when ranked) and the entry's catalog index. */
   rank = 0;
 
@@ -102,20 +107,82 @@ class Pair implements PairHealth {
     return this;
   }
 
+  /** Flows per reason, indexed as REASONS (health.ts's PairHealth.reasons): made when asked for. */
+  get reasons(): Uint32Array | null {
+    if (this.manyReasons !== null || this.reason < 0) return this.manyReasons;
+    const r = new Uint32Array(REASONS.length);
+    r[this.reason] = this.reasonFlows;
+    return r;
+  }
+
+  /** One flow: as addToPairHealth, and its times for the timeline. */
+  add(f: ClassifiedFlow, longLived: boolean): void {
+    if (this.flows === 0) {
+      this.firstUs = f.firstTs;
+      this.verdict = f.verdict;
+    } else {
+      if (this.timeline === null) this.timeline = this.channelTimeline();
+      this.timeline.add(f.firstTs, f.lastTs, f.verdict);
+    }
+    if (longLived && f.gaps && f.gaps.length > 0) (this.timeline ??= this.channelTimeline()).addGaps(f.gaps);
+    this.flows++;
+    if (f.verdict === 'failed') {
+      this.failed++;
+      if (f.lastTs > this.lastFailure) this.lastFailure = f.lastTs;
+    } else {
+      if (f.verdict === 'warning') this.degraded++;
+      if (f.lastTs > this.lastSuccess) this.lastSuccess = f.lastTs;
+    }
+    if (f.verdict !== 'ok' && f.reason !== null) {
+      const i = REASON_RANK.get(f.reason)!;
+      if (this.manyReasons !== null) this.manyReasons[i]++;
+      else if (this.reason < 0 || this.reason === i) {
+        this.reason = i;
+        this.reasonFlows++;
+      } else {
+        this.manyReasons = this.reasons;
+        this.manyReasons![i]++;
+      }
+    }
+  }
+
+  /** One failed flow's reason and outcome; true when the pair had none with them. */
+  addFailure(reason: ReasonCode, state: FlowState | null): boolean {
+    if (this.failReason === null) {
+      this.failReason = reason;
+      this.failState = state;
+      this.failFlows = 1;
+      return true;
+    }
+    if (this.failReason === reason && this.failState === state) {
+      this.failFlows++;
+      return false;
+    }
+    const more = (this.moreFailures ??= []);
+    const x = more.find((y) => y.reason === reason && y.state === state);
+    if (x !== undefined) {
+      x.flows++;
+      return false;
+    }
+    more.push({ client: this.client, server: this.server, reason, state, flows: 1 });
+    return true;
+  }
+
+  /** The failures as the entry lists them (new objects). */
   failureList(): Failure[] {
-    const x = this.failures;
-    return x === null ? [] : Array.isArray(x) ? x : [x];
+    if (this.failReason === null) return [];
+    const first = { client: this.client, server: this.server, reason: this.failReason, state: this.failState, flows: this.failFlows };
+    return this.moreFailures === null ? [first] : [first, ...this.moreFailures.map((x) => ({ ...x }))];
   }
 
   /** The channel's timeline (made now for a channel of one flow). */
   channelTimeline(): ChannelTimeline {
     if (this.timeline !== null) return this.timeline;
     const t = new ChannelTimeline();
-    if (this.flows > 0) t.add(this.firstUs, this.lastUs, this.verdict);
+    if (this.flows > 0) t.add(this.firstUs, Math.max(this.lastSuccess, this.lastFailure), this.verdict);
     return t;
   }
 }
-
 
 interface EntryAcc {
   totals: Totals;
@@ -263,29 +330,9 @@ export class SummaryAccumulator {
     if (p === undefined) e.pairs.set(key, (p = new Pair(i, this.catalog.entries[i].id, f.client, f.server)));
     p.packets += f.clientPackets + f.serverPackets;
     p.bytes += f.clientBytes + f.serverBytes;
-    if (p.flows === 0 && p.timeline === null) {
-      p.firstUs = f.firstTs;
-      p.lastUs = f.lastTs;
-      p.verdict = f.verdict;
-    } else {
-      if (p.timeline === null) p.timeline = p.channelTimeline();
-      p.timeline.add(f.firstTs, f.lastTs, f.verdict);
-    }
-    addToPairHealth(p, f.verdict, f.reason, f.lastTs);
-    if (e.longLived && f.gaps && f.gaps.length > 0) (p.timeline ??= p.channelTimeline()).addGaps(f.gaps);
-    if (f.verdict === 'failed') {
-      // Classification gives every failed verdict its reason.
-      const reason = f.reason as ReasonCode;
-      const state = f.state;
-      const cur = p.failures;
-      let x = cur === null ? undefined : Array.isArray(cur) ? cur.find((y) => y.reason === reason && y.state === state) : cur.reason === reason && cur.state === state ? cur : undefined;
-      if (x === undefined) {
-        x = { client: f.client, server: f.server, reason, state, flows: 0 };
-        p.failures = cur === null ? x : Array.isArray(cur) ? (cur.push(x), cur) : [cur, x];
-        e.failureCount++;
-      }
-      x.flows++;
-    }
+    p.add(f, e.longLived);
+    // Classification gives every failed verdict its reason.
+    if (f.verdict === 'failed' && p.addFailure(f.reason as ReasonCode, f.state)) e.failureCount++;
   }
 
   /** Running totals per section, in SECTION_ORDER (for the live view). */
@@ -333,8 +380,11 @@ export class SummaryAccumulator {
     return sortHealth(health, new Map(catalog.entries.map((e, i) => [e.id, i])));
   }
 
-  /** The summary of every flow folded in so far; `input` and `roles` come from the run. */
-  summary(input: InputSummary, roles: RoleBook): Summary {
+  /**
+   * The summary of every flow folded in so far; `input` and `roles` come from the run, and
+   * `overflowSketch` (the flow table's registers, for the merge state) from its session.
+   */
+  summary(input: InputSummary, roles: RoleBook, overflowSketch: Uint8Array = new Uint8Array(1 << SKETCH_BITS)): Summary {
     const catalog = this.catalog;
     const sectionTitles = new Map(catalog.sections.map((s) => [s.id as string, s.title]));
     sectionTitles.set('unexpected', 'Unexpected (matches no catalog entry)');
@@ -349,12 +399,7 @@ export class SummaryAccumulator {
     const entries: EntrySummary[] = catalog.entries.map((e, i) => {
       const acc = this.entries[i];
       const allFailures = (function* () {
-        for (const p of acc.pairs.values()) {
-          const x = p.failures;
-          if (x === null) continue;
-          if (Array.isArray(x)) yield* x;
-          else yield x;
-        }
+        for (const p of acc.pairs.values()) yield* p.failureList();
       })();
       const counts = acc.totals.counts();
       return {
@@ -387,7 +432,7 @@ export class SummaryAccumulator {
     }
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
     let mergeState: MergeState | undefined;
-    const makeMergeState = () => this.mergeState();
+    const makeMergeState = () => this.mergeState(overflowSketch);
     return {
       schema: 'pantap.summary.v1',
       input,
@@ -435,9 +480,9 @@ export class SummaryAccumulator {
   /**
    * What `pantap merge` needs to merge exactly (report/merge.ts): every channel's volume, reasons
    * and failures before any cut, in catalog order, then client and server. The overflow sketch is
-   * the flow table's: the session fills it in (zeros here).
+   * the flow table's, from the session.
    */
-  private mergeState(): MergeState {
+  private mergeState(overflowSketch: Uint8Array): MergeState {
     const channels: ChannelState[] = [];
     this.catalog.entries.forEach((e, i) => {
       const acc = this.entries[i];
@@ -463,7 +508,7 @@ export class SummaryAccumulator {
         });
       }
     });
-    return { overflowSketch: new Uint8Array(1 << SKETCH_BITS), channels };
+    return { overflowSketch, channels };
   }
 }
 

@@ -670,7 +670,7 @@ export function mergeNotes(s: Summary): { level: 'note' | 'warning'; message: st
   const lb = new Set(s.merge.lowerBound);
   if (lb.has('flows')) out.push({ level: 'warning', message: "an input's flow list was cut (--max-listed): the flows listed may miss some of the largest (the counts are exact)" });
   if (lb.has('entries')) out.push({ level: 'warning', message: 'an input listed only its top pairs: pairs and failures of entries marked "at least" are lower bounds' });
-  if (lb.has('timeline')) out.push({ level: 'warning', message: 'an input clipped a timeline channel: the earliest intervals of channels marked "at least" are lower bounds' });
+  if (lb.has('timeline')) out.push({ level: 'warning', message: 'an input clipped a timeline channel or left it out (--max-channels): the intervals of channels marked "at least" are lower bounds' });
   const split = s.ha.heartbeats.filter((h) => h.parts !== undefined).length;
   if (split > 0) out.push({ level: 'note', message: `HA cadence of ${split === 1 ? '1 channel' : `${split} channels`} seen by several inputs is not merged (medians do not merge): each input's intervals are shown side by side` });
   return out;

@@ -268,7 +268,7 @@ export interface TimelineChannel {
   gaps: TimelineGap[];
   /** Earlier intervals with something in them left out (only the latest MAX_CHANNEL_BUCKETS are listed); 0 normally. */
   clipped: number;
-  /** Merged summaries only: an input had clipped this channel, so its earliest intervals' counts are lower bounds. */
+  /** Merged summaries only: an input had clipped this channel or left it out (--max-channels), so its intervals' counts are lower bounds. */
   lowerBound?: true;
 }
 
@@ -366,7 +366,7 @@ export interface MergeInfo {
   /**
    * Figures that are lower bounds because an input was cut: "flows" (an input's --max-listed cut its
    * list: larger flows may be missing), "entries" (an input without merge state listed only its top
-   * pairs), "timeline" (an input clipped a timeline channel). The objects concerned also say `lowerBound: true`.
+   * pairs), "timeline" (an input clipped a timeline channel, or --max-channels left it out of its timeline). The objects concerned also say `lowerBound: true`.
    */
   lowerBound: string[];
 }

@@ -271,9 +271,8 @@ export class FlowSession {
       await this.sink.terminate();
     }
     this.acc.addFlows(remaining);
-    const summary = this.acc.summary(this.input(end), this.classifier.roles);
     // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
-    if (summary.mergeState) summary.mergeState.overflowSketch = this.table.overflowSketch.slice();
+    const summary = this.acc.summary(this.input(end), this.classifier.roles, this.table.overflowSketch.slice());
     return { summary, remaining };
   }
 
