@@ -12,7 +12,7 @@ import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
 import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
-import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, healthOrder, mergePairHealth, sortHealth, statusRank, type PairHealth } from './health.js';
+import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, healthOrder, mergePairHealth, statusRank, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
 import type { ChannelState, EntrySummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
 import { SKETCH_BITS } from '../flow/table.js';
@@ -117,14 +117,16 @@ class Pair implements PairHealth {
 
   /** One flow: as addToPairHealth, and its times for the timeline. */
   add(f: ClassifiedFlow, longLived: boolean): void {
-    if (this.flows === 0) {
+    const gaps = longLived && f.gaps && f.gaps.length > 0 ? f.gaps : null;
+    if (this.flows === 0 && gaps === null) {
       this.firstUs = f.firstTs;
       this.verdict = f.verdict;
     } else {
+      // The map of seconds from the channel's second flow on (or a long-lived session's gaps).
       if (this.timeline === null) this.timeline = this.channelTimeline();
       this.timeline.add(f.firstTs, f.lastTs, f.verdict);
+      if (gaps !== null) this.timeline.addGaps(gaps);
     }
-    if (longLived && f.gaps && f.gaps.length > 0) (this.timeline ??= this.channelTimeline()).addGaps(f.gaps);
     this.flows++;
     if (f.verdict === 'failed') {
       this.failed++;
@@ -341,12 +343,12 @@ export class SummaryAccumulator {
   }
 
   /**
-   * The health list (sorted, as the summary's) of every flow folded in so far and of `more`,
-   * flows not folded in (live: the active ones, classified from the same classifier or a fork):
-   * what summary().health would be had `more` been folded in, without folding them in. Every
-   * pair of every entry, not the top N: the health list is exact.
+   * The health list (sorted, as the summary's, at most maxChannels: the worst) of every flow
+   * folded in so far and of `more`, flows not folded in (live: the active ones, classified from
+   * the same classifier or a fork), and what was left out per status: what summary().health
+   * would be had `more` been folded in, without folding them in.
    */
-  healthLines(more: readonly ClassifiedFlow[] = []): HealthLine[] {
+  healthView(more: readonly ClassifiedFlow[] = []): { health: HealthLine[]; omitted: HealthOmitted | undefined } {
     const catalog = this.catalog;
     // Per entry index, per pair key: the health of `more`'s flows.
     const extra = new Map<number, Map<number, { client: string; server: string; health: PairHealth }>>();
@@ -361,23 +363,53 @@ export class SummaryAccumulator {
         addToPairHealth(x.health, f.verdict, f.reason, f.lastTs);
       }
     }
-    const health: HealthLine[] = [];
-    catalog.entries.forEach((e, i) => {
-      const byKey = extra.get(i);
-      for (const [key, p] of this.entries[i].pairs) {
-        const x = byKey?.get(key);
-        let h = p.health;
-        if (x !== undefined) {
-          h = emptyPairHealth();
-          mergePairHealth(h, p.health);
-          mergePairHealth(h, x.health);
-          byKey!.delete(key);
-        }
-        health.push(healthLine(e.id, p.client, p.server, h));
-      }
-      if (byKey !== undefined) for (const x of byKey.values()) health.push(healthLine(e.id, x.client, x.server, x.health));
+    interface Item {
+      rank: number;
+      entryRank: number;
+      entry: string;
+      client: string;
+      server: string;
+      health: PairHealth;
+    }
+    const best = new BestOf<Item>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, healthOrder);
+    const byRank = [0, 0, 0, 0];
+    const add = (x: Item) => {
+      byRank[x.rank]++;
+      best.add(x);
+    };
+    const item = (i: number, client: string, server: string, health: PairHealth): Item => ({
+      rank: statusRank(health.flows, health.failed, health.degraded),
+      entryRank: i,
+      entry: catalog.entries[i].id,
+      client,
+      server,
+      health,
     });
-    return sortHealth(health, new Map(catalog.entries.map((e, i) => [e.id, i])));
+    this.entries.forEach((acc, i) => {
+      const byKey = extra.get(i);
+      for (const [key, p] of acc.pairs) {
+        const x = byKey?.get(key);
+        if (x === undefined) {
+          p.rank = statusRank(p.flows, p.failed, p.degraded);
+          add(p);
+          continue;
+        }
+        const h = emptyPairHealth();
+        mergePairHealth(h, p);
+        mergePairHealth(h, x.health);
+        byKey!.delete(key);
+        add(item(i, p.client, p.server, h));
+      }
+      if (byKey !== undefined) for (const x of byKey.values()) add(item(i, x.client, x.server, x.health));
+    });
+    const kept = best.sorted();
+    for (const x of kept) byRank[x.rank]--;
+    return { health: kept.map((x) => healthLine(x.entry, x.client, x.server, x.health)), omitted: healthOmitted(byRank) };
+  }
+
+  /** healthView(more)'s lines. */
+  healthLines(more: readonly ClassifiedFlow[] = []): HealthLine[] {
+    return this.healthView(more).health;
   }
 
   /**

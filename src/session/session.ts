@@ -23,7 +23,7 @@ import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
-import type { HealthLine, Summary } from '../report/model.js';
+import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
 
 export interface SessionOptions {
   catalog: Catalog;
@@ -90,8 +90,10 @@ export interface SessionView {
   warning: ClassifiedFlow[];
   /** Newest unexpected flows (expired or active), oldest first. */
   unexpected: ClassifiedFlow[];
-  /** The health list of the flows so far, expired and active, sorted as the summary's (health.ts). */
+  /** The health list of the flows so far, expired and active, sorted as the summary's (health.ts), at most --max-channels. */
   health: HealthLine[];
+  /** Channels --max-channels left out of `health`, per status; absent when none. */
+  healthOmitted?: HealthOmitted;
   expired: number;
   active: number;
 }
@@ -317,12 +319,14 @@ export class FlowSession {
       if (f.failed) s.failed++;
       if (f.verdict === 'warning') s.degraded++;
     }
+    const health = this.acc.healthView(active);
     return {
       sections,
       failing: newest(this.recentFailing, active, (f) => f.failed),
       warning: newest(this.recentWarning, active, (f) => f.verdict === 'warning'),
       unexpected: newest(this.recentUnexpected, active, (f) => f.section === 'unexpected'),
-      health: this.acc.healthLines(active),
+      health: health.health,
+      ...(health.omitted ? { healthOmitted: health.omitted } : {}),
       expired: this.expiredFlows,
       active: this.table.size,
     };
