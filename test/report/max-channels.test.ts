@@ -3,7 +3,9 @@
 // timeline.channelsOmitted), exactly what the uncapped run has beyond its first N lines; the
 // text report's counts stay over every channel; merging capped summaries gives the exact
 // omitted counts (the merge state carries every channel's health counts).
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type AnalyzeOptions } from '../../src/analyze.js';
 import { loadCatalog } from '../../src/catalog/load.js';
@@ -19,6 +21,8 @@ import { REPO } from '../helpers/shared.js';
 
 const LAB = resolve(REPO, 'fixtures/pan-lab');
 const ROLES = resolve(LAB, 'lab-roles.yaml');
+const schema = JSON.parse(readFileSync(new URL('../../src/report/summary.schema.json', import.meta.url), 'utf8')) as object;
+const validate = new Ajv({ allowUnionTypes: true, allErrors: true }).compile(schema);
 const MERGE: MergeOptions = { topPairs: 5, maxListed: 10_000, entryOrder: loadCatalog().entries.map((e) => e.id) };
 
 /** One TCP SYN from 100.64.x.y:40000+i to 10.0.0.1:443 (Ethernet, IPv4, no options). */
@@ -87,6 +91,9 @@ describe('--max-channels', () => {
     expect(doc.healthOmitted).toEqual({ channels: omitted, failing: omitted, partial: 0, degraded: 0, up: 0 });
     expect(doc.timeline.channels).toHaveLength(100);
     expect(doc.timeline.channelsOmitted).toBe(omitted);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    // The schema knows the new keys: a wrong type is refused.
+    expect(validate({ ...doc, healthOmitted: { ...doc.healthOmitted, failing: -1 } })).toBe(false);
     // Uncapped: no new key at all.
     const plain = JSON.parse(renderJson(full)) as Record<string, unknown>;
     expect('healthOmitted' in plain).toBe(false);
