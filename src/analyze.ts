@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
   allFlows?: boolean;
   /** Without allFlows, at most this many unexpected/failed/warning flows are listed (default 10,000). */
   maxListed?: number;
+  /** Channels listed in the health list and timeline at most (--max-channels; the worst kept); default 10,000. */
+  maxChannels?: number;
   /** Client → server pairs kept per entry (default 5). */
   topPairs?: number;
   /** Timeline interval in seconds (1, 10, 60, 600 or 3600); null or absent: chosen from the capture's duration. */
@@ -86,6 +88,7 @@ export async function analyzeCaptures(args: string[], opts: AnalyzeOptions = {})
     maxFlows: opts.maxFlows ?? DEFAULT_MAX_FLOWS,
     allFlows: opts.allFlows ?? false,
     maxListed: opts.maxListed ?? DEFAULT_MAX_LISTED,
+    maxChannels: opts.maxChannels,
     topPairs: opts.topPairs ?? 5,
     interval: opts.interval ?? null,
     timeouts: null,

@@ -23,6 +23,7 @@ export interface AnalyzeCliOptions extends ExportCliOptions {
   output?: string;
   flows?: boolean;
   maxListed: number;
+  maxChannels: number;
   flowsNdjson?: string;
   catalog?: string;
   roles?: string;
@@ -139,6 +140,7 @@ async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: C
       maxFlows: opts.maxFlows,
       allFlows: opts.flows ?? false,
       maxListed: opts.maxListed,
+      maxChannels: opts.maxChannels,
       topPairs: opts.top,
       interval: opts.interval === undefined ? null : INTERVAL_NAMES[opts.interval],
       catalogFile: opts.catalog,

@@ -37,6 +37,7 @@ export interface LiveCliOptions extends ExportCliOptions {
   /** Text and Markdown: list catalog entries never seen as rows in the final summary. */
   allEntries?: boolean;
   maxListed: number;
+  maxChannels: number;
   flowsNdjson?: string;
   catalog?: string;
   roles?: string;
@@ -138,6 +139,7 @@ async function capture(
       maxFlows: o.maxFlows,
       allFlows: o.flows ?? false,
       maxListed: o.maxListed,
+      maxChannels: o.maxChannels,
       topPairs: o.top,
       interval: o.interval === undefined ? null : INTERVAL_NAMES[o.interval],
       timeouts: idleTimeouts({ tcp: o.tcpTimeout, udp: o.udpTimeout, other: o.otherTimeout }),

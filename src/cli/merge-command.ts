@@ -18,6 +18,7 @@ export interface MergeCliOptions {
   output?: string;
   top: number;
   maxListed: number;
+  maxChannels: number;
   failOn: string[];
   interval?: string;
   catalog?: string;
@@ -41,6 +42,7 @@ export async function runMerge(files: string[], opts: MergeCliOptions, io: CliIo
   const merged = mergeSummaries(summaries, {
     topPairs: opts.top,
     maxListed: opts.maxListed,
+    maxChannels: opts.maxChannels,
     interval: opts.interval === undefined ? null : INTERVAL_NAMES[opts.interval],
     entryOrder: catalog.entries.map((e) => e.id),
   });

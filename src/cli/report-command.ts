@@ -23,6 +23,7 @@ export interface ReportCliOptions {
   output?: string;
   top: number;
   maxListed: number;
+  maxChannels: number;
   interval?: string;
   catalog?: string;
   failOn: string[];
@@ -79,6 +80,7 @@ export async function runReport(opts: ReportCliOptions, io: CliIo, signal: Abort
     summary = await fleetSummary(store, url.database, catalog, filter, {
       topPairs: opts.top,
       maxListed: opts.maxListed,
+      maxChannels: opts.maxChannels,
       interval: opts.interval === undefined ? null : INTERVAL_NAMES[opts.interval],
     });
   } catch (err) {

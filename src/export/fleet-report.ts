@@ -24,7 +24,7 @@ import type { Catalog } from '../catalog/schema.js';
 import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
 import { entryIdentity, pairOrder, pairSummary, topN } from '../report/accumulate.js';
 import { cmp, isoMicros, microsFromIso } from '../report/format.js';
-import { healthLine, sortHealth, type PairHealth } from '../report/health.js';
+import { DEFAULT_MAX_CHANNELS, healthLine, healthOmitted, sortHealth, statusRank, type PairHealth } from '../report/health.js';
 import type { EntrySummary, FlowRecord, HealthLine, InputSummary, PairSummary, SectionSummary, Summary, TimelineBucket, TimelineChannel } from '../report/model.js';
 import { ethertypeName } from '../report/names.js';
 import { defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from '../report/timeline.js';
@@ -50,6 +50,8 @@ export interface FleetOptions {
   topPairs: number;
   /** Unexpected/failed/warning flows listed at most (most bytes first). */
   maxListed: number;
+  /** Channels listed in the health list and timeline at most (--max-channels; the worst kept); absent: DEFAULT_MAX_CHANNELS. */
+  maxChannels?: number;
   /** Timeline width in seconds (a ladder width); null: the default over the flows' span, at least the widest stored. */
   interval?: number | null;
 }
@@ -229,8 +231,15 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
   const health: HealthLine[] = [];
   for (const [entry, list] of channels) if (entryRank.has(entry)) for (const p of list) health.push(healthLine(entry, p.client, p.server, p.health));
   sortHealth(health, entryRank);
+  // --max-channels: the worst are listed (health and timeline), the rest counted per status.
+  const maxChannels = opts.maxChannels ?? DEFAULT_MAX_CHANNELS;
+  const byRank = [0, 0, 0, 0];
+  for (const h of health.slice(maxChannels)) byRank[statusRank(h.flows, h.failed, h.degraded)]++;
+  const omitted = healthOmitted(byRank);
+  health.length = Math.min(health.length, maxChannels);
+  const listedChannels = new Set(health.map((h) => `${h.entry}\u0000${h.client}\u0000${h.server}`));
 
-  const timeline = await fleetTimeline(store, d, filter, catalog, input, opts.interval ?? null);
+  const timeline = await fleetTimeline(store, d, filter, catalog, input, opts.interval ?? null, listedChannels, omitted?.channels ?? 0);
   const listed = listedRows.map((r) => JSON.parse(str(r.record)) as FlowRecord);
   const other = counts(otherRows[0]);
   return {
@@ -239,6 +248,7 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
     sections,
     entries,
     health,
+    ...(omitted ? { healthOmitted: omitted } : {}),
     flows: listed,
     other: { flows: other.flows, packets: other.packets, bytes: other.bytes },
     nonIp: nonIpRows.map((r) => ({ ethertype: num(r.et), name: ethertypeName(num(r.et)), flows: num(r.n_flows), packets: num(r.n_packets), bytes: num(r.n_bytes) })),
@@ -341,6 +351,8 @@ async function fleetTimeline(
   catalog: Catalog,
   input: InputSummary,
   interval: number | null,
+  listed: ReadonlySet<string>,
+  omitted: number,
 ): Promise<Summary['timeline']> {
   const where = healthCondition(filter);
   const widest = await store.select(`SELECT max(interval_seconds) AS widest FROM ${d}.${TABLES.channelHealth} WHERE ${where}`);
@@ -362,8 +374,8 @@ async function fleetTimeline(
   }
   const rank = new Map(catalog.entries.map((e, i) => [e.id, i]));
   const list = [...byChannel.entries()]
+    .filter(([k, c]) => rank.has(c.entry) && listed.has(k))
     .map(([, c]) => c)
-    .filter((c) => rank.has(c.entry))
     .sort((a, b) => rank.get(a.entry)! - rank.get(b.entry)! || cmp(a.client, b.client) || cmp(a.server, b.server));
   const channels: TimelineChannel[] = [];
   let budget = MAX_TIMELINE_BUCKETS;
@@ -373,5 +385,5 @@ async function fleetTimeline(
     budget -= kept.length;
     channels.push({ entry: c.entry, client: c.client, server: c.server, buckets: kept, gaps: [], clipped: c.buckets.length - kept.length });
   }
-  return { intervalSeconds: w, channels };
+  return { intervalSeconds: w, channels, ...(omitted > 0 ? { channelsOmitted: omitted } : {}) };
 }

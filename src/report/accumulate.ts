@@ -7,14 +7,14 @@
 // not with the number of flows.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
-import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
+import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
 import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
 import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
-import { addToPairHealth, emptyPairHealth, healthLine, mergePairHealth, sortHealth, type PairHealth } from './health.js';
+import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, healthOrder, mergePairHealth, statusRank, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { ChannelState, EntrySummary, HealthLine, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
+import type { ChannelState, EntrySummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
 import { SKETCH_BITS } from '../flow/table.js';
 import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
 
@@ -25,6 +25,8 @@ export interface AccumulateOptions {
   maxListed: number;
   /** Client → server pairs kept per entry. */
   topPairs: number;
+  /** Channels listed in the health list and the timeline at most (--max-channels; the worst kept); absent: DEFAULT_MAX_CHANNELS. */
+  maxChannels?: number;
   /** Timeline interval in seconds (one of INTERVAL_LADDER); null or absent: chosen from the capture's duration (defaultInterval). */
   interval?: number | null;
 }
@@ -62,22 +64,132 @@ class Totals {
   }
 }
 
-/** A client → server pair of an entry: volume, and the counts and times its health line needs. */
-interface Pair {
-  client: string;
-  server: string;
-  packets: number;
-  bytes: number;
-  health: PairHealth;
-  timeline: ChannelTimeline;
-}
 type Failure = EntrySummary['failures'][number];
+
+/**
+ * A client → server pair of an entry (a channel): volume, the counts and times its health line
+ * needs, its failures and its timeline. One small record: a SYN flood or a scan makes a channel
+ * of every probe, so a channel of one flow keeps that flow's times and verdict inline and its
+ * only failure as one object; the timeline's per-second map is made at its second flow.
+ */
+class Pair implements PairHealth {
+  packets = 0;
+  bytes = 0;
+  flows = 0;
+  failed = 0;
+  degraded = 0;
+  lastSuccess = -Infinity;
+  lastFailure = -Infinity;
+  /** Failed and warning flows per reason: one reason (index in REASONS, -1: none yet) inline, a full count once there are two. */
+  private reason = -1;
+  private reasonFlows = 0;
+  private manyReasons: Uint32Array | null = null;
+  /** The first flow's first packet time (µs) and verdict, while `timeline` is null (its last packet: lastSuccess or lastFailure). */
+  private firstUs = 0;
+  private verdict: 'ok' | 'warning' | 'failed' = 'ok';
+  timeline: ChannelTimeline | null = null;
+  /** Failed flows per reason and outcome: the first inline (reason null: none), the others in a list. */
+  private failReason: ReasonCode | null = null;
+  private failState: FlowState | null = null;
+  private failFlows = 0;
+  private moreFailures: Failure[] | null = null;
+  /** Health-list order: statusRank (set when ranked) and the entry's catalog index. */
+  rank = 0;
+
+  constructor(
+    readonly entryRank: number,
+    readonly entry: string,
+    readonly client: string,
+    readonly server: string,
+  ) {}
+
+  get health(): PairHealth {
+    return this;
+  }
+
+  /** Flows per reason, indexed as REASONS (health.ts's PairHealth.reasons): made when asked for. */
+  get reasons(): Uint32Array | null {
+    if (this.manyReasons !== null || this.reason < 0) return this.manyReasons;
+    const r = new Uint32Array(REASONS.length);
+    r[this.reason] = this.reasonFlows;
+    return r;
+  }
+
+  /** One flow: as addToPairHealth, and its times for the timeline. */
+  add(f: ClassifiedFlow, longLived: boolean): void {
+    const gaps = longLived && f.gaps && f.gaps.length > 0 ? f.gaps : null;
+    if (this.flows === 0 && gaps === null) {
+      this.firstUs = f.firstTs;
+      this.verdict = f.verdict;
+    } else {
+      // The map of seconds from the channel's second flow on (or a long-lived session's gaps).
+      if (this.timeline === null) this.timeline = this.channelTimeline();
+      this.timeline.add(f.firstTs, f.lastTs, f.verdict);
+      if (gaps !== null) this.timeline.addGaps(gaps);
+    }
+    this.flows++;
+    if (f.verdict === 'failed') {
+      this.failed++;
+      if (f.lastTs > this.lastFailure) this.lastFailure = f.lastTs;
+    } else {
+      if (f.verdict === 'warning') this.degraded++;
+      if (f.lastTs > this.lastSuccess) this.lastSuccess = f.lastTs;
+    }
+    if (f.verdict !== 'ok' && f.reason !== null) {
+      const i = REASON_RANK.get(f.reason)!;
+      if (this.manyReasons !== null) this.manyReasons[i]++;
+      else if (this.reason < 0 || this.reason === i) {
+        this.reason = i;
+        this.reasonFlows++;
+      } else {
+        this.manyReasons = this.reasons;
+        this.manyReasons![i]++;
+      }
+    }
+  }
+
+  /** One failed flow's reason and outcome; true when the pair had none with them. */
+  addFailure(reason: ReasonCode, state: FlowState | null): boolean {
+    if (this.failReason === null) {
+      this.failReason = reason;
+      this.failState = state;
+      this.failFlows = 1;
+      return true;
+    }
+    if (this.failReason === reason && this.failState === state) {
+      this.failFlows++;
+      return false;
+    }
+    const more = (this.moreFailures ??= []);
+    const x = more.find((y) => y.reason === reason && y.state === state);
+    if (x !== undefined) {
+      x.flows++;
+      return false;
+    }
+    more.push({ client: this.client, server: this.server, reason, state, flows: 1 });
+    return true;
+  }
+
+  /** The failures as the entry lists them (new objects). */
+  failureList(): Failure[] {
+    if (this.failReason === null) return [];
+    const first = { client: this.client, server: this.server, reason: this.failReason, state: this.failState, flows: this.failFlows };
+    return this.moreFailures === null ? [first] : [first, ...this.moreFailures.map((x) => ({ ...x }))];
+  }
+
+  /** The channel's timeline (made now for a channel of one flow). */
+  channelTimeline(): ChannelTimeline {
+    if (this.timeline !== null) return this.timeline;
+    const t = new ChannelTimeline();
+    if (this.flows > 0) t.add(this.firstUs, Math.max(this.lastSuccess, this.lastFailure), this.verdict);
+    return t;
+  }
+}
 
 interface EntryAcc {
   totals: Totals;
   /** Keyed by clientId * 2^26 + serverId (the accumulator's address numbers). */
   pairs: Map<number, Pair>;
-  failures: Map<number, Failure[]>;
   failureCount: number;
   /** A long-lived session's entry: its flows' gaps go into the timeline. */
   longLived: boolean;
@@ -102,7 +214,7 @@ export function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => nu
 }
 
 /** Keeps the `max` best items by `order` (a binary heap with the worst kept item on top). */
-class BestOf<T> {
+export class BestOf<T> {
   items: T[] = [];
   constructor(
     readonly max: number,
@@ -173,7 +285,6 @@ export class SummaryAccumulator {
     this.entries = catalog.entries.map((e) => ({
       totals: new Totals(),
       pairs: new Map(),
-      failures: new Map(),
       failureCount: 0,
       longLived: e.transport === 'tcp' && e.port !== null && LONG_LIVED_TCP_PORTS.includes(e.port),
     }));
@@ -193,7 +304,7 @@ export class SummaryAccumulator {
       if (si !== undefined) this.sections[si].add(f);
       if (f.entries.length > 0) {
         const key = f.clientId * 2 ** 26 + f.serverId;
-        for (const i of f.entries) this.addToEntry(this.entries[i], f, key);
+        for (const i of f.entries) this.addToEntry(i, f, key);
       }
       if (allFlows || f.section === 'unexpected' || f.verdict !== 'ok') {
         this.selected++;
@@ -214,28 +325,16 @@ export class SummaryAccumulator {
     }
   }
 
-  private addToEntry(e: EntryAcc, f: ClassifiedFlow, key: number): void {
+  private addToEntry(i: number, f: ClassifiedFlow, key: number): void {
+    const e = this.entries[i];
     e.totals.add(f);
     let p = e.pairs.get(key);
-    if (p === undefined) e.pairs.set(key, (p = { client: f.client, server: f.server, packets: 0, bytes: 0, health: emptyPairHealth(), timeline: new ChannelTimeline() }));
+    if (p === undefined) e.pairs.set(key, (p = new Pair(i, this.catalog.entries[i].id, f.client, f.server)));
     p.packets += f.clientPackets + f.serverPackets;
     p.bytes += f.clientBytes + f.serverBytes;
-    addToPairHealth(p.health, f.verdict, f.reason, f.lastTs);
-    p.timeline.add(f.firstTs, f.lastTs, f.verdict);
-    if (e.longLived && f.gaps) p.timeline.addGaps(f.gaps);
-    if (f.verdict === 'failed') {
-      // Classification gives every failed verdict its reason.
-      const reason = f.reason as ReasonCode;
-      const state = f.state;
-      let list = e.failures.get(key);
-      if (list === undefined) e.failures.set(key, (list = []));
-      let x = list.find((y) => y.reason === reason && y.state === state);
-      if (x === undefined) {
-        list.push((x = { client: f.client, server: f.server, reason, state, flows: 0 }));
-        e.failureCount++;
-      }
-      x.flows++;
-    }
+    p.add(f, e.longLived);
+    // Classification gives every failed verdict its reason.
+    if (f.verdict === 'failed' && p.addFailure(f.reason as ReasonCode, f.state)) e.failureCount++;
   }
 
   /** Running totals per section, in SECTION_ORDER (for the live view). */
@@ -244,12 +343,12 @@ export class SummaryAccumulator {
   }
 
   /**
-   * The health list (sorted, as the summary's) of every flow folded in so far and of `more`,
-   * flows not folded in (live: the active ones, classified from the same classifier or a fork):
-   * what summary().health would be had `more` been folded in, without folding them in. Every
-   * pair of every entry, not the top N: the health list is exact.
+   * The health list (sorted, as the summary's, at most maxChannels: the worst) of every flow
+   * folded in so far and of `more`, flows not folded in (live: the active ones, classified from
+   * the same classifier or a fork), and what was left out per status: what summary().health
+   * would be had `more` been folded in, without folding them in.
    */
-  healthLines(more: readonly ClassifiedFlow[] = []): HealthLine[] {
+  healthView(more: readonly ClassifiedFlow[] = []): { health: HealthLine[]; omitted: HealthOmitted | undefined } {
     const catalog = this.catalog;
     // Per entry index, per pair key: the health of `more`'s flows.
     const extra = new Map<number, Map<number, { client: string; server: string; health: PairHealth }>>();
@@ -264,27 +363,60 @@ export class SummaryAccumulator {
         addToPairHealth(x.health, f.verdict, f.reason, f.lastTs);
       }
     }
-    const health: HealthLine[] = [];
-    catalog.entries.forEach((e, i) => {
-      const byKey = extra.get(i);
-      for (const [key, p] of this.entries[i].pairs) {
-        const x = byKey?.get(key);
-        let h = p.health;
-        if (x !== undefined) {
-          h = emptyPairHealth();
-          mergePairHealth(h, p.health);
-          mergePairHealth(h, x.health);
-          byKey!.delete(key);
-        }
-        health.push(healthLine(e.id, p.client, p.server, h));
-      }
-      if (byKey !== undefined) for (const x of byKey.values()) health.push(healthLine(e.id, x.client, x.server, x.health));
+    interface Item {
+      rank: number;
+      entryRank: number;
+      entry: string;
+      client: string;
+      server: string;
+      health: PairHealth;
+    }
+    const best = new BestOf<Item>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, healthOrder);
+    const byRank = [0, 0, 0, 0];
+    const add = (x: Item) => {
+      byRank[x.rank]++;
+      best.add(x);
+    };
+    const item = (i: number, client: string, server: string, health: PairHealth): Item => ({
+      rank: statusRank(health.flows, health.failed, health.degraded),
+      entryRank: i,
+      entry: catalog.entries[i].id,
+      client,
+      server,
+      health,
     });
-    return sortHealth(health, new Map(catalog.entries.map((e, i) => [e.id, i])));
+    this.entries.forEach((acc, i) => {
+      const byKey = extra.get(i);
+      for (const [key, p] of acc.pairs) {
+        const x = byKey?.get(key);
+        if (x === undefined) {
+          p.rank = statusRank(p.flows, p.failed, p.degraded);
+          add(p);
+          continue;
+        }
+        const h = emptyPairHealth();
+        mergePairHealth(h, p);
+        mergePairHealth(h, x.health);
+        byKey!.delete(key);
+        add(item(i, p.client, p.server, h));
+      }
+      if (byKey !== undefined) for (const x of byKey.values()) add(item(i, x.client, x.server, x.health));
+    });
+    const kept = best.sorted();
+    for (const x of kept) byRank[x.rank]--;
+    return { health: kept.map((x) => healthLine(x.entry, x.client, x.server, x.health)), omitted: healthOmitted(byRank) };
   }
 
-  /** The summary of every flow folded in so far; `input` and `roles` come from the run. */
-  summary(input: InputSummary, roles: RoleBook): Summary {
+  /** healthView(more)'s lines. */
+  healthLines(more: readonly ClassifiedFlow[] = []): HealthLine[] {
+    return this.healthView(more).health;
+  }
+
+  /**
+   * The summary of every flow folded in so far; `input` and `roles` come from the run, and
+   * `overflowSketch` (the flow table's registers, for the merge state) from its session.
+   */
+  summary(input: InputSummary, roles: RoleBook, overflowSketch: Uint8Array = new Uint8Array(1 << SKETCH_BITS)): Summary {
     const catalog = this.catalog;
     const sectionTitles = new Map(catalog.sections.map((s) => [s.id as string, s.title]));
     sectionTitles.set('unexpected', 'Unexpected (matches no catalog entry)');
@@ -299,7 +431,7 @@ export class SummaryAccumulator {
     const entries: EntrySummary[] = catalog.entries.map((e, i) => {
       const acc = this.entries[i];
       const allFailures = (function* () {
-        for (const list of acc.failures.values()) yield* list;
+        for (const p of acc.pairs.values()) yield* p.failureList();
       })();
       const counts = acc.totals.counts();
       return {
@@ -315,27 +447,31 @@ export class SummaryAccumulator {
     });
     // A scan or SYN flood makes every probe a failed flow: without --flows the list keeps the
     // largest ones, counts the rest, and --flows-ndjson still has every flow.
-    // The timeline: every channel, in catalog order, then client and server.
+    // The health list: the worst maxChannels channels (a flood or a scan makes a channel of
+    // every probe), the others counted per status; the timeline lists the same channels, in
+    // catalog order, then client and server.
+    const { health, omitted, kept } = this.worstChannels();
     const intervalSeconds =
       this.opts.interval ?? (input.firstSeen === null || input.lastSeen === null ? defaultInterval(NaN, NaN) : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen)));
     const channels: TimelineChannel[] = [];
     let budget = MAX_TIMELINE_BUCKETS;
-    catalog.entries.forEach((e, i) => {
-      const pairs = [...this.entries[i].pairs.values()].sort((a, b) => cmp(a.client, b.client) || cmp(a.server, b.server));
-      for (const p of pairs) {
-        const { buckets, clipped } = p.timeline.buckets(intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
-        budget -= buckets.length;
-        channels.push({ entry: e.id, client: p.client, server: p.server, buckets, gaps: p.timeline.gapList(), clipped });
-      }
-    });
+    kept.sort((a, b) => a.entryRank - b.entryRank || cmp(a.client, b.client) || cmp(a.server, b.server));
+    for (const p of kept) {
+      const t = p.channelTimeline();
+      const { buckets, clipped } = t.buckets(intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
+      budget -= buckets.length;
+      channels.push({ entry: p.entry, client: p.client, server: p.server, buckets, gaps: t.gapList(), clipped });
+    }
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
-    const mergeState = this.mergeState();
+    let mergeState: MergeState | undefined;
+    const makeMergeState = () => this.mergeState(overflowSketch);
     return {
       schema: 'pantap.summary.v1',
       input,
       sections,
       entries,
-      health: this.healthLines(),
+      health,
+      ...(omitted ? { healthOmitted: omitted } : {}),
       flows: listed.map((f) => flowRecord(f, catalog)),
       other: { flows: this.other.flows, packets: this.other.packets, bytes: this.other.bytes },
       nonIp: [...this.nonIp.entries()]
@@ -349,24 +485,42 @@ export class SummaryAccumulator {
       allFlows: this.opts.allFlows,
       flowsOmitted: this.selected - listed.length,
       ha: this.ha.summary(),
-      timeline: { intervalSeconds, channels },
-      mergeState,
+      timeline: { intervalSeconds, channels, ...(omitted ? { channelsOmitted: omitted.channels } : {}) },
+      // Every channel's state: made when asked for (protobuf output), not for JSON or text.
+      get mergeState(): MergeState {
+        return (mergeState ??= makeMergeState());
+      },
     };
+  }
+
+  /** The worst maxChannels channels as health lines (the list's order), those channels, and what was left out. */
+  private worstChannels(): { health: HealthLine[]; omitted: HealthOmitted | undefined; kept: Pair[] } {
+    const best = new BestOf<Pair>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, healthOrder);
+    const byRank = [0, 0, 0, 0];
+    for (const acc of this.entries) {
+      for (const p of acc.pairs.values()) {
+        p.rank = statusRank(p.flows, p.failed, p.degraded);
+        byRank[p.rank]++;
+        best.add(p);
+      }
+    }
+    const kept = best.sorted();
+    for (const p of kept) byRank[p.rank]--;
+    return { health: kept.map((p) => healthLine(p.entry, p.client, p.server, p)), omitted: healthOmitted(byRank), kept };
   }
 
   /**
    * What `pantap merge` needs to merge exactly (report/merge.ts): every channel's volume, reasons
    * and failures before any cut, in catalog order, then client and server. The overflow sketch is
-   * the flow table's: the session fills it in (zeros here).
+   * the flow table's, from the session.
    */
-  private mergeState(): MergeState {
+  private mergeState(overflowSketch: Uint8Array): MergeState {
     const channels: ChannelState[] = [];
     this.catalog.entries.forEach((e, i) => {
       const acc = this.entries[i];
-      const keys = [...acc.pairs.keys()].sort((a, b) => cmp(acc.pairs.get(a)!.client, acc.pairs.get(b)!.client) || cmp(acc.pairs.get(a)!.server, acc.pairs.get(b)!.server));
-      for (const key of keys) {
-        const p = acc.pairs.get(key)!;
-        const r = p.health.reasons;
+      const pairs = [...acc.pairs.values()].sort((a, b) => cmp(a.client, b.client) || cmp(a.server, b.server));
+      for (const p of pairs) {
+        const r = p.reasons;
         channels.push({
           entry: e.id,
           client: p.client,
@@ -374,13 +528,19 @@ export class SummaryAccumulator {
           packets: p.packets,
           bytes: p.bytes,
           reasons: r === null ? [] : REASONS.flatMap((reason, j) => (r[j] > 0 ? [{ reason, flows: r[j] }] : [])),
-          failures: (acc.failures.get(key) ?? [])
+          failures: p
+            .failureList()
             .map((x) => ({ reason: x.reason, state: x.state, flows: x.flows }))
             .sort((a, b) => REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? '')),
+          flows: p.flows,
+          failed: p.failed,
+          degraded: p.degraded,
+          lastSuccess: p.lastSuccess === -Infinity ? null : p.lastSuccess,
+          lastFailure: p.lastFailure === -Infinity ? null : p.lastFailure,
         });
       }
     });
-    return { overflowSketch: new Uint8Array(1 << SKETCH_BITS), channels };
+    return { overflowSketch, channels };
   }
 }
 

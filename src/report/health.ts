@@ -5,7 +5,7 @@
 import type { ChannelStatus, ReasonCode } from '../classify/vocabulary.js';
 import { channelStatus, REASON_VERDICT, REASONS } from '../classify/vocabulary.js';
 import { cmp, isoMicros } from './format.js';
-import type { HealthLine } from './model.js';
+import type { HealthLine, HealthOmitted } from './model.js';
 
 /** What a pair of an entry has seen so far; times are microseconds since the epoch. */
 export interface PairHealth {
@@ -73,6 +73,29 @@ export function healthReason(reasons: ArrayLike<number> | null): ReasonCode | nu
 /** The bad news first: failing, partial, degraded, up. */
 export const HEALTH_STATUS_ORDER: readonly Exclude<ChannelStatus, 'not-seen'>[] = ['failing', 'partial', 'degraded', 'up'];
 const STATUS_RANK = new Map<string, number>(HEALTH_STATUS_ORDER.map((s, i) => [s, i]));
+
+/**
+ * Channels listed in the health list and the timeline at most (--max-channels): a SYN flood or
+ * a scan makes every probe its own channel. The worst are kept; the rest are counted per status.
+ */
+export const DEFAULT_MAX_CHANNELS = 10_000;
+
+/** A pair's rank in the health list's order of statuses (failing 0 … up 3). */
+export function statusRank(flows: number, failed: number, degraded: number): number {
+  return failed === 0 ? (degraded > 0 ? 2 : 3) : failed === flows ? 0 : 1;
+}
+
+/** What --max-channels left out, per status, from the ranks (statusRank) of the channels left out; undefined when none. */
+export function healthOmitted(byRank: readonly number[]): HealthOmitted | undefined {
+  const [failing, partial, degraded, up] = byRank;
+  const channels = failing + partial + degraded + up;
+  return channels === 0 ? undefined : { channels, failing, partial, degraded, up };
+}
+
+/** The health list's order over channels of a store that keeps their status rank and entry rank. */
+export function healthOrder(a: { rank: number; entryRank: number; entry: string; client: string; server: string }, b: { rank: number; entryRank: number; entry: string; client: string; server: string }): number {
+  return a.rank - b.rank || a.entryRank - b.entryRank || cmp(a.entry, b.entry) || cmp(a.client, b.client) || cmp(a.server, b.server);
+}
 
 /** A health line from a pair's counts. */
 export function healthLine(entry: string, client: string, server: string, h: PairHealth): HealthLine {

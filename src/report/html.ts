@@ -13,7 +13,10 @@ import { count, duration, humanBytes, microsFromIso, plural, stamp } from './for
 import { entryLabel, flowProto } from './labels.js';
 import type { EntrySummary, Summary } from './model.js';
 import { REASON_WORDS } from './names.js';
-import { CATALOG_SECTIONS } from './text.js';
+import { CATALOG_SECTIONS, channelsSeen, omittedChannelsWords } from './text.js';
+import pc from 'picocolors';
+
+const plain = pc.createColors(false);
 
 /** A health list row, as DOM text. */
 export interface HtmlHealthRow {
@@ -111,6 +114,9 @@ export function htmlModel(s: Summary): HtmlModel {
   }));
   const healthCounts: Partial<Record<ChannelStatus, number>> = {};
   for (const h of s.health) healthCounts[h.status] = (healthCounts[h.status] ?? 0) + 1;
+  // --max-channels: the counts stay exact over every channel seen.
+  const o = s.healthOmitted;
+  if (o) for (const st of ['failing', 'partial', 'degraded', 'up'] as const) if (o[st] > 0) healthCounts[st] = (healthCounts[st] ?? 0) + o[st];
 
   // Channels: the catalog entries seen, in catalog order (sections as the text report).
   const seen = s.entries.filter((e) => e.flows > 0).sort((a, b) => CATALOG_SECTIONS.indexOf(a.section) - CATALOG_SECTIONS.indexOf(b.section));
@@ -167,7 +173,9 @@ function facts(s: Summary): string[] {
   else out.push(`${i.files.length > 1 ? 'Files' : 'File'}: ${i.files.length > 0 ? i.files.join(', ') : '(none)'}`);
   out.push(`Packets: ${count(i.packets)} (${humanBytes(i.bytes)} on the wire), ${count(i.malformed)} malformed`);
   if (i.firstSeen !== null && i.lastSeen !== null) out.push(`Time: ${stamp(i.firstSeen)} → ${stamp(i.lastSeen)} (${duration(microsFromIso(i.lastSeen) - microsFromIso(i.firstSeen))})`);
-  out.push(`Channels: ${plural(s.health.length, 'channel')} (entry × client → server)`);
+  out.push(`Channels: ${plural(channelsSeen(s), 'channel')} (entry × client → server)`);
+  const omitted = omittedChannelsWords(plain, s);
+  if (omitted !== null) out.push(`Warning: ${omitted}`);
   for (const n of mergeNotes(s)) out.push(`${n.level === 'warning' ? 'Warning' : 'Note'}: ${n.message}`);
   return out;
 }

@@ -17,6 +17,8 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     sections: s.sections.map(orderedSection),
     entries: s.entries.map(orderedEntry),
     health: s.health.map(orderedHealth),
+    // --max-channels left channels out of health (and timeline): absent when none.
+    ...(s.healthOmitted ? { healthOmitted: { channels: s.healthOmitted.channels, failing: s.healthOmitted.failing, partial: s.healthOmitted.partial, degraded: s.healthOmitted.degraded, up: s.healthOmitted.up } } : {}),
     flows: s.flows.map(orderedFlow),
     other: { flows: s.other.flows, packets: s.other.packets, bytes: s.other.bytes },
     nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
@@ -76,6 +78,7 @@ function orderedTimeline(t: Summary['timeline']): Record<string, unknown> {
       clipped: c.clipped,
       ...(c.lowerBound ? { lowerBound: true } : {}),
     })),
+    ...(t.channelsOmitted ? { channelsOmitted: t.channelsOmitted } : {}),
   };
 }
 

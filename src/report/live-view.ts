@@ -14,7 +14,7 @@ import { channelStatus, type SectionId } from '../classify/vocabulary.js';
 import pc from 'picocolors';
 import { cmp, count, hostPort, plural, stamp } from './format.js';
 import { entryLabel, flowProto } from './labels.js';
-import type { HealthLine } from './model.js';
+import type { HealthLine, HealthOmitted } from './model.js';
 import { failureGroups, warningGroups, type Problem, type ProblemFlow, type ProblemSource } from './problems.js';
 import { fitWidth, renderTableParts, visibleWidth, type Cell, type Colors, type Column } from './table.js';
 import { healthCounts, PROBLEM_COLUMNS, problemRows, reasonCell, statusWord } from './text.js';
@@ -30,6 +30,8 @@ export interface LiveViewData {
   unexpected: readonly ClassifiedFlow[];
   /** The health list of the flows so far (expired and active), sorted as the summary's; when known. */
   health?: readonly HealthLine[];
+  /** Channels --max-channels left out of `health`, per status; absent when none. */
+  healthOmitted?: HealthOmitted;
   /** Flows in the table now, and flows that expired so far. */
   active?: number;
   expired?: number;
@@ -131,7 +133,7 @@ function unexpectedGroups(flows: readonly ClassifiedFlow[]): { flow: string; flo
  * client → server, failed/flows, the reason in words, and the last failure (the last success
  * for a channel without one). Lines are never wrapped: the screen cuts the long ones.
  */
-function healthBlock(c: Colors, health: readonly HealthLine[], catalog: Catalog, width: number): Block {
+function healthBlock(c: Colors, health: readonly HealthLine[], catalog: Catalog, width: number, omitted?: HealthOmitted): Block {
   if (health.length === 0) return { title: `${c.bold('Health')} ${c.dim('—')} no catalog channel seen`, head: [], items: [] };
   const byId = new Map(catalog.entries.map((e) => [e.id, e]));
   const cols: Column[] = [{ head: 'Status' }, { head: 'Channel' }, { head: 'Client → server' }, { head: 'Failed', align: 'right' }, { head: 'Reason' }, { head: 'Last' }];
@@ -148,10 +150,10 @@ function healthBlock(c: Colors, health: readonly HealthLine[], catalog: Catalog,
   for (const r of rows) r[1] = fitWidth(r[1] as string, channelWidth);
   const t = renderTableParts(cols, rows, { width: Number.MAX_SAFE_INTEGER, c });
   return {
-    title: `${c.bold('Health')} ${c.dim('—')} ${plural(health.length, 'channel')}: ${healthCounts(c, health)}`,
+    title: `${c.bold('Health')} ${c.dim('—')} ${plural(health.length + (omitted?.channels ?? 0), 'channel')}: ${healthCounts(c, health, omitted)}`,
     head: t.head.slice(0, 1),
     items: t.rows,
-    more: (shown) => `(+${count(health.length - shown)} more: ${healthCounts(c, health.slice(shown))})`,
+    more: (shown) => `(+${count(health.length - shown + (omitted?.channels ?? 0))} more: ${healthCounts(c, health.slice(shown), omitted)})`,
   };
 }
 
@@ -206,7 +208,7 @@ export function liveScreen(st: LiveStatus, v: LiveViewData, catalog: Catalog, o:
         })(),
   ].filter((b): b is Block => b !== null);
   const foot = [c.dim('Ctrl-C ends the capture and prints the summary.')];
-  const health = v.health === undefined ? [] : [healthBlock(c, v.health, catalog, width)];
+  const health = v.health === undefined ? [] : [healthBlock(c, v.health, catalog, width, v.healthOmitted)];
   return fit([head, ...health, sectionLines, ...blocks, foot], o.rows).map((l) => fitWidth(l, width));
 }
 

@@ -16,8 +16,10 @@ import {
   entryCounts,
   entryLabel,
   HEALTH_MAX_LINES,
+  channelsSeen,
   healthChannel,
   healthCounts,
+  omittedChannelsWords,
   pairsCell,
   statusWord,
   totalsLine,
@@ -77,6 +79,8 @@ function header(s: Summary): string {
   if (s.entries.length > 0) lines.push(`- **Entries:** ${entryCounts(plain, s.entries)}`);
   for (const p of inputProblems(i)) lines.push(`- **${p.level}:** ${mdCell(p.message)}`);
   if (s.flowsOmitted > 0) lines.push(`- **warning:** ${plural(s.flowsOmitted, 'more unexpected, failed or warning flow')} not listed (--max-listed)`);
+  const omitted = omittedChannelsWords(plain, s);
+  if (omitted !== null) lines.push(`- **warning:** ${mdCell(omitted)}`);
   for (const n of mergeNotes(s)) lines.push(`- **${n.level}:** ${mdCell(n.message)}`);
   return lines.join('\n');
 }
@@ -99,8 +103,12 @@ function health(s: Summary): string {
   ]);
   const table = mdTable(['Status', 'Channel', 'Client → server', 'Flows', 'Failed', 'Warned', 'Reason', 'Last success', 'Last failure'], rows, [3, 4, 5]);
   const rest = s.health.slice(shown.length);
-  const more = rest.length > 0 ? `\n\n(+${count(rest.length)} more: ${healthCounts(plain, rest)}; \`-F json\` lists every channel)` : '';
-  return `## Health — ${plural(s.health.length, 'channel')}: ${healthCounts(plain, s.health)}\n\n${table}${more}`;
+  const o = s.healthOmitted;
+  const more =
+    rest.length > 0 || o
+      ? `\n\n(+${count(rest.length + (o?.channels ?? 0))} more: ${healthCounts(plain, rest, o)}; ${o ? `\`-F json\` lists ${count(s.health.length)}, --max-channels counts the rest` : '`-F json` lists every channel'})`
+      : '';
+  return `## Health — ${plural(channelsSeen(s), 'channel')}: ${healthCounts(plain, s.health, o)}\n\n${table}${more}`;
 }
 
 function section(s: Summary, id: EntrySummary['section'], allEntries: boolean): string {

@@ -26,11 +26,14 @@ import { REASON_NAMES } from '../decode/fields.js';
 import { SKETCH_BITS, sketchEstimate } from '../flow/table.js';
 import { orderedFlow } from './flow-record.js';
 import { cmp, isoMicros, microsFromIso, plural } from './format.js';
-import { emptyPairHealth, healthLine, sortHealth, type PairHealth } from './health.js';
+import { BestOf } from './accumulate.js';
+import { DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, healthOrder, statusRank, type PairHealth } from './health.js';
 import type {
   ChannelState,
   EntrySummary,
   FlowRecord,
+  HealthLine,
+  HealthOmitted,
   HeartbeatPart,
   HeartbeatSummary,
   InputFilter,
@@ -48,6 +51,8 @@ export interface MergeOptions {
   topPairs: number;
   /** Without every input listing all flows, list at most this many (--max-listed). */
   maxListed: number;
+  /** Channels listed in the health list and the timeline at most (--max-channels; the worst kept); absent: DEFAULT_MAX_CHANNELS. */
+  maxChannels?: number;
   /** Timeline width in seconds; null: the coarsest of the inputs' and the default for the merged span. */
   interval?: number | null;
   /** Entry ids in catalog order (entries, health and timeline follow it; others after, by id). */
@@ -84,20 +89,19 @@ export function mergeSummaries(inputs: readonly Summary[], o: MergeOptions): Sum
   const rank = entryRank(inputs, o.entryOrder ?? []);
   const lowerBound = new Set(inputs.flatMap((s) => s.merge?.lowerBound ?? []));
   const channels = mergeChannels(inputs, rank);
+  const health = mergeHealth(channels, o.maxChannels ?? DEFAULT_MAX_CHANNELS);
   const input = mergeInput(inputs);
   const entries = mergeEntries(inputs, channels, rank, o.topPairs, lowerBound);
   const flows = mergeFlows(inputs, o.maxListed, lowerBound);
-  const timeline = mergeTimeline(inputs, input, rank, o.interval ?? null, lowerBound);
+  const timeline = mergeTimeline(inputs, input, rank, o.interval ?? null, lowerBound, health.kept, health.omitted?.channels ?? 0);
   const capture = mergeCapture(inputs);
   return {
     schema: 'pantap.summary.v1',
     input,
     sections: mergeSections(inputs),
     entries,
-    health: sortHealth(
-      channels.map((c) => healthLine(c.entry, c.client, c.server, c.health)),
-      rank,
-    ),
+    health: health.health,
+    ...(health.omitted ? { healthOmitted: health.omitted } : {}),
     flows: flows.flows,
     other: { flows: sum(inputs, (s) => s.other.flows), packets: sum(inputs, (s) => s.other.packets), bytes: sum(inputs, (s) => s.other.bytes) },
     nonIp: mergeKeyed(
@@ -242,6 +246,9 @@ function mergeSections(inputs: readonly Summary[]): SectionSummary[] {
 
 /** One channel being merged: the health counts and the merge state's volume, reasons, failures. */
 class Channel {
+  /** Health-list order (health.ts healthOrder): status rank, set once summed, and the entry's rank. */
+  rank = 0;
+  entryRank = 0;
   packets = 0;
   bytes = 0;
   readonly health: PairHealth = emptyPairHealth();
@@ -279,8 +286,18 @@ class Channel {
       bytes: this.bytes,
       reasons: r === null ? [] : REASONS.flatMap((reason, j) => (r[j] > 0 ? [{ reason, flows: r[j] }] : [])),
       failures: this.failureList().map((x) => ({ ...x })),
+      flows: this.health.flows,
+      failed: this.health.failed,
+      degraded: this.health.degraded,
+      lastSuccess: this.health.lastSuccess === -Infinity ? null : this.health.lastSuccess,
+      lastFailure: this.health.lastFailure === -Infinity ? null : this.health.lastFailure,
     };
   }
+}
+
+/** Whether a summary's merge state has every channel's health counts (written since --max-channels; 0 before). */
+function stateHasCounts(s: Summary): boolean {
+  return s.mergeState !== undefined && s.mergeState.channels.every((c) => c.flows > 0);
 }
 
 /**
@@ -293,7 +310,8 @@ function mergeChannels(inputs: readonly Summary[], rank: ReadonlyMap<string, num
   const byKey = new KeyedChannels<Channel>();
   const get = (entry: string, client: string, server: string): Channel => byKey.get(entry, client, server, () => new Channel(entry, client, server));
   for (const s of inputs) {
-    for (const h of s.health) {
+    const counted = stateHasCounts(s);
+    for (const h of counted ? [] : s.health) {
       const c = get(h.entry, h.client, h.server);
       c.health.flows += h.flows;
       c.health.failed += h.failed;
@@ -309,6 +327,13 @@ function mergeChannels(inputs: readonly Summary[], rank: ReadonlyMap<string, num
         const c = get(x.entry, x.client, x.server);
         c.packets += x.packets;
         c.bytes += x.bytes;
+        if (counted) {
+          c.health.flows += x.flows;
+          c.health.failed += x.failed;
+          c.health.degraded += x.degraded;
+          if (x.lastSuccess !== null && x.lastSuccess > c.health.lastSuccess) c.health.lastSuccess = x.lastSuccess;
+          if (x.lastFailure !== null && x.lastFailure > c.health.lastFailure) c.health.lastFailure = x.lastFailure;
+        }
         for (const r of x.reasons) c.addReason(r.reason, r.flows);
         for (const f of x.failures) c.addFailure(f.reason, f.state, f.flows);
       }
@@ -324,7 +349,25 @@ function mergeChannels(inputs: readonly Summary[], rank: ReadonlyMap<string, num
     }
   }
   const r = (id: string) => rank.get(id) ?? Number.MAX_SAFE_INTEGER;
-  return byKey.values().sort((a, b) => r(a.entry) - r(b.entry) || cmp(a.entry, b.entry) || cmp(a.client, b.client) || cmp(a.server, b.server));
+  const all = byKey.values();
+  for (const c of all) {
+    c.entryRank = r(c.entry);
+    c.rank = statusRank(c.health.flows, c.health.failed, c.health.degraded);
+  }
+  return all.sort((a, b) => a.entryRank - b.entryRank || cmp(a.entry, b.entry) || cmp(a.client, b.client) || cmp(a.server, b.server));
+}
+
+/** The health list of the merged channels: the worst maxChannels, as a run keeps them, and what was left out. */
+function mergeHealth(channels: readonly Channel[], maxChannels: number): { health: HealthLine[]; omitted: HealthOmitted | undefined; kept: Set<Channel> } {
+  const best = new BestOf<Channel>(maxChannels, healthOrder);
+  const byRank = [0, 0, 0, 0];
+  for (const c of channels) {
+    byRank[c.rank]++;
+    best.add(c);
+  }
+  const kept = best.sorted();
+  for (const c of kept) byRank[c.rank]--;
+  return { health: kept.map((c) => healthLine(c.entry, c.client, c.server, c.health)), omitted: healthOmitted(byRank), kept: new Set(kept) };
 }
 
 /** Values keyed by entry, client and server: nested maps, so that a lookup builds no key string. */
@@ -343,6 +386,10 @@ class KeyedChannels<T> {
       this.all.push(x);
     }
     return x;
+  }
+
+  has(entry: string, client: string, server: string): boolean {
+    return this.map.get(entry)?.get(client)?.has(server) === true;
   }
 
   /** In the order first seen (callers sort). */
@@ -525,7 +572,15 @@ function mergeCapture(inputs: readonly Summary[]): Summary['capture'] {
  * merged span (what analysing everything at once would choose). Buckets are re-bucketed to
  * it and added per start; gaps merge as one run merges them; the same caps as a run's apply.
  */
-function mergeTimeline(inputs: readonly Summary[], input: InputSummary, rank: ReadonlyMap<string, number>, interval: number | null, lowerBound: Set<string>): Summary['timeline'] {
+function mergeTimeline(
+  inputs: readonly Summary[],
+  input: InputSummary,
+  rank: ReadonlyMap<string, number>,
+  interval: number | null,
+  lowerBound: Set<string>,
+  kept: ReadonlySet<Channel>,
+  omitted: number,
+): Summary['timeline'] {
   const widest = Math.max(...inputs.map((s) => s.timeline.intervalSeconds));
   for (const s of inputs) {
     if (!INTERVAL_LADDER.includes(s.timeline.intervalSeconds)) throw new TypeError(`its timeline interval of ${s.timeline.intervalSeconds} s is not one of ${INTERVAL_LADDER.join(', ')} s`);
@@ -544,8 +599,22 @@ function mergeTimeline(inputs: readonly Summary[], input: InputSummary, rank: Re
     cut: boolean;
   }
   const byKey = new KeyedChannels<Acc>();
+  // Only the channels the merged health list keeps; one an input left out of its timeline
+  // (its --max-channels) has that input's intervals missing: its counts are lower bounds.
+  const listed = new KeyedChannels<boolean>();
+  for (const c of kept) listed.get(c.entry, c.client, c.server, () => true);
+  const isListed = (c: { entry: string; client: string; server: string }) => listed.has(c.entry, c.client, c.server);
   for (const s of inputs) {
+    if ((s.timeline.channelsOmitted ?? 0) > 0 && s.mergeState !== undefined) {
+      const inTimeline = new KeyedChannels<boolean>();
+      for (const c of s.timeline.channels) inTimeline.get(c.entry, c.client, c.server, () => true);
+      for (const c of s.mergeState.channels) {
+        if (!isListed(c) || inTimeline.has(c.entry, c.client, c.server)) continue;
+        byKey.get(c.entry, c.client, c.server, () => ({ entry: c.entry, client: c.client, server: c.server, buckets: new Map(), gaps: [], clipped: 0, cut: false })).cut = true;
+      }
+    }
     for (const c of s.timeline.channels) {
+      if (!isListed(c)) continue;
       const a = byKey.get(c.entry, c.client, c.server, () => ({ entry: c.entry, client: c.client, server: c.server, buckets: new Map(), gaps: [], clipped: 0, cut: false }));
       // Buckets of the width wanted already are its buckets.
       for (const b of s.timeline.intervalSeconds === width ? c.buckets : rebucket(c.buckets, s.timeline.intervalSeconds, width)) {
@@ -587,7 +656,7 @@ function mergeTimeline(inputs: readonly Summary[], input: InputSummary, rank: Re
       ...(a.cut ? { lowerBound: true as const } : {}),
     };
   });
-  return { intervalSeconds: width, channels };
+  return { intervalSeconds: width, channels, ...(omitted > 0 ? { channelsOmitted: omitted } : {}) };
 }
 
 // --- words ---
@@ -601,7 +670,7 @@ export function mergeNotes(s: Summary): { level: 'note' | 'warning'; message: st
   const lb = new Set(s.merge.lowerBound);
   if (lb.has('flows')) out.push({ level: 'warning', message: "an input's flow list was cut (--max-listed): the flows listed may miss some of the largest (the counts are exact)" });
   if (lb.has('entries')) out.push({ level: 'warning', message: 'an input listed only its top pairs: pairs and failures of entries marked "at least" are lower bounds' });
-  if (lb.has('timeline')) out.push({ level: 'warning', message: 'an input clipped a timeline channel: the earliest intervals of channels marked "at least" are lower bounds' });
+  if (lb.has('timeline')) out.push({ level: 'warning', message: 'an input clipped a timeline channel or left it out (--max-channels): the intervals of channels marked "at least" are lower bounds' });
   const split = s.ha.heartbeats.filter((h) => h.parts !== undefined).length;
   if (split > 0) out.push({ level: 'note', message: `HA cadence of ${split === 1 ? '1 channel' : `${split} channels`} seen by several inputs is not merged (medians do not merge): each input's intervals are shown side by side` });
   return out;

@@ -268,15 +268,26 @@ export interface TimelineChannel {
   gaps: TimelineGap[];
   /** Earlier intervals with something in them left out (only the latest MAX_CHANNEL_BUCKETS are listed); 0 normally. */
   clipped: number;
-  /** Merged summaries only: an input had clipped this channel, so its earliest intervals' counts are lower bounds. */
+  /** Merged summaries only: an input had clipped this channel or left it out (--max-channels), so its intervals' counts are lower bounds. */
   lowerBound?: true;
 }
 
 export interface TimelineSummary {
   /** The width of the intervals: 1, 10, 60, 600 or 3600. */
   intervalSeconds: number;
-  /** Channels in catalog order, then client and server. */
+  /** Channels in catalog order, then client and server: those of the health list (--max-channels keeps the worst). */
   channels: TimelineChannel[];
+  /** Channels --max-channels left out of the timeline (those left out of the health list); absent when none. */
+  channelsOmitted?: number;
+}
+
+/** Channels --max-channels left out of the health list (it keeps the worst), in all and per status. */
+export interface HealthOmitted {
+  channels: number;
+  failing: number;
+  partial: number;
+  degraded: number;
+  up: number;
 }
 
 export interface Summary {
@@ -284,8 +295,10 @@ export interface Summary {
   input: InputSummary;
   sections: SectionSummary[];
   entries: EntrySummary[];
-  /** Every channel seen (entry × pair), the bad news first: see HealthLine. */
+  /** Every channel seen (entry × pair), the bad news first, at most --max-channels (the worst): see HealthLine. */
   health: HealthLine[];
+  /** Channels seen but left out of `health` by --max-channels, per status; absent when none. */
+  healthOmitted?: HealthOmitted;
   flows: FlowRecord[];
   /** Traffic that touches no PAN device, when an inventory says which hosts are PAN devices. */
   other: { flows: number; packets: number; bytes: number };
@@ -329,6 +342,15 @@ export interface ChannelState {
   reasons: { reason: ReasonCode; flows: number }[];
   /** Failed flows per reason and TCP outcome (the entry's failures before the top-N cut). */
   failures: { reason: ReasonCode; state: FlowState | null; flows: number }[];
+  /**
+   * The health line's counts and times (µs since the epoch, null: none), so that a channel
+   * --max-channels left out of `health` still merges exactly. 0/null in summaries written before.
+   */
+  flows: number;
+  failed: number;
+  degraded: number;
+  lastSuccess: number | null;
+  lastFailure: number | null;
 }
 
 export interface MergeState {
@@ -344,7 +366,7 @@ export interface MergeInfo {
   /**
    * Figures that are lower bounds because an input was cut: "flows" (an input's --max-listed cut its
    * list: larger flows may be missing), "entries" (an input without merge state listed only its top
-   * pairs), "timeline" (an input clipped a timeline channel). The objects concerned also say `lowerBound: true`.
+   * pairs), "timeline" (an input clipped a timeline channel, or --max-channels left it out of its timeline). The objects concerned also say `lowerBound: true`.
    */
   lowerBound: string[];
 }

@@ -331,7 +331,9 @@ export function encodeSummary(s: Summary): Uint8Array {
         buckets: c.buckets.map((b) => ({ ...b, startUs: microsFromIso(b.start) })),
         gaps: c.gaps.map(gapUs),
       })),
+      channelsOmitted: s.timeline.channelsOmitted ?? 0,
     },
+    healthOmitted: s.healthOmitted ?? null,
     mergeState: s.mergeState ? mergeState(s.mergeState) : null,
     merge: s.merge ?? null,
     revision: 1,
@@ -434,7 +436,8 @@ export function summaryFromProtobuf(buf: Uint8Array): Summary {
   }
   for (const h of s.ha.heartbeats) if (h.parts?.length === 0) delete h.parts;
   for (const c of s.timeline.channels) if (!c.lowerBound) delete c.lowerBound;
-  for (const k of ['capture', 'mergeState', 'merge'] as const) if (s[k] === null) delete s[k];
+  if (!s.timeline.channelsOmitted) delete s.timeline.channelsOmitted;
+  for (const k of ['capture', 'mergeState', 'merge', 'healthOmitted'] as const) if (s[k] === null) delete s[k];
   if (s.input.filter === null) delete s.input.filter;
   // Capture sets: absent when nothing was skipped, and without --dedup (as in JSON).
   if (s.input.skipped?.length === 0) delete s.input.skipped;

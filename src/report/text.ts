@@ -14,7 +14,7 @@ import { inputProblems } from './build.js';
 import { mergeNotes } from './merge.js';
 import { HEALTH_STATUS_ORDER } from './health.js';
 import { entryLabel, flowProto as proto } from './labels.js';
-import type { EntrySummary, FlowRecord, HealthLine, InputSummary, SectionId, SectionSummary, Summary } from './model.js';
+import type { EntrySummary, FlowRecord, HealthLine, HealthOmitted, InputSummary, SectionId, SectionSummary, Summary } from './model.js';
 import { REASON_WORDS } from './names.js';
 import { failureGroups, warningGroups, type Problem } from './problems.js';
 import { renderTable, visibleWidth, type Cell, type Colors, type Column } from './table.js';
@@ -126,6 +126,8 @@ function inputWarnings({ c, s }: Ctx): string[] {
   if (k && (k.dropped ?? 0) + (k.ifDropped ?? 0) > 0) out.push(warn(`the kernel dropped ${plural((k.dropped ?? 0) + (k.ifDropped ?? 0), 'packet')}: counts are incomplete`));
   // A merged summary has no --flows-ndjson to offer: the runs that wrote its inputs had.
   if (s.flowsOmitted > 0) out.push(warn(`${plural(s.flowsOmitted, 'more unexpected, failed or warning flow')} not listed (--max-listed${s.merge ? '' : '; --flows-ndjson writes them all'})`));
+  const omitted = omittedChannelsWords(c, s);
+  if (omitted !== null) out.push(warn(omitted));
   for (const n of mergeNotes(s)) out.push(n.level === 'warning' ? warn(n.message) : `${c.bold('note:')} ${n.message}`);
   return out;
 }
@@ -135,13 +137,29 @@ function inputWarnings({ c, s }: Ctx): string[] {
 /** Health lines shown; the rest (the good news, as the list is sorted) are counted. */
 export const HEALTH_MAX_LINES = 40;
 
-/** `5 FAILING, 1 partial, 8 up`: health lines by status, in the list's order. */
-export function healthCounts(c: Colors, lines: readonly HealthLine[]): string {
+/** `5 FAILING, 1 partial, 8 up`: health lines by status, in the list's order, plus the channels --max-channels left out. */
+export function healthCounts(c: Colors, lines: readonly HealthLine[], omitted?: HealthOmitted): string {
   const n = new Map<string, number>();
   for (const h of lines) n.set(h.status, (n.get(h.status) ?? 0) + 1);
+  if (omitted) for (const st of HEALTH_STATUS_ORDER) if (omitted[st] > 0) n.set(st, (n.get(st) ?? 0) + omitted[st]);
   return HEALTH_STATUS_ORDER.filter((st) => n.has(st))
     .map((st) => `${count(n.get(st)!)} ${statusWord(c, st)}`)
     .join(', ');
+}
+
+/** Channels seen: those listed in the health list and those --max-channels left out. */
+export function channelsSeen(s: Summary): number {
+  return s.health.length + (s.healthOmitted?.channels ?? 0);
+}
+
+/**
+ * `990,000 more channels not listed in the health list and timeline (--max-channels): 990,000
+ * FAILING`: null when none was left out.
+ */
+export function omittedChannelsWords(c: Colors, s: Summary): string | null {
+  const o = s.healthOmitted;
+  if (!o) return null;
+  return `${plural(o.channels, 'more channel')} not listed in the health list and timeline (--max-channels; the worst ${count(s.health.length)} are): ${healthCounts(c, [], o)}`;
 }
 
 /** A health line's channel: the entry's label (`3978/tcp Panorama ↔ device`), or its id if the catalog lacks it. */
@@ -161,7 +179,7 @@ function healthBlock(ctx: Ctx): string {
   if (s.health.length === 0) return title(c, 'Health', 'no catalog channel seen');
   const byId = new Map(s.entries.map((e) => [e.id, e]));
   const shown = s.health.slice(0, HEALTH_MAX_LINES);
-  const head = title(c, 'Health', `${plural(s.health.length, 'channel')} (entry × client → server): ${healthCounts(c, s.health)}`);
+  const head = title(c, 'Health', `${plural(channelsSeen(s), 'channel')} (entry × client → server): ${healthCounts(c, s.health, s.healthOmitted)}`);
   const time = (iso: string | null) => (iso === null ? c.dim('—') : stamp(iso));
   const base: Column[] = [
     { head: 'Status' },
@@ -190,7 +208,11 @@ function healthBlock(ctx: Ctx): string {
     ? renderTable(cols, rows, ctx)
     : renderTable(base.slice(0, 3), shown.map((h) => baseRow(h).slice(0, 3)), { ...ctx, notes: shown.map((h) => healthNote(c, h, ctx.width)) });
   const rest = s.health.slice(shown.length);
-  const more = rest.length > 0 ? `  (+${count(rest.length)} more: ${healthCounts(c, rest)}; -F json lists every channel)` : null;
+  const o = s.healthOmitted;
+  const more =
+    rest.length > 0 || o
+      ? `  (+${count(rest.length + (o?.channels ?? 0))} more: ${healthCounts(c, rest, o)}; ${o ? `-F json lists ${count(s.health.length)}, --max-channels counts the rest` : '-F json lists every channel'})`
+      : null;
   return [head, table, more].filter((x) => x !== null).join('\n');
 }
 

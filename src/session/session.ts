@@ -23,7 +23,7 @@ import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
-import type { HealthLine, Summary } from '../report/model.js';
+import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
 
 export interface SessionOptions {
   catalog: Catalog;
@@ -32,6 +32,8 @@ export interface SessionOptions {
   /** List every flow in the summary (--flows), not only unexpected, failed and warning ones. */
   allFlows: boolean;
   maxListed: number;
+  /** Channels listed in the health list and timeline at most (--max-channels); absent: DEFAULT_MAX_CHANNELS. */
+  maxChannels?: number;
   topPairs: number;
   /** Timeline interval in seconds; null or absent: chosen from the capture's duration. */
   interval?: number | null;
@@ -88,8 +90,10 @@ export interface SessionView {
   warning: ClassifiedFlow[];
   /** Newest unexpected flows (expired or active), oldest first. */
   unexpected: ClassifiedFlow[];
-  /** The health list of the flows so far, expired and active, sorted as the summary's (health.ts). */
+  /** The health list of the flows so far, expired and active, sorted as the summary's (health.ts), at most --max-channels. */
   health: HealthLine[];
+  /** Channels --max-channels left out of `health`, per status; absent when none. */
+  healthOmitted?: HealthOmitted;
   expired: number;
   active: number;
 }
@@ -269,9 +273,8 @@ export class FlowSession {
       await this.sink.terminate();
     }
     this.acc.addFlows(remaining);
-    const summary = this.acc.summary(this.input(end), this.classifier.roles);
     // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
-    if (summary.mergeState) summary.mergeState.overflowSketch = this.table.overflowSketch.slice();
+    const summary = this.acc.summary(this.input(end), this.classifier.roles, this.table.overflowSketch.slice());
     return { summary, remaining };
   }
 
@@ -316,12 +319,14 @@ export class FlowSession {
       if (f.failed) s.failed++;
       if (f.verdict === 'warning') s.degraded++;
     }
+    const health = this.acc.healthView(active);
     return {
       sections,
       failing: newest(this.recentFailing, active, (f) => f.failed),
       warning: newest(this.recentWarning, active, (f) => f.verdict === 'warning'),
       unexpected: newest(this.recentUnexpected, active, (f) => f.section === 'unexpected'),
-      health: this.acc.healthLines(active),
+      health: health.health,
+      ...(health.omitted ? { healthOmitted: health.omitted } : {}),
       expired: this.expiredFlows,
       active: this.table.size,
     };

@@ -120,6 +120,21 @@ describe.skipIf(clickHouseMissing !== '')(`fleet summary from ClickHouse (needs 
     expect(dm.pairs[0]).toEqual(all.entries.find((e) => e.id === 'panorama.device-mgmt.3978')!.pairs[0]);
   });
 
+  it('--max-channels lists the worst channels (health and timeline) and counts the rest per status, as analyze does', async () => {
+    const full = await fleetSummary(store, 'fleet', catalog, NONE, OPTS);
+    expect(full.healthOmitted).toBeUndefined();
+    expect(full.health.length).toBeGreaterThan(3);
+    const f = await fleetSummary(store, 'fleet', catalog, NONE, { ...OPTS, maxChannels: 3 });
+    expect(f.health).toEqual(full.health.slice(0, 3));
+    const rest = full.health.slice(3);
+    const per = (st: string) => rest.filter((h) => h.status === st).length;
+    expect(f.healthOmitted).toEqual({ channels: rest.length, failing: per('failing'), partial: per('partial'), degraded: per('degraded'), up: per('up') });
+    const key = (c: { entry: string; client: string; server: string }) => `${c.entry} ${c.client} ${c.server}`;
+    const kept = new Set(f.health.map(key));
+    expect(f.timeline.channels).toEqual(full.timeline.channels.filter((c) => kept.has(key(c))));
+    expect(f.timeline.channelsOmitted).toBe(rest.length);
+  });
+
   it('--sensor s1 = analysing s1 captures alone', async () => {
     const f = await fleetSummary(store, 'fleet', catalog, { ...NONE, sensors: ['s1'] }, OPTS);
     expect(f.sections.map(totals)).toEqual(s1.sections.map(totals));

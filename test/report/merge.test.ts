@@ -195,7 +195,7 @@ describe('merge: clipped timelines', () => {
     const marked = m.timeline.channels.filter((c) => c.lowerBound);
     expect(marked.map((c) => [c.entry, c.client, c.server, c.clipped])).toEqual([[a06.timeline.channels[i].entry, a06.timeline.channels[i].client, a06.timeline.channels[i].server, 3]]);
     expect(JSON.parse(renderJson(m)).timeline.channels.filter((c: { lowerBound?: boolean }) => c.lowerBound === true)).toHaveLength(1);
-    expect(renderText(m, { color: false })).toContain('warning: an input clipped a timeline channel: the earliest intervals of channels marked "at least" are lower bounds');
+    expect(renderText(m, { color: false })).toContain('warning: an input clipped a timeline channel or left it out (--max-channels): the intervals of channels marked "at least" are lower bounds');
     expect(merge([m, a01]).timeline.channels.filter((c) => c.lowerBound)).toHaveLength(1);
   });
 });
