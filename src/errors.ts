@@ -104,7 +104,7 @@ export class WorkerError extends PantapError {
 /**
  * A ClickHouse store (--export, report --from) cannot be used: a bad URL, a server that does
  * not answer, a schema of a newer release, a failed insert. Messages name the URL with its
- * password replaced (src/export/clickhouse-url.ts redactedUrl), never the password.
+ * password replaced (StoreUrl.shown, or redactRaw() for a URL that does not parse; src/export/clickhouse-url.ts), never the password.
  */
 export class StoreError extends PantapError {
   constructor(message: string) {

@@ -59,10 +59,15 @@ export interface CliIo {
 
 const FAIL_ON = ['unexpected', 'failed', 'degraded'];
 
+/** --fail-on values (analyze, merge, report): ArgumentError on one it does not know. */
+export function checkFailOn(failOn: readonly string[]): void {
+  for (const f of failOn) if (!FAIL_ON.includes(f)) throw new ArgumentError(`--fail-on takes unexpected, failed or degraded (got '${f}')`);
+}
+
 /** Runs the command; returns the exit code. Typed errors propagate to main.ts. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   if (files.length === 0) throw new ArgumentError('no capture to read: name capture files (- reads stdin) or give -r FILE');
-  for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new ArgumentError(`--fail-on takes unexpected, failed or degraded (got '${f}')`);
+  checkFailOn(opts.failOn);
   if (files.filter((f) => f === '-').length > 1) throw new ArgumentError("stdin ('-') can be read only once");
   checkWindow(opts.since, opts.until);
   checkOutput(opts, io);

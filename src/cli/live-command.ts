@@ -250,13 +250,14 @@ async function liveExport(store: ExportTarget, catalog: ReturnType<typeof loadCa
   const { DEFAULT_EXPORT_BUFFER } = await import('../export/defaults.js');
   // Tests shorten the retry delays (PANTAP_EXPORT_BACKOFF_MS=min,max); not a user option.
   const backoff = (process.env.PANTAP_EXPORT_BACKOFF_MS ?? '').split(',').map(Number);
+  const [backoffMinMs, backoffMaxMs] = backoff.length === 2 && backoff.every((n) => Number.isInteger(n) && n > 0) ? backoff : [undefined, undefined];
   return new LiveExport(store, catalog, {
     input: `live:${o.interface}`,
     bufferRows: o.exportBuffer ?? DEFAULT_EXPORT_BUFFER,
     intervalSeconds: o.interval === undefined ? undefined : INTERVAL_NAMES[o.interval],
     onNote: note,
-    backoffMinMs: backoff.length === 2 && backoff.every((n) => Number.isInteger(n) && n > 0) ? backoff[0] : undefined,
-    backoffMaxMs: backoff.length === 2 && backoff.every((n) => Number.isInteger(n) && n > 0) ? backoff[1] : undefined,
+    backoffMinMs,
+    backoffMaxMs,
   });
 }
 

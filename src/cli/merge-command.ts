@@ -10,7 +10,7 @@ import { mergeSummaries } from '../report/merge.js';
 import type { Summary } from '../report/model.js';
 import { summaryFromProtobuf } from '../report/protobuf.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
-import { checkOutput, emit, failOnHolds, waitInterrupted, type CliIo } from './analyze-command.js';
+import { checkFailOn, checkOutput, emit, failOnHolds, waitInterrupted, type CliIo } from './analyze-command.js';
 import { checkOutputs } from './outputs.js';
 
 export interface MergeCliOptions {
@@ -26,11 +26,9 @@ export interface MergeCliOptions {
   color: boolean;
 }
 
-const FAIL_ON = ['unexpected', 'failed', 'degraded'];
-
 export async function runMerge(files: string[], opts: MergeCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   if (files.length === 0) throw new ArgumentError('no summary to merge: name protobuf summaries written by `pantap analyze -F protobuf -o FILE.pb`');
-  for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new ArgumentError(`--fail-on takes unexpected, failed or degraded (got '${f}')`);
+  checkFailOn(opts.failOn);
   if (files.filter((f) => f === '-').length > 1) throw new ArgumentError("stdin ('-') can be read only once");
   if (files.includes('-') && (io.stdin as { isTTY?: boolean }).isTTY === true) throw new UsageError('stdin is a terminal: pipe a protobuf summary in or name a file');
   checkOutput(opts, io);

@@ -12,7 +12,7 @@ import { fleetSummary, unknownEntries, unknownSensors, type StoreReader } from '
 import { checkSchemaReadable } from '../export/schema.js';
 import type { TimeBound } from '../pipeline/filter.js';
 import { INTERVAL_NAMES } from '../report/timeline.js';
-import { checkOutput, emit, failOnHolds, waitInterrupted, type CliIo } from './analyze-command.js';
+import { checkFailOn, checkOutput, emit, failOnHolds, waitInterrupted, type CliIo } from './analyze-command.js';
 
 export interface ReportCliOptions {
   from: string;
@@ -30,8 +30,6 @@ export interface ReportCliOptions {
   allEntries?: boolean;
   color: boolean;
 }
-
-const FAIL_ON = ['unexpected', 'failed', 'degraded'];
 
 /** How long one aggregate query may keep the socket silent (ms). */
 const QUERY_TIMEOUT_MS = 600_000;
@@ -58,7 +56,7 @@ function reader(client: ClickHouseClient, url: StoreUrl): StoreReader {
 }
 
 export async function runReport(opts: ReportCliOptions, io: CliIo, signal: AbortSignal): Promise<number> {
-  for (const f of opts.failOn) if (!FAIL_ON.includes(f)) throw new ArgumentError(`--fail-on takes unexpected, failed or degraded (got '${f}')`);
+  checkFailOn(opts.failOn);
   const sinceUs = boundUs('--since', opts.since);
   const untilUs = boundUs('--until', opts.until);
   if (sinceUs !== null && untilUs !== null && sinceUs >= untilUs) throw new ArgumentError('--since must be before --until');

@@ -2,7 +2,7 @@
 // PORT is ClickHouse's HTTP interface (default 8123); DATABASE defaults to `pantap`. A user
 // or password missing from the URL comes from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD (the
 // names clickhouse-client reads), else ClickHouse's `default` user with no password. The
-// password is never shown: messages use redactedUrl() / redactRaw(), and scrub() removes it
+// password is never shown: messages use StoreUrl.shown / redactRaw(), and scrub() removes it
 // from any text a server or library hands back.
 import { StoreError } from '../errors.js';
 

@@ -5,7 +5,7 @@ import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import type { Summary } from '../report/model.js';
 import { DEFAULT_EXPORT_GRACE_MS, LIVE_HEALTH_INTERVAL_S, RUN_ROW_EVERY_MS } from './defaults.js';
-import { flowRow, HealthCounter, runRow, type RunRow } from './rows.js';
+import { flowRow, HealthCounter, runRow, runRowOf, type RunCounters } from './rows.js';
 import type { ExportTarget } from './run.js';
 import { LiveExporter, type LiveExportStats } from './sink.js';
 
@@ -24,15 +24,7 @@ export interface LiveExportOptions {
 }
 
 /** What the run counted so far (for the run row between flushes). */
-export interface LiveCounters {
-  packets: number;
-  bytes: number;
-  malformed: number;
-  flows: number;
-  overflowFlows: number;
-  overflowPackets: number;
-  maxFlows: number;
-}
+export type LiveCounters = RunCounters;
 
 export class LiveExport {
   private readonly sink: LiveExporter;
@@ -68,7 +60,7 @@ export class LiveExport {
     this.lastPeriodic = now;
     this.sink.push('channel_health', this.health.take(this.target.ctx, this.widthS));
     const c = counters();
-    this.sink.setRun(this.run(c, now));
+    this.sink.setRun(runRowOf(this.target.ctx, c, this.target.startedMs, now, [this.o.input]));
   }
 
   /** The counters of the rows so far. */
@@ -90,23 +82,6 @@ export class LiveExport {
   /** The capture failed: stop at once, nothing more is sent (the process must not wait on a server that is away). */
   async abandon(): Promise<void> {
     await this.sink.close(0);
-  }
-
-  private run(c: LiveCounters, nowMs: number): RunRow {
-    return {
-      sensor: this.target.ctx.sensor,
-      run_id: this.target.ctx.runId,
-      started: Math.floor(this.target.startedMs / 1000),
-      ended: Math.floor(nowMs / 1000),
-      files: [this.o.input],
-      packets: c.packets,
-      bytes: c.bytes,
-      malformed: c.malformed,
-      flows: c.flows,
-      overflow_flows: c.overflowFlows,
-      overflow_packets: c.overflowPackets,
-      max_flows: c.maxFlows,
-    };
   }
 }
 

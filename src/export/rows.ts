@@ -181,21 +181,38 @@ export function healthRows(ctx: RowContext, flows: readonly ClassifiedFlow[], ca
   return h.take(ctx, widthS);
 }
 
-/** The run's row from its summary: totals of its input, wall-clock start and end. */
-export function runRow(ctx: RowContext, summary: Summary, startedMs: number, endedMs: number, files: readonly string[]): RunRow {
-  const i = summary.input;
+/** What a run counted (its summary's input totals, or a live capture's so far). */
+export interface RunCounters {
+  packets: number;
+  bytes: number;
+  malformed: number;
+  flows: number;
+  overflowFlows: number;
+  overflowPackets: number;
+  maxFlows: number;
+}
+
+/** The run's row from its counters: totals of its input, wall-clock start and end. */
+export function runRowOf(ctx: RowContext, c: RunCounters, startedMs: number, endedMs: number, files: readonly string[]): RunRow {
   return {
     sensor: ctx.sensor,
     run_id: ctx.runId,
     started: Math.floor(startedMs / 1000),
     ended: Math.floor(endedMs / 1000),
     files: [...files],
-    packets: i.packets,
-    bytes: i.bytes,
-    malformed: i.malformed,
-    flows: i.flowTable.flows,
-    overflow_flows: i.flowTable.overflowFlows,
-    overflow_packets: i.flowTable.overflowPackets,
-    max_flows: i.flowTable.maxFlows,
+    packets: c.packets,
+    bytes: c.bytes,
+    malformed: c.malformed,
+    flows: c.flows,
+    overflow_flows: c.overflowFlows,
+    overflow_packets: c.overflowPackets,
+    max_flows: c.maxFlows,
   };
+}
+
+/** The run's row from its summary: totals of its input, wall-clock start and end. */
+export function runRow(ctx: RowContext, summary: Summary, startedMs: number, endedMs: number, files: readonly string[]): RunRow {
+  const i = summary.input;
+  const t = i.flowTable;
+  return runRowOf(ctx, { packets: i.packets, bytes: i.bytes, malformed: i.malformed, flows: t.flows, overflowFlows: t.overflowFlows, overflowPackets: t.overflowPackets, maxFlows: t.maxFlows }, startedMs, endedMs, files);
 }
