@@ -22,6 +22,7 @@ import { INTERVAL_NAMES } from '../report/intervals.js';
 import type { LiveCounters, LiveExport } from '../export/live.js';
 import type { ExportTarget } from '../export/run.js';
 import { sensorName, type ExportCliOptions } from './export-options.js';
+import { DEFAULT_EXPORT_BUFFER } from '../export/defaults.js';
 
 export interface LiveCliOptions extends ExportCliOptions {
   interface: string;
@@ -247,7 +248,6 @@ async function openPcapng(path: string, linktype: number, snaplen: number, signa
 
 async function liveExport(store: ExportTarget, catalog: ReturnType<typeof loadCatalog>, o: LiveCliOptions, note: (m: string) => void): Promise<LiveExport> {
   const { LiveExport } = await import('../export/live.js');
-  const { DEFAULT_EXPORT_BUFFER } = await import('../export/defaults.js');
   // Tests shorten the retry delays (PANTAP_EXPORT_BACKOFF_MS=min,max); not a user option.
   const backoff = (process.env.PANTAP_EXPORT_BACKOFF_MS ?? '').split(',').map(Number);
   const [backoffMinMs, backoffMaxMs] = backoff.length === 2 && backoff.every((n) => Number.isInteger(n) && n > 0) ? backoff : [undefined, undefined];

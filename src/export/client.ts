@@ -23,7 +23,7 @@ export function storeClient(url: StoreUrl, o: StoreClientOptions = {}): ClickHou
     request_timeout: o.requestTimeoutMs ?? 30_000,
     compression: { request: false, response: false },
     log: { level: ClickHouseLogLevel.OFF },
-    // One connection is enough for pantap's sequential batches; no keep-alive socket
+    // pantap sends its batches one at a time: a small pool, and no keep-alive socket
     // lingers after a run (keeps the process's exit prompt).
     max_open_connections: 2,
     keep_alive: { enabled: false },
