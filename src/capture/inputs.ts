@@ -117,8 +117,7 @@ export function notCapture(path: string): string | null {
     detectFramer(path, head.subarray(0, 4));
     return null;
   } catch (err) {
-    // "dir/x: not a pcap or pcapng file (starts with ...)": the reason without the name
-    return err instanceof CaptureError ? err.message.slice(path.length + 2) : String(err);
+    return err instanceof CaptureError ? err.reason : String(err);
   }
 }
 
