@@ -44,10 +44,13 @@ export class UsageError extends PantapError {
 /** A capture cannot be read: not a capture, or its framing is corrupt at `offset`. */
 export class CaptureError extends PantapError {
   readonly file: string;
+  /** The message without the file's name (and offset). */
+  readonly reason: string;
   readonly offset: number | null;
   constructor(code: 'INPUT' | 'OUTPUT' | 'FORMAT', file: string, message: string, offset: number | null = null) {
     super(code, `${file}: ${message}${offset === null ? '' : ` at byte offset ${offset}`}`);
     this.file = file;
+    this.reason = message;
     this.offset = offset;
     this.name = 'CaptureError';
   }

@@ -12,6 +12,7 @@ import { isAbsolute, join } from 'node:path';
 import { constants as zc, gunzipSync } from 'node:zlib';
 import { CaptureError } from '../errors.js';
 import { detectFramer } from './detect.js';
+import { isGzip } from './source.js';
 
 /** An argument's file that is not read, and why. */
 export interface SkippedInput {
@@ -104,7 +105,7 @@ export function notCapture(path: string): string | null {
   } catch (err) {
     return `cannot be read (${(err as { code?: string }).code ?? String(err)})`;
   }
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (isGzip(head)) {
     try {
       // A partial gzip stream: flush what it holds rather than fail at its missing end.
       head = gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH });
@@ -116,8 +117,7 @@ export function notCapture(path: string): string | null {
     detectFramer(path, head.subarray(0, 4));
     return null;
   } catch (err) {
-    // "dir/x: not a pcap or pcapng file (starts with ...)": the reason without the name
-    return err instanceof CaptureError ? err.message.slice(path.length + 2) : String(err);
+    return err instanceof CaptureError ? err.reason : String(err);
   }
 }
 

@@ -32,6 +32,11 @@ export interface ByteSource {
 
 const GZIP_0 = 0x1f;
 const GZIP_1 = 0x8b;
+
+/** Whether `head` starts with the gzip magic (1f 8b). */
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === GZIP_0 && head[1] === GZIP_1;
+}
 const EMPTY = new Uint8Array(0);
 
 class FileSource implements ByteSource {
@@ -224,7 +229,7 @@ export async function openSource(path: string, stdin: Readable = process.stdin, 
   try {
     const head = new Uint8Array(2);
     const { bytesRead } = await fh.read(head, 0, 2, 0);
-    if (bytesRead === 2 && head[0] === GZIP_0 && head[1] === GZIP_1) {
+    if (bytesRead === 2 && isGzip(head)) {
       await fh.close();
       // Progress counts the compressed bytes the file stream has read: the decompressed size
       // is not known before the end.
@@ -265,7 +270,7 @@ async function openStream(name: string, stream: Readable, signal: AbortSignal | 
     await src.close();
     throw err;
   }
-  if (head.length === 2 && head[0] === GZIP_0 && head[1] === GZIP_1) return new StreamSource(name, true, gunzipped(src.release()), signal);
+  if (head.length === 2 && isGzip(head)) return new StreamSource(name, true, gunzipped(src.release()), signal);
   return src;
 }
 
