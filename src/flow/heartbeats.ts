@@ -48,19 +48,22 @@ export function heartbeatTcp(sport: number, dport: number): boolean {
 /** Bytes one log entry takes (time, flags, echo). */
 const ENTRY_BYTES = 8 + 1 + 4;
 
-/** A growing, capped time log of one flow. */
+/**
+ * A growing, capped time log of one flow. Entries are pairs of doubles in one array (one
+ * object and store to reach per packet): the time, then flags + 8 × echo (below 2^35:
+ * exact). The budget is charged ENTRY_BYTES per entry, as for the three arrays handed out.
+ */
 export class BeatLog {
   /** `budget`: the store's, charged for the arrays as they grow (none: not charged). */
   constructor(private readonly budget: PayloadBudget | null = null) {}
-  private times = new Float64Array(16);
-  private flags = new Uint8Array(16);
-  private echo = new Uint32Array(16);
+  private log = new Float64Array(32);
   private n = 0;
   private dropped = 0;
 
   add(tsUs: number, side: Side, kind: number, echo: number): void {
     const n = this.n;
-    if (n === this.times.length) {
+    let log = this.log;
+    if (2 * n === log.length) {
       const cap = Math.min(MAX_BEATS, n * 2);
       const more = (cap - n) * ENTRY_BYTES;
       const b = this.budget;
@@ -69,19 +72,12 @@ export class BeatLog {
         return;
       }
       if (b !== null) b.used += more;
-      const t = new Float64Array(cap);
-      t.set(this.times);
-      this.times = t;
-      const f = new Uint8Array(cap);
-      f.set(this.flags);
-      this.flags = f;
-      const e = new Uint32Array(cap);
-      e.set(this.echo);
-      this.echo = e;
+      const t = new Float64Array(2 * cap);
+      t.set(log);
+      this.log = log = t;
     }
-    this.times[n] = tsUs;
-    this.flags[n] = side | (kind << 1);
-    this.echo[n] = echo;
+    log[2 * n] = tsUs;
+    log[2 * n + 1] = (side | (kind << 1)) + 8 * (echo >>> 0);
     this.n = n + 1;
   }
 
@@ -89,14 +85,20 @@ export class BeatLog {
     return this.n;
   }
 
-  /**
-   * The log so far: copies while the log goes on; `final`, views of its own arrays (the flow
-   * leaves: no copy) and the budget gets its bytes back.
-   */
+  /** The log so far; `final`: the flow leaves, and the budget gets its bytes back. */
   facts(final = false): BeatFacts {
     const n = this.n;
-    if (!final) return { times: this.times.slice(0, n), flags: this.flags.slice(0, n), echo: this.echo.slice(0, n), dropped: this.dropped };
-    if (this.budget !== null) this.budget.used -= Math.max(0, this.times.length - 16) * ENTRY_BYTES;
-    return { times: this.times.subarray(0, n), flags: this.flags.subarray(0, n), echo: this.echo.subarray(0, n), dropped: this.dropped };
+    const log = this.log;
+    const times = new Float64Array(n);
+    const flags = new Uint8Array(n);
+    const echo = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      times[i] = log[2 * i];
+      const x = log[2 * i + 1];
+      flags[i] = x % 8;
+      echo[i] = Math.floor(x / 8);
+    }
+    if (final && this.budget !== null) this.budget.used -= Math.max(0, log.length / 2 - 16) * ENTRY_BYTES;
+    return { times, flags, echo, dropped: this.dropped };
   }
 }

@@ -51,51 +51,61 @@ export function silenceBin(dt: number): number {
   return 1 + 2 * o + half;
 }
 
+// One flow's state in one Float64Array (a single object and store to reach per packet,
+// instead of four typed arrays): last packet time per side, the shortest kept silence per
+// side, the K (start, length) pairs per side, then the histograms (counts as doubles: exact).
+const S_LAST = 0;
+const S_FLOOR = 2;
+const S_GAPS = 4;
+const S_HIST = S_GAPS + 2 * SILENCE_K * 2;
+const S_WORDS = S_HIST + 2 * SILENCE_BINS;
+
 /** One flow's silence state: last packet time per side, the histograms, the longest silences. */
 export class SilenceLog {
-  private readonly last = new Float64Array([-1, -1]);
-  private readonly hist = new Uint32Array(2 * SILENCE_BINS);
-  /** Per side SILENCE_K (start, length) pairs, unsorted; length 0: free. */
-  private readonly gaps = new Float64Array(2 * SILENCE_K * 2);
-  /** Per side, the shortest kept length (0 while a pair is free). */
-  private readonly floor = new Float64Array(2);
+  private readonly s = new Float64Array(S_WORDS);
+
+  constructor() {
+    this.s[S_LAST] = this.s[S_LAST + 1] = -1;
+  }
 
   /** A payload segment of `side` at tsUs (not a retransmission). */
   add(tsUs: number, side: Side): void {
-    const prev = this.last[side];
-    this.last[side] = tsUs;
+    const s = this.s;
+    const prev = s[S_LAST + side];
+    s[S_LAST + side] = tsUs;
     if (prev < 0) return;
     const dt = tsUs - prev;
-    this.hist[side * SILENCE_BINS + silenceBin(dt)]++;
-    if (dt > MIN_SILENCE_US && dt > this.floor[side]) this.keep(side, prev, dt);
+    s[S_HIST + side * SILENCE_BINS + silenceBin(dt)]++;
+    if (dt > MIN_SILENCE_US && dt > s[S_FLOOR + side]) this.keep(side, prev, dt);
   }
 
   /** Replaces the side's shortest kept silence (or a free pair) with this one. */
   private keep(side: Side, start: number, len: number): void {
-    const g = this.gaps;
-    const base = side * SILENCE_K * 2;
+    const g = this.s;
+    const base = S_GAPS + side * SILENCE_K * 2;
     let at = base;
     for (let i = base + 2; i < base + SILENCE_K * 2; i += 2) if (g[i + 1] < g[at + 1]) at = i;
     g[at] = start;
     g[at + 1] = len;
     let min = Infinity;
     for (let i = base; i < base + SILENCE_K * 2; i += 2) if (g[i + 1] < min) min = g[i + 1];
-    this.floor[side] = min;
+    g[S_FLOOR + side] = min;
   }
 
   /** The state so far (copies; gaps sorted longest first per side). */
   facts(): SilenceFacts {
-    const gaps = new Float64Array(this.gaps.length);
+    const g = this.s;
+    const gaps = new Float64Array(2 * SILENCE_K * 2);
     for (const side of [0, 1]) {
       const base = side * SILENCE_K * 2;
       const pairs: [number, number][] = [];
-      for (let i = base; i < base + SILENCE_K * 2; i += 2) if (this.gaps[i + 1] > 0) pairs.push([this.gaps[i], this.gaps[i + 1]]);
+      for (let i = S_GAPS + base; i < S_GAPS + base + SILENCE_K * 2; i += 2) if (g[i + 1] > 0) pairs.push([g[i], g[i + 1]]);
       pairs.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-      pairs.forEach(([s, l], j) => {
-        gaps[base + 2 * j] = s;
+      pairs.forEach(([st, l], j) => {
+        gaps[base + 2 * j] = st;
         gaps[base + 2 * j + 1] = l;
       });
     }
-    return { hist: this.hist.slice(), gaps };
+    return { hist: Uint32Array.from(g.subarray(S_HIST, S_WORDS)), gaps };
   }
 }
