@@ -9,6 +9,15 @@ import { PCAP_HEADER_LEN, PcapFramer } from './pcap.js';
 import { REC_WORDS, type RecordBatch } from './records.js';
 import { openSource, type ByteSource } from './source.js';
 
+function sharedBuffer(bytes: number): ArrayBuffer {
+  return new SharedArrayBuffer(bytes) as unknown as ArrayBuffer;
+}
+
+/** Whether a batch buffer is a SharedArrayBuffer (from a shared BufferPool). */
+export function isShared(b: ArrayBuffer): boolean {
+  return (b as unknown) instanceof SharedArrayBuffer;
+}
+
 export interface BatchBuffers {
   data: ArrayBuffer;
   index: ArrayBuffer;
@@ -33,14 +42,19 @@ export class BufferPool {
   constructor(
     readonly dataBytes = DEFAULT_BATCH_BYTES,
     readonly maxRecords = DEFAULT_BATCH_RECORDS,
+    /**
+     * Batches in SharedArrayBuffers: a worker pool then hands one batch to several threads,
+     * each aggregating its flows' records, instead of copying every record into a part per
+     * worker (pipeline/pool.ts). Typed as ArrayBuffer (what readers, decoders and views take
+     * of it is the same); `isShared` tells them apart.
+     */
+    readonly shared = false,
   ) {}
   acquire(): BatchBuffers {
-    return (
-      this.free.pop() ?? {
+    return this.free.pop() ?? (this.shared ? { data: sharedBuffer(this.dataBytes), index: sharedBuffer(this.maxRecords * REC_WORDS * 4) } : {
         data: Buffer.allocUnsafeSlow(this.dataBytes).buffer as ArrayBuffer,
         index: Buffer.allocUnsafeSlow(this.maxRecords * REC_WORDS * 4).buffer as ArrayBuffer,
-      }
-    );
+      });
   }
   release(b: BatchBuffers): void {
     // Only buffers of this pool's sizes come back: a caller's own batch must not slip in.

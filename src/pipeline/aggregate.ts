@@ -52,8 +52,8 @@ export class BatchAggregator {
     this.table = table ?? new FlowTable(maxFlows);
   }
 
-  /** Aggregates the records of `batch`, or only those marked 1 in `only` (a router's share). */
-  add(batch: RecordBatch, only?: Uint8Array): void {
+  /** Aggregates the records of `batch`, or only those whose owner in `route` is `me` (a router's share). */
+  add(batch: RecordBatch, route?: Uint8Array, me = 1): void {
     const b = new Uint8Array(batch.data);
     const dv = new DataView(batch.data);
     const idx = new Uint32Array(batch.index, 0, batch.count * REC_WORDS);
@@ -67,7 +67,7 @@ export class BatchAggregator {
     let captured = 0;
     let counted = n;
     for (let r = 0; r < n; r++, seq++) {
-      if (only !== undefined && only[r] === 0) {
+      if (route !== undefined && route[r] !== me) {
         counted--;
         continue;
       }

@@ -24,10 +24,16 @@ export const WIRE_FORMAT = `${TABLE_FORMAT}; ${COLUMNS_FORMAT}; decode ${REASON_
  * 'drain' asks for everything aggregated since the last drain (AggregateResult); 'take'
  * for the conversation facts of the flows whose keys are packed in `keys`.
  */
-export type ToWorker = { type: 'batch'; batch: RecordBatch } | { type: 'drain' } | { type: 'take'; keys: Uint32Array };
+export type ToWorker =
+  | { type: 'batch'; batch: RecordBatch }
+  /** A batch in shared memory: aggregate the records whose owner in `route` is `me`, answer 'shared-done' with `id`. */
+  | { type: 'shared'; batch: RecordBatch; route: Uint8Array | null; me: number; id: number }
+  | { type: 'drain' }
+  | { type: 'take'; keys: Uint32Array };
 
 export type FromWorker =
   | { type: 'done'; data: ArrayBuffer; index: ArrayBuffer }
+  | { type: 'shared-done'; id: number }
   | { type: 'result'; result: AggregateResult }
   | { type: 'taken'; columns: ConversationColumns }
   | { type: 'failed'; message: string };

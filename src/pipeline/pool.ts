@@ -10,7 +10,7 @@
 // into that worker's part of the batch with its global record number.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BufferPool } from '../capture/reader.js';
+import { isShared, type BufferPool } from '../capture/reader.js';
 import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, type RecordBatch } from '../capture/records.js';
 import { F_DPORT, F_DST, F_ETHERTYPE, F_KIND, F_PROTO, F_SPORT, F_SRC, KIND_L2, R_OK, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
@@ -156,10 +156,11 @@ export class WorkerPool implements BatchSink {
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
-    if (m.type === 'done') {
+    if (m.type === 'done' || m.type === 'shared-done') {
       slot.inflight.shift();
       batchDone();
-      this.buffers.release({ data: m.data, index: m.index });
+      if (m.type === 'done') this.buffers.release({ data: m.data, index: m.index });
+      else this.untrack(m.id);
       const w = this.waiters.shift();
       w?.resolve();
     } else if (m.type === 'result') {
@@ -183,26 +184,73 @@ export class WorkerPool implements BatchSink {
   }
 
   async submit(batch: RecordBatch): Promise<void> {
-    if (this.router === null) return this.send(this.slots[0], batch);
-    const { parts, local, localCount } = this.router.split(batch);
+    const shared = isShared(batch.data);
+    if (this.router === null) {
+      if (!shared) return this.send(this.slots[0], batch, null);
+      return this.send(this.slots[0], batch, { route: null, me: 0, id: this.track(batch, 1) });
+    }
+    const { route, counts } = this.router.route(batch);
+    const W = this.slots.length;
+    if (shared) {
+      // Every owner reads the one batch in shared memory (no copy); it goes back to the
+      // pool when the last of them is done. This thread holds one reference while it sends
+      // and does its own share.
+      let owners = 1;
+      for (let w = 0; w < W; w++) if (counts[w] > 0) owners++;
+      const id = this.track(batch, owners);
+      for (let w = 0; w < W; w++) if (counts[w] > 0) await this.send(this.slots[w], batch, { route, me: w, id });
+      if (this.local !== null && counts[W] > 0) {
+        this.local.add(batch, route, W);
+        batchDone();
+      }
+      this.untrack(id);
+      return;
+    }
+    const parts = this.router.split(batch, route, counts);
     // The workers' parts go out first, so they work while this thread does its share.
     for (let w = 0; w < parts.length; w++) {
       const part = parts[w];
-      if (part !== null) await this.send(this.slots[w], part);
+      if (part !== null) await this.send(this.slots[w], part, null);
     }
-    if (this.local !== null && localCount > 0) {
-      this.local.add(batch, local);
+    if (this.local !== null && counts[W] > 0) {
+      this.local.add(batch, route, W);
       batchDone();
     }
     this.buffers.release(batch);
   }
 
-  /** Sends a batch to one worker once it has room (at most perWorker in flight). */
-  private async send(slot: Slot, batch: RecordBatch): Promise<void> {
+  /** Shared batches in flight: id → the batch and the owners not done with it yet. */
+  private readonly sharedBatches = new Map<number, { batch: RecordBatch; left: number }>();
+  private nextShared = 0;
+
+  private track(batch: RecordBatch, owners: number): number {
+    const id = this.nextShared++;
+    this.sharedBatches.set(id, { batch, left: owners });
+    return id;
+  }
+
+  /** One owner is done with shared batch `id`; the last one hands its buffers back. */
+  private untrack(id: number): void {
+    const t = this.sharedBatches.get(id);
+    if (t === undefined || --t.left > 0) return;
+    this.sharedBatches.delete(id);
+    this.buffers.release(t.batch);
+  }
+
+  /**
+   * Sends a batch to one worker once it has room (at most perWorker in flight): transferred,
+   * or, `shared`, in shared memory with the records it owns.
+   */
+  private async send(slot: Slot, batch: RecordBatch, shared: { route: Uint8Array | null; me: number; id: number } | null): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
       if (slot.inflight.length < this.perWorker) {
         slot.inflight.push({ fileIndex: batch.fileIndex, fileOffset: batch.fileOffset });
+        if (shared !== null) {
+          const msg: ToWorker = { type: 'shared', batch, route: shared.route, me: shared.me, id: shared.id };
+          slot.worker.postMessage(msg);
+          return;
+        }
         const msg: ToWorker = { type: 'batch', batch };
         const transfer: ArrayBuffer[] = [batch.data, batch.index];
         if (batch.seqs !== undefined) transfer.push(batch.seqs.buffer as ArrayBuffer);
@@ -260,9 +308,10 @@ export class WorkerPool implements BatchSink {
 /**
  * Splits batches by flow: each record is decoded to find its flow, and the flow's hash
  * picks one of `buckets` buckets: with a share for the main thread (`local`) the last
- * bucket stays here, and bucket b of the others goes to worker b mod workers. Records for workers are copied, with their global
- * record numbers, into a part per worker; the main thread's records stay in the batch and
- * are marked in `local` (1 = mine).
+ * bucket stays here, and bucket b of the others goes to worker b mod workers. route()
+ * gives each record's owner. A batch in shared memory goes to every owner as it is, with
+ * the route; otherwise split() copies each worker's records, with their global record
+ * numbers, into a part of its own.
  */
 class Router {
   private readonly pf = newPacketFields();
@@ -274,13 +323,13 @@ class Router {
     private readonly buffers: BufferPool,
   ) {}
 
-  /** One part per worker (null when it gets no record), and which records stay here. */
-  split(batch: RecordBatch): { parts: (RecordBatch | null)[]; local: Uint8Array; localCount: number } {
+  /** Each record's owner (worker 0..W-1, or W: this thread's share) and the records per owner. */
+  route(batch: RecordBatch): { route: Uint8Array; counts: Int32Array } {
     const n = batch.count;
     const src = new Uint8Array(batch.data);
     const dv = new DataView(batch.data);
     const idx = new Uint32Array(batch.index, 0, n * REC_WORDS);
-    const route = new Int32Array(n);
+    const route = new Uint8Array(n);
     const counts = new Int32Array(this.workers + 1);
     const pf = this.pf;
     const W = this.workers;
@@ -293,7 +342,15 @@ class Router {
       route[r] = w;
       counts[w]++;
     }
-    const local = new Uint8Array(n);
+    return { route, counts };
+  }
+
+  /** One part per worker (null when it gets no record): copies of its records, for a batch that is not shared. */
+  split(batch: RecordBatch, route: Uint8Array, counts: Int32Array): (RecordBatch | null)[] {
+    const n = batch.count;
+    const src = new Uint8Array(batch.data);
+    const idx = new Uint32Array(batch.index, 0, n * REC_WORDS);
+    const W = this.workers;
     const parts: (RecordBatch | null)[] = [];
     const given = batch.seqs;
     for (let w = 0; w < W; w++) {
@@ -322,8 +379,7 @@ class Router {
       }
       parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset, seqs });
     }
-    for (let r = 0; r < n; r++) if (route[r] === W) local[r] = 1;
-    return { parts, local, localCount: counts[W] };
+    return parts;
   }
 }
 

@@ -22,6 +22,10 @@ port.on('message', (msg: ToWorker) => {
       agg.add(msg.batch);
       const reply: FromWorker = { type: 'done', data: msg.batch.data, index: msg.batch.index };
       port.postMessage(reply, [msg.batch.data, msg.batch.index]);
+    } else if (msg.type === 'shared') {
+      agg.add(msg.batch, msg.route ?? undefined, msg.me);
+      const reply: FromWorker = { type: 'shared-done', id: msg.id };
+      port.postMessage(reply);
     } else if (msg.type === 'take') {
       // Flat columns: structured cloning thousands of report objects would cost more than the analysis.
       const columns = encodeColumns(takeConversations(agg.conversations, msg.keys));

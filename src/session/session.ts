@@ -139,7 +139,9 @@ export class FlowSession {
   readonly inspection: InspectionCounts = { flows: 0, bytesKept: 0, capHit: 0 };
 
   constructor(readonly opts: SessionOptions) {
-    this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords);
+    // With workers, batches live in shared memory: each owner reads its flows' records of
+    // the one batch (pipeline/pool.ts), nothing is copied per worker.
+    this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords, opts.workers > 0);
     this.table = new FlowTable(opts.maxFlows);
     this.matcher = CatalogMatcher.for(opts.catalog);
     this.checkEveryUs = opts.checkEveryUs ?? 1e6;

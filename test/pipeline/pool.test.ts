@@ -43,6 +43,21 @@ describe('WorkerPool failures', () => {
   });
 });
 
+/** Counts buffers out of the pool: acquired and not yet released. */
+class CountingPool extends BufferPool {
+  out = 0;
+  acquired = 0;
+  override acquire() {
+    this.out++;
+    this.acquired++;
+    return super.acquire();
+  }
+  override release(b: Parameters<BufferPool['release']>[0]) {
+    this.out--;
+    super.release(b);
+  }
+}
+
 describe('drain', () => {
   /** Reads FILE into `sink`, draining after `cut` batches and at the end; merges every drain into one table. */
   async function readAndDrain(sink: BatchSink, buffers: BufferPool, table: FlowTable, cut: number) {
@@ -73,11 +88,18 @@ describe('drain', () => {
     expect(inline.batches).toBeGreaterThan(4);
     expect(inline.table.size).toBeGreaterThan(0);
     for (const workers of [1, 2]) {
-      const buffers = new BufferPool(8192, 256);
-      const pool = new WorkerPool(workers, buffers, 1000, ['a03_panorama.pcap']);
-      const got = await readAndDrain(pool, buffers, new FlowTable(1000), 3);
-      expect(got.stats).toEqual(inline.stats);
-      expect(dumpFlows(got.table)).toEqual(dumpFlows(inline.table));
+      for (const shared of [false, true]) {
+        for (const mainShare of [false, true]) {
+          const buffers = new CountingPool(8192, 256, shared);
+          const pool = new WorkerPool(workers, buffers, 1000, ['a03_panorama.pcap'], 2, undefined, undefined, mainShare);
+          const got = await readAndDrain(pool, buffers, new FlowTable(1000), 3);
+          expect(got.stats).toEqual(inline.stats);
+          expect(dumpFlows(got.table)).toEqual(dumpFlows(inline.table));
+          // every batch (shared by several owners, or copied into parts) came back once
+          expect(buffers.out).toBe(0);
+          expect(buffers.acquired).toBeGreaterThan(4);
+        }
+      }
     }
   });
 });
