@@ -210,7 +210,8 @@ export class WorkerPool implements BatchSink {
     // The workers' parts go out first, so they work while this thread does its share.
     for (let w = 0; w < parts.length; w++) {
       const part = parts[w];
-      if (part !== null) await this.send(this.slots[w], part, null);
+      // (the parts come from the session's pool: in shared memory when it is a shared one)
+      if (part !== null) await this.send(this.slots[w], part, isShared(part.data) ? { route: null, me: 0, id: this.track(part, 1) } : null);
     }
     if (this.local !== null && counts[W] > 0) {
       this.local.add(batch, route, W);
