@@ -97,6 +97,8 @@ export async function analyzeCaptures(args: string[], opts: AnalyzeOptions = {})
     batchRecords: opts.batchRecords,
     inspect: opts.inspect,
     mainThreadShare: true,
+    // the addon's BPF filter (-f) reads ArrayBuffers only
+    sharedBatches: !opts.filter?.bpf,
     inputNames: paths.map((p) => (p === '-' ? 'stdin' : p)),
   });
   let read: FilesRead;

@@ -58,6 +58,12 @@ export interface SessionOptions {
    * the capture and the screen.
    */
   mainThreadShare?: boolean;
+  /**
+   * Batches in SharedArrayBuffers when there are workers: no copy per worker. Only for
+   * readers written in JavaScript: the live capture addon and its BPF filter (`-f`) take
+   * ArrayBuffers only.
+   */
+  sharedBatches?: boolean;
 }
 
 /** What the adapter knows about its inputs when the session ends. */
@@ -139,9 +145,9 @@ export class FlowSession {
   readonly inspection: InspectionCounts = { flows: 0, bytesKept: 0, capHit: 0 };
 
   constructor(readonly opts: SessionOptions) {
-    // With workers, batches live in shared memory: each owner reads its flows' records of
-    // the one batch (pipeline/pool.ts), nothing is copied per worker.
-    this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords, opts.workers > 0);
+    // With workers and shared batches, each owner reads its flows' records of the one batch
+    // (pipeline/pool.ts), nothing is copied per worker.
+    this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords, opts.workers > 0 && (opts.sharedBatches ?? false));
     this.table = new FlowTable(opts.maxFlows);
     this.matcher = CatalogMatcher.for(opts.catalog);
     this.checkEveryUs = opts.checkEveryUs ?? 1e6;
