@@ -41,7 +41,7 @@ const absent = (v: unknown): boolean => v === undefined || typeof v === 'functio
 /** The parts of `JSON.stringify(value, null, 2)`, in order (their concatenation is that text). */
 export function* jsonParts(value: unknown, depth = 0): Generator<string> {
   if (value instanceof Mapped) {
-    yield* listParts(value.items.length, (i) => value.map(value.items[i]), depth);
+    yield* mappedParts(value, depth);
     return;
   }
   if (Array.isArray(value) && depth <= WALK_ARRAYS) {
@@ -83,6 +83,29 @@ function* listParts(n: number, at: (i: number) => unknown, depth: number): Gener
     yield i + 1 < n ? ',\n' : '\n';
   }
   yield `${INDENT[depth]}]`;
+}
+
+/** Elements of a Mapped list made and stringified together: few calls, and few objects alive at a time. */
+const BATCH = 256;
+
+/** A Mapped list at `depth`: its elements stringified BATCH at a time, the batch's brackets cut off. */
+function* mappedParts(m: Mapped<unknown, unknown>, depth: number): Generator<string> {
+  const n = m.items.length;
+  if (n === 0) {
+    yield '[]';
+    return;
+  }
+  yield '[\n';
+  const close = `\n${INDENT[depth]}]`;
+  for (let i = 0; i < n; i += BATCH) {
+    const batch: unknown[] = [];
+    for (let j = i; j < n && j < i + BATCH; j++) batch.push(m.map(m.items[j]));
+    const s = leaf(batch, depth);
+    // "[\n" + the elements, each on its indented lines, + "\n" + indent + "]".
+    if (i > 0) yield ',\n';
+    yield s.slice(2, s.length - close.length);
+  }
+  yield close;
 }
 
 /** Bytes per chunk of chunkUtf8: large enough that writes are few, small enough to stay out of the old generation's way. */

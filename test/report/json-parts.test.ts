@@ -25,6 +25,11 @@ describe('jsonParts', () => {
     const m = new Mapped([1, 2, 3], (x) => ({ n: x, sq: [x * x] }));
     const doc = { top: m, nested: { inner: new Mapped([4], (x) => [x]) }, list: [new Mapped([], (x: number) => x)] };
     expect(text(doc)).toBe(JSON.stringify(doc, null, 2));
+    // Elements are stringified in batches of 256: across the batch boundaries too.
+    for (const n of [255, 256, 257, 600]) {
+      const long = { a: { list: new Mapped(Array.from({ length: n }, (_, i) => i), (x) => ({ x, y: [x, { z: 'q' }] })) }, b: new Mapped(Array.from({ length: n }, (_, i) => i), (x) => (x % 3 === 0 ? undefined : x)) };
+      expect(text(long)).toBe(JSON.stringify(long, null, 2));
+    }
     expect(JSON.stringify(doc)).toBe('{"top":[{"n":1,"sq":[1]},{"n":2,"sq":[4]},{"n":3,"sq":[9]}],"nested":{"inner":[[4]]},"list":[[]]}');
   });
 });
