@@ -186,8 +186,7 @@ export function flowHeartbeat(transport: HeartbeatTransport, entry: string, beat
     for (let k = 0; k < n; k++) per[(beats.flags[k] & 1) as Side].push(beats.times[k]);
     series = [Float64Array.from(per[client]), Float64Array.from(per[client === 0 ? 1 : 0])];
   }
-  const c = cadence(series);
-  return { transport, entry, series, unanswered, dropped: beats.dropped, intervalMs: c.intervalMs, gaps: c.gaps };
+  return { transport, entry, series, unanswered, dropped: beats.dropped, ...cadence(series) };
 }
 
 /** The verdict detail of a heartbeat with gaps: the longest, in words. */
