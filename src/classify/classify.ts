@@ -165,6 +165,9 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       entries: [],
       section: 'unexpected',
       infrastructure: !l2 && proto === IPPROTO_ICMPV6 ? infrastructureOf(src, slot) : null,
+      // Set below for some flows: present in every flow, so that all have one shape.
+      heartbeat: null,
+      gaps: null,
       app: null,
       verdict: isFailureState(finalState) ? 'failed' : 'ok',
       reason: isFailureState(finalState) ? finalState : null,
