@@ -6,7 +6,9 @@
 //   node bench/feed-phase.mjs [BUILD_DIR [LABEL]]
 //     BUILD_DIR: a checkout whose dist/ is built (default: this one), to compare builds in
 //     turn (A/B). Environment: F=capture (default bench/data/mixed-2M.pcap), FEEDONLY=1 to
-//     stop after the feed (for profiles and cachegrind), BB=batch bytes.
+//     stop after the feed (for profiles and cachegrind), BB=batch bytes, FORMAT=json|text to
+//     also time the rendering and writing of the summary to /dev/null as the CLI does it
+//     (`emit`, -o /dev/null): "report" is then finish + emit, the CLI's last batch to exit.
 //
 // Deterministic instruction and cache-miss counts of the feed (the machine is shared, wall
 // times are not): see bench/README.md, "Issue 13: the feed".
@@ -45,7 +47,16 @@ if (process.env.FEEDONLY) {
   console.log(`${label} feed ${(t1 - t0).toFixed(0)} cpu ${c1.toFixed(0)}`);
   process.exit(0);
 }
-await session.finish(read);
+const { summary } = await session.finish(read);
 const t2 = performance.now();
 const c2 = cpuMs(process.cpuUsage(c0));
-console.log(`${label} feed ${(t1 - t0).toFixed(0)} cpu ${c1.toFixed(0)} finish ${(t2 - t1).toFixed(0)} cpu ${(c2 - c1).toFixed(0)}`);
+let report = '';
+if (process.env.FORMAT) {
+  const { emit } = await load('cli/analyze-command.js');
+  const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, warn: () => undefined };
+  await emit(summary, { format: process.env.FORMAT, output: '/dev/null', color: false }, io);
+  const t3 = performance.now();
+  const c3 = cpuMs(process.cpuUsage(c0));
+  report = ` emit ${(t3 - t2).toFixed(0)} cpu ${(c3 - c2).toFixed(0)} report ${(t3 - t1).toFixed(0)} cpu ${(c3 - c1).toFixed(0)} rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}`;
+}
+console.log(`${label} feed ${(t1 - t0).toFixed(0)} cpu ${c1.toFixed(0)} finish ${(t2 - t1).toFixed(0)} cpu ${(c2 - c1).toFixed(0)}${report}`);

@@ -165,6 +165,9 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       entries: [],
       section: 'unexpected',
       infrastructure: !l2 && proto === IPPROTO_ICMPV6 ? infrastructureOf(src, slot) : null,
+      // Set below for some flows: present in every flow, so that all have one shape.
+      heartbeat: null,
+      gaps: null,
       app: null,
       verdict: isFailureState(finalState) ? 'failed' : 'ok',
       reason: isFailureState(finalState) ? finalState : null,
@@ -398,7 +401,19 @@ export class FlowClassifier {
     const inventory = this.inventory;
     const roles = this.roles;
     const base = baseFlows(src, this.matcher, this.interner);
-    this.learn(base, facts);
+    // Each flow's facts are asked for once (a sink may build them then, see FactsOf): those
+    // learn() reads (endpoint-mapper connections) are kept here for the judging below.
+    const early = new Map<number, FlowFacts | null>();
+    this.learn(
+      base,
+      facts === undefined
+        ? undefined
+        : (slot) => {
+            let f = early.get(slot);
+            if (f === undefined) early.set(slot, (f = facts(slot)));
+            return f;
+          },
+    );
 
     const flows: ClassifiedFlow[] = [];
     for (const { flow, candidates, slot, server } of base) {
@@ -423,7 +438,7 @@ export class FlowClassifier {
         const pan = (r: Set<Role> | undefined) => r !== undefined && [...r].some(isPanDevice);
         flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
       } else flow.section = 'unexpected';
-      const f = facts?.(slot) ?? null;
+      const f = early.has(slot) ? early.get(slot)! : (facts?.(slot) ?? null);
       const beats = f?.beats ?? null;
       const hb = beats === null ? undefined : flow.entries.find((i) => isHeartbeatEntry(entries[i]));
       if (hb !== undefined) {

@@ -7,6 +7,7 @@ import { ArgumentError, CaptureError, InterruptedError, PantapError, UsageError,
 import type { FilterSpec, HostRange, TimeBound } from '../pipeline/filter.js';
 import type { NdjsonWriter } from '../report/ndjson.js';
 import type { Summary } from '../report/model.js';
+import { chunksOf, type Rendered } from './rendered.js';
 import { checkOutputs, inheritedFd } from './outputs.js';
 // What only runs after the read (the NDJSON file, the input problems, -o) or on a terminal
 // (the progress bar) loads when used: start-up is what stands before the first batch
@@ -228,9 +229,9 @@ export async function reportInputProblems(summary: Summary, io: CliIo): Promise<
  * Renders in the chosen format; each renderer (protobufjs, cli-table3, the HTML page) loads only when used.
  * `allEntries` (--all-entries) is for text and Markdown: JSON and protobuf list every entry.
  */
-export async function renderSummary(summary: Summary, format: string, color: boolean, width: number | undefined, allEntries = false): Promise<string | Uint8Array> {
+export async function renderSummary(summary: Summary, format: string, color: boolean, width: number | undefined, allEntries = false): Promise<Rendered> {
   if (format === 'protobuf') return (await import('../report/protobuf.js')).encodeSummary(summary);
-  if (format === 'json') return (await import('../report/json.js')).renderJson(summary);
+  if (format === 'json') return { chunks: (await import('../report/json.js')).renderJsonChunks(summary) };
   if (format === 'markdown') return (await import('../report/markdown.js')).renderMarkdown(summary, { allEntries });
   if (format === 'html') return (await import('../report/html.js')).renderHtml(summary);
   return (await import('../report/text.js')).renderText(summary, { color, width, allEntries });
@@ -286,10 +287,25 @@ export function waitInterrupted(label: string, io: CliIo, signal: AbortSignal): 
   return signalExitCode(signal.reason);
 }
 
-function writeStream(out: NodeJS.WriteStream, data: string | Uint8Array, error: (err: Error) => Error): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.write(data, (err) => (err && (err as { code?: string }).code !== 'EPIPE' ? reject(error(err)) : resolve()));
-  });
+/**
+ * Writes chunk by chunk, waiting for the stream when it asks to (a slow pipe); the first
+ * error decides (EPIPE: the reader left, not an error).
+ */
+async function writeStream(out: NodeJS.WriteStream, data: Rendered, error: (err: Error) => Error): Promise<void> {
+  let failure: Error | null = null;
+  let written: Promise<void> = Promise.resolve();
+  for (const chunk of chunksOf(data)) {
+    written = new Promise((resolve) => {
+      out.write(chunk, (err) => {
+        failure ??= err ?? null;
+        resolve();
+      });
+    });
+    if (out.writableNeedDrain) await written;
+    if (failure !== null) break;
+  }
+  await written;
+  if (failure !== null && (failure as { code?: string }).code !== 'EPIPE') throw error(failure);
 }
 
 /**

@@ -6,15 +6,23 @@
 // is written through as it is, at its offset: neither reopened (O_TRUNC would empty the file
 // of `>> log`) nor followed to its file and renamed over.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CaptureError } from '../errors.js';
 import { writeFully, writeFullySync } from '../report/ndjson.js';
 import { openOutput } from './open-output.js';
 import { resolveOutput } from './outputs.js';
+import { chunksOf, type Rendered } from './rendered.js';
 
 const errCode = (err: unknown): string => (err as { code?: string }).code ?? String(err);
-const bytes = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+
+function writeAllSync(fd: number, data: Rendered): void {
+  for (const c of chunksOf(data)) writeFullySync(fd, c);
+}
+
+async function writeAll(fd: number, data: Rendered): Promise<void> {
+  for (const c of chunksOf(data)) await writeFully(fd, c);
+}
 
 /**
  * Writes `data` to `path` as the CLI does, without blocking the main thread on a reader: an
@@ -22,13 +30,13 @@ const bytes = (data: string | Uint8Array): Uint8Array => (typeof data === 'strin
  * see open-output.ts), are written from libuv's thread pool. Resolves false, having written
  * nothing, when `signal` ends the wait for a FIFO's reader.
  */
-export async function writeOutput(path: string, data: string | Uint8Array, signal?: AbortSignal): Promise<boolean> {
+export async function writeOutput(path: string, data: Rendered, signal?: AbortSignal): Promise<boolean> {
   const fail = (err: unknown) => (err instanceof CaptureError ? err : new CaptureError('OUTPUT', path, `cannot write output (${errCode(err)})`));
   const target = resolveOutput(path);
   if (target.exists && target.fd !== undefined) {
     try {
-      if (target.stats.isFile()) writeFullySync(target.fd, bytes(data));
-      else await writeFully(target.fd, bytes(data));
+      if (target.stats.isFile()) writeAllSync(target.fd, data);
+      else await writeAll(target.fd, data);
     } catch (err) {
       throw fail(err);
     }
@@ -41,7 +49,7 @@ export async function writeOutput(path: string, data: string | Uint8Array, signa
   const fd = await openOutput(path, 'cannot write output', signal);
   if (fd === null) return false;
   try {
-    await writeFully(fd, bytes(data));
+    await writeAll(fd, data);
   } catch (err) {
     try {
       closeSync(fd);
@@ -59,11 +67,11 @@ export async function writeOutput(path: string, data: string | Uint8Array, signa
 }
 
 /** Writes `data` to `path`: atomically when it is or will be a regular file. */
-export function writeOutputFile(path: string, data: string | Uint8Array): void {
+export function writeOutputFile(path: string, data: Rendered): void {
   const target = resolveOutput(path);
   if (target.exists && target.fd !== undefined) {
     try {
-      writeFullySync(target.fd, bytes(data));
+      writeAllSync(target.fd, data);
     } catch (err) {
       throw new CaptureError('OUTPUT', path, `cannot write output (${errCode(err)})`);
     }
@@ -71,7 +79,12 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
   }
   if (target.exists && !target.stats.isFile()) {
     try {
-      writeFileSync(path, data);
+      const fd = openSync(path, 'w');
+      try {
+        writeAllSync(fd, data);
+      } finally {
+        closeSync(fd);
+      }
     } catch (err) {
       throw new CaptureError('OUTPUT', path, `cannot write output (${errCode(err)})`);
     }
@@ -83,7 +96,7 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'wx', 0o666);
-    writeFileSync(fd, data);
+    writeAllSync(fd, data);
     if (target.exists) keepOwnerAndMode(fd, target.stats.mode, target.stats.uid, target.stats.gid);
     fsyncSync(fd);
     closeSync(fd);

@@ -14,9 +14,9 @@ import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
 import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, healthOrder, mergePairHealth, statusRank, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { ChannelState, EntrySummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
+import type { ChannelState, EntrySummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineBucket, TimelineChannel, TimelineGap } from './model.js';
 import { SKETCH_BITS } from '../flow/table.js';
-import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
+import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS, oneFlowBuckets } from './timeline.js';
 
 export interface AccumulateOptions {
   /** List every flow (--flows), not only unexpected, failed and warning ones. */
@@ -175,6 +175,13 @@ class Pair implements PairHealth {
     if (this.failReason === null) return [];
     const first = { client: this.client, server: this.server, reason: this.failReason, state: this.failState, flows: this.failFlows };
     return this.moreFailures === null ? [first] : [first, ...this.moreFailures.map((x) => ({ ...x }))];
+  }
+
+  /** The channel's timeline intervals and gaps (a channel of one flow: from its times, no timeline made). */
+  timelineParts(widthS: number, max: number): { buckets: TimelineBucket[]; clipped: number; gaps: TimelineGap[] } {
+    if (this.timeline === null && this.flows === 1) return { ...oneFlowBuckets(this.firstUs, Math.max(this.lastSuccess, this.lastFailure), this.verdict, widthS, max), gaps: [] };
+    const t = this.channelTimeline();
+    return { ...t.buckets(widthS, max), gaps: t.gapList() };
   }
 
   /** The channel's timeline (made now for a channel of one flow). */
@@ -457,10 +464,9 @@ export class SummaryAccumulator {
     let budget = MAX_TIMELINE_BUCKETS;
     kept.sort((a, b) => a.entryRank - b.entryRank || cmp(a.client, b.client) || cmp(a.server, b.server));
     for (const p of kept) {
-      const t = p.channelTimeline();
-      const { buckets, clipped } = t.buckets(intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
+      const { buckets, clipped, gaps } = p.timelineParts(intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
       budget -= buckets.length;
-      channels.push({ entry: p.entry, client: p.client, server: p.server, buckets, gaps: t.gapList(), clipped });
+      channels.push({ entry: p.entry, client: p.client, server: p.server, buckets, gaps, clipped });
     }
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
     let mergeState: MergeState | undefined;

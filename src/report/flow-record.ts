@@ -81,16 +81,45 @@ void complete;
  * nested facts too, whatever the key order of whoever built them.
  */
 export function orderedFlow(f: FlowRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of FLOW_RECORD_KEYS) out[k] = f[k] ?? null;
-  out.tcp = f.tcp ? orderedTcp(f.tcp) : null;
-  out.tls = f.tls ? orderedTls(f.tls) : null;
-  out.ssh = f.ssh ? orderedSsh(f.ssh) : null;
-  for (const k of APP_RECORD_KEYS) {
-    const r = f[k] as Record<string, unknown> | null | undefined;
-    out[k] = r ? ordered(r, APP_FIELDS[k]) : null;
-  }
-  return out;
+  // One literal in FLOW_RECORD_KEYS' order (a test holds the two together): 35 stores by a
+  // computed key were megamorphic, and 10,000 listed flows go through here per summary.
+  return {
+    transport: f.transport ?? null,
+    client: f.client ?? null,
+    server: f.server ?? null,
+    clientPort: f.clientPort ?? null,
+    serverPort: f.serverPort ?? null,
+    ipProtocol: f.ipProtocol ?? null,
+    ethertype: f.ethertype ?? null,
+    packets: f.packets ?? null,
+    bytes: f.bytes ?? null,
+    firstSeen: f.firstSeen ?? null,
+    lastSeen: f.lastSeen ?? null,
+    state: f.state ?? null,
+    section: f.section ?? null,
+    entries: f.entries ?? null,
+    clientPackets: f.clientPackets ?? null,
+    serverPackets: f.serverPackets ?? null,
+    clientBytes: f.clientBytes ?? null,
+    serverBytes: f.serverBytes ?? null,
+    icmpErrors: f.icmpErrors ?? null,
+    direction: f.direction ?? null,
+    app: f.app ?? null,
+    verdict: f.verdict ?? null,
+    reason: f.reason ?? null,
+    detail: f.detail ?? null,
+    communityId: f.communityId ?? null,
+    tcp: f.tcp ? orderedTcp(f.tcp) : null,
+    tls: f.tls ? orderedTls(f.tls) : null,
+    ssh: f.ssh ? orderedSsh(f.ssh) : null,
+    ldap: f.ldap ? ordered(f.ldap, APP_FIELDS.ldap) : null,
+    kerberos: f.kerberos ? ordered(f.kerberos, APP_FIELDS.kerberos) : null,
+    radius: f.radius ? ordered(f.radius, APP_FIELDS.radius) : null,
+    snmp: f.snmp ? ordered(f.snmp, APP_FIELDS.snmp) : null,
+    ntp: f.ntp ? ordered(f.ntp, APP_FIELDS.ntp) : null,
+    syslog: f.syslog ? ordered(f.syslog, APP_FIELDS.syslog) : null,
+    rpc: f.rpc ? ordered(f.rpc, APP_FIELDS.rpc) : null,
+  };
 }
 
 /** The application records (issue 10) and their keys in contract order. */
@@ -106,9 +135,9 @@ const APP_FIELDS = {
 type AppRecords = Pick<FlowVerdictFacts, 'ldap' | 'kerberos' | 'radius' | 'snmp' | 'ntp' | 'syslog' | 'rpc'>;
 export const APP_RECORD_KEYS = Object.keys(APP_FIELDS) as (keyof AppRecords)[];
 
-function ordered(r: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+function ordered(r: object, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = r[k] ?? null;
+  for (const k of keys) out[k] = (r as Record<string, unknown>)[k] ?? null;
   return out;
 }
 

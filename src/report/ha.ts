@@ -15,8 +15,12 @@ interface Channel {
   server: string;
   transport: HeartbeatSummary['transport'];
   flows: number;
-  /** Per series index of the flows' heartbeats (echo: answered; others: client, server). */
-  series: number[][];
+  /**
+   * Per series index (echo: answered; others: client, server), the flows' series as they
+   * came, each cut to what the channel's cap kept: joined only at the end, and only for a
+   * channel of several flows (most channels are one flow, whose cadence is its own).
+   */
+  series: Float64Array[][];
   kept: number;
   unanswered: number;
   capHit: boolean;
@@ -32,6 +36,17 @@ function ordered(series: readonly Float64Array[]): boolean {
 
 /** Times kept per channel over all its flows (a live capture's channel outlives its flows). */
 const MAX_CHANNEL_BEATS = 2 * MAX_BEATS;
+
+/** The parts one after the other, in a new array (sorted in place by the caller). */
+function joined(parts: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -53,17 +68,15 @@ export class HeartbeatAccumulator {
     ch.only = ch.flows === 1 && ordered(h.series) ? h : null;
     ch.unanswered += h.unanswered;
     if (h.dropped > 0) ch.capHit = true;
-    h.series.forEach((s, i) => {
+    for (let i = 0; i < h.series.length; i++) {
+      const s = h.series[i];
       const into = (ch.series[i] ??= []);
-      for (const t of s) {
-        if (ch.kept >= MAX_CHANNEL_BEATS) {
-          ch.capHit = true;
-          return;
-        }
-        into.push(t);
-        ch.kept++;
-      }
-    });
+      const room = MAX_CHANNEL_BEATS - ch.kept;
+      if (s.length > room) ch.capHit = true;
+      const n = Math.min(s.length, room);
+      if (n > 0) into.push(n === s.length ? s : s.subarray(0, n));
+      ch.kept += n;
+    }
   }
 
   summary(): HaSummary {
@@ -72,7 +85,7 @@ export class HeartbeatAccumulator {
       // A channel of one flow whose times were all kept and in order: the flow's cadence
       // (classification computed it from the same series) is the channel's.
       const one = ch.only !== null && ch.kept === ch.only.series.reduce((a, s) => a + s.length, 0) ? ch.only : null;
-      const c = one ?? cadence(ch.series.filter((s) => s !== undefined).map((s) => Float64Array.from(s).sort()));
+      const c = one ?? cadence(ch.series.filter((s) => s !== undefined).map((parts) => joined(parts).sort()));
       heartbeats.push({
         peers: [ch.client, ch.server],
         transport: ch.transport,

@@ -4,10 +4,21 @@
 // contract keys are written as null, never dropped (JSON.stringify drops undefined). Flows
 // follow the one key list of flow-record.ts.
 import { orderedFlow } from './flow-record.js';
+import { chunkUtf8, jsonParts, Mapped } from './json-parts.js';
 import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary } from './model.js';
 
 export function renderJson(s: Summary): string {
-  return `${JSON.stringify(orderedSummary(s), null, 2)}\n`;
+  return `${[...jsonParts(orderedSummary(s))].join('')}\n`;
+}
+
+/** renderJson's text as UTF-8 chunks, made as they are written (json-parts.ts): no 21 MB string and no copy of it. */
+export function renderJsonChunks(s: Summary): Iterable<Uint8Array> {
+  return chunkUtf8(withNewline(jsonParts(orderedSummary(s))));
+}
+
+function* withNewline(parts: Iterable<string>): Generator<string> {
+  yield* parts;
+  yield '\n';
 }
 
 export function orderedSummary(s: Summary): Record<string, unknown> {
@@ -15,15 +26,16 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     schema: s.schema,
     input: orderedInput(s.input),
     sections: s.sections.map(orderedSection),
-    entries: s.entries.map(orderedEntry),
-    health: s.health.map(orderedHealth),
+    // The long lists as Mapped: each element is made when it is written.
+    entries: new Mapped(s.entries, orderedEntry),
+    health: new Mapped(s.health, orderedHealth),
     // --max-channels left channels out of health (and timeline): absent when none.
     ...(s.healthOmitted ? { healthOmitted: { channels: s.healthOmitted.channels, failing: s.healthOmitted.failing, partial: s.healthOmitted.partial, degraded: s.healthOmitted.degraded, up: s.healthOmitted.up } } : {}),
-    flows: s.flows.map(orderedFlow),
+    flows: new Mapped(s.flows, orderedFlow),
     other: { flows: s.other.flows, packets: s.other.packets, bytes: s.other.bytes },
     nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
     ipv6Infrastructure: s.ipv6Infrastructure.map((n) => ({ kind: n.kind, flows: n.flows, packets: n.packets, bytes: n.bytes })),
-    roles: s.roles.map((r) => ({ address: r.address, roles: [...r.roles], source: r.source, evidence: [...r.evidence], possible: [...r.possible] })),
+    roles: new Mapped(s.roles, (r) => ({ address: r.address, roles: [...r.roles], source: r.source, evidence: [...r.evidence], possible: [...r.possible] })),
     allFlows: s.allFlows,
     flowsOmitted: s.flowsOmitted,
     ha: orderedHa(s.ha),
@@ -38,7 +50,7 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
 /** HA cadence: the issue's keys first (peers, transport, entry, intervalMs, unanswered, gaps), then the additions. */
 function orderedHa(ha: Summary['ha']): Record<string, unknown> {
   return {
-    heartbeats: ha.heartbeats.map((h) => ({
+    heartbeats: new Mapped(ha.heartbeats, (h) => ({
       peers: [...h.peers],
       transport: h.transport,
       entry: h.entry,
@@ -69,7 +81,7 @@ function orderedHa(ha: Summary['ha']): Record<string, unknown> {
 function orderedTimeline(t: Summary['timeline']): Record<string, unknown> {
   return {
     intervalSeconds: t.intervalSeconds,
-    channels: t.channels.map((c) => ({
+    channels: new Mapped(t.channels, (c) => ({
       entry: c.entry,
       client: c.client,
       server: c.server,

@@ -292,7 +292,19 @@ export class FlowSession {
    */
   private async classifyLeaving(snap: FlowSnapshot): Promise<ClassifiedFlow[]> {
     const facts = await this.sink.take(snap.keys);
-    return this.classifier.classify(flowSlots(snap), facts, this.inspection);
+    // Each flow's facts asked for once (FactsOf); those classification did not ask for are
+    // taken all the same, so that the aggregators forget every flow that left.
+    const asked = new Uint8Array(snap.count);
+    const flows = this.classifier.classify(
+      flowSlots(snap),
+      (i) => {
+        asked[i] = 1;
+        return facts(i);
+      },
+      this.inspection,
+    );
+    for (let i = 0; i < snap.count; i++) if (asked[i] === 0) facts(i);
+    return flows;
   }
 
   /** Stops at once (errors): workers are terminated, nothing is reported. */

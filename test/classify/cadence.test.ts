@@ -33,6 +33,20 @@ describe('intervalStats', () => {
     expect(nearestRank(v, 0.99)).toBe(198);
     expect(intervalStats(v)).toEqual({ median: 100.5, p99: 198, max: 200 });
   });
+  it('selects what a sort would give, duplicates and unordered input included', () => {
+    let seed = 1;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let t = 0; t < 2000; t++) {
+      const n = 1 + Math.floor(rnd() * (t < 1000 ? 10 : 400));
+      const dup = rnd() < 0.5;
+      const a = Array.from({ length: n }, () => (dup ? Math.floor(rnd() * 4) * 250 : rnd() * 2000 - (rnd() < 0.1 ? 500 : 0)));
+      const s = Float64Array.from(a).sort();
+      const median = n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+      const expected = { median, p99: s[Math.max(0, Math.ceil(0.99 * n) - 1)], max: s[n - 1] };
+      expect(intervalStats(a)).toEqual(expected);
+      expect(intervalStats(Float64Array.from(a))).toEqual(expected);
+    }
+  });
 });
 
 describe('cadence', () => {

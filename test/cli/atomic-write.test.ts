@@ -32,6 +32,13 @@ describe('writeOutputFile', () => {
     expect(readdirSync(d)).toEqual(['s.json']);
   });
 
+  it('writes a rendering in chunks (the JSON summary) as their concatenation', () => {
+    const d = folder();
+    writeOutputFile(join(d, 's.json'), { chunks: [Buffer.from('{"a":'), Buffer.from('1}'), Buffer.from('\n')] });
+    expect(readFileSync(join(d, 's.json'), 'utf8')).toBe('{"a":1}\n');
+    writeOutputFile('/dev/null', { chunks: [Buffer.from('x')] });
+  });
+
   it('replaces an existing file by rename (a new inode), keeping its mode', () => {
     const d = folder();
     const p = join(d, 's.json');

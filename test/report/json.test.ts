@@ -6,6 +6,7 @@ import { APPS } from '../../src/catalog/schema.js';
 import { REASON_VERDICT, REASONS } from '../../src/classify/vocabulary.js';
 import { PROTO_ENUMS } from '../../src/report/protobuf.js';
 import { renderJson } from '../../src/report/json.js';
+import { FLOW_RECORD_KEYS, orderedFlow } from '../../src/report/flow-record.js';
 import { fixtureSummary } from './fixture.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../src/report/summary.schema.json', import.meta.url), 'utf8')) as object;
@@ -53,6 +54,16 @@ describe('renderJson', () => {
     const hb = (doc.ha as { heartbeats: Record<string, unknown>[] }).heartbeats[0];
     expect(Object.keys(hb)).toEqual(['peers', 'transport', 'entry', 'intervalMs', 'unanswered', 'gaps', 'flows', 'heartbeats', 'capHit']);
     expect(Object.keys((hb.gaps as object[])[0])).toEqual(['start', 'end', 'seconds', 'missed']);
+  });
+
+  it('writes every flow with exactly FLOW_RECORD_KEYS, in that order (orderedFlow is one literal)', () => {
+    for (const f of fixtureSummary().flows) {
+      expect(Object.keys(orderedFlow(f))).toEqual([...FLOW_RECORD_KEYS]);
+      const partial = Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'detail' && k !== 'rpc').reverse()) as unknown as typeof f;
+      const o = orderedFlow(partial);
+      expect(Object.keys(o)).toEqual([...FLOW_RECORD_KEYS]);
+      expect([o.detail, o.rpc]).toEqual([null, null]);
+    }
   });
 
   it('lists health[] with exactly the contract keys, in order, nulls kept', () => {

@@ -2,7 +2,7 @@
 // too), the default width, the buckets of a channel, and re-bucketing to a coarser width.
 import { describe, expect, it } from 'vitest';
 import { isoMicros } from '../../src/report/format.js';
-import { ChannelTimeline, INTERVAL_LADDER, MAX_CHANNEL_BUCKETS, INTERVAL_NAMES, bucketCount, bucketStartUs, defaultInterval, rebucket } from '../../src/report/timeline.js';
+import { ChannelTimeline, INTERVAL_LADDER, MAX_CHANNEL_BUCKETS, INTERVAL_NAMES, bucketCount, bucketStartUs, defaultInterval, oneFlowBuckets, rebucket } from '../../src/report/timeline.js';
 
 const S = 1e6;
 const T = 1_795_725_940 * S; // 2026-11-26T20:45:40Z
@@ -140,5 +140,31 @@ describe('rebucket', () => {
     expect(clipped).toBe(40 * 365 * 24 + 1 - MAX_CHANNEL_BUCKETS);
     expect(buckets.at(-1)).toMatchObject({ flows: 2, started: 1, failed: 1 });
     expect(buckets[0].flows).toBe(1);
+  });
+});
+
+describe('oneFlowBuckets', () => {
+  it('is what a ChannelTimeline of that one flow gives, clipped or not', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const base = 1_700_000_000e6;
+    for (let t = 0; t < 3000; t++) {
+      const first = base + Math.floor(rnd() * 7200e6);
+      const last = first + Math.floor(rnd() < 0.5 ? rnd() * 3e6 : rnd() * 4000e6);
+      const verdict = (['ok', 'warning', 'failed'] as const)[Math.floor(rnd() * 3)];
+      const width = INTERVAL_LADDER[Math.floor(rnd() * INTERVAL_LADDER.length)];
+      const max = [0, 1, 2, 3, 50, MAX_CHANNEL_BUCKETS][Math.floor(rnd() * 6)];
+      const ct = new ChannelTimeline();
+      ct.add(first, last, verdict);
+      expect(oneFlowBuckets(first, last, verdict, width, max)).toEqual(ct.buckets(width, max));
+    }
+    expect(oneFlowBuckets(base + 500_000, base + 2_400_000, 'failed', 1)).toEqual({
+      buckets: [
+        { start: '2023-11-14T22:13:20.000000Z', flows: 1, started: 1, failed: 0, warnings: 0 },
+        { start: '2023-11-14T22:13:21.000000Z', flows: 1, started: 0, failed: 0, warnings: 0 },
+        { start: '2023-11-14T22:13:22.000000Z', flows: 1, started: 0, failed: 1, warnings: 0 },
+      ],
+      clipped: 0,
+    });
   });
 });

@@ -1,0 +1,45 @@
+// The summary's JSON written in parts must be JSON.stringify(value, null, 2) byte for byte.
+import { describe, expect, it } from 'vitest';
+import { chunkUtf8, jsonParts, Mapped } from '../../src/report/json-parts.js';
+
+const text = (v: unknown) => [...jsonParts(v)].join('');
+
+describe('jsonParts', () => {
+  it('is JSON.stringify(value, null, 2) at every level it walks and below', () => {
+    const values: unknown[] = [
+      null,
+      7,
+      'x',
+      [],
+      {},
+      [[], {}, [[1, [2, { a: [] }]]], null],
+      { a: undefined, b: () => 1, c: [undefined, () => 2, 3], d: { e: { f: [1, { g: 'h\u00e9"\n' }] } }, i: [] },
+      { a: undefined },
+      { list: [{ x: [[{ y: [1, 2] }]] }, { z: {} }], deep: { more: { still: [1, [2, [3, [4]]]] } }, t: new Date(0) },
+      [{ a: 1 }, [{ b: [2] }], [[{ c: [[3]] }]]],
+    ];
+    for (const v of values) expect(text(v)).toBe(JSON.stringify(v, null, 2));
+  });
+
+  it('writes a Mapped list as its mapped array, at any level', () => {
+    const m = new Mapped([1, 2, 3], (x) => ({ n: x, sq: [x * x] }));
+    const doc = { top: m, nested: { inner: new Mapped([4], (x) => [x]) }, list: [new Mapped([], (x: number) => x)] };
+    expect(text(doc)).toBe(JSON.stringify(doc, null, 2));
+    // Elements are stringified in batches of 256: across the batch boundaries too.
+    for (const n of [255, 256, 257, 600]) {
+      const long = { a: { list: new Mapped(Array.from({ length: n }, (_, i) => i), (x) => ({ x, y: [x, { z: 'q' }] })) }, b: new Mapped(Array.from({ length: n }, (_, i) => i), (x) => (x % 3 === 0 ? undefined : x)) };
+      expect(text(long)).toBe(JSON.stringify(long, null, 2));
+    }
+    expect(JSON.stringify(doc)).toBe('{"top":[{"n":1,"sq":[1]},{"n":2,"sq":[4]},{"n":3,"sq":[9]}],"nested":{"inner":[[4]]},"list":[[]]}');
+  });
+});
+
+describe('chunkUtf8', () => {
+  it('is the UTF-8 of the concatenation, whatever the part sizes, in chunks of at most 256 KiB', () => {
+    const parts = ['a', '\u00e9'.repeat(40_000), '\u{1F600}'.repeat(40_000), 'z'.repeat(300_000), '', 'end'];
+    const chunks = [...chunkUtf8(parts)];
+    expect(Buffer.concat(chunks).equals(Buffer.from(parts.join(''), 'utf8'))).toBe(true);
+    // A part goes into the chunk when it fits at 3 bytes per UTF-16 unit; one larger than a chunk goes alone.
+    expect(chunks.map((c) => c.length)).toEqual([80_001, 160_000, 300_000, 3]);
+  });
+});
