@@ -227,7 +227,9 @@ const D_REASSEM = 12;
 const D_OOOLO = 13;
 const D_OOOHI = 14;
 /** A free double per side for the block's owner (index from base >> 1: side 0, + SIDE / 2: side 1). */
-export const TCP_USER_D = 15;
+const D_USER = 15;
+export const TCP_USER_D0 = D_USER;
+export const TCP_USER_D1 = SIDE / 2 + D_USER;
 // Per side, the rest (words 32-59).
 const C_WBASESET = 32;
 const C_WBASE = 33;
@@ -336,6 +338,11 @@ export function tcpSegment(I: Int32Array, F: Float64Array, base: number, dir: nu
 /** The TCPA_* flags Wireshark's analysis gave the last packet of the flow at `base` (0: none). */
 export function tcpLastAnalysis(I: Int32Array, base: number): number {
   return I[base + W_LASTAF];
+}
+
+/** Which direction (0 or 1) is the originator of the flow at `base`. */
+export function tcpOriginator(I: Int32Array, base: number): number {
+  return I[base + W_ORIG];
 }
 
 /** The last acknowledgement number direction `dir` sent (0 before any), as int32. */
