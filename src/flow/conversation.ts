@@ -21,7 +21,6 @@ import {
   TCP_USER_W0,
   TCP_USER_W1,
   TCP_USER_W2,
-  TCP_USER_W3,
   TCP_WORDS,
   TcpArena,
   setTcpClock,
@@ -162,18 +161,19 @@ const P_WORDS = 26;
 // reads anyway: a packet of a flow whose directions are full reaches no object. The
 // offsets are TCP_USER_* of tcp-health.ts, repeated here as literals (V8 folds a module's
 // own constants into compiled code, not imported ones) and checked once below.
-/** Payload bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor); 0 before the first payload. */
-const W_KEEP = 15;
 /** CF_* flags. */
-const W_FLAGS = 77;
-/** Sides (bit 1: side 0, bit 2: side 1) that sent a large don't-fragment segment. */
-const W_LARGE = 78;
-/** Of those, the sides whose peer sent a packet after it. */
-const W_ANSWERED = 79;
+const W_FLAGS = 78;
+/**
+ * Sides (bit 1: side 0, bit 2: side 1) that sent a large don't-fragment segment; bits
+ * << 2: of those, the sides whose peer sent a packet after it.
+ */
+const W_LARGE = 79;
+/** Payload bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor); 0 before the first payload. */
+const W_KEEP = 95;
 /** Payload bytes offered per side after its direction was full (not looked at): doubles from base >> 1. */
-const D_IGNORED0 = 15;
-const D_IGNORED1 = 47;
-if (W_KEEP !== TCP_USER_W0 || W_FLAGS !== TCP_USER_W1 || W_LARGE !== TCP_USER_W2 || W_ANSWERED !== TCP_USER_W3 || D_IGNORED0 !== TCP_USER_D0 || D_IGNORED1 !== TCP_USER_D1) {
+const D_IGNORED0 = 13;
+const D_IGNORED1 = 45;
+if (W_FLAGS !== TCP_USER_W0 || W_LARGE !== TCP_USER_W1 || W_KEEP !== TCP_USER_W2 || D_IGNORED0 !== TCP_USER_D0 || D_IGNORED1 !== TCP_USER_D1) {
   throw new Error('conversation.ts: block offsets differ from tcp-health.ts');
 }
 // W_FLAGS: side 0's (1) and side 1's (2) direction holds all that is kept of it; the flow
@@ -189,7 +189,7 @@ const CF_BEAT = 16;
 const CF_SILENCES = 32;
 const CF_OPEN = 64;
 
-/** The PMTU evidence of bookkeeping `p` (P_*), `answered` being the W_ANSWERED bits. */
+/** The PMTU evidence of bookkeeping `p` (P_*), `answered` being the sides whose peer answered their large segment (W_LARGE >> 2). */
 function pmtuEvidence(p: Float64Array | null, answered: number): PmtuEvidence | null {
   if (p === null) return null;
   // The side with a don't-fragment retransmission, or an ICMP about its packets; the
@@ -322,7 +322,7 @@ export class ConversationStore {
   /** Keys → ids, for the packets this store is handed by packet() and for takeKey()/peekKey(). */
   readonly index = new ConversationIndex();
   /** TCP conversations: block `id` (base id * TCP_WORDS) is conversation `id`'s state (CF_OPEN set while it is one). */
-  private readonly arena = new TcpArena(256);
+  private readonly arena = new TcpArena(1024, true);
   /** Per TCP conversation and side (id * 2 + side): the kept payload, made at its first segment kept. */
   private streams: (StreamDirection | null)[] = [];
   /** Per TCP conversation: PMTU and retransmission bookkeeping (P_*), made on the first retransmission or ICMP error. */
@@ -469,9 +469,10 @@ export class ConversationStore {
     // sent anything after it (one bit test per packet once either is known).
     const bit = side === 0 ? 1 : 2;
     const peerBit = side === 0 ? 2 : 1;
-    const large = I[base + W_LARGE];
-    if ((large & peerBit) !== 0) I[base + W_ANSWERED] |= peerBit;
-    if ((large & bit) === 0 && df !== 0 && paylen > ((I[base + W_FLAGS] & CF_IPV4) !== 0 ? SMALL_SEGMENT_V4 : SMALL_SEGMENT_V6)) I[base + W_LARGE] = large | bit;
+    let large = I[base + W_LARGE];
+    if ((large & peerBit) !== 0) large |= peerBit << 2;
+    if ((large & bit) === 0 && df !== 0 && paylen > ((I[base + W_FLAGS] & CF_IPV4) !== 0 ? SMALL_SEGMENT_V4 : SMALL_SEGMENT_V6)) large |= bit;
+    I[base + W_LARGE] = large;
     setTcpClock(this.tsUs);
     const af = tcpSegment(I, F, base, side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
     if ((I[base + W_FLAGS] & CF_PMTU) !== 0 || (af & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(id, base, df, side, seq, ack, flags, paylen, hlen, frameBytes, af);
@@ -545,7 +546,7 @@ export class ConversationStore {
       originator: tcpOriginator(I, base) as Side,
       health: tcpResult(I, F, base),
       streams: [take(this.streams[id * 2], F[(base >> 1) + D_IGNORED0]), take(this.streams[id * 2 + 1], F[(base >> 1) + D_IGNORED1])],
-      pmtu: pmtuEvidence(p, I[base + W_ANSWERED]),
+      pmtu: pmtuEvidence(p, I[base + W_LARGE] >> 2),
       maxSends: p === null ? [1, 1] : [p[P_MAX_RUN] + 1, p[P_MAX_RUN + 1] + 1],
     };
     const sl = this.silences[id];

@@ -167,8 +167,10 @@ const CH_A = 0x41; // 'A'; lower case is +32
 // blocks in one growable arena indexed by conversation id (no object per flow to reach).
 // - A block is TCP_WORDS words at `base` (a multiple of TCP_WORDS, so even: its doubles
 //   are at base >> 1). Side 1's fields are at the same offsets as side 0's plus SIDE:
-//   per side, the words every packet reads or writes (S_*) and its doubles (D_*) come
-//   first, 128 bytes, then the rest (C_*); then the handshake times (T_*) and the history.
+//   per side, a first cache line with what the packets of both sides read of it, a second
+//   with what only its own packets touch (S_*, D_*), then the rest (C_*); then the
+//   handshake times (T_*) and the history. The usual packet (step()'s fast path) reaches
+//   three lines of its block: its side's two and its peer's first.
 // - Sequence and acknowledgement numbers are int32 words: Wireshark's and Zeek's uint32
 //   arithmetic is the same modulo 2^32 (equal stays equal, and differences are taken as
 //   ((a - b) | 0)). Counters of packets and segments are int32 too (exact below 2^31 per
@@ -189,9 +191,16 @@ export function setTcpClock(tsUs: number): void {
 // ---- Block layout (word offsets from a block's base; D_* and T_* index doubles) ----
 /** Words of one flow's block (640 bytes: ten cache lines). */
 export const TCP_WORDS = 160;
+const WASM_PAGE = 65536;
+/** What TcpArena uses of WebAssembly.Memory (the project's lib settings leave WebAssembly's types out). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+declare const WebAssembly: { Memory: new (descriptor: { initial: number }) => WasmMemory };
 /** Side 1's fields: side 0's offset + SIDE (words; SIDE / 2 for doubles). */
 const SIDE = 64;
-// Per side, read or written by every packet (one cache line of words, one of doubles).
+// Per side, the first cache line (words 0-15): what a packet of either side reads or
+// writes of this side (a packet reaches its own side's two lines and its peer's first).
 const S_LASTACK = 0;
 const S_WINDOW = 1; // -1: none yet (0xffffffff there)
 const S_MAXSEQ = 2; // Wireshark maxseqtobeacked
@@ -203,31 +212,34 @@ const S_NEXTSEQ = 6; // Wireshark nextseq (0: unset, as there)
 const S_ZLAST = 7;
 const S_DUPACKNUM = 8; // -1, 0, 1 or 2 (2: two or more; only compared with -1, 0 and 2)
 const S_LASTFLAGS = 9;
-const S_PACKETS = 10;
-const S_DATASEGS = 11;
-const S_MAXSEG = 12;
-/** The TCPA_* flags of the last packet (side 0's words only). */
-const W_LASTAF = 13;
-/** Which direction is Zeek's originator, 0 or 1 (side 0's words only). */
-const W_ORIG = 14;
-// Words 15 and SIDE + 13 ... SIDE + 15, and double D_USER of each side, are the caller's
-// (TCP_USER_*): a conversation's own flags, next to what its packets read anyway.
-/** Free words of the first cache line of side 0 (1) and side 1 (3), for the block's owner. */
-export const TCP_USER_W0 = 15;
-export const TCP_USER_W1 = SIDE + 13;
-export const TCP_USER_W2 = SIDE + 14;
-export const TCP_USER_W3 = SIDE + 15;
-// Per side doubles (index from (base >> 1) + side * SIDE / 2), words 16-31.
+// Zeek reassembly approximation for 'G' (relative sequence numbers, up to 2^32 + 64k):
+// doubles (index from (base >> 1) + side * SIDE / 2), words 10-13
+const D_TRIM = 5;
+const D_REASSEM = 6;
+/** The TCPA_* flags of the last packet (side 0's line only). */
+const W_LASTAF = 14;
+/** Which direction is Zeek's originator, 0 or 1 (side 0's line only). */
+const W_ORIG = 15;
+// The second line (words 16-31): what only this side's own packets touch.
 const D_PAYLOAD = 8; // payload bytes
 const D_NEXTSEQ_T = 9; // Wireshark nextseqTime
 const D_LASTACK_T = 10; // Wireshark lastackTime
-// Zeek reassembly approximation for 'G' (relative sequence numbers, up to 2^32 + 64k)
-const D_TRIM = 11;
-const D_REASSEM = 12;
-const D_OOOLO = 13;
-const D_OOOHI = 14;
-/** A free double per side for the block's owner (index from base >> 1: side 0, + SIDE / 2: side 1). */
-const D_USER = 15;
+const D_OOOLO = 11;
+const D_OOOHI = 12;
+/** A double per side for the block's owner. */
+const D_USER = 13;
+const S_PACKETS = 28;
+const S_DATASEGS = 29;
+const S_MAXSEG = 30;
+// Words SIDE + 14 and SIDE + 15 (side 1's first line: every packet reaches it), SIDE + 31
+// and 31, and double D_USER of each side are the block owner's (TCP_USER_*): a
+// conversation's own flags, beside what its packets read anyway.
+/** Owner's words: two in side 1's first line (every packet reaches it), one in each side's second line. */
+export const TCP_USER_W0 = SIDE + 14;
+export const TCP_USER_W1 = SIDE + 15;
+export const TCP_USER_W2 = SIDE + 31;
+export const TCP_USER_W3 = 31;
+/** Owner's doubles (index from base >> 1), in side 0's and side 1's second line. */
 export const TCP_USER_D0 = D_USER;
 export const TCP_USER_D1 = SIDE / 2 + D_USER;
 // Per side, the rest (words 32-59).
@@ -282,13 +294,26 @@ const READY_ACK = 1;
 /** S_READY: and nothing is pending for a data segment of this side. */
 const READY_DATA = 2;
 
-/** The blocks of many flows: one buffer, words and doubles over it; grown by doubling. */
+/**
+ * The blocks of many flows: one buffer, words and doubles over it; grown by doubling.
+ * `aligned`: the buffer is a WebAssembly memory's, whose start is page-aligned, so each
+ * block's 64-byte groups are whole cache lines (an ArrayBuffer's store is only 16-byte
+ * aligned: every group would straddle two lines). One such arena per conversation store;
+ * a wasm memory reserves address space, so not one per flow.
+ */
 export class TcpArena {
   i32: Int32Array;
   f64: Float64Array;
+  private mem: WasmMemory | null;
 
-  constructor(blocks = 1) {
-    this.i32 = new Int32Array(blocks * TCP_WORDS);
+  constructor(blocks = 1, aligned = false) {
+    if (aligned) {
+      this.mem = new WebAssembly.Memory({ initial: Math.ceil((blocks * TCP_WORDS * 4) / WASM_PAGE) });
+      this.i32 = new Int32Array(this.mem.buffer);
+    } else {
+      this.mem = null;
+      this.i32 = new Int32Array(blocks * TCP_WORDS);
+    }
     this.f64 = new Float64Array(this.i32.buffer);
   }
 
@@ -298,10 +323,19 @@ export class TcpArena {
     if (need <= this.i32.length) return;
     let n = this.i32.length;
     while (n < need) n *= 2;
-    const i32 = new Int32Array(n);
-    i32.set(this.i32);
-    this.i32 = i32;
-    this.f64 = new Float64Array(i32.buffer);
+    if (this.mem !== null) {
+      // A new memory, not Memory.grow(): growing detaches the old buffer, and the first
+      // detached buffer makes V8 check every typed array access for it, everywhere.
+      this.mem = new WebAssembly.Memory({ initial: (n * 4) / WASM_PAGE });
+      const i32 = new Int32Array(this.mem.buffer);
+      i32.set(this.i32);
+      this.i32 = i32;
+    } else {
+      const i32 = new Int32Array(n);
+      i32.set(this.i32);
+      this.i32 = i32;
+    }
+    this.f64 = new Float64Array(this.i32.buffer);
   }
 }
 
