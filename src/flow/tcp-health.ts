@@ -772,7 +772,7 @@ function full(I: Int32Array, F: Float64Array, base: number, dir: number, seq: nu
     I[f + C_WIN0CNT] = n;
     if (n === I[f + C_WIN0THRESH]) {
       add(I, base, isOrig, 0x57 /* W */);
-      I[f + C_WIN0THRESH] *= 10;
+      I[f + C_WIN0THRESH] = nextThreshold(I[f + C_WIN0THRESH]);
     }
   }
   if (fin) {
@@ -812,7 +812,7 @@ function full(I: Int32Array, F: Float64Array, base: number, dir: number, seq: nu
     I[f + C_RXMTCNT] = n;
     if (n === I[f + C_RXMTTHRESH]) {
       add(I, base, isOrig, 0x54 /* T */);
-      I[f + C_RXMTTHRESH] *= 10;
+      I[f + C_RXMTTHRESH] = nextThreshold(I[f + C_RXMTTHRESH]);
     }
   }
 
@@ -958,8 +958,17 @@ function gap(I: Int32Array, base: number, e: number, isOrig: boolean): void {
   I[e + C_GAPCNT] = n;
   if (n === I[e + C_GAPTHRESH]) {
     add(I, base, isOrig, 0x47 /* G */);
-    I[e + C_GAPTHRESH] *= 10;
+    I[e + C_GAPTHRESH] = nextThreshold(I[e + C_GAPTHRESH]);
   }
+}
+
+/**
+ * The count at which a scaled history letter is logged next: 1, 10, 100... As int32, the
+ * step past 10^9 would wrap; 0 is never reached again (the counts are int32 from 1 up,
+ * as the packet counts they cannot exceed), where Zeek's 10^10 is not reached either.
+ */
+function nextThreshold(t: number): number {
+  return t < 1_000_000_000 ? t * 10 : 0;
 }
 
 /** The per-side counters of the analysis flags `af` (not 0). */
