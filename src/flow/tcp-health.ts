@@ -304,16 +304,11 @@ const READY_DATA = 2;
 export class TcpArena {
   i32: Int32Array;
   f64: Float64Array;
-  private mem: WasmMemory | null;
+  private readonly aligned: boolean;
 
   constructor(blocks = 1, aligned = false) {
-    if (aligned) {
-      this.mem = new WebAssembly.Memory({ initial: Math.ceil((blocks * TCP_WORDS * 4) / WASM_PAGE) });
-      this.i32 = new Int32Array(this.mem.buffer);
-    } else {
-      this.mem = null;
-      this.i32 = new Int32Array(blocks * TCP_WORDS);
-    }
+    this.aligned = aligned;
+    this.i32 = words(blocks * TCP_WORDS, aligned);
     this.f64 = new Float64Array(this.i32.buffer);
   }
 
@@ -323,20 +318,30 @@ export class TcpArena {
     if (need <= this.i32.length) return;
     let n = this.i32.length;
     while (n < need) n *= 2;
-    if (this.mem !== null) {
-      // A new memory, not Memory.grow(): growing detaches the old buffer, and the first
-      // detached buffer makes V8 check every typed array access for it, everywhere.
-      this.mem = new WebAssembly.Memory({ initial: (n * 4) / WASM_PAGE });
-      const i32 = new Int32Array(this.mem.buffer);
-      i32.set(this.i32);
-      this.i32 = i32;
-    } else {
-      const i32 = new Int32Array(n);
-      i32.set(this.i32);
-      this.i32 = i32;
-    }
-    this.f64 = new Float64Array(this.i32.buffer);
+    // A new buffer, also for a wasm memory (not Memory.grow(): growing detaches the old
+    // buffer, and the first detached buffer makes V8 check every typed array access for
+    // it, everywhere).
+    const i32 = words(n, this.aligned);
+    i32.set(this.i32);
+    this.i32 = i32;
+    this.f64 = new Float64Array(i32.buffer);
   }
+}
+
+/**
+ * `n` zeroed words (n * 4 a multiple of WASM_PAGE when `aligned`), page-aligned when
+ * `aligned` and WebAssembly can give them (not under --jitless, nor when the address
+ * space for a memory cannot be reserved: then an ordinary buffer).
+ */
+function words(n: number, aligned: boolean): Int32Array {
+  if (aligned && typeof WebAssembly !== 'undefined') {
+    try {
+      return new Int32Array(new WebAssembly.Memory({ initial: Math.ceil((n * 4) / WASM_PAGE) }).buffer);
+    } catch {
+      // an ordinary buffer below
+    }
+  }
+  return new Int32Array(n);
 }
 
 /** Starts a flow in the block at `base` (all of it, the owner's words too, back to zero): `originator` is 0 or 1. */
