@@ -31,6 +31,8 @@
 // sequence numbers are 32-bit (sizes and relative numbers are exact below 2 GiB per
 // direction).
 
+import { alignedBuffer } from './aligned.js';
+
 /** Zeek conn.log conn_state values. */
 export type ZeekConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
 
@@ -191,12 +193,6 @@ export function setTcpClock(tsUs: number): void {
 // ---- Block layout (word offsets from a block's base; D_* and T_* index doubles) ----
 /** Words of one flow's block (640 bytes: ten cache lines). */
 export const TCP_WORDS = 160;
-const WASM_PAGE = 65536;
-/** What TcpArena uses of WebAssembly.Memory (the project's lib settings leave WebAssembly's types out). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-declare const WebAssembly: { Memory: new (descriptor: { initial: number }) => WasmMemory };
 /** Side 1's fields: side 0's offset + SIDE (words; SIDE / 2 for doubles). */
 const SIDE = 64;
 // Per side, the first cache line (words 0-15): what a packet of either side reads or
@@ -309,7 +305,7 @@ export class TcpArena {
   constructor(blocks = 1, aligned = false) {
     this.aligned = aligned;
     this.i32 = words(blocks * TCP_WORDS, aligned);
-    this.f64 = new Float64Array(this.i32.buffer);
+    this.f64 = new Float64Array(this.i32.buffer, 0, this.i32.length / 2);
   }
 
   /** Makes room for block `id` (base id * TCP_WORDS); the views may be new afterwards. */
@@ -324,24 +320,13 @@ export class TcpArena {
     const i32 = words(n, this.aligned);
     i32.set(this.i32);
     this.i32 = i32;
-    this.f64 = new Float64Array(i32.buffer);
+    this.f64 = new Float64Array(i32.buffer, 0, n / 2);
   }
 }
 
-/**
- * `n` zeroed words (n * 4 a multiple of WASM_PAGE when `aligned`), page-aligned when
- * `aligned` and WebAssembly can give them (not under --jitless, nor when the address
- * space for a memory cannot be reserved: then an ordinary buffer).
- */
+/** `n` zeroed words, page-aligned when `aligned` (see alignedBuffer). */
 function words(n: number, aligned: boolean): Int32Array {
-  if (aligned && typeof WebAssembly !== 'undefined') {
-    try {
-      return new Int32Array(new WebAssembly.Memory({ initial: Math.ceil((n * 4) / WASM_PAGE) }).buffer);
-    } catch {
-      // an ordinary buffer below
-    }
-  }
-  return new Int32Array(n);
+  return aligned ? new Int32Array(alignedBuffer(n * 4), 0, n) : new Int32Array(n);
 }
 
 /** Starts a flow in the block at `base` (all of it, the owner's words too, back to zero): `originator` is 0 or 1. */
