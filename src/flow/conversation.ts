@@ -14,7 +14,23 @@ import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.
 import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
 import { DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
-import { TCPA_ANY_RETRANSMISSION, TcpHealth, setTcpClock, type TcpHealthReport } from './tcp-health.js';
+import {
+  TCPA_ANY_RETRANSMISSION,
+  TCP_USER_D0,
+  TCP_USER_D1,
+  TCP_USER_W0,
+  TCP_USER_W1,
+  TCP_USER_W2,
+  TCP_WORDS,
+  TcpArena,
+  setTcpClock,
+  tcpLastAck,
+  tcpOpen,
+  tcpOriginator,
+  tcpResult,
+  tcpSegment,
+  type TcpHealthReport,
+} from './tcp-health.js';
 
 export interface InspectLimits {
   /** Payload bytes kept per direction of a flow (the per-flow cap). */
@@ -140,80 +156,60 @@ const P_RUN = 22; // retransmissions in a row of the segment at P_LAST_RETX_SEQ
 const P_MAX_RUN = 24;
 const P_WORDS = 26;
 
+// A TCP conversation's own state is in its TCP health block (tcp-health.ts: TcpArena),
+// in the words that block leaves to its owner, beside the words every packet of the flow
+// reads anyway: a packet of a flow whose directions are full reaches no object. The
+// offsets are TCP_USER_* of tcp-health.ts, repeated here as literals (V8 folds a module's
+// own constants into compiled code, not imported ones) and checked once below.
+/** CF_* flags. */
+const W_FLAGS = 78;
 /**
- * A TCP flow's conversation: its TCP health (the class it extends: one object fewer to
- * reach per packet than holding one) and what payload inspection keeps.
+ * Sides (bit 1: side 0, bit 2: side 1) that sent a large don't-fragment segment; bits
+ * << 2: of those, the sides whose peer sent a packet after it.
  */
-class Conversation extends TcpHealth {
-  readonly streams: [StreamDirection | null, StreamDirection | null] = [null, null];
-  /** Bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor). */
-  keepBytes = 0;
-  /** A retransmission or an ICMP path-MTU error was seen: ACKs are followed for PMTU evidence. */
-  pmtuWatch = false;
-  /** Directions (bit 1: side 0, bit 2: side 1) that hold all that is kept of them. */
-  fullDirs = 0;
-  /** Payload bytes offered per side after its direction was full (not looked at). */
-  ignored0 = 0;
-  ignored1 = 0;
-  /** Sides (bit 1: side 0, bit 2: side 1) that sent a large don't-fragment segment. */
-  largeSent = 0;
-  /** Of those, the sides whose peer sent a packet after it. */
-  peerAnswered = 0;
-  /** PMTU and retransmission bookkeeping, made on the first retransmission or ICMP error. */
-  p: Float64Array | null = null;
-  /** Long-lived sessions only: the silences of each side (flow/silences.ts). */
-  silences: SilenceLog | null = null;
-  /** HA1 ports (heartbeatTcp): payload segments are logged as heartbeats. Decided once, at open. */
-  beatPorts = false;
-  readonly ipv4: boolean;
+const W_LARGE = 79;
+/** Payload bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor); 0 before the first payload. */
+const W_KEEP = 95;
+/** Payload bytes offered per side after its direction was full (not looked at): doubles from base >> 1. */
+const D_IGNORED0 = 13;
+const D_IGNORED1 = 45;
+if (W_FLAGS !== TCP_USER_W0 || W_LARGE !== TCP_USER_W1 || W_KEEP !== TCP_USER_W2 || D_IGNORED0 !== TCP_USER_D0 || D_IGNORED1 !== TCP_USER_D1) {
+  throw new Error('conversation.ts: block offsets differ from tcp-health.ts');
+}
+// W_FLAGS: side 0's (1) and side 1's (2) direction holds all that is kept of it; the flow
+// is IPv4; a retransmission or an ICMP path-MTU error was seen (ACKs are followed for
+// PMTU evidence); HA1 ports (heartbeatTcp: payload segments are logged as heartbeats,
+// decided once, at open); long-lived session ports (silences are logged); the id is an
+// open conversation.
+const CF_FULL0 = 1;
+const CF_FULL1 = 2;
+const CF_IPV4 = 4;
+const CF_PMTU = 8;
+const CF_BEAT = 16;
+const CF_SILENCES = 32;
+const CF_OPEN = 64;
 
-  constructor(originator: Side, ipv4: boolean) {
-    super(originator);
-    this.ipv4 = ipv4;
+/** The PMTU evidence of bookkeeping `p` (P_*), `answered` being the sides whose peer answered their large segment (W_LARGE >> 2). */
+function pmtuEvidence(p: Float64Array | null, answered: number): PmtuEvidence | null {
+  if (p === null) return null;
+  // The side with a don't-fragment retransmission, or an ICMP about its packets; the
+  // larger retransmitted frame when both.
+  let side: Side | -1 = -1;
+  for (const s of [0, 1] as const) {
+    if (p[P_RETX_COUNT + s] === 0 && p[P_ICMP_MTU + s] === 0) continue;
+    if (side === -1 || p[P_RETX_FRAME + s] > p[P_RETX_FRAME + side]) side = s;
   }
-
-  /** The facts so far; `final`: the flow leaves, its streams hand over their buffers (no copy) and close. */
-  facts(final: boolean): ConversationFacts {
-    const take = (st: StreamDirection | null, ignored: number) => (st === null ? null : final ? st.takeResult(ignored) : st.result(ignored));
-    const facts: ConversationFacts = {
-      kind: 'tcp',
-      originator: this.originator as Side,
-      health: this.result(),
-      streams: [take(this.streams[0], this.ignored0), take(this.streams[1], this.ignored1)],
-      pmtu: this.pmtu(),
-      maxSends: this.p === null ? [1, 1] : [this.p[P_MAX_RUN] + 1, this.p[P_MAX_RUN + 1] + 1],
-    };
-    if (this.silences !== null) facts.silences = this.silences.facts();
-    return facts;
-  }
-
-  close(): void {
-    this.streams[0]?.close();
-    this.streams[1]?.close();
-  }
-
-  private pmtu(): PmtuEvidence | null {
-    const p = this.p;
-    if (p === null) return null;
-    // The side with a don't-fragment retransmission, or an ICMP about its packets; the
-    // larger retransmitted frame when both.
-    let side: Side | -1 = -1;
-    for (const s of [0, 1] as const) {
-      if (p[P_RETX_COUNT + s] === 0 && p[P_ICMP_MTU + s] === 0) continue;
-      if (side === -1 || p[P_RETX_FRAME + s] > p[P_RETX_FRAME + side]) side = s;
-    }
-    if (side === -1) return null;
-    return {
-      side,
-      frameBytes: p[P_RETX_FRAME + side],
-      segmentBytes: p[P_RETX_LEN + side],
-      retransmits: p[P_RETX_COUNT + side],
-      progressed: p[P_PROGRESS + side] === 1,
-      icmpMtu: p[P_ICMP_MTU + side] === 0 ? null : p[P_ICMP_MTU + side],
-      adaptedAfterIcmp: p[P_SMALL_AFTER + side] === 1 && p[P_PROGRESS_AFTER + side] === 1,
-      peerAnswered: (this.peerAnswered & (side === 0 ? 1 : 2)) !== 0,
-    };
-  }
+  if (side === -1) return null;
+  return {
+    side,
+    frameBytes: p[P_RETX_FRAME + side],
+    segmentBytes: p[P_RETX_LEN + side],
+    retransmits: p[P_RETX_COUNT + side],
+    progressed: p[P_PROGRESS + side] === 1,
+    icmpMtu: p[P_ICMP_MTU + side] === 0 ? null : p[P_ICMP_MTU + side],
+    adaptedAfterIcmp: p[P_SMALL_AFTER + side] === 1 && p[P_PROGRESS_AFTER + side] === 1,
+    peerAnswered: (answered & (side === 0 ? 1 : 2)) !== 0,
+  };
 }
 
 /**
@@ -325,7 +321,14 @@ export class ConversationStore {
   readonly budget: PayloadBudget;
   /** Keys → ids, for the packets this store is handed by packet() and for takeKey()/peekKey(). */
   readonly index = new ConversationIndex();
-  private convs: (Conversation | null)[] = [];
+  /** TCP conversations: block `id` (base id * TCP_WORDS) is conversation `id`'s state (CF_OPEN set while it is one). */
+  private readonly arena = new TcpArena(1024, true);
+  /** Per TCP conversation and side (id * 2 + side): the kept payload, made at its first segment kept. */
+  private streams: (StreamDirection | null)[] = [];
+  /** Per TCP conversation: PMTU and retransmission bookkeeping (P_*), made on the first retransmission or ICMP error. */
+  private pmtus: (Float64Array | null)[] = [];
+  /** Per TCP conversation on long-lived session ports: the silences of each side (flow/silences.ts). */
+  private silences: (SilenceLog | null)[] = [];
   /** UDP flows' kept datagrams, by the same ids (a flow is TCP or UDP, never both). */
   private logs: (DatagramLog | null)[] = [];
   /** Packet times of flows that can be heartbeats, by the same ids. */
@@ -362,13 +365,14 @@ export class ConversationStore {
       return;
     }
     const l4 = pf[F_L4OFF];
-    const c = this.convs[hint - 1]!;
-    this.segment(c, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
-    if (pf[F_PAYLEN] > 0 && (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) === 0) {
+    const id = hint - 1;
+    const af = this.segment(id, id * TCP_WORDS, side, pf[F_SEQ] | 0, pf[F_ACK] | 0, pf[F_TCPFLAGS], pf[F_WIN], pf[F_PAYLEN], pf[F_TCPHLEN], pf[F_DF], frameBytes, record, data, l4, pf[F_L4END]);
+    if (pf[F_PAYLEN] > 0 && (af & TCPA_ANY_RETRANSMISSION) === 0) {
+      const cf = this.arena.i32[id * TCP_WORDS + W_FLAGS];
       // HA1 hellos: payload segments sent for the first time (a retransmission is the same hello again).
-      if (c.beatPorts) this.beatAt(hint - 1, side, BEAT_PLAIN, 0);
+      if ((cf & CF_BEAT) !== 0) this.beatAt(id, side, BEAT_PLAIN, 0);
       // Long-lived sessions: each side's payload segments but retransmissions, for their silences.
-      if (c.silences !== null) c.silences.add(this.tsUs, side);
+      if ((cf & CF_SILENCES) !== 0) this.silences[id]!.add(this.tsUs, side);
     }
   }
 
@@ -419,75 +423,98 @@ export class ConversationStore {
 
   /** Starts conversation `id` (unused now): `originator` sent its first packet. */
   private open(id: number, originator: Side, ipv4: boolean, longLived: boolean, beatPorts: boolean): void {
-    while (this.convs.length <= id) this.convs.push(null);
-    const c = (this.convs[id] = new Conversation(originator, ipv4));
-    if (longLived) c.silences = new SilenceLog();
-    c.beatPorts = beatPorts;
+    this.arena.ensure(id);
+    const I = this.arena.i32;
+    const base = id * TCP_WORDS;
+    tcpOpen(I, this.arena.f64, base, originator);
+    I[base + W_FLAGS] = CF_OPEN | (ipv4 ? CF_IPV4 : 0) | (longLived ? CF_SILENCES : 0) | (beatPorts ? CF_BEAT : 0);
+    while (this.pmtus.length <= id) {
+      this.pmtus.push(null);
+      this.silences.push(null);
+      this.streams.push(null, null);
+    }
+    if (longLived) this.silences[id] = new SilenceLog();
+  }
+
+  /** Whether `id` is an open TCP conversation. */
+  private isOpen(id: number): boolean {
+    const base = id * TCP_WORDS;
+    const I = this.arena.i32;
+    return base + TCP_WORDS <= I.length && (I[base + W_FLAGS] & CF_OPEN) !== 0;
   }
 
   /** A path MTU from an ICMP error about the packets `side` sent. */
   private icmpMtu(id: number, side: Side, mtu: number): void {
-    const c = this.convs[id]!;
-    const p = (c.p ??= new Float64Array(P_WORDS));
+    const I = this.arena.i32;
+    const base = id * TCP_WORDS;
+    const p = (this.pmtus[id] ??= new Float64Array(P_WORDS));
     p[P_ICMP_MTU + side] = mtu;
     p[P_SMALL_AFTER + side] = 0;
     p[P_PROGRESS_AFTER + side] = 0;
-    p[P_ACK_AT_ICMP + side] = c.lastAckOf(side === 0 ? 1 : 0);
-    c.pmtuWatch = true;
+    p[P_ACK_AT_ICMP + side] = tcpLastAck(I, base, side === 0 ? 1 : 0);
+    I[base + W_FLAGS] |= CF_PMTU;
   }
 
   /**
-   * One TCP segment of conversation `c` from `side`: seq and ack as int32, the flags byte,
-   * the raw window, the payload length on the wire, the header length, the DF bit and the
-   * frame's wire length. data[l4 + 20, l4 + hlen) holds the options (read for SYNs) and
-   * data[l4 + hlen, end) the captured payload.
+   * One TCP segment of conversation `id` (block at `base`) from `side`: seq and ack as
+   * int32, the flags byte, the raw window, the payload length on the wire, the header
+   * length, the DF bit and the frame's wire length. data[l4 + 20, l4 + hlen) holds the
+   * options (read for SYNs) and data[l4 + hlen, end) the captured payload. Returns the
+   * segment's TCPA_* flags.
    */
-  private segment(c: Conversation, side: Side, seq: number, ack: number, flags: number, win: number, paylen: number, hlen: number, df: number, frameBytes: number, record: number, data: Uint8Array, l4: number, end: number): void {
+  private segment(id: number, base: number, side: Side, seq: number, ack: number, flags: number, win: number, paylen: number, hlen: number, df: number, frameBytes: number, record: number, data: Uint8Array, l4: number, end: number): number {
+    const I = this.arena.i32;
+    const F = this.arena.f64;
     // Path-MTU evidence: a side's first large don't-fragment segment, and whether the peer
     // sent anything after it (one bit test per packet once either is known).
     const bit = side === 0 ? 1 : 2;
     const peerBit = side === 0 ? 2 : 1;
-    if ((c.largeSent & peerBit) !== 0) c.peerAnswered |= peerBit;
-    if ((c.largeSent & bit) === 0 && df !== 0 && paylen > (c.ipv4 ? SMALL_SEGMENT_V4 : SMALL_SEGMENT_V6)) c.largeSent |= bit;
+    let large = I[base + W_LARGE];
+    if ((large & peerBit) !== 0) large |= peerBit << 2;
+    if ((large & bit) === 0 && df !== 0 && paylen > ((I[base + W_FLAGS] & CF_IPV4) !== 0 ? SMALL_SEGMENT_V4 : SMALL_SEGMENT_V6)) large |= bit;
+    I[base + W_LARGE] = large;
     setTcpClock(this.tsUs);
-    c.segment(side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
-    if (c.pmtuWatch || (c.lastAnalysis & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(c, df, side, seq, ack, flags, paylen, hlen, frameBytes, c.lastAnalysis);
+    const af = tcpSegment(I, F, base, side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
+    if ((I[base + W_FLAGS] & CF_PMTU) !== 0 || (af & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(id, base, df, side, seq, ack, flags, paylen, hlen, frameBytes, af);
     if ((paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) {
       // A full direction costs this bit test (and a count of what it was not shown).
-      if ((c.fullDirs & (side === 0 ? 1 : 2)) === 0) this.keep(c, side, seq, data, l4 + hlen, paylen, end, record, (flags & TCP_SYN) !== 0);
-      else if (side === 0) c.ignored0 += paylen;
-      else c.ignored1 += paylen;
+      if ((I[base + W_FLAGS] & (side === 0 ? CF_FULL0 : CF_FULL1)) === 0) this.keep(id, base, side, seq, data, l4 + hlen, paylen, end, record, (flags & TCP_SYN) !== 0);
+      else F[(base >> 1) + (side === 0 ? D_IGNORED0 : D_IGNORED1)] += paylen;
     }
+    return af;
   }
 
-  private keep(c: Conversation, side: Side, seq: number, data: Uint8Array, off: number, len: number, end: number, record: number, syn: boolean): void {
-    const bit = side === 0 ? 1 : 2;
+  private keep(id: number, base: number, side: Side, seq: number, data: Uint8Array, off: number, len: number, end: number, record: number, syn: boolean): void {
+    const I = this.arena.i32;
     // The flow's first payload decides how much is kept.
-    if (c.keepBytes === 0 && len > 0) c.keepBytes = keptBytesFor(data, off, Math.min(len, end - off), this.limits.maxBytes);
-    let st = c.streams[side];
-    if (st === null) st = c.streams[side] = new StreamDirection(this.budget, { maxBytes: c.keepBytes || this.limits.maxBytes, maxSegments: this.limits.maxSegments });
+    let keepBytes = I[base + W_KEEP];
+    if (keepBytes === 0 && len > 0) I[base + W_KEEP] = keepBytes = keptBytesFor(data, off, Math.min(len, end - off), this.limits.maxBytes);
+    const at = id * 2 + side;
+    let st = this.streams[at];
+    if (st === null) st = this.streams[at] = new StreamDirection(this.budget, { maxBytes: keepBytes || this.limits.maxBytes, maxSegments: this.limits.maxSegments });
     st.add(seq, data, off, len, record, syn, end);
     // A direction is full once it holds what is kept of it (later segments of a full
     // direction cost a bit test).
-    if (c.keepBytes > 0 && (st.length >= c.keepBytes || !st.wantsMore)) c.fullDirs |= bit;
+    if (keepBytes > 0 && (st.length >= keepBytes || !st.wantsMore)) I[base + W_FLAGS] |= side === 0 ? CF_FULL0 : CF_FULL1;
   }
 
-  private pmtu(c: Conversation, df: number, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
-    const p = (c.p ??= new Float64Array(P_WORDS));
+  private pmtu(id: number, base: number, df: number, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {
+    const I = this.arena.i32;
+    const p = (this.pmtus[id] ??= new Float64Array(P_WORDS));
     const peer = side === 0 ? 1 : 0;
-    c.pmtuWatch = true;
+    I[base + W_FLAGS] |= CF_PMTU;
     if ((flags & TCP_ACK) !== 0) {
       // This side's cumulative ACK: progress for the peer's stuck segment (sequence space).
       if (p[P_RETX_COUNT + peer] > 0 && ((ack - p[P_RETX_SEQ + peer]) | 0) > 0) p[P_PROGRESS + peer] = 1;
       if (p[P_ICMP_MTU + peer] > 0 && ((ack - p[P_ACK_AT_ICMP + peer]) | 0) > 0) p[P_PROGRESS_AFTER + peer] = 1;
     }
     if (paylen === 0) return;
-    if (p[P_ICMP_MTU + side] > 0 && paylen + hlen + (c.ipv4 ? 20 : 40) <= p[P_ICMP_MTU + side]) p[P_SMALL_AFTER + side] = 1;
+    if (p[P_ICMP_MTU + side] > 0 && paylen + hlen + ((I[base + W_FLAGS] & CF_IPV4) !== 0 ? 20 : 40) <= p[P_ICMP_MTU + side]) p[P_SMALL_AFTER + side] = 1;
     if ((analysis & TCPA_ANY_RETRANSMISSION) === 0) return;
     // Times the oldest unacknowledged segment went again: a retransmission of a later
     // segment in the same recovery leaves the count alone; an ACK past it starts afresh.
     const last = p[P_LAST_RETX_SEQ + side];
-    const peerAck = c.lastAckOf(peer);
+    const peerAck = tcpLastAck(I, base, peer);
     const acked = peerAck !== 0 && ((peerAck - last) | 0) > 0;
     if (p[P_RUN + side] > 0 && seq >>> 0 === last) p[P_RUN + side]++;
     else if (p[P_RUN + side] > 0 && !acked && ((seq - last) | 0) > 0) {
@@ -507,6 +534,36 @@ export class ConversationStore {
     } else if (frameBytes === p[P_RETX_FRAME + side]) p[P_RETX_COUNT + side]++;
   }
 
+  /** The facts of TCP conversation `id` so far; `final`: it ends, its streams hand over their buffers (no copy) and close. */
+  private facts(id: number, final: boolean): ConversationFacts {
+    const I = this.arena.i32;
+    const F = this.arena.f64;
+    const base = id * TCP_WORDS;
+    const take = (st: StreamDirection | null, ignored: number) => (st === null ? null : final ? st.takeResult(ignored) : st.result(ignored));
+    const p = this.pmtus[id];
+    const facts: ConversationFacts = {
+      kind: 'tcp',
+      originator: tcpOriginator(I, base) as Side,
+      health: tcpResult(I, F, base),
+      streams: [take(this.streams[id * 2], F[(base >> 1) + D_IGNORED0]), take(this.streams[id * 2 + 1], F[(base >> 1) + D_IGNORED1])],
+      pmtu: pmtuEvidence(p, I[base + W_LARGE] >> 2),
+      maxSends: p === null ? [1, 1] : [p[P_MAX_RUN] + 1, p[P_MAX_RUN + 1] + 1],
+    };
+    const sl = this.silences[id];
+    if (sl !== null) facts.silences = sl.facts();
+    return facts;
+  }
+
+  /** Closes TCP conversation `id`: its id may be reused afterwards. */
+  private close(id: number): void {
+    this.streams[id * 2]?.close();
+    this.streams[id * 2 + 1]?.close();
+    this.streams[id * 2] = this.streams[id * 2 + 1] = null;
+    this.pmtus[id] = null;
+    this.silences[id] = null;
+    this.arena.i32[id * TCP_WORDS + W_FLAGS] = 0;
+  }
+
   /** The facts of conversation `id`, which ends (its id may be reused after). */
   private take(id: number): FlowFacts | null {
     const bl = this.beatLogs[id];
@@ -517,11 +574,9 @@ export class ConversationStore {
       this.logs[id] = null;
       return withBeats(log.facts(true), beats);
     }
-    const c = this.convs[id];
-    if (c === null || c === undefined) return beats === null ? null : { kind: 'beats', beats };
-    const facts = c.facts(true);
-    c.close();
-    this.convs[id] = null;
+    if (!this.isOpen(id)) return beats === null ? null : { kind: 'beats', beats };
+    const facts = this.facts(id, true);
+    this.close(id);
     return withBeats(facts, beats);
   }
 
@@ -531,9 +586,8 @@ export class ConversationStore {
     const beats = bl === null || bl === undefined ? null : bl.facts();
     const log = this.logs[id];
     if (log !== null && log !== undefined) return withBeats(log.facts(false), beats);
-    const c = this.convs[id];
-    if (c === null || c === undefined) return beats === null ? null : { kind: 'beats', beats };
-    return withBeats(c.facts(false), beats);
+    if (!this.isOpen(id)) return beats === null ? null : { kind: 'beats', beats };
+    return withBeats(this.facts(id, false), beats);
   }
 
   /** The facts of one flow by key (from packet()), forgotten afterwards; null when there is no conversation. */

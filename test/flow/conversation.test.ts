@@ -59,3 +59,36 @@ describe('conversation payload', () => {
     expect(client.truncated).toBe(true);
   });
 });
+
+describe('conversation ids', () => {
+  async function feed(agg: BatchAggregator, script: TcpScript): Promise<void> {
+    const path = script.write(join(tmp.dir, `c${Math.random().toString(36).slice(2)}.pcap`));
+    const pool = new BufferPool();
+    await readCapture(path, { fileIndex: 0, seqBase: 0, pool, submit: (b: RecordBatch) => (agg.add(b), pool.release(b)) });
+  }
+  const take = (agg: BatchAggregator) => takeConversations(agg.conversations, agg.table.snapshot().keys).filter((f) => f !== null);
+
+  it('an id reused after its flow was taken starts from nothing (TCP health, payload, PMTU bookkeeping)', async () => {
+    const bulk = Buffer.alloc(3000, 0x17);
+    // the server's first segment again after three duplicate ACKs: a (fast) retransmission
+    const first = new TcpScript(C, S, 40000, 443).handshake().s(bulk);
+    for (let i = 0; i < 3; i++) first.frame('c', 101, 501, ACK);
+    first.frame('s', 501, 101, ACK | PSH, bulk.subarray(0, 1448)).fin();
+    const second = () => new TcpScript(C, S, 40001, 22).handshake().c(Buffer.from('SSH-2.0-a\r\n')).s(Buffer.from('SSH-2.0-b\r\n'));
+    const agg = new BatchAggregator(100);
+    await feed(agg, first);
+    const [a] = take(agg);
+    if (a?.kind !== 'tcp') throw new Error('no TCP conversation');
+    expect([a.maxSends, a.health.responder.fastRetransmissions, a.health.history, a.streams[1]!.bytes.length]).toEqual([[1, 2], 1, 'ShAdtFf', 1448]);
+    expect(a.pmtu).toMatchObject({ side: 1, frameBytes: 1502, retransmits: 1, progressed: true, peerAnswered: true });
+    // the same aggregator: the second flow gets the first one's id
+    await feed(agg, second());
+    const reused = take(agg);
+    const fresh = new BatchAggregator(100);
+    await feed(fresh, second());
+    const want = take(fresh);
+    expect(reused).toEqual(want);
+    expect(want).toHaveLength(1);
+    expect(want[0]).toMatchObject({ kind: 'tcp', pmtu: null, maxSends: [1, 1], health: { history: 'ShADd', connState: 'S1' } });
+  });
+});

@@ -17,7 +17,13 @@ import {
   TCPA_RETRANSMISSION,
   TCPA_ZERO_WINDOW,
   TCPA_ZERO_WINDOW_PROBE,
+  TcpArena,
   TcpHealth,
+  setTcpClock,
+  tcpLastAnalysis,
+  tcpOpen,
+  tcpResult,
+  tcpSegment,
   type TcpHealthReport,
   type TcpSideReport,
 } from '../../src/flow/tcp-health.js';
@@ -546,5 +552,54 @@ describe(`TcpHealth on captures vs ${DOC.tshark}`, () => {
     expect(states.filter((s) => s.includes(':5561 ')).map((s) => s.split(' ')[1])).toEqual(['REJ']);
     expect(states.filter((s) => s.includes(':5562 ')).map((s) => s.split(' ')[1])).toEqual(['S0']);
     expect(states.filter((s) => s.includes(':5560 ')).map((s) => s.split(' ')[1]).sort()).toEqual(['RSTO', 'RSTR', 'S2', 'SF', 'SF', 'SF']);
+  });
+});
+
+describe('TcpArena: many flows in one arena', () => {
+  it('flows interleaved in capture order in one growing arena, their blocks reused, give what one TcpHealth per flow gives', async () => {
+    const segs = [...(await readTcpSegments(resolve(FIXTURES, 'states.pcap'))), ...(await readTcpSegments(resolve(FIXTURES, 'loss.pcap')))];
+    const flows = tcpFlows(segs);
+    expect(flows.length).toBeGreaterThan(6);
+    const want = analyse(flows);
+    // flow i in block i + 1 (block 0 stays unused); the arena starts with one block and
+    // grows as flows open
+    const arena = new TcpArena(1);
+    const order = flows.flatMap((f, i) => f.packets.map((p) => ({ i, p }))).sort((a, b) => a.p.seg.tsUs - b.p.seg.tsUs || a.p.seg.record - b.p.seg.record);
+    const opened = new Set<number>();
+    const perFrame = flows.map(() => new Map<number, number>());
+    for (const { i, p } of order) {
+      const base = (i + 1) * 160;
+      if (!opened.has(i)) {
+        arena.ensure(i + 1);
+        // the block held another flow before: open resets all of it
+        tcpOpen(arena.i32, arena.f64, base, 1 - want[i].originator);
+        setTcpClock(1);
+        for (let k = 0; k < 5; k++) tcpSegment(arena.i32, arena.f64, base, k & 1, 7 + k * 1000, 99 - k, 0x12 - (k & 2), 0, 3 + k, null, 0, 0);
+        tcpOpen(arena.i32, arena.f64, base, want[i].originator);
+        opened.add(i);
+      }
+      setTcpClock(p.seg.tsUs);
+      const { dir, seg } = p;
+      tcpSegment(arena.i32, arena.f64, base, dir, seg.seq, seg.ack, seg.flags, seg.window, seg.payloadLen, seg.options, 0, seg.options.length);
+      perFrame[i].set(seg.record, tcpLastAnalysis(arena.i32, base));
+    }
+    expect(arena.i32.length).toBeGreaterThanOrEqual((flows.length + 1) * 160);
+    flows.forEach((_, i) => {
+      expect(tcpResult(arena.i32, arena.f64, (i + 1) * 160)).toEqual(want[i].report);
+      expect([...perFrame[i]]).toEqual([...want[i].perFrame]);
+    });
+    expect(want.some((w) => w.report.originator.retransmissions > 0)).toBe(true);
+  });
+
+  it('an aligned arena (a WebAssembly memory) keeps its blocks when it grows', () => {
+    const arena = new TcpArena(2, true);
+    tcpOpen(arena.i32, arena.f64, 160, 1);
+    setTcpClock(5);
+    tcpSegment(arena.i32, arena.f64, 160, 1, 1000, 0, 0x02, 512, 0, null, 0, 0);
+    const before = tcpResult(arena.i32, arena.f64, 160);
+    arena.ensure(5000);
+    expect(arena.i32.length).toBeGreaterThanOrEqual(5001 * 160);
+    expect(tcpResult(arena.i32, arena.f64, 160)).toEqual(before);
+    expect(before.history).toBe('S');
   });
 });
