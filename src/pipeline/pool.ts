@@ -107,6 +107,15 @@ export class InlineSink implements BatchSink {
   async terminate(): Promise<void> {}
 }
 
+/**
+ * The main thread's share of the flows beside n workers is 1 / (MAIN_SHARE_BUCKETS × n + 1):
+ * it also reads, frames and routes every record, so it was the bottleneck with more. On
+ * mixed-2M with one worker (3 alternating runs on 2 cores): the last batch at 1.24–1.27 s
+ * with a share of 1/3, 1.11–1.15 s with 1/5, 1.12–1.15 s with 1/7 (and exit 2.05–2.07 s
+ * against 2.13–2.17 s for 1/5).
+ */
+const MAIN_SHARE_BUCKETS = 6;
+
 interface Slot {
   worker: Worker;
   inflight: { fileIndex: number; fileOffset: number }[];
@@ -155,10 +164,10 @@ export class WorkerPool implements BatchSink {
       this.slots.push(slot);
     }
     // With a share for the main thread, the flows whose hash falls in the last bucket of
-    // 2 × count + 1 stay here: the main thread also reads and routes, so it takes less.
+    // MAIN_SHARE_BUCKETS × count + 1 stay here: the main thread also reads and routes.
     this.localShare = localShare;
     this.local = localShare ? new BatchAggregator(maxFlows, undefined, { ...limits, budgetBytes: Math.floor(limits.budgetBytes / (count + 1)) }) : null;
-    this.router = count > 1 || localShare ? new Router(count, localShare ? 2 * count + 1 : count, localShare, buffers) : null;
+    this.router = count > 1 || localShare ? new Router(count, localShare ? MAIN_SHARE_BUCKETS * count + 1 : count, localShare, buffers) : null;
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
