@@ -9,6 +9,7 @@
 // the store's own map (flows outlive a worker's partial table in live capture). A flow
 // whose payload no decoder wants any more costs one flag test beyond TCP health.
 import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_SPORT, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
+import { ColumnsWriter, columnBeats, columnDatagrams, columnTcp, type ConversationColumns } from './conversation-columns.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
 import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
@@ -536,22 +537,54 @@ export class ConversationStore {
 
   /** The facts of TCP conversation `id` so far; `final`: it ends, its streams hand over their buffers (no copy) and close. */
   private facts(id: number, final: boolean): ConversationFacts {
-    const I = this.arena.i32;
+    const base = id * TCP_WORDS;
+    const [s0, s1] = this.streamResults(id, final);
+    const sl = this.silences[id];
+    return tcpFacts(this.arena.i32, this.arena.f64, base, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
+  }
+
+  /** The stream results of TCP conversation `id`; `final`: the streams hand over their buffers and close. */
+  private streamResults(id: number, final: boolean): [StreamResult | null, StreamResult | null] {
     const F = this.arena.f64;
     const base = id * TCP_WORDS;
     const take = (st: StreamDirection | null, ignored: number) => (st === null ? null : final ? st.takeResult(ignored) : st.result(ignored));
-    const p = this.pmtus[id];
-    const facts: ConversationFacts = {
-      kind: 'tcp',
-      originator: tcpOriginator(I, base) as Side,
-      health: tcpResult(I, F, base),
-      streams: [take(this.streams[id * 2], F[(base >> 1) + D_IGNORED0]), take(this.streams[id * 2 + 1], F[(base >> 1) + D_IGNORED1])],
-      pmtu: pmtuEvidence(p, I[base + W_LARGE] >> 2),
-      maxSends: p === null ? [1, 1] : [p[P_MAX_RUN] + 1, p[P_MAX_RUN + 1] + 1],
-    };
-    const sl = this.silences[id];
-    if (sl !== null) facts.silences = sl.facts();
-    return facts;
+    return [take(this.streams[id * 2], F[(base >> 1) + D_IGNORED0]), take(this.streams[id * 2 + 1], F[(base >> 1) + D_IGNORED1])];
+  }
+
+  /**
+   * The flows whose keys are packed in `keys` (KEY_WORDS each) as columns, forgotten here:
+   * a worker's hand-over. Their TCP blocks go as they are; the session builds the facts
+   * from them with factsOfColumns (the same tcpFacts as here), one flow at a time.
+   */
+  takeColumns(keys: Uint32Array): ConversationColumns {
+    const n = keys.length / KEY_WORDS;
+    const w = new ColumnsWriter(n, P_WORDS);
+    const closing: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = this.index.release(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
+      if (id < 0) continue;
+      const bl = this.beatLogs[id];
+      const beats = bl === null || bl === undefined ? null : bl.facts(true);
+      if (beats !== null) this.beatLogs[id] = null;
+      const log = this.logs[id];
+      if (log !== null && log !== undefined) {
+        this.logs[id] = null;
+        w.udp(i, log.facts(true));
+        if (beats !== null) w.beatLog(i, beats, false);
+        continue;
+      }
+      const open = this.isOpen(id);
+      if (beats !== null) w.beatLog(i, beats, !open);
+      if (!open) continue;
+      const [s0, s1] = this.streamResults(id, true);
+      const sl = this.silences[id];
+      w.tcp(i, id * TCP_WORDS, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
+      closing.push(id);
+    }
+    // The blocks are copied at the end, in one go: the ids are closed after (none is reused before).
+    const columns = w.finish(this.arena.i32);
+    for (const id of closing) this.close(id);
+    return columns;
   }
 
   /** Closes TCP conversation `id`: its id may be reused afterwards. */
@@ -601,6 +634,41 @@ export class ConversationStore {
     const id = this.index.lookup(k);
     return id < 0 ? null : this.peek(id);
   }
+}
+
+/**
+ * The facts of the TCP conversation in block `base` of I/F (a store's arena, or blocks a
+ * worker handed over), with its PMTU bookkeeping `p` (P_*), silences and stream results.
+ */
+function tcpFacts(I: Int32Array, F: Float64Array, base: number, p: Float64Array | null, silences: SilenceFacts | null, s0: StreamResult | null, s1: StreamResult | null): ConversationFacts {
+  const facts: ConversationFacts = {
+    kind: 'tcp',
+    originator: tcpOriginator(I, base) as Side,
+    health: tcpResult(I, F, base),
+    streams: [s0, s1],
+    pmtu: pmtuEvidence(p, I[base + W_LARGE] >> 2),
+    maxSends: p === null ? [1, 1] : [p[P_MAX_RUN] + 1, p[P_MAX_RUN + 1] + 1],
+  };
+  if (silences !== null) facts.silences = silences;
+  return facts;
+}
+
+/**
+ * Flow i's facts from a worker's hand-over (ConversationStore.takeColumns), built when asked
+ * for, as a store builds its own (null: no conversation). The streams' bytes are views of the columns.
+ */
+export function factsOfColumns(c: ConversationColumns): (i: number) => FlowFacts | null {
+  const I = c.blocks;
+  const F = new Float64Array(I.buffer, I.byteOffset, I.length >> 1);
+  return (i) => {
+    const kind = c.present[i];
+    if (kind === 0) return null;
+    const beats = columnBeats(c, i);
+    if (kind === 3) return { kind: 'beats', beats: beats! };
+    if (kind === 2) return withBeats(columnDatagrams(c, i), beats);
+    const t = columnTcp(c, i);
+    return withBeats(tcpFacts(I, F, t.base, t.pmtu, t.silences, t.streams[0], t.streams[1]), beats);
+  };
 }
 
 /** TCP or UDP facts with the flow's heartbeat times attached (when it kept any). */

@@ -153,13 +153,13 @@ export interface StreamResult extends StreamPrefix {
 class KeptStream implements StreamResult {
   // Private fields (#): not own properties, so comparisons and JSON see the result only.
   #marks: StreamMark[] | null = null;
-  readonly #runLo: readonly number[];
-  readonly #runRec: readonly number[];
+  readonly #runLo: ArrayLike<number>;
+  readonly #runRec: ArrayLike<number>;
   readonly #runs: number;
   constructor(
     readonly bytes: Uint8Array,
-    runLo: readonly number[],
-    runRec: readonly number[],
+    runLo: ArrayLike<number>,
+    runRec: ArrayLike<number>,
     runs: number,
     readonly truncated: boolean,
     readonly midstream: boolean,
@@ -190,12 +190,36 @@ class KeptStream implements StreamResult {
     return this.#marks;
   }
 
+  /** Its runs as (offset, record) arrays of `n`, without the mark objects (the hand-over from a worker). */
+  static runsOf(k: KeptStream): { lo: ArrayLike<number>; rec: ArrayLike<number>; n: number } {
+    return { lo: k.#runLo, rec: k.#runRec, n: k.#runs };
+  }
+
   /** The result as plain data (the runs are internal; marks are included). */
   toJSON(): Omit<StreamResult, 'bytes'> & { bytes: Uint8Array } {
     const { bytes, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, ignoredBytes, snapCut, closed } = this;
     return { bytes, marks: this.marks, truncated, midstream, gaps, inconsistent, overlapBytes, cutBytes, droppedSegments, droppedBytes, budgetBytes, lostOnReorder, ignoredBytes, snapCut, closed };
   }
 }
+
+/** A result's marks as (offset, record) arrays of `n`; without building mark objects when it has them as runs. */
+export function streamRuns(r: StreamResult): { lo: ArrayLike<number>; rec: ArrayLike<number>; n: number } {
+  if (r instanceof KeptStream) return KeptStream.runsOf(r);
+  const m = r.marks;
+  return { lo: m.map((x) => x.offset), rec: m.map((x) => x.record), n: m.length };
+}
+
+/**
+ * A result made of its parts: the bytes, the runs (offset, record; n of them) and the
+ * counters in STREAM_COUNTERS order (booleans as 0/1). The inverse of streamRuns and
+ * STREAM_COUNTERS' fields.
+ */
+export function keptStream(bytes: Uint8Array, lo: ArrayLike<number>, rec: ArrayLike<number>, n: number, c: Float64Array, at: number): StreamResult {
+  return new KeptStream(bytes, lo, rec, n, c[at] === 1, c[at + 1] === 1, c[at + 2], c[at + 3], c[at + 4], c[at + 5], c[at + 6], c[at + 7], c[at + 8], c[at + 9], c[at + 10], c[at + 11] === 1, c[at + 12] === 1);
+}
+
+/** StreamResult's counters in keptStream's order. */
+export const STREAM_COUNTERS = ['truncated', 'midstream', 'gaps', 'inconsistent', 'overlapBytes', 'cutBytes', 'droppedSegments', 'droppedBytes', 'budgetBytes', 'lostOnReorder', 'ignoredBytes', 'snapCut', 'closed'] as const satisfies readonly (keyof StreamResult)[];
 
 const MIN_CAPACITY = 512;
 /** Runs (segments' contributions) held per direction at most; further segments count as dropped. */

@@ -14,12 +14,12 @@ import { isShared, type BufferPool } from '../capture/reader.js';
 import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, type RecordBatch } from '../capture/records.js';
 import { F_DPORT, F_DST, F_ETHERTYPE, F_KIND, F_PROTO, F_SPORT, F_SRC, KIND_L2, R_OK, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
-import { decodeColumn, type ConversationColumns } from '../flow/conversation-columns.js';
-import { DEFAULT_INSPECT_LIMITS, type FlowFacts, type InspectLimits } from '../flow/conversation.js';
+import type { ConversationColumns } from '../flow/conversation-columns.js';
+import { DEFAULT_INSPECT_LIMITS, factsOfColumns, type FlowFacts, type InspectLimits } from '../flow/conversation.js';
 import { KEY_WORDS } from '../flow/table.js';
 import { WorkerError } from '../errors.js';
 import type { FlowTable } from '../flow/table.js';
-import { BatchAggregator, takeConversations, type AggregateResult } from './aggregate.js';
+import { BatchAggregator, type AggregateResult } from './aggregate.js';
 import { WIRE_FORMAT, type FromWorker, type ToWorker, type WorkerInit } from './messages.js';
 
 /**
@@ -309,10 +309,12 @@ export class WorkerPool implements BatchSink {
     if (this.failure) throw this.failure;
     // Each flow lives with one owner: the others answer "none" for it.
     const answers = await this.askAll<ConversationColumns>({ type: 'take', keys }, 'onTaken');
-    const local = this.local === null ? null : takeConversations(this.local.conversations, keys);
     const owner = new Int16Array(keys.length / KEY_WORDS).fill(-1);
     for (let a = 0; a < answers.length; a++) for (let i = 0; i < owner.length; i++) if (answers[a].present[i] !== 0) owner[i] = a;
-    return (i) => (owner[i] >= 0 ? decodeColumn(answers[owner[i]], i) : (local?.[i] ?? null));
+    const handed = answers.map(factsOfColumns);
+    // This thread's own flows, like inline: taken one at a time, as classification asks.
+    const store = this.local?.conversations ?? null;
+    return (i) => (owner[i] >= 0 ? handed[owner[i]](i) : store === null ? null : store.takeKey(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS)));
   }
 
   async terminate(): Promise<void> {

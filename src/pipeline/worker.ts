@@ -2,8 +2,8 @@
 // for reuse; on 'drain' it returns its partial, direction-neutral flow table (and starts a
 // fresh one).
 import { parentPort, workerData } from 'node:worker_threads';
-import { columnBuffers, encodeColumns } from '../flow/conversation-columns.js';
-import { BatchAggregator, takeConversations } from './aggregate.js';
+import { columnBuffers } from '../flow/conversation-columns.js';
+import { BatchAggregator } from './aggregate.js';
 import { WIRE_FORMAT, type FromWorker, type ToWorker, type WorkerInit } from './messages.js';
 
 const init = workerData as WorkerInit;
@@ -27,8 +27,9 @@ port.on('message', (msg: ToWorker) => {
       const reply: FromWorker = { type: 'shared-done', id: msg.id };
       port.postMessage(reply);
     } else if (msg.type === 'take') {
-      // Flat columns: structured cloning thousands of report objects would cost more than the analysis.
-      const columns = encodeColumns(takeConversations(agg.conversations, msg.keys));
+      // The conversations as they are kept (TCP blocks, stream bytes, logs) in flat columns:
+      // the session builds the facts when it judges each flow.
+      const columns = agg.conversations.takeColumns(msg.keys);
       const reply: FromWorker = { type: 'taken', columns };
       port.postMessage(reply, columnBuffers(columns));
     } else {

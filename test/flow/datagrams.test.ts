@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import type { RecordBatch } from '../../src/capture/records.js';
-import { decodeColumn, encodeColumns } from '../../src/flow/conversation-columns.js';
+import { factsOfColumns } from '../../src/flow/conversation.js';
+import { KEY_WORDS } from '../../src/flow/table.js';
 import { DatagramLog, MAX_DATAGRAM_BYTES, MAX_DATAGRAMS, datagramWorthKeeping, type DatagramFacts } from '../../src/flow/datagrams.js';
 import { newPayloadBudget } from '../../src/flow/stream.js';
 import { BatchAggregator, takeConversations } from '../../src/pipeline/aggregate.js';
@@ -27,14 +28,17 @@ function frame(from: 'c' | 's', payload: Buffer, sport = 40000, dport = 123): Bu
   return eth({ ethertype: 0x0800, payload: ipv4({ src, dst, proto: PROTO_UDP, payload: udp({ sport: sp, dport: dp, payload }) }) });
 }
 
-/** The facts of every flow of the frames, aggregated inline. */
-async function factsOf(frames: { data: Buffer; caplen?: number }[]) {
+/** The facts of every flow of the frames, aggregated inline (`columns`: taken as a worker hands them over). */
+async function factsOf(frames: { data: Buffer; caplen?: number }[], columns = false) {
   const path = join(tmp.dir, `d${Math.random().toString(36).slice(2)}.pcap`);
   writeFileSync(path, pcap(frames.map((f, i) => ({ sec: 1_700_000_000 + i, frac: 0, data: f.caplen === undefined ? f.data : f.data.subarray(0, f.caplen), origlen: f.data.length }))));
   const agg = new BatchAggregator(100);
   const pool = new BufferPool();
   await readCapture(path, { fileIndex: 0, seqBase: 0, pool, submit: (b: RecordBatch) => (agg.add(b), pool.release(b)) });
-  return takeConversations(agg.conversations, agg.table.snapshot().keys);
+  const keys = agg.table.snapshot().keys;
+  if (!columns) return takeConversations(agg.conversations, keys);
+  const moved = structuredClone(agg.conversations.takeColumns(keys));
+  return Array.from({ length: keys.length / KEY_WORDS }, (_, i) => factsOfColumns(moved)(i));
 }
 
 describe('UDP datagrams', () => {
@@ -114,10 +118,10 @@ describe('UDP datagrams', () => {
   });
 
   it('columns hand UDP facts over unchanged (what a worker transfers)', async () => {
-    const facts = await factsOf([{ data: frame('c', NTP_REQUEST) }, { data: frame('s', NTP_REPLY) }]);
-    const moved = structuredClone(encodeColumns([null, ...facts]));
-    expect(decodeColumn(moved, 0)).toBeNull();
-    const back = decodeColumn(moved, 1) as DatagramFacts;
+    const frames = [{ data: frame('c', NTP_REQUEST) }, { data: frame('s', NTP_REPLY) }];
+    const facts = await factsOf(frames);
+    const [back] = (await factsOf(frames, true)) as DatagramFacts[];
+    expect(back.datagrams).toHaveLength(2);
     const plain = (f: DatagramFacts) => ({ ...f, datagrams: f.datagrams.map((d) => ({ ...d, bytes: Array.from(d.bytes) })) });
     expect(plain(back)).toEqual(plain(facts[0] as DatagramFacts));
   });
