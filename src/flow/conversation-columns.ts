@@ -6,7 +6,7 @@
 // (conversation.ts: factsOfColumn). Building report objects in the worker and cloning
 // them cost more than the analysis of the flows; typed arrays transfer without a copy.
 import type { DatagramFacts, KeptDatagram } from './datagrams.js';
-import type { BeatFacts } from './heartbeats.js';
+import { beatFacts, type BeatFacts } from './heartbeats.js';
 import { SILENCE_BINS, SILENCE_K, type SilenceFacts } from './silences.js';
 import { STREAM_COUNTERS, keptStream, streamRuns, type StreamResult } from './stream.js';
 import type { Side } from './table.js';
@@ -21,9 +21,9 @@ const O_SL = 2;
 const O_STREAMS = 3;
 const STREAM_WORDS = 5 + STREAM_COUNTERS.length;
 // Any flow: its heartbeat log (present, first beat, beat count, dropped), BEAT_WORDS per
-// beat in `beats`: time, flags, echo. A flow with only a heartbeat log is present 3.
+// beat in `beats` as the log keeps them (heartbeats.ts). A flow with only a heartbeat log is present 3.
 const O_BT = O_STREAMS + 2 * STREAM_WORDS;
-const BEAT_WORDS = 3;
+const BEAT_WORDS = 2;
 const WORDS = O_BT + 4;
 // A UDP flow (present 2) uses the first words of its row: originator, first datagram,
 // datagram count, capHit; each datagram is DGRAM_WORDS in `datagrams`: side, byte
@@ -95,7 +95,7 @@ export class ColumnsWriter {
   private readonly streamAt: number[] = [];
   private readonly udps: DatagramFacts[] = [];
   private readonly udpAt: number[] = [];
-  private readonly beatLogs: BeatFacts[] = [];
+  private readonly beatLogs: { log: Float64Array; n: number; dropped: number }[] = [];
   private readonly beatAt: number[] = [];
   private nBytes = 0;
   private nRuns = 0;
@@ -110,11 +110,11 @@ export class ColumnsWriter {
     this.num = new Float64Array(count * WORDS);
   }
 
-  /** Flow i's heartbeat times (any kind of flow); only them, `only`. */
-  beatLog(i: number, bf: BeatFacts, only: boolean): void {
-    this.beatLogs.push(bf);
+  /** Flow i's heartbeat log as kept (BeatLog.take(); any kind of flow); only it, `only`. */
+  beatLog(i: number, bl: { log: Float64Array; n: number; dropped: number }, only: boolean): void {
+    this.beatLogs.push(bl);
     this.beatAt.push(i * WORDS + O_BT);
-    this.nBeats += bf.times.length;
+    this.nBeats += bl.n;
     if (only) this.present[i] = 3;
   }
 
@@ -210,18 +210,14 @@ export class ColumnsWriter {
     }
     let t = 0;
     for (let j = 0; j < this.beatLogs.length; j++) {
-      const bf = this.beatLogs[j];
+      const bl = this.beatLogs[j];
       const o = this.beatAt[j];
-      const n = bf.times.length;
       num[o] = 1;
       num[o + 1] = t;
-      num[o + 2] = n;
-      num[o + 3] = bf.dropped;
-      for (let k = 0; k < n; k++, t++) {
-        beats[t * BEAT_WORDS] = bf.times[k];
-        beats[t * BEAT_WORDS + 1] = bf.flags[k];
-        beats[t * BEAT_WORDS + 2] = bf.echo[k];
-      }
+      num[o + 2] = bl.n;
+      num[o + 3] = bl.dropped;
+      beats.set(bl.log.subarray(0, bl.n * BEAT_WORDS), t * BEAT_WORDS);
+      t += bl.n;
     }
     return { count: this.count, present: this.present, num, blocks, pmtus: this.pmtus, pmtuWords: this.pmtuWords, bytes, runLo, runRec, datagrams, beats, silences: this.silences };
   }
@@ -254,18 +250,7 @@ export function columnBeats(c: ConversationColumns, i: number): BeatFacts | null
   const num = c.num;
   const o = i * WORDS;
   if (num[o + O_BT] === 0) return null;
-  const first = num[o + O_BT + 1];
-  const n = num[o + O_BT + 2];
-  const times = new Float64Array(n);
-  const flags = new Uint8Array(n);
-  const echo = new Uint32Array(n);
-  for (let k = 0; k < n; k++) {
-    const w = (first + k) * BEAT_WORDS;
-    times[k] = c.beats[w];
-    flags[k] = c.beats[w + 1];
-    echo[k] = c.beats[w + 2];
-  }
-  return { times, flags, echo, dropped: num[o + O_BT + 3] };
+  return beatFacts(c.beats, num[o + O_BT + 1] * BEAT_WORDS, num[o + O_BT + 2], num[o + O_BT + 3]);
 }
 
 /** The kept datagrams of UDP flow i. */

@@ -228,6 +228,11 @@ export class ConversationIndex {
   /** Whether the last acquire() made a new id. */
   created = false;
 
+  /** Ids given so far (0 .. idCount - 1; some may be free). */
+  get idCount(): number {
+    return this.next;
+  }
+
   constructor() {
     const cap = 1024;
     this.keys = new Uint32Array(cap * KEY_WORDS);
@@ -562,26 +567,54 @@ export class ConversationStore {
     const closing: number[] = [];
     for (let i = 0; i < n; i++) {
       const id = this.index.release(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
-      if (id < 0) continue;
-      const bl = this.beatLogs[id];
-      const beats = bl === null || bl === undefined ? null : bl.facts(true);
-      if (beats !== null) this.beatLogs[id] = null;
-      const log = this.logs[id];
-      if (log !== null && log !== undefined) {
-        this.logs[id] = null;
-        w.udp(i, log.facts(true));
-        if (beats !== null) w.beatLog(i, beats, false);
-        continue;
-      }
-      const open = this.isOpen(id);
-      if (beats !== null) w.beatLog(i, beats, !open);
-      if (!open) continue;
-      const [s0, s1] = this.streamResults(id, true);
-      const sl = this.silences[id];
-      w.tcp(i, id * TCP_WORDS, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
-      closing.push(id);
+      if (id >= 0) this.takeInto(w, i, id, closing);
     }
-    // The blocks are copied at the end, in one go: the ids are closed after (none is reused before).
+    return this.finishColumns(w, closing);
+  }
+
+  /**
+   * Every conversation as columns, row = id, before the session asks for them by key (the
+   * end of a run: a worker builds them while the session merges); rowsOf() then gives each
+   * key's row. Their keys stay in the index until rowsOf() releases them.
+   */
+  takeAllColumns(): ConversationColumns {
+    const n = this.index.idCount;
+    const w = new ColumnsWriter(n, P_WORDS);
+    const closing: number[] = [];
+    for (let id = 0; id < n; id++) this.takeInto(w, id, id, closing);
+    return this.finishColumns(w, closing);
+  }
+
+  /** The rows in takeAllColumns() of the flows whose keys are packed in `keys` (-1: none), forgotten here. */
+  rowsOf(keys: Uint32Array): Int32Array {
+    const rows = new Int32Array(keys.length / KEY_WORDS);
+    for (let i = 0; i < rows.length; i++) rows[i] = this.index.release(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
+    return rows;
+  }
+
+  /** Conversation `id` as row i of `w`; a TCP one's id goes to `closing` (its block is copied by finishColumns). */
+  private takeInto(w: ColumnsWriter, i: number, id: number, closing: number[]): void {
+    const bl = this.beatLogs[id];
+    const beats = bl === null || bl === undefined ? null : bl.take();
+    if (beats !== null) this.beatLogs[id] = null;
+    const log = this.logs[id];
+    if (log !== null && log !== undefined) {
+      this.logs[id] = null;
+      w.udp(i, log.facts(true));
+      if (beats !== null) w.beatLog(i, beats, false);
+      return;
+    }
+    const open = this.isOpen(id);
+    if (beats !== null) w.beatLog(i, beats, !open);
+    if (!open) return;
+    const [s0, s1] = this.streamResults(id, true);
+    const sl = this.silences[id];
+    w.tcp(i, id * TCP_WORDS, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
+    closing.push(id);
+  }
+
+  private finishColumns(w: ColumnsWriter, closing: number[]): ConversationColumns {
+    // The blocks are copied in one go at the end: the ids are closed after (none is reused before).
     const columns = w.finish(this.arena.i32);
     for (const id of closing) this.close(id);
     return columns;

@@ -87,18 +87,35 @@ export class BeatLog {
 
   /** The log so far; `final`: the flow leaves, and the budget gets its bytes back. */
   facts(final = false): BeatFacts {
-    const n = this.n;
-    const log = this.log;
-    const times = new Float64Array(n);
-    const flags = new Uint8Array(n);
-    const echo = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      times[i] = log[2 * i];
-      const x = log[2 * i + 1];
-      flags[i] = x % 8;
-      echo[i] = Math.floor(x / 8);
-    }
-    if (final && this.budget !== null) this.budget.used -= Math.max(0, log.length / 2 - 16) * ENTRY_BYTES;
-    return { times, flags, echo, dropped: this.dropped };
+    const f = beatFacts(this.log, 0, this.n, this.dropped);
+    if (final) this.end();
+    return f;
   }
+
+  /**
+   * The log as it is kept, for a worker's hand-over (beatFacts reads it on the other side):
+   * `n` entries of two doubles from 0 of `log`. The flow leaves: the budget gets its bytes back.
+   */
+  take(): { log: Float64Array; n: number; dropped: number } {
+    this.end();
+    return { log: this.log, n: this.n, dropped: this.dropped };
+  }
+
+  private end(): void {
+    if (this.budget !== null) this.budget.used -= Math.max(0, this.log.length / 2 - 16) * ENTRY_BYTES;
+  }
+}
+
+/** The BeatFacts of `n` log entries (pairs of doubles: the time, flags + 8 × echo) from `at` of `log`. */
+export function beatFacts(log: Float64Array, at: number, n: number, dropped: number): BeatFacts {
+  const times = new Float64Array(n);
+  const flags = new Uint8Array(n);
+  const echo = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    times[i] = log[at + 2 * i];
+    const x = log[at + 2 * i + 1];
+    flags[i] = x % 8;
+    echo[i] = Math.floor(x / 8);
+  }
+  return { times, flags, echo, dropped };
 }

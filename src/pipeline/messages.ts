@@ -28,12 +28,16 @@ export type ToWorker =
   | { type: 'batch'; batch: RecordBatch }
   /** A batch in shared memory: aggregate the records whose owner in `route` is `me`, answer 'shared-done' with `id`. */
   | { type: 'shared'; batch: RecordBatch; route: Uint8Array | null; me: number; id: number }
-  | { type: 'drain' }
+  /** `final`: the end of the run; the worker then builds its conversations' columns at once ('pretaken'). */
+  | { type: 'drain'; final: boolean }
   | { type: 'take'; keys: Uint32Array };
 
 export type FromWorker =
   | { type: 'done'; data: ArrayBuffer; index: ArrayBuffer }
   | { type: 'shared-done'; id: number }
   | { type: 'result'; result: AggregateResult }
-  | { type: 'taken'; columns: ConversationColumns }
+  /** Every conversation, row = its id, after a final drain; 'taken' answers then give rows. */
+  | { type: 'pretaken'; columns: ConversationColumns }
+  /** The flows asked for as columns; after 'pretaken', their rows there (-1: none) instead. */
+  | { type: 'taken'; columns: ConversationColumns | null; rows: Int32Array | null }
   | { type: 'failed'; message: string };

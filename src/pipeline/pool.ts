@@ -32,8 +32,12 @@ export type FactsOf = (i: number) => FlowFacts | null;
 /** Where batches go: a worker pool, or the main thread itself. */
 export interface BatchSink {
   submit(batch: RecordBatch): void | Promise<void>;
-  /** Waits for every batch submitted so far, then returns what each aggregator gathered since the last drain. */
-  drain(): Promise<AggregateResult[]>;
+  /**
+   * Waits for every batch submitted so far, then returns what each aggregator gathered since
+   * the last drain. `final`: the end, nothing is submitted after, and every flow will be
+   * taken (workers then build the hand-over at once).
+   */
+  drain(final?: boolean): Promise<AggregateResult[]>;
   /**
    * The conversation facts of the flows whose keys are packed in `keys` (KEY_WORDS each), in
    * that order (null: no conversation); they are forgotten. Call after drain().
@@ -120,8 +124,12 @@ interface Slot {
   worker: Worker;
   inflight: { fileIndex: number; fileOffset: number }[];
   onResult: ((r: AggregateResult) => void) | null;
-  onTaken: ((columns: ConversationColumns) => void) | null;
+  onTaken: ((answer: Taken) => void) | null;
+  /** The worker's conversations after a final drain, row = id: 'taken' then answers with rows. */
+  pretaken: ConversationColumns | null;
 }
+
+type Taken = Extract<FromWorker, { type: 'taken' }>;
 
 function workerUrl(): URL {
   // Under the test runner this module is TypeScript source; workers run the built JS.
@@ -155,7 +163,7 @@ export class WorkerPool implements BatchSink {
     const init: WorkerInit = { maxFlows, limits: { ...limits, budgetBytes: Math.floor(limits.budgetBytes / owners) }, format: WIRE_FORMAT };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: init });
-      const slot: Slot = { worker, inflight: [], onResult: null, onTaken: null };
+      const slot: Slot = { worker, inflight: [], onResult: null, onTaken: null, pretaken: null };
       worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       worker.on('error', (err) => this.fail(slot, err.message));
       worker.on('exit', (code) => {
@@ -180,8 +188,10 @@ export class WorkerPool implements BatchSink {
       w?.resolve();
     } else if (m.type === 'result') {
       slot.onResult?.(m.result);
+    } else if (m.type === 'pretaken') {
+      slot.pretaken = m.columns;
     } else if (m.type === 'taken') {
-      slot.onTaken?.(m.columns);
+      slot.onTaken?.(m);
     } else this.fail(slot, m.message);
   }
 
@@ -298,9 +308,9 @@ export class WorkerPool implements BatchSink {
     );
   }
 
-  async drain(): Promise<AggregateResult[]> {
+  async drain(final = false): Promise<AggregateResult[]> {
     if (this.failure) throw this.failure;
-    const results = await this.askAll<AggregateResult>({ type: 'drain' }, 'onResult');
+    const results = await this.askAll<AggregateResult>({ type: 'drain', final }, 'onResult');
     if (this.local !== null) results.push(this.local.drain());
     return results;
   }
@@ -308,10 +318,19 @@ export class WorkerPool implements BatchSink {
   async take(keys: Uint32Array): Promise<FactsOf> {
     if (this.failure) throw this.failure;
     // Each flow lives with one owner: the others answer "none" for it.
-    const answers = await this.askAll<ConversationColumns>({ type: 'take', keys }, 'onTaken');
-    const owner = new Int16Array(keys.length / KEY_WORDS).fill(-1);
-    for (let a = 0; a < answers.length; a++) for (let i = 0; i < owner.length; i++) if (answers[a].present[i] !== 0) owner[i] = a;
-    const handed = answers.map(factsOfColumns);
+    const answers = await this.askAll<Taken>({ type: 'take', keys }, 'onTaken');
+    const n = keys.length / KEY_WORDS;
+    // Each answer's columns and flow i's row there (after a final drain, the columns came before).
+    const columns = answers.map((a, w) => a.columns ?? this.slots[w].pretaken!);
+    const rows = answers.map((a) => a.rows ?? Int32Array.from({ length: n }, (_, i) => i));
+    const owner = new Int16Array(n).fill(-1);
+    for (let a = 0; a < answers.length; a++) {
+      const r = rows[a];
+      const present = columns[a].present;
+      for (let i = 0; i < n; i++) if (r[i] >= 0 && present[r[i]] !== 0) owner[i] = a;
+    }
+    const built = columns.map(factsOfColumns);
+    const handed = built.map((f, a) => (i: number) => f(rows[a][i]));
     // This thread's own flows, like inline: taken one at a time, as classification asks.
     const store = this.local?.conversations ?? null;
     return (i) => (owner[i] >= 0 ? handed[owner[i]](i) : store === null ? null : store.takeKey(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS)));

@@ -9,6 +9,8 @@ import { WIRE_FORMAT, type FromWorker, type ToWorker, type WorkerInit } from './
 const init = workerData as WorkerInit;
 const agg = new BatchAggregator(init.maxFlows, undefined, init.limits);
 const port = parentPort!;
+/** Every conversation went to the session after the final drain ('pretaken'). */
+let pretaken = false;
 const mismatch = init.format === WIRE_FORMAT ? null : `the worker script is from another build of pantap (its results are laid out as "${WIRE_FORMAT}", the session expects "${init.format}"): restart the process`;
 if (mismatch !== null) {
   const reply: FromWorker = { type: 'failed', message: mismatch };
@@ -29,15 +31,28 @@ port.on('message', (msg: ToWorker) => {
     } else if (msg.type === 'take') {
       // The conversations as they are kept (TCP blocks, stream bytes, logs) in flat columns:
       // the session builds the facts when it judges each flow.
-      const columns = agg.conversations.takeColumns(msg.keys);
-      const reply: FromWorker = { type: 'taken', columns };
-      port.postMessage(reply, columnBuffers(columns));
+      if (pretaken) {
+        const reply: FromWorker = { type: 'taken', columns: null, rows: agg.conversations.rowsOf(msg.keys) };
+        port.postMessage(reply);
+      } else {
+        const columns = agg.conversations.takeColumns(msg.keys);
+        const reply: FromWorker = { type: 'taken', columns, rows: null };
+        port.postMessage(reply, columnBuffers(columns));
+      }
     } else {
       const result = agg.drain();
       const reply: FromWorker = { type: 'result', result };
       const f = result.flows!;
       const g = result.fragments;
       port.postMessage(reply, [f.keys.buffer, f.f64.buffer, f.u32.buffer, f.overflowSketch.buffer, g.firstU.buffer, g.firstF.buffer, g.laterU.buffer, g.laterF.buffer] as ArrayBuffer[]);
+      if (msg.final && !pretaken) {
+        // The end: every flow will be asked for. Their columns are built now, while the
+        // session merges the tables, instead of after it asks.
+        pretaken = true;
+        const columns = agg.conversations.takeAllColumns();
+        const pre: FromWorker = { type: 'pretaken', columns };
+        port.postMessage(pre, columnBuffers(columns));
+      }
     }
   } catch (err) {
     const reply: FromWorker = { type: 'failed', message: err instanceof Error ? err.message : String(err) };

@@ -364,7 +364,7 @@ export class FlowSession {
 
   /** Merges what the aggregators gathered, then decides the fragments that can be decided. */
   private async collect(nowUs: number, final: boolean): Promise<void> {
-    const parts = await this.sink.drain();
+    const parts = await this.sink.drain(final);
     // Sized once for the final merge (a file run's only one): growing by rehash through a
     // million flows costs more than the merge itself. Live drains repeat active flows, so
     // their sum would overstate the table.

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import { WorkerError } from '../../src/errors.js';
 import { mergeStats } from '../../src/decode/stats.js';
-import { FlowTable } from '../../src/flow/table.js';
+import { FlowTable, KEY_WORDS } from '../../src/flow/table.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../../src/pipeline/pool.js';
 import { dumpFlows } from '../helpers/flows.js';
 import { REPO } from '../helpers/shared.js';
@@ -99,6 +99,41 @@ describe('drain', () => {
           expect(buffers.out).toBe(0);
           expect(buffers.acquired).toBeGreaterThan(4);
         }
+      }
+    }
+  });
+});
+
+describe('take', () => {
+  /** Plain data with typed arrays as plain arrays, for a deep comparison. */
+  const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v)));
+
+  /** Every flow's facts of `file` through `sink`: its keys taken in two takes (the second half first), after a drain (`final` or not). */
+  async function factsThrough(sink: BatchSink, buffers: BufferPool, file: string, final: boolean, table = new FlowTable(10_000)): Promise<Map<string, unknown>> {
+    await readCapture(file, { fileIndex: 0, seqBase: 0, pool: buffers, submit: (b) => sink.submit(b) });
+    for (const p of await sink.drain(final)) if (p.flows !== null) table.merge(p.flows);
+    const keys = table.snapshot().keys;
+    const half = Math.floor(keys.length / KEY_WORDS / 2) * KEY_WORDS;
+    const out = new Map<string, unknown>();
+    for (const part of [keys.slice(half), keys.slice(0, half)]) {
+      const facts = await sink.take(part);
+      for (let i = 0; i < part.length / KEY_WORDS; i++) out.set(part.slice(i * KEY_WORDS, (i + 1) * KEY_WORDS).join(','), plain(facts(i)));
+    }
+    await sink.terminate();
+    return out;
+  }
+
+  it.each(['fixtures/verdicts/v01_tls_certs.pcap', 'fixtures/verdicts/v04_udp_noreply.pcap', 'fixtures/ha-outage/h01_ha_outage.pcap'])('workers hand over the facts inline gives (%s), also after a final drain', async (name) => {
+    const file = resolve(REPO, name);
+    const inlineBuffers = new BufferPool(8192, 256);
+    const inlineTable = new FlowTable(10_000);
+    const inline = await factsThrough(new InlineSink(inlineBuffers, inlineTable), inlineBuffers, file, true, inlineTable);
+    expect([...inline.values()].filter((f) => f !== null).length).toBeGreaterThan(1);
+    for (const final of [false, true]) {
+      for (const mainShare of [false, true]) {
+        const buffers = new BufferPool(8192, 256);
+        const got = await factsThrough(new WorkerPool(1, buffers, 10_000, [name], 2, undefined, undefined, mainShare), buffers, file, final);
+        expect(got, `final ${final}, main share ${mainShare}`).toEqual(inline);
       }
     }
   });
