@@ -14,25 +14,27 @@ import { TCP_WORDS } from './tcp-health.js';
 
 // Per flow, WORDS numbers in `num`. A TCP conversation (present 1): its block's number in
 // `blocks`, 1 + its row in `pmtus` (0: none), 1 + its row in `silences` (0: none), then per
-// stream: present, byte offset, byte length, first run, run count, STREAM_COUNTERS.
+// stream: present, its bytes (buffer, byte offset, byte length: BYTES_AT), first run, run
+// count, STREAM_COUNTERS.
 const O_BLOCK = 0;
 const O_PMTU = 1;
 const O_SL = 2;
 const O_STREAMS = 3;
-const STREAM_WORDS = 5 + STREAM_COUNTERS.length;
+const STREAM_WORDS = 6 + STREAM_COUNTERS.length;
+const S_COUNTERS = 6;
 // Any flow: its heartbeat log (present, first beat, beat count, dropped), BEAT_WORDS per
 // beat in `beats` as the log keeps them (heartbeats.ts). A flow with only a heartbeat log is present 3.
 const O_BT = O_STREAMS + 2 * STREAM_WORDS;
 const BEAT_WORDS = 2;
 const WORDS = O_BT + 4;
 // A UDP flow (present 2) uses the first words of its row: originator, first datagram,
-// datagram count, capHit; each datagram is DGRAM_WORDS in `datagrams`: side, byte
-// offset, byte length, wire length, capture time.
+// datagram count, capHit; each datagram is DGRAM_WORDS in `datagrams`: side, its bytes
+// (buffer, byte offset, byte length), wire length, capture time.
 const O_ORIG = 0;
 const O_DG_FIRST = 1;
 const O_DG_COUNT = 2;
 const O_DG_CAPHIT = 3;
-const DGRAM_WORDS = 5;
+const DGRAM_WORDS = 6;
 const SL_HIST = 2 * SILENCE_BINS;
 const SL_WORDS = SL_HIST + 4 * SILENCE_K;
 
@@ -49,7 +51,11 @@ export interface ConversationColumns {
   /** `pmtuWords` per conversation with PMTU bookkeeping (conversation.ts). */
   pmtus: Float64Array;
   pmtuWords: number;
-  bytes: Uint8Array;
+  /**
+   * The streams' and datagrams' bytes: the buffers they were kept in, moved as they are
+   * (a worker's final hand-over: its slab's chunks), or one copy of them all.
+   */
+  buffers: ArrayBuffer[];
   /** Every stream's runs (offset in the stream, record), back to back. */
   runLo: Float64Array;
   runRec: Float64Array;
@@ -63,7 +69,7 @@ export interface ConversationColumns {
 
 /** The buffers of the columns, for a transfer list. */
 export function columnBuffers(c: ConversationColumns): ArrayBuffer[] {
-  return [c.present, c.num, c.blocks, c.pmtus, c.bytes, c.runLo, c.runRec, c.datagrams, c.beats, c.silences].map((a) => a.buffer as ArrayBuffer);
+  return [...[c.present, c.num, c.blocks, c.pmtus, c.runLo, c.runRec, c.datagrams, c.beats, c.silences].map((a) => a.buffer as ArrayBuffer), ...c.buffers];
 }
 
 /** A typed array that doubles when full (the few rows of PMTU bookkeeping and silences). */
@@ -155,7 +161,7 @@ export class ColumnsWriter {
       num[so] = 1;
       for (let k = 0; k < STREAM_COUNTERS.length; k++) {
         const v = s[STREAM_COUNTERS[k]];
-        num[so + 5 + k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+        num[so + S_COUNTERS + k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
       }
       this.streams.push(s);
       this.streamAt.push(so);
@@ -164,33 +170,56 @@ export class ColumnsWriter {
     }
   }
 
-  /** The columns; `I` holds the TCP blocks noted (their conversations not yet closed). */
-  finish(I: Int32Array): ConversationColumns {
+  /**
+   * The columns; `I` holds the TCP blocks noted (their conversations not yet closed).
+   * `move`: the bytes go in the buffers they are kept in (the columns' transfer detaches
+   * them: every flow of the store must have been taken, and the store must not allocate from
+   * them again); else they are copied into one.
+   */
+  finish(I: Int32Array, move: boolean): ConversationColumns {
     const num = this.num;
     const blocks = new Int32Array(this.blockBases.length * TCP_WORDS);
     for (let j = 0; j < this.blockBases.length; j++) blocks.set(I.subarray(this.blockBases[j], this.blockBases[j] + TCP_WORDS), j * TCP_WORDS);
-    const bytes = new Uint8Array(this.nBytes);
+    const copy = move ? null : new Uint8Array(this.nBytes);
+    const buffers: ArrayBuffer[] = copy === null ? [] : [copy.buffer];
+    const bufferAt = new Map<ArrayBufferLike, number>();
+    let b = 0;
+    // Where bytes `x` go: words w, w + 1, w + 2 of `to` (buffer, byte offset, byte length; buffer -1: none).
+    const place = (x: Uint8Array, to: Float64Array, w: number): void => {
+      to[w + 2] = x.length;
+      if (x.length === 0) {
+        to[w] = -1;
+      } else if (copy !== null) {
+        to[w] = 0;
+        to[w + 1] = b;
+        copy.set(x, b);
+        b += x.length;
+      } else {
+        let k = bufferAt.get(x.buffer);
+        if (k === undefined) {
+          bufferAt.set(x.buffer, (k = buffers.length));
+          buffers.push(x.buffer as ArrayBuffer);
+        }
+        to[w] = k;
+        to[w + 1] = x.byteOffset;
+      }
+    };
     const runLo = new Float64Array(this.nRuns);
     const runRec = new Float64Array(this.nRuns);
-    const datagrams = new Float64Array(this.nDgrams * DGRAM_WORDS);
-    const beats = new Float64Array(this.nBeats * BEAT_WORDS);
-    let b = 0;
     let r = 0;
     for (let j = 0; j < this.streams.length; j++) {
       const s = this.streams[j];
       const so = this.streamAt[j];
       const runs = streamRuns(s);
-      num[so + 1] = b;
-      num[so + 2] = s.bytes.length;
-      num[so + 3] = r;
-      num[so + 4] = runs.n;
-      bytes.set(s.bytes, b);
-      b += s.bytes.length;
+      place(s.bytes, num, so + 1);
+      num[so + 4] = r;
+      num[so + 5] = runs.n;
       for (let k = 0; k < runs.n; k++, r++) {
         runLo[r] = runs.lo[k];
         runRec[r] = runs.rec[k];
       }
     }
+    const datagrams = new Float64Array(this.nDgrams * DGRAM_WORDS);
     let g = 0;
     for (let j = 0; j < this.udps.length; j++) {
       const f = this.udps[j];
@@ -200,14 +229,12 @@ export class ColumnsWriter {
       for (const d of f.datagrams) {
         const w = g++ * DGRAM_WORDS;
         datagrams[w] = d.side;
-        datagrams[w + 1] = b;
-        datagrams[w + 2] = d.bytes.length;
-        datagrams[w + 3] = d.wireLength;
-        datagrams[w + 4] = d.tsUs;
-        bytes.set(d.bytes, b);
-        b += d.bytes.length;
+        place(d.bytes, datagrams, w + 1);
+        datagrams[w + 4] = d.wireLength;
+        datagrams[w + 5] = d.tsUs;
       }
     }
+    const beats = new Float64Array(this.nBeats * BEAT_WORDS);
     let t = 0;
     for (let j = 0; j < this.beatLogs.length; j++) {
       const bl = this.beatLogs[j];
@@ -219,8 +246,13 @@ export class ColumnsWriter {
       beats.set(bl.log.subarray(0, bl.n * BEAT_WORDS), t * BEAT_WORDS);
       t += bl.n;
     }
-    return { count: this.count, present: this.present, num, blocks, pmtus: this.pmtus, pmtuWords: this.pmtuWords, bytes, runLo, runRec, datagrams, beats, silences: this.silences };
+    return { count: this.count, present: this.present, num, blocks, pmtus: this.pmtus, pmtuWords: this.pmtuWords, buffers, runLo, runRec, datagrams, beats, silences: this.silences };
   }
+}
+
+/** The bytes at words w, w + 1, w + 2 of `from` (see ColumnsWriter.finish). */
+function bytesAt(c: ConversationColumns, from: Float64Array, w: number): Uint8Array {
+  return from[w] < 0 ? new Uint8Array(0) : new Uint8Array(c.buffers[from[w]], from[w + 1], from[w + 2]);
 }
 
 /** Flow i's TCP block in `columns.blocks` (its base word), its PMTU bookkeeping (null: none), silences and streams. */
@@ -238,9 +270,9 @@ export function columnTcp(c: ConversationColumns, i: number): { base: number; pm
   for (let d = 0; d < 2; d++) {
     const so = o + O_STREAMS + d * STREAM_WORDS;
     if (num[so] === 0) continue;
-    const r0 = num[so + 3];
-    const rn = num[so + 4];
-    streams[d] = keptStream(c.bytes.subarray(num[so + 1], num[so + 1] + num[so + 2]), c.runLo.subarray(r0, r0 + rn), c.runRec.subarray(r0, r0 + rn), rn, num, so + 5);
+    const r0 = num[so + 4];
+    const rn = num[so + 5];
+    streams[d] = keptStream(bytesAt(c, num, so + 1), c.runLo.subarray(r0, r0 + rn), c.runRec.subarray(r0, r0 + rn), rn, num, so + S_COUNTERS);
   }
   return { base: num[o + O_BLOCK] * TCP_WORDS, pmtu: p === 0 ? null : c.pmtus.subarray((p - 1) * c.pmtuWords, p * c.pmtuWords), silences, streams };
 }
@@ -261,8 +293,7 @@ export function columnDatagrams(c: ConversationColumns, i: number): DatagramFact
   const first = num[o + O_DG_FIRST];
   for (let d = first; d < first + num[o + O_DG_COUNT]; d++) {
     const w = d * DGRAM_WORDS;
-    const at = c.datagrams[w + 1];
-    out.push({ side: c.datagrams[w] as Side, bytes: c.bytes.subarray(at, at + c.datagrams[w + 2]), wireLength: c.datagrams[w + 3], tsUs: c.datagrams[w + 4] });
+    out.push({ side: c.datagrams[w] as Side, bytes: bytesAt(c, c.datagrams, w + 1), wireLength: c.datagrams[w + 4], tsUs: c.datagrams[w + 5] });
   }
   return { kind: 'udp', originator: num[o + O_ORIG] as Side, datagrams: out, capHit: num[o + O_DG_CAPHIT] === 1 };
 }

@@ -13,7 +13,7 @@ import { ColumnsWriter, columnBeats, columnDatagrams, columnTcp, type Conversati
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
 import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
-import { DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
+import { ByteSlab, DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import {
   TCPA_ANY_RETRANSMISSION,
@@ -569,20 +569,24 @@ export class ConversationStore {
       const id = this.index.release(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
       if (id >= 0) this.takeInto(w, i, id, closing);
     }
-    return this.finishColumns(w, closing);
+    return this.finishColumns(w, closing, false);
   }
 
   /**
    * Every conversation as columns, row = id, before the session asks for them by key (the
    * end of a run: a worker builds them while the session merges); rowsOf() then gives each
-   * key's row. Their keys stay in the index until rowsOf() releases them.
+   * key's row. Their keys stay in the index until rowsOf() releases them. The bytes go in
+   * the slab chunks they are kept in, to be moved as they are.
    */
   takeAllColumns(): ConversationColumns {
     const n = this.index.idCount;
     const w = new ColumnsWriter(n, P_WORDS);
     const closing: number[] = [];
     for (let id = 0; id < n; id++) this.takeInto(w, id, id, closing);
-    return this.finishColumns(w, closing);
+    const columns = this.finishColumns(w, closing, true);
+    // Their bytes go in the slab's chunks as they are (no copy): the slab starts afresh.
+    if (this.budget.slab !== undefined) this.budget.slab = new ByteSlab();
+    return columns;
   }
 
   /** The rows in takeAllColumns() of the flows whose keys are packed in `keys` (-1: none), forgotten here. */
@@ -613,9 +617,9 @@ export class ConversationStore {
     closing.push(id);
   }
 
-  private finishColumns(w: ColumnsWriter, closing: number[]): ConversationColumns {
+  private finishColumns(w: ColumnsWriter, closing: number[], move: boolean): ConversationColumns {
     // The blocks are copied in one go at the end: the ids are closed after (none is reused before).
-    const columns = w.finish(this.arena.i32);
+    const columns = w.finish(this.arena.i32, move);
     for (const id of closing) this.close(id);
     return columns;
   }
