@@ -110,6 +110,14 @@ interface BaseFlow {
   server: Side;
 }
 
+/** Flows prepared for classify() (FlowClassifier.prepare). */
+export class PreparedFlows {
+  constructor(
+    readonly src: FlowSlots,
+    readonly base: BaseFlow[],
+  ) {}
+}
+
 function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner, only?: (slot: number) => boolean): BaseFlow[] {
   const out: BaseFlow[] = [];
   for (let slot = 0; slot < src.slots; slot++) {
@@ -281,6 +289,14 @@ export class FlowClassifier {
   }
 
   /** A copy whose later classifications leave this one's roles untouched. */
+  /**
+   * What classify() does first and needs no facts for (direction, outcome, candidate entries
+   * of each flow): a session does it while a worker hands the facts over.
+   */
+  prepare(src: FlowSlots): PreparedFlows {
+    return new PreparedFlows(src, baseFlows(src, this.matcher, this.interner));
+  }
+
   fork(): FlowClassifier {
     const c = new FlowClassifier(this.matcher, this.inventory);
     c.interner = this.interner; // numbering more addresses in the fork is harmless
@@ -388,19 +404,22 @@ export class FlowClassifier {
   }
 
   /**
-   * Classifies the flows of `src` (a table, or a snapshot through flowSlots), learning roles
-   * from them first; returns them in capture order (first packet first).
+   * Classifies the flows of `input` (a table, or a snapshot through flowSlots; or those
+   * flows prepared), learning roles from them first; returns them in capture order (first
+   * packet first).
    */
   /**
    * `settledBeforeUs`: the flows are still going on (the live view's snapshot); those that
    * started after this time are young, in the middle of their first exchange, and verdicts
    * that need it to be over (tls-incomplete, no-reply) are not given to them yet.
    */
-  classify(src: FlowSlots, facts?: (slot: number) => FlowFacts | null, counts?: InspectionCounts, settledBeforeUs = Infinity): ClassifiedFlow[] {
+  classify(input: FlowSlots | PreparedFlows, facts?: (slot: number) => FlowFacts | null, counts?: InspectionCounts, settledBeforeUs = Infinity): ClassifiedFlow[] {
     const entries = this.matcher.catalog.entries;
     const inventory = this.inventory;
     const roles = this.roles;
-    const base = baseFlows(src, this.matcher, this.interner);
+    const prepared = input instanceof PreparedFlows ? input : this.prepare(input);
+    const src = prepared.src;
+    const base = prepared.base;
     // Each flow's facts are asked for once (a sink may build them then, see FactsOf): those
     // learn() reads (endpoint-mapper connections) are kept here for the judging below.
     const early = new Map<number, FlowFacts | null>();

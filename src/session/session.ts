@@ -291,12 +291,15 @@ export class FlowSession {
    * aggregators learnt from their packets (TCP health, payload); the aggregators forget them.
    */
   private async classifyLeaving(snap: FlowSnapshot): Promise<ClassifiedFlow[]> {
-    const facts = await this.sink.take(snap.keys);
+    // Workers hand the facts over while this thread prepares the flows.
+    const taking = this.sink.take(snap.keys);
+    const prepared = this.classifier.prepare(flowSlots(snap));
+    const facts = await taking;
     // Each flow's facts asked for once (FactsOf); those classification did not ask for are
     // taken all the same, so that the aggregators forget every flow that left.
     const asked = new Uint8Array(snap.count);
     const flows = this.classifier.classify(
-      flowSlots(snap),
+      prepared,
       (i) => {
         asked[i] = 1;
         return facts(i);
