@@ -276,14 +276,22 @@ export class FlowSession {
       await this.ready();
       await this.collect(this.nowUs, true);
       remaining = await this.classifyLeaving(this.table.snapshot());
-    } finally {
+    } catch (err) {
       this.ended = true;
       await this.sink.terminate();
+      throw err;
     }
-    this.acc.addFlows(remaining);
-    // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
-    const summary = this.acc.summary(this.input(end), this.classifier.roles, this.table.overflowSketch.slice());
-    return { summary, remaining };
+    this.ended = true;
+    // Workers stop (their heaps are freed) while the summary is built.
+    const stopping = this.sink.terminate();
+    try {
+      this.acc.addFlows(remaining);
+      // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
+      const summary = this.acc.summary(this.input(end), this.classifier.roles, this.table.overflowSketch.slice());
+      return { summary, remaining };
+    } finally {
+      await stopping;
+    }
   }
 
   /**
