@@ -370,12 +370,16 @@ class Router {
     const counts = new Int32Array(this.workers + 1);
     const pf = this.pf;
     const W = this.workers;
+    const buckets = this.buckets;
+    const local = this.local;
     for (let r = 0; r < n; r++) {
       const o = r * REC_WORDS;
       const st = decodeRecord(pf, src, dv, idx[o + REC_OFFSET], idx[o + REC_CAPLEN], idx[o + REC_ORIGLEN], idx[o + REC_LINKTYPE]);
-      // Undecodable records carry no flow: the first owner counts them.
-      const b = st === R_OK ? flowRoute(pf) % this.buckets : 0;
-      const w = this.local && b === this.buckets - 1 ? W : b % W;
+      // Undecodable records carry no flow: the first owner counts them. The bucket is the
+      // hash's top 16 bits scaled (buckets < 65,536): a uint32 `%` is a floating-point
+      // modulo in V8 (mixed-300k: route 134 → 121 ms CPU, the decode in it 100 ms).
+      const b = st === R_OK ? ((flowRoute(pf) >>> 16) * buckets) >>> 16 : 0;
+      const w = local && b === buckets - 1 ? W : b % W;
       route[r] = w;
       counts[w]++;
     }
