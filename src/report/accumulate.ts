@@ -195,11 +195,19 @@ class Pair implements PairHealth {
 
 interface EntryAcc {
   totals: Totals;
-  /** Keyed by clientId * 2^26 + serverId (the accumulator's address numbers). */
+  /** Keyed by channelKey(clientId, serverId) (the accumulator's address numbers). */
   pairs: Map<number, Pair>;
   failureCount: number;
   /** A long-lived session's entry: its flows' gaps go into the timeline. */
   longLived: boolean;
+}
+
+/**
+ * A channel's (pair's) key from its address numbers: a small integer (a Map key V8 keeps unboxed) while
+ * both are below 2^15, else 2^30 + clientId * 2^26 + serverId, above every small one.
+ */
+export function channelKey(clientId: number, serverId: number): number {
+  return clientId < 32768 && serverId < 32768 ? (clientId << 15) | serverId : 2 ** 30 + clientId * 2 ** 26 + serverId;
 }
 
 /** Most bytes first, then first seen first: a total order, as no two flows share a first record. */
@@ -299,7 +307,7 @@ export class SummaryAccumulator {
   }
 
   /**
-   * Folds in classified flows. Pair keys are clientId * 2^26 + serverId: the flows must come
+   * Folds in classified flows. Pair keys are made of clientId and serverId: the flows must come
    * from one FlowClassifier (or its forks), whose address numbers never change.
    */
   addFlows(flows: readonly ClassifiedFlow[]): void {
@@ -310,7 +318,7 @@ export class SummaryAccumulator {
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
       if (f.entries.length > 0) {
-        const key = f.clientId * 2 ** 26 + f.serverId;
+        const key = channelKey(f.clientId, f.serverId);
         for (const i of f.entries) this.addToEntry(i, f, key);
       }
       if (allFlows || f.section === 'unexpected' || f.verdict !== 'ok') {
@@ -361,7 +369,7 @@ export class SummaryAccumulator {
     const extra = new Map<number, Map<number, { client: string; server: string; health: PairHealth }>>();
     for (const f of more) {
       if (f.entries.length === 0) continue;
-      const key = f.clientId * 2 ** 26 + f.serverId;
+      const key = channelKey(f.clientId, f.serverId);
       for (const i of f.entries) {
         let byKey = extra.get(i);
         if (byKey === undefined) extra.set(i, (byKey = new Map()));

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
 import type { Role } from '../../src/catalog/schema.js';
 import type { RoleBook } from '../../src/classify/classify.js';
-import { SummaryAccumulator, type AccumulateOptions } from '../../src/report/accumulate.js';
+import { channelKey, SummaryAccumulator, type AccumulateOptions } from '../../src/report/accumulate.js';
 import { REPO } from '../helpers/shared.js';
 import { mulberry32 } from '../helpers/random.js';
 
@@ -45,5 +45,18 @@ describe('SummaryAccumulator', () => {
         expect(acc.summary(input, roles)).toEqual(a.summary);
       }
     }
+  });
+});
+
+describe('channelKey', () => {
+  it('is a small integer below 2^15 address numbers and distinct for every pair either side of it', () => {
+    expect(channelKey(1, 2)).toBe(32770);
+    expect(channelKey(32767, 32767)).toBe(2 ** 30 - 1);
+    expect(channelKey(32768, 0)).toBe(2 ** 30 + 32768 * 2 ** 26);
+    expect(channelKey(0, 32768)).toBe(2 ** 30 + 32768);
+    const seen = new Set<number>();
+    const ids = [0, 1, 2, 32766, 32767, 32768, 32769, 65536, 2 ** 20, 2 ** 26 - 1];
+    for (const c of ids) for (const s of ids) seen.add(channelKey(c, s));
+    expect(seen.size).toBe(ids.length * ids.length);
   });
 });
