@@ -228,9 +228,15 @@ export function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => nu
   return top;
 }
 
-/** Keeps the `max` best items by `order` (a binary heap with the worst kept item on top). */
+/**
+ * Keeps the `max` best items by `order`, a total order (every use's is: no two items tie, so
+ * which items are kept does not depend on the order they come in). Below `max` items they
+ * are only collected; at the first item past it they become a binary heap with the worst
+ * kept item on top (made in one pass), which each better item then replaces.
+ */
 export class BestOf<T> {
   items: T[] = [];
+  private heap = false;
   constructor(
     readonly max: number,
     private readonly order: (a: T, b: T) => number,
@@ -238,31 +244,34 @@ export class BestOf<T> {
 
   add(x: T): void {
     const h = this.items;
-    const order = this.order;
     if (h.length < this.max) {
-      let i = h.push(x) - 1;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (order(h[p], x) >= 0) break;
-        h[i] = h[p];
-        i = p;
-      }
-      h[i] = x;
-    } else if (h.length > 0 && order(x, h[0]) < 0) {
-      // Replace the worst kept item and sift down.
-      const n = h.length;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && order(h[r], h[l]) > 0 ? r : l;
-        if (order(h[c], x) <= 0) break;
-        h[i] = h[c];
-        i = c;
-      }
-      h[i] = x;
+      h.push(x);
+      return;
     }
+    if (h.length === 0) return;
+    if (!this.heap) {
+      for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(h[i], i);
+      this.heap = true;
+    }
+    // Replace the worst kept item and sift down.
+    if (this.order(x, h[0]) < 0) this.siftDown(x, 0);
+  }
+
+  /** Puts x at i and moves it down below every worse child. */
+  private siftDown(x: T, i: number): void {
+    const h = this.items;
+    const order = this.order;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && order(h[r], h[l]) > 0 ? r : l;
+      if (order(h[c], x) <= 0) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = x;
   }
 
   sorted(): T[] {
