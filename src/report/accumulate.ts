@@ -203,8 +203,8 @@ interface EntryAcc {
 }
 
 /**
- * A channel's (pair's) key from its address numbers: a small integer (a Map key V8 keeps unboxed) while
- * both are below 2^15, else 2^30 + clientId * 2^26 + serverId, above every small one.
+ * A channel's (pair's) key from its address numbers: a small integer (a Map key V8 keeps
+ * unboxed) while both are below 2^15, else 2^30 + clientId * 2^26 + serverId, above them all.
  */
 export function channelKey(clientId: number, serverId: number): number {
   return clientId < 32768 && serverId < 32768 ? (clientId << 15) | serverId : 2 ** 30 + clientId * 2 ** 26 + serverId;
