@@ -57,33 +57,20 @@ export function visibleWidth(s: string): number {
 
 /**
  * Characters string-width (cli-table3's measure) counts as one column each, also in any
- * sequence of them (no emoji, combining, wide or control characters): printable ASCII,
+ * sequence of them (no emoji, combining, wide or control characters, no escape): printable ASCII,
  * Latin, punctuation, arrows, box drawing and blocks. Cells of these alone are measured the
  * same by visibleWidth, so drawDirect draws them as cli-table3 does (table.test.ts checks
  * every one of them against string-width).
  */
 export const NARROW = /^[\n\x20-\x7e\u00a0-\u02ff\u2010-\u20cf\u2100-\u2319\u2500-\u25fc]*$/;
-/** cli-table3's escape-code pattern (utils.js codeRegex). */
-// eslint-disable-next-line no-control-regex
-const CLI_ANSI = /\x1b\[(?:\d*;){0,5}\d*m/g;
-
 /**
- * drawDirect draws these rows exactly as drawCliTable: every cell's text (escape codes
- * aside) is NARROW, and a cell with escape codes fits its column (drawDirect drops the codes
- * of a cell it cuts, cli-table3 keeps them).
+ * drawDirect draws these rows exactly as drawCliTable: every cell's text is NARROW and has no
+ * escape codes. (cli-table3 closes a style still open at the end of a cell's line and opens it
+ * again on the next, which a styled text wrapped after styling needs; drawDirect does not, so
+ * coloured tables stay with cli-table3.)
  */
-export function directSafe(rows: string[][], widths: number[]): boolean {
-  for (const row of rows) {
-    for (let i = 0; i < row.length; i++) {
-      const cell = row[i];
-      if (!cell.includes('\x1b')) {
-        if (!NARROW.test(cell)) return false;
-        continue;
-      }
-      if (!NARROW.test(cell.replace(CLI_ANSI, ''))) return false;
-      for (const line of cell.split('\n')) if (visibleWidth(line) > widths[i]) return false;
-    }
-  }
+export function directSafe(rows: string[][]): boolean {
+  for (const row of rows) for (const cell of row) if (!NARROW.test(cell)) return false;
   return true;
 }
 
@@ -170,7 +157,7 @@ export function renderTableParts(cols: Column[], rows: Cell[][], opts: TableOpti
   // so long tables (--flows) are drawn directly, and so are short ones whose cells it would
   // measure as drawDirect does (most of the report); tests keep both outputs identical.
   const all = [...head, ...body];
-  const table = trimLines(body.length > MAX_CLI_TABLE_ROWS || directSafe(all, widths) ? drawDirect(all, layout) : drawCliTable(all, layout));
+  const table = trimLines(body.length > MAX_CLI_TABLE_ROWS || directSafe(all) ? drawDirect(all, layout) : drawCliTable(all, layout));
   return splitRows(table, body, opts.notes, indent + 4, opts.width);
 }
 

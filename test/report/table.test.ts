@@ -87,7 +87,9 @@ describe('directSafe', () => {
       return seed % n;
     };
     const alphabet = ['a', 'Z', '0', ' ', '.', ':', '→', '↔', '─', '…', '—', 'µ', '×', '·', '▁', '█', '≤', '©', '™', '\u2122', '\u20ac', '\u00e9', '\u200b', '\u4e2d', '\u{1f600}', '\u0301'];
-    const styles = [(s: string) => s, cc.red, cc.bold, (s: string) => cc.dim(cc.yellow(s))];
+    // Mostly plain cells: a table with any escape code goes to cli-table3.
+    const plain = (s: string) => s;
+    const styles = [plain, plain, plain, plain, plain, plain, plain, plain, plain, plain, plain, cc.red];
     let direct = 0;
     let fallback = 0;
     for (let t = 0; t < 400; t++) {
@@ -103,7 +105,7 @@ describe('directSafe', () => {
           return lines.join('\n');
         }),
       );
-      if (!directSafe(rows, widths)) {
+      if (!directSafe(rows)) {
         fallback++;
         continue;
       }
@@ -112,5 +114,16 @@ describe('directSafe', () => {
     }
     expect(direct).toBeGreaterThan(20);
     expect(fallback).toBeGreaterThan(20);
+  });
+
+  it('leaves coloured cells to cli-table3, which reopens a style on each line of a cell wrapped after styling', () => {
+    const styledThenWrapped = wrap(cc.red('not the expected protocol'), 10).join('\n');
+    expect(directSafe([['a', 'b']])).toBe(true);
+    expect(directSafe([['a', cc.red('b')]])).toBe(false);
+    expect(directSafe([['a', styledThenWrapped]])).toBe(false);
+    // What cli-table3 makes of it: each line opened and closed (drawDirect would not).
+    const layout: Layout = { widths: [12], aligns: ['left'], indent: 0, gap: 1 };
+    expect(trimLines(drawCliTable([[styledThenWrapped]], layout)).split('\n')).toEqual(['\x1b[31mnot the\x1b[39m', '\x1b[31m  expected\x1b[39m', '\x1b[31m  protocol\x1b[39m']);
+    expect(trimLines(drawDirect([[styledThenWrapped]], layout))).not.toBe(trimLines(drawCliTable([[styledThenWrapped]], layout)));
   });
 });
