@@ -443,7 +443,11 @@ export class FlowClassifier {
       }
       const sr = roles.roles.get(flow.server)?.roles;
       const cr = roles.roles.get(flow.client)?.roles;
-      if (candidates.length > 0) {
+      if (candidates.length === 1) {
+        // One candidate fits best whatever the roles.
+        flow.entries = candidates;
+        flow.section = entries[candidates[0]].section;
+      } else if (candidates.length > 0) {
         // Keep the candidates that fit the roles best; with no roles, all of them.
         const scores = candidates.map((i) => fit(entries[i], sr, cr));
         const best = Math.max(...scores);

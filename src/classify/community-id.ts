@@ -71,7 +71,9 @@ export function communityId(seed: number, proto: number, srcIp: Uint8Array, dstI
       dp = t;
     }
   }
-  const input = new Uint8Array(2 + 2 * alen + 2 + (ports ? 4 : 0));
+  // Every byte is written below, and the hash reads it before this returns: one buffer per length.
+  const len = 2 + 2 * alen + 2 + (ports ? 4 : 0);
+  const input = (INPUTS[len] ??= new Uint8Array(len));
   input[0] = seed >>> 8;
   input[1] = seed & 0xff;
   input.set(a, 2);
@@ -87,6 +89,12 @@ export function communityId(seed: number, proto: number, srcIp: Uint8Array, dstI
   }
   return '1:' + (oneShot !== undefined ? oneShot('sha1', input, 'base64') : crypto.createHash('sha1').update(input).digest('base64'));
 }
+
+const INPUTS: (Uint8Array | undefined)[] = [];
+const SRC4 = new Uint8Array(4);
+const DST4 = new Uint8Array(4);
+const SRC16 = new Uint8Array(16);
+const DST16 = new Uint8Array(16);
 
 /**
  * The same from address words as the decoder and flow table keep them (F_SRC/F_DST: four
@@ -104,8 +112,9 @@ export function communityIdFromWords(
   dstPort: number,
 ): string | null {
   const n = ipv6 ? 4 : 1;
-  const s = new Uint8Array(4 * n);
-  const d = new Uint8Array(4 * n);
+  // communityId() copies them before it returns: scratch arrays, not two new ones per flow.
+  const s = ipv6 ? SRC16 : SRC4;
+  const d = ipv6 ? DST16 : DST4;
   for (let i = 0; i < n; i++) {
     const x = src[srcAt + i] >>> 0;
     const y = dst[dstAt + i] >>> 0;

@@ -51,6 +51,13 @@ const RETRANSMIT_SHARE = 0.02;
 /** ...or one segment sent this many times. */
 const RETRANSMIT_SENDS = 3;
 
+/**
+ * judge()'s reasons found and apps expected, emptied at each call: two hash tables fewer
+ * per flow (judge runs to its end before it is called again; nothing keeps them).
+ */
+const WHY = new Map<ReasonCode, string>();
+const EXPECTED = new Set<AppName>();
+
 /** Fills app, communityId, tcp, tls, ssh, verdict, reason and detail of `flow`. */
 export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const { src, slot, server } = input;
@@ -84,8 +91,10 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) flow.app = ip ? 'icmp' : null;
 
   const counts: JudgeCounts = { bytesKept: 0, capHit: false };
-  const why = new Map<ReasonCode, string>();
-  const expected = new Set<AppName>();
+  const why = WHY;
+  why.clear();
+  const expected = EXPECTED;
+  expected.clear();
   for (const e of input.entries) if (e.app !== null) expected.add(e.app);
   // Text on a syslog port is syslog without a header: RFC 3164 4.3.3 has a relay treat it
   // as a message and add the missing PRI. It is judged as syslog (a syslog-format warning).

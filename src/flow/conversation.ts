@@ -264,9 +264,9 @@ export class ConversationIndex {
     return this.ids[this.find(k)] - 1;
   }
 
-  /** Forgets key k; returns its id (free for reuse from now on), or -1 when unknown. */
-  release(k: Uint32Array): number {
-    const at = this.find(k);
+  /** Forgets the key at k[o..o + KEY_WORDS); returns its id (free for reuse from now on), or -1 when unknown. */
+  release(k: Uint32Array, o = 0): number {
+    const at = this.find(k, o);
     const id = this.ids[at] - 1;
     if (id < 0) return -1;
     this.remove(at);
@@ -274,14 +274,14 @@ export class ConversationIndex {
     return id;
   }
 
-  /** Slot of key k, or the free slot where it would go. */
-  private find(k: Uint32Array): number {
+  /** Slot of the key at k[o..o + KEY_WORDS), or the free slot where it would go. */
+  private find(k: Uint32Array, o = 0): number {
     const keys = this.keys;
-    let i = flowKeyHash(k, 0) & this.mask;
+    let i = flowKeyHash(k, o) & this.mask;
     for (;;) {
       if (this.ids[i] === 0) return i;
       let same = true;
-      for (let w = 0; w < KEY_WORDS && same; w++) same = keys[i * KEY_WORDS + w] === k[w];
+      for (let w = 0; w < KEY_WORDS && same; w++) same = keys[i * KEY_WORDS + w] === k[o + w];
       if (same) return i;
       i = (i + 1) & this.mask;
     }
@@ -660,9 +660,12 @@ export class ConversationStore {
     return withBeats(this.facts(id, false), beats);
   }
 
-  /** The facts of one flow by key (from packet()), forgotten afterwards; null when there is no conversation. */
-  takeKey(k: Uint32Array): FlowFacts | null {
-    const id = this.index.release(k);
+  /**
+   * The facts of one flow by its key at k[o..o + KEY_WORDS) (as packet() saw it), forgotten
+   * afterwards; null when there is no conversation. An offset, not a view: no object per flow.
+   */
+  takeKey(k: Uint32Array, o = 0): FlowFacts | null {
+    const id = this.index.release(k, o);
     return id < 0 ? null : this.take(id);
   }
 

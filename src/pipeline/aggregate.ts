@@ -177,7 +177,7 @@ export class BatchAggregator {
 /** The conversation facts of the flows whose keys are packed in `keys` (KEY_WORDS each), forgotten afterwards. */
 export function takeConversations(store: ConversationStore, keys: Uint32Array): (FlowFacts | null)[] {
   const out: (FlowFacts | null)[] = [];
-  for (let o = 0; o < keys.length; o += KEY_WORDS) out.push(store.takeKey(keys.subarray(o, o + KEY_WORDS)));
+  for (let o = 0; o < keys.length; o += KEY_WORDS) out.push(store.takeKey(keys, o));
   return out;
 }
 

@@ -105,7 +105,7 @@ export class InlineSink implements BatchSink {
     // One flow at a time, as classification asks: 20,000 flows' facts built up front all
     // outlive the young generation and are copied into the old one (bench/README.md, "Report").
     const store = this.agg.conversations;
-    return (i) => store.takeKey(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
+    return (i) => store.takeKey(keys, i * KEY_WORDS);
   }
   readonly peek = (key: Uint32Array): FlowFacts | null => this.agg.conversations.peekKey(key);
   async terminate(): Promise<void> {}

@@ -195,11 +195,19 @@ class Pair implements PairHealth {
 
 interface EntryAcc {
   totals: Totals;
-  /** Keyed by clientId * 2^26 + serverId (the accumulator's address numbers). */
+  /** Keyed by channelKey(clientId, serverId) (the accumulator's address numbers). */
   pairs: Map<number, Pair>;
   failureCount: number;
   /** A long-lived session's entry: its flows' gaps go into the timeline. */
   longLived: boolean;
+}
+
+/**
+ * A channel's (pair's) key from its address numbers: a small integer (a Map key V8 keeps
+ * unboxed) while both are below 2^15, else 2^30 + clientId * 2^26 + serverId, above them all.
+ */
+export function channelKey(clientId: number, serverId: number): number {
+  return clientId < 32768 && serverId < 32768 ? (clientId << 15) | serverId : 2 ** 30 + clientId * 2 ** 26 + serverId;
 }
 
 /** Most bytes first, then first seen first: a total order, as no two flows share a first record. */
@@ -220,9 +228,15 @@ export function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => nu
   return top;
 }
 
-/** Keeps the `max` best items by `order` (a binary heap with the worst kept item on top). */
+/**
+ * Keeps the `max` best items by `order`, a total order (every use's is: no two items tie, so
+ * which items are kept does not depend on the order they come in). Below `max` items they
+ * are only collected; at the first item past it they become a binary heap with the worst
+ * kept item on top (made in one pass), which each better item then replaces.
+ */
 export class BestOf<T> {
   items: T[] = [];
+  private heap = false;
   constructor(
     readonly max: number,
     private readonly order: (a: T, b: T) => number,
@@ -230,31 +244,34 @@ export class BestOf<T> {
 
   add(x: T): void {
     const h = this.items;
-    const order = this.order;
     if (h.length < this.max) {
-      let i = h.push(x) - 1;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (order(h[p], x) >= 0) break;
-        h[i] = h[p];
-        i = p;
-      }
-      h[i] = x;
-    } else if (h.length > 0 && order(x, h[0]) < 0) {
-      // Replace the worst kept item and sift down.
-      const n = h.length;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && order(h[r], h[l]) > 0 ? r : l;
-        if (order(h[c], x) <= 0) break;
-        h[i] = h[c];
-        i = c;
-      }
-      h[i] = x;
+      h.push(x);
+      return;
     }
+    if (h.length === 0) return;
+    if (!this.heap) {
+      for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(h[i], i);
+      this.heap = true;
+    }
+    // Replace the worst kept item and sift down.
+    if (this.order(x, h[0]) < 0) this.siftDown(x, 0);
+  }
+
+  /** Puts x at i and moves it down below every worse child. */
+  private siftDown(x: T, i: number): void {
+    const h = this.items;
+    const order = this.order;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && order(h[r], h[l]) > 0 ? r : l;
+      if (order(h[c], x) <= 0) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = x;
   }
 
   sorted(): T[] {
@@ -299,7 +316,7 @@ export class SummaryAccumulator {
   }
 
   /**
-   * Folds in classified flows. Pair keys are clientId * 2^26 + serverId: the flows must come
+   * Folds in classified flows. Pair keys are made of clientId and serverId: the flows must come
    * from one FlowClassifier (or its forks), whose address numbers never change.
    */
   addFlows(flows: readonly ClassifiedFlow[]): void {
@@ -310,7 +327,7 @@ export class SummaryAccumulator {
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
       if (f.entries.length > 0) {
-        const key = f.clientId * 2 ** 26 + f.serverId;
+        const key = channelKey(f.clientId, f.serverId);
         for (const i of f.entries) this.addToEntry(i, f, key);
       }
       if (allFlows || f.section === 'unexpected' || f.verdict !== 'ok') {
@@ -361,7 +378,7 @@ export class SummaryAccumulator {
     const extra = new Map<number, Map<number, { client: string; server: string; health: PairHealth }>>();
     for (const f of more) {
       if (f.entries.length === 0) continue;
-      const key = f.clientId * 2 ** 26 + f.serverId;
+      const key = channelKey(f.clientId, f.serverId);
       for (const i of f.entries) {
         let byKey = extra.get(i);
         if (byKey === undefined) extra.set(i, (byKey = new Map()));

@@ -35,12 +35,21 @@ export function stamp(iso: string): string {
 
 const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
+/** The times read lately by microsFromIso: a timeline's interval starts are a few times over and over. Emptied when full. */
+const TIMES_KEPT = 4096;
+const timeOf = new Map<string, number>();
+
 /** The inverse of `isoMicros` (any ISO-8601 date-time with a zone; digits past 6 are cut). */
 export function microsFromIso(iso: string): number {
+  let us = timeOf.get(iso);
+  if (us !== undefined) return us;
   const m = ISO.exec(iso);
   const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) throw new RangeError(`not an ISO-8601 date-time: ${JSON.stringify(iso)}`);
-  return ms * 1000 + Number((m[2] ?? '').padEnd(6, '0').slice(0, 6));
+  us = ms * 1000 + Number((m[2] ?? '').padEnd(6, '0').slice(0, 6));
+  if (timeOf.size >= TIMES_KEPT) timeOf.clear();
+  timeOf.set(iso, us);
+  return us;
 }
 
 /** Decimal (SI) units, as `ls --si` and capture tools print sizes: 946 MB, 1.5 kB, 12 B. */

@@ -45,9 +45,33 @@ const BLANK = {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
+/** An escape or a surrogate: without either, a string's width is its length. */
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN = /[\x1b\ud800-\udfff]/;
+
 /** Columns a string takes on a terminal (escape codes excluded; code points, not UTF-16 units). */
 export function visibleWidth(s: string): number {
+  if (!NOT_PLAIN.test(s)) return s.length;
   return [...s.replace(ANSI, '')].length;
+}
+
+/**
+ * Characters string-width (cli-table3's measure) counts as one column each, also in any
+ * sequence of them (no emoji, combining, wide or control characters, no escape): printable ASCII,
+ * Latin, punctuation, arrows, box drawing and blocks. Cells of these alone are measured the
+ * same by visibleWidth, so drawDirect draws them as cli-table3 does (table.test.ts checks
+ * every one of them against string-width).
+ */
+export const NARROW = /^[\n\x20-\x7e\u00a0-\u02ff\u2010-\u20cf\u2100-\u2319\u2500-\u25fc]*$/;
+/**
+ * drawDirect draws these rows exactly as drawCliTable: every cell's text is NARROW and has no
+ * escape codes. (cli-table3 closes a style still open at the end of a cell's line and opens it
+ * again on the next, which a styled text wrapped after styling needs; drawDirect does not, so
+ * coloured tables stay with cli-table3.)
+ */
+export function directSafe(rows: string[][]): boolean {
+  for (const row of rows) for (const cell of row) if (!NARROW.test(cell)) return false;
+  return true;
 }
 
 const textOf = (cell: Cell | undefined): string => (cell === undefined ? '' : typeof cell === 'string' ? cell : cell.text);
@@ -130,8 +154,10 @@ export function renderTableParts(cols: Column[], rows: Cell[][], opts: TableOpti
   const body = rows.map((row) => cols.map((col, i) => layoutCell(row[i], widths[i], col.min !== undefined)));
   const layout: Layout = { widths, aligns: cols.map((col) => col.align ?? 'left'), indent, gap };
   // cli-table3 spends ~170 µs a row and its layout grows quadratically (20,000 flows: 47 s),
-  // so long tables (--flows) are drawn directly; a test keeps both outputs identical.
-  const table = trimLines(body.length > MAX_CLI_TABLE_ROWS ? drawDirect([...head, ...body], layout) : drawCliTable([...head, ...body], layout));
+  // so long tables (--flows) are drawn directly, and so are short ones whose cells it would
+  // measure as drawDirect does (most of the report); tests keep both outputs identical.
+  const all = [...head, ...body];
+  const table = trimLines(body.length > MAX_CLI_TABLE_ROWS || directSafe(all) ? drawDirect(all, layout) : drawCliTable(all, layout));
   return splitRows(table, body, opts.notes, indent + 4, opts.width);
 }
 

@@ -231,12 +231,14 @@ const SPARK = '▁▂▃▄▅▆▇█';
 function timelineBlock(ctx: Ctx): string | null {
   const { c, s } = ctx;
   const t = s.timeline;
-  const status = new Map(s.health.map((h) => [`${h.entry} ${h.client} ${h.server}`, h.status]));
-  const rank = new Map(s.health.map((h, i) => [`${h.entry} ${h.client} ${h.server}`, i]));
   const key = (x: { entry: string; client: string; server: string }) => `${x.entry} ${x.client} ${x.server}`;
+  const rank = new Map(s.health.map((h, i) => [key(h), i]));
+  // Each channel's key and rank made once, not in every comparison of the sort.
   const shown = t.channels
-    .filter((ch) => ch.gaps.length > 0 || (status.get(key(ch)) ?? 'up') !== 'up')
-    .sort((a, b) => (rank.get(key(a)) ?? 0) - (rank.get(key(b)) ?? 0));
+    .map((ch) => ({ ch, i: rank.get(key(ch)) }))
+    .filter((x) => x.ch.gaps.length > 0 || (x.i === undefined ? 'up' : s.health[x.i].status) !== 'up')
+    .sort((a, b) => (a.i ?? 0) - (b.i ?? 0))
+    .map((x) => x.ch);
   if (shown.length === 0) return null;
   const w = t.intervalSeconds * 1e6;
   let lo = Infinity;

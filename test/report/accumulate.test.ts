@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
 import type { Role } from '../../src/catalog/schema.js';
 import type { RoleBook } from '../../src/classify/classify.js';
-import { SummaryAccumulator, type AccumulateOptions } from '../../src/report/accumulate.js';
+import { BestOf, channelKey, SummaryAccumulator, type AccumulateOptions } from '../../src/report/accumulate.js';
 import { REPO } from '../helpers/shared.js';
 import { mulberry32 } from '../helpers/random.js';
 
@@ -43,6 +43,39 @@ describe('SummaryAccumulator', () => {
         for (let i = 0; i < shuffled.length; i += chunk) acc.addFlows(shuffled.slice(i, i + chunk));
         expect(acc.flowCount).toBe(a.flows.length);
         expect(acc.summary(input, roles)).toEqual(a.summary);
+      }
+    }
+  });
+});
+
+describe('channelKey', () => {
+  it('is a small integer below 2^15 address numbers and distinct for every pair either side of it', () => {
+    expect(channelKey(1, 2)).toBe(32770);
+    expect(channelKey(32767, 32767)).toBe(2 ** 30 - 1);
+    expect(channelKey(32768, 0)).toBe(2 ** 30 + 32768 * 2 ** 26);
+    expect(channelKey(0, 32768)).toBe(2 ** 30 + 32768);
+    const seen = new Set<number>();
+    const ids = [0, 1, 2, 32766, 32767, 32768, 32769, 65536, 2 ** 20, 2 ** 26 - 1];
+    for (const c of ids) for (const s of ids) seen.add(channelKey(c, s));
+    expect(seen.size).toBe(ids.length * ids.length);
+  });
+});
+
+describe('BestOf', () => {
+  it('keeps the max best items of a total order, whatever the order they come in', () => {
+    const rand = mulberry32(7);
+    const order = (a: number, b: number) => a - b;
+    for (const max of [0, 1, 2, 5, 100, 1000]) {
+      for (const n of [0, 1, max - 1, max, max + 1, 3 * max + 7, 2000]) {
+        if (n < 0) continue;
+        // Distinct values (a total order), in random order, rising and falling.
+        const values = Array.from({ length: n }, (_, i) => i * 3 + 1);
+        const shuffled = values.map((v) => [rand(), v]).sort((a, b) => a[0] - b[0]).map((x) => x[1]);
+        for (const input of [shuffled, values, [...values].reverse()]) {
+          const best = new BestOf<number>(max, order);
+          for (const v of input) best.add(v);
+          expect(best.sorted()).toEqual(values.slice(0, max));
+        }
       }
     }
   });
