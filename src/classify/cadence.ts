@@ -123,26 +123,35 @@ function select(v: Float64Array, lo: number, hi: number, k: number): number {
  * series that overlap or touch are merged into one.
  */
 export function cadence(series: readonly ArrayLike<number>[]): { intervalMs: IntervalStats | null; gaps: HeartbeatGap[] } {
+  // Each series' own intervals once: the pooled statistics select over a copy of them all,
+  // and (with more than one series) each series' statistics over its own.
+  const own: Float64Array[] = [];
   let count = 0;
-  for (const s of series) count += Math.max(0, s.length - 1);
+  let withIntervals = 0;
+  for (const s of series) {
+    const m = Math.max(0, s.length - 1);
+    const iv = new Float64Array(m);
+    for (let i = 1; i < s.length; i++) iv[i - 1] = (s[i] - s[i - 1]) / 1000;
+    own.push(iv);
+    count += m;
+    if (m > 0) withIntervals++;
+  }
   const intervals = new Float64Array(count);
   let k = 0;
-  for (const s of series) for (let i = 1; i < s.length; i++) intervals[k++] = (s[i] - s[i - 1]) / 1000;
+  for (const iv of own) {
+    intervals.set(iv, k);
+    k += iv.length;
+  }
   const stats = intervalStats(intervals);
   if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps: [] };
   // Each series against its own median: a peer that sends bursts every 150 ms does not make
   // the other's 1 s keep-alives a run of gaps. (Only one series with intervals: its own
   // median is the one above.)
   const raw: [number, number, number][] = [];
-  const alone = series.filter((s) => s.length > 1).length === 1;
-  for (const s of series) {
-    let mine: IntervalStats | null;
-    if (alone) mine = s.length > 1 ? stats : null;
-    else {
-      const own = new Float64Array(Math.max(0, s.length - 1));
-      for (let i = 1; i < s.length; i++) own[i - 1] = (s[i] - s[i - 1]) / 1000;
-      mine = intervalStats(own);
-    }
+  const alone = withIntervals === 1;
+  for (let j = 0; j < series.length; j++) {
+    const s = series[j];
+    const mine = alone ? (s.length > 1 ? stats : null) : intervalStats(own[j]);
     if (mine === null || mine.median <= 0) continue;
     const limitUs = Math.max(GAP_INTERVALS * mine.median * 1000, MIN_GAP_US);
     for (let i = 1; i < s.length; i++) if (s[i] - s[i - 1] > limitUs) raw.push([s[i - 1], s[i], mine.median]);
