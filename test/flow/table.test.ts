@@ -184,6 +184,10 @@ describe('growth', () => {
     const reused = [add(t, udp4(A, B, 5000, 53), 300, 4, 10), add(t, udp4(A, B, 5001, 53), 301, 4, 10), add(t, udp4(A, B, 5002, 53), 302, 4, 10)];
     expect(reused.sort((x, y) => x - y)).toEqual([7, 42, 100]);
     expect(t.packets(42, 0) + t.packets(42, 1)).toBe(1);
+    // a removed flow that comes back is a new flow, not the one now in its old slot
+    expect(add(t, udp4(A, B, 1007, 53), 303, 5, 10)).toBe(101);
+    expect(t.size).toBe(102);
+    expect(t.packets(7, 0) + t.packets(7, 1)).toBe(1);
   });
 });
 
