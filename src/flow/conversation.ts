@@ -227,10 +227,8 @@ export class ConversationIndex {
   /** Whether the last acquire() made a new id. */
   created = false;
 
-  /** `flows`: how many keys it should hold before it grows. */
-  constructor(flows = 512) {
-    let cap = 1024;
-    while (cap < flows * 2) cap *= 2;
+  constructor() {
+    const cap = 1024;
     this.keys = new Uint32Array(cap * KEY_WORDS);
     this.ids = new Int32Array(cap);
     this.mask = cap - 1;
@@ -290,11 +288,13 @@ export class ConversationIndex {
     this.keys = new Uint32Array(cap * KEY_WORDS);
     this.ids = new Int32Array(cap);
     this.mask = cap - 1;
+    // Keys are unique: each goes to the first empty entry of its probe run (no view or
+    // comparison per key moved).
     for (let s = 0; s < oldIds.length; s++) {
       if (oldIds[s] === 0) continue;
-      const k = oldKeys.subarray(s * KEY_WORDS, s * KEY_WORDS + KEY_WORDS);
-      const at = this.find(k);
-      this.keys.set(k, at * KEY_WORDS);
+      let at = flowKeyHash(oldKeys, s * KEY_WORDS) & this.mask;
+      while (this.ids[at] !== 0) at = (at + 1) & this.mask;
+      for (let w = 0; w < KEY_WORDS; w++) this.keys[at * KEY_WORDS + w] = oldKeys[s * KEY_WORDS + w];
       this.ids[at] = oldIds[s];
     }
   }
@@ -318,16 +318,13 @@ export class ConversationIndex {
   }
 }
 
-/** Flows a store is sized for up front (see its constructor). */
-const STORE_FLOWS = 1 << 15;
-
 /** The conversations of the flows one aggregator sees: keys to ids (index), ids to conversations. */
 export class ConversationStore {
   readonly budget: PayloadBudget;
   /** Keys → ids, for the packets this store is handed by packet() and for takeKey()/peekKey(). */
-  readonly index: ConversationIndex;
+  readonly index = new ConversationIndex();
   /** TCP conversations: block `id` (base id * TCP_WORDS) is conversation `id`'s state (CF_OPEN set while it is one). */
-  private readonly arena: TcpArena;
+  private readonly arena = new TcpArena(1024, true);
   /** Per TCP conversation and side (id * 2 + side): the kept payload, made at its first segment kept. */
   private streams: (StreamDirection | null)[] = [];
   /** Per TCP conversation: PMTU and retransmission bookkeeping (P_*), made on the first retransmission or ICMP error. */
@@ -344,19 +341,8 @@ export class ConversationStore {
    */
   tsUs = 0;
 
-  /**
-   * `flows`: the flows it may see (the table's limit). The index and the arena start sized
-   * for up to STORE_FLOWS of them: address space whose pages are touched only as ids are
-   * used (ids are reused), where growing by copying cost mixed-2M's feed ≈ 50 ms.
-   */
-  constructor(
-    readonly limits: InspectLimits = DEFAULT_INSPECT_LIMITS,
-    flows = 1024,
-  ) {
+  constructor(readonly limits: InspectLimits = DEFAULT_INSPECT_LIMITS) {
     this.budget = newPayloadBudget(limits.budgetBytes);
-    const n = Math.max(1024, Math.min(flows, STORE_FLOWS));
-    this.index = new ConversationIndex(n);
-    this.arena = new TcpArena(n, true);
   }
 
   /**

@@ -73,14 +73,6 @@ const U_CONV = 15;
 
 export const DEFAULT_MAX_FLOWS = 500_000;
 
-/**
- * Index entries a session's table starts with (at most twice its flow limit): 6.5 MiB of
- * zeroed address space whose pages are touched only as flows arrive, so that a capture of
- * up to 32,768 flows never grows the table (from 4,096, mixed-2M's 20,000 flows cost four
- * rehashes, 30 ms of its feed; bench/README.md, "The feed, third pass").
- */
-export const SESSION_SLOTS = 1 << 16;
-
 // A FlowTable's slot block, in Uint32 words: key at 0 (KW words), the hot u32 facts at
 // word U (U_HOT..UW-1, after the key), the f64 facts at double TD + V, the cold u32 facts
 // at word TC + U (U < U_HOT).
@@ -167,7 +159,7 @@ interface SlotArrays {
 export type Side = 0 | 1;
 
 /**
- * Read access to flows in the table's layout: a FlowTable (`slots` = its capacity, empty
+ * Read access to flows in the table's layout: a FlowTable (`slots` = its slots, half its capacity, empty
  * slots skipped) or a packed FlowSnapshot (see `flowSlots`). Every per-side fact is
  * indexed by canonical side; the client/server decision is the caller's.
  */
@@ -311,6 +303,22 @@ function packSlot(w: Uint32Array, d: Float64Array, s: number, to: SlotArrays, j:
   to.u32.set(w.subarray(s * TS + U_HOT, s * TS + UW), j * UW + U_HOT);
 }
 
+/** Whether the slot at keys[base] holds the key at k[o..o+KW) (the words that differ most often first). */
+function sameKey(keys: Uint32Array, base: number, k: Uint32Array, o: number): boolean {
+  return (
+    keys[base] === k[o] &&
+    keys[base + 9] === k[o + 9] &&
+    keys[base + 1] === k[o + 1] &&
+    keys[base + 5] === k[o + 5] &&
+    keys[base + 2] === k[o + 2] &&
+    keys[base + 3] === k[o + 3] &&
+    keys[base + 4] === k[o + 4] &&
+    keys[base + 6] === k[o + 6] &&
+    keys[base + 7] === k[o + 7] &&
+    keys[base + 8] === k[o + 8]
+  );
+}
+
 /** Entries of a table's cache of recent flows (see FlowTable.recent). */
 const RECENT = 8192;
 
@@ -342,8 +350,6 @@ export class FlowTable extends FlowSlots {
   /** Slots never used so far start here; slots emptied by removeWhere() are reused first. */
   private next = 0;
   private readonly freeSlots: number[] = [];
-  /** The smallest capacity removeWhere() shrinks a table to. */
-  private readonly minCapacity: number;
   /**
    * At least every first time / first record number any slot holds: a packet at or after
    * them cannot lower a slot's first ones, so the usual packet (capture order) skips those
@@ -364,7 +370,6 @@ export class FlowTable extends FlowSlots {
     this.capacity = cap;
     this.mask = cap - 1;
     this.ix = new Uint32Array(cap * 2);
-    this.minCapacity = Math.max(4096, cap);
   }
 
   /**
@@ -462,45 +467,15 @@ export class FlowTable extends FlowSlots {
     const rc = this.recent;
     const r = 2 * (h & (RECENT - 1));
     const re = rc[r + 1];
-    if (re !== 0 && rc[r] === h) {
-      const base = (re - 1) * TS;
-      if (
-        keys[base] === k[o] &&
-        keys[base + 9] === k[o + 9] &&
-        keys[base + 1] === k[o + 1] &&
-        keys[base + 5] === k[o + 5] &&
-        keys[base + 2] === k[o + 2] &&
-        keys[base + 3] === k[o + 3] &&
-        keys[base + 4] === k[o + 4] &&
-        keys[base + 6] === k[o + 6] &&
-        keys[base + 7] === k[o + 7] &&
-        keys[base + 8] === k[o + 8]
-      ) {
-        return re - 1;
-      }
-    }
+    if (re !== 0 && rc[r] === h && sameKey(keys, (re - 1) * TS, k, o)) return re - 1;
     let i = h & this.mask;
     for (;;) {
       const e = ix[2 * i + 1];
       if (e === 0) break;
-      if (ix[2 * i] === h) {
-        const base = (e - 1) * TS;
-        if (
-          keys[base] === k[o] &&
-          keys[base + 9] === k[o + 9] &&
-          keys[base + 1] === k[o + 1] &&
-          keys[base + 5] === k[o + 5] &&
-          keys[base + 2] === k[o + 2] &&
-          keys[base + 3] === k[o + 3] &&
-          keys[base + 4] === k[o + 4] &&
-          keys[base + 6] === k[o + 6] &&
-          keys[base + 7] === k[o + 7] &&
-          keys[base + 8] === k[o + 8]
-        ) {
-          rc[r] = h;
-          rc[r + 1] = e;
-          return e - 1;
-        }
+      if (ix[2 * i] === h && sameKey(keys, (e - 1) * TS, k, o)) {
+        rc[r] = h;
+        rc[r + 1] = e;
+        return e - 1;
       }
       i = (i + 1) & this.mask;
     }
@@ -691,7 +666,7 @@ export class FlowTable extends FlowSlots {
       }
     }
     out.count = j;
-    if (this.size * 8 <= this.capacity && this.capacity > this.minCapacity) this.rebuild();
+    if (this.size * 8 <= this.capacity && this.capacity > 4096) this.rebuild();
     return out;
   }
 
@@ -719,9 +694,9 @@ export class FlowTable extends FlowSlots {
     this.size--;
   }
 
-  /** Rehashes into the smallest capacity (at least 4096, and the initial one) that is at most 1/4 full. */
+  /** Rebuilds into the smallest capacity (at least 4096) that is at most 1/4 full. */
   private rebuild(): void {
-    let cap = this.minCapacity;
+    let cap = 4096;
     while (this.size * 4 > cap) cap *= 2;
     if (cap < this.capacity) this.resize(cap, true);
   }

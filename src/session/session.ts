@@ -15,7 +15,7 @@ import type { CaptureError } from '../errors.js';
 import { expireIdle, type IdleTimeouts } from '../flow/expire.js';
 import { FragmentResolver, type FragmentResolution } from '../flow/fragments.js';
 import { DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation.js';
-import { FlowTable, SESSION_SLOTS, flowSlots, type FlowSnapshot } from '../flow/table.js';
+import { FlowTable, flowSlots, type FlowSnapshot } from '../flow/table.js';
 import type { InspectionCounts } from '../classify/flow-facts.js';
 import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
@@ -148,7 +148,7 @@ export class FlowSession {
     // With workers and shared batches, each owner reads its flows' records of the one batch
     // (pipeline/pool.ts), nothing is copied per worker.
     this.buffers = new BufferPool(opts.batchBytes, opts.batchRecords, opts.workers > 0 && (opts.sharedBatches ?? false));
-    this.table = new FlowTable(opts.maxFlows, Math.min(SESSION_SLOTS, 2 * opts.maxFlows));
+    this.table = new FlowTable(opts.maxFlows);
     this.matcher = CatalogMatcher.for(opts.catalog);
     this.checkEveryUs = opts.checkEveryUs ?? 1e6;
     this.sink =
