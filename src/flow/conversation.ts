@@ -294,11 +294,13 @@ export class ConversationIndex {
     this.keys = new Uint32Array(cap * KEY_WORDS);
     this.ids = new Int32Array(cap);
     this.mask = cap - 1;
+    // Keys are unique: each goes to the first empty entry of its probe run (no view or
+    // comparison per key moved).
     for (let s = 0; s < oldIds.length; s++) {
       if (oldIds[s] === 0) continue;
-      const k = oldKeys.subarray(s * KEY_WORDS, s * KEY_WORDS + KEY_WORDS);
-      const at = this.find(k);
-      this.keys.set(k, at * KEY_WORDS);
+      let at = flowKeyHash(oldKeys, s * KEY_WORDS) & this.mask;
+      while (this.ids[at] !== 0) at = (at + 1) & this.mask;
+      for (let w = 0; w < KEY_WORDS; w++) this.keys[at * KEY_WORDS + w] = oldKeys[s * KEY_WORDS + w];
       this.ids[at] = oldIds[s];
     }
   }

@@ -1,4 +1,5 @@
-// The flow table: open addressing with linear probing over typed arrays. A flow's key is
+// The flow table: flows in slots handed out in order of arrival, found through an index
+// (open addressing with linear probing over the keys' hashes), all typed arrays. A flow's key is
 // canonical (the lower endpoint is side 0), so both directions land in one slot, and
 // every fact kept per side is direction-neutral: tables built by different workers merge
 // exactly, and the client/server decision is made once, after merging.
@@ -158,7 +159,7 @@ interface SlotArrays {
 export type Side = 0 | 1;
 
 /**
- * Read access to flows in the table's layout: a FlowTable (`slots` = its capacity, empty
+ * Read access to flows in the table's layout: a FlowTable (`slots` = its slots, half its capacity, empty
  * slots skipped) or a packed FlowSnapshot (see `flowSlots`). Every per-side fact is
  * indexed by canonical side; the client/server decision is the caller's.
  */
@@ -308,7 +309,27 @@ function packSlot(w: Uint32Array, d: Float64Array, s: number, to: SlotArrays, j:
   for (let i = U_HOT; i < UW; i++) u32[j * UW + i] = w[ws + i];
 }
 
+/** Whether the slot at keys[base] holds the key at k[o..o+KW) (the words that differ most often first). */
+function sameKey(keys: Uint32Array, base: number, k: Uint32Array, o: number): boolean {
+  return (
+    keys[base] === k[o] &&
+    keys[base + 9] === k[o + 9] &&
+    keys[base + 1] === k[o + 1] &&
+    keys[base + 5] === k[o + 5] &&
+    keys[base + 2] === k[o + 2] &&
+    keys[base + 3] === k[o + 3] &&
+    keys[base + 4] === k[o + 4] &&
+    keys[base + 6] === k[o + 6] &&
+    keys[base + 7] === k[o + 7] &&
+    keys[base + 8] === k[o + 8]
+  );
+}
+
+/** Entries of a table's cache of recent flows (see FlowTable.recent). */
+const RECENT = 8192;
+
 export class FlowTable extends FlowSlots {
+  /** Index entries (a power of two); the table grows when more than half are used. */
   capacity: number;
   size = 0;
   overflowPackets = 0;
@@ -316,6 +337,25 @@ export class FlowTable extends FlowSlots {
   /** Canonical side (0/1) of the sender of the last packet addPacket counted. */
   lastSide: Side = 0;
   private mask: number;
+  /**
+   * The index: per entry, the key's hash and its slot + 1 (0: empty). Open addressing
+   * with linear probing over 8-byte entries, eight to a cache line, in front of the
+   * slots, which are handed out in order of arrival (capacity / 2 of them: the index is
+   * never more than half full): the flows active at one time lie together, and growing
+   * copies the slots as they are (slot numbers stay) and rebuilds the index from the
+   * hashes it holds (issue 13, bench/README.md "The feed, third pass").
+   */
+  private ix: Uint32Array;
+  /**
+   * The index entries of recently seen flows, direct-mapped by hash: the few thousand
+   * flows active at a time in 64 KiB that stay in cache, where their entries in the index
+   * lie one to a cache line. A hint (the key is compared in the slot as for the index);
+   * cleared whenever slots move.
+   */
+  private readonly recent = new Uint32Array(2 * RECENT);
+  /** Slots never used so far start here; slots emptied by removeWhere() are reused first. */
+  private next = 0;
+  private readonly freeSlots: number[] = [];
   /**
    * At least every first time / first record number any slot holds: a packet at or after
    * them cannot lower a slot's first ones, so the usual packet (capture order) skips those
@@ -330,11 +370,12 @@ export class FlowTable extends FlowSlots {
   ) {
     let cap = 16;
     while (cap < initialCapacity) cap *= 2;
-    const buf = new ArrayBuffer(cap * TS * 4);
+    const buf = new ArrayBuffer((cap / 2) * TS * 4);
     const w = new Uint32Array(buf);
-    super(w, new Float64Array(buf), w, cap, TS, TS / 2, TD, TS, TC);
+    super(w, new Float64Array(buf), w, cap / 2, TS, TS / 2, TD, TS, TC);
     this.capacity = cap;
     this.mask = cap - 1;
+    this.ix = new Uint32Array(cap * 2);
   }
 
   /**
@@ -426,26 +467,21 @@ export class FlowTable extends FlowSlots {
 
   /** Slot of the key at k[o..o+KW), inserting it if new; -1 when full. */
   findOrInsert(k: Uint32Array, o: number): number {
+    const ix = this.ix;
     const keys = this.keys;
     const h = hashKey(k, o);
+    const rc = this.recent;
+    const r = 2 * (h & (RECENT - 1));
+    const re = rc[r + 1];
+    if (re !== 0 && rc[r] === h && sameKey(keys, (re - 1) * TS, k, o)) return re - 1;
     let i = h & this.mask;
     for (;;) {
-      const base = i * TS;
-      const kp = keys[base];
-      if (kp === 0) break;
-      if (
-        kp === k[o] &&
-        keys[base + 9] === k[o + 9] &&
-        keys[base + 1] === k[o + 1] &&
-        keys[base + 5] === k[o + 5] &&
-        keys[base + 2] === k[o + 2] &&
-        keys[base + 3] === k[o + 3] &&
-        keys[base + 4] === k[o + 4] &&
-        keys[base + 6] === k[o + 6] &&
-        keys[base + 7] === k[o + 7] &&
-        keys[base + 8] === k[o + 8]
-      ) {
-        return i;
+      const e = ix[2 * i + 1];
+      if (e === 0) break;
+      if (ix[2 * i] === h && sameKey(keys, (e - 1) * TS, k, o)) {
+        rc[r] = h;
+        rc[r + 1] = e;
+        return e - 1;
       }
       i = (i + 1) & this.mask;
     }
@@ -456,50 +492,81 @@ export class FlowTable extends FlowSlots {
     return this.insertAt(k, o, h, i);
   }
 
-  /** Inserts a key known to be absent at free slot `i` (growing first when due). Kept out
-   * of findOrInsert so that the lookup, the per-packet case, stays small enough to inline. */
+  /** Inserts a key known to be absent at free index entry `i` (growing first when due). Kept
+   * out of findOrInsert so that the lookup, the per-packet case, stays small. */
   private insertAt(k: Uint32Array, o: number, h: number, i: number): number {
     if ((this.size + 1) * 2 > this.capacity) {
-      this.grow();
-      i = h & this.mask;
-      while (this.keys[i * TS] !== 0) i = (i + 1) & this.mask;
+      this.resize(this.capacity * 2, false);
+      i = this.freeEntry(h);
     }
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.next++;
     const keys = this.keys;
-    const base = i * TS;
+    const base = slot * TS;
     for (let w = 0; w < KW; w++) keys[base + w] = k[o + w];
+    this.ix[2 * i] = h;
+    this.ix[2 * i + 1] = slot + 1;
+    const r = 2 * (h & (RECENT - 1));
+    this.recent[r] = h;
+    this.recent[r + 1] = slot + 1;
     this.size++;
+    return slot;
+  }
+
+  /** The first empty index entry of hash h's probe run. */
+  private freeEntry(h: number): number {
+    let i = h & this.mask;
+    while (this.ix[2 * i + 1] !== 0) i = (i + 1) & this.mask;
     return i;
   }
 
-  private grow(): void {
-    this.rehash(this.capacity * 2);
-  }
-
-  /** Grows once, up front, to hold `flows` flows without rehashing on the way. */
+  /** Grows once, up front, to hold `flows` flows without growing on the way. */
   reserve(flows: number): void {
     let cap = this.capacity;
     while (flows * 2 > cap) cap *= 2;
-    if (cap > this.capacity) this.rehash(cap);
+    if (cap > this.capacity) this.resize(cap, false);
   }
 
-  /** Moves every flow into a fresh buffer of `cap` slots. */
-  private rehash(cap: number): void {
+  /**
+   * A capacity of `cap` index entries and cap / 2 slots. Growing keeps slot numbers (the
+   * slots are copied as they are); `compact` (shrinking) moves the used slots to the front
+   * in slot order, so slot numbers change.
+   */
+  private resize(cap: number, compact: boolean): void {
     const old = this.keys;
-    const oldCap = this.capacity;
+    const oldSlots = this.slots;
+    const oldIx = this.ix;
     this.capacity = cap;
-    this.slots = cap;
+    this.slots = cap / 2;
     this.mask = cap - 1;
-    const buf = new ArrayBuffer(cap * TS * 4);
+    const buf = new ArrayBuffer((cap / 2) * TS * 4);
     const w = new Uint32Array(buf);
     this.keys = w;
     this.u32 = w;
     this.f64 = new Float64Array(buf);
-    for (let s = 0; s < oldCap; s++) {
-      if (old[s * TS] === 0) continue;
-      let i = hashKey(old, s * TS) & this.mask;
-      while (w[i * TS] !== 0) i = (i + 1) & this.mask;
-      w.set(old.subarray(s * TS, s * TS + TS), i * TS);
+    this.ix = new Uint32Array(cap * 2);
+    this.recent.fill(0);
+    if (!compact) {
+      w.set(old.subarray(0, Math.min(oldSlots, this.slots) * TS));
+      for (let e = 0; e < oldIx.length; e += 2) {
+        if (oldIx[e + 1] === 0) continue;
+        const i = this.freeEntry(oldIx[e]);
+        this.ix[2 * i] = oldIx[e];
+        this.ix[2 * i + 1] = oldIx[e + 1];
+      }
+      return;
     }
+    let j = 0;
+    for (let s = 0; s < oldSlots; s++) {
+      if (old[s * TS] === 0) continue;
+      for (let x = 0; x < TS; x++) w[j * TS + x] = old[s * TS + x];
+      const h = hashKey(w, j * TS);
+      const i = this.freeEntry(h);
+      this.ix[2 * i] = h;
+      this.ix[2 * i + 1] = j + 1;
+      j++;
+    }
+    this.next = j;
+    this.freeSlots.length = 0;
   }
 
   /** Distinct flows turned away because the table was full (estimated, see sketchAdd). */
@@ -515,7 +582,7 @@ export class FlowTable extends FlowSlots {
     const u32 = new Uint32Array(n * UW);
     let j = 0;
     const to = { keys, f64, u32 };
-    for (let s = 0; s < this.capacity; s++) {
+    for (let s = 0; s < this.slots; s++) {
       if (this.keys[s * TS] === 0) continue;
       packSlot(this.keys, this.f64, s, to, j);
       j++;
@@ -583,7 +650,7 @@ export class FlowTable extends FlowSlots {
    */
   removeWhere(expired: (slot: number) => boolean): FlowSnapshot {
     let n = 0;
-    for (let s = 0; s < this.capacity; s++) if (this.keys[s * TS] !== 0 && expired(s)) n++;
+    for (let s = 0; s < this.slots; s++) if (this.keys[s * TS] !== 0 && expired(s)) n++;
     const out: FlowSnapshot = {
       count: n,
       keys: new Uint32Array(n * KW),
@@ -593,11 +660,13 @@ export class FlowTable extends FlowSlots {
       overflowPackets: 0,
     };
     if (n === 0) return out;
+    // Entries of removed flows are harmless (the key is compared) but each would cost a
+    // comparison, and their slots may be reused.
+    this.recent.fill(0);
     let j = 0;
-    // A deletion only moves members that come later in the scan into the hole at s (checked
-    // again here) or into later holes, so every member is looked at.
-    for (let s = 0; s < this.capacity && j < n; s++) {
-      while (j < n && this.keys[s * TS] !== 0 && expired(s)) {
+    // A deletion moves no slot (only index entries), so one pass sees every flow.
+    for (let s = 0; s < this.slots && j < n; s++) {
+      if (this.keys[s * TS] !== 0 && expired(s)) {
         packSlot(this.keys, this.f64, s, out, j);
         j++;
         this.deleteSlot(s);
@@ -608,29 +677,34 @@ export class FlowTable extends FlowSlots {
     return out;
   }
 
-  /** Empties slot i, moving later members of its probe run back (Knuth's Algorithm R). */
-  private deleteSlot(i: number): void {
-    const keys = this.keys;
+  /** Empties slot `slot` and its index entry, moving later entries of its probe run back (Knuth's Algorithm R). */
+  private deleteSlot(slot: number): void {
+    const ix = this.ix;
     const mask = this.mask;
-    let hole = i;
-    let j = i;
+    let hole = hashKey(this.keys, slot * TS) & mask;
+    while (ix[2 * hole + 1] !== slot + 1) hole = (hole + 1) & mask;
+    let j = hole;
     for (;;) {
       j = (j + 1) & mask;
-      if (keys[j * TS] === 0) break;
-      const home = hashKey(keys, j * TS) & mask;
-      // The member at j stays when its home lies cyclically in (hole, j].
+      if (ix[2 * j + 1] === 0) break;
+      const home = ix[2 * j] & mask;
+      // The entry at j stays when its home lies cyclically in (hole, j].
       if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
-      keys.copyWithin(hole * TS, j * TS, j * TS + TS);
+      ix[2 * hole] = ix[2 * j];
+      ix[2 * hole + 1] = ix[2 * j + 1];
       hole = j;
     }
-    keys.fill(0, hole * TS, hole * TS + TS);
+    ix[2 * hole] = 0;
+    ix[2 * hole + 1] = 0;
+    this.keys.fill(0, slot * TS, slot * TS + TS);
+    this.freeSlots.push(slot);
     this.size--;
   }
 
-  /** Rehashes into the smallest capacity (at least 4096) that is at most 1/4 full. */
+  /** Rebuilds into the smallest capacity (at least 4096) that is at most 1/4 full. */
   private rebuild(): void {
     let cap = 4096;
     while (this.size * 4 > cap) cap *= 2;
-    if (cap < this.capacity) this.rehash(cap);
+    if (cap < this.capacity) this.resize(cap, true);
   }
 }

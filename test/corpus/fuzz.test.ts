@@ -224,7 +224,7 @@ function check(r: RunResult, inputLen: number, gz: boolean): string | null {
   if (st.reasons.slice(0, R_MALFORMED).some((v) => v !== 0)) return 'a reason below R_MALFORMED was counted';
   const t = r.table;
   let flowPkts = 0;
-  for (let s = 0; s < t.capacity; s++) if (t.used(s)) flowPkts += t.packets(s, 0) + t.packets(s, 1);
+  for (let s = 0; s < t.slots; s++) if (t.used(s)) flowPkts += t.packets(s, 0) + t.packets(s, 1);
   if (flowPkts > st.packets) return `flow packets ${flowPkts} > packets ${st.packets}`;
   const unsupported = st.unsupported.reduce((a, [, n]) => a + n, 0);
   const accounted = flowPkts + t.overflowPackets + st.malformed + unsupported + st.otherFamily + r.fragments.orphans + r.fragments.dropped;
@@ -244,7 +244,7 @@ function check(r: RunResult, inputLen: number, gz: boolean): string | null {
 function summary(r: RunResult): unknown {
   const t = r.table;
   const flows: string[] = [];
-  for (let s = 0; s < t.capacity; s++) {
+  for (let s = 0; s < t.slots; s++) {
     if (t.used(s)) flows.push(t.factsString(s));
   }
   return {

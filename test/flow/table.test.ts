@@ -166,6 +166,29 @@ describe('growth', () => {
     add(t, tcp4('10.0.0.1', B, 1024, 22, ACK), seq, 1, 1);
     expect(t.size).toBe(6000);
   });
+
+  it('hands slots out in order of arrival and keeps them through growth; a removed flow\'s slot is reused', () => {
+    const t = new FlowTable(1_000_000, 16);
+    const slotOf: number[] = [];
+    for (let i = 0; i < 100; i++) slotOf.push(add(t, udp4(A, B, 1000 + i, 53), i, 1, 10));
+    expect(slotOf).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(t.capacity).toBe(256);
+    for (let i = 0; i < 100; i++) expect(add(t, udp4(B, A, 53, 1000 + i), 100 + i, 2, 10)).toBe(i);
+    const gone = t.removeWhere((slot) => slot === 7 || slot === 42);
+    expect(gone.count).toBe(2);
+    expect(t.size).toBe(98);
+    // every other flow is still found where it was (the index entries moved, not the slots)
+    for (let i = 0; i < 100; i++) if (i !== 7 && i !== 42) expect(add(t, udp4(A, B, 1000 + i, 53), 200 + i, 3, 10)).toBe(i);
+    expect(t.size).toBe(98);
+    // new flows take the emptied slots first, then the next never used one
+    const reused = [add(t, udp4(A, B, 5000, 53), 300, 4, 10), add(t, udp4(A, B, 5001, 53), 301, 4, 10), add(t, udp4(A, B, 5002, 53), 302, 4, 10)];
+    expect(reused.sort((x, y) => x - y)).toEqual([7, 42, 100]);
+    expect(t.packets(42, 0) + t.packets(42, 1)).toBe(1);
+    // a removed flow that comes back is a new flow, not the one now in its old slot
+    expect(add(t, udp4(A, B, 1007, 53), 303, 5, 10)).toBe(101);
+    expect(t.size).toBe(102);
+    expect(t.packets(7, 0) + t.packets(7, 1)).toBe(1);
+  });
 });
 
 describe('maxFlows cap', () => {
