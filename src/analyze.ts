@@ -64,6 +64,11 @@ export interface AnalyzeOptions {
    * bar. Without it, `paths` are expanded here (directories, globs, files named twice).
    */
   inputs?: InputSet;
+  /**
+   * Whether `Analysis.flows` holds every classified flow (default true). False when only the
+   * summary is wanted: each flow is then dropped once folded into it, and `flows` is empty.
+   */
+  keepFlows?: boolean;
 }
 
 export interface Analysis {
@@ -71,7 +76,7 @@ export interface Analysis {
   /** What the file adapter read: per-file reports, unreadable inputs, interruption. */
   read: FilesRead;
   catalog: Catalog;
-  /** Every classified flow, in capture order (for NDJSON streaming). */
+  /** Every classified flow, in capture order (for NDJSON streaming); empty with keepFlows false. */
   flows: ClassifiedFlow[];
 }
 
@@ -113,7 +118,7 @@ export async function analyzeCaptures(args: string[], opts: AnalyzeOptions = {})
   // Arguments that named nothing to read (a glob matching no file) fail as unreadable files do.
   read.failed.unshift(...inputs.failed);
   read.skipped = inputs.skipped;
-  const { summary, remaining } = await session.finish(read);
+  const { summary, remaining } = await session.finish(read, opts.keepFlows ?? true);
   return { summary, read, catalog, flows: remaining };
 }
 

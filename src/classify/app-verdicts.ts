@@ -198,10 +198,10 @@ interface KerberosFlow {
  * MIT kinit sends the retry that follows KDC_ERR_PREAUTH_REQUIRED (or RESPONSE_TOO_BIG, or
  * a referral) from a new port: two flows. Each keeps its own verdict; a failed retry's
  * evidence names the exchange it continues, so the failure list shows the pair. `flows` in
- * capture order.
+ * capture order; `lastStep` carries the exchanges seen over from the flows before them (flows
+ * handed over in chunks).
  */
-export function linkKerberosRetries(flows: readonly KerberosFlow[]): void {
-  const lastStep = new Map<string, KerberosFlow>();
+export function linkKerberosRetries<F extends KerberosFlow>(flows: readonly F[], lastStep = new Map<string, F>()): void {
   for (const f of flows) {
     const k = f.kerberos;
     if (k === null) continue;

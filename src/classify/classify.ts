@@ -86,8 +86,15 @@ class AddressInterner {
   of(flows: FlowSlots, slot: number, side: Side, kind: number): number {
     if (kind !== KIND_IPV4) return this.id(addressOf(flows, slot, side, kind));
     const w = flows.addressWord(slot, side, 0);
-    let id = this.v4.get(w);
-    if (id === undefined) this.v4.set(w, (id = this.id(ipv4String(w))));
+    // Keyed as an int32 (a small integer to V8, not a boxed number); not in `ids`: no other
+    // kind of address reads as dotted decimal, so its string needs no lookup (a SYN flood's
+    // 500,000 sources: bench/README.md, "flood-1M").
+    let id = this.v4.get(w | 0);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(ipv4String(w));
+      this.v4.set(w | 0, id);
+    }
     return id;
   }
   id(s: string): number {
@@ -101,9 +108,16 @@ class AddressInterner {
   }
 }
 
-/** Builds the direction, outcome and candidate entries of every flow (roles not applied yet). */
+/**
+ * What learning roles needs of a flow, made for every flow before any is judged: the rest of
+ * its ClassifiedFlow is made when it is judged (classifiedFlow), so that a table's flows are
+ * not all alive at once as classified flows (bench/README.md, "flood-1M").
+ */
+type BaseFacts = Pick<ClassifiedFlow, 'transport' | 'client' | 'server' | 'clientId' | 'serverId' | 'serverPort' | 'firstTs' | 'firstSeq' | 'state' | 'failed' | 'direction'>;
+
+/** The direction, outcome and candidate entries of a flow (roles not applied yet). */
 interface BaseFlow {
-  flow: ClassifiedFlow;
+  flow: BaseFacts;
   candidates: number[];
   slot: number;
   /** Canonical side of the server. */
@@ -149,57 +163,112 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
               ? 'icmpv6'
               : 'ip';
     const finalState = udpRefused ? 'rejected' : state;
-    const flow: ClassifiedFlow = {
+    const flow: BaseFacts = {
       transport,
       client: interner.strings[ids[c]],
       server: interner.strings[ids[s]],
       clientId: ids[c],
       serverId: ids[s],
-      clientPort: ports ? ports[c] : null,
       serverPort: ports ? ports[s] : null,
-      ipProtocol: l2 ? null : proto,
-      ethertype: l2 ? src.ethertype(slot) : null,
-      clientPackets: src.packets(slot, c),
-      serverPackets,
-      clientBytes: src.bytes(slot, c),
-      serverBytes: src.bytes(slot, s),
       firstTs: earliest(src, slot, src.firstTs(slot, 0), src.firstTs(slot, 1)),
-      lastTs: Math.max(src.lastTs(slot, 0), src.lastTs(slot, 1)),
       firstSeq: earliest(src, slot, src.firstSeq(slot, 0), src.firstSeq(slot, 1)),
       state: finalState,
       failed: isFailureState(finalState),
-      icmpErrors,
       direction: dir.rule,
-      entries: [],
-      section: 'unexpected',
-      infrastructure: !l2 && proto === IPPROTO_ICMPV6 ? infrastructureOf(src, slot) : null,
-      // Set below for some flows: present in every flow, so that all have one shape.
-      heartbeat: null,
-      gaps: null,
-      app: null,
-      verdict: isFailureState(finalState) ? 'failed' : 'ok',
-      reason: isFailureState(finalState) ? finalState : null,
-      detail: null,
-      communityId: null,
-      tcp: null,
-      tls: null,
-      ssh: null,
-      // NO_APP_RECORDS written out: a spread in the literal builds every flow on V8's slow path.
-      ldap: null,
-      kerberos: null,
-      radius: null,
-      snmp: null,
-      ntp: null,
-      syslog: null,
-      rpc: null,
     };
     let candidates: readonly number[];
-    if (l2) candidates = matcher.ethertype(flow.ethertype!);
+    if (l2) candidates = matcher.ethertype(src.ethertype(slot));
     else if (proto === IPPROTO_TCP) candidates = matcher.tcp(flow.serverPort!);
     else if (proto === IPPROTO_UDP) candidates = matcher.udp(flow.serverPort!);
     else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) candidates = [];
     else candidates = matcher.ipProtocol(proto);
     out.push({ flow, candidates: [...candidates], slot, server: s });
+  }
+  return out;
+}
+
+/** A flow as classification judges it, from its base facts and its slot (baseFlows). */
+function classifiedFlow(src: FlowSlots, base: BaseFlow): ClassifiedFlow {
+  const { flow: b, slot, server: s } = base;
+  const c: Side = s === 0 ? 1 : 0;
+  const kind = src.kind(slot);
+  const proto = src.proto(slot);
+  const l2 = kind === KIND_L2;
+  const hasPorts = !l2 && (proto === IPPROTO_TCP || proto === IPPROTO_UDP);
+  const state = b.state;
+  return {
+    transport: b.transport,
+    client: b.client,
+    server: b.server,
+    clientId: b.clientId,
+    serverId: b.serverId,
+    clientPort: hasPorts ? src.port(slot, c) : null,
+    serverPort: b.serverPort,
+    ipProtocol: l2 ? null : proto,
+    ethertype: l2 ? src.ethertype(slot) : null,
+    clientPackets: src.packets(slot, c),
+    serverPackets: src.packets(slot, s),
+    clientBytes: src.bytes(slot, c),
+    serverBytes: src.bytes(slot, s),
+    firstTs: b.firstTs,
+    lastTs: Math.max(src.lastTs(slot, 0), src.lastTs(slot, 1)),
+    firstSeq: b.firstSeq,
+    state,
+    failed: b.failed,
+    icmpErrors: src.icmpErrors(slot, s),
+    direction: b.direction,
+    entries: [],
+    section: 'unexpected',
+    infrastructure: !l2 && proto === IPPROTO_ICMPV6 ? infrastructureOf(src, slot) : null,
+    // Set below for some flows: present in every flow, so that all have one shape.
+    heartbeat: null,
+    gaps: null,
+    app: null,
+    verdict: isFailureState(state) ? 'failed' : 'ok',
+    reason: isFailureState(state) ? state : null,
+    detail: null,
+    communityId: null,
+    tcp: null,
+    tls: null,
+    ssh: null,
+    // NO_APP_RECORDS written out: a spread in the literal builds every flow on V8's slow path.
+    ldap: null,
+    kerberos: null,
+    radius: null,
+    snmp: null,
+    ntp: null,
+    syslog: null,
+    rpc: null,
+  };
+}
+
+/**
+ * The flows by first record (firstSeq), a new array. Record numbers are whole and no two flows
+ * share one: firstSeq · 2^k + index (k: bits of the count) sorted as numbers, natively, puts
+ * them in order with no comparator call, where that is exact in a double (always, short of
+ * 2^53 / 2^k records); a comparator sort otherwise.
+ */
+export function inCaptureOrder<T extends { flow: { firstSeq: number } }>(base: readonly T[]): T[] {
+  const n = base.length;
+  let scale = 1;
+  while (scale < n) scale *= 2;
+  const keys = new Float64Array(n);
+  let exact = true;
+  let sorted = true;
+  for (let i = 0; i < n && exact; i++) {
+    const seq = base[i].flow.firstSeq;
+    keys[i] = seq * scale + i;
+    exact = Number.isInteger(seq) && seq >= 0 && keys[i] <= Number.MAX_SAFE_INTEGER;
+    if (i > 0 && keys[i] < keys[i - 1]) sorted = false;
+  }
+  if (!exact) return [...base].sort((a, b) => a.flow.firstSeq - b.flow.firstSeq);
+  // A session's snapshot comes in capture order already (flow/table.ts inCaptureOrder).
+  if (sorted) return base.slice();
+  keys.sort();
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    out.push(base[k - Math.floor(k / scale) * scale]);
   }
   return out;
 }
@@ -227,6 +296,9 @@ function earliest(src: FlowSlots, slot: number, v0: number, v1: number): number 
   return p0 ? v0 : v1;
 }
 
+/** Flows classifyEach() judges and hands over at a time: small enough to die young. */
+const CLASSIFY_CHUNK = 1024;
+
 /** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
 /** A TCP conversation's kept prefixes as the decoders' input, named by the flow's server side. */
 function payloadOf(f: ConversationFacts, server: Side): FlowPayload {
@@ -235,7 +307,7 @@ function payloadOf(f: ConversationFacts, server: Side): FlowPayload {
   return { client: c ?? emptyStream(), server: s ?? emptyStream() };
 }
 
-function proves(flow: ClassifiedFlow): boolean {
+function proves(flow: BaseFacts): boolean {
   return flow.state === null ? !flow.failed : flow.state === 'established' || flow.state === 'closed' || flow.state === 'reset';
 }
 
@@ -414,17 +486,37 @@ export class FlowClassifier {
    * that need it to be over (tls-incomplete, no-reply) are not given to them yet.
    */
   classify(input: FlowSlots | PreparedFlows, facts?: (slot: number) => FlowFacts | null, counts?: InspectionCounts, settledBeforeUs = Infinity): ClassifiedFlow[] {
+    const flows: ClassifiedFlow[] = [];
+    this.classifyEach(input, (chunk) => {
+      for (const f of chunk) flows.push(f);
+    }, facts, counts, settledBeforeUs, Infinity);
+    return flows;
+  }
+
+  /**
+   * classify() handing its flows to `each` in capture order, `chunk` at a time, and keeping
+   * none: a caller that folds them into a summary and drops them (file analysis without
+   * --flows-ndjson or --export) never has them all alive at once, and those it drops die
+   * young (a SYN flood's 500,000 flows: bench/README.md, "flood-1M").
+   */
+  classifyEach(
+    input: FlowSlots | PreparedFlows,
+    each: (flows: ClassifiedFlow[]) => void,
+    facts?: (slot: number) => FlowFacts | null,
+    counts?: InspectionCounts,
+    settledBeforeUs = Infinity,
+    chunk = CLASSIFY_CHUNK,
+  ): void {
     const entries = this.matcher.catalog.entries;
     const inventory = this.inventory;
     const roles = this.roles;
     const prepared = input instanceof PreparedFlows ? input : this.prepare(input);
     const src = prepared.src;
-    const base = prepared.base;
     // Each flow's facts are asked for once (a sink may build them then, see FactsOf): those
     // learn() reads (endpoint-mapper connections) are kept here for the judging below.
     const early = new Map<number, FlowFacts | null>();
     this.learn(
-      base,
+      prepared.base,
       facts === undefined
         ? undefined
         : (slot) => {
@@ -434,8 +526,17 @@ export class FlowClassifier {
           },
     );
 
-    const flows: ClassifiedFlow[] = [];
-    for (const { flow, candidates, slot, server } of base) {
+    // Deterministic order whatever the table layout: first packet in the capture first (no
+    // two flows share one). Judged in that order, so that chunks come out in it.
+    const base = inCaptureOrder(prepared.base);
+    prepared.base.length = 0;
+    const kerberos = new Map<string, ClassifiedFlow>();
+    let flows: ClassifiedFlow[] = [];
+    for (let b = 0; b < base.length; b++) {
+      const { candidates, slot, server } = base[b];
+      const flow = classifiedFlow(src, base[b]);
+      // Dropped as it is judged: the flow lives on only where `each` keeps it.
+      (base as (BaseFlow | null)[])[b] = null;
       // ICMP echo between HA peers is the HA1 heartbeat (derived entries of IP protocol 1/58).
       if (flow.direction === 'icmp-request' && this.learner.haPeers(flow.client, flow.server)) {
         const echo = flow.ipProtocol === IPPROTO_ICMP ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
@@ -476,11 +577,15 @@ export class FlowClassifier {
         if (judged.capHit) counts.capHit++;
       }
       flows.push(flow);
+      if (flows.length >= chunk) {
+        linkKerberosRetries(flows, kerberos);
+        each(flows);
+        flows = [];
+      }
     }
-    // Deterministic order whatever the table layout: first packet in the capture first.
-    flows.sort((a, b) => a.firstSeq - b.firstSeq);
-    linkKerberosRetries(flows);
-    return flows;
+    base.length = 0;
+    linkKerberosRetries(flows, kerberos);
+    if (flows.length > 0) each(flows);
   }
 }
 

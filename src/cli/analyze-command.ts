@@ -157,6 +157,8 @@ async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: C
       filter,
       inputs,
       dedup: opts.dedup || opts.dedupWindow !== undefined ? { windowMs: opts.dedupWindow } : undefined,
+      // Only --flows-ndjson and --export read every flow.
+      keepFlows: ndjson !== null || store !== null,
     });
   } finally {
     bar?.stop();

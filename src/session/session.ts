@@ -255,7 +255,10 @@ export class FlowSession {
     this.classifier.learnFrom(this.table);
     const snap = expireIdle(this.table, nowUs, timeouts);
     if (snap.count === 0) return [];
-    const flows = await this.classifyLeaving(snap);
+    const flows: ClassifiedFlow[] = [];
+    await this.classifyLeaving(snap, (chunk) => {
+      for (const f of chunk) flows.push(f);
+    });
     this.acc.addFlows(flows);
     this.expiredFlows += flows.length;
     this.recentFailing = newest(this.recentFailing, flows, (f) => f.failed);
@@ -267,15 +270,24 @@ export class FlowSession {
   /**
    * Ends the session: every batch aggregated, every fragment decided, the flows still in the
    * table classified (with every role learnt) and folded in. Returns those flows (all flows,
-   * without expiry) in capture order, with the final summary.
+   * without expiry) in capture order, with the final summary; with `keepFlows` false, no
+   * flows (`remaining` is empty): each is folded in as it is classified and dropped, so a
+   * table of 500,000 flows is never alive as 500,000 classified flows, and the table's slots
+   * are given up once copied out (bench/README.md, "flood-1M").
    */
-  async finish(end: SessionEnd): Promise<{ summary: Summary; remaining: ClassifiedFlow[] }> {
+  async finish(end: SessionEnd, keepFlows = true): Promise<{ summary: Summary; remaining: ClassifiedFlow[] }> {
     if (this.ended) throw new Error('FlowSession: finish() twice');
-    let remaining: ClassifiedFlow[];
+    const remaining: ClassifiedFlow[] = [];
     try {
       await this.ready();
       await this.collect(this.nowUs, true);
-      remaining = await this.classifyLeaving(this.table.snapshot());
+      const acc = this.acc;
+      const snap = this.table.snapshotInCaptureOrder();
+      if (!keepFlows) this.table.releaseSlots();
+      await this.classifyLeaving(snap, (flows) => {
+        acc.addFlows(flows);
+        if (keepFlows) for (const f of flows) remaining.push(f);
+      });
     } catch (err) {
       this.ended = true;
       await this.sink.terminate();
@@ -285,7 +297,6 @@ export class FlowSession {
     // Workers stop (their heaps are freed) while the summary is built.
     const stopping = this.sink.terminate();
     try {
-      this.acc.addFlows(remaining);
       // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
       const summary = this.acc.summary(this.input(end), this.classifier.roles, this.table.overflowSketch.slice());
       return { summary, remaining };
@@ -297,8 +308,9 @@ export class FlowSession {
   /**
    * Classifies flows that leave the session (expired, or all at the end) with what their
    * aggregators learnt from their packets (TCP health, payload); the aggregators forget them.
+   * Hands them to `each` in capture order, a chunk at a time.
    */
-  private async classifyLeaving(snap: FlowSnapshot): Promise<ClassifiedFlow[]> {
+  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void): Promise<void> {
     // Workers hand the facts over while this thread prepares the flows.
     const taking = this.sink.take(snap.keys);
     const prepared = this.classifier.prepare(flowSlots(snap));
@@ -306,8 +318,9 @@ export class FlowSession {
     // Each flow's facts asked for once (FactsOf); those classification did not ask for are
     // taken all the same, so that the aggregators forget every flow that left.
     const asked = new Uint8Array(snap.count);
-    const flows = this.classifier.classify(
+    this.classifier.classifyEach(
       prepared,
+      each,
       (i) => {
         asked[i] = 1;
         return facts(i);
@@ -315,7 +328,6 @@ export class FlowSession {
       this.inspection,
     );
     for (let i = 0; i < snap.count; i++) if (asked[i] === 0) facts(i);
-    return flows;
   }
 
   /** Stops at once (errors): workers are terminated, nothing is reported. */

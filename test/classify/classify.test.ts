@@ -5,8 +5,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
+import { loadCatalog } from '../../src/catalog/load.js';
+import { CatalogMatcher } from '../../src/catalog/matcher.js';
+import { FlowClassifier, type ClassifiedFlow } from '../../src/classify/classify.js';
 import { renderText } from '../../src/report/text.js';
-import { eth, icmp6Echo, icmpEcho, ipv4, ipv6, pcap, PROTO_ICMP, PROTO_ICMPV6, tempDir } from '../helpers/build.js';
+import { eth, icmp6Echo, icmpEcho, ipv4, ipv6, pcap, PROTO_ICMP, PROTO_ICMPV6, SYN, tempDir } from '../helpers/build.js';
+import { runAnalysis } from '../helpers/run.js';
 import { TcpScript } from '../helpers/tcp-script.js';
 
 const tmp = tempDir('pantap-classify-');
@@ -84,5 +88,42 @@ describe('HA1 heartbeat', () => {
     const path = write([...ha.frames.map((f) => f.data), ...echo4(HA1_A, HA1_B, 2)]);
     const { summary } = await analyzeCaptures([path], { workers: 0, allFlows: true, rolesFile: roles });
     expect(summary.flows.find((f) => f.transport === 'icmp')).toMatchObject({ client: HA1_A, section: 'ha', entries: ['ha.heartbeat-icmp.1'] });
+  });
+});
+
+describe('flows handed over in chunks', () => {
+  // SYNs from 30 sources (unanswered: failed), a completed HTTPS connection, and an ICMP echo: 32 flows.
+  function mixed(): string {
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 30; i++) frames.push(...new TcpScript(`10.7.0.${i + 1}`, '10.0.0.1', 40000 + i, i % 2 === 0 ? 443 : 22).frame('c', 1, 0, SYN).frames.map((f) => f.data));
+    frames.push(...new TcpScript('10.7.1.1', '10.0.0.1', 41000, 443).handshake().fin().frames.map((f) => f.data));
+    frames.push(...echo4('10.99.2.1', '10.99.2.2', 2));
+    return write(frames);
+  }
+
+  it('classifyEach: the flows of classify(), in capture order, `chunk` at a time', async () => {
+    const run = await runAnalysis([mixed()], { workers: 0, maxFlows: 1000 });
+    const matcher = CatalogMatcher.for(loadCatalog());
+    const whole = new FlowClassifier(matcher, null).classify(run.table);
+    const chunks: number[] = [];
+    const each: ClassifiedFlow[] = [];
+    new FlowClassifier(matcher, null).classifyEach(run.table, (c) => {
+      chunks.push(c.length);
+      each.push(...c);
+    }, undefined, undefined, Infinity, 7);
+    expect(whole).toHaveLength(32);
+    expect(chunks).toEqual([7, 7, 7, 7, 4]);
+    expect(each).toEqual(whole);
+    expect(whole.map((f) => f.firstSeq)).toEqual([...whole.map((f) => f.firstSeq)].sort((a, b) => a - b));
+  });
+
+  it('keepFlows false: the same summary, and no flows kept', async () => {
+    const path = mixed();
+    const kept = await analyzeCaptures([path], { workers: 0 });
+    const dropped = await analyzeCaptures([path], { workers: 0, keepFlows: false });
+    expect(kept.flows).toHaveLength(32);
+    expect(dropped.flows).toEqual([]);
+    expect(JSON.stringify(dropped.summary)).toBe(JSON.stringify(kept.summary));
+    expect(dropped.summary.input.flowTable).toMatchObject({ flows: 32 });
   });
 });

@@ -2,7 +2,7 @@
 // rehashing, the maxFlows cap (counted, never thrown) and exact merging of snapshots.
 import { describe, expect, it } from 'vitest';
 import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../../src/decode/fields.js';
-import { FlowTable, KEY_WORDS, flowSlots } from '../../src/flow/table.js';
+import { FlowTable, KEY_WORDS, flowSlots, type FlowSnapshot } from '../../src/flow/table.js';
 import {
   ACK,
   addFrame,
@@ -344,5 +344,29 @@ describe('merge', () => {
     expect(m.size).toBe(1);
     expect(dump(m)[0].pkts[0]).toBe(2);
     expect(dump(m)[0].firstSeq[0]).toBe(0);
+  });
+});
+
+describe('the last snapshot (snapshotInCaptureOrder, releaseSlots)', () => {
+  it('holds the flows of snapshot(), by first record, and the table then gives its slots up', () => {
+    const t = new FlowTable();
+    // 40 flows arriving in an order their slots (the keys' hashes) do not keep; the reply of
+    // the first arrives last, and flow 7's reply came before its request (record 2 < 3).
+    for (let i = 0; i < 40; i++) add(t, udp4(`10.1.0.${i + 1}`, B, 1000 + i, 53), 10 + i, 1_000_000 + i);
+    add(t, udp4(B, '10.1.0.8', 53, 1007), 2, 900_000);
+    add(t, udp4(B, '10.1.0.1', 53, 1000), 60, 2_000_000);
+    const firsts = (snap: FlowSnapshot) => {
+      const f = flowSlots(snap);
+      return usedSlots(snap).map((s) => Math.min(...([0, 1] as const).filter((side) => f.packets(s, side) > 0).map((side) => f.firstSeq(s, side))));
+    };
+    const inOrder = [2, 10, 11, 12, 13, 14, 15, 16, ...Array.from({ length: 32 }, (_, i) => 18 + i)];
+    const plain = t.snapshot();
+    expect(firsts(plain)).not.toEqual(inOrder);
+    const ordered = t.snapshotInCaptureOrder();
+    expect(ordered.count).toBe(40);
+    expect(dump(ordered)).toEqual(dump(plain));
+    expect(firsts(ordered)).toEqual(inOrder);
+    t.releaseSlots();
+    expect([t.size, t.slots, t.overflowPackets]).toEqual([40, 0, 0]);
   });
 });
