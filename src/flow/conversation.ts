@@ -330,7 +330,7 @@ export class ConversationStore {
   /** Keys → ids, for the packets this store is handed by packet() and for takeKey()/peekKey(). */
   readonly index = new ConversationIndex();
   /** TCP conversations: block `id` (base id * TCP_WORDS) is conversation `id`'s state (CF_OPEN set while it is one). */
-  private readonly arena = new TcpArena(1024, true);
+  private readonly arena: TcpArena;
   /** Per TCP conversation and side (id * 2 + side): the kept payload, made at its first segment kept. */
   private streams: (StreamDirection | null)[] = [];
   /** Per TCP conversation: PMTU and retransmission bookkeeping (P_*), made on the first retransmission or ICMP error. */
@@ -347,8 +347,13 @@ export class ConversationStore {
    */
   tsUs = 0;
 
-  constructor(readonly limits: InspectLimits = DEFAULT_INSPECT_LIMITS) {
+  /** `maxFlows`: its aggregator's flow limit, which its TCP arena grows to at once when large (TcpArena.ensure); 0: unknown. */
+  constructor(
+    readonly limits: InspectLimits = DEFAULT_INSPECT_LIMITS,
+    maxFlows = 0,
+  ) {
     this.budget = newPayloadBudget(limits.budgetBytes);
+    this.arena = new TcpArena(1024, true, maxFlows);
   }
 
   /**

@@ -297,12 +297,23 @@ const READY_DATA = 2;
  * aligned: every group would straddle two lines). One such arena per conversation store;
  * a wasm memory reserves address space, so not one per flow.
  */
+/** Blocks past which an arena that knows its limit grows to it at once (TcpArena.ensure). */
+const ARENA_JUMP = 32_768;
+
+/** The largest arena made at once for a limit (1 GiB of address space, 1.6 M blocks); doubling beyond. */
+const ARENA_JUMP_MAX_WORDS = 2 ** 28;
+
 export class TcpArena {
   i32: Int32Array;
   f64: Float64Array;
   private readonly aligned: boolean;
 
-  constructor(blocks = 1, aligned = false) {
+  /** `maxBlocks`: the blocks its owner may use at most (its flow limit; 0: unknown). */
+  constructor(
+    blocks = 1,
+    aligned = false,
+    private readonly maxBlocks = 0,
+  ) {
     this.aligned = aligned;
     this.i32 = words(blocks * TCP_WORDS, aligned);
     this.f64 = new Float64Array(this.i32.buffer, 0, this.i32.length / 2);
@@ -314,6 +325,12 @@ export class TcpArena {
     if (need <= this.i32.length) return;
     let n = this.i32.length;
     while (n < need) n *= 2;
+    // Past ARENA_JUMP blocks, straight to the limit: zeroed address space whose pages are
+    // touched only as blocks are used, where doubling copied every block again at each step
+    // and kept the old buffer until a full GC (flood-1M's 500,000 SYNs: 335 MB copied, the
+    // last copy 168 MB; bench/README.md, "flood-1M"). Small captures never get here.
+    const limit = this.maxBlocks * TCP_WORDS;
+    if (n > ARENA_JUMP * TCP_WORDS && limit > n && limit <= ARENA_JUMP_MAX_WORDS) n = limit;
     // A new buffer, also for a wasm memory (not Memory.grow(): growing detaches the old
     // buffer, and the first detached buffer makes V8 check every typed array access for
     // it, everywhere).

@@ -47,7 +47,7 @@ export class BatchAggregator {
     table?: FlowTable,
     limits: InspectLimits = DEFAULT_INSPECT_LIMITS,
   ) {
-    this.conversations = new ConversationStore(limits);
+    this.conversations = new ConversationStore(limits, maxFlows);
     this.shared = table !== undefined;
     this.table = table ?? new FlowTable(maxFlows);
   }

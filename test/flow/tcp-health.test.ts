@@ -602,4 +602,18 @@ describe('TcpArena: many flows in one arena', () => {
     expect(tcpResult(arena.i32, arena.f64, 160)).toEqual(before);
     expect(before.history).toBe('S');
   });
+
+  it('knowing its limit, it grows to it at once past 32,768 blocks, keeping its blocks; without one, it doubles', () => {
+    const arena = new TcpArena(1, false, 100_000);
+    arena.ensure(100);
+    expect(arena.i32.length).toBe(128 * 160);
+    arena.i32[160 * 100 + 3] = 7;
+    arena.ensure(32_768);
+    expect(arena.i32.length).toBe(100_000 * 160);
+    expect(arena.f64.length).toBe(100_000 * 80);
+    expect(arena.i32[160 * 100 + 3]).toBe(7);
+    const plain = new TcpArena(1);
+    plain.ensure(32_768);
+    expect(plain.i32.length).toBe(65_536 * 160);
+  });
 });
