@@ -248,7 +248,7 @@ function classifiedFlow(src: FlowSlots, base: BaseFlow): ClassifiedFlow {
  * them in order with no comparator call, where that is exact in a double (always, short of
  * 2^53 / 2^k records); a comparator sort otherwise.
  */
-export function inCaptureOrder<T extends { flow: { firstSeq: number } }>(base: readonly T[]): T[] {
+function inCaptureOrder<T extends { flow: { firstSeq: number } }>(base: readonly T[]): T[] {
   const n = base.length;
   let scale = 1;
   while (scale < n) scale *= 2;
