@@ -479,8 +479,7 @@ export class FlowClassifier {
    * Classifies the flows of `input` (a table, or a snapshot through flowSlots; or those
    * flows prepared), learning roles from them first; returns them in capture order (first
    * packet first).
-   */
-  /**
+   *
    * `settledBeforeUs`: the flows are still going on (the live view's snapshot); those that
    * started after this time are young, in the middle of their first exchange, and verdicts
    * that need it to be over (tls-incomplete, no-reply) are not given to them yet.
