@@ -118,6 +118,19 @@ function select(v: Float64Array, lo: number, hi: number, k: number): number {
   return v[k];
 }
 
+/** The parts one after the other, in a new array. */
+export function joined(parts: readonly Float64Array[]): Float64Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Float64Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /**
  * The intervals (ms) and gaps of some series of times (µs, each sorted). Gaps of different
  * series that overlap or touch are merged into one.
@@ -126,23 +139,15 @@ export function cadence(series: readonly ArrayLike<number>[]): { intervalMs: Int
   // Each series' own intervals once: the pooled statistics select over a copy of them all,
   // and (with more than one series) each series' statistics over its own.
   const own: Float64Array[] = [];
-  let count = 0;
   let withIntervals = 0;
   for (const s of series) {
     const m = Math.max(0, s.length - 1);
     const iv = new Float64Array(m);
     for (let i = 1; i < s.length; i++) iv[i - 1] = (s[i] - s[i - 1]) / 1000;
     own.push(iv);
-    count += m;
     if (m > 0) withIntervals++;
   }
-  const intervals = new Float64Array(count);
-  let k = 0;
-  for (const iv of own) {
-    intervals.set(iv, k);
-    k += iv.length;
-  }
-  const stats = intervalStats(intervals);
+  const stats = intervalStats(joined(own));
   if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps: [] };
   // Each series against its own median: a peer that sends bursts every 150 ms does not make
   // the other's 1 s keep-alives a run of gaps. (Only one series with intervals: its own

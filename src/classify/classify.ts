@@ -248,7 +248,7 @@ function classifiedFlow(src: FlowSlots, base: BaseFlow): ClassifiedFlow {
  * them in order with no comparator call, where that is exact in a double (always, short of
  * 2^53 / 2^k records); a comparator sort otherwise.
  */
-export function inCaptureOrder<T extends { flow: { firstSeq: number } }>(base: readonly T[]): T[] {
+function inCaptureOrder<T extends { flow: { firstSeq: number } }>(base: readonly T[]): T[] {
   const n = base.length;
   let scale = 1;
   while (scale < n) scale *= 2;
@@ -262,7 +262,7 @@ export function inCaptureOrder<T extends { flow: { firstSeq: number } }>(base: r
     if (i > 0 && keys[i] < keys[i - 1]) sorted = false;
   }
   if (!exact) return [...base].sort((a, b) => a.flow.firstSeq - b.flow.firstSeq);
-  // A session's snapshot comes in capture order already (flow/table.ts inCaptureOrder).
+  // A session's snapshot comes in capture order already (FlowTable.snapshotInCaptureOrder).
   if (sorted) return base.slice();
   keys.sort();
   const out: T[] = [];
@@ -299,7 +299,6 @@ function earliest(src: FlowSlots, slot: number, v0: number, v1: number): number 
 /** Flows classifyEach() judges and hands over at a time: small enough to die young. */
 const CLASSIFY_CHUNK = 1024;
 
-/** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
 /** A TCP conversation's kept prefixes as the decoders' input, named by the flow's server side. */
 function payloadOf(f: ConversationFacts, server: Side): FlowPayload {
   const s = f.streams[server];
@@ -307,6 +306,7 @@ function payloadOf(f: ConversationFacts, server: Side): FlowPayload {
   return { client: c ?? emptyStream(), server: s ?? emptyStream() };
 }
 
+/** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
 function proves(flow: BaseFacts): boolean {
   return flow.state === null ? !flow.failed : flow.state === 'established' || flow.state === 'closed' || flow.state === 'reset';
 }
@@ -360,7 +360,6 @@ export class FlowClassifier {
     this.epmIds = new Set(matcher.catalog.entries.filter((e) => e.port === 135 && e.transport === 'tcp').map((e) => e.id));
   }
 
-  /** A copy whose later classifications leave this one's roles untouched. */
   /**
    * What classify() does first and needs no facts for (direction, outcome, candidate entries
    * of each flow): a session does it while a worker hands the facts over.
@@ -369,6 +368,7 @@ export class FlowClassifier {
     return new PreparedFlows(src, baseFlows(src, this.matcher, this.interner));
   }
 
+  /** A copy whose later classifications leave this one's roles untouched. */
   fork(): FlowClassifier {
     const c = new FlowClassifier(this.matcher, this.inventory);
     c.interner = this.interner; // numbering more addresses in the fork is harmless
@@ -479,8 +479,7 @@ export class FlowClassifier {
    * Classifies the flows of `input` (a table, or a snapshot through flowSlots; or those
    * flows prepared), learning roles from them first; returns them in capture order (first
    * packet first).
-   */
-  /**
+   *
    * `settledBeforeUs`: the flows are still going on (the live view's snapshot); those that
    * started after this time are young, in the middle of their first exchange, and verdicts
    * that need it to be over (tls-incomplete, no-reply) are not given to them yet.

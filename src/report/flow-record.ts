@@ -133,7 +133,6 @@ const APP_FIELDS = {
   rpc: ['endpointMapper', 'dynamicPort', 'status'],
 } as const satisfies { [K in keyof AppRecords]: readonly (keyof NonNullable<AppRecords[K]>)[] };
 type AppRecords = Pick<FlowVerdictFacts, 'ldap' | 'kerberos' | 'radius' | 'snmp' | 'ntp' | 'syslog' | 'rpc'>;
-export const APP_RECORD_KEYS = Object.keys(APP_FIELDS) as (keyof AppRecords)[];
 
 function ordered(r: object, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -2,7 +2,7 @@
 // (catalog entry × client → server), their series of times joined across the channel's
 // flows (an HA1 connection that restarts, a live capture's expired flows), and the
 // intervals and gaps computed once, at the end, by classify/cadence.ts.
-import { cadence } from '../classify/cadence.js';
+import { cadence, joined } from '../classify/cadence.js';
 import type { FlowHeartbeat } from '../classify/cadence.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import { MAX_BEATS } from '../flow/heartbeats.js';
@@ -36,17 +36,6 @@ function ordered(series: readonly Float64Array[]): boolean {
 
 /** Times kept per channel over all its flows (a live capture's channel outlives its flows). */
 const MAX_CHANNEL_BEATS = 2 * MAX_BEATS;
-
-/** The parts one after the other, in a new array (sorted in place by the caller). */
-function joined(parts: readonly Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
+import { linkKerberosRetries } from '../../src/classify/app-verdicts.js';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
 
@@ -78,5 +79,30 @@ describe('RPC dynamic ports', () => {
       expect(named.has(f.serverPort!), `${f.serverPort} named`).toBe(true);
       expect(f.section).toBe('user-id');
     }
+  });
+});
+
+describe('linkKerberosRetries across chunks', () => {
+  const flow = (port: number, firstTs: number, k: { messageType: string; errorCode: number | null }, failed: boolean) => ({
+    client: '10.0.0.5',
+    server: '10.0.0.1',
+    clientPort: port,
+    transport: 'udp',
+    firstTs,
+    reason: failed ? ('kerberos-error' as const) : null,
+    detail: failed ? 'KDC_ERR_C_PRINCIPAL_UNKNOWN' : null,
+    kerberos: { errorCode: k.errorCode, errorName: k.errorCode === 25 ? 'KDC_ERR_PREAUTH_REQUIRED' : null, realm: null, client: null, messageType: k.messageType },
+  });
+
+  it('links a retry to the exchange before it when the two come in different chunks, as in one', () => {
+    const make = () => [flow(50000, 1e6, { messageType: 'KRB-ERROR', errorCode: 25 }, false), flow(50001, 2e6, { messageType: 'KRB-ERROR', errorCode: 6 }, true)];
+    const whole = make();
+    linkKerberosRetries(whole);
+    const split = make();
+    const lastStep = new Map();
+    linkKerberosRetries([split[0]], lastStep);
+    linkKerberosRetries([split[1]], lastStep);
+    expect(whole[1].detail).toContain('it retries the request from udp port 50000 (1.000 s earlier), answered KDC_ERR_PREAUTH_REQUIRED');
+    expect(split).toEqual(whole);
   });
 });
