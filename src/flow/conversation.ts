@@ -573,7 +573,7 @@ export class ConversationStore {
     const w = new ColumnsWriter(n, P_WORDS);
     const closing: number[] = [];
     for (let i = 0; i < n; i++) {
-      const id = this.index.release(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
+      const id = this.index.release(keys, i * KEY_WORDS);
       if (id >= 0) this.takeInto(w, i, id, closing);
     }
     return this.finishColumns(w, closing, false);
@@ -599,7 +599,7 @@ export class ConversationStore {
   /** The rows in takeAllColumns() of the flows whose keys are packed in `keys` (-1: none), forgotten here. */
   rowsOf(keys: Uint32Array): Int32Array {
     const rows = new Int32Array(keys.length / KEY_WORDS);
-    for (let i = 0; i < rows.length; i++) rows[i] = this.index.release(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
+    for (let i = 0; i < rows.length; i++) rows[i] = this.index.release(keys, i * KEY_WORDS);
     return rows;
   }
 
