@@ -14,7 +14,7 @@ import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
 import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
 import { ByteSlab, DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
-import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
+import { KEY_WORDS, flowKeyHash, sameKey, type FlowTable, type Side } from './table.js';
 import {
   TCPA_ANY_RETRANSMISSION,
   TCP_USER_D0,
@@ -279,10 +279,7 @@ export class ConversationIndex {
     const keys = this.keys;
     let i = flowKeyHash(k, o) & this.mask;
     for (;;) {
-      if (this.ids[i] === 0) return i;
-      let same = true;
-      for (let w = 0; w < KEY_WORDS && same; w++) same = keys[i * KEY_WORDS + w] === k[o + w];
-      if (same) return i;
+      if (this.ids[i] === 0 || sameKey(keys, i * KEY_WORDS, k, o)) return i;
       i = (i + 1) & this.mask;
     }
   }
