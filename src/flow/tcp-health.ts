@@ -290,19 +290,20 @@ const READY_ACK = 1;
 /** S_READY: and nothing is pending for a data segment of this side. */
 const READY_DATA = 2;
 
-/**
- * The blocks of many flows: one buffer, words and doubles over it; grown by doubling.
- * `aligned`: the buffer is a WebAssembly memory's, whose start is page-aligned, so each
- * block's 64-byte groups are whole cache lines (an ArrayBuffer's store is only 16-byte
- * aligned: every group would straddle two lines). One such arena per conversation store;
- * a wasm memory reserves address space, so not one per flow.
- */
 /** Blocks past which an arena that knows its limit grows to it at once (TcpArena.ensure). */
 const ARENA_JUMP = 32_768;
 
 /** The largest arena made at once for a limit (1 GiB of address space, 1.6 M blocks); doubling beyond. */
 const ARENA_JUMP_MAX_WORDS = 2 ** 28;
 
+/**
+ * The blocks of many flows: one buffer, words and doubles over it; grown by doubling, or
+ * at once to its owner's limit when that is large (ensure()).
+ * `aligned`: the buffer is a WebAssembly memory's, whose start is page-aligned, so each
+ * block's 64-byte groups are whole cache lines (an ArrayBuffer's store is only 16-byte
+ * aligned: every group would straddle two lines). One such arena per conversation store;
+ * a wasm memory reserves address space, so not one per flow.
+ */
 export class TcpArena {
   i32: Int32Array;
   f64: Float64Array;
