@@ -14,7 +14,7 @@ import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
 import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
 import { ByteSlab, DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
-import { KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
+import { KEY_WORDS, flowKeyHash, sameKey, type FlowTable, type Side } from './table.js';
 import {
   TCPA_ANY_RETRANSMISSION,
   TCP_USER_D0,
@@ -279,10 +279,7 @@ export class ConversationIndex {
     const keys = this.keys;
     let i = flowKeyHash(k, o) & this.mask;
     for (;;) {
-      if (this.ids[i] === 0) return i;
-      let same = true;
-      for (let w = 0; w < KEY_WORDS && same; w++) same = keys[i * KEY_WORDS + w] === k[o + w];
-      if (same) return i;
+      if (this.ids[i] === 0 || sameKey(keys, i * KEY_WORDS, k, o)) return i;
       i = (i + 1) & this.mask;
     }
   }
@@ -573,7 +570,7 @@ export class ConversationStore {
     const w = new ColumnsWriter(n, P_WORDS);
     const closing: number[] = [];
     for (let i = 0; i < n; i++) {
-      const id = this.index.release(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
+      const id = this.index.release(keys, i * KEY_WORDS);
       if (id >= 0) this.takeInto(w, i, id, closing);
     }
     return this.finishColumns(w, closing, false);
@@ -599,7 +596,7 @@ export class ConversationStore {
   /** The rows in takeAllColumns() of the flows whose keys are packed in `keys` (-1: none), forgotten here. */
   rowsOf(keys: Uint32Array): Int32Array {
     const rows = new Int32Array(keys.length / KEY_WORDS);
-    for (let i = 0; i < rows.length; i++) rows[i] = this.index.release(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS));
+    for (let i = 0; i < rows.length; i++) rows[i] = this.index.release(keys, i * KEY_WORDS);
     return rows;
   }
 

@@ -309,8 +309,11 @@ function packSlot(w: Uint32Array, d: Float64Array, s: number, to: SlotArrays, j:
   for (let i = U_HOT; i < UW; i++) u32[j * UW + i] = w[ws + i];
 }
 
-/** Whether the slot at keys[base] holds the key at k[o..o+KW) (the words that differ most often first). */
-function sameKey(keys: Uint32Array, base: number, k: Uint32Array, o: number): boolean {
+/**
+ * Whether keys[base..base+KW) holds the key at k[o..o+KW) (the words that differ most often
+ * first): a table's slots, or other maps over flow keys.
+ */
+export function sameKey(keys: Uint32Array, base: number, k: Uint32Array, o: number): boolean {
   return (
     keys[base] === k[o] &&
     keys[base + 9] === k[o + 9] &&

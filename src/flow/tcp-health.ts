@@ -185,7 +185,11 @@ const CH_A = 0x41; // 'A'; lower case is +32
 /** The timestamp of the packet being processed (µs), from packet() to step(). */
 const NOW = new Float64Array(1);
 
-/** Sets the capture time (µs) of the packets passed next to TcpHealth.segment() or tcpSegment(). */
+/**
+ * Sets the capture time (µs) of the packets passed next to tcpSegment(): a hot caller sets
+ * the clock from a double it holds unboxed, and no timestamp is passed as an argument (a
+ * call that is not inlined would box it, one heap number per packet).
+ */
 export function setTcpClock(tsUs: number): void {
   NOW[0] = tsUs;
 }
@@ -290,19 +294,20 @@ const READY_ACK = 1;
 /** S_READY: and nothing is pending for a data segment of this side. */
 const READY_DATA = 2;
 
-/**
- * The blocks of many flows: one buffer, words and doubles over it; grown by doubling.
- * `aligned`: the buffer is a WebAssembly memory's, whose start is page-aligned, so each
- * block's 64-byte groups are whole cache lines (an ArrayBuffer's store is only 16-byte
- * aligned: every group would straddle two lines). One such arena per conversation store;
- * a wasm memory reserves address space, so not one per flow.
- */
 /** Blocks past which an arena that knows its limit grows to it at once (TcpArena.ensure). */
 const ARENA_JUMP = 32_768;
 
 /** The largest arena made at once for a limit (1 GiB of address space, 1.6 M blocks); doubling beyond. */
 const ARENA_JUMP_MAX_WORDS = 2 ** 28;
 
+/**
+ * The blocks of many flows: one buffer, words and doubles over it; grown by doubling, or
+ * at once to its owner's limit when that is large (ensure()).
+ * `aligned`: the buffer is a WebAssembly memory's, whose start is page-aligned, so each
+ * block's 64-byte groups are whole cache lines (an ArrayBuffer's store is only 16-byte
+ * aligned: every group would straddle two lines). One such arena per conversation store;
+ * a wasm memory reserves address space, so not one per flow.
+ */
 export class TcpArena {
   i32: Int32Array;
   f64: Float64Array;
@@ -364,8 +369,8 @@ export function tcpOpen(I: Int32Array, F: Float64Array, base: number, originator
 }
 
 /**
- * TcpHealth.segment() for the flow in the block at `base`: returns the TCPA_* flags of
- * the packet (also kept for tcpLastAnalysis()).
+ * TcpHealth.packet() for the flow in the block at `base`, at the time last given to
+ * setTcpClock(): returns the TCPA_* flags of the packet (also kept for tcpLastAnalysis()).
  */
 export function tcpSegment(I: Int32Array, F: Float64Array, base: number, dir: number, seq: number, ack: number, flags: number, window: number, payloadLen: number, opts: Uint8Array | null, optOff: number, optLen: number): number {
   // Small, so that it is inlined where it is called: the numbers then reach step() as
@@ -441,21 +446,7 @@ export class TcpHealth {
    */
   packet(dir: number, seq: number, ack: number, flags: number, window: number, payloadLen: number, tsUs: number, opts: Uint8Array | null, optOff: number, optLen: number): void {
     NOW[0] = tsUs;
-    this.segment(dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen);
-  }
-
-  /**
-   * packet() at the time last given to setTcpClock(): a hot caller sets the clock from a
-   * double it holds unboxed, and no timestamp is passed as an argument (a call that is not
-   * inlined would box it, one heap number per packet).
-   */
-  segment(dir: number, seq: number, ack: number, flags: number, window: number, payloadLen: number, opts: Uint8Array | null, optOff: number, optLen: number): void {
     tcpSegment(this.i32, this.f64, 0, dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen);
-  }
-
-  /** The last acknowledgement number direction `dir` sent (0 before any). */
-  lastAckOf(dir: number): number {
-    return tcpLastAck(this.i32, 0, dir);
   }
 
   /** The TCPA_* flags Wireshark's analysis gave the last packet passed (0: none). */
