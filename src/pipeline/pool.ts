@@ -322,18 +322,20 @@ export class WorkerPool implements BatchSink {
     const n = keys.length / KEY_WORDS;
     // Each answer's columns and flow i's row there (after a final drain, the columns came before).
     const columns = answers.map((a, w) => a.columns ?? this.slots[w].pretaken!);
-    const rows = answers.map((a) => a.rows ?? Int32Array.from({ length: n }, (_, i) => i));
     const owner = new Int16Array(n).fill(-1);
     for (let a = 0; a < answers.length; a++) {
-      const r = rows[a];
+      const r = answers[a].rows;
       const present = columns[a].present;
-      for (let i = 0; i < n; i++) if (r[i] >= 0 && present[r[i]] !== 0) owner[i] = a;
+      for (let i = 0; i < n; i++) if ((r === null ? present[i] : r[i] >= 0 ? present[r[i]] : 0) !== 0) owner[i] = a;
     }
-    const built = columns.map(factsOfColumns);
-    const handed = built.map((f, a) => (i: number) => f(rows[a][i]));
+    const handed = columns.map((c, a) => {
+      const f = factsOfColumns(c);
+      const r = answers[a].rows;
+      return r === null ? f : (i: number) => f(r[i]);
+    });
     // This thread's own flows, like inline: taken one at a time, as classification asks.
     const store = this.local?.conversations ?? null;
-    return (i) => (owner[i] >= 0 ? handed[owner[i]](i) : store === null ? null : store.takeKey(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS)));
+    return (i) => (owner[i] >= 0 ? handed[owner[i]](i) : store === null ? null : store.takeKey(keys, i * KEY_WORDS));
   }
 
   async terminate(): Promise<void> {
