@@ -1,13 +1,15 @@
 // How a session spreads aggregation: decode + aggregation inline on the main thread, or on
-// worker threads. Batches go over as transferred ArrayBuffers; a bounded number in flight
-// per worker gives the source backpressure, and buffers come back to the BufferPool for
-// reuse. drain() collects the partial results gathered so far, in any number of rounds.
+// worker threads. Batches go over as transferred ArrayBuffers, or in shared memory (a shared
+// BufferPool); a bounded number in flight per worker gives the source backpressure, and
+// buffers come back to the BufferPool for reuse (a shared batch when its last owner is done).
+// drain() collects the partial results gathered so far, in any number of rounds.
 //
 // Every packet of a flow goes to the same worker, in capture order: TCP health and payload
 // reassembly depend on the order of a flow's packets. With one worker that is given; with
 // more, the main thread decodes each record once more to route it by a symmetric hash of
 // its addresses, protocol and ports (ICMP errors by the flow they quote), and copies it
-// into that worker's part of the batch with its global record number.
+// into that worker's part of the batch with its global record number, or, with a shared
+// batch, sends every owner the whole batch and each record's owner.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { isShared, type BufferPool } from '../capture/reader.js';
