@@ -212,39 +212,33 @@ export class WorkerPool implements BatchSink {
 
   async submit(batch: RecordBatch): Promise<void> {
     const shared = isShared(batch.data);
-    if (this.router === null) {
-      if (!shared) return this.send(this.slots[0], batch, null);
-      return this.send(this.slots[0], batch, { route: null, me: 0, id: this.track(batch, 1) });
-    }
+    if (this.router === null) return this.send(this.slots[0], batch, shared ? { route: null, me: 0, id: this.track(batch, 1) } : null);
     const { route, counts } = this.router.route(batch);
     const W = this.slots.length;
+    // The workers' records go out first, so they work while this thread does its share.
+    let id = -1;
     if (shared) {
       // Every owner reads the one batch in shared memory (no copy); it goes back to the
       // pool when the last of them is done. This thread holds one reference while it sends
       // and does its own share.
       let owners = 1;
       for (let w = 0; w < W; w++) if (counts[w] > 0) owners++;
-      const id = this.track(batch, owners);
+      id = this.track(batch, owners);
       for (let w = 0; w < W; w++) if (counts[w] > 0) await this.send(this.slots[w], batch, { route, me: w, id });
-      if (this.local !== null && counts[W] > 0) {
-        this.local.add(batch, route, W);
-        batchDone();
+    } else {
+      const parts = this.router.split(batch, route, counts);
+      for (let w = 0; w < parts.length; w++) {
+        const part = parts[w];
+        // (the parts come from the session's pool: in shared memory when it is a shared one)
+        if (part !== null) await this.send(this.slots[w], part, isShared(part.data) ? { route: null, me: 0, id: this.track(part, 1) } : null);
       }
-      this.untrack(id);
-      return;
-    }
-    const parts = this.router.split(batch, route, counts);
-    // The workers' parts go out first, so they work while this thread does its share.
-    for (let w = 0; w < parts.length; w++) {
-      const part = parts[w];
-      // (the parts come from the session's pool: in shared memory when it is a shared one)
-      if (part !== null) await this.send(this.slots[w], part, isShared(part.data) ? { route: null, me: 0, id: this.track(part, 1) } : null);
     }
     if (this.local !== null && counts[W] > 0) {
       this.local.add(batch, route, W);
       batchDone();
     }
-    this.buffers.release(batch);
+    if (shared) this.untrack(id);
+    else this.buffers.release(batch);
   }
 
   /** Shared batches in flight: id → the batch and the owners not done with it yet. */
