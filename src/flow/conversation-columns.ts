@@ -14,7 +14,7 @@ import { TCP_WORDS } from './tcp-health.js';
 
 // Per flow, WORDS numbers in `num`. A TCP conversation (present 1): its block's number in
 // `blocks`, 1 + its row in `pmtus` (0: none), 1 + its row in `silences` (0: none), then per
-// stream: present, its bytes (buffer, byte offset, byte length: BYTES_AT), first run, run
+// stream: present, its bytes (buffer, byte offset, byte length: bytesAt), first run, run
 // count, STREAM_COUNTERS.
 const O_BLOCK = 0;
 const O_PMTU = 1;

@@ -22,7 +22,7 @@ export const WIRE_FORMAT = `${TABLE_FORMAT}; ${COLUMNS_FORMAT}; decode ${REASON_
 
 /**
  * 'drain' asks for everything aggregated since the last drain (AggregateResult); 'take'
- * for the conversation facts of the flows whose keys are packed in `keys`.
+ * for the conversations of the flows whose keys are packed in `keys`, as columns.
  */
 export type ToWorker =
   | { type: 'batch'; batch: RecordBatch }

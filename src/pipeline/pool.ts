@@ -1,13 +1,15 @@
 // How a session spreads aggregation: decode + aggregation inline on the main thread, or on
-// worker threads. Batches go over as transferred ArrayBuffers; a bounded number in flight
-// per worker gives the source backpressure, and buffers come back to the BufferPool for
-// reuse. drain() collects the partial results gathered so far, in any number of rounds.
+// worker threads. Batches go over as transferred ArrayBuffers, or in shared memory (a shared
+// BufferPool); a bounded number in flight per worker gives the source backpressure, and
+// buffers come back to the BufferPool for reuse (a shared batch when its last owner is done).
+// drain() collects the partial results gathered so far, in any number of rounds.
 //
 // Every packet of a flow goes to the same worker, in capture order: TCP health and payload
 // reassembly depend on the order of a flow's packets. With one worker that is given; with
 // more, the main thread decodes each record once more to route it by a symmetric hash of
 // its addresses, protocol and ports (ICMP errors by the flow they quote), and copies it
-// into that worker's part of the batch with its global record number.
+// into that worker's part of the batch with its global record number, or, with a shared
+// batch, sends every owner the whole batch and each record's owner.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { isShared, type BufferPool } from '../capture/reader.js';
@@ -210,39 +212,33 @@ export class WorkerPool implements BatchSink {
 
   async submit(batch: RecordBatch): Promise<void> {
     const shared = isShared(batch.data);
-    if (this.router === null) {
-      if (!shared) return this.send(this.slots[0], batch, null);
-      return this.send(this.slots[0], batch, { route: null, me: 0, id: this.track(batch, 1) });
-    }
+    if (this.router === null) return this.send(this.slots[0], batch, shared ? { route: null, me: 0, id: this.track(batch, 1) } : null);
     const { route, counts } = this.router.route(batch);
     const W = this.slots.length;
+    // The workers' records go out first, so they work while this thread does its share.
+    let id = -1;
     if (shared) {
       // Every owner reads the one batch in shared memory (no copy); it goes back to the
       // pool when the last of them is done. This thread holds one reference while it sends
       // and does its own share.
       let owners = 1;
       for (let w = 0; w < W; w++) if (counts[w] > 0) owners++;
-      const id = this.track(batch, owners);
+      id = this.track(batch, owners);
       for (let w = 0; w < W; w++) if (counts[w] > 0) await this.send(this.slots[w], batch, { route, me: w, id });
-      if (this.local !== null && counts[W] > 0) {
-        this.local.add(batch, route, W);
-        batchDone();
+    } else {
+      const parts = this.router.split(batch, route, counts);
+      for (let w = 0; w < parts.length; w++) {
+        const part = parts[w];
+        // (the parts come from the session's pool: in shared memory when it is a shared one)
+        if (part !== null) await this.send(this.slots[w], part, isShared(part.data) ? { route: null, me: 0, id: this.track(part, 1) } : null);
       }
-      this.untrack(id);
-      return;
-    }
-    const parts = this.router.split(batch, route, counts);
-    // The workers' parts go out first, so they work while this thread does its share.
-    for (let w = 0; w < parts.length; w++) {
-      const part = parts[w];
-      // (the parts come from the session's pool: in shared memory when it is a shared one)
-      if (part !== null) await this.send(this.slots[w], part, isShared(part.data) ? { route: null, me: 0, id: this.track(part, 1) } : null);
     }
     if (this.local !== null && counts[W] > 0) {
       this.local.add(batch, route, W);
       batchDone();
     }
-    this.buffers.release(batch);
+    if (shared) this.untrack(id);
+    else this.buffers.release(batch);
   }
 
   /** Shared batches in flight: id → the batch and the owners not done with it yet. */
@@ -322,18 +318,20 @@ export class WorkerPool implements BatchSink {
     const n = keys.length / KEY_WORDS;
     // Each answer's columns and flow i's row there (after a final drain, the columns came before).
     const columns = answers.map((a, w) => a.columns ?? this.slots[w].pretaken!);
-    const rows = answers.map((a) => a.rows ?? Int32Array.from({ length: n }, (_, i) => i));
     const owner = new Int16Array(n).fill(-1);
     for (let a = 0; a < answers.length; a++) {
-      const r = rows[a];
+      const r = answers[a].rows;
       const present = columns[a].present;
-      for (let i = 0; i < n; i++) if (r[i] >= 0 && present[r[i]] !== 0) owner[i] = a;
+      for (let i = 0; i < n; i++) if ((r === null ? present[i] : r[i] >= 0 ? present[r[i]] : 0) !== 0) owner[i] = a;
     }
-    const built = columns.map(factsOfColumns);
-    const handed = built.map((f, a) => (i: number) => f(rows[a][i]));
+    const handed = columns.map((c, a) => {
+      const f = factsOfColumns(c);
+      const r = answers[a].rows;
+      return r === null ? f : (i: number) => f(r[i]);
+    });
     // This thread's own flows, like inline: taken one at a time, as classification asks.
     const store = this.local?.conversations ?? null;
-    return (i) => (owner[i] >= 0 ? handed[owner[i]](i) : store === null ? null : store.takeKey(keys.subarray(i * KEY_WORDS, (i + 1) * KEY_WORDS)));
+    return (i) => (owner[i] >= 0 ? handed[owner[i]](i) : store === null ? null : store.takeKey(keys, i * KEY_WORDS));
   }
 
   async terminate(): Promise<void> {

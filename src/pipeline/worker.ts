@@ -1,6 +1,8 @@
-// A decode worker: aggregates the batches it is sent and hands each batch's buffers back
-// for reuse; on 'drain' it returns its partial, direction-neutral flow table (and starts a
-// fresh one).
+// A decode worker: aggregates the batches it is sent (its records of a shared one) and hands
+// each batch's buffers back for reuse ('done'; 'shared-done': it is done reading); on 'drain'
+// it returns its partial, direction-neutral flow table (and starts a fresh one), on 'take'
+// the conversations of the flows asked for, as columns (after a final drain: their rows in
+// the columns it sent then).
 import { parentPort, workerData } from 'node:worker_threads';
 import { columnBuffers } from '../flow/conversation-columns.js';
 import { BatchAggregator } from './aggregate.js';
