@@ -8,9 +8,9 @@ import { decodeRecord } from '../decode/link.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import { BEAT_PLAIN, BEAT_REPLY, BEAT_REQUEST, HEARTBEAT_ETHERTYPE, HEARTBEAT_IP_PROTOCOL, HEARTBEAT_UDP_PORT } from '../flow/heartbeats.js';
 import type { DecodeStats } from '../decode/stats.js';
-import { ConversationStore, DEFAULT_INSPECT_LIMITS, type FlowFacts, type InspectLimits } from '../flow/conversation.js';
+import { ConversationStore, DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation.js';
 import { FragmentLog, type FragmentSnapshot } from '../flow/fragments.js';
-import { FlowTable, KEY_WORDS, type FlowSnapshot } from '../flow/table.js';
+import { FlowTable, type FlowSnapshot } from '../flow/table.js';
 
 export type { DecodeStats } from '../decode/stats.js';
 
@@ -172,13 +172,6 @@ export class BatchAggregator {
     this.seenLinks.length = 0;
     return result;
   }
-}
-
-/** The conversation facts of the flows whose keys are packed in `keys` (KEY_WORDS each), forgotten afterwards. */
-export function takeConversations(store: ConversationStore, keys: Uint32Array): (FlowFacts | null)[] {
-  const out: (FlowFacts | null)[] = [];
-  for (let o = 0; o < keys.length; o += KEY_WORDS) out.push(store.takeKey(keys, o));
-  return out;
 }
 
 /** [link type, count] for the counted link types, in link-type order. */

@@ -9,7 +9,8 @@ import type { RecordBatch } from '../../src/capture/records.js';
 import { columnBuffers, type ConversationColumns } from '../../src/flow/conversation-columns.js';
 import { factsOfColumns, type ConversationFacts, type FlowFacts } from '../../src/flow/conversation.js';
 import { KEY_WORDS } from '../../src/flow/table.js';
-import { BatchAggregator, takeConversations } from '../../src/pipeline/aggregate.js';
+import { BatchAggregator } from '../../src/pipeline/aggregate.js';
+import { takeConversations } from './take-conversations.js';
 import { REPO } from '../helpers/shared.js';
 
 async function aggregated(name: string, dir: string): Promise<BatchAggregator> {

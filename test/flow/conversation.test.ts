@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import type { RecordBatch } from '../../src/capture/records.js';
-import { BatchAggregator, takeConversations } from '../../src/pipeline/aggregate.js';
+import { BatchAggregator } from '../../src/pipeline/aggregate.js';
+import { takeConversations } from './take-conversations.js';
 import { ACK, PSH, SYN, tempDir } from '../helpers/build.js';
 import { TcpScript } from '../helpers/tcp-script.js';
 

@@ -9,7 +9,8 @@ import { factsOfColumns } from '../../src/flow/conversation.js';
 import { KEY_WORDS } from '../../src/flow/table.js';
 import { DatagramLog, MAX_DATAGRAM_BYTES, MAX_DATAGRAMS, datagramWorthKeeping, type DatagramFacts } from '../../src/flow/datagrams.js';
 import { newPayloadBudget } from '../../src/flow/stream.js';
-import { BatchAggregator, takeConversations } from '../../src/pipeline/aggregate.js';
+import { BatchAggregator } from '../../src/pipeline/aggregate.js';
+import { takeConversations } from './take-conversations.js';
 import { eth, ipv4, pcap, PROTO_UDP, tempDir, udp } from '../helpers/build.js';
 
 const tmp = tempDir('pantap-datagrams-');
