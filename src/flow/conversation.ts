@@ -158,25 +158,23 @@ const P_MAX_RUN = 24;
 const P_WORDS = 26;
 
 // A TCP conversation's own state is in its TCP health block (tcp-health.ts: TcpArena),
-// in the words that block leaves to its owner, beside the words every packet of the flow
-// reads anyway: a packet of a flow whose directions are full reaches no object. The
-// offsets are TCP_USER_* of tcp-health.ts, repeated here as literals (V8 folds a module's
-// own constants into compiled code, not imported ones) and checked once below.
+// in the words that block leaves to its owner (TCP_USER_*), beside the words every packet
+// of the flow reads anyway: a packet of a flow whose directions are full reaches no object.
+// Named here as the module's own constants: V8 folds those into compiled code, where an
+// imported binding is a load per use (and the bundled CLI holds both as the same kind of
+// top-level variable).
 /** CF_* flags. */
-const W_FLAGS = 78;
+const W_FLAGS = TCP_USER_W0;
 /**
  * Sides (bit 1: side 0, bit 2: side 1) that sent a large don't-fragment segment; bits
  * << 2: of those, the sides whose peer sent a packet after it.
  */
-const W_LARGE = 79;
+const W_LARGE = TCP_USER_W1;
 /** Payload bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor); 0 before the first payload. */
-const W_KEEP = 95;
+const W_KEEP = TCP_USER_W2;
 /** Payload bytes offered per side after its direction was full (not looked at): doubles from base >> 1. */
-const D_IGNORED0 = 13;
-const D_IGNORED1 = 45;
-if (W_FLAGS !== TCP_USER_W0 || W_LARGE !== TCP_USER_W1 || W_KEEP !== TCP_USER_W2 || D_IGNORED0 !== TCP_USER_D0 || D_IGNORED1 !== TCP_USER_D1) {
-  throw new Error('conversation.ts: block offsets differ from tcp-health.ts');
-}
+const D_IGNORED0 = TCP_USER_D0;
+const D_IGNORED1 = TCP_USER_D1;
 // W_FLAGS: side 0's (1) and side 1's (2) direction holds all that is kept of it; the flow
 // is IPv4; a retransmission or an ICMP path-MTU error was seen (ACKs are followed for
 // PMTU evidence); HA1 ports (heartbeatTcp: payload segments are logged as heartbeats,
