@@ -64,7 +64,9 @@ const BASE = await (async () => {
   const dir = join(root, '.tmp', 'bench-tcp-health');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `tcp-health-${baseHash}.mjs`);
-  writeFileSync(out, js.replaceAll("'../decode/fields.js'", `'${fields}'`));
+  // Its imports from dist/ (decode/fields.js; flow/aligned.js since the arena): the file alone is transpiled.
+  const aligned = pathToFileURL(join(root, 'dist/flow/aligned.js')).href;
+  writeFileSync(out, js.replaceAll("'../decode/fields.js'", `'${fields}'`).replaceAll("'./aligned.js'", `'${aligned}'`));
   return import(pathToFileURL(out).href);
 })();
 
