@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Micro-benchmark of TcpHealth.packet() (src/flow/tcp-health.ts), the per-packet TCP
+// Micro-benchmark of tcpSegment() (src/flow/tcp-health.ts), the per-packet TCP
 // analysis every TCP segment goes through, against a base version of the same file.
 //
 //   node bench/suites/tcp-health.mjs [--quick] [--capture FILE] [--base REV] [--rounds N]
@@ -7,7 +7,8 @@
 //
 // The TCP segments of a capture (default: the 300k-packet slice of mixed-2M, 50k with
 // --quick) are decoded once with the built decoder (dist/) and grouped by flow into typed
-// arrays. Then, per round and per implementation, one TcpHealth per flow is made (not
+// arrays. Then, per round and per implementation, one TcpHealth (a one-block arena, see
+// healthOf) per flow is made (not
 // timed) and only the packet() calls over all flows are timed: flow by flow ("grouped")
 // and in capture order, flows interleaved ("interleaved", as the pipeline feeds them).
 // The implementations alternate within each round, every timed loop is its own function
@@ -69,6 +70,34 @@ const BASE = await (async () => {
   writeFileSync(out, js.replaceAll("'../decode/fields.js'", `'${fields}'`).replaceAll("'./aligned.js'", `'${aligned}'`));
   return import(pathToFileURL(out).href);
 })();
+
+// One flow's TCP health per implementation: a one-block arena behind its flat functions
+// (as test/helpers/tcp-health.ts; src/ has no such class any more), or the TcpHealth class
+// of a base from before the arena. Compiled once per implementation (new Function), so the
+// two never share a call site or its feedback.
+const HEALTH = `
+  const { TcpArena, setTcpClock, tcpLastAnalysis, tcpOpen, tcpResult, tcpSegment } = M;
+  return class TcpHealth {
+    constructor(originator = 0) {
+      const a = new TcpArena(1);
+      this.i32 = a.i32;
+      this.f64 = a.f64;
+      tcpOpen(this.i32, this.f64, 0, originator === 1 ? 1 : 0);
+    }
+    packet(dir, seq, ack, flags, window, payloadLen, tsUs, opts, optOff, optLen) {
+      setTcpClock(tsUs);
+      tcpSegment(this.i32, this.f64, 0, dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen);
+    }
+    get lastAnalysis() {
+      return tcpLastAnalysis(this.i32, 0);
+    }
+    result() {
+      return tcpResult(this.i32, this.f64, 0);
+    }
+  };`;
+const healthOf = (M) => (M.tcpSegment !== undefined ? new Function('M', HEALTH)(M) : M.TcpHealth);
+const BASE_HEALTH = healthOf(BASE);
+const NEW_HEALTH = healthOf(NEW);
 
 // --- TCP segments of a capture, grouped by flow -------------------------------------------
 const { REC_WORDS, REC_OFFSET, REC_CAPLEN, REC_ORIGLEN, REC_TS_SEC, REC_TS_NSEC, REC_LINKTYPE } = rec;
@@ -266,8 +295,8 @@ function fuzzFlows(count, seed = 0x7c9) {
 function verify(d, everyPacket) {
   const nf = d.flows.length - 1;
   for (let f = 0; f < nf; f++) {
-    const a = new BASE.TcpHealth(d.originator[f]);
-    const b = new NEW.TcpHealth(d.originator[f]);
+    const a = new BASE_HEALTH(d.originator[f]);
+    const b = new NEW_HEALTH(d.originator[f]);
     for (let i = d.flows[f]; i < d.flows[f + 1]; i++) {
       const o = d.opts[i];
       a.packet(d.dir[i], d.seq[i], d.ack[i], d.flags[i], d.win[i], d.len[i], d.ts[i], o, 0, o === null ? 0 : o.length);
@@ -347,8 +376,8 @@ console.log(`tcp-health: ${capture}: ${data.records} records, ${data.n} TCP pack
 console.log(`base ${baseRev === 'HEAD' ? 'HEAD ' : ''}${baseHash} and new (dist/) agree on every packet's flags and every report (and on ${fuzz.n} packets of ${FUZZ} random flows)`);
 
 const impls = [
-  { name: `base ${baseHash}`, T: BASE.TcpHealth },
-  { name: 'new (dist/)', T: NEW.TcpHealth },
+  { name: `base ${baseHash}`, T: BASE_HEALTH },
+  { name: 'new (dist/)', T: NEW_HEALTH },
 ];
 for (const im of impls) {
   im.grouped = new Function('d', 'hs', GROUPED);

@@ -4,7 +4,7 @@
 //
 // Fed with every TCP packet of one flow in capture order. A flow's state is one block of
 // a TcpArena (tcpOpen, tcpSegment, tcpResult: a conversation store keeps its flows' blocks
-// in one arena); TcpHealth wraps a one-block arena. A packet costs a few comparisons and
+// in one arena; tests wrap a one-block arena, test/helpers/tcp-health.ts). A packet costs a few comparisons and
 // word writes: no allocation, no strings, no closures, no exceptions. Strings are built
 // only by tcpResult().
 //
@@ -24,7 +24,7 @@
 // the history letters (update_history, and the 1, 10, 100... scaled T/W/G entries of
 // Connection::ScaledHistoryEntry) and conn_state() of base/protocols/conn/main.zeek.
 // The originator is the side the caller names (no "^" flip). Zeek starts a new
-// connection record when a SYN reuses the ports of a closed one; here one TcpHealth
+// connection record when a SYN reuses the ports of a closed one; here one block
 // covers the caller's flow, so split flows on reuse to get one record each.
 // Approximations: 'G' (content gap) follows one out-of-order range per side instead of
 // Zeek's block list; 'C' (bad checksum) is never set (checksums are not looked at);
@@ -84,7 +84,7 @@ export interface TcpHealthReport {
   connState: ZeekConnState;
 }
 
-// Wireshark analysis flags of one packet (TcpHealth.lastAnalysis), named after the
+// Wireshark analysis flags of one packet (tcpSegment, tcpLastAnalysis), named after the
 // tcp.analysis.* fields they stand for.
 /** tcp.analysis.zero_window_probe */
 export const TCPA_ZERO_WINDOW_PROBE = 1;
@@ -162,7 +162,7 @@ const HISTORY_MAX = 64;
 
 const CH_A = 0x41; // 'A'; lower case is +32
 
-// packet() runs on every TCP packet, so a flow's state is one fixed block of words in
+// tcpSegment() runs on every TCP packet, so a flow's state is one fixed block of words in
 // typed arrays (a TcpArena: one Int32Array and a Float64Array over the same buffer), not
 // objects: a packet reaches a few cache lines of one block instead of three objects that
 // lie wherever the collector put them, and a conversation store keeps all its flows'
@@ -178,11 +178,11 @@ const CH_A = 0x41; // 'A'; lower case is +32
 //   ((a - b) | 0)). Counters of packets and segments are int32 too (exact below 2^31 per
 //   direction); payload bytes, the timestamps (µs since 1970) and Zeek's relative
 //   positions (up to 2^32 + 64k) are doubles.
-// - Timestamps are never passed as arguments: packet() hands the packet's over in NOW.
+// - Timestamps are never passed as arguments: setTcpClock() hands the packet's over in NOW.
 // - step() takes int32 arguments only, and has a fast path for the in-order segment or
 //   ACK of an established connection; the rest is in full() and its helpers.
 
-/** The timestamp of the packet being processed (µs), from packet() to step(). */
+/** The timestamp of the packet being processed (µs), from setTcpClock() to step(). */
 const NOW = new Float64Array(1);
 
 /**
@@ -232,13 +232,12 @@ const S_PACKETS = 28;
 const S_DATASEGS = 29;
 const S_MAXSEG = 30;
 // Words SIDE + 14 and SIDE + 15 (side 1's first line: every packet reaches it), SIDE + 31
-// and 31, and double D_USER of each side are the block owner's (TCP_USER_*): a
-// conversation's own flags, beside what its packets read anyway.
-/** Owner's words: two in side 1's first line (every packet reaches it), one in each side's second line. */
+// (and 31, unused so far), and double D_USER of each side are the block owner's
+// (TCP_USER_*): a conversation's own flags, beside what its packets read anyway.
+/** Owner's words: two in side 1's first line (every packet reaches it), one in side 1's second line. */
 export const TCP_USER_W0 = SIDE + 14;
 export const TCP_USER_W1 = SIDE + 15;
 export const TCP_USER_W2 = SIDE + 31;
-export const TCP_USER_W3 = 31;
 /** Owner's doubles (index from base >> 1), in side 0's and side 1's second line. */
 export const TCP_USER_D0 = D_USER;
 export const TCP_USER_D1 = SIDE / 2 + D_USER;
@@ -369,8 +368,8 @@ export function tcpOpen(I: Int32Array, F: Float64Array, base: number, originator
 }
 
 /**
- * TcpHealth.packet() for the flow in the block at `base`, at the time last given to
- * setTcpClock(): returns the TCPA_* flags of the packet (also kept for tcpLastAnalysis()).
+ * One TCP packet of the flow in the block at `base` from direction `dir` (0 or 1), at the
+ * time last given to setTcpClock() (see test/helpers/tcp-health.ts for the arguments): returns the TCPA_* flags of the packet (also kept for tcpLastAnalysis()).
  */
 export function tcpSegment(I: Int32Array, F: Float64Array, base: number, dir: number, seq: number, ack: number, flags: number, window: number, payloadLen: number, opts: Uint8Array | null, optOff: number, optLen: number): number {
   // Small, so that it is inlined where it is called: the numbers then reach step() as
@@ -419,52 +418,12 @@ export function tcpResult(I: Int32Array, F: Float64Array, base: number): TcpHeal
   };
 }
 
-/** TCP health of one flow (a one-block arena). Feed every TCP packet in capture order with packet(). */
-export class TcpHealth {
-  /** Which direction (0/1 as the caller numbers them) is Zeek's originator (the client). */
-  readonly originator: number;
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
-
-  constructor(originator = 0) {
-    this.originator = originator === 1 ? 1 : 0;
-    const a = new TcpArena(1);
-    this.i32 = a.i32;
-    this.f64 = a.f64;
-    tcpOpen(this.i32, this.f64, 0, this.originator);
-  }
-
-  /**
-   * One TCP packet. `dir` is 0 or 1 (the caller's numbering, the same for the whole flow);
-   * `seq` and `ack` the 32-bit sequence and acknowledgement numbers; `flags` the TCP flags
-   * byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10...); `window` the raw 16-bit window
-   * field; `payloadLen` the TCP payload length on the wire (from the IP length, not what
-   * the snaplen kept; an integer below 2^31); `tsUs` the capture timestamp in microseconds.
-   * For SYN and SYN-ACK segments pass the TCP options (`opts[optOff, optOff + optLen)`)
-   * to learn MSS and window scale; otherwise `opts` may be null. ICMP errors quoting the
-   * flow are not TCP packets of it: do not pass them.
-   */
-  packet(dir: number, seq: number, ack: number, flags: number, window: number, payloadLen: number, tsUs: number, opts: Uint8Array | null, optOff: number, optLen: number): void {
-    NOW[0] = tsUs;
-    tcpSegment(this.i32, this.f64, 0, dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen);
-  }
-
-  /** The TCPA_* flags Wireshark's analysis gave the last packet passed (0: none). */
-  get lastAnalysis(): number {
-    return this.i32[W_LASTAF];
-  }
-
-  result(): TcpHealthReport {
-    return tcpResult(this.i32, this.f64, 0);
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // The per-packet work. `f` and `r` (or `s`, `p`, `e`) are side bases (base or base + SIDE),
 // their doubles at f >> 1.
 
 /**
- * The work of packet(): seq, ack and window as int32, len >= 0. Returns the Wireshark
+ * The work of tcpSegment(): seq, ack and window as int32, len >= 0. Returns the Wireshark
  * analysis flags.
  *
  * Most packets are the next in-order segment or ACK of an established connection, and

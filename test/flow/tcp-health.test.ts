@@ -18,7 +18,6 @@ import {
   TCPA_ZERO_WINDOW,
   TCPA_ZERO_WINDOW_PROBE,
   TcpArena,
-  TcpHealth,
   setTcpClock,
   tcpLastAnalysis,
   tcpOpen,
@@ -28,6 +27,7 @@ import {
   type TcpSideReport,
 } from '../../src/flow/tcp-health.js';
 import { REPO, SHARED } from '../helpers/shared.js';
+import { TcpHealth } from '../helpers/tcp-health.js';
 import { captureUnusable, readTcpSegments, tcpFlows, type TcpFlow } from '../helpers/tcp-capture.js';
 
 const FIN = 0x01;
