@@ -53,7 +53,9 @@ export class BatchAggregator {
   }
 
   /** Aggregates the records of `batch`, or only those whose owner in `route` is `me` (a router's share). */
-  add(batch: RecordBatch, route?: Uint8Array, me = 1): void {
+  add(batch: RecordBatch): void;
+  add(batch: RecordBatch, route: Uint8Array | undefined, me: number): void;
+  add(batch: RecordBatch, route?: Uint8Array, me = 0): void {
     const b = new Uint8Array(batch.data);
     const dv = new DataView(batch.data);
     const idx = new Uint32Array(batch.index, 0, batch.count * REC_WORDS);
