@@ -14,7 +14,7 @@ import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
 import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
 import { ByteSlab, DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
-import { KEY_WORDS, flowKeyHash, sameKey, type FlowTable, type Side } from './table.js';
+import { FlowKeyIndex, KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import {
   TCPA_ANY_RETRANSMISSION,
   TCP_USER_D0,
@@ -212,14 +212,14 @@ function pmtuEvidence(p: Float64Array | null, answered: number): PmtuEvidence | 
 }
 
 /**
- * Flow keys → conversation ids (0, 1, ...; an id is reused once its flow is released).
- * Open addressing over the canonical key words; the map a flow table's hint saves a
- * lookup in.
+ * Flow keys → conversation ids (0, 1, ...; an id is reused once its flow is released): the
+ * keys by id, found through a FlowKeyIndex (places are ids), as a flow table's slots are;
+ * the map a flow table's hint saves a lookup in.
  */
 export class ConversationIndex {
-  private keys: Uint32Array;
-  private ids: Int32Array; // id + 1, 0 = empty
-  private mask: number;
+  /** Per id, its key (KEY_WORDS words; a free id's are stale). */
+  private keys = new Uint32Array(512 * KEY_WORDS);
+  private readonly index = new FlowKeyIndex(1024);
   private size = 0;
   private readonly free: number[] = [];
   private next = 0;
@@ -231,27 +231,29 @@ export class ConversationIndex {
     return this.next;
   }
 
-  constructor() {
-    const cap = 1024;
-    this.keys = new Uint32Array(cap * KEY_WORDS);
-    this.ids = new Int32Array(cap);
-    this.mask = cap - 1;
-  }
-
   /** The id of key k (canonical), made when new (then `created` is true). */
   acquire(k: Uint32Array): number {
-    const at = this.find(k);
-    if (this.ids[at] !== 0) {
+    const h = flowKeyHash(k, 0);
+    const index = this.index;
+    const at = index.find(h, this.keys, KEY_WORDS, k, 0);
+    if (at >= 0) {
       this.created = false;
-      return this.ids[at] - 1;
+      return at;
     }
-    if ((this.size + 1) * 2 > this.ids.length) {
-      this.grow();
-      return this.acquire(k);
+    let i = -1 - at;
+    if ((this.size + 1) * 2 > index.entries) {
+      index.resize(index.entries * 2);
+      i = index.freeEntry(h);
     }
     const id = this.free.length > 0 ? this.free.pop()! : this.next++;
-    this.keys.set(k, at * KEY_WORDS);
-    this.ids[at] = id + 1;
+    if ((id + 1) * KEY_WORDS > this.keys.length) {
+      const keys = new Uint32Array(this.keys.length * 2);
+      keys.set(this.keys);
+      this.keys = keys;
+    }
+    const keys = this.keys;
+    for (let w = 0; w < KEY_WORDS; w++) keys[id * KEY_WORDS + w] = k[w];
+    index.set(i, h, id);
     this.size++;
     this.created = true;
     return id;
@@ -259,63 +261,19 @@ export class ConversationIndex {
 
   /** The id of key k, or -1. */
   lookup(k: Uint32Array): number {
-    return this.ids[this.find(k)] - 1;
+    const at = this.index.find(flowKeyHash(k, 0), this.keys, KEY_WORDS, k, 0);
+    return at >= 0 ? at : -1;
   }
 
   /** Forgets the key at k[o..o + KEY_WORDS); returns its id (free for reuse from now on), or -1 when unknown. */
   release(k: Uint32Array, o = 0): number {
-    const at = this.find(k, o);
-    const id = this.ids[at] - 1;
+    const h = flowKeyHash(k, o);
+    const id = this.index.find(h, this.keys, KEY_WORDS, k, o);
     if (id < 0) return -1;
-    this.remove(at);
+    this.index.remove(h, id);
+    this.size--;
     this.free.push(id);
     return id;
-  }
-
-  /** Slot of the key at k[o..o + KEY_WORDS), or the free slot where it would go. */
-  private find(k: Uint32Array, o = 0): number {
-    const keys = this.keys;
-    let i = flowKeyHash(k, o) & this.mask;
-    for (;;) {
-      if (this.ids[i] === 0 || sameKey(keys, i * KEY_WORDS, k, o)) return i;
-      i = (i + 1) & this.mask;
-    }
-  }
-
-  private grow(): void {
-    const oldKeys = this.keys;
-    const oldIds = this.ids;
-    const cap = oldIds.length * 2;
-    this.keys = new Uint32Array(cap * KEY_WORDS);
-    this.ids = new Int32Array(cap);
-    this.mask = cap - 1;
-    // Keys are unique: each goes to the first empty entry of its probe run (no view or
-    // comparison per key moved).
-    for (let s = 0; s < oldIds.length; s++) {
-      if (oldIds[s] === 0) continue;
-      let at = flowKeyHash(oldKeys, s * KEY_WORDS) & this.mask;
-      while (this.ids[at] !== 0) at = (at + 1) & this.mask;
-      for (let w = 0; w < KEY_WORDS; w++) this.keys[at * KEY_WORDS + w] = oldKeys[s * KEY_WORDS + w];
-      this.ids[at] = oldIds[s];
-    }
-  }
-
-  /** Empties slot i of the map, moving later members of its probe run back. */
-  private remove(i: number): void {
-    const mask = this.mask;
-    let hole = i;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      if (this.ids[j] === 0) break;
-      const home = flowKeyHash(this.keys, j * KEY_WORDS) & mask;
-      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
-      this.keys.copyWithin(hole * KEY_WORDS, j * KEY_WORDS, j * KEY_WORDS + KEY_WORDS);
-      this.ids[hole] = this.ids[j];
-      hole = j;
-    }
-    this.ids[hole] = 0;
-    this.size--;
   }
 }
 

@@ -311,9 +311,9 @@ function packSlot(w: Uint32Array, d: Float64Array, s: number, to: SlotArrays, j:
 
 /**
  * Whether keys[base..base+KW) holds the key at k[o..o+KW) (the words that differ most often
- * first): a table's slots, or other maps over flow keys.
+ * first).
  */
-export function sameKey(keys: Uint32Array, base: number, k: Uint32Array, o: number): boolean {
+function sameKey(keys: Uint32Array, base: number, k: Uint32Array, o: number): boolean {
   return (
     keys[base] === k[o] &&
     keys[base + 9] === k[o + 9] &&
@@ -328,6 +328,95 @@ export function sameKey(keys: Uint32Array, base: number, k: Uint32Array, o: numb
   );
 }
 
+/**
+ * An index over flow keys kept elsewhere, each at a place (a table's slot, a conversation
+ * id) whose key lies at keys[place * stride]: per entry, the key's hash and its place + 1
+ * (0: empty). Open addressing with linear probing over 8-byte entries, eight to a cache
+ * line; the owner keeps it at most half full. The hashes it holds make growth (a rebuild
+ * from them) and removal (moving entries back, Knuth's algorithm R) hash no key again.
+ * The flow table's index and a conversation store's (ConversationIndex) are both one.
+ */
+export class FlowKeyIndex {
+  /** Per entry: the key's hash, its place + 1 (0: empty). */
+  private ix: Uint32Array;
+  private mask: number;
+
+  /** `entries`: a power of two. */
+  constructor(entries: number) {
+    this.ix = new Uint32Array(entries * 2);
+    this.mask = entries - 1;
+  }
+
+  get entries(): number {
+    return this.mask + 1;
+  }
+
+  /**
+   * The place of the key at k[o..o+KW), whose hash is h, among the keys at
+   * keys[place * stride]; when absent, -1 - the free entry where it would go (see set()).
+   */
+  find(h: number, keys: Uint32Array, stride: number, k: Uint32Array, o: number): number {
+    const ix = this.ix;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const e = ix[2 * i + 1];
+      if (e === 0) return -1 - i;
+      if (ix[2 * i] === h && sameKey(keys, (e - 1) * stride, k, o)) return e - 1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Fills free entry `i` (from find(), or freeEntry()) with `place`, whose key's hash is h. */
+  set(i: number, h: number, place: number): void {
+    this.ix[2 * i] = h;
+    this.ix[2 * i + 1] = place + 1;
+  }
+
+  /** The first empty entry of hash h's probe run (for a key known to be absent). */
+  freeEntry(h: number): number {
+    const ix = this.ix;
+    let i = h & this.mask;
+    while (ix[2 * i + 1] !== 0) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  /** Removes the entry of `place` (its key's hash h), moving later entries of its probe run back. */
+  remove(h: number, place: number): void {
+    const ix = this.ix;
+    const mask = this.mask;
+    let hole = h & mask;
+    while (ix[2 * hole + 1] !== place + 1) hole = (hole + 1) & mask;
+    let j = hole;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (ix[2 * j + 1] === 0) break;
+      const home = ix[2 * j] & mask;
+      // The entry at j stays when its home lies cyclically in (hole, j].
+      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
+      ix[2 * hole] = ix[2 * j];
+      ix[2 * hole + 1] = ix[2 * j + 1];
+      hole = j;
+    }
+    ix[2 * hole] = 0;
+    ix[2 * hole + 1] = 0;
+  }
+
+  /** `entries` entries (a power of two), the places kept: rebuilt from the hashes held. */
+  resize(entries: number): void {
+    const old = this.ix;
+    this.ix = new Uint32Array(entries * 2);
+    this.mask = entries - 1;
+    for (let e = 0; e < old.length; e += 2) if (old[e + 1] !== 0) this.set(this.freeEntry(old[e]), old[e], old[e + 1] - 1);
+  }
+
+  /** `entries` empty entries (a power of two): the owner puts every place back (compaction). */
+  clear(entries: number): void {
+    this.ix = new Uint32Array(entries * 2);
+    this.mask = entries - 1;
+  }
+}
+
 /** Entries of a table's cache of recent flows (see FlowTable.recent). */
 const RECENT = 8192;
 
@@ -339,16 +428,14 @@ export class FlowTable extends FlowSlots {
   readonly overflowSketch = new Uint8Array(SKETCH_SIZE);
   /** Canonical side (0/1) of the sender of the last packet addPacket counted. */
   lastSide: Side = 0;
-  private mask: number;
   /**
-   * The index: per entry, the key's hash and its slot + 1 (0: empty). Open addressing
-   * with linear probing over 8-byte entries, eight to a cache line, in front of the
-   * slots, which are handed out in order of arrival (capacity / 2 of them: the index is
-   * never more than half full): the flows active at one time lie together, and growing
-   * copies the slots as they are (slot numbers stay) and rebuilds the index from the
-   * hashes it holds (issue 13, bench/README.md "The feed, third pass").
+   * The index (FlowKeyIndex: places are slots) in front of the slots, which are handed out
+   * in order of arrival (capacity / 2 of them: the index is never more than half full):
+   * the flows active at one time lie together, and growing copies the slots as they are
+   * (slot numbers stay) and rebuilds the index from the hashes it holds (issue 13,
+   * bench/README.md "The feed, third pass").
    */
-  private ix: Uint32Array;
+  private index: FlowKeyIndex;
   /**
    * The index entries of recently seen flows, direct-mapped by hash: the few thousand
    * flows active at a time in 64 KiB that stay in cache, where their entries in the index
@@ -377,8 +464,7 @@ export class FlowTable extends FlowSlots {
     const w = new Uint32Array(buf);
     super(w, new Float64Array(buf), w, cap / 2, TS, TS / 2, TD, TS, TC);
     this.capacity = cap;
-    this.mask = cap - 1;
-    this.ix = new Uint32Array(cap * 2);
+    this.index = new FlowKeyIndex(cap);
   }
 
   /**
@@ -470,29 +556,23 @@ export class FlowTable extends FlowSlots {
 
   /** Slot of the key at k[o..o+KW), inserting it if new; -1 when full. */
   findOrInsert(k: Uint32Array, o: number): number {
-    const ix = this.ix;
     const keys = this.keys;
     const h = hashKey(k, o);
     const rc = this.recent;
     const r = 2 * (h & (RECENT - 1));
     const re = rc[r + 1];
     if (re !== 0 && rc[r] === h && sameKey(keys, (re - 1) * TS, k, o)) return re - 1;
-    let i = h & this.mask;
-    for (;;) {
-      const e = ix[2 * i + 1];
-      if (e === 0) break;
-      if (ix[2 * i] === h && sameKey(keys, (e - 1) * TS, k, o)) {
-        rc[r] = h;
-        rc[r + 1] = e;
-        return e - 1;
-      }
-      i = (i + 1) & this.mask;
+    const at = this.index.find(h, keys, TS, k, o);
+    if (at >= 0) {
+      rc[r] = h;
+      rc[r + 1] = at + 1;
+      return at;
     }
     if (this.size >= this.maxFlows) {
       sketchAdd(this.overflowSketch, h);
       return -1;
     }
-    return this.insertAt(k, o, h, i);
+    return this.insertAt(k, o, h, -1 - at);
   }
 
   /** Inserts a key known to be absent at free index entry `i` (growing first when due). Kept
@@ -500,26 +580,18 @@ export class FlowTable extends FlowSlots {
   private insertAt(k: Uint32Array, o: number, h: number, i: number): number {
     if ((this.size + 1) * 2 > this.capacity) {
       this.resize(this.capacity * 2, false);
-      i = this.freeEntry(h);
+      i = this.index.freeEntry(h);
     }
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.next++;
     const keys = this.keys;
     const base = slot * TS;
     for (let w = 0; w < KW; w++) keys[base + w] = k[o + w];
-    this.ix[2 * i] = h;
-    this.ix[2 * i + 1] = slot + 1;
+    this.index.set(i, h, slot);
     const r = 2 * (h & (RECENT - 1));
     this.recent[r] = h;
     this.recent[r + 1] = slot + 1;
     this.size++;
     return slot;
-  }
-
-  /** The first empty index entry of hash h's probe run. */
-  private freeEntry(h: number): number {
-    let i = h & this.mask;
-    while (this.ix[2 * i + 1] !== 0) i = (i + 1) & this.mask;
-    return i;
   }
 
   /** Grows once, up front, to hold `flows` flows without growing on the way. */
@@ -537,35 +609,27 @@ export class FlowTable extends FlowSlots {
   private resize(cap: number, compact: boolean): void {
     const old = this.keys;
     const oldSlots = this.slots;
-    const oldIx = this.ix;
     this.capacity = cap;
     this.slots = cap / 2;
-    this.mask = cap - 1;
     const buf = new ArrayBuffer((cap / 2) * TS * 4);
     const w = new Uint32Array(buf);
     this.keys = w;
     this.u32 = w;
     this.f64 = new Float64Array(buf);
-    this.ix = new Uint32Array(cap * 2);
     this.recent.fill(0);
     if (!compact) {
       w.set(old.subarray(0, Math.min(oldSlots, this.slots) * TS));
-      for (let e = 0; e < oldIx.length; e += 2) {
-        if (oldIx[e + 1] === 0) continue;
-        const i = this.freeEntry(oldIx[e]);
-        this.ix[2 * i] = oldIx[e];
-        this.ix[2 * i + 1] = oldIx[e + 1];
-      }
+      this.index.resize(cap);
       return;
     }
+    const index = this.index;
+    index.clear(cap);
     let j = 0;
     for (let s = 0; s < oldSlots; s++) {
       if (old[s * TS] === 0) continue;
       for (let x = 0; x < TS; x++) w[j * TS + x] = old[s * TS + x];
       const h = hashKey(w, j * TS);
-      const i = this.freeEntry(h);
-      this.ix[2 * i] = h;
-      this.ix[2 * i + 1] = j + 1;
+      index.set(index.freeEntry(h), h, j);
       j++;
     }
     this.next = j;
@@ -583,7 +647,7 @@ export class FlowTable extends FlowSlots {
    * the overflow counts stay, and nothing may be added or read per slot afterwards.
    */
   releaseSlots(): void {
-    this.ix = new Uint32Array(0);
+    this.index = new FlowKeyIndex(0);
     this.keys = this.u32 = new Uint32Array(0);
     this.f64 = new Float64Array(0);
     this.slots = 0;
@@ -725,25 +789,9 @@ export class FlowTable extends FlowSlots {
     return out;
   }
 
-  /** Empties slot `slot` and its index entry, moving later entries of its probe run back (Knuth's Algorithm R). */
+  /** Empties slot `slot` and its index entry. */
   private deleteSlot(slot: number): void {
-    const ix = this.ix;
-    const mask = this.mask;
-    let hole = hashKey(this.keys, slot * TS) & mask;
-    while (ix[2 * hole + 1] !== slot + 1) hole = (hole + 1) & mask;
-    let j = hole;
-    for (;;) {
-      j = (j + 1) & mask;
-      if (ix[2 * j + 1] === 0) break;
-      const home = ix[2 * j] & mask;
-      // The entry at j stays when its home lies cyclically in (hole, j].
-      if (hole <= j ? hole < home && home <= j : hole < home || home <= j) continue;
-      ix[2 * hole] = ix[2 * j];
-      ix[2 * hole + 1] = ix[2 * j + 1];
-      hole = j;
-    }
-    ix[2 * hole] = 0;
-    ix[2 * hole + 1] = 0;
+    this.index.remove(hashKey(this.keys, slot * TS), slot);
     this.keys.fill(0, slot * TS, slot * TS + TS);
     this.freeSlots.push(slot);
     this.size--;
