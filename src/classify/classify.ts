@@ -7,6 +7,7 @@ import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../decode/fields.js';
 import { ICMP4_ECHO_REQUEST, ICMP6_ECHO_REQUEST, icmp6Infrastructure, type Icmp6Infrastructure } from '../decode/icmp.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import type { FlowSlots, FlowTable, Side } from '../flow/table.js';
+import { RecordOrder } from '../flow/record-order.js';
 import { ipv4String, ipv6String, macString } from './address.js';
 import { serverSide, tcpState } from './direction.js';
 import { isPanDevice, type Inventory } from './inventory.js';
@@ -242,34 +243,16 @@ function classifiedFlow(src: FlowSlots, base: BaseFlow): ClassifiedFlow {
   };
 }
 
-/**
- * The flows by first record (firstSeq), a new array. Record numbers are whole and no two flows
- * share one: firstSeq · 2^k + index (k: bits of the count) sorted as numbers, natively, puts
- * them in order with no comparator call, where that is exact in a double (always, short of
- * 2^53 / 2^k records); a comparator sort otherwise.
- */
+/** The flows by first record (firstSeq), a new array: RecordOrder, or a comparator sort where that is not exact. */
 function inCaptureOrder<T extends { flow: { firstSeq: number } }>(base: readonly T[]): T[] {
   const n = base.length;
-  let scale = 1;
-  while (scale < n) scale *= 2;
-  const keys = new Float64Array(n);
-  let exact = true;
-  let sorted = true;
-  for (let i = 0; i < n && exact; i++) {
-    const seq = base[i].flow.firstSeq;
-    keys[i] = seq * scale + i;
-    exact = Number.isInteger(seq) && seq >= 0 && keys[i] <= Number.MAX_SAFE_INTEGER;
-    if (i > 0 && keys[i] < keys[i - 1]) sorted = false;
-  }
-  if (!exact) return [...base].sort((a, b) => a.flow.firstSeq - b.flow.firstSeq);
+  const order = new RecordOrder(n, n);
+  for (let i = 0; i < n; i++) if (!order.add(base[i].flow.firstSeq, i)) return [...base].sort((a, b) => a.flow.firstSeq - b.flow.firstSeq);
   // A session's snapshot comes in capture order already (FlowTable.snapshotInCaptureOrder).
-  if (sorted) return base.slice();
-  keys.sort();
+  if (order.sorted) return base.slice();
+  order.sort();
   const out: T[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    out.push(base[k - Math.floor(k / scale) * scale]);
-  }
+  for (let j = 0; j < n; j++) out.push(base[order.at(j)]);
   return out;
 }
 

@@ -24,6 +24,7 @@ import {
   TCP_SYN,
   type PacketFields,
 } from '../decode/fields.js';
+import { RecordOrder } from './record-order.js';
 
 // The slot layout is private to flow/: everything outside reads a flow through the
 // FlowSlots accessors, so the layout can change (cache lines, new per-flow facts) without
@@ -657,32 +658,26 @@ export class FlowTable extends FlowSlots {
    * snapshot(), its flows in capture order (by first record: no two flows share one): the
    * session's last one, which classification reads flow by flow, and each flow's
    * conversation by its key, in that order, where slot (hash) order made each read a cache
-   * miss (flood-1M's 500,000 flows: bench/README.md, "flood-1M"). Sorted as numbers,
-   * natively: record · 2^k + slot (2^k: at least the slots), exact in a double short of
-   * 2^53 / 2^k records (else in slot order, as snapshot()).
+   * miss (flood-1M's 500,000 flows: bench/README.md, "flood-1M"). Sorted as numbers
+   * (RecordOrder over slots; where that is not exact, in slot order, as snapshot()).
    */
   snapshotInCaptureOrder(): FlowSnapshot {
-    let scale = 1;
-    while (scale < this.slots) scale *= 2;
-    const order = new Float64Array(this.size);
-    let n = 0;
+    const order = new RecordOrder(this.size, this.slots);
     for (let s = 0; s < this.slots; s++) {
       if (this.keys[s * TS] === 0) continue;
       const p0 = this.packets(s, 0) > 0;
       const p1 = this.packets(s, 1) > 0;
       const a = this.firstSeq(s, 0);
       const b = this.firstSeq(s, 1);
-      const seq = p0 && p1 ? Math.min(a, b) : p0 ? a : b;
-      const k = seq * scale + s;
-      if (!(Number.isInteger(seq) && seq >= 0 && k <= Number.MAX_SAFE_INTEGER)) return this.snapshot();
-      order[n++] = k;
+      if (!order.add(p0 && p1 ? Math.min(a, b) : p0 ? a : b, s)) return this.snapshot();
     }
     order.sort();
+    const n = order.length;
     const keys = new Uint32Array(n * KW);
     const f64 = new Float64Array(n * FW);
     const u32 = new Uint32Array(n * UW);
     const to = { keys, f64, u32 };
-    for (let j = 0; j < n; j++) packSlot(this.keys, this.f64, order[j] - Math.floor(order[j] / scale) * scale, to, j);
+    for (let j = 0; j < n; j++) packSlot(this.keys, this.f64, order.at(j), to, j);
     return { count: n, keys, f64, u32, overflowSketch: this.overflowSketch.slice(), overflowPackets: this.overflowPackets };
   }
 
