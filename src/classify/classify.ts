@@ -125,12 +125,26 @@ interface BaseFlow {
   server: Side;
 }
 
-/** Flows prepared for classify() (FlowClassifier.prepare). */
+/**
+ * Flows prepared for classify() (FlowClassifier.prepare), for one classification: it takes
+ * them (take()) and drops each as it judges it, so that judged flows die young.
+ */
 export class PreparedFlows {
+  private base: BaseFlow[] | null;
   constructor(
     readonly src: FlowSlots,
-    readonly base: BaseFlow[],
-  ) {}
+    base: BaseFlow[],
+  ) {
+    this.base = base;
+  }
+
+  /** The flows, handed over once (a second classification of them is an error, not an empty result). */
+  take(): BaseFlow[] {
+    const base = this.base;
+    if (base === null) throw new Error('PreparedFlows: classified already');
+    this.base = null;
+    return base;
+  }
 }
 
 function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner, only?: (slot: number) => boolean): BaseFlow[] {
@@ -494,11 +508,12 @@ export class FlowClassifier {
     const roles = this.roles;
     const prepared = input instanceof PreparedFlows ? input : this.prepare(input);
     const src = prepared.src;
+    const prepBase = prepared.take();
     // Each flow's facts are asked for once (a sink may build them then, see FactsOf): those
-    // learn() reads (endpoint-mapper connections) are kept here for the judging below.
+    // learn() reads (endpoint-mapper connections) are kept here until their flow is judged.
     const early = new Map<number, FlowFacts | null>();
     this.learn(
-      prepared.base,
+      prepBase,
       facts === undefined
         ? undefined
         : (slot) => {
@@ -510,8 +525,9 @@ export class FlowClassifier {
 
     // Deterministic order whatever the table layout: first packet in the capture first (no
     // two flows share one). Judged in that order, so that chunks come out in it.
-    const base = inCaptureOrder(prepared.base);
-    prepared.base.length = 0;
+    const base = inCaptureOrder(prepBase);
+    // The order is a new array: the prepared one would keep every flow alive to the end.
+    prepBase.length = 0;
     const kerberos = new Map<string, ClassifiedFlow>();
     let flows: ClassifiedFlow[] = [];
     for (let b = 0; b < base.length; b++) {
@@ -544,7 +560,9 @@ export class FlowClassifier {
         const pan = (r: Set<Role> | undefined) => r !== undefined && [...r].some(isPanDevice);
         flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
       } else flow.section = 'unexpected';
-      const f = early.has(slot) ? early.get(slot)! : (facts?.(slot) ?? null);
+      const asked = early.get(slot);
+      if (asked !== undefined) early.delete(slot);
+      const f = asked !== undefined ? asked : (facts?.(slot) ?? null);
       const beats = f?.beats ?? null;
       const hb = beats === null ? undefined : flow.entries.find((i) => isHeartbeatEntry(entries[i]));
       if (hb !== undefined) {

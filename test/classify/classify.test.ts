@@ -117,6 +117,14 @@ describe('flows handed over in chunks', () => {
     expect(whole.map((f) => f.firstSeq)).toEqual([...whole.map((f) => f.firstSeq)].sort((a, b) => a - b));
   });
 
+  it('prepared flows are classified once: a second classification of them is an error, not an empty result', async () => {
+    const run = await runAnalysis([mixed()], { workers: 0, maxFlows: 1000 });
+    const classifier = new FlowClassifier(CatalogMatcher.for(loadCatalog()), null);
+    const prepared = classifier.prepare(run.table);
+    expect(classifier.classify(prepared)).toHaveLength(32);
+    expect(() => classifier.classify(prepared)).toThrow(/classified already/);
+  });
+
   it('keepFlows false: the same summary, and no flows kept', async () => {
     const path = mixed();
     const kept = await analyzeCaptures([path], { workers: 0 });
