@@ -14,11 +14,22 @@ export interface WorkerInit {
 }
 
 /**
- * What the results a worker hands over are laid out as. A worker script is loaded from disk
- * when a session starts: after an upgrade a long-lived process could run a newer worker
- * whose results it would read at the wrong offsets.
+ * The messages' types, both ways (checked against ToWorker and FromWorker below). A message
+ * whose fields change takes a new name, so that the format below changes with it.
  */
-export const WIRE_FORMAT = `${TABLE_FORMAT}; ${COLUMNS_FORMAT}; decode ${REASON_COUNT}`;
+const MESSAGE_TYPES = ['batch', 'shared', 'drain', 'take', 'done', 'shared-done', 'result', 'pretaken', 'taken', 'failed'] as const;
+type Listed = (typeof MESSAGE_TYPES)[number];
+type Declared = ToWorker['type'] | FromWorker['type'];
+/** Compiles only while MESSAGE_TYPES lists every message type and nothing else. */
+const MESSAGES_LISTED: [Exclude<Declared, Listed>, Exclude<Listed, Declared>] extends [never, never] ? true : never = true;
+
+/**
+ * What the results a worker hands over are laid out as, and the messages it understands. A
+ * worker script is loaded from disk when a session starts: after an upgrade a long-lived
+ * process could run a newer worker whose results it would read at the wrong offsets, or
+ * whose messages it would take for others.
+ */
+export const WIRE_FORMAT = `${TABLE_FORMAT}; ${COLUMNS_FORMAT}; decode ${REASON_COUNT}; messages ${MESSAGES_LISTED && MESSAGE_TYPES.join(',')}`;
 
 /**
  * 'drain' asks for everything aggregated since the last drain (AggregateResult); 'take'

@@ -41,7 +41,7 @@ port.on('message', (msg: ToWorker) => {
         const reply: FromWorker = { type: 'taken', columns, rows: null };
         port.postMessage(reply, columnBuffers(columns));
       }
-    } else {
+    } else if (msg.type === 'drain') {
       const result = agg.drain();
       const reply: FromWorker = { type: 'result', result };
       const f = result.flows!;
@@ -55,7 +55,7 @@ port.on('message', (msg: ToWorker) => {
         const pre: FromWorker = { type: 'pretaken', columns };
         port.postMessage(pre, columnBuffers(columns));
       }
-    }
+    } else throw new Error(`unknown message ${JSON.stringify((msg as { type: unknown }).type)}`);
   } catch (err) {
     const reply: FromWorker = { type: 'failed', message: err instanceof Error ? err.message : String(err) };
     port.postMessage(reply);
