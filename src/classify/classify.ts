@@ -185,8 +185,8 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
       clientId: ids[c],
       serverId: ids[s],
       serverPort: ports ? ports[s] : null,
-      firstTs: earliest(src, slot, src.firstTs(slot, 0), src.firstTs(slot, 1)),
-      firstSeq: earliest(src, slot, src.firstSeq(slot, 0), src.firstSeq(slot, 1)),
+      firstTs: src.flowFirstTs(slot),
+      firstSeq: src.flowFirstSeq(slot),
       state: finalState,
       failed: isFailureState(finalState),
       direction: dir.rule,
@@ -283,14 +283,6 @@ function infrastructureOf(src: FlowSlots, slot: number): Icmp6Infrastructure | n
     kind = k;
   }
   return kind;
-}
-
-/** The smaller of a per-side value (side 0's, side 1's) over the sides that sent packets. */
-function earliest(src: FlowSlots, slot: number, v0: number, v1: number): number {
-  const p0 = src.packets(slot, 0) > 0;
-  const p1 = src.packets(slot, 1) > 0;
-  if (p0 && p1) return Math.min(v0, v1);
-  return p0 ? v0 : v1;
 }
 
 /** Flows classifyEach() judges and hands over at a time: small enough to die young. */

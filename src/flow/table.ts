@@ -220,6 +220,21 @@ export class FlowSlots implements SlotArrays {
   firstSeq(slot: number, side: Side): number {
     return this.f64[slot * this.fs + this.fo + V_FIRST_SEQ + side];
   }
+  /** Time (µs) of the flow's first packet: the earlier of the sides' that sent any. */
+  flowFirstTs(slot: number): number {
+    return this.earliest(slot, this.firstTs(slot, 0), this.firstTs(slot, 1));
+  }
+  /** Global record number of the flow's first packet (its place in capture order: no two flows share one). */
+  flowFirstSeq(slot: number): number {
+    return this.earliest(slot, this.firstSeq(slot, 0), this.firstSeq(slot, 1));
+  }
+  /** The smaller of a per-side value (side 0's, side 1's) over the sides that sent packets. */
+  private earliest(slot: number, v0: number, v1: number): number {
+    const p0 = this.packets(slot, 0) > 0;
+    const p1 = this.packets(slot, 1) > 0;
+    if (p0 && p1) return Math.min(v0, v1);
+    return p0 ? v0 : v1;
+  }
   /** Time (µs) of the flow's latest first IP fragment, or 0: later fragments may still join it. */
   lastFirstFragmentTs(slot: number): number {
     return this.f64[slot * this.fs + this.fo + V_FRAG_TS];
@@ -664,12 +679,7 @@ export class FlowTable extends FlowSlots {
   snapshotInCaptureOrder(): FlowSnapshot {
     const order = new RecordOrder(this.size, this.slots);
     for (let s = 0; s < this.slots; s++) {
-      if (this.keys[s * TS] === 0) continue;
-      const p0 = this.packets(s, 0) > 0;
-      const p1 = this.packets(s, 1) > 0;
-      const a = this.firstSeq(s, 0);
-      const b = this.firstSeq(s, 1);
-      if (!order.add(p0 && p1 ? Math.min(a, b) : p0 ? a : b, s)) return this.snapshot();
+      if (this.keys[s * TS] !== 0 && !order.add(this.flowFirstSeq(s), s)) return this.snapshot();
     }
     order.sort();
     const n = order.length;
