@@ -19,7 +19,7 @@ import { linkKerberosRetries } from './app-verdicts.js';
 import { RoleLearner, type RoleBook } from './roles.js';
 import { flowHeartbeat, isHeartbeatEntry, type FlowHeartbeat } from './cadence.js';
 import { sessionGaps, type SessionGap } from './silences.js';
-import { judge } from './judge.js';
+import { judge, type JudgeInput } from './judge.js';
 import { isFailureState, type DirectionRule, type FlowSection, type FlowState, type FlowTransport } from './vocabulary.js';
 
 export interface ClassifiedFlow extends FlowVerdictFacts {
@@ -58,6 +58,10 @@ export interface ClassifiedFlow extends FlowVerdictFacts {
   /** A long-lived TCP session (3978, 28769, 28260, 28770, 28771, 28270): its silences longer than its usual cadence (silences.ts). */
   gaps?: SessionGap[] | null;
 }
+
+/** Shared empty lists (frozen: a flow that adds to its list makes its own). */
+const NO_CANDIDATES: readonly number[] = Object.freeze([]);
+const NO_ENTRIES: readonly CatalogEntry[] = Object.freeze([]);
 
 /** What learnFrom() looks at: the ports, IP protocols and ethertypes of entries that prove something. */
 interface ProvingPorts {
@@ -116,13 +120,17 @@ class AddressInterner {
  */
 type BaseFacts = Pick<ClassifiedFlow, 'transport' | 'client' | 'server' | 'clientId' | 'serverId' | 'serverPort' | 'firstTs' | 'firstSeq' | 'state' | 'failed' | 'direction'>;
 
-/** The direction, outcome and candidate entries of a flow (roles not applied yet). */
-interface BaseFlow {
-  flow: BaseFacts;
-  candidates: number[];
+/**
+ * The direction, outcome and candidate entries of a flow (roles not applied yet): one object
+ * per flow, all of them alive until each is judged (so they reach the old generation), so it
+ * holds nothing else (bench/README.md, "Report phase, fourth pass").
+ */
+interface BaseFlow extends BaseFacts {
+  /** The matcher's frozen list until entries are added to it (then a copy of its own). */
+  candidates: readonly number[];
   slot: number;
   /** Canonical side of the server. */
-  server: Side;
+  serverAt: Side;
 }
 
 /**
@@ -149,6 +157,8 @@ export class PreparedFlows {
 
 function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner, only?: (slot: number) => boolean): BaseFlow[] {
   const out: BaseFlow[] = [];
+  const tcpPort = (p: number) => matcher.isCatalogPort(6, p);
+  const udpPort = (p: number) => matcher.isCatalogPort(17, p);
   for (let slot = 0; slot < src.slots; slot++) {
     if (!src.used(slot) || (only !== undefined && !only(slot))) continue;
     const kind = src.kind(slot);
@@ -157,10 +167,12 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     const hasPorts = !l2 && (proto === IPPROTO_TCP || proto === IPPROTO_UDP);
     const ports: [number, number] | null = hasPorts ? [src.port(slot, 0), src.port(slot, 1)] : null;
     const tcp = !l2 && proto === IPPROTO_TCP;
-    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) ? proto : 0, (p) => matcher.isCatalogPort(proto as 6 | 17, p));
+    const dir = serverSide(src, slot, tcp, ports, !l2 && (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) ? proto : 0, proto === IPPROTO_TCP ? tcpPort : udpPort);
     const s = dir.server;
-    const c: Side = s === 0 ? 1 : 0;
-    const ids = [interner.of(src, slot, 0, kind), interner.of(src, slot, 1, kind)];
+    const id0 = interner.of(src, slot, 0, kind);
+    const id1 = interner.of(src, slot, 1, kind);
+    const clientId = s === 0 ? id1 : id0;
+    const serverId = s === 0 ? id0 : id1;
     const state = tcp ? tcpState(src, slot, s) : null;
     const icmpErrors = src.icmpErrors(slot, s);
     const serverPackets = src.packets(slot, s);
@@ -178,33 +190,37 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
               ? 'icmpv6'
               : 'ip';
     const finalState = udpRefused ? 'rejected' : state;
-    const flow: BaseFacts = {
+    const serverPort = ports ? ports[s] : null;
+    let candidates: readonly number[];
+    if (l2) candidates = matcher.ethertype(src.ethertype(slot));
+    else if (proto === IPPROTO_TCP) candidates = matcher.tcp(serverPort!);
+    else if (proto === IPPROTO_UDP) candidates = matcher.udp(serverPort!);
+    else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) candidates = NO_CANDIDATES;
+    else candidates = matcher.ipProtocol(proto);
+    out.push({
       transport,
-      client: interner.strings[ids[c]],
-      server: interner.strings[ids[s]],
-      clientId: ids[c],
-      serverId: ids[s],
-      serverPort: ports ? ports[s] : null,
+      client: interner.strings[clientId],
+      server: interner.strings[serverId],
+      clientId,
+      serverId,
+      serverPort,
       firstTs: src.flowFirstTs(slot),
       firstSeq: src.flowFirstSeq(slot),
       state: finalState,
       failed: isFailureState(finalState),
       direction: dir.rule,
-    };
-    let candidates: readonly number[];
-    if (l2) candidates = matcher.ethertype(src.ethertype(slot));
-    else if (proto === IPPROTO_TCP) candidates = matcher.tcp(flow.serverPort!);
-    else if (proto === IPPROTO_UDP) candidates = matcher.udp(flow.serverPort!);
-    else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) candidates = [];
-    else candidates = matcher.ipProtocol(proto);
-    out.push({ flow, candidates: [...candidates], slot, server: s });
+      candidates,
+      slot,
+      serverAt: s,
+    });
   }
   return out;
 }
 
 /** A flow as classification judges it, from its base facts and its slot (baseFlows). */
-function classifiedFlow(src: FlowSlots, base: BaseFlow): ClassifiedFlow {
-  const { flow: b, slot, server: s } = base;
+function classifiedFlow(src: FlowSlots, b: BaseFlow): ClassifiedFlow {
+  const slot = b.slot;
+  const s = b.serverAt;
   const c: Side = s === 0 ? 1 : 0;
   const kind = src.kind(slot);
   const proto = src.proto(slot);
@@ -258,10 +274,10 @@ function classifiedFlow(src: FlowSlots, base: BaseFlow): ClassifiedFlow {
 }
 
 /** The flows by first record (firstSeq), a new array: RecordOrder, or a comparator sort where that is not exact. */
-function inCaptureOrder<T extends { flow: { firstSeq: number } }>(base: readonly T[]): T[] {
+function inCaptureOrder<T extends { firstSeq: number }>(base: readonly T[]): T[] {
   const n = base.length;
   const order = new RecordOrder(n, n);
-  for (let i = 0; i < n; i++) if (!order.add(base[i].flow.firstSeq, i)) return [...base].sort((a, b) => a.flow.firstSeq - b.flow.firstSeq);
+  for (let i = 0; i < n; i++) if (!order.add(base[i].firstSeq, i)) return [...base].sort((a, b) => a.firstSeq - b.firstSeq);
   // A session's snapshot comes in capture order already (FlowTable.snapshotInCaptureOrder).
   if (order.sorted) return base.slice();
   order.sort();
@@ -414,16 +430,24 @@ export class FlowClassifier {
     const entries = this.matcher.catalog.entries;
     const matcher = this.matcher;
     const inventory = this.inventory;
+    const n = base.length;
+    // Indexed loops and per-entry flags, no for-of or closures per flow: this runs once per
+    // flow per run, mostly before V8 has optimised it, where each costs an allocation.
+    const { epm: isEpm, haPlain } = this.entryFlags();
+    const any = (c: readonly number[], flag: Uint8Array) => {
+      for (let j = 0; j < c.length; j++) if (flag[c[j]] === 1) return true;
+      return false;
+    };
     // RPC dynamic ports count only after a 135 connection between the same two hosts.
     const epm = this.epm;
-    const epmIds = this.epmIds;
-    for (const { flow, candidates, slot, server } of base) {
-      if (candidates.some((i) => epmIds.has(entries[i].id)) && proves(flow)) {
+    for (let k = 0; k < n; k++) {
+      const flow = base[k];
+      if (any(flow.candidates, isEpm) && proves(flow)) {
         const key = `${flow.client}|${flow.server}`;
         epm.set(key, Math.min(epm.get(key) ?? Infinity, flow.firstTs));
         // The port its ept_map answer named, when the payload was kept.
-        const f = facts?.(slot) ?? null;
-        const rpc = f !== null && f.kind === 'tcp' ? inspectRpcStream(payloadOf(f, server)) : null;
+        const f = facts?.(flow.slot) ?? null;
+        const rpc = f !== null && f.kind === 'tcp' ? inspectRpcStream(payloadOf(f, flow.serverAt)) : null;
         const known = this.epmPorts.get(key);
         if (rpc === null) this.epmPorts.set(key, null);
         else if (known !== null) {
@@ -433,35 +457,57 @@ export class FlowClassifier {
         }
       }
     }
-    for (const item of base) {
-      const { flow } = item;
-      if (flow.serverPort === null || (flow.transport !== 'tcp' && flow.transport !== 'udp')) continue;
-      const ranged = matcher.rangeEntries(flow.transport === 'tcp' ? 6 : 17, flow.serverPort);
-      if (ranged.length === 0) continue;
-      const since = epm.get(`${flow.client}|${flow.server}`);
-      if (since === undefined || flow.firstTs < since) continue;
-      // The endpoint mapper named its ports: only those follow from it.
-      const ports = this.epmPorts.get(`${flow.client}|${flow.server}`);
-      if (ports !== undefined && ports !== null && !ports.has(flow.serverPort)) continue;
-      for (const i of ranged) if (entries[i].after !== undefined) item.candidates.push(i);
+    if (epm.size > 0) {
+      for (let k = 0; k < n; k++) {
+        const flow = base[k];
+        if (flow.serverPort === null || (flow.transport !== 'tcp' && flow.transport !== 'udp')) continue;
+        const ranged = matcher.rangeEntries(flow.transport === 'tcp' ? 6 : 17, flow.serverPort);
+        if (ranged.length === 0) continue;
+        const since = epm.get(`${flow.client}|${flow.server}`);
+        if (since === undefined || flow.firstTs < since) continue;
+        // The endpoint mapper named its ports: only those follow from it.
+        const ports = this.epmPorts.get(`${flow.client}|${flow.server}`);
+        if (ports !== undefined && ports !== null && !ports.has(flow.serverPort)) continue;
+        const added = ranged.filter((i) => entries[i].after !== undefined);
+        if (added.length > 0) flow.candidates = flow.candidates.concat(added);
+      }
     }
 
     // Roles: the inventory first, then what distinctive entries prove, then the listeners
     // a port alone does not decide (5007), from the other channels of both ends.
     const learner = this.learner;
     if (inventory !== null) {
-      for (const { flow } of base) {
+      for (let k = 0; k < n; k++) {
+        const flow = base[k];
         for (const addr of [flow.client, flow.server]) for (const role of inventory.rolesOf(addr)) learner.inventory(addr, role);
       }
     }
-    for (const { flow, candidates } of base) {
-      if (!proves(flow)) continue;
-      for (const i of candidates) learner.learn(flow, entries[i]);
+    for (let k = 0; k < n; k++) {
+      const flow = base[k];
+      const c = flow.candidates;
+      if (c.length === 0 || !proves(flow)) continue;
+      for (let j = 0; j < c.length; j++) learner.learn(flow, entries[c[j]]);
     }
-    for (const { flow, candidates } of base) {
-      if (proves(flow) && candidates.some((i) => entries[i].section === 'ha' && entries[i].infer === undefined)) learner.learnHa(flow);
+    for (let k = 0; k < n; k++) {
+      const flow = base[k];
+      if (any(flow.candidates, haPlain) && proves(flow)) learner.learnHa(flow);
     }
     learner.resolve();
+  }
+
+  private flags: { epm: Uint8Array; haPlain: Uint8Array } | null = null;
+
+  /** Per catalog entry: the RPC endpoint mapper; an HA entry that infers nothing (learnHa). */
+  private entryFlags(): { epm: Uint8Array; haPlain: Uint8Array } {
+    if (this.flags !== null) return this.flags;
+    const entries = this.matcher.catalog.entries;
+    const epm = new Uint8Array(entries.length);
+    const haPlain = new Uint8Array(entries.length);
+    entries.forEach((e, i) => {
+      if (this.epmIds.has(e.id)) epm[i] = 1;
+      if (e.section === 'ha' && e.infer === undefined) haPlain[i] = 1;
+    });
+    return (this.flags = { epm, haPlain });
   }
 
   /**
@@ -522,21 +568,26 @@ export class FlowClassifier {
     prepBase.length = 0;
     const kerberos = new Map<string, ClassifiedFlow>();
     let flows: ClassifiedFlow[] = [];
+    // One judge input for all flows (judge keeps nothing of it).
+    const judging: JudgeInput = { src, slot: 0, server: 0, facts: null, entries: NO_ENTRIES, active: false };
     for (let b = 0; b < base.length; b++) {
-      const { candidates, slot, server } = base[b];
-      const flow = classifiedFlow(src, base[b]);
+      const item = base[b];
+      let candidates = item.candidates;
+      const slot = item.slot;
+      const server = item.serverAt;
+      const flow = classifiedFlow(src, item);
       // Dropped as it is judged: the flow lives on only where `each` keeps it.
       (base as (BaseFlow | null)[])[b] = null;
       // ICMP echo between HA peers is the HA1 heartbeat (derived entries of IP protocol 1/58).
       if (flow.direction === 'icmp-request' && this.learner.haPeers(flow.client, flow.server)) {
         const echo = flow.ipProtocol === IPPROTO_ICMP ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
-        if (src.port(slot, server === 0 ? 1 : 0) === echo) candidates.push(...this.matcher.ipProtocol(flow.ipProtocol!).filter((i) => entries[i].section === 'ha'));
+        if (src.port(slot, server === 0 ? 1 : 0) === echo) candidates = candidates.concat(this.matcher.ipProtocol(flow.ipProtocol!).filter((i) => entries[i].section === 'ha'));
       }
       const sr = roles.roles.get(flow.server)?.roles;
       const cr = roles.roles.get(flow.client)?.roles;
       if (candidates.length === 1) {
         // One candidate fits best whatever the roles.
-        flow.entries = candidates;
+        flow.entries = [candidates[0]];
         flow.section = entries[candidates[0]].section;
       } else if (candidates.length > 0) {
         // Keep the candidates that fit the roles best; with no roles, all of them.
@@ -556,13 +607,21 @@ export class FlowClassifier {
       if (asked !== undefined) early.delete(slot);
       const f = asked !== undefined ? asked : (facts?.(slot) ?? null);
       const beats = f?.beats ?? null;
-      const hb = beats === null ? undefined : flow.entries.find((i) => isHeartbeatEntry(entries[i]));
-      if (hb !== undefined) {
+      let hb = -1;
+      if (beats !== null) {
+        for (let j = 0; j < flow.entries.length && hb < 0; j++) if (isHeartbeatEntry(entries[flow.entries[j]])) hb = flow.entries[j];
+      }
+      if (hb >= 0) {
         const t = flow.transport;
         flow.heartbeat = flowHeartbeat(t === 'icmpv6' ? 'icmp' : t, entries[hb].id, beats!, server === 0 ? 1 : 0);
       }
       if (f !== null && f.kind === 'tcp' && f.silences) flow.gaps = sessionGaps(f.silences);
-      const judged = judge(flow, { src, slot, server, facts: f, entries: flow.entries.map((i) => entries[i]), active: flow.firstTs > settledBeforeUs });
+      judging.slot = slot;
+      judging.server = server;
+      judging.facts = f;
+      judging.entries = flow.entries.length === 0 ? NO_ENTRIES : flow.entries.map((i) => entries[i]);
+      judging.active = flow.firstTs > settledBeforeUs;
+      const judged = judge(flow, judging);
       if (counts !== undefined) {
         if (judged.bytesKept > 0) counts.flows++;
         counts.bytesKept += judged.bytesKept;

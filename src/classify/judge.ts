@@ -76,13 +76,14 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     const msg = ports ? 0 : src.icmpMessage(slot, icmpFrom);
     const a = ports ? client : icmpFrom;
     const b = ports ? server : icmpTo;
+    const words = src.keyWords(slot);
     flow.communityId = communityIdFromWords(
       0,
       proto,
       kind === KIND_IPV6,
-      src.keyWords(slot),
+      words,
       a === 0 ? 1 : 5,
-      src.keyWords(slot),
+      words,
       b === 0 ? 1 : 5,
       ports ? src.port(slot, a) : (msg >> 8) & 0xff,
       ports ? src.port(slot, b) : msg & 0xff,
@@ -95,36 +96,39 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   why.clear();
   const expected = EXPECTED;
   expected.clear();
-  for (const e of input.entries) if (e.app !== null) expected.add(e.app);
-  // Text on a syslog port is syslog without a header: RFC 3164 4.3.3 has a relay treat it
-  // as a message and add the missing PRI. It is judged as syslog (a syslog-format warning).
-  const headerlessSyslog = (client: Uint8Array) => expected.has('syslog') && looksLikeText(client.subarray(0, 1024));
+  // Indexed loops, no closures or literal arrays per flow: judge runs once per flow per run,
+  // mostly before V8 has optimised it, where each of those is an allocation.
+  const entries = input.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const app = entries[i].app;
+    if (app !== null) expected.add(app);
+  }
   let clientSide: TcpSideReport | null = null;
   let serverSide: TcpSideReport | null = null;
   let tls: TlsFacts | null = null;
-  let streams: { client: StreamResult | null; server: StreamResult | null } = { client: null, server: null };
+  /** The client's and the server's kept stream. */
+  let cs: StreamResult | null = null;
+  let ss: StreamResult | null = null;
   if (facts !== null) {
     const h = facts.health;
     const clientIsOrig = facts.originator === client;
     clientSide = clientIsOrig ? h.originator : h.responder;
     serverSide = clientIsOrig ? h.responder : h.originator;
     flow.tcp = tcpFacts(facts, clientSide, serverSide);
-    streams = { client: facts.streams[client], server: facts.streams[server] };
-    for (const s of [streams.client, streams.server]) {
-      if (s === null) continue;
-      counts.bytesKept += s.bytes.length;
-      if (s.budgetBytes > 0 || s.droppedSegments > 0) counts.capHit = true;
-    }
-    const payload: FlowPayload = { client: prefix(streams.client), server: prefix(streams.server), flowTimeMs: flow.firstTs / 1000 };
+    cs = facts.streams[client];
+    ss = facts.streams[server];
+    countStream(counts, cs);
+    countStream(counts, ss);
+    const payload: FlowPayload = { client: prefix(cs), server: prefix(ss), flowTimeMs: flow.firstTs / 1000 };
     if (payload.client.bytes.length + payload.server.bytes.length > 0) {
       flow.app = detectApp(payload);
       if (flow.app === 'tls') {
         tls = inspectTls(payload, { atMs: flow.firstTs / 1000 });
         flow.tls = tlsRecord(tls);
         // The per-flow byte cap cut a handshake that had not finished: the decoder wanted more.
-        if (tls.incomplete && [streams.client, streams.server].some((x) => x !== null && x.cutBytes + x.ignoredBytes > 0)) counts.capHit = true;
+        if (tls.incomplete && (cutOrIgnored(cs) || cutOrIgnored(ss))) counts.capHit = true;
       } else if (flow.app === 'ssh') flow.ssh = sshBanners(payload);
-      if (flow.app === null && headerlessSyslog(payload.client.bytes)) flow.app = 'syslog';
+      if (flow.app === null && headerlessSyslog(expected, payload.client.bytes)) flow.app = 'syslog';
       if (flow.app !== null && flow.app !== 'tls' && flow.app !== 'ssh') judgeApp(flow.app, { payload, messages: null }, flow, why);
     }
   }
@@ -137,7 +141,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
       return m === undefined ? emptyStream() : { bytes: m.bytes, marks: [], truncated: false };
     };
     flow.app = detectApp({ client: first('client'), server: first('server') }, DATAGRAM_DETECTORS);
-    if (flow.app === null && headerlessSyslog(first('client').bytes)) flow.app = 'syslog';
+    if (flow.app === null && headerlessSyslog(expected, first('client').bytes)) flow.app = 'syslog';
     if (flow.app !== null) judgeApp(flow.app, { payload: null, messages }, flow, why);
     // A cap matters when a decoder read the datagrams: its counts are then lower bounds.
     if (datagrams.capHit && flow.app !== null) counts.capHit = true;
@@ -147,11 +151,9 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   // a cap or by the snaplen, bytes not looked at, or bytes a side acknowledged that the
   // capture never saw. Then "did not complete" is unknown, not a failure. A hole nobody
   // acknowledged past is loss on the way, before the capture point: the exchange did stall.
-  const capped = (s: StreamResult | null) => s !== null && (s.cutBytes + s.ignoredBytes + s.budgetBytes + s.droppedBytes > 0 || s.snapCut);
-  const limited = capped(streams.client) || capped(streams.server) || (clientSide !== null && clientSide.ackedUnseen > 0) || (serverSide !== null && serverSide.ackedUnseen > 0);
+  const limited = capped(cs) || capped(ss) || (clientSide !== null && clientSide.ackedUnseen > 0) || (serverSide !== null && serverSide.ackedUnseen > 0);
 
-  const requestResponse = input.entries.some((e) => e.exchange === 'request-response');
-  const addr = (side: 'client' | 'server') => (side === 'client' ? flow.client : flow.server);
+  const requestResponse = someExchange(entries, 'request-response');
 
   // pmtu-blackhole
   const pmtu = facts?.pmtu ?? null;
@@ -160,18 +162,18 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     const handshake = facts!.health.rttMs !== null && facts!.health.rttMs.synAckToAck !== null;
     const large = pmtu.segmentBytes > (kind === KIND_IPV6 ? SMALL_SEGMENT_V6 : SMALL_SEGMENT_V4);
     if (pmtu.icmpMtu !== null && !pmtu.adaptedAfterIcmp && handshake) {
-      why.set('pmtu-blackhole', `path MTU black hole: the ${who} ${addr(who)} got an ICMP "fragmentation needed" (next-hop MTU ${pmtu.icmpMtu}) but sent no smaller segment that got through`);
+      why.set('pmtu-blackhole', `path MTU black hole: the ${who} ${addrOf(flow, who)} got an ICMP "fragmentation needed" (next-hop MTU ${pmtu.icmpMtu}) but sent no smaller segment that got through`);
     } else if (pmtu.icmpMtu === null && pmtu.retransmits >= 2 && !pmtu.progressed && large && handshake && pmtu.peerAnswered) {
       // The peer still sent packets after the large segments: not a dead host or path.
-      why.set('pmtu-blackhole', `path MTU black hole: ${pmtu.frameBytes}-byte segment from the ${who} ${addr(who)} retransmitted ${pmtu.retransmits} times with the don't-fragment bit while smaller packets got through, no ICMP seen`);
+      why.set('pmtu-blackhole', `path MTU black hole: ${pmtu.frameBytes}-byte segment from the ${who} ${addrOf(flow, who)} retransmitted ${pmtu.retransmits} times with the don't-fragment bit while smaller packets got through, no ICMP seen`);
     }
   }
 
   // tls-alert
   if (tls !== null && tls.alert !== null) {
     const a = tls.alert;
-    if (!a.encrypted && a.level === 'fatal') why.set('tls-alert', `TLS alert ${a.description} sent by the ${a.from} ${addr(a.from)}${/certificate|unknown_ca/.test(a.description) ? alertEvidence(a.from, tls, flow.firstTs) : ''}`);
-    else if (a.encrypted && !tls.established && !limited) why.set('tls-alert', `encrypted TLS alert sent by the ${a.from} ${addr(a.from)} before the handshake completed`);
+    if (!a.encrypted && a.level === 'fatal') why.set('tls-alert', `TLS alert ${a.description} sent by the ${a.from} ${addrOf(flow, a.from)}${/certificate|unknown_ca/.test(a.description) ? alertEvidence(a.from, tls, flow.firstTs) : ''}`);
+    else if (a.encrypted && !tls.established && !limited) why.set('tls-alert', `encrypted TLS alert sent by the ${a.from} ${addrOf(flow, a.from)} before the handshake completed`);
   }
 
   // rejected, unanswered, icmp-error
@@ -200,7 +202,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   // tls-incomplete: started, neither established nor ended by an alert, and not cut by a cap.
   // A one-way service over TLS 1.3 (syslog on 6514) may never write after its handshake:
   // a client that went on to send application data accepted the server's Finished.
-  const oneWay = input.entries.length > 0 && input.entries.every((e) => e.exchange === 'one-way');
+  const oneWay = entries.length > 0 && everyExchange(entries, 'one-way');
   const clientSentData = tls !== null && tls.clientEncryptedRecords > TLS13_CLIENT_HANDSHAKE_RECORDS;
   if (tls !== null && tls.incomplete && !counts.capHit && !limited && input.active !== true && !(oneWay && clientSentData)) {
     const last = tls.serverHelloSeen ? 'the server hello' : tls.clientHelloSeen ? 'the client hello' : 'the first record';
@@ -219,10 +221,10 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   if (fromStart && expected.size > 0) {
     if (flow.app !== null && !expected.has(flow.app)) {
       why.set('unexpected-protocol', `${appName(flow.app)} on port ${flow.serverPort}, where ${[...expected].map(appName).join(' or ')} is expected`);
-    } else if ((flow.app === null || flow.app === 'ssh') && expected.has('ssh') && expected.size === 1 && serverGreeting(streams.server)) {
+    } else if ((flow.app === null || flow.app === 'ssh') && expected.has('ssh') && expected.size === 1 && serverGreeting(ss)) {
       // SSH servers must identify themselves (RFC 4253 4.2), whatever the client sent first
       // (an SSH client sends its own banner at once): a greeting without it is not SSH.
-      if (parseSshIdentification(streams.server!.bytes, true) === null) why.set('unexpected-protocol', `the server ${flow.server} on port ${flow.serverPort} does not speak SSH (no SSH identification in its ${streams.server!.bytes.length} bytes)`);
+      if (parseSshIdentification(ss!.bytes, true) === null) why.set('unexpected-protocol', `the server ${flow.server} on port ${flow.serverPort} does not speak SSH (no SSH identification in its ${ss!.bytes.length} bytes)`);
     }
   }
 
@@ -249,32 +251,79 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     else if (expired(cc)) why.set('certificate-expired', `client certificate expired ${agoText(cc!, flow.firstTs)} before the capture (notAfter ${cc!.notAfter}) and accepted`);
   }
   if (facts !== null && clientSide !== null && serverSide !== null) {
-    const sends = { client: facts.maxSends[client], server: facts.maxSends[server] };
-    for (const [who, side] of [['client', clientSide], ['server', serverSide]] as const) {
-      if (why.has('retransmissions')) break;
-      // Data segments only: a retransmitted SYN or FIN is not a share of the data.
-      const share = side.dataSegments > 0 ? side.dataRetransmissions / side.dataSegments : 0;
-      if (side.dataRetransmissions > 0 && (share > RETRANSMIT_SHARE || sends[who] >= RETRANSMIT_SENDS)) {
-        why.set(
-          'retransmissions',
-          share > RETRANSMIT_SHARE
-            ? `${side.dataRetransmissions} of ${side.dataSegments} data segments from the ${who} ${addr(who)} retransmitted (${(share * 100).toFixed(1)} %)`
-            : `a segment from the ${who} ${addr(who)} was sent ${sends[who]} times`,
-        );
-      }
-    }
-    const zw = [['client', clientSide], ['server', serverSide]] as const;
-    for (const [who, side] of zw) {
-      if (side.zeroWindows > 0 && !why.has('zero-window')) why.set('zero-window', `the ${who} ${addr(who)} advertised a zero window ${side.zeroWindows} time${side.zeroWindows === 1 ? '' : 's'} (its receiver stopped reading)`);
-    }
+    retransmissionReason(why, flow, 'client', clientSide, facts.maxSends[client]);
+    retransmissionReason(why, flow, 'server', serverSide, facts.maxSends[server]);
+    zeroWindowReason(why, flow, 'client', clientSide);
+    zeroWindowReason(why, flow, 'server', serverSide);
   }
 
-  const reason = REASONS.find((r) => why.has(r)) ?? null;
+  let reason: ReasonCode | null = null;
+  for (let i = 0; i < REASONS.length && reason === null; i++) if (why.has(REASONS[i])) reason = REASONS[i];
   flow.reason = reason;
   flow.verdict = reason === null ? 'ok' : REASON_VERDICT[reason];
   flow.detail = reason === null ? null : why.get(reason)!;
   flow.failed = flow.verdict === 'failed';
   return counts;
+}
+
+/** A side's data retransmissions as the `retransmissions` reason, unless it has one. */
+function retransmissionReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow, who: 'client' | 'server', side: TcpSideReport, sends: number): void {
+  if (why.has('retransmissions')) return;
+  // Data segments only: a retransmitted SYN or FIN is not a share of the data.
+  const share = side.dataSegments > 0 ? side.dataRetransmissions / side.dataSegments : 0;
+  if (side.dataRetransmissions > 0 && (share > RETRANSMIT_SHARE || sends >= RETRANSMIT_SENDS)) {
+    why.set(
+      'retransmissions',
+      share > RETRANSMIT_SHARE
+        ? `${side.dataRetransmissions} of ${side.dataSegments} data segments from the ${who} ${addrOf(flow, who)} retransmitted (${(share * 100).toFixed(1)} %)`
+        : `a segment from the ${who} ${addrOf(flow, who)} was sent ${sends} times`,
+    );
+  }
+}
+
+/** A side's zero windows as the `zero-window` reason, unless it has one. */
+function zeroWindowReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow, who: 'client' | 'server', side: TcpSideReport): void {
+  if (side.zeroWindows > 0 && !why.has('zero-window')) why.set('zero-window', `the ${who} ${addrOf(flow, who)} advertised a zero window ${side.zeroWindows} time${side.zeroWindows === 1 ? '' : 's'} (its receiver stopped reading)`);
+}
+
+function addrOf(flow: ClassifiedFlow, side: 'client' | 'server'): string {
+  return side === 'client' ? flow.client : flow.server;
+}
+
+function countStream(counts: JudgeCounts, s: StreamResult | null): void {
+  if (s === null) return;
+  counts.bytesKept += s.bytes.length;
+  if (s.budgetBytes > 0 || s.droppedSegments > 0) counts.capHit = true;
+}
+
+function cutOrIgnored(s: StreamResult | null): boolean {
+  return s !== null && s.cutBytes + s.ignoredBytes > 0;
+}
+
+/**
+ * The capture, not the peers, may be why the exchange looks unfinished: a prefix cut by a cap
+ * or by the snaplen, bytes not looked at.
+ */
+function capped(s: StreamResult | null): boolean {
+  return s !== null && (s.cutBytes + s.ignoredBytes + s.budgetBytes + s.droppedBytes > 0 || s.snapCut);
+}
+
+function someExchange(entries: readonly CatalogEntry[], x: CatalogEntry['exchange']): boolean {
+  for (let i = 0; i < entries.length; i++) if (entries[i].exchange === x) return true;
+  return false;
+}
+
+function everyExchange(entries: readonly CatalogEntry[], x: CatalogEntry['exchange']): boolean {
+  for (let i = 0; i < entries.length; i++) if (entries[i].exchange !== x) return false;
+  return true;
+}
+
+/**
+ * Text on a syslog port is syslog without a header: RFC 3164 4.3.3 has a relay treat it as a
+ * message and add the missing PRI. It is judged as syslog (a syslog-format warning).
+ */
+function headerlessSyslog(expected: Set<AppName>, client: Uint8Array): boolean {
+  return expected.has('syslog') && looksLikeText(client.subarray(0, 1024));
 }
 
 /** What the certificates the alert's receiver sent say, when they explain a certificate alert. */
