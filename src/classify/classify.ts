@@ -59,9 +59,8 @@ export interface ClassifiedFlow extends FlowVerdictFacts {
   gaps?: SessionGap[] | null;
 }
 
-/** Shared empty lists (frozen: a flow that adds to its list makes its own). */
+/** A shared empty list (frozen: a flow that adds to its list makes its own). */
 const NO_CANDIDATES: readonly number[] = Object.freeze([]);
-const NO_ENTRIES: readonly CatalogEntry[] = Object.freeze([]);
 
 /** What learnFrom() looks at: the ports, IP protocols and ethertypes of entries that prove something. */
 interface ProvingPorts {
@@ -311,6 +310,35 @@ function payloadOf(f: ConversationFacts, server: Side): FlowPayload {
   return { client: c ?? emptyStream(), server: s ?? emptyStream() };
 }
 
+/**
+ * A copy of a catalog entry with every key, in one order (absent optional ones undefined): the
+ * built-in catalog's entries come in five shapes (the optional keys), and code reading them
+ * once per flow, optimised on the shapes it saw first, was thrown back to unoptimised code at
+ * each new one and compiled again (judge() two or three times, ~100 ms of compiling each).
+ */
+function uniformEntry(e: CatalogEntry): CatalogEntry {
+  return {
+    id: e.id,
+    section: e.section,
+    transport: e.transport,
+    port: e.port,
+    ipProtocol: e.ipProtocol,
+    ethertype: e.ethertype,
+    portRange: e.portRange,
+    after: e.after,
+    name: e.name,
+    description: e.description,
+    listener: e.listener,
+    clients: e.clients,
+    tls: e.tls,
+    app: e.app,
+    exchange: e.exchange,
+    configurable: e.configurable,
+    versions: e.versions,
+    infer: e.infer,
+  };
+}
+
 /** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
 function proves(flow: BaseFacts): boolean {
   return flow.state === null ? !flow.failed : flow.state === 'established' || flow.state === 'closed' || flow.state === 'reset';
@@ -352,6 +380,8 @@ export class FlowClassifier {
    */
   private readonly epmPorts = new Map<string, Set<number> | null>();
   private readonly epmIds: Set<string>;
+  /** The catalog's entries, each with every key (uniformEntry): what classification and judge() read. */
+  private readonly entries: readonly CatalogEntry[];
   /**
    * Address numbers (ClassifiedFlow.clientId/serverId) stay the same across calls and forks,
    * so a summary accumulator can key pairs by them whichever call classified a flow.
@@ -363,6 +393,7 @@ export class FlowClassifier {
     readonly inventory: Inventory | null,
   ) {
     this.epmIds = new Set(matcher.catalog.entries.filter((e) => e.port === 135 && e.transport === 'tcp').map((e) => e.id));
+    this.entries = matcher.catalog.entries.map(uniformEntry);
   }
 
   /**
@@ -427,7 +458,7 @@ export class FlowClassifier {
 
   /** The learning half of classify(): endpoint-mapper connections, RPC candidates, roles. */
   private learn(base: BaseFlow[], facts?: (slot: number) => FlowFacts | null): void {
-    const entries = this.matcher.catalog.entries;
+    const entries = this.entries;
     const matcher = this.matcher;
     const inventory = this.inventory;
     const n = base.length;
@@ -541,7 +572,7 @@ export class FlowClassifier {
     settledBeforeUs = Infinity,
     chunk = CLASSIFY_CHUNK,
   ): void {
-    const entries = this.matcher.catalog.entries;
+    const entries = this.entries;
     const inventory = this.inventory;
     const roles = this.roles;
     const prepared = input instanceof PreparedFlows ? input : this.prepare(input);
@@ -569,7 +600,7 @@ export class FlowClassifier {
     const kerberos = new Map<string, ClassifiedFlow>();
     let flows: ClassifiedFlow[] = [];
     // One judge input for all flows (judge keeps nothing of it).
-    const judging: JudgeInput = { src, slot: 0, server: 0, facts: null, entries: NO_ENTRIES, active: false };
+    const judging: JudgeInput = { src, slot: 0, server: 0, facts: null, entries: [], catalog: entries, active: false };
     for (let b = 0; b < base.length; b++) {
       const item = base[b];
       let candidates = item.candidates;
@@ -619,7 +650,7 @@ export class FlowClassifier {
       judging.slot = slot;
       judging.server = server;
       judging.facts = f;
-      judging.entries = flow.entries.length === 0 ? NO_ENTRIES : flow.entries.map((i) => entries[i]);
+      judging.entries = flow.entries;
       judging.active = flow.firstTs > settledBeforeUs;
       const judged = judge(flow, judging);
       if (counts !== undefined) {

@@ -28,8 +28,10 @@ export interface JudgeInput {
   server: Side;
   /** A TCP flow's conversation or a UDP flow's kept datagrams; null: none. */
   facts: FlowFacts | null;
-  /** The catalog entries the flow matched (after roles). */
-  entries: readonly CatalogEntry[];
+  /** The catalog entries the flow matched (after roles): indices into `catalog`. */
+  entries: readonly number[];
+  /** The catalog's entries (every flow's array of indices has one shape, where arrays of entries did not). */
+  catalog: readonly CatalogEntry[];
   /** The flow is still going on: no verdict that needs its exchange to be over. */
   active?: boolean;
 }
@@ -99,8 +101,9 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   // Indexed loops, no closures or literal arrays per flow: judge runs once per flow per run,
   // mostly before V8 has optimised it, where each of those is an allocation.
   const entries = input.entries;
+  const catalog = input.catalog;
   for (let i = 0; i < entries.length; i++) {
-    const app = entries[i].app;
+    const app = catalog[entries[i]].app;
     if (app !== null) expected.add(app);
   }
   let clientSide: TcpSideReport | null = null;
@@ -153,7 +156,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   // acknowledged past is loss on the way, before the capture point: the exchange did stall.
   const limited = capped(cs) || capped(ss) || (clientSide !== null && clientSide.ackedUnseen > 0) || (serverSide !== null && serverSide.ackedUnseen > 0);
 
-  const requestResponse = someExchange(entries, 'request-response');
+  const requestResponse = someExchange(entries, catalog, 'request-response');
 
   // pmtu-blackhole
   const pmtu = facts?.pmtu ?? null;
@@ -202,7 +205,7 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   // tls-incomplete: started, neither established nor ended by an alert, and not cut by a cap.
   // A one-way service over TLS 1.3 (syslog on 6514) may never write after its handshake:
   // a client that went on to send application data accepted the server's Finished.
-  const oneWay = entries.length > 0 && everyExchange(entries, 'one-way');
+  const oneWay = entries.length > 0 && everyExchange(entries, catalog, 'one-way');
   const clientSentData = tls !== null && tls.clientEncryptedRecords > TLS13_CLIENT_HANDSHAKE_RECORDS;
   if (tls !== null && tls.incomplete && !counts.capHit && !limited && input.active !== true && !(oneWay && clientSentData)) {
     const last = tls.serverHelloSeen ? 'the server hello' : tls.clientHelloSeen ? 'the client hello' : 'the first record';
@@ -308,13 +311,13 @@ function capped(s: StreamResult | null): boolean {
   return s !== null && (s.cutBytes + s.ignoredBytes + s.budgetBytes + s.droppedBytes > 0 || s.snapCut);
 }
 
-function someExchange(entries: readonly CatalogEntry[], x: CatalogEntry['exchange']): boolean {
-  for (let i = 0; i < entries.length; i++) if (entries[i].exchange === x) return true;
+function someExchange(entries: readonly number[], catalog: readonly CatalogEntry[], x: CatalogEntry['exchange']): boolean {
+  for (let i = 0; i < entries.length; i++) if (catalog[entries[i]].exchange === x) return true;
   return false;
 }
 
-function everyExchange(entries: readonly CatalogEntry[], x: CatalogEntry['exchange']): boolean {
-  for (let i = 0; i < entries.length; i++) if (entries[i].exchange !== x) return false;
+function everyExchange(entries: readonly number[], catalog: readonly CatalogEntry[], x: CatalogEntry['exchange']): boolean {
+  for (let i = 0; i < entries.length; i++) if (catalog[entries[i]].exchange !== x) return false;
   return true;
 }
 
