@@ -6,7 +6,8 @@
 //   node bench/feed-phase.mjs [BUILD_DIR [LABEL]]
 //     BUILD_DIR: a checkout whose dist/ is built (default: this one), to compare builds in
 //     turn (A/B). Environment: F=capture (default bench/data/mixed-2M.pcap), FEEDONLY=1 to
-//     stop after the feed (for profiles and cachegrind), BB=batch bytes, FORMAT=json|text to
+//     stop after the feed (for profiles and cachegrind), KEEPFLOWS=0 to drop the classified flows
+//     as the CLI does (default: finish keeps them all), BB=batch bytes, FORMAT=json|text to
 //     also time the rendering and writing of the summary to /dev/null as the CLI does it
 //     (`emit`, -o /dev/null): "report" is then finish + emit, the CLI's last batch to exit.
 //
@@ -47,7 +48,8 @@ if (process.env.FEEDONLY) {
   console.log(`${label} feed ${(t1 - t0).toFixed(0)} cpu ${c1.toFixed(0)}`);
   process.exit(0);
 }
-const { summary } = await session.finish(read);
+// KEEPFLOWS=0: as the CLI without --flows-ndjson or --export (classified flows folded in and dropped).
+const { summary } = await session.finish(read, process.env.KEEPFLOWS !== '0');
 const t2 = performance.now();
 const c2 = cpuMs(process.cpuUsage(c0));
 let report = '';
