@@ -290,23 +290,21 @@ export function waitInterrupted(label: string, io: CliIo, signal: AbortSignal): 
 }
 
 /**
- * Writes chunk by chunk, waiting for the stream when it asks to (a slow pipe); the first
- * error decides (EPIPE: the reader left, not an error).
+ * Writes chunk by chunk, each once the stream is done with the one before (chunks may share
+ * one buffer, rendered.ts; a chunk of 256 KiB fills the stream's buffer anyway, so this is
+ * the wait for a slow pipe as well); the first error decides (EPIPE: the reader left, not an error).
  */
 async function writeStream(out: NodeJS.WriteStream, data: Rendered, error: (err: Error) => Error): Promise<void> {
   let failure: Error | null = null;
-  let written: Promise<void> = Promise.resolve();
   for (const chunk of chunksOf(data)) {
-    written = new Promise((resolve) => {
+    await new Promise<void>((resolve) => {
       out.write(chunk, (err) => {
         failure ??= err ?? null;
         resolve();
       });
     });
-    if (out.writableNeedDrain) await written;
     if (failure !== null) break;
   }
-  await written;
   if (failure !== null && (failure as { code?: string }).code !== 'EPIPE') throw error(failure);
 }
 

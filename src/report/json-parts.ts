@@ -111,27 +111,34 @@ function* mappedParts(m: Mapped<unknown, unknown>, depth: number): Generator<str
 /** Bytes per chunk of chunkUtf8: large enough that writes are few, small enough to stay out of the old generation's way. */
 const CHUNK_BYTES = 1 << 18;
 
+/** UTF-16 units of a part written at once: at 3 bytes each, they fit an empty chunk. */
+const PIECE = Math.floor(CHUNK_BYTES / 3);
+
 /**
- * The UTF-8 bytes of `parts`' concatenation, as chunks of about CHUNK_BYTES (each a new
- * buffer, so a consumer may keep it, as a stream's queue does).
+ * The UTF-8 bytes of `parts`' concatenation, as chunks of at most CHUNK_BYTES; a part longer
+ * than a chunk holds is cut into pieces (never inside a surrogate pair). Each chunk is a new
+ * buffer, which a consumer may keep; with `reuse`, every chunk is the one buffer refilled, valid
+ * until the next is asked for: the JSON of mixed-2M is 21 MB, and a buffer per chunk left
+ * ~45 MB of them to the garbage collector while it was written (bench/README.md, "mem2").
  */
-export function* chunkUtf8(parts: Iterable<string>): Generator<Uint8Array> {
+export function* chunkUtf8(parts: Iterable<string>, reuse = false): Generator<Uint8Array> {
   let buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
   let off = 0;
-  for (const p of parts) {
-    // A part may take up to 3 bytes per UTF-16 unit.
-    if (off + 3 * p.length > buf.length) {
-      if (off > 0) {
+  for (const part of parts) {
+    for (let at = 0; at < part.length; ) {
+      let end = Math.min(part.length, at + PIECE);
+      // A high surrogate stays with its low one.
+      if (end < part.length && (part.charCodeAt(end - 1) & 0xfc00) === 0xd800) end--;
+      const p = at === 0 && end === part.length ? part : part.slice(at, end);
+      at = end;
+      // A piece may take up to 3 bytes per UTF-16 unit.
+      if (off + 3 * p.length > buf.length) {
         yield buf.subarray(0, off);
-        buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+        if (!reuse) buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
         off = 0;
       }
-      if (3 * p.length > buf.length) {
-        yield Buffer.from(p, 'utf8');
-        continue;
-      }
+      off += buf.write(p, off, 'utf8');
     }
-    off += buf.write(p, off, 'utf8');
   }
   if (off > 0) yield buf.subarray(0, off);
 }

@@ -11,9 +11,12 @@ export function renderJson(s: Summary): string {
   return `${[...jsonParts(orderedSummary(s))].join('')}\n`;
 }
 
-/** renderJson's text as UTF-8 chunks, made as they are written (json-parts.ts): no 21 MB string and no copy of it. */
+/**
+ * renderJson's text as UTF-8 chunks, made as they are written (json-parts.ts): no 21 MB string
+ * and no copy of it. The chunks are one buffer refilled: each is valid until the next is asked for.
+ */
 export function renderJsonChunks(s: Summary): Iterable<Uint8Array> {
-  return chunkUtf8(withNewline(jsonParts(orderedSummary(s))));
+  return chunkUtf8(withNewline(jsonParts(orderedSummary(s))), true);
 }
 
 function* withNewline(parts: Iterable<string>): Generator<string> {

@@ -40,6 +40,24 @@ describe('chunkUtf8', () => {
     const chunks = [...chunkUtf8(parts)];
     expect(Buffer.concat(chunks).equals(Buffer.from(parts.join(''), 'utf8'))).toBe(true);
     // A part goes into the chunk when it fits at 3 bytes per UTF-16 unit; one larger than a chunk goes alone.
-    expect(chunks.map((c) => c.length)).toEqual([80_001, 160_000, 300_000, 3]);
+    // A part longer than a chunk holds at 3 bytes a unit (87,381 units) is cut into such pieces.
+    expect(chunks.map((c) => c.length)).toEqual([80_001, 160_000, 87_381, 87_381, 125_241]);
+  });
+
+  it('never cuts a surrogate pair, and with reuse refills one buffer', () => {
+    // 100,000 units: the first piece would end on a high surrogate (unit 87,380) and ends before it.
+    const parts = ['x', '\u{1F600}'.repeat(50_000), 'y'.repeat(200_000)];
+    const whole = Buffer.from(parts.join(''), 'utf8');
+    expect(Buffer.concat([...chunkUtf8(parts)]).equals(whole)).toBe(true);
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    for (const c of chunkUtf8(parts, true)) {
+      copies.push(Buffer.from(c));
+      buffers.add(c.buffer);
+    }
+    expect(Buffer.concat(copies).equals(whole)).toBe(true);
+    // 'x' + 43,690 emoji (87,380 units) + the other 6,310 emoji, then 'y' in pieces of 87,381.
+    expect(copies.map((c) => c.length)).toEqual([1 + 174_760 + 25_240, 87_381, 87_381 + 25_238]);
+    expect(buffers.size).toBe(1);
   });
 });
