@@ -350,16 +350,24 @@ export class StreamDirection {
       this.droppedB += len;
       return;
     }
-    // The common case: the next bytes of an in-order stream with nothing held beyond,
-    // within maxBytes, and room in the buffer (or in the budget to grow it).
+    // The common case: the next bytes of an in-order stream with nothing held beyond, and
+    // room in the buffer (or in the budget to grow it). What lies past maxBytes is cut here
+    // as insert() would cut it: the segment that fills a direction is an in-order one too.
     const end = rel + len;
-    if (rel === this.prefixLen && this.islands === 0 && end <= this.maxBytes && (end <= (this.buf === null ? 0 : this.buf.length) || this.growWithin(end))) {
-      const buf = this.buf!;
-      copyBytes(buf, rel, data, off, len);
-      if (this.diff !== null) this.clearDiff(rel, end);
-      this.appendRun(rel, end, record);
-      this.prefixLen = end;
-      return;
+    if (rel === this.prefixLen && this.islands === 0 && rel < this.maxBytes) {
+      const e = end <= this.maxBytes ? end : this.maxBytes;
+      if (e <= (this.buf === null ? 0 : this.buf.length) || this.growWithin(e)) {
+        if (e < end) {
+          this.cut += end - e;
+          if (this.cutLo === NONE || e < this.cutLo) this.cutLo = e;
+        }
+        const buf = this.buf!;
+        copyBytes(buf, rel, data, off, e - rel);
+        if (this.diff !== null) this.clearDiff(rel, e);
+        this.appendRun(rel, e, record);
+        this.prefixLen = e;
+        return;
+      }
     }
     this.insert(rel, data, off, len, record);
   }
