@@ -56,9 +56,8 @@ export interface ConversationColumns {
    * (a worker's final hand-over: its slab's chunks), or one copy of them all.
    */
   buffers: ArrayBuffer[];
-  /** Every stream's runs (offset in the stream, record), back to back. */
-  runLo: Float64Array;
-  runRec: Float64Array;
+  /** Every stream's runs as (offset in the stream, record) pairs, back to back. */
+  runs: Float64Array;
   /** DGRAM_WORDS per kept UDP datagram, back to back. */
   datagrams: Float64Array;
   /** BEAT_WORDS per logged heartbeat packet, back to back. */
@@ -69,7 +68,7 @@ export interface ConversationColumns {
 
 /** The buffers of the columns, for a transfer list. */
 export function columnBuffers(c: ConversationColumns): ArrayBuffer[] {
-  return [...[c.present, c.num, c.blocks, c.pmtus, c.runLo, c.runRec, c.datagrams, c.beats, c.silences].map((a) => a.buffer as ArrayBuffer), ...c.buffers];
+  return [...[c.present, c.num, c.blocks, c.pmtus, c.runs, c.datagrams, c.beats, c.silences].map((a) => a.buffer as ArrayBuffer), ...c.buffers];
 }
 
 /** A typed array that doubles when full (the few rows of PMTU bookkeeping and silences). */
@@ -204,19 +203,18 @@ export class ColumnsWriter {
         to[w + 1] = x.byteOffset;
       }
     };
-    const runLo = new Float64Array(this.nRuns);
-    const runRec = new Float64Array(this.nRuns);
+    const runs = new Float64Array(2 * this.nRuns);
     let r = 0;
     for (let j = 0; j < this.streams.length; j++) {
       const s = this.streams[j];
       const so = this.streamAt[j];
-      const runs = streamRuns(s);
+      const sr = streamRuns(s);
       place(s.bytes, num, so + 1);
       num[so + 4] = r;
-      num[so + 5] = runs.n;
-      for (let k = 0; k < runs.n; k++, r++) {
-        runLo[r] = runs.lo[k];
-        runRec[r] = runs.rec[k];
+      num[so + 5] = sr.n;
+      for (let k = 0; k < sr.n; k++, r++) {
+        runs[2 * r] = sr.runs[k * sr.stride];
+        runs[2 * r + 1] = sr.runs[k * sr.stride + sr.stride - 1];
       }
     }
     const datagrams = new Float64Array(this.nDgrams * DGRAM_WORDS);
@@ -246,7 +244,7 @@ export class ColumnsWriter {
       beats.set(bl.log.subarray(0, bl.n * BEAT_WORDS), t * BEAT_WORDS);
       t += bl.n;
     }
-    return { count: this.count, present: this.present, num, blocks, pmtus: this.pmtus, pmtuWords: this.pmtuWords, buffers, runLo, runRec, datagrams, beats, silences: this.silences };
+    return { count: this.count, present: this.present, num, blocks, pmtus: this.pmtus, pmtuWords: this.pmtuWords, buffers, runs, datagrams, beats, silences: this.silences };
   }
 }
 
@@ -272,7 +270,7 @@ export function columnTcp(c: ConversationColumns, i: number): { base: number; pm
     if (num[so] === 0) continue;
     const r0 = num[so + 4];
     const rn = num[so + 5];
-    streams[d] = keptStream(bytesAt(c, num, so + 1), c.runLo.subarray(r0, r0 + rn), c.runRec.subarray(r0, r0 + rn), rn, num, so + S_COUNTERS);
+    streams[d] = keptStream(bytesAt(c, num, so + 1), c.runs.subarray(2 * r0, 2 * (r0 + rn)), rn, num, so + S_COUNTERS);
   }
   return { base: num[o + O_BLOCK] * TCP_WORDS, pmtu: p === 0 ? null : c.pmtus.subarray((p - 1) * c.pmtuWords, p * c.pmtuWords), silences, streams };
 }

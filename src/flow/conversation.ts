@@ -179,7 +179,9 @@ const D_IGNORED1 = TCP_USER_D1;
 // is IPv4; a retransmission or an ICMP path-MTU error was seen (ACKs are followed for
 // PMTU evidence); HA1 ports (heartbeatTcp: payload segments are logged as heartbeats,
 // decided once, at open); long-lived session ports (silences are logged); the id is an
-// open conversation.
+// open conversation; side 0's (128) and side 1's (256) SYN without payload is held in
+// `synSeqs` until the side's first payload makes its direction (keep()), and 512 and 1024:
+// that SYN came before the flow's first payload (its direction then keeps maxBytes).
 const CF_FULL0 = 1;
 const CF_FULL1 = 2;
 const CF_IPV4 = 4;
@@ -187,6 +189,10 @@ const CF_PMTU = 8;
 const CF_BEAT = 16;
 const CF_SILENCES = 32;
 const CF_OPEN = 64;
+const CF_SYN0 = 128;
+const CF_SYN1 = 256;
+const CF_SYNWIDE0 = 512;
+const CF_SYNWIDE1 = 1024;
 
 /** The PMTU evidence of bookkeeping `p` (P_*), `answered` being the sides whose peer answered their large segment (W_LARGE >> 2). */
 function pmtuEvidence(p: Float64Array | null, answered: number): PmtuEvidence | null {
@@ -288,6 +294,12 @@ export class ConversationStore {
   private streams: (StreamDirection | null)[] = [];
   /** Per TCP conversation: PMTU and retransmission bookkeeping (P_*), made on the first retransmission or ICMP error. */
   private pmtus: (Float64Array | null)[] = [];
+  /**
+   * Per TCP conversation and side (id * 2 + side): the sequence number of a SYN without
+   * payload, while the side has no direction (CF_SYN*). A flow whose sides never send
+   * payload (a scan, a SYN flood, a refused connection) then costs no direction object.
+   */
+  private synSeqs = new Int32Array(2 * 1024);
   /** Per TCP conversation on long-lived session ports: the silences of each side (flow/silences.ts). */
   private silences: (SilenceLog | null)[] = [];
   /** UDP flows' kept datagrams, by the same ids (a flow is TCP or UDP, never both). */
@@ -399,6 +411,11 @@ export class ConversationStore {
       this.silences.push(null);
       this.streams.push(null, null);
     }
+    if (this.synSeqs.length < 2 * (id + 1)) {
+      const grown = new Int32Array(Math.max(this.synSeqs.length * 2, 2 * (id + 1)));
+      grown.set(this.synSeqs);
+      this.synSeqs = grown;
+    }
     if (longLived) this.silences[id] = new SilenceLog();
   }
 
@@ -457,11 +474,43 @@ export class ConversationStore {
     if (keepBytes === 0 && len > 0) I[base + W_KEEP] = keepBytes = keptBytesFor(data, off, Math.min(len, end - off), this.limits.maxBytes);
     const at = id * 2 + side;
     let st = this.streams[at];
-    if (st === null) st = this.streams[at] = new StreamDirection(this.budget, { maxBytes: keepBytes || this.limits.maxBytes, maxSegments: this.limits.maxSegments });
+    if (st === null) {
+      st = this.direction(at, base, side, keepBytes, seq, data, off, len, end, record);
+      if (st === null) return;
+    }
     st.add(seq, data, off, len, record, syn, end);
     // A direction is full once it holds what is kept of it (later segments of a full
     // direction cost a bit test).
     if (keepBytes > 0 && (st.length >= keepBytes || !st.wantsMore)) I[base + W_FLAGS] |= side === 0 ? CF_FULL0 : CF_FULL1;
+  }
+
+  /**
+   * The direction `at` (id * 2 + side) for a first segment, made; or null when the segment
+   * is a SYN without payload, which is held instead until the side sends payload.
+   */
+  private direction(at: number, base: number, side: Side, keepBytes: number, seq: number, data: Uint8Array, off: number, len: number, end: number, record: number): StreamDirection | null {
+    const I = this.arena.i32;
+    const flags = I[base + W_FLAGS];
+    const held = side === 0 ? CF_SYN0 : CF_SYN1;
+    const wide = side === 0 ? CF_SYNWIDE0 : CF_SYNWIDE1;
+    if (len === 0 && (flags & held) === 0) {
+      // The direction made later is given the same calls as if it had been made now.
+      this.synSeqs[at] = seq;
+      I[base + W_FLAGS] = flags | held | (keepBytes === 0 ? wide : 0);
+      return null;
+    }
+    // Made at a held SYN, the direction would have kept maxBytes if the flow had no payload yet.
+    const maxBytes = (flags & wide) !== 0 ? this.limits.maxBytes : keepBytes || this.limits.maxBytes;
+    const st = (this.streams[at] = new StreamDirection(this.budget, { maxBytes, maxSegments: this.limits.maxSegments }));
+    if ((flags & held) !== 0) {
+      // The SYN's own record number only orders it before later segments (the start's
+      // record): segments reach the store in capture order and none of this side came
+      // between it and this one (another would have made the direction), so this one's
+      // record orders the same.
+      st.add(this.synSeqs[at], data, off, 0, record, true, end);
+      I[base + W_FLAGS] = flags & ~(held | wide);
+    }
+    return st;
   }
 
   private pmtu(id: number, base: number, df: number, side: Side, seq: number, ack: number, flags: number, paylen: number, hlen: number, frameBytes: number, analysis: number): void {

@@ -23,10 +23,11 @@
 // start over bytes that had already been dropped (before the old start) or cut (past the
 // old start + maxBytes).
 //
-// Cost per segment: the in-order append is a copy and two array writes; anything else
-// (overlap, out-of-order, retransmission) walks the kept ranges, bounded by maxBytes.
-// No strings, closures or exceptions; typed arrays grow by doubling (amortised, and only
-// up to maxBytes), and the global budget is charged for the byte buffer as it grows. A
+// Cost per segment: the in-order append (also the one cut at maxBytes) is a copy and one
+// run written or extended; anything else (overlap, out-of-order, retransmission) walks the
+// kept ranges, bounded by maxBytes. A direction is one object, one run array and its byte
+// buffer from the slab. No strings, closures or exceptions; the buffer grows by doubling
+// (amortised, and only up to maxBytes), and the global budget is charged for it. A
 // segment that adds nothing (cut, before the start, or after close) allocates nothing.
 
 import type { SegmentMark, StreamPrefix } from '../inspect/stream.js';
@@ -153,14 +154,15 @@ export interface StreamResult extends StreamPrefix {
 class KeptStream implements StreamResult {
   // Private fields (#): not own properties, so comparisons and JSON see the result only.
   #marks: StreamMark[] | null = null;
-  readonly #runLo: ArrayLike<number>;
-  readonly #runRec: ArrayLike<number>;
-  readonly #runs: number;
+  /** Run i's offset at runs[i * stride], its record at runs[i * stride + stride - 1]. */
+  readonly #runs: ArrayLike<number>;
+  readonly #stride: number;
+  readonly #n: number;
   constructor(
     readonly bytes: Uint8Array,
-    runLo: ArrayLike<number>,
-    runRec: ArrayLike<number>,
-    runs: number,
+    runs: ArrayLike<number>,
+    stride: number,
+    n: number,
     readonly truncated: boolean,
     readonly midstream: boolean,
     readonly gaps: number,
@@ -175,24 +177,26 @@ class KeptStream implements StreamResult {
     readonly snapCut: boolean,
     readonly closed: boolean,
   ) {
-    this.#runLo = runLo;
-    this.#runRec = runRec;
     this.#runs = runs;
+    this.#stride = stride;
+    this.#n = n;
   }
 
   get marks(): StreamMark[] {
     if (this.#marks === null) {
       // Runs are merged when adjacent and from the same record, so each is one mark.
       const out: StreamMark[] = [];
-      for (let i = 0; i < this.#runs; i++) out.push({ offset: this.#runLo[i], record: this.#runRec[i] });
+      const r = this.#runs;
+      const w = this.#stride;
+      for (let i = 0; i < this.#n; i++) out.push({ offset: r[i * w], record: r[i * w + w - 1] });
       this.#marks = out;
     }
     return this.#marks;
   }
 
-  /** Its runs as (offset, record) arrays of `n`, without the mark objects (the hand-over from a worker). */
-  static runsOf(k: KeptStream): { lo: ArrayLike<number>; rec: ArrayLike<number>; n: number } {
-    return { lo: k.#runLo, rec: k.#runRec, n: k.#runs };
+  /** Its runs (see StreamRuns), without the mark objects (the hand-over from a worker). */
+  static runsOf(k: KeptStream): StreamRuns {
+    return { runs: k.#runs, stride: k.#stride, n: k.#n };
   }
 
   /** The result as plain data (the runs are internal; marks are included). */
@@ -202,20 +206,26 @@ class KeptStream implements StreamResult {
   }
 }
 
-/** A result's marks as (offset, record) arrays of `n`; without building mark objects when it has them as runs. */
-export function streamRuns(r: StreamResult): { lo: ArrayLike<number>; rec: ArrayLike<number>; n: number } {
+/** A result's marks as `n` runs of `stride` numbers each: the offset first, the record last. */
+export interface StreamRuns {
+  runs: ArrayLike<number>;
+  stride: number;
+  n: number;
+}
+
+/** A result's marks as runs; without building mark objects when it has them as runs. */
+export function streamRuns(r: StreamResult): StreamRuns {
   if (r instanceof KeptStream) return KeptStream.runsOf(r);
-  const m = r.marks;
-  return { lo: m.map((x) => x.offset), rec: m.map((x) => x.record), n: m.length };
+  return { runs: r.marks.flatMap((x) => [x.offset, x.record]), stride: 2, n: r.marks.length };
 }
 
 /**
- * A result made of its parts: the bytes, the runs (offset, record; n of them) and the
+ * A result made of its parts: the bytes, the runs (offset, record pairs; n of them) and the
  * counters in STREAM_COUNTERS order (booleans as 0/1). The inverse of streamRuns and
  * STREAM_COUNTERS' fields.
  */
-export function keptStream(bytes: Uint8Array, lo: ArrayLike<number>, rec: ArrayLike<number>, n: number, c: Float64Array, at: number): StreamResult {
-  return new KeptStream(bytes, lo, rec, n, c[at] === 1, c[at + 1] === 1, c[at + 2], c[at + 3], c[at + 4], c[at + 5], c[at + 6], c[at + 7], c[at + 8], c[at + 9], c[at + 10], c[at + 11] === 1, c[at + 12] === 1);
+export function keptStream(bytes: Uint8Array, runs: ArrayLike<number>, n: number, c: Float64Array, at: number): StreamResult {
+  return new KeptStream(bytes, runs, 2, n, c[at] === 1, c[at + 1] === 1, c[at + 2], c[at + 3], c[at + 4], c[at + 5], c[at + 6], c[at + 7], c[at + 8], c[at + 9], c[at + 10], c[at + 11] === 1, c[at + 12] === 1);
 }
 
 /** StreamResult's counters in keptStream's order. */
@@ -245,29 +255,32 @@ const NONE = -1;
 
 /** One direction of one flow. The caller owns it; nothing here is shared but the budget. */
 export class StreamDirection {
-  readonly maxBytes: number;
-  readonly maxSegments: number;
-  private readonly budget: PayloadBudget;
-
-  private buf: Uint8Array | null = null;
-  /** 1 bit per position: overlapping copies disagreed there. Allocated on the first conflict. */
-  private diff: Uint8Array | null = null;
-  // Kept runs, sorted and disjoint, in positions relative to `start`: [lo, hi) from `rec`.
-  // Plain arrays: on the heap, so a direction costs no ArrayBuffer of its own.
-  private rLo: number[] = [];
-  private rHi: number[] = [];
-  private rRec: number[] = [];
-  private nRuns = 0;
-
-  private started = false;
+  // Fields in the order the in-order append (add) reads them: it reaches the object's first
+  // two cache lines (a direction is cold when its next segment comes).
+  private closedFlag = false;
   private synSeen = false;
+  private started = false;
   /** Sequence number of position 0 (as int32). */
   private start = 0;
   /** Record number of the segment that fixed `start` (the SYN, or the earliest segment). */
   private startRecord = 0;
+  /** One past the highest position any segment covers on the wire (captured or not). */
+  private wireEnd = 0;
+  /** Highest position where the snaplen cut a segment short, or NONE. */
+  private snapMax = NONE;
+  private nRuns = 0;
   private prefixLen = 0;
   private islands = 0;
-  private closedFlag = false;
+  readonly maxBytes: number;
+  private buf: Uint8Array | null = null;
+  /** 1 bit per position: overlapping copies disagreed there. Allocated on the first conflict. */
+  private diff: Uint8Array | null = null;
+  // Kept runs, sorted and disjoint, in positions relative to `start`: run i is [lo, hi)
+  // from record rec at runs[3i], runs[3i + 1], runs[3i + 2]. One plain array: on the heap
+  // (a direction costs no ArrayBuffer of its own), one object and one store for all three.
+  private runs: number[] = [];
+  readonly maxSegments: number;
+  private readonly budget: PayloadBudget;
 
   // Counters (see StreamResult).
   private cut = 0;
@@ -280,10 +293,6 @@ export class StreamDirection {
   private cutLo = NONE;
   /** One past the highest position of a byte dropped before the start (<= 0), or 1 for none. */
   private preHi = 1;
-  /** One past the highest position any segment covers on the wire (captured or not). */
-  private wireEnd = 0;
-  /** Highest position where the snaplen cut a segment short, or NONE. */
-  private snapMax = NONE;
 
   constructor(budget: PayloadBudget, limits: StreamLimits = {}) {
     this.budget = budget;
@@ -350,16 +359,24 @@ export class StreamDirection {
       this.droppedB += len;
       return;
     }
-    // The common case: the next bytes of an in-order stream with nothing held beyond,
-    // within maxBytes, and room in the buffer (or in the budget to grow it).
+    // The common case: the next bytes of an in-order stream with nothing held beyond, and
+    // room in the buffer (or in the budget to grow it). What lies past maxBytes is cut here
+    // as insert() would cut it: the segment that fills a direction is an in-order one too.
     const end = rel + len;
-    if (rel === this.prefixLen && this.islands === 0 && end <= this.maxBytes && (end <= (this.buf === null ? 0 : this.buf.length) || this.growWithin(end))) {
-      const buf = this.buf!;
-      copyBytes(buf, rel, data, off, len);
-      if (this.diff !== null) this.clearDiff(rel, end);
-      this.appendRun(rel, end, record);
-      this.prefixLen = end;
-      return;
+    if (rel === this.prefixLen && this.islands === 0 && rel < this.maxBytes) {
+      const e = end <= this.maxBytes ? end : this.maxBytes;
+      if (e <= (this.buf === null ? 0 : this.buf.length) || this.growWithin(e)) {
+        if (e < end) {
+          this.cut += end - e;
+          if (this.cutLo === NONE || e < this.cutLo) this.cutLo = e;
+        }
+        const buf = this.buf!;
+        copyBytes(buf, rel, data, off, e - rel);
+        if (this.diff !== null) this.clearDiff(rel, e);
+        this.appendRun(rel, e, record);
+        this.prefixLen = e;
+        return;
+      }
     }
     this.insert(rel, data, off, len, record);
   }
@@ -408,18 +425,18 @@ export class StreamDirection {
   /** `owned`: the direction is closing, and its run arrays go with the result (no copy). */
   private resultWith(bytes: Uint8Array, owned: boolean, ignored: number): StreamResult {
     let n = 0;
-    while (n < this.nRuns && this.rLo[n] < this.prefixLen) n++;
+    while (n < this.nRuns && this.runs[3 * n] < this.prefixLen) n++;
     let inconsistent = 0;
     const diff = this.diff;
     if (diff !== null) {
       for (let i = 0; i < this.nRuns; i++) {
-        for (let p = this.rLo[i]; p < this.rHi[i]; p++) if (diff[p >> 3] & (1 << (p & 7))) inconsistent++;
+        for (let p = this.runs[3 * i]; p < this.runs[3 * i + 1]; p++) if (diff[p >> 3] & (1 << (p & 7))) inconsistent++;
       }
     }
     return new KeptStream(
       bytes,
-      owned ? this.rLo : this.rLo.slice(0, n),
-      owned ? this.rRec : this.rRec.slice(0, n),
+      owned ? this.runs : this.runs.slice(0, 3 * n),
+      3,
       n,
       this.cut > 0 || this.islands > 0 || this.dropped > 0 || this.budgetB > 0 || this.wireEnd > this.prefixLen || ignored > 0,
       this.started && !this.synSeen,
@@ -498,23 +515,19 @@ export class StreamDirection {
 
   private growRuns(n: number): void {
     // copyWithin never lengthens an array: make room first.
-    while (this.rLo.length < n) {
-      this.rLo.push(0);
-      this.rHi.push(0);
-      this.rRec.push(0);
-    }
+    while (this.runs.length < 3 * n) this.runs.push(0, 0, 0);
   }
 
   private appendRun(lo: number, hi: number, rec: number): void {
     const n = this.nRuns;
-    if (n > 0 && this.rHi[n - 1] === lo && this.rRec[n - 1] === rec) {
-      this.rHi[n - 1] = hi;
+    if (n > 0 && this.runs[3 * (n - 1) + 1] === lo && this.runs[3 * (n - 1) + 2] === rec) {
+      this.runs[3 * (n - 1) + 1] = hi;
       return;
     }
-    if (n === this.rLo.length) this.growRuns(n + 1);
-    this.rLo[n] = lo;
-    this.rHi[n] = hi;
-    this.rRec[n] = rec;
+    if (3 * n === this.runs.length) this.growRuns(n + 1);
+    this.runs[3 * n] = lo;
+    this.runs[3 * n + 1] = hi;
+    this.runs[3 * n + 2] = rec;
     this.nRuns = n + 1;
   }
 
@@ -540,12 +553,12 @@ export class StreamDirection {
     let islands = 0;
     let prefix = 0;
     let i = 0;
-    if (n > 0 && this.rLo[0] === 0) {
-      prefix = this.rHi[0];
+    if (n > 0 && this.runs[0] === 0) {
+      prefix = this.runs[1];
       i = 1;
-      while (i < n && this.rLo[i] === prefix) prefix = this.rHi[i++];
+      while (i < n && this.runs[3 * i] === prefix) prefix = this.runs[3 * i++ + 1];
     }
-    for (; i < n; i++) if (i === 0 || this.rLo[i] !== this.rHi[i - 1]) islands++;
+    for (; i < n; i++) if (i === 0 || this.runs[3 * i] !== this.runs[3 * (i - 1) + 1]) islands++;
     this.prefixLen = prefix;
     this.islands = islands;
   }
@@ -572,7 +585,7 @@ export class StreamDirection {
     // would be one more island.
     if (a > 0 && this.islands >= this.maxSegments && !this.touches(a, b)) {
       const far = this.lastIslandStart();
-      if (far === NONE || a > this.rLo[far]) {
+      if (far === NONE || a > this.runs[3 * far]) {
         this.dropped++;
         this.droppedB += b - a;
         return;
@@ -589,9 +602,9 @@ export class StreamDirection {
     const n = this.nRuns;
     // Runs i0..i1-1 overlap or touch [a, b).
     let i0 = 0;
-    while (i0 < n && this.rHi[i0] < a) i0++;
+    while (i0 < n && this.runs[3 * i0 + 1] < a) i0++;
     let i1 = i0;
-    while (i1 < n && this.rLo[i1] <= b) i1++;
+    while (i1 < n && this.runs[3 * i1] <= b) i1++;
     growScratch(2 * (i1 - i0) + 4);
     const sLo = scratchLo;
     const sHi = scratchHi;
@@ -599,9 +612,9 @@ export class StreamDirection {
     let k = 0;
     let pos = a;
     for (let j = i0; j < i1; j++) {
-      const lo = this.rLo[j];
-      const hi = this.rHi[j];
-      const rec = this.rRec[j];
+      const lo = this.runs[3 * j];
+      const hi = this.runs[3 * j + 1];
+      const rec = this.runs[3 * j + 2];
       if (lo < a) {
         // the part of a kept run before the new segment stays as it is
         sLo[k] = lo;
@@ -660,14 +673,12 @@ export class StreamDirection {
     const newN = n - (i1 - i0) + m;
     this.growRuns(newN);
     if (m !== i1 - i0) {
-      this.rLo.copyWithin(i0 + m, i1, n);
-      this.rHi.copyWithin(i0 + m, i1, n);
-      this.rRec.copyWithin(i0 + m, i1, n);
+      this.runs.copyWithin(3 * (i0 + m), 3 * i1, 3 * n);
     }
     for (let j = 0; j < m; j++) {
-      this.rLo[i0 + j] = sLo[j];
-      this.rHi[i0 + j] = sHi[j];
-      this.rRec[i0 + j] = sRec[j];
+      this.runs[3 * (i0 + j)] = sLo[j];
+      this.runs[3 * (i0 + j) + 1] = sHi[j];
+      this.runs[3 * (i0 + j) + 2] = sRec[j];
     }
     this.nRuns = newN;
     this.recount();
@@ -675,7 +686,7 @@ export class StreamDirection {
 
   /** Whether [a, b) overlaps or is adjacent to a kept run. */
   private touches(a: number, b: number): boolean {
-    for (let i = 0; i < this.nRuns; i++) if (this.rLo[i] <= b && this.rHi[i] >= a) return true;
+    for (let i = 0; i < this.nRuns; i++) if (this.runs[3 * i] <= b && this.runs[3 * i + 1] >= a) return true;
     return false;
   }
 
@@ -683,13 +694,13 @@ export class StreamDirection {
   private lastIslandStart(): number {
     let i = this.nRuns - 1;
     if (i < 0) return NONE;
-    while (i > 0 && this.rLo[i] === this.rHi[i - 1]) i--;
-    return this.rLo[i] === 0 ? NONE : i;
+    while (i > 0 && this.runs[3 * i] === this.runs[3 * (i - 1) + 1]) i--;
+    return this.runs[3 * i] === 0 ? NONE : i;
   }
 
   private evictFrom(i: number): void {
     let bytes = 0;
-    for (let j = i; j < this.nRuns; j++) bytes += this.rHi[j] - this.rLo[j];
+    for (let j = i; j < this.nRuns; j++) bytes += this.runs[3 * j + 1] - this.runs[3 * j];
     this.dropped++;
     this.droppedB += bytes;
     this.nRuns = i;
@@ -720,16 +731,16 @@ export class StreamDirection {
       if (this.preHi !== 1) this.preHi -= d;
       let m = 0;
       for (let j = 0; j < n; j++) {
-        const lo = this.rLo[j] - d;
-        const hi = this.rHi[j] - d;
+        const lo = this.runs[3 * j] - d;
+        const hi = this.runs[3 * j + 1] - d;
         if (hi <= 0) {
           if (this.preHi === 1 || hi > this.preHi) this.preHi = hi;
           continue;
         }
         if (lo < 0) this.preHi = 0;
-        this.rLo[m] = Math.max(lo, 0);
-        this.rHi[m] = hi;
-        this.rRec[m++] = this.rRec[j];
+        this.runs[3 * m] = Math.max(lo, 0);
+        this.runs[3 * m + 1] = hi;
+        this.runs[3 * (m++) + 2] = this.runs[3 * j + 2];
       }
       this.nRuns = m;
       if (this.buf !== null) this.buf.copyWithin(0, Math.min(d, this.buf.length));
@@ -749,8 +760,8 @@ export class StreamDirection {
       let maxHi = 0;
       let m = 0;
       for (let j = 0; j < n; j++) {
-        const lo = this.rLo[j] + e;
-        let hi = this.rHi[j] + e;
+        const lo = this.runs[3 * j] + e;
+        let hi = this.runs[3 * j + 1] + e;
         if (hi > this.maxBytes) {
           const from = Math.max(lo, this.maxBytes);
           this.cut += hi - from;
@@ -758,9 +769,9 @@ export class StreamDirection {
           hi = this.maxBytes;
           if (hi <= lo) continue;
         }
-        this.rLo[m] = lo;
-        this.rHi[m] = hi;
-        this.rRec[m++] = this.rRec[j];
+        this.runs[3 * m] = lo;
+        this.runs[3 * m + 1] = hi;
+        this.runs[3 * (m++) + 2] = this.runs[3 * j + 2];
         maxHi = hi;
       }
       this.nRuns = m;
@@ -771,17 +782,17 @@ export class StreamDirection {
           // The budget cannot hold the shifted bytes: keep what fits.
           let k = 0;
           for (let j = 0; j < m; j++) {
-            if (this.rLo[j] >= cap) {
-              this.budgetB += this.rHi[j] - this.rLo[j];
+            if (this.runs[3 * j] >= cap) {
+              this.budgetB += this.runs[3 * j + 1] - this.runs[3 * j];
               continue;
             }
-            if (this.rHi[j] > cap) {
-              this.budgetB += this.rHi[j] - cap;
-              this.rHi[j] = cap;
+            if (this.runs[3 * j + 1] > cap) {
+              this.budgetB += this.runs[3 * j + 1] - cap;
+              this.runs[3 * j + 1] = cap;
             }
-            this.rLo[k] = this.rLo[j];
-            this.rHi[k] = this.rHi[j];
-            this.rRec[k++] = this.rRec[j];
+            this.runs[3 * k] = this.runs[3 * j];
+            this.runs[3 * k + 1] = this.runs[3 * j + 1];
+            this.runs[3 * (k++) + 2] = this.runs[3 * j + 2];
           }
           this.nRuns = k;
         }

@@ -61,6 +61,29 @@ describe('conversation payload', () => {
   });
 });
 
+  it('a side that sends a SYN but no payload has no stream; one that sends payload later keeps as if its direction began at the SYN', async () => {
+    // Random bytes (no long protocol): the flow keeps 1,024 bytes per direction, but the
+    // directions began at their SYNs, before the flow's first payload, so they were made
+    // with maxBytes: the first segment stays whole (1,400 bytes), as it always did.
+    const data = Buffer.alloc(1400, 0xda);
+    const facts = await conversationOf(
+      new TcpScript(C, S, 40000, 8080)
+        .handshake()
+        .frame('c', 101, 501, ACK | PSH, data)
+        .frame('s', 501, 1501, ACK | PSH, data.subarray(0, 300))
+        .frame('c', 1501, 801, ACK | PSH, 'more'),
+    );
+    const [client, server] = facts.streams;
+    expect(client!.bytes.length).toBe(1400);
+    expect(client!.marks).toEqual([{ offset: 0, record: 3 }]);
+    expect(client!).toMatchObject({ midstream: false, truncated: true, ignoredBytes: 4, cutBytes: 0 });
+    expect(server!.bytes.length).toBe(300);
+    expect(server!).toMatchObject({ midstream: false, truncated: false, ignoredBytes: 0 });
+
+    const scan = await conversationOf(new TcpScript(C, S, 40001, 8080).frame('c', 100, 0, SYN).frame('s', 500, 101, SYN | ACK).frame('c', 101, 501, ACK));
+    expect(scan.streams).toEqual([null, null]);
+  });
+
 describe('conversation ids', () => {
   async function feed(agg: BatchAggregator, script: TcpScript): Promise<void> {
     const path = script.write(join(tmp.dir, `c${Math.random().toString(36).slice(2)}.pcap`));

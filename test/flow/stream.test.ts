@@ -330,6 +330,65 @@ describe('StreamDirection basics', () => {
     expect(a.result()).toMatchObject({ closed: true, bytes: new Uint8Array(0) });
   });
 
+  it('directions sharing one slab keep their own bytes through growth, out-of-order inserts, close and reuse', () => {
+    // Directions are carved from the slab's shared chunks side by side: each must write
+    // only its own places, and a place given back is handed to the next direction.
+    const budget = newPayloadBudget();
+    // one direction grows twice within the chunk where another one holds the first place
+    const first = new StreamDirection(budget, { maxBytes: 512 });
+    first.add(100, bytes(300), 0, 300, 1, false);
+    const grows = new StreamDirection(budget, { maxBytes: 8192 });
+    for (let at = 0; at < 6000; at += 1000) grows.add(7 + at, bytes(6000).subarray(at), 0, 1000, 2 + at, false);
+    expect(grows.result().bytes).toEqual(bytes(6000));
+    expect(first.result().bytes).toEqual(bytes(300));
+    grows.close();
+    first.close();
+    const rnd = mulberry32(13);
+    const limits = { maxBytes: 5000, maxSegments: 1000 };
+    const plans: Seg[][] = [];
+    for (let k = 0; k < 300; k++) {
+      const total = 200 + (rnd() % 6000);
+      const isn = rnd() | 0;
+      const segs: Seg[] = [{ seq: isn, data: new Uint8Array(0), record: 0, syn: true }];
+      for (let at = 0, r = 1; at < total; r++) {
+        const n = Math.min(total - at, 1 + (rnd() % 900));
+        segs.push({ seq: (isn + 1 + at) | 0, data: bytes(n, k + at), record: r, syn: false });
+        at += n;
+      }
+      // a swap here and there: the general insert, on a buffer in a shared chunk
+      for (let i = 2; i + 1 < segs.length; i += 3) [segs[i], segs[i + 1]] = [segs[i + 1], segs[i]];
+      plans.push(segs);
+    }
+    const dirs = plans.map(() => new StreamDirection(budget, limits));
+    const got: (StreamResult | null)[] = plans.map(() => null);
+    const longest = Math.max(...plans.map((p) => p.length));
+    for (let i = 0; i < longest; i++) {
+      for (let k = 0; k < plans.length; k++) {
+        const s = plans[k][i];
+        if (s === undefined) continue;
+        const pkt = new Uint8Array(s.data.length + 3);
+        pkt.set(s.data, 3);
+        dirs[k].add(s.seq, pkt, 3, s.data.length, s.record, s.syn);
+        pkt.fill(0xee);
+      }
+      // every fourth direction ends early, and a new one takes over its plan from the start
+      if (i === 4) {
+        for (let k = 0; k < plans.length; k += 4) {
+          got[k] = dirs[k].result();
+          dirs[k].close();
+          dirs[k] = new StreamDirection(budget, limits);
+          for (const s of plans[k].slice(0, i + 1)) dirs[k].add(s.seq, s.data, 0, s.data.length, s.record, s.syn);
+        }
+      }
+    }
+    for (let k = 0; k < plans.length; k++) {
+      const alone = run(plans[k], limits);
+      expect(essence(dirs[k].takeResult())).toEqual(essence(alone));
+      if (got[k] !== null) expect(essence(got[k]!)).toEqual(essence(run(plans[k].slice(0, 5), limits)));
+    }
+    expect(budget.used).toBe(0);
+  });
+
   it('a SYN delivered after the data moves the start back to ISN + 1', () => {
     const r = run([
       { seq: 11, data: bytes(10, 10), record: 3, syn: false },
