@@ -285,8 +285,10 @@ export class FlowSession {
       const acc = this.acc;
       const snap = this.table.snapshotInCaptureOrder();
       if (!keepFlows) this.table.releaseSlots();
-      // Nothing more is read: the batch buffers kept for reuse go.
+      // Nothing more is read: the batch buffers kept for reuse go. They and the table's slots
+      // (released above) are collected before classification grows the heap (collect.ts).
       this.buffers.clear();
+      if (snap.count >= COLLECT_FLOWS) startCollection();
       // Once half the flows are classified, half the feed's per-flow state is garbage: when
       // that is much (their payload and streams), a collection keeps the heap from growing by
       // all of it (collect.ts).
