@@ -60,6 +60,10 @@ export class BufferPool {
     // Only buffers of this pool's sizes come back: a caller's own batch must not slip in.
     if (b.data.byteLength === this.dataBytes && b.index.byteLength === this.maxRecords * REC_WORDS * 4) this.free.push(b);
   }
+  /** Lets go of the buffers kept for reuse (nothing more is read): acquire() makes new ones. */
+  clear(): void {
+    this.free.length = 0;
+  }
 }
 
 export interface FileReport {

@@ -87,13 +87,18 @@ function batchDone(): void {
 
 /** Aggregates on the main thread straight into the session's table (nothing to merge). */
 export class InlineSink implements BatchSink {
-  private readonly agg: BatchAggregator;
+  /** Null once terminated: the conversation store (TCP arena, kept payload) goes with it. */
+  private aggregator: BatchAggregator | null;
   constructor(
     private readonly buffers: BufferPool,
     table: FlowTable,
     limits: InspectLimits = DEFAULT_INSPECT_LIMITS,
   ) {
-    this.agg = new BatchAggregator(table.maxFlows, table, limits);
+    this.aggregator = new BatchAggregator(table.maxFlows, table, limits);
+  }
+  private get agg(): BatchAggregator {
+    if (this.aggregator === null) throw new Error('InlineSink: used after terminate()');
+    return this.aggregator;
   }
   submit(batch: RecordBatch): void {
     this.agg.add(batch);
@@ -110,7 +115,9 @@ export class InlineSink implements BatchSink {
     return (i) => store.takeKey(keys, i * KEY_WORDS);
   }
   readonly peek = (key: Uint32Array): FlowFacts | null => this.agg.conversations.peekKey(key);
-  async terminate(): Promise<void> {}
+  async terminate(): Promise<void> {
+    this.aggregator = null;
+  }
 }
 
 /**
@@ -144,8 +151,8 @@ export class WorkerPool implements BatchSink {
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private finishing = false;
   private readonly router: Router | null;
-  /** The flows the main thread keeps (see localShare), aggregated here. */
-  private readonly local: BatchAggregator | null;
+  /** The flows the main thread keeps (see localShare), aggregated here; dropped by terminate(). */
+  private local: BatchAggregator | null;
   private readonly localShare: boolean;
 
   constructor(
@@ -336,6 +343,9 @@ export class WorkerPool implements BatchSink {
 
   async terminate(): Promise<void> {
     this.finishing = true;
+    // What the flows' facts were taken from goes now, not when the pool does.
+    this.local = null;
+    for (const s of this.slots) s.pretaken = null;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

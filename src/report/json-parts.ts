@@ -119,7 +119,7 @@ const PIECE = Math.floor(CHUNK_BYTES / 3);
  * than a chunk holds is cut into pieces (never inside a surrogate pair). Each chunk is a new
  * buffer, which a consumer may keep; with `reuse`, every chunk is the one buffer refilled, valid
  * until the next is asked for: the JSON of mixed-2M is 21 MB, and a buffer per chunk left
- * ~45 MB of them to the garbage collector while it was written (bench/README.md, "mem2").
+ * ~45 MB of them to the garbage collector while it was written (bench/README.md, "Issue 13: peak RSS of mixed-2M").
  */
 export function* chunkUtf8(parts: Iterable<string>, reuse = false): Generator<Uint8Array> {
   let buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);

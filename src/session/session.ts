@@ -21,6 +21,7 @@ import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
 import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
+import { COLLECT_FLOWS, COLLECT_KEPT_BYTES, startCollection } from './collect.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
 import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
@@ -284,9 +285,19 @@ export class FlowSession {
       const acc = this.acc;
       const snap = this.table.snapshotInCaptureOrder();
       if (!keepFlows) this.table.releaseSlots();
+      // Nothing more is read: the batch buffers kept for reuse go. They and the table's slots
+      // (released above) are collected before classification grows the heap (collect.ts).
+      this.buffers.clear();
+      if (snap.count >= COLLECT_FLOWS) startCollection();
+      // Once half the flows are classified, half the feed's per-flow state is garbage: when
+      // that is much (their payload and streams), a collection keeps the heap from growing by
+      // all of it (collect.ts).
+      const half = snap.count >= COLLECT_FLOWS ? snap.count / 2 : Infinity;
+      let classified = 0;
       await this.classifyLeaving(snap, (flows) => {
         acc.addFlows(flows);
         if (keepFlows) for (const f of flows) remaining.push(f);
+        if (classified < half && (classified += flows.length) >= half && this.inspection.bytesKept >= COLLECT_KEPT_BYTES) startCollection();
       });
     } catch (err) {
       this.ended = true;
@@ -294,8 +305,10 @@ export class FlowSession {
       throw err;
     }
     this.ended = true;
-    // Workers stop (their heaps are freed) while the summary is built.
+    // Workers stop (their heaps are freed) while the summary is built; the aggregators' stores
+    // (TCP arena, kept payload) are let go of at once, and collected while the summary is made.
     const stopping = this.sink.terminate();
+    if (this.table.size + this.expiredFlows >= COLLECT_FLOWS) startCollection();
     try {
       // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
       const summary = this.acc.summary(this.input(end), this.classifier.roles, this.table.overflowSketch.slice());

@@ -138,3 +138,26 @@ describe('take', () => {
     }
   });
 });
+
+describe('the end of a session', () => {
+  it('an inline sink lets go of its aggregator when terminated, and is not used after', async () => {
+    const buffers = new BufferPool(8192, 256);
+    const table = new FlowTable(1000);
+    const sink = new InlineSink(buffers, table);
+    await readCapture(FILE, { fileIndex: 0, seqBase: 0, pool: buffers, submit: (b) => sink.submit(b) });
+    await sink.drain();
+    await expect(sink.take(new Uint32Array(KEY_WORDS))).resolves.toBeTypeOf('function');
+    await sink.terminate();
+    await expect(sink.take(new Uint32Array(KEY_WORDS))).rejects.toThrow('InlineSink: used after terminate()');
+  });
+
+  it('a buffer pool given up makes new buffers', () => {
+    const buffers = new BufferPool(8192, 256);
+    const a = buffers.acquire();
+    buffers.release(a);
+    expect(buffers.acquire()).toBe(a);
+    buffers.release(a);
+    buffers.clear();
+    expect(buffers.acquire()).not.toBe(a);
+  });
+});

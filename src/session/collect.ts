@@ -1,0 +1,37 @@
+// Asks V8 for a mark-compact once the report phase has let go of the feed's structures.
+//
+// V8 collects its old generation when it has grown by a factor (up to 4) of what was live
+// after the last mark-compact. The feed ends with such a collection, its per-flow state
+// (streams, kept payload, the TCP arena) all alive; classification then drops that state flow
+// by flow while the flows it lists and the summary's channels are promoted, and on mixed-2M
+// the old generation grew from 32 to 90 MB of which a third was alive, with no collection
+// before the JSON was being written (bench/README.md, "Issue 13: peak RSS of mixed-2M").
+//
+// V8 also starts incremental marking when memory held outside its heap (ArrayBuffers) has grown
+// by 64 MiB since the last mark-compact. An ArrayBuffer of more than that, never written, is
+// address space only (calloc'd pages are not touched) and is dropped at once: V8 then marks
+// concurrently, on another thread (≈ 50 ms of CPU a collection on mixed-2M, none of it on the
+// main thread's: wall time only when the other core is busy), and the pause to finish is short —
+// where a forced `gc()` (--expose-gc) stops the main thread for the whole collection.
+
+/** Beyond V8's 64 MiB step of external memory, with room for memory freed since the last mark-compact. */
+const NUDGE_BYTES = 256 << 20;
+
+/** Flows a session must hold before finish() asks for collections: small runs (tests, the fuzz corpus) never do. */
+export const COLLECT_FLOWS = 8192;
+
+/**
+ * Payload the first half of the flows kept, at least, for a collection halfway through
+ * classification. Where flows kept little (flood-1M's SYNs: nothing), what is alive then (the
+ * channels) is most of the heap: marking 330 MB of it cost 0.5 s of CPU there and freed little.
+ */
+export const COLLECT_KEPT_BYTES = 8 << 20;
+
+/** Starts a concurrent mark-compact (see above); does nothing when the address space cannot be had. */
+export function startCollection(): void {
+  try {
+    new ArrayBuffer(NUDGE_BYTES);
+  } catch {
+    // No room for the address space (a strict overcommit policy): V8 collects when it will.
+  }
+}
