@@ -334,18 +334,13 @@ export class SummaryAccumulator {
       return { id, title: sectionTitles.get(id) ?? id, ...t.counts(), ...t.span() };
     });
     const topPairs = this.opts.topPairs;
-    // Code-unit order, not localeCompare: deterministic everywhere and fast.
-    const failOrder = (a: Failure, b: Failure) =>
-      b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? '');
     const ch = this.channels;
     const byEntry = ch.byEntry(catalog.entries.length);
+    // Code-unit order, not localeCompare: deterministic everywhere and fast.
     const pairOrderOf = (a: number, b: number) => ch.bytes[b] - ch.bytes[a] || cmp(ch.clientOf(a), ch.clientOf(b)) || cmp(ch.serverOf(a), ch.serverOf(b));
     const entries: EntrySummary[] = catalog.entries.map((e, i) => {
       const acc = this.entries[i];
       const mine = byEntry[i];
-      const allFailures = (function* () {
-        for (const c of mine) if (ch.hasFailures(c)) yield* ch.failureList(c);
-      })();
       const counts = acc.totals.counts();
       return {
         ...entryIdentity(e),
@@ -354,7 +349,7 @@ export class SummaryAccumulator {
         ...acc.totals.span(),
         pairs: topN(mine, topPairs, pairOrderOf).map((c) => pairSummary({ client: ch.clientOf(c), server: ch.serverOf(c), packets: ch.packets[c], bytes: ch.bytes[c], health: ch.health(c) })),
         pairCount: acc.channels,
-        failures: topN(allFailures, topPairs, failOrder).map((x) => ({ ...x })),
+        failures: this.topFailures(mine, topPairs),
         failureCount: acc.failureCount,
       };
     });
@@ -403,6 +398,31 @@ export class SummaryAccumulator {
         return (mergeState ??= makeMergeState());
       },
     };
+  }
+
+  /**
+   * The n first failures of `channels` (one entry's): most flows first, then client, server,
+   * reason (REASONS order) and outcome (code-unit order, not localeCompare: deterministic
+   * everywhere). A failure is a channel number (its first failure, read from the columns) or
+   * -(k + 1) for the k-th later one: a flood's channels each have a failure, and no object is
+   * made for those not listed.
+   */
+  private topFailures(channels: Int32Array, n: number): Failure[] {
+    const ch = this.channels;
+    const later: Failure[] = [];
+    const refs: number[] = [];
+    for (const c of channels) {
+      if (!ch.hasFailures(c)) continue;
+      refs.push(c);
+      for (const x of ch.laterFailures(c)) refs.push(-later.push(x));
+    }
+    const flows = (r: number) => (r >= 0 ? ch.firstFailureFlows(r) : later[-r - 1].flows);
+    const client = (r: number) => (r >= 0 ? ch.clientOf(r) : later[-r - 1].client);
+    const server = (r: number) => (r >= 0 ? ch.serverOf(r) : later[-r - 1].server);
+    const reason = (r: number) => (r >= 0 ? ch.firstFailureReason(r) : REASON_RANK.get(later[-r - 1].reason)!);
+    const state = (r: number) => (r >= 0 ? ch.firstFailureState(r) : later[-r - 1].state) ?? '';
+    const order = (a: number, b: number) => flows(b) - flows(a) || cmp(client(a), client(b)) || cmp(server(a), server(b)) || reason(a) - reason(b) || cmp(state(a), state(b));
+    return topN(refs, n, order).map((r) => (r >= 0 ? ch.firstFailure(r) : { ...later[-r - 1] }));
   }
 
   /**

@@ -244,9 +244,31 @@ export class ChannelStore {
   /** Channel c's failures as the entry lists them (new objects). */
   failureList(c: number): Failure[] {
     if (this.failReason[c] < 0) return [];
-    const first = { client: this.clientOf(c), server: this.serverOf(c), reason: REASONS[this.failReason[c]], state: STATES[this.failState[c]], flows: this.failFlows[c] };
     const more = this.moreFailures.get(c);
-    return more === undefined ? [first] : [first, ...more.map((x) => ({ ...x }))];
+    return more === undefined ? [this.firstFailure(c)] : [this.firstFailure(c), ...more.map((x) => ({ ...x }))];
+  }
+
+  /** Channel c's first failure (a new object; c has one). */
+  firstFailure(c: number): Failure {
+    return { client: this.clientOf(c), server: this.serverOf(c), reason: REASONS[this.failReason[c]], state: STATES[this.failState[c]], flows: this.failFlows[c] };
+  }
+
+  /** Channel c's failures after its first (the stored objects: not to be changed). */
+  laterFailures(c: number): readonly Failure[] {
+    return this.moreFailures.get(c) ?? [];
+  }
+
+  /** Channel c's first failure's flows, reason (index in REASONS) and outcome, without an object. */
+  firstFailureFlows(c: number): number {
+    return this.failFlows[c];
+  }
+
+  firstFailureReason(c: number): number {
+    return this.failReason[c];
+  }
+
+  firstFailureState(c: number): FlowState | null {
+    return STATES[this.failState[c]];
   }
 
   /** Flows per reason, indexed as REASONS (health.ts's PairHealth.reasons): made when asked for. */

@@ -67,6 +67,9 @@ describe('ChannelStore', () => {
       { client: '10.0.0.1', server: '192.0.2.2', reason: 'no-reply', state: 'unanswered', flows: 2 },
       { client: '10.0.0.1', server: '192.0.2.2', reason: 'rejected', state: 'rejected', flows: 2 },
     ]);
+    expect(ch.firstFailure(c)).toEqual({ client: '10.0.0.1', server: '192.0.2.2', reason: 'no-reply', state: 'unanswered', flows: 2 });
+    expect([ch.firstFailureFlows(c), ch.firstFailureReason(c), ch.firstFailureState(c)]).toEqual([2, REASONS.indexOf('no-reply'), 'unanswered']);
+    expect(ch.laterFailures(c)).toEqual([{ client: '10.0.0.1', server: '192.0.2.2', reason: 'rejected', state: 'rejected', flows: 2 }]);
     // Four flows: a timeline of seconds was made at the second.
     expect(ch.timelineParts(c, 1, 10).buckets.length).toBeGreaterThan(0);
   });
