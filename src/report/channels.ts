@@ -18,7 +18,9 @@ type Verdict = ClassifiedFlow['verdict'];
 const VERDICTS: readonly Verdict[] = ['ok', 'warning', 'failed'];
 const VERDICT_CODE = new Map<string, number>(VERDICTS.map((v, i) => [v, i]));
 /** A failure's TCP outcome as a code (0: none). */
-const STATES: readonly (FlowState | null)[] = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed', 'midstream'];
+const STATES = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed', 'midstream'] as const satisfies readonly (FlowState | null)[];
+/** Every FlowState has a code (a compile error otherwise). */
+const _EVERY_STATE: Exclude<FlowState, (typeof STATES)[number]> extends never ? true : never = true;
 const STATE_CODE = new Map<FlowState | null, number>(STATES.map((s, i) => [s, i]));
 export const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 
