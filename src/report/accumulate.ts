@@ -294,8 +294,12 @@ export class SummaryAccumulator {
     const entryOf = (c: number) => (c < n ? ch.entry[c] : fresh[c - n].entry);
     const clientOf = (c: number) => (c < n ? ch.clientOf(c) : fresh[c - n].client);
     const serverOf = (c: number) => (c < n ? ch.serverOf(c) : fresh[c - n].server);
-    // healthOrder over channel numbers (one entry rank is one entry id).
-    const order = (a: number, b: number) => rankOf(a) - rankOf(b) || entryOf(a) - entryOf(b) || cmp(clientOf(a), clientOf(b)) || cmp(serverOf(a), serverOf(b));
+    // healthOrder over channel numbers (one entry rank is one entry id); without `more`, straight from the columns.
+    const entry = ch.entry;
+    const order =
+      fresh.length === 0
+        ? (a: number, b: number) => rank[a] - rank[b] || entry[a] - entry[b] || cmp(ch.clientOf(a), ch.clientOf(b)) || cmp(ch.serverOf(a), ch.serverOf(b))
+        : (a: number, b: number) => rankOf(a) - rankOf(b) || entryOf(a) - entryOf(b) || cmp(clientOf(a), clientOf(b)) || cmp(serverOf(a), serverOf(b));
     const best = new BestOf<number>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, order);
     const byRank = [0, 0, 0, 0];
     for (let c = 0; c < n; c++) {

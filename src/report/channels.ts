@@ -16,12 +16,13 @@ export type Failure = EntrySummary['failures'][number];
 type Verdict = ClassifiedFlow['verdict'];
 
 const VERDICTS: readonly Verdict[] = ['ok', 'warning', 'failed'];
-const VERDICT_CODE = new Map<string, number>(VERDICTS.map((v, i) => [v, i]));
 /** A failure's TCP outcome as a code (0: none). */
 const STATES = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed', 'midstream'] as const satisfies readonly (FlowState | null)[];
 /** Every FlowState has a code (a compile error otherwise). */
 const _EVERY_STATE: Exclude<FlowState, (typeof STATES)[number]> extends never ? true : never = true;
 const STATE_CODE = new Map<FlowState | null, number>(STATES.map((s, i) => [s, i]));
+/** A channel's reason when it has flows of two reasons or more (manyReasons). */
+const MANY = -2;
 export const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 
 function hash3(a: number, b: number, c: number): number {
@@ -52,7 +53,7 @@ export class ChannelStore {
   /** The first flow's first packet time (µs) and verdict code, while the channel has no timeline (its last packet: lastSuccess or lastFailure). */
   private firstUs = new Float64Array(0);
   private verdict = new Uint8Array(0);
-  /** Failed and warning flows per reason: one reason (index in REASONS, -1: none yet) inline, a full count in manyReasons once there are two. */
+  /** Failed and warning flows per reason: one reason (index in REASONS, -1: none yet) inline, a full count in manyReasons once there are two (reason MANY). */
   private reason = new Int8Array(0);
   private reasonFlows = new Float64Array(0);
   private readonly manyReasons = new Map<number, Uint32Array>();
@@ -182,7 +183,7 @@ export class ChannelStore {
     const gaps = longLived && f.gaps && f.gaps.length > 0 ? f.gaps : null;
     if (this.flows[c] === 0 && gaps === null) {
       this.firstUs[c] = f.firstTs;
-      this.verdict[c] = VERDICT_CODE.get(f.verdict)!;
+      this.verdict[c] = f.verdict === 'ok' ? 0 : f.verdict === 'warning' ? 1 : 2;
     } else {
       // The map of seconds from the channel's second flow on (or a long-lived session's gaps).
       let t = this.timelines.get(c);
@@ -200,15 +201,16 @@ export class ChannelStore {
     }
     if (f.verdict !== 'ok' && f.reason !== null) {
       const i = REASON_RANK.get(f.reason)!;
-      const many = this.manyReasons.get(c);
-      if (many !== undefined) many[i]++;
-      else if (this.reason[c] < 0 || this.reason[c] === i) {
+      const ri = this.reason[c];
+      if (ri === MANY) this.manyReasons.get(c)![i]++;
+      else if (ri < 0 || ri === i) {
         this.reason[c] = i;
         this.reasonFlows[c]++;
       } else {
         const r = this.reasons(c)!;
         r[i]++;
         this.manyReasons.set(c, r);
+        this.reason[c] = MANY;
       }
     }
   }
@@ -275,8 +277,7 @@ export class ChannelStore {
 
   /** Flows per reason, indexed as REASONS (health.ts's PairHealth.reasons): made when asked for. */
   reasons(c: number): Uint32Array | null {
-    const many = this.manyReasons.get(c);
-    if (many !== undefined) return many;
+    if (this.reason[c] === MANY) return this.manyReasons.get(c)!;
     if (this.reason[c] < 0) return null;
     const r = new Uint32Array(REASONS.length);
     r[this.reason[c]] = this.reasonFlows[c];
