@@ -298,7 +298,7 @@ export class SummaryAccumulator {
     const entry = ch.entry;
     const order =
       fresh.length === 0
-        ? (a: number, b: number) => rank[a] - rank[b] || entry[a] - entry[b] || cmp(ch.clientOf(a), ch.clientOf(b)) || cmp(ch.serverOf(a), ch.serverOf(b))
+        ? (a: number, b: number) => rank[a] - rank[b] || entry[a] - entry[b] || ch.compareEnds(a, b)
         : (a: number, b: number) => rankOf(a) - rankOf(b) || entryOf(a) - entryOf(b) || cmp(clientOf(a), clientOf(b)) || cmp(serverOf(a), serverOf(b));
     const best = new BestOf<number>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, order);
     const byRank = [0, 0, 0, 0];
@@ -341,7 +341,8 @@ export class SummaryAccumulator {
     const ch = this.channels;
     const byEntry = ch.byEntry(catalog.entries.length);
     // Code-unit order, not localeCompare: deterministic everywhere and fast.
-    const pairOrderOf = (a: number, b: number) => ch.bytes[b] - ch.bytes[a] || cmp(ch.clientOf(a), ch.clientOf(b)) || cmp(ch.serverOf(a), ch.serverOf(b));
+    const bytes = ch.bytes;
+    const pairOrderOf = (a: number, b: number) => bytes[b] - bytes[a] || ch.compareEnds(a, b);
     const entries: EntrySummary[] = catalog.entries.map((e, i) => {
       const acc = this.entries[i];
       const mine = byEntry[i];
@@ -367,7 +368,7 @@ export class SummaryAccumulator {
       this.opts.interval ?? (input.firstSeen === null || input.lastSeen === null ? defaultInterval(NaN, NaN) : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen)));
     const channels: TimelineChannel[] = [];
     let budget = MAX_TIMELINE_BUCKETS;
-    kept.sort((a, b) => ch.entry[a] - ch.entry[b] || cmp(ch.clientOf(a), ch.clientOf(b)) || cmp(ch.serverOf(a), ch.serverOf(b)));
+    kept.sort((a, b) => ch.entry[a] - ch.entry[b] || ch.compareEnds(a, b));
     for (const c of kept) {
       const { buckets, clipped, gaps } = ch.timelineParts(c, intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
       budget -= buckets.length;
@@ -439,7 +440,7 @@ export class SummaryAccumulator {
     const ch = this.channels;
     const byEntry = ch.byEntry(this.catalog.entries.length);
     this.catalog.entries.forEach((e, i) => {
-      const pairs = [...byEntry[i]].sort((a, b) => cmp(ch.clientOf(a), ch.clientOf(b)) || cmp(ch.serverOf(a), ch.serverOf(b)));
+      const pairs = [...byEntry[i]].sort((a, b) => ch.compareEnds(a, b));
       for (const c of pairs) {
         const r = ch.reasons(c);
         channels.push({

@@ -82,6 +82,17 @@ export class ChannelStore {
     return this.names[this.server[c]];
   }
 
+  /** Channels a and b by client, then server (code-unit order, as format.ts's cmp): one call for the sorts. */
+  compareEnds(a: number, b: number): number {
+    const names = this.names;
+    const x = names[this.client[a]];
+    const y = names[this.client[b]];
+    if (x !== y) return x < y ? -1 : 1;
+    const u = names[this.server[a]];
+    const v = names[this.server[b]];
+    return u < v ? -1 : u > v ? 1 : 0;
+  }
+
   /** The channel of (entry, clientId, serverId), -1 when there is none. */
   lookup(entry: number, clientId: number, serverId: number): number {
     const mask = this.index.length - 1;
