@@ -83,6 +83,12 @@ function keptBytesFor(data: Uint8Array, off: number, captured: number, maxBytes:
  */
 const HINT_DONE = 0x40000000;
 
+/** Set in a TCP flow's slot hint while its conversation is only its first packet, held (ConversationStore.hold). */
+const HINT_HELD = 0x20000000;
+
+/** A held first packet's option bytes at most (a TCP header's 40). */
+const HELD_OPT = 40;
+
 /**
  * What the session classifies a flow with: a TCP conversation, a UDP flow's datagrams, or
  * only the packet times of a flow that can be an HA heartbeat (ICMP echo, IP 99, 0x7261).
@@ -289,7 +295,23 @@ export class ConversationStore {
   /** Keys → ids, for the packets this store is handed by packet() and for takeKey()/peekKey(). */
   readonly index = new ConversationIndex();
   /** TCP conversations: block `id` (base id * TCP_WORDS) is conversation `id`'s state (CF_OPEN set while it is one). */
-  private readonly arena: TcpArena;
+  private arena: TcpArena;
+  /** One block, for the facts of a conversation that is still its held first packet (its own block is never touched). */
+  private readonly scratch = new TcpArena(1);
+  /**
+   * TCP conversations that are only their first packet, without payload (a SYN flood's or a
+   * scan's every flow): the packet is held here (≈ 70 bytes) instead of in a 640-byte block,
+   * and replayed into one at the conversation's second packet, or into `scratch` for its
+   * facts (bench/README.md, "flood-1M"). Per id: held[id] (0: none, else 1 + side · 2 +
+   * IPv4 · 4 + long-lived · 8 + heartbeat ports · 16), time and record, seq, ack, window,
+   * flags | header length << 16, the option bytes.
+   */
+  private held = new Uint8Array(0);
+  private heldF = new Float64Array(0);
+  private heldI = new Int32Array(0);
+  private heldOpt = new Uint8Array(0);
+  /** A held packet's TCP header as replay() hands it to segment(): options at 20 on. */
+  private readonly heldHeader = new Uint8Array(20 + HELD_OPT);
   /** Per TCP conversation and side (id * 2 + side): the kept payload, made at its first segment kept. */
   private streams: (StreamDirection | null)[] = [];
   /** Per TCP conversation: PMTU and retransmission bookkeeping (P_*), made on the first retransmission or ICMP error. */
@@ -332,9 +354,26 @@ export class ConversationStore {
     const icmp = pf[F_ICMPERR] !== 0;
     if (hint === 0) {
       const id = this.index.acquire(table.keyWords(slot));
-      // An ICMP error travels from the other side than the packet it quotes.
-      if (this.index.created) this.open(id, icmp ? (side === 0 ? 1 : 0) : side, pf[F_KIND] === KIND_IPV4, longLivedTcp(pf[F_SPORT], pf[F_DPORT]), heartbeatTcp(pf[F_SPORT], pf[F_DPORT]));
+      if (this.index.created) {
+        const ipv4 = pf[F_KIND] === KIND_IPV4;
+        const longLived = longLivedTcp(pf[F_SPORT], pf[F_DPORT]);
+        const beatPorts = heartbeatTcp(pf[F_SPORT], pf[F_DPORT]);
+        if (!icmp && pf[F_PAYLEN] === 0) {
+          // A first packet without payload is held, not replayed into a block yet.
+          this.hold(id, side, ipv4, longLived, beatPorts, pf, data, record);
+          table.setConversationHint(slot, (id + 1) | HINT_HELD);
+          return;
+        }
+        this.arena.ensure(id);
+        // An ICMP error travels from the other side than the packet it quotes.
+        this.open(id, id * TCP_WORDS, icmp ? (side === 0 ? 1 : 0) : side, ipv4, longLived, beatPorts);
+      } else if (this.isHeld(id)) this.replay(id);
       hint = id + 1;
+      table.setConversationHint(slot, hint);
+    } else if (hint >= HINT_HELD) {
+      // The second packet of a held conversation: its first goes into its block now.
+      hint &= ~HINT_HELD;
+      if (this.isHeld(hint - 1)) this.replay(hint - 1);
       table.setConversationHint(slot, hint);
     }
     if (icmp) {
@@ -400,10 +439,8 @@ export class ConversationStore {
   }
 
   /** Starts conversation `id` (unused now): `originator` sent its first packet. */
-  private open(id: number, originator: Side, ipv4: boolean, longLived: boolean, beatPorts: boolean): void {
-    this.arena.ensure(id);
+  private open(id: number, base: number, originator: Side, ipv4: boolean, longLived: boolean, beatPorts: boolean): void {
     const I = this.arena.i32;
-    const base = id * TCP_WORDS;
     tcpOpen(I, this.arena.f64, base, originator);
     I[base + W_FLAGS] = CF_OPEN | (ipv4 ? CF_IPV4 : 0) | (longLived ? CF_SILENCES : 0) | (beatPorts ? CF_BEAT : 0);
     while (this.pmtus.length <= id) {
@@ -417,6 +454,90 @@ export class ConversationStore {
       this.synSeqs = grown;
     }
     if (longLived) this.silences[id] = new SilenceLog();
+  }
+
+  /** Holds conversation `id`'s first packet (no payload; `side` sent it) instead of opening its block. */
+  private hold(id: number, side: Side, ipv4: boolean, longLived: boolean, beatPorts: boolean, pf: PacketFields, data: Uint8Array, record: number): void {
+    if (id >= this.held.length) this.growHeld(id);
+    this.held[id] = 1 | (side << 1) | (ipv4 ? 4 : 0) | (longLived ? 8 : 0) | (beatPorts ? 16 : 0);
+    this.heldF[id * 2] = this.tsUs;
+    this.heldF[id * 2 + 1] = record;
+    const hlen = pf[F_TCPHLEN];
+    const I = this.heldI;
+    I[id * 4] = pf[F_SEQ] | 0;
+    I[id * 4 + 1] = pf[F_ACK] | 0;
+    I[id * 4 + 2] = pf[F_WIN];
+    I[id * 4 + 3] = pf[F_TCPFLAGS] | (hlen << 16);
+    const opt = pf[F_L4OFF] + 20;
+    if (hlen > 20) this.heldOpt.set(data.subarray(opt, opt + Math.min(hlen - 20, HELD_OPT)), id * HELD_OPT);
+  }
+
+  private growHeld(id: number): void {
+    let n = Math.max(1024, this.held.length);
+    while (n <= id) n *= 2;
+    const held = new Uint8Array(n);
+    held.set(this.held);
+    this.held = held;
+    const f = new Float64Array(n * 2);
+    f.set(this.heldF);
+    this.heldF = f;
+    const i = new Int32Array(n * 4);
+    i.set(this.heldI);
+    this.heldI = i;
+    const o = new Uint8Array(n * HELD_OPT);
+    o.set(this.heldOpt);
+    this.heldOpt = o;
+  }
+
+  /** Whether conversation `id` is a held first packet. */
+  private isHeld(id: number): boolean {
+    return id < this.held.length && this.held[id] !== 0;
+  }
+
+  /**
+   * Opens held conversation `id` in block `base` of the arena and replays its first packet
+   * there, as packet() would have done it then (time, record, options). Its own block, at
+   * its second packet; `scratch`'s, for its facts alone (heldFacts).
+   */
+  private replay(id: number, base = -1): void {
+    const h = this.held[id];
+    this.held[id] = 0;
+    const side: Side = (h & 2) !== 0 ? 1 : 0;
+    if (base < 0) {
+      this.arena.ensure(id);
+      base = id * TCP_WORDS;
+    }
+    this.open(id, base, side, (h & 4) !== 0, (h & 8) !== 0, (h & 16) !== 0);
+    const I = this.heldI;
+    const fl = I[id * 4 + 3];
+    const flags = fl & 0xffff;
+    const hlen = fl >>> 16;
+    const header = this.heldHeader;
+    if (hlen > 20) header.set(this.heldOpt.subarray(id * HELD_OPT, id * HELD_OPT + Math.min(hlen - 20, HELD_OPT)), 20);
+    const now = this.tsUs;
+    this.tsUs = this.heldF[id * 2];
+    // No payload: no PMTU evidence, nothing kept but a SYN's sequence number, no heartbeat or silence.
+    this.segment(id, base, side, I[id * 4], I[id * 4 + 1], flags, I[id * 4 + 2], 0, hlen, 0, 0, this.heldF[id * 2 + 1], header, 0, 20 + Math.min(hlen - 20, HELD_OPT));
+    this.tsUs = now;
+  }
+
+  /** The facts of held conversation `id` (its first packet replayed into `scratch`); `final`: it ends. */
+  private heldFacts(id: number, final: boolean): ConversationFacts {
+    const arena = this.arena;
+    const h = this.held[id];
+    this.arena = this.scratch;
+    try {
+      this.replay(id, 0);
+      const [s0, s1] = this.streamResults(id, 0, final);
+      const sl = this.silences[id];
+      const facts = tcpFacts(this.scratch.i32, this.scratch.f64, 0, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
+      // Held still when only peeked at: its streams (a SYN's sequence number, no bytes) are made again at its replay.
+      this.forget(id);
+      if (!final) this.held[id] = h;
+      return facts;
+    } finally {
+      this.arena = arena;
+    }
   }
 
   /** Whether `id` is an open TCP conversation. */
@@ -552,15 +673,14 @@ export class ConversationStore {
   /** The facts of TCP conversation `id` so far; `final`: it ends, its streams hand over their buffers (no copy) and close. */
   private facts(id: number, final: boolean): ConversationFacts {
     const base = id * TCP_WORDS;
-    const [s0, s1] = this.streamResults(id, final);
+    const [s0, s1] = this.streamResults(id, base, final);
     const sl = this.silences[id];
     return tcpFacts(this.arena.i32, this.arena.f64, base, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
   }
 
   /** The stream results of TCP conversation `id`; `final`: the streams hand over their buffers and close. */
-  private streamResults(id: number, final: boolean): [StreamResult | null, StreamResult | null] {
+  private streamResults(id: number, base: number, final: boolean): [StreamResult | null, StreamResult | null] {
     const F = this.arena.f64;
-    const base = id * TCP_WORDS;
     const take = (st: StreamDirection | null, ignored: number) => (st === null ? null : final ? st.takeResult(ignored) : st.result(ignored));
     return [take(this.streams[id * 2], F[(base >> 1) + D_IGNORED0]), take(this.streams[id * 2 + 1], F[(base >> 1) + D_IGNORED1])];
   }
@@ -617,10 +737,12 @@ export class ConversationStore {
       if (beats !== null) w.beatLog(i, beats, false);
       return;
     }
+    // A held conversation goes as a block, like the others.
+    if (this.isHeld(id)) this.replay(id);
     const open = this.isOpen(id);
     if (beats !== null) w.beatLog(i, beats, !open);
     if (!open) return;
-    const [s0, s1] = this.streamResults(id, true);
+    const [s0, s1] = this.streamResults(id, id * TCP_WORDS, true);
     const sl = this.silences[id];
     w.tcp(i, id * TCP_WORDS, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
     closing.push(id);
@@ -635,12 +757,17 @@ export class ConversationStore {
 
   /** Closes TCP conversation `id`: its id may be reused afterwards. */
   private close(id: number): void {
+    this.forget(id);
+    this.arena.i32[id * TCP_WORDS + W_FLAGS] = 0;
+  }
+
+  /** Drops conversation `id`'s streams and bookkeeping (not its block). */
+  private forget(id: number): void {
     this.streams[id * 2]?.close();
     this.streams[id * 2 + 1]?.close();
     this.streams[id * 2] = this.streams[id * 2 + 1] = null;
     this.pmtus[id] = null;
     this.silences[id] = null;
-    this.arena.i32[id * TCP_WORDS + W_FLAGS] = 0;
   }
 
   /** The facts of conversation `id`, which ends (its id may be reused after). */
@@ -653,6 +780,7 @@ export class ConversationStore {
       this.logs[id] = null;
       return withBeats(log.facts(true), beats);
     }
+    if (this.isHeld(id)) return withBeats(this.heldFacts(id, true), beats);
     if (!this.isOpen(id)) return beats === null ? null : { kind: 'beats', beats };
     const facts = this.facts(id, true);
     this.close(id);
@@ -665,6 +793,7 @@ export class ConversationStore {
     const beats = bl === null || bl === undefined ? null : bl.facts();
     const log = this.logs[id];
     if (log !== null && log !== undefined) return withBeats(log.facts(false), beats);
+    if (this.isHeld(id)) return withBeats(this.heldFacts(id, false), beats);
     if (!this.isOpen(id)) return beats === null ? null : { kind: 'beats', beats };
     return withBeats(this.facts(id, false), beats);
   }

@@ -7,16 +7,17 @@
 // not with the number of flows.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
-import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
+import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
+import { ChannelStore, REASON_RANK, type Failure } from './channels.js';
 import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
 import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
-import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, healthOrder, mergePairHealth, statusRank, type PairHealth } from './health.js';
+import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, mergePairHealth, statusRank, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { ChannelState, EntrySummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineBucket, TimelineChannel, TimelineGap } from './model.js';
+import type { ChannelState, EntrySummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
 import { SKETCH_BITS } from '../flow/table.js';
-import { ChannelTimeline, defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS, oneFlowBuckets } from './timeline.js';
+import { defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
 
 export interface AccumulateOptions {
   /** List every flow (--flows), not only unexpected, failed and warning ones. */
@@ -33,7 +34,6 @@ export interface AccumulateOptions {
 
 const SECTION_INDEX = new Map<string, number>(SECTION_ORDER.map((id, i) => [id, i]));
 
-const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 
 /** Flow, packet and byte counts, failed and warning verdicts, the time span: folded one flow at a time. */
 class Totals {
@@ -64,139 +64,10 @@ class Totals {
   }
 }
 
-type Failure = EntrySummary['failures'][number];
-
-/**
- * A client → server pair of an entry (a channel): volume, the counts and times its health line
- * needs, its failures and its timeline. One small record: a SYN flood or a scan makes a channel
- * of every probe, so a channel of one flow keeps that flow's times and verdict inline and its
- * only failure as one object; the timeline's per-second map is made at its second flow.
- */
-class Pair implements PairHealth {
-  packets = 0;
-  bytes = 0;
-  flows = 0;
-  failed = 0;
-  degraded = 0;
-  lastSuccess = -Infinity;
-  lastFailure = -Infinity;
-  /** Failed and warning flows per reason: one reason (index in REASONS, -1: none yet) inline, a full count once there are two. */
-  private reason = -1;
-  private reasonFlows = 0;
-  private manyReasons: Uint32Array | null = null;
-  /** The first flow's first packet time (µs) and verdict, while `timeline` is null (its last packet: lastSuccess or lastFailure). */
-  private firstUs = 0;
-  private verdict: 'ok' | 'warning' | 'failed' = 'ok';
-  timeline: ChannelTimeline | null = null;
-  /** Failed flows per reason and outcome: the first inline (reason null: none), the others in a list. */
-  private failReason: ReasonCode | null = null;
-  private failState: FlowState | null = null;
-  private failFlows = 0;
-  private moreFailures: Failure[] | null = null;
-  /** Health-list order: statusRank (set when ranked) and the entry's catalog index. */
-  rank = 0;
-
-  constructor(
-    readonly entryRank: number,
-    readonly entry: string,
-    readonly client: string,
-    readonly server: string,
-  ) {}
-
-  get health(): PairHealth {
-    return this;
-  }
-
-  /** Flows per reason, indexed as REASONS (health.ts's PairHealth.reasons): made when asked for. */
-  get reasons(): Uint32Array | null {
-    if (this.manyReasons !== null || this.reason < 0) return this.manyReasons;
-    const r = new Uint32Array(REASONS.length);
-    r[this.reason] = this.reasonFlows;
-    return r;
-  }
-
-  /** One flow: as addToPairHealth, and its times for the timeline. */
-  add(f: ClassifiedFlow, longLived: boolean): void {
-    const gaps = longLived && f.gaps && f.gaps.length > 0 ? f.gaps : null;
-    if (this.flows === 0 && gaps === null) {
-      this.firstUs = f.firstTs;
-      this.verdict = f.verdict;
-    } else {
-      // The map of seconds from the channel's second flow on (or a long-lived session's gaps).
-      if (this.timeline === null) this.timeline = this.channelTimeline();
-      this.timeline.add(f.firstTs, f.lastTs, f.verdict);
-      if (gaps !== null) this.timeline.addGaps(gaps);
-    }
-    this.flows++;
-    if (f.verdict === 'failed') {
-      this.failed++;
-      if (f.lastTs > this.lastFailure) this.lastFailure = f.lastTs;
-    } else {
-      if (f.verdict === 'warning') this.degraded++;
-      if (f.lastTs > this.lastSuccess) this.lastSuccess = f.lastTs;
-    }
-    if (f.verdict !== 'ok' && f.reason !== null) {
-      const i = REASON_RANK.get(f.reason)!;
-      if (this.manyReasons !== null) this.manyReasons[i]++;
-      else if (this.reason < 0 || this.reason === i) {
-        this.reason = i;
-        this.reasonFlows++;
-      } else {
-        this.manyReasons = this.reasons;
-        this.manyReasons![i]++;
-      }
-    }
-  }
-
-  /** One failed flow's reason and outcome; true when the pair had none with them. */
-  addFailure(reason: ReasonCode, state: FlowState | null): boolean {
-    if (this.failReason === null) {
-      this.failReason = reason;
-      this.failState = state;
-      this.failFlows = 1;
-      return true;
-    }
-    if (this.failReason === reason && this.failState === state) {
-      this.failFlows++;
-      return false;
-    }
-    const more = (this.moreFailures ??= []);
-    const x = more.find((y) => y.reason === reason && y.state === state);
-    if (x !== undefined) {
-      x.flows++;
-      return false;
-    }
-    more.push({ client: this.client, server: this.server, reason, state, flows: 1 });
-    return true;
-  }
-
-  /** The failures as the entry lists them (new objects). */
-  failureList(): Failure[] {
-    if (this.failReason === null) return [];
-    const first = { client: this.client, server: this.server, reason: this.failReason, state: this.failState, flows: this.failFlows };
-    return this.moreFailures === null ? [first] : [first, ...this.moreFailures.map((x) => ({ ...x }))];
-  }
-
-  /** The channel's timeline intervals and gaps (a channel of one flow: from its times, no timeline made). */
-  timelineParts(widthS: number, max: number): { buckets: TimelineBucket[]; clipped: number; gaps: TimelineGap[] } {
-    if (this.timeline === null && this.flows === 1) return { ...oneFlowBuckets(this.firstUs, Math.max(this.lastSuccess, this.lastFailure), this.verdict, widthS, max), gaps: [] };
-    const t = this.channelTimeline();
-    return { ...t.buckets(widthS, max), gaps: t.gapList() };
-  }
-
-  /** The channel's timeline (made now for a channel of one flow). */
-  channelTimeline(): ChannelTimeline {
-    if (this.timeline !== null) return this.timeline;
-    const t = new ChannelTimeline();
-    if (this.flows > 0) t.add(this.firstUs, Math.max(this.lastSuccess, this.lastFailure), this.verdict);
-    return t;
-  }
-}
-
 interface EntryAcc {
   totals: Totals;
-  /** Keyed by channelKey(clientId, serverId) (the accumulator's address numbers). */
-  pairs: Map<number, Pair>;
+  /** Its channels (ChannelStore). */
+  channels: number;
   failureCount: number;
   /** A long-lived session's entry: its flows' gaps go into the timeline. */
   longLived: boolean;
@@ -300,6 +171,8 @@ export class SummaryAccumulator {
   private selected = 0;
   /** HA cadence: heartbeat flows per channel (ha.ts). */
   private readonly ha = new HeartbeatAccumulator();
+  /** Every entry's client → server pairs. */
+  private readonly channels = new ChannelStore();
 
   constructor(
     readonly catalog: Catalog,
@@ -308,7 +181,7 @@ export class SummaryAccumulator {
     this.sections = SECTION_ORDER.map(() => new Totals());
     this.entries = catalog.entries.map((e) => ({
       totals: new Totals(),
-      pairs: new Map(),
+      channels: 0,
       failureCount: 0,
       longLived: e.transport === 'tcp' && e.port !== null && LONG_LIVED_TCP_PORTS.includes(e.port),
     }));
@@ -326,10 +199,7 @@ export class SummaryAccumulator {
       this.ha.add(f);
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
-      if (f.entries.length > 0) {
-        const key = channelKey(f.clientId, f.serverId);
-        for (const i of f.entries) this.addToEntry(i, f, key);
-      }
+      for (const i of f.entries) this.addToEntry(i, f);
       if (allFlows || f.section === 'unexpected' || f.verdict !== 'ok') {
         this.selected++;
         if (Array.isArray(this.listed)) this.listed.push(f);
@@ -349,16 +219,16 @@ export class SummaryAccumulator {
     }
   }
 
-  private addToEntry(i: number, f: ClassifiedFlow, key: number): void {
+  private addToEntry(i: number, f: ClassifiedFlow): void {
     const e = this.entries[i];
     e.totals.add(f);
-    let p = e.pairs.get(key);
-    if (p === undefined) e.pairs.set(key, (p = new Pair(i, this.catalog.entries[i].id, f.client, f.server)));
-    p.packets += f.clientPackets + f.serverPackets;
-    p.bytes += f.clientBytes + f.serverBytes;
-    p.add(f, e.longLived);
+    const ch = this.channels;
+    const n = ch.size;
+    const c = ch.find(i, f);
+    if (ch.size > n) e.channels++;
+    ch.add(c, f, e.longLived);
     // Classification gives every failed verdict its reason.
-    if (f.verdict === 'failed' && p.addFailure(f.reason as ReasonCode, f.state)) e.failureCount++;
+    if (f.verdict === 'failed' && ch.addFailure(c, f.reason as ReasonCode, f.state)) e.failureCount++;
   }
 
   /** Running totals per section, in SECTION_ORDER (for the live view). */
@@ -373,62 +243,81 @@ export class SummaryAccumulator {
    * would be had `more` been folded in, without folding them in.
    */
   healthView(more: readonly ClassifiedFlow[] = []): { health: HealthLine[]; omitted: HealthOmitted | undefined } {
-    const catalog = this.catalog;
-    // Per entry index, per pair key: the health of `more`'s flows.
-    const extra = new Map<number, Map<number, { client: string; server: string; health: PairHealth }>>();
+    const { lines, omitted } = this.worst(more);
+    return { health: lines, omitted };
+  }
+
+  /**
+   * The worst maxChannels channels (the health list's order) of every flow folded in and of
+   * `more` (healthView), as health lines; their channel numbers (`more` empty: all are
+   * channels of the store); and what was left out per status.
+   */
+  private worst(more: readonly ClassifiedFlow[]): { lines: HealthLine[]; omitted: HealthOmitted | undefined; kept: number[] } {
+    const ch = this.channels;
+    const n = ch.size;
+    // `more`'s health per channel already seen, and per channel not seen yet (numbered from n on).
+    const extra = new Map<number, PairHealth>();
+    const fresh: { entry: number; client: string; server: string; health: PairHealth; rank: number }[] = [];
+    const freshKeys = new Map<number, Map<number, number>>();
     for (const f of more) {
-      if (f.entries.length === 0) continue;
-      const key = channelKey(f.clientId, f.serverId);
       for (const i of f.entries) {
-        let byKey = extra.get(i);
-        if (byKey === undefined) extra.set(i, (byKey = new Map()));
-        let x = byKey.get(key);
-        if (x === undefined) byKey.set(key, (x = { client: f.client, server: f.server, health: emptyPairHealth() }));
-        addToPairHealth(x.health, f.verdict, f.reason, f.lastTs);
-      }
-    }
-    interface Item {
-      rank: number;
-      entryRank: number;
-      entry: string;
-      client: string;
-      server: string;
-      health: PairHealth;
-    }
-    const best = new BestOf<Item>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, healthOrder);
-    const byRank = [0, 0, 0, 0];
-    const add = (x: Item) => {
-      byRank[x.rank]++;
-      best.add(x);
-    };
-    const item = (i: number, client: string, server: string, health: PairHealth): Item => ({
-      rank: statusRank(health.flows, health.failed, health.degraded),
-      entryRank: i,
-      entry: catalog.entries[i].id,
-      client,
-      server,
-      health,
-    });
-    this.entries.forEach((acc, i) => {
-      const byKey = extra.get(i);
-      for (const [key, p] of acc.pairs) {
-        const x = byKey?.get(key);
-        if (x === undefined) {
-          p.rank = statusRank(p.flows, p.failed, p.degraded);
-          add(p);
-          continue;
+        const c = ch.lookup(i, f.clientId, f.serverId);
+        let h: PairHealth | undefined;
+        if (c >= 0) {
+          h = extra.get(c);
+          if (h === undefined) extra.set(c, (h = emptyPairHealth()));
+        } else {
+          let byKey = freshKeys.get(i);
+          if (byKey === undefined) freshKeys.set(i, (byKey = new Map()));
+          const key = channelKey(f.clientId, f.serverId);
+          let k = byKey.get(key);
+          if (k === undefined) {
+            byKey.set(key, (k = fresh.length));
+            fresh.push({ entry: i, client: f.client, server: f.server, health: emptyPairHealth(), rank: 0 });
+          }
+          h = fresh[k].health;
         }
-        const h = emptyPairHealth();
-        mergePairHealth(h, p);
-        mergePairHealth(h, x.health);
-        byKey!.delete(key);
-        add(item(i, p.client, p.server, h));
+        addToPairHealth(h, f.verdict, f.reason, f.lastTs);
       }
-      if (byKey !== undefined) for (const x of byKey.values()) add(item(i, x.client, x.server, x.health));
-    });
+    }
+    const healthOf = (c: number): PairHealth => {
+      if (c >= n) return fresh[c - n].health;
+      const x = extra.get(c);
+      if (x === undefined) return ch.health(c);
+      const h = emptyPairHealth();
+      mergePairHealth(h, ch.health(c));
+      mergePairHealth(h, x);
+      return h;
+    };
+    const rank = ch.rank;
+    const rankOf = (c: number) => (c < n ? rank[c] : fresh[c - n].rank);
+    const entryOf = (c: number) => (c < n ? ch.entry[c] : fresh[c - n].entry);
+    const clientOf = (c: number) => (c < n ? ch.clientOf(c) : fresh[c - n].client);
+    const serverOf = (c: number) => (c < n ? ch.serverOf(c) : fresh[c - n].server);
+    // healthOrder over channel numbers (one entry rank is one entry id); without `more`, straight from the columns.
+    const entry = ch.entry;
+    const order =
+      fresh.length === 0
+        ? (a: number, b: number) => rank[a] - rank[b] || entry[a] - entry[b] || ch.compareEnds(a, b)
+        : (a: number, b: number) => rankOf(a) - rankOf(b) || entryOf(a) - entryOf(b) || cmp(clientOf(a), clientOf(b)) || cmp(serverOf(a), serverOf(b));
+    const best = new BestOf<number>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, order);
+    const byRank = [0, 0, 0, 0];
+    for (let c = 0; c < n; c++) {
+      const x = extra.get(c);
+      rank[c] = x === undefined ? statusRank(ch.flows[c], ch.failed[c], ch.degraded[c]) : statusRank(ch.flows[c] + x.flows, ch.failed[c] + x.failed, ch.degraded[c] + x.degraded);
+      byRank[rank[c]]++;
+      best.add(c);
+    }
+    for (let k = 0; k < fresh.length; k++) {
+      const x = fresh[k];
+      x.rank = statusRank(x.health.flows, x.health.failed, x.health.degraded);
+      byRank[x.rank]++;
+      best.add(n + k);
+    }
     const kept = best.sorted();
-    for (const x of kept) byRank[x.rank]--;
-    return { health: kept.map((x) => healthLine(x.entry, x.client, x.server, x.health)), omitted: healthOmitted(byRank) };
+    for (const c of kept) byRank[rankOf(c)]--;
+    const entries = this.catalog.entries;
+    return { lines: kept.map((c) => healthLine(entries[entryOf(c)].id, clientOf(c), serverOf(c), healthOf(c))), omitted: healthOmitted(byRank), kept };
   }
 
   /** healthView(more)'s lines. */
@@ -449,23 +338,23 @@ export class SummaryAccumulator {
       return { id, title: sectionTitles.get(id) ?? id, ...t.counts(), ...t.span() };
     });
     const topPairs = this.opts.topPairs;
+    const ch = this.channels;
+    const byEntry = ch.byEntry(catalog.entries.length);
     // Code-unit order, not localeCompare: deterministic everywhere and fast.
-    const failOrder = (a: Failure, b: Failure) =>
-      b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? '');
+    const bytes = ch.bytes;
+    const pairOrderOf = (a: number, b: number) => bytes[b] - bytes[a] || ch.compareEnds(a, b);
     const entries: EntrySummary[] = catalog.entries.map((e, i) => {
       const acc = this.entries[i];
-      const allFailures = (function* () {
-        for (const p of acc.pairs.values()) yield* p.failureList();
-      })();
+      const mine = byEntry[i];
       const counts = acc.totals.counts();
       return {
         ...entryIdentity(e),
         ...counts,
         status: channelStatus(counts.flows, counts.failed, counts.degraded),
         ...acc.totals.span(),
-        pairs: topN(acc.pairs.values(), topPairs, pairOrder).map(pairSummary),
-        pairCount: acc.pairs.size,
-        failures: topN(allFailures, topPairs, failOrder).map((x) => ({ ...x })),
+        pairs: topN(mine, topPairs, pairOrderOf).map((c) => pairSummary({ client: ch.clientOf(c), server: ch.serverOf(c), packets: ch.packets[c], bytes: ch.bytes[c], health: ch.health(c) })),
+        pairCount: acc.channels,
+        failures: this.topFailures(mine, topPairs),
         failureCount: acc.failureCount,
       };
     });
@@ -474,16 +363,16 @@ export class SummaryAccumulator {
     // The health list: the worst maxChannels channels (a flood or a scan makes a channel of
     // every probe), the others counted per status; the timeline lists the same channels, in
     // catalog order, then client and server.
-    const { health, omitted, kept } = this.worstChannels();
+    const { lines: health, omitted, kept } = this.worst([]);
     const intervalSeconds =
       this.opts.interval ?? (input.firstSeen === null || input.lastSeen === null ? defaultInterval(NaN, NaN) : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen)));
     const channels: TimelineChannel[] = [];
     let budget = MAX_TIMELINE_BUCKETS;
-    kept.sort((a, b) => a.entryRank - b.entryRank || cmp(a.client, b.client) || cmp(a.server, b.server));
-    for (const p of kept) {
-      const { buckets, clipped, gaps } = p.timelineParts(intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
+    kept.sort((a, b) => ch.entry[a] - ch.entry[b] || ch.compareEnds(a, b));
+    for (const c of kept) {
+      const { buckets, clipped, gaps } = ch.timelineParts(c, intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
       budget -= buckets.length;
-      channels.push({ entry: p.entry, client: p.client, server: p.server, buckets, gaps, clipped });
+      channels.push({ entry: catalog.entries[ch.entry[c]].id, client: ch.clientOf(c), server: ch.serverOf(c), buckets, gaps, clipped });
     }
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
     let mergeState: MergeState | undefined;
@@ -516,20 +405,29 @@ export class SummaryAccumulator {
     };
   }
 
-  /** The worst maxChannels channels as health lines (the list's order), those channels, and what was left out. */
-  private worstChannels(): { health: HealthLine[]; omitted: HealthOmitted | undefined; kept: Pair[] } {
-    const best = new BestOf<Pair>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, healthOrder);
-    const byRank = [0, 0, 0, 0];
-    for (const acc of this.entries) {
-      for (const p of acc.pairs.values()) {
-        p.rank = statusRank(p.flows, p.failed, p.degraded);
-        byRank[p.rank]++;
-        best.add(p);
-      }
+  /**
+   * The n first failures of `channels` (one entry's): most flows first, then client, server,
+   * reason (REASONS order) and outcome (code-unit order, not localeCompare: deterministic
+   * everywhere). A failure is a channel number (its first failure, read from the columns) or
+   * -(k + 1) for the k-th later one: a flood's channels each have a failure, and no object is
+   * made for those not listed.
+   */
+  private topFailures(channels: Int32Array, n: number): Failure[] {
+    const ch = this.channels;
+    const later: Failure[] = [];
+    const refs: number[] = [];
+    for (const c of channels) {
+      if (!ch.hasFailures(c)) continue;
+      refs.push(c);
+      for (const x of ch.laterFailures(c)) refs.push(-later.push(x));
     }
-    const kept = best.sorted();
-    for (const p of kept) byRank[p.rank]--;
-    return { health: kept.map((p) => healthLine(p.entry, p.client, p.server, p)), omitted: healthOmitted(byRank), kept };
+    const flows = (r: number) => (r >= 0 ? ch.firstFailureFlows(r) : later[-r - 1].flows);
+    const client = (r: number) => (r >= 0 ? ch.clientOf(r) : later[-r - 1].client);
+    const server = (r: number) => (r >= 0 ? ch.serverOf(r) : later[-r - 1].server);
+    const reason = (r: number) => (r >= 0 ? ch.firstFailureReason(r) : REASON_RANK.get(later[-r - 1].reason)!);
+    const state = (r: number) => (r >= 0 ? ch.firstFailureState(r) : later[-r - 1].state) ?? '';
+    const order = (a: number, b: number) => flows(b) - flows(a) || cmp(client(a), client(b)) || cmp(server(a), server(b)) || reason(a) - reason(b) || cmp(state(a), state(b));
+    return topN(refs, n, order).map((r) => (r >= 0 ? ch.firstFailure(r) : { ...later[-r - 1] }));
   }
 
   /**
@@ -539,27 +437,28 @@ export class SummaryAccumulator {
    */
   private mergeState(overflowSketch: Uint8Array): MergeState {
     const channels: ChannelState[] = [];
+    const ch = this.channels;
+    const byEntry = ch.byEntry(this.catalog.entries.length);
     this.catalog.entries.forEach((e, i) => {
-      const acc = this.entries[i];
-      const pairs = [...acc.pairs.values()].sort((a, b) => cmp(a.client, b.client) || cmp(a.server, b.server));
-      for (const p of pairs) {
-        const r = p.reasons;
+      const pairs = [...byEntry[i]].sort((a, b) => ch.compareEnds(a, b));
+      for (const c of pairs) {
+        const r = ch.reasons(c);
         channels.push({
           entry: e.id,
-          client: p.client,
-          server: p.server,
-          packets: p.packets,
-          bytes: p.bytes,
+          client: ch.clientOf(c),
+          server: ch.serverOf(c),
+          packets: ch.packets[c],
+          bytes: ch.bytes[c],
           reasons: r === null ? [] : REASONS.flatMap((reason, j) => (r[j] > 0 ? [{ reason, flows: r[j] }] : [])),
-          failures: p
-            .failureList()
+          failures: ch
+            .failureList(c)
             .map((x) => ({ reason: x.reason, state: x.state, flows: x.flows }))
             .sort((a, b) => REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? '')),
-          flows: p.flows,
-          failed: p.failed,
-          degraded: p.degraded,
-          lastSuccess: p.lastSuccess === -Infinity ? null : p.lastSuccess,
-          lastFailure: p.lastFailure === -Infinity ? null : p.lastFailure,
+          flows: ch.flows[c],
+          failed: ch.failed[c],
+          degraded: ch.degraded[c],
+          lastSuccess: ch.lastSuccess[c] === -Infinity ? null : ch.lastSuccess[c],
+          lastFailure: ch.lastFailure[c] === -Infinity ? null : ch.lastFailure[c],
         });
       }
     });

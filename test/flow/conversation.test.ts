@@ -2,13 +2,14 @@
 // the captured bytes of each record only. A segment the snaplen cut keeps what was captured
 // and the stream stops at the hole; the bytes of the next record in the batch are not
 // mistaken for the rest of it (which would also make results depend on batching).
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import type { RecordBatch } from '../../src/capture/records.js';
 import { BatchAggregator } from '../../src/pipeline/aggregate.js';
 import { takeConversations } from './take-conversations.js';
-import { ACK, PSH, SYN, tempDir } from '../helpers/build.js';
+import { ACK, eth, ipv4, pcap, PROTO_TCP, PSH, SYN, tcp, tempDir } from '../helpers/build.js';
 import { TcpScript } from '../helpers/tcp-script.js';
 
 const tmp = tempDir('pantap-conversation-');
@@ -114,5 +115,52 @@ describe('conversation ids', () => {
     expect(reused).toEqual(want);
     expect(want).toHaveLength(1);
     expect(want[0]).toMatchObject({ kind: 'tcp', pmtu: null, maxSends: [1, 1], health: { history: 'ShADd', connState: 'S1' } });
+  });
+});
+
+describe('held first packets', () => {
+  async function feed(agg: BatchAggregator, script: TcpScript): Promise<void> {
+    const path = script.write(join(tmp.dir, `h${Math.random().toString(36).slice(2)}.pcap`));
+    const pool = new BufferPool();
+    await readCapture(path, { fileIndex: 0, seqBase: 0, pool, submit: (b: RecordBatch) => (agg.add(b), pool.release(b)) });
+  }
+
+  it('a flow of one SYN has the facts of its SYN, peeked at or taken, and no block', async () => {
+    const agg = new BatchAggregator(100);
+    await feed(agg, new TcpScript(C, S, 40000, 443).frame('c', 100, 0, SYN));
+    const keys = agg.table.snapshot().keys;
+    const peeked = agg.conversations.peekKey(keys);
+    expect(agg.conversations.peekKey(keys)).toEqual(peeked);
+    const [taken] = takeConversations(agg.conversations, keys);
+    expect(taken).toEqual(peeked);
+    if (taken?.kind !== 'tcp') throw new Error('no TCP conversation');
+    expect(taken.originator).toBe(0);
+    expect(taken.health).toMatchObject({ history: 'S', connState: 'S0' });
+    expect(taken.streams[0]).toMatchObject({ bytes: new Uint8Array(0), midstream: false });
+    expect(taken.streams[1]).toBeNull();
+    expect(takeConversations(agg.conversations, keys)).toEqual([null]);
+  });
+
+  it('a held SYN is replayed at the second packet: the same facts as a flow fed in one batch, a peek in between changing nothing', async () => {
+    // A SYN with options (MSS 1380, window scale 7), then a handshake, payload and FIN.
+    const synWithOptions = eth({ ethertype: 0x0800, payload: ipv4({ src: C, dst: S, proto: PROTO_TCP, df: true, payload: tcp({ sport: 40002, dport: 22, seq: 100, flags: SYN, options: [2, 4, 0x05, 0x64, 1, 3, 3, 7] }) }) });
+    const frames = new TcpScript(C, S, 40002, 22).raw(synWithOptions).frame('s', 500, 101, SYN | ACK).frame('c', 101, 501, ACK).c(Buffer.from('SSH-2.0-a\r\n')).s(Buffer.from('SSH-2.0-b\r\n')).fin().frames;
+    const records = frames.map((f, i) => ({ sec: 1_764_000_000, frac: i * 1000, data: f.data }));
+    const read = async (agg: BatchAggregator, from: number, to: number) => {
+      const path = join(tmp.dir, `h${Math.random().toString(36).slice(2)}.pcap`);
+      writeFileSync(path, pcap(records.slice(from, to)));
+      const pool = new BufferPool();
+      await readCapture(path, { fileIndex: 0, seqBase: from, pool, submit: (b: RecordBatch) => (agg.add(b), pool.release(b)) });
+    };
+    const whole = new BatchAggregator(100);
+    await read(whole, 0, records.length);
+    const want = takeConversations(whole.conversations, whole.table.snapshot().keys);
+    const split = new BatchAggregator(100);
+    await read(split, 0, 1);
+    expect(split.conversations.peekKey(split.table.snapshot().keys)).toMatchObject({ kind: 'tcp', health: { history: 'S', originator: { mss: 1380, windowScale: 7 } } });
+    await read(split, 1, records.length);
+    const got = takeConversations(split.conversations, split.table.snapshot().keys);
+    expect(got).toEqual(want);
+    expect(got[0]).toMatchObject({ kind: 'tcp', health: { history: 'ShADdFf', originator: { mss: 1380, windowScale: 7 } } });
   });
 });
