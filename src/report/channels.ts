@@ -138,44 +138,24 @@ export class ChannelStore {
   /** Room for `cap` channels; the index has 2 × cap entries, rebuilt from the columns. */
   private grow(cap: number): void {
     const n = this.size;
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    const u8 = (a: Uint8Array) => {
-      const b = new Uint8Array(cap);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    const i8 = (a: Int8Array) => {
-      const b = new Int8Array(cap);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    this.entry = i32(this.entry);
-    this.client = i32(this.client);
-    this.server = i32(this.server);
-    this.packets = f64(this.packets);
-    this.bytes = f64(this.bytes);
-    this.flows = f64(this.flows);
-    this.failed = f64(this.failed);
-    this.degraded = f64(this.degraded);
-    this.lastSuccess = f64(this.lastSuccess);
-    this.lastFailure = f64(this.lastFailure);
-    this.firstUs = f64(this.firstUs);
-    this.verdict = u8(this.verdict);
-    this.reason = i8(this.reason);
-    this.reasonFlows = f64(this.reasonFlows);
-    this.failReason = i8(this.failReason);
-    this.failState = u8(this.failState);
-    this.failFlows = f64(this.failFlows);
-    this.rank = u8(this.rank);
+    this.entry = grown(this.entry, new Int32Array(cap), n);
+    this.client = grown(this.client, new Int32Array(cap), n);
+    this.server = grown(this.server, new Int32Array(cap), n);
+    this.packets = grown(this.packets, new Float64Array(cap), n);
+    this.bytes = grown(this.bytes, new Float64Array(cap), n);
+    this.flows = grown(this.flows, new Float64Array(cap), n);
+    this.failed = grown(this.failed, new Float64Array(cap), n);
+    this.degraded = grown(this.degraded, new Float64Array(cap), n);
+    this.lastSuccess = grown(this.lastSuccess, new Float64Array(cap), n);
+    this.lastFailure = grown(this.lastFailure, new Float64Array(cap), n);
+    this.firstUs = grown(this.firstUs, new Float64Array(cap), n);
+    this.verdict = grown(this.verdict, new Uint8Array(cap), n);
+    this.reason = grown(this.reason, new Int8Array(cap), n);
+    this.reasonFlows = grown(this.reasonFlows, new Float64Array(cap), n);
+    this.failReason = grown(this.failReason, new Int8Array(cap), n);
+    this.failState = grown(this.failState, new Uint8Array(cap), n);
+    this.failFlows = grown(this.failFlows, new Float64Array(cap), n);
+    this.rank = grown(this.rank, new Uint8Array(cap), n);
     this.cap = cap;
     const index = new Int32Array(cap * 2);
     const mask = index.length - 1;
@@ -327,4 +307,10 @@ export class ChannelStore {
     for (let c = 0; c < n; c++) all[at[this.entry[c]]++] = c;
     return Array.from({ length: entries }, (_, e) => all.subarray(start[e], start[e + 1]));
   }
+}
+
+/** `to` holding the first `n` values of `from` (a column grown). */
+function grown<T extends Int32Array | Float64Array | Uint8Array | Int8Array>(from: T, to: T, n: number): T {
+  to.set(from.subarray(0, n) as never);
+  return to;
 }
