@@ -2,7 +2,7 @@
 // roles of the endpoints (inventory, or inferred from distinctive ports), and from those
 // the one section each flow is reported under. Runs once per flow after merging.
 import type { CatalogMatcher } from '../catalog/matcher.js';
-import type { CatalogEntry, Role } from '../catalog/schema.js';
+import { entryWithEveryKey, type CatalogEntry, type Role } from '../catalog/schema.js';
 import { KIND_IPV4, KIND_IPV6, KIND_L2 } from '../decode/fields.js';
 import { ICMP4_ECHO_REQUEST, ICMP6_ECHO_REQUEST, icmp6Infrastructure, type Icmp6Infrastructure } from '../decode/icmp.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
@@ -310,35 +310,6 @@ function payloadOf(f: ConversationFacts, server: Side): FlowPayload {
   return { client: c ?? emptyStream(), server: s ?? emptyStream() };
 }
 
-/**
- * A copy of a catalog entry with every key, in one order (absent optional ones undefined): the
- * built-in catalog's entries come in five shapes (the optional keys), and code reading them
- * once per flow, optimised on the shapes it saw first, was thrown back to unoptimised code at
- * each new one and compiled again (judge() two or three times, ~100 ms of compiling each).
- */
-function uniformEntry(e: CatalogEntry): CatalogEntry {
-  return {
-    id: e.id,
-    section: e.section,
-    transport: e.transport,
-    port: e.port,
-    ipProtocol: e.ipProtocol,
-    ethertype: e.ethertype,
-    portRange: e.portRange,
-    after: e.after,
-    name: e.name,
-    description: e.description,
-    listener: e.listener,
-    clients: e.clients,
-    tls: e.tls,
-    app: e.app,
-    exchange: e.exchange,
-    configurable: e.configurable,
-    versions: e.versions,
-    infer: e.infer,
-  };
-}
-
 /** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
 function proves(flow: BaseFacts): boolean {
   return flow.state === null ? !flow.failed : flow.state === 'established' || flow.state === 'closed' || flow.state === 'reset';
@@ -380,7 +351,7 @@ export class FlowClassifier {
    */
   private readonly epmPorts = new Map<string, Set<number> | null>();
   private readonly epmIds: Set<string>;
-  /** The catalog's entries, each with every key (uniformEntry): what classification and judge() read. */
+  /** The catalog's entries, each with every key (entryWithEveryKey): what classification and judge() read. */
   private readonly entries: readonly CatalogEntry[];
   /**
    * Address numbers (ClassifiedFlow.clientId/serverId) stay the same across calls and forks,
@@ -393,7 +364,7 @@ export class FlowClassifier {
     readonly inventory: Inventory | null,
   ) {
     this.epmIds = new Set(matcher.catalog.entries.filter((e) => e.port === 135 && e.transport === 'tcp').map((e) => e.id));
-    this.entries = matcher.catalog.entries.map(uniformEntry);
+    this.entries = matcher.catalog.entries.map(entryWithEveryKey);
   }
 
   /**

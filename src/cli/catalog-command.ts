@@ -3,7 +3,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { UsageError } from '../errors.js';
-import type { Catalog, CatalogEntry, Section } from '../catalog/schema.js';
+import { entryWithEveryKey, type Catalog, type CatalogEntry, type Section } from '../catalog/schema.js';
 
 export interface RenderCatalogOptions {
   /** Only this section (a section id). */
@@ -60,26 +60,7 @@ function versionsText(e: CatalogEntry): string {
   return '';
 }
 
-/** Every key present, in one order, so that scripts see the same shape for every entry. */
+/** Every key present, in one order (entryWithEveryKey), absent ones null for JSON. */
 function jsonEntry(e: CatalogEntry) {
-  return {
-    id: e.id,
-    section: e.section,
-    transport: e.transport,
-    port: e.port,
-    ipProtocol: e.ipProtocol,
-    ethertype: e.ethertype,
-    portRange: e.portRange ?? null,
-    after: e.after ?? null,
-    name: e.name,
-    description: e.description,
-    listener: e.listener,
-    clients: e.clients,
-    tls: e.tls,
-    app: e.app,
-    exchange: e.exchange,
-    configurable: e.configurable,
-    versions: e.versions ?? null,
-    infer: e.infer ?? null,
-  };
+  return { ...entryWithEveryKey(e), portRange: e.portRange ?? null, after: e.after ?? null, versions: e.versions ?? null, infer: e.infer ?? null };
 }
