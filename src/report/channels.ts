@@ -6,16 +6,17 @@
 // (bench/README.md, "flood-1M: channels as columns"). What only some channels have (a
 // timeline past their first flow, more than one reason or failure) lives in maps.
 import type { ClassifiedFlow } from '../classify/classify.js';
-import { REASONS, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
+import { REASONS, type FlowState, type ReasonCode, type Verdict } from '../classify/vocabulary.js';
 import type { PairHealth } from './health.js';
 import type { EntrySummary, TimelineBucket, TimelineGap } from './model.js';
 import { ChannelTimeline, oneFlowBuckets } from './timeline.js';
 
 export type Failure = EntrySummary['failures'][number];
 
-type Verdict = ClassifiedFlow['verdict'];
-
-const VERDICTS: readonly Verdict[] = ['ok', 'warning', 'failed'];
+/** A verdict as a code (add() writes the same codes inline). */
+const VERDICTS = ['ok', 'warning', 'failed'] as const satisfies readonly Verdict[];
+/** Every Verdict has a code (a compile error otherwise). */
+const _EVERY_VERDICT: Exclude<Verdict, (typeof VERDICTS)[number]> extends never ? true : never = true;
 /** A failure's TCP outcome as a code (0: none). */
 const STATES = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed', 'midstream'] as const satisfies readonly (FlowState | null)[];
 /** Every FlowState has a code (a compile error otherwise). */
