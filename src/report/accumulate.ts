@@ -189,7 +189,7 @@ export class SummaryAccumulator {
   }
 
   /**
-   * Folds in classified flows. Pair keys are made of clientId and serverId: the flows must come
+   * Folds in classified flows. Channels are found by clientId and serverId: the flows must come
    * from one FlowClassifier (or its forks), whose address numbers never change.
    */
   addFlows(flows: readonly ClassifiedFlow[]): void {
