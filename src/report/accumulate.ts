@@ -8,14 +8,14 @@
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
 import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
-import { ChannelStore, REASON_RANK, type Failure } from './channels.js';
+import { ChannelStore, REASON_RANK } from './channels.js';
 import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
 import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';
 import { cmp, isoMicros, microsFromIso } from './format.js';
 import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, mergePairHealth, statusRank, type PairHealth } from './health.js';
 import { ethertypeName } from './names.js';
-import type { ChannelState, EntrySummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
+import type { ChannelState, EntrySummary, FailureSummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
 import { SKETCH_BITS } from '../flow/table.js';
 import { defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
 
@@ -189,7 +189,7 @@ export class SummaryAccumulator {
   }
 
   /**
-   * Folds in classified flows. Pair keys are made of clientId and serverId: the flows must come
+   * Folds in classified flows. Channels are found by clientId and serverId: the flows must come
    * from one FlowClassifier (or its forks), whose address numbers never change.
    */
   addFlows(flows: readonly ClassifiedFlow[]): void {
@@ -412,9 +412,9 @@ export class SummaryAccumulator {
    * -(k + 1) for the k-th later one: a flood's channels each have a failure, and no object is
    * made for those not listed.
    */
-  private topFailures(channels: Int32Array, n: number): Failure[] {
+  private topFailures(channels: Int32Array, n: number): FailureSummary[] {
     const ch = this.channels;
-    const later: Failure[] = [];
+    const later: FailureSummary[] = [];
     const refs: number[] = [];
     for (const c of channels) {
       if (!ch.hasFailures(c)) continue;

@@ -6,16 +6,15 @@
 // (bench/README.md, "flood-1M: channels as columns"). What only some channels have (a
 // timeline past their first flow, more than one reason or failure) lives in maps.
 import type { ClassifiedFlow } from '../classify/classify.js';
-import { REASONS, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
+import { REASONS, type FlowState, type ReasonCode, type Verdict } from '../classify/vocabulary.js';
 import type { PairHealth } from './health.js';
-import type { EntrySummary, TimelineBucket, TimelineGap } from './model.js';
+import type { FailureSummary, TimelineBucket, TimelineGap } from './model.js';
 import { ChannelTimeline, oneFlowBuckets } from './timeline.js';
 
-export type Failure = EntrySummary['failures'][number];
-
-type Verdict = ClassifiedFlow['verdict'];
-
-const VERDICTS: readonly Verdict[] = ['ok', 'warning', 'failed'];
+/** A verdict as a code (add() writes the same codes inline). */
+const VERDICTS = ['ok', 'warning', 'failed'] as const satisfies readonly Verdict[];
+/** Every Verdict has a code (a compile error otherwise). */
+const _EVERY_VERDICT: Exclude<Verdict, (typeof VERDICTS)[number]> extends never ? true : never = true;
 /** A failure's TCP outcome as a code (0: none). */
 const STATES = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed', 'midstream'] as const satisfies readonly (FlowState | null)[];
 /** Every FlowState has a code (a compile error otherwise). */
@@ -61,7 +60,7 @@ export class ChannelStore {
   private failReason = new Int8Array(0);
   private failState = new Uint8Array(0);
   private failFlows = new Float64Array(0);
-  private readonly moreFailures = new Map<number, Failure[]>();
+  private readonly moreFailures = new Map<number, FailureSummary[]>();
   /** Per-second timelines, made at a channel's second flow (or a long-lived session's gaps). */
   private readonly timelines = new Map<number, ChannelTimeline>();
   /** Health-list order: statusRank, set when ranked. */
@@ -237,19 +236,19 @@ export class ChannelStore {
   }
 
   /** Channel c's failures as the entry lists them (new objects). */
-  failureList(c: number): Failure[] {
+  failureList(c: number): FailureSummary[] {
     if (this.failReason[c] < 0) return [];
     const more = this.moreFailures.get(c);
     return more === undefined ? [this.firstFailure(c)] : [this.firstFailure(c), ...more.map((x) => ({ ...x }))];
   }
 
   /** Channel c's first failure (a new object; c has one). */
-  firstFailure(c: number): Failure {
+  firstFailure(c: number): FailureSummary {
     return { client: this.clientOf(c), server: this.serverOf(c), reason: REASONS[this.failReason[c]], state: STATES[this.failState[c]], flows: this.failFlows[c] };
   }
 
   /** Channel c's failures after its first (the stored objects: not to be changed). */
-  laterFailures(c: number): readonly Failure[] {
+  laterFailures(c: number): readonly FailureSummary[] {
     return this.moreFailures.get(c) ?? [];
   }
 

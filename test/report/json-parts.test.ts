@@ -39,7 +39,6 @@ describe('chunkUtf8', () => {
     const parts = ['a', '\u00e9'.repeat(40_000), '\u{1F600}'.repeat(40_000), 'z'.repeat(300_000), '', 'end'];
     const chunks = [...chunkUtf8(parts)];
     expect(Buffer.concat(chunks).equals(Buffer.from(parts.join(''), 'utf8'))).toBe(true);
-    // A part goes into the chunk when it fits at 3 bytes per UTF-16 unit; one larger than a chunk goes alone.
     // A part longer than a chunk holds at 3 bytes a unit (87,381 units) is cut into such pieces.
     expect(chunks.map((c) => c.length)).toEqual([80_001, 160_000, 87_381, 87_381, 125_241]);
   });
