@@ -68,6 +68,9 @@ export const REASONS = [
 ] as const;
 export type ReasonCode = (typeof REASONS)[number];
 
+/** Each reason's place in REASONS (reports order and count reasons by it). */
+export const REASON_RANK: ReadonlyMap<string, number> = new Map(REASONS.map((r, i) => [r, i]));
+
 /** The verdict each reason gives. */
 export const REASON_VERDICT: Readonly<Record<ReasonCode, Exclude<Verdict, 'ok'>>> = {
   'pmtu-blackhole': 'failed',

@@ -21,7 +21,7 @@
 // pins what it makes of quotes, backslashes and newlines.
 import { formatQueryParams } from '@clickhouse/client/dist/common/data_formatter/format_query_params.js';
 import type { Catalog } from '../catalog/schema.js';
-import { channelStatus, REASONS, SECTION_ORDER, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
+import { channelStatus, REASON_RANK, REASONS, SECTION_ORDER, type FlowState, type ReasonCode } from '../classify/vocabulary.js';
 import { entryIdentity, pairOrder, pairSummary, topN } from '../report/accumulate.js';
 import { cmp, isoMicros, microsFromIso } from '../report/format.js';
 import { DEFAULT_MAX_CHANNELS, healthLine, healthOmitted, sortHealth, statusRank, type PairHealth } from '../report/health.js';
@@ -97,7 +97,6 @@ function counts(r: Record<string, unknown> | undefined): Counts {
 /** ipv6Infrastructure's kinds, in the summary's order. */
 const INFRASTRUCTURE = ['neighbor-discovery', 'router-discovery', 'mld'] as const;
 
-const REASON_INDEX = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 
 /** Of `names`, those no run in the store's database `db` was exported under. */
 export async function unknownSensors(store: StoreReader, db: string, names: readonly string[]): Promise<string[]> {
@@ -164,7 +163,7 @@ export async function fleetSummary(store: StoreReader, db: string, catalog: Cata
   const reasonsOf = new Map<string, Uint32Array>();
   const key = (r: Record<string, unknown>) => `${str(r.entry)}\u0000${str(r.client)}\u0000${str(r.server)}`;
   for (const r of reasonRows) {
-    const i = REASON_INDEX.get(str(r.why));
+    const i = REASON_RANK.get(str(r.why));
     if (i === undefined) continue; // a reason of a newer release: not one this one can name
     let a = reasonsOf.get(key(r));
     if (a === undefined) reasonsOf.set(key(r), (a = new Uint32Array(REASONS.length)));

@@ -7,8 +7,8 @@
 // not with the number of flows.
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow, RoleBook } from '../classify/classify.js';
-import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
-import { ChannelStore, REASON_RANK } from './channels.js';
+import { channelStatus, REASON_RANK, REASONS, SECTION_ORDER, type ReasonCode, type SectionId } from '../classify/vocabulary.js';
+import { ChannelStore } from './channels.js';
 import { flowRecord } from './flow-record.js';
 import { HeartbeatAccumulator } from './ha.js';
 import { LONG_LIVED_TCP_PORTS } from '../flow/silences.js';

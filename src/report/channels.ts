@@ -6,7 +6,7 @@
 // (bench/README.md, "flood-1M: channels as columns"). What only some channels have (a
 // timeline past their first flow, more than one reason or failure) lives in maps.
 import type { ClassifiedFlow } from '../classify/classify.js';
-import { REASONS, type FlowState, type ReasonCode, type Verdict } from '../classify/vocabulary.js';
+import { REASON_RANK, REASONS, type FlowState, type ReasonCode, type Verdict } from '../classify/vocabulary.js';
 import type { PairHealth } from './health.js';
 import type { FailureSummary, TimelineBucket, TimelineGap } from './model.js';
 import { ChannelTimeline, oneFlowBuckets } from './timeline.js';
@@ -22,7 +22,6 @@ const _EVERY_STATE: Exclude<FlowState, (typeof STATES)[number]> extends never ? 
 const STATE_CODE = new Map<FlowState | null, number>(STATES.map((s, i) => [s, i]));
 /** A channel's reason when it has flows of two reasons or more (manyReasons). */
 const MANY = -2;
-export const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 
 function hash3(a: number, b: number, c: number): number {
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);

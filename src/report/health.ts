@@ -3,7 +3,7 @@
 // reason, the last success and the last failure), so that folding flows in batches (live
 // capture's expiry groups) or merging two summaries' counts gives exactly what one pass gives.
 import type { ChannelStatus, ReasonCode } from '../classify/vocabulary.js';
-import { channelStatus, REASON_VERDICT, REASONS } from '../classify/vocabulary.js';
+import { channelStatus, REASON_VERDICT, REASON_RANK, REASONS } from '../classify/vocabulary.js';
 import { cmp, isoMicros } from './format.js';
 import type { HealthLine, HealthOmitted } from './model.js';
 
@@ -20,7 +20,6 @@ export interface PairHealth {
   reasons: Uint32Array | null;
 }
 
-const REASON_INDEX = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 
 export function emptyPairHealth(): PairHealth {
   return { flows: 0, failed: 0, degraded: 0, lastSuccess: -Infinity, lastFailure: -Infinity, reasons: null };
@@ -36,7 +35,7 @@ export function addToPairHealth(h: PairHealth, verdict: 'ok' | 'warning' | 'fail
     if (verdict === 'warning') h.degraded++;
     if (lastTs > h.lastSuccess) h.lastSuccess = lastTs;
   }
-  if (verdict !== 'ok' && reason !== null) (h.reasons ??= new Uint32Array(REASONS.length))[REASON_INDEX.get(reason)!]++;
+  if (verdict !== 'ok' && reason !== null) (h.reasons ??= new Uint32Array(REASONS.length))[REASON_RANK.get(reason)!]++;
 }
 
 /** Adds b's counts into a: the same as having folded b's flows into a. */

@@ -21,7 +21,7 @@
 // analysing them at once (README, "pantap merge").
 import { ArgumentError } from '../errors.js';
 import { mergeGaps, type SessionGap } from '../classify/silences.js';
-import { channelStatus, REASONS, SECTION_ORDER, type ReasonCode } from '../classify/vocabulary.js';
+import { channelStatus, REASON_RANK, REASONS, SECTION_ORDER, type ReasonCode } from '../classify/vocabulary.js';
 import { REASON_NAMES } from '../decode/fields.js';
 import { SKETCH_BITS, sketchEstimate } from '../flow/table.js';
 import { orderedFlow } from './flow-record.js';
@@ -59,7 +59,6 @@ export interface MergeOptions {
   entryOrder?: readonly string[];
 }
 
-const REASON_INDEX = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 const MALFORMED_RANK = new Map<string, number>(Object.entries(REASON_NAMES).map(([code, name]) => [name, Number(code)]));
 const us = (iso: string | null): number | null => (iso === null ? null : microsFromIso(iso));
 const minIso = (xs: (string | null)[]): string | null => pick(xs, (a, b) => a < b);
@@ -262,7 +261,7 @@ class Channel {
   ) {}
 
   addReason(reason: ReasonCode, flows: number): void {
-    (this.health.reasons ??= new Uint32Array(REASONS.length))[REASON_INDEX.get(reason)!] += flows;
+    (this.health.reasons ??= new Uint32Array(REASONS.length))[REASON_RANK.get(reason)!] += flows;
   }
 
   addFailure(reason: ReasonCode, state: ChannelState['failures'][number]['state'], flows: number): void {
@@ -273,7 +272,7 @@ class Channel {
 
   /** Failures in REASONS order, then by outcome (as accumulate.ts writes them). */
   failureList(): ChannelState['failures'] {
-    return [...this.failures].sort((a, b) => REASON_INDEX.get(a.reason)! - REASON_INDEX.get(b.reason)! || cmp(a.state ?? '', b.state ?? ''));
+    return [...this.failures].sort((a, b) => REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? ''));
   }
 
   state(): ChannelState {
@@ -425,7 +424,7 @@ function mergeEntries(inputs: readonly Summary[], channels: readonly Channel[], 
       });
     const allFailures = chans.flatMap((c) => c.failureList().map((f) => ({ client: c.client, server: c.server, reason: f.reason, state: f.state, flows: f.flows })));
     allFailures.sort(
-      (a, b) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || REASON_INDEX.get(a.reason)! - REASON_INDEX.get(b.reason)! || cmp(a.state ?? '', b.state ?? ''),
+      (a, b) => b.flows - a.flows || cmp(a.client, b.client) || cmp(a.server, b.server) || REASON_RANK.get(a.reason)! - REASON_RANK.get(b.reason)! || cmp(a.state ?? '', b.state ?? ''),
     );
     // An input without merge state listed only its top pairs and failures: what it left out is not here.
     const cut = xs.some(({ e, legacy }) => e.lowerBound === true || (legacy && (e.pairCount > e.pairs.length || e.failureCount > e.failures.length)));

@@ -3,7 +3,7 @@
 // for (entry names), most flows first, and the evidence of the flows under each group. One
 // definition for the final text report and the live view: the report groups a summary (the
 // entries' failure lists, then listed flows no entry counts), the live view its newest flows.
-import { REASONS, type ReasonCode } from '../classify/vocabulary.js';
+import { REASON_RANK, type ReasonCode } from '../classify/vocabulary.js';
 import { cmp, count, hostPort } from './format.js';
 import { entryName, entryWhere, flowProto, type EntryShape } from './labels.js';
 import type { FailureSummary, FlowRecord } from './model.js';
@@ -35,7 +35,6 @@ export interface ProblemSource {
   flows: readonly ProblemFlow[];
 }
 
-const REASON_RANK = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 const problemKey = (client: string, tgt: string, reason: string) => `${client}\u0000${tgt}\u0000${reason}`;
 
 /** What was tried: `10.0.0.2:443/tcp`, `10.0.0.2 47/ip`. */
