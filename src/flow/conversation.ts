@@ -528,10 +528,8 @@ export class ConversationStore {
     this.arena = this.scratch;
     try {
       this.replay(id, 0);
-      const [s0, s1] = this.streamResults(id, 0, final);
-      const sl = this.silences[id];
-      const facts = tcpFacts(this.scratch.i32, this.scratch.f64, 0, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
-      // Held still when only peeked at: its streams (a SYN's sequence number, no bytes) are made again at its replay.
+      const facts = this.facts(id, final, 0);
+      // Held still when only peeked at: what the replay made (a long-lived session's silence log) is made again at its next one.
       this.forget(id);
       if (!final) this.held[id] = h;
       return facts;
@@ -670,9 +668,11 @@ export class ConversationStore {
     } else if (frameBytes === p[P_RETX_FRAME + side]) p[P_RETX_COUNT + side]++;
   }
 
-  /** The facts of TCP conversation `id` so far; `final`: it ends, its streams hand over their buffers (no copy) and close. */
-  private facts(id: number, final: boolean): ConversationFacts {
-    const base = id * TCP_WORDS;
+  /**
+   * The facts of TCP conversation `id` so far, its block at `base` of the arena; `final`: it
+   * ends, its streams hand over their buffers (no copy) and close.
+   */
+  private facts(id: number, final: boolean, base = id * TCP_WORDS): ConversationFacts {
     const [s0, s1] = this.streamResults(id, base, final);
     const sl = this.silences[id];
     return tcpFacts(this.arena.i32, this.arena.f64, base, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
