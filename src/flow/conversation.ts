@@ -4,10 +4,11 @@
 // must reach the same ConversationStore in capture order: the session runs one store per
 // aggregator and routes each flow's packets to one aggregator (pipeline/pool.ts).
 //
-// Per packet: the flow table's slot carries a hint (the conversation's id + 1), so the
-// lookup is one array read; the first packet of a flow in a table looks the key up in
-// the store's own map (flows outlive a worker's partial table in live capture). A flow
-// whose payload no decoder wants any more costs one flag test beyond TCP health.
+// Per packet: the flow table's slot carries a hint (the conversation's id + 1, flags
+// HINT_HELD and HINT_DONE above it), so the lookup is one array read; the first packet of
+// a flow in a table looks the key up in the store's own map (flows outlive a worker's
+// partial table in live capture). A flow whose payload no decoder wants any more costs one
+// flag test beyond TCP health.
 import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_SPORT, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
 import { ColumnsWriter, columnBeats, columnDatagrams, columnTcp, type ConversationColumns } from './conversation-columns.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
