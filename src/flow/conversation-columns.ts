@@ -3,7 +3,7 @@
 // bytes) as it is, its streams' bytes and runs, its PMTU bookkeeping, and the kept
 // datagrams, heartbeat times and silences. The session builds each flow's facts from them
 // when it judges the flow, with the same code that builds them from a store's own blocks
-// (conversation.ts: factsOfColumn). Building report objects in the worker and cloning
+// (conversation.ts: factsOfColumns). Building report objects in the worker and cloning
 // them cost more than the analysis of the flows; typed arrays transfer without a copy.
 import type { DatagramFacts, KeptDatagram } from './datagrams.js';
 import { beatFacts, type BeatFacts } from './heartbeats.js';

@@ -4,10 +4,11 @@
 // must reach the same ConversationStore in capture order: the session runs one store per
 // aggregator and routes each flow's packets to one aggregator (pipeline/pool.ts).
 //
-// Per packet: the flow table's slot carries a hint (the conversation's id + 1), so the
-// lookup is one array read; the first packet of a flow in a table looks the key up in
-// the store's own map (flows outlive a worker's partial table in live capture). A flow
-// whose payload no decoder wants any more costs one flag test beyond TCP health.
+// Per packet: the flow table's slot carries a hint (the conversation's id + 1, flags
+// HINT_HELD and HINT_DONE above it), so the lookup is one array read; the first packet of
+// a flow in a table looks the key up in the store's own map (flows outlive a worker's
+// partial table in live capture). A flow whose payload no decoder wants any more costs one
+// flag test beyond TCP health.
 import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_SPORT, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
 import { ColumnsWriter, columnBeats, columnDatagrams, columnTcp, type ConversationColumns } from './conversation-columns.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
@@ -528,10 +529,8 @@ export class ConversationStore {
     this.arena = this.scratch;
     try {
       this.replay(id, 0);
-      const [s0, s1] = this.streamResults(id, 0, final);
-      const sl = this.silences[id];
-      const facts = tcpFacts(this.scratch.i32, this.scratch.f64, 0, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
-      // Held still when only peeked at: its streams (a SYN's sequence number, no bytes) are made again at its replay.
+      const facts = this.facts(id, final, 0);
+      // Held still when only peeked at: what the replay made (a long-lived session's silence log) is made again at its next one.
       this.forget(id);
       if (!final) this.held[id] = h;
       return facts;
@@ -670,9 +669,11 @@ export class ConversationStore {
     } else if (frameBytes === p[P_RETX_FRAME + side]) p[P_RETX_COUNT + side]++;
   }
 
-  /** The facts of TCP conversation `id` so far; `final`: it ends, its streams hand over their buffers (no copy) and close. */
-  private facts(id: number, final: boolean): ConversationFacts {
-    const base = id * TCP_WORDS;
+  /**
+   * The facts of TCP conversation `id` so far, its block at `base` of the arena; `final`: it
+   * ends, its streams hand over their buffers (no copy) and close.
+   */
+  private facts(id: number, final: boolean, base = id * TCP_WORDS): ConversationFacts {
     const [s0, s1] = this.streamResults(id, base, final);
     const sl = this.silences[id];
     return tcpFacts(this.arena.i32, this.arena.f64, base, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);

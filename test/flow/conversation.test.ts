@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
 import type { RecordBatch } from '../../src/capture/records.js';
+import { factsOfColumns } from '../../src/flow/conversation.js';
 import { BatchAggregator } from '../../src/pipeline/aggregate.js';
+import { KEY_WORDS } from '../../src/flow/table.js';
 import { takeConversations } from './take-conversations.js';
 import { ACK, eth, ipv4, pcap, PROTO_TCP, PSH, SYN, tcp, tempDir } from '../helpers/build.js';
 import { TcpScript } from '../helpers/tcp-script.js';
@@ -139,6 +141,31 @@ describe('held first packets', () => {
     // No side sent payload: neither has a stream direction (a SYN alone makes none).
     expect(taken.streams).toEqual([null, null]);
     expect(takeConversations(agg.conversations, keys)).toEqual([null]);
+  });
+
+  it('held flows handed over as columns (a worker) have the facts takeKey gives, a peek before changing nothing', async () => {
+    // One SYN each: an ordinary port and a long-lived session's (a silence log at the replay).
+    const fed = async () => {
+      const agg = new BatchAggregator(100);
+      await feed(agg, new TcpScript(C, S, 40010, 443).frame('c', 100, 0, SYN));
+      await feed(agg, new TcpScript(C, S, 40011, 3978).frame('c', 700, 0, SYN));
+      return agg;
+    };
+    const byKey = await fed();
+    const keys = byKey.table.snapshot().keys;
+    const want = takeConversations(byKey.conversations, keys);
+    expect(want.map((f) => f?.kind)).toEqual(['tcp', 'tcp']);
+    expect(want.map((f) => f !== null && 'silences' in f)).toEqual([false, true]);
+    const some = await fed();
+    for (let o = 0; o < keys.length; o += KEY_WORDS) some.conversations.peekKey(keys.subarray(o, o + KEY_WORDS));
+    const columns = factsOfColumns(some.conversations.takeColumns(keys));
+    expect([columns(0), columns(1)]).toEqual(want);
+    expect(takeConversations(some.conversations, keys)).toEqual([null, null]);
+    const all = await fed();
+    const allColumns = all.conversations.takeAllColumns();
+    const rows = all.conversations.rowsOf(keys);
+    const facts = factsOfColumns(allColumns);
+    expect([facts(rows[0]), facts(rows[1])]).toEqual(want);
   });
 
   it('a held SYN is replayed at the second packet: the same facts as a flow fed in one batch, a peek in between changing nothing', async () => {
