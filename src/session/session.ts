@@ -15,7 +15,7 @@ import type { CaptureError } from '../errors.js';
 import { expireIdle, type IdleTimeouts } from '../flow/expire.js';
 import { FragmentResolver, type FragmentResolution } from '../flow/fragments.js';
 import { DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation.js';
-import { FlowTable, flowSlots, type FlowSnapshot } from '../flow/table.js';
+import { FlowTable, KEY_WORDS, flowSlots, type FlowSnapshot } from '../flow/table.js';
 import type { InspectionCounts } from '../classify/flow-facts.js';
 import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
@@ -409,9 +409,14 @@ export class FlowSession {
     for (const p of parts) {
       if (p.flows !== null) {
         // Flows that did not fit are overflow: their owners forget their conversations
-        // (else, live, a worker would keep them and their payload budget for ever).
+        // (else, live, a worker would keep them and their payload budget for ever). A sink
+        // may forget a flow only when its facts are asked for (FactsOf: the main thread's
+        // share, inline): each is asked for, but at the end, where terminate() drops them all.
         const left = this.table.merge(p.flows);
-        if (left !== null) await this.sink.take(left);
+        if (left !== null) {
+          const facts = await this.sink.take(left);
+          if (!final) for (let i = 0; i < left.length / KEY_WORDS; i++) facts(i);
+        }
       }
       this.fragments.add(p.fragments);
     }
