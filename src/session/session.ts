@@ -15,7 +15,7 @@ import type { CaptureError } from '../errors.js';
 import { expireIdle, type IdleTimeouts } from '../flow/expire.js';
 import { FragmentResolver, type FragmentResolution } from '../flow/fragments.js';
 import { DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation.js';
-import { FlowTable, flowSlots, type FlowSnapshot } from '../flow/table.js';
+import { FlowTable, KEY_WORDS, flowSlots, type FlowSnapshot } from '../flow/table.js';
 import type { InspectionCounts } from '../classify/flow-facts.js';
 import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
@@ -279,6 +279,8 @@ export class FlowSession {
   async finish(end: SessionEnd, keepFlows = true): Promise<{ summary: Summary; remaining: ClassifiedFlow[] }> {
     if (this.ended) throw new Error('FlowSession: finish() twice');
     const remaining: ClassifiedFlow[] = [];
+    // One test for the three collections below: a table of COLLECT_FLOWS flows or more.
+    let collecting = false;
     try {
       await this.ready();
       await this.collect(this.nowUs, true);
@@ -288,11 +290,12 @@ export class FlowSession {
       // Nothing more is read: the batch buffers kept for reuse go. They and the table's slots
       // (released above) are collected before classification grows the heap (collect.ts).
       this.buffers.clear();
-      if (snap.count >= COLLECT_FLOWS) startCollection();
+      collecting = snap.count >= COLLECT_FLOWS;
+      if (collecting) startCollection();
       // Once half the flows are classified, half the feed's per-flow state is garbage: when
       // that is much (their payload and streams), a collection keeps the heap from growing by
       // all of it (collect.ts).
-      const half = snap.count >= COLLECT_FLOWS ? snap.count / 2 : Infinity;
+      const half = collecting ? snap.count / 2 : Infinity;
       let classified = 0;
       await this.classifyLeaving(snap, (flows) => {
         acc.addFlows(flows);
@@ -308,7 +311,7 @@ export class FlowSession {
     // Workers stop (their heaps are freed) while the summary is built; the aggregators' stores
     // (TCP arena, kept payload) are let go of at once, and collected while the summary is made.
     const stopping = this.sink.terminate();
-    if (this.table.size + this.expiredFlows >= COLLECT_FLOWS) startCollection();
+    if (collecting) startCollection();
     try {
       // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
       const summary = this.acc.summary(this.input(end), this.classifier.roles, this.table.overflowSketch.slice());
@@ -409,9 +412,14 @@ export class FlowSession {
     for (const p of parts) {
       if (p.flows !== null) {
         // Flows that did not fit are overflow: their owners forget their conversations
-        // (else, live, a worker would keep them and their payload budget for ever).
+        // (else, live, a worker would keep them and their payload budget for ever). A sink
+        // may forget a flow only when its facts are asked for (FactsOf: the main thread's
+        // share, inline): each is asked for, but at the end, where terminate() drops them all.
         const left = this.table.merge(p.flows);
-        if (left !== null) await this.sink.take(left);
+        if (left !== null) {
+          const facts = await this.sink.take(left);
+          if (!final) for (let i = 0; i < left.length / KEY_WORDS; i++) facts(i);
+        }
       }
       this.fragments.add(p.fragments);
     }
