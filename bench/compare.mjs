@@ -16,7 +16,7 @@
 //                       ID names the row (default: pantap, pantap-2, ...). The first
 //                       variant is the reference of the "ratio vs pantap" column; every
 //                       further variant gets a ratio column of its own.
-//   --only a,b          run only these tools (ids: cat, tcpdump, ndpiReader, tshark,
+//   --only a,b          run only these tools (ids: node, cat, tcpdump, ndpiReader, tshark, node-floor, node-floor-2t,
 //                       pcap-parser, pantap; "pantap" selects every pantap variant)
 //   --skip a,b          run all but these tools
 //   --data DIR          where workloads live (default bench/data)
@@ -133,6 +133,11 @@ function tools(file, opts) {
   list.push({ id: 'pcap-parser', label: 'pcap-parser event loop (bench/pcap-parser-loop.mjs)',
     argv: [process.execPath, join(here, 'pcap-parser-loop.mjs'), file], available: pcapParser !== null,
     version: pcapParser ? `pcap-parser ${pcapParser}` : null });
+  // What no Node.js program can beat on this file: read it and step over its records.
+  list.push({ id: 'node-floor', label: 'Node floor, one thread: readSync + record walk (bench/node-floor.mjs)',
+    argv: [process.execPath, join(here, 'node-floor.mjs'), file], available: true, version: () => toolVersion('node --version') });
+  list.push({ id: 'node-floor-2t', label: 'Node floor, two threads: a reader worker + record walk (bench/node-floor.mjs --threads 2)',
+    argv: [process.execPath, join(here, 'node-floor.mjs'), file, '--threads', '2'], available: true, version: () => toolVersion('node --version') });
   // dist/cli/main.js only exports main(); bin.js is the executable entry point.
   const defaultPantap = 'node dist/cli/bin.js analyze {file} --format json';
   const variants = opts.pantap.length ? opts.pantap : [defaultPantap];

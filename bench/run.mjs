@@ -227,6 +227,7 @@ function checkTargets(results) {
       console.log(`| ${w} | ${t.what} | ${cells.map(mark).join(' | ')} |`);
     }
   }
+  const floors = floorRatios(results);
   const fastest = Object.entries(results).map(([w, res]) => {
     const ps = res.tools.filter((t) => ids.includes(t.id) && t.medianWallSeconds !== null);
     ps.sort((a, b) => a.medianWallSeconds - b.medianWallSeconds);
@@ -235,5 +236,39 @@ function checkTargets(results) {
   console.log('\npantap variants, fastest first (median wall s):');
   for (const f of fastest) console.log(`  ${f.workload}: ${f.order.map((o) => `${o.id} ${o.medianWallSeconds.toFixed(2)}`).join(' < ')}`);
   mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'targets.json'), JSON.stringify({ date: new Date().toISOString(), targets: out, fastest }, null, 2) + '\n');
+  writeFileSync(join(here, 'results', 'targets.json'), JSON.stringify({ date: new Date().toISOString(), targets: out, floors, fastest }, null, 2) + '\n');
+}
+
+/**
+ * For each speed target, the ratio that bench/node-floor.mjs itself reaches (the faster of
+ * its one- and two-thread rows): a Node.js program that only reads the file and steps over
+ * its records. A target the floor misses is out of reach of any Node.js design on this
+ * machine before a single packet is decoded.
+ */
+function floorRatios(results) {
+  const rows = [];
+  for (const [w, targets] of Object.entries(TARGETS)) {
+    const res = results[w];
+    if (!res) continue;
+    const wall = (id) => res.tools.find((t) => t.id === id)?.medianWallSeconds ?? null;
+    const floors = ['node-floor', 'node-floor-2t'].map((id) => ({ id, s: wall(id) })).filter((f) => f.s !== null);
+    if (!floors.length) continue;
+    floors.sort((a, b) => a.s - b.s);
+    const floor = floors[0];
+    for (const t of targets) {
+      const other = t.tool ? wall(t.tool) : null;
+      if (other === null) continue;
+      const ratio = t.atMost !== undefined ? floor.s / other : other / floor.s;
+      const ok = t.atMost !== undefined ? ratio <= t.atMost : ratio >= t.faster;
+      rows.push({ workload: w, target: t.what, floor: floor.id, floorSeconds: floor.s, ratio, reachable: ok });
+    }
+  }
+  if (!rows.length) return rows;
+  console.log('\nthe same speed targets for the Node floor (bench/node-floor.mjs: read the file and step over its records, decode nothing):');
+  console.log('| workload | target | floor (median wall s) | the floor\'s own ratio |');
+  console.log('| --- | --- | --- | --- |');
+  for (const r of rows) {
+    console.log(`| ${r.workload} | ${r.target} | ${r.floor} ${r.floorSeconds.toFixed(2)} | ${r.ratio.toFixed(2)}x ${r.reachable ? 'within the target' : 'misses it: out of reach of any Node.js program'} |`);
+  }
+  return rows;
 }
