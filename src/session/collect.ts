@@ -14,6 +14,8 @@
 // main thread's: wall time only when the other core is busy), and the pause to finish is short —
 // where a forced `gc()` (--expose-gc) stops the main thread for the whole collection.
 
+import { getHeapStatistics } from 'node:v8';
+
 /** Beyond V8's 64 MiB step of external memory, with room for memory freed since the last mark-compact. */
 const NUDGE_BYTES = 256 << 20;
 
@@ -27,8 +29,25 @@ export const COLLECT_FLOWS = 8192;
  */
 export const COLLECT_KEPT_BYTES = 8 << 20;
 
-/** Starts a concurrent mark-compact (see above); does nothing when the address space cannot be had. */
+/** What V8 may take for its young generation, beside the old one, within `heap_size_limit`. */
+const YOUNG_GENERATION_BOUND = 64 << 20;
+
+/**
+ * Whether a nudge leaves V8 on its concurrent path. Past a hard limit of external memory,
+ * half the old generation's maximum (V8 11's `Heap::external_memory_hard_limit()`), V8
+ * collects everything at once with the main thread stopped instead; under a small
+ * `--max-old-space-size` a nudge would then cost what it is meant to avoid. The old
+ * generation's maximum is taken at its lowest (the heap limit less the young generation's
+ * bound), and the external memory since the last mark-compact at its highest (all of it).
+ */
+export function nudgeStaysConcurrent(externalBytes: number, heapSizeLimit: number): boolean {
+  return externalBytes + NUDGE_BYTES <= (heapSizeLimit - YOUNG_GENERATION_BOUND) / 2;
+}
+
+/** Starts a concurrent mark-compact (see above); does nothing when it would not be concurrent or the address space cannot be had. */
 export function startCollection(): void {
+  const heap = getHeapStatistics();
+  if (!nudgeStaysConcurrent(heap.external_memory, heap.heap_size_limit)) return;
   try {
     new ArrayBuffer(NUDGE_BYTES);
   } catch {
