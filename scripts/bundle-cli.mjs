@@ -64,6 +64,11 @@ await build({
   // not: the banner gives each chunk one.
   external: packagesBut(['commander']),
   sourcemap: 'linked',
+  // Constants inlined as literals (esbuild folds every primitive top-level const, across
+  // modules): V8 loads an imported binding, or a chunk's shared top-level variable, from its
+  // cell at every use, with a hole and a small-integer check (issue 13: the per-packet path
+  // indexes its field arrays with named constants; bench/README.md, "The feed, fourth pass").
+  minifySyntax: true,
   logLevel: 'warning',
   plugins: [ownUrl],
 });
