@@ -367,11 +367,6 @@ export class FlowKeyIndex {
     return this.mask + 1;
   }
 
-  /** The entries themselves (hash, place + 1 per entry; entry i at 2i), for a look at a key's home entry. */
-  get array(): Uint32Array {
-    return this.ix;
-  }
-
   /**
    * The place of the key at k[o..o+KW), whose hash is h, among the keys at
    * keys[place * stride]; when absent, -1 - the free entry where it would go (see set()).
@@ -532,11 +527,8 @@ export class FlowTable extends FlowSlots {
     if (kind === KIND_IPV6) h = mix(mix(mix(mix(h, pf[a + 2]), pf[a + 3]), pf[b + 2]), pf[b + 3]);
     h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
     h = (h ^ (h >>> 15)) >>> 0;
-    // The recent flows' entries; a table no larger than them, its index itself (the key's
-    // home entry: where linear probing at most half full usually finds it).
-    const small = this.capacity <= RECENT;
-    const rc = small ? this.index.array : this.recent;
-    const r = 2 * (h & (small ? this.capacity - 1 : RECENT - 1));
+    const rc = this.recent;
+    const r = 2 * (h & (RECENT - 1));
     const re = rc[r + 1];
     const keys = this.keys;
     const kb = (re - 1) * TS;
@@ -628,10 +620,11 @@ export class FlowTable extends FlowSlots {
   /** findOrInsert() past the recent flows (see `recent`), `h` being the key's hash. */
   private findOrInsertHashed(k: Uint32Array, o: number, h: number): number {
     const at = this.index.find(h, this.keys, TS, k, o);
+    const r = 2 * (h & (RECENT - 1));
+    const rc = this.recent;
     if (at >= 0) {
-      const r = 2 * (h & (RECENT - 1));
-      this.recent[r] = h;
-      this.recent[r + 1] = at + 1;
+      rc[r] = h;
+      rc[r + 1] = at + 1;
       return at;
     }
     if (this.size >= this.maxFlows) {
