@@ -3,8 +3,8 @@
 // the other commands) into chunks beside it (dist/cli/bin-*.js), with esbuild. Node's ESM loader resolves, reads
 // and compiles each module on its own: for the ~50 modules before the first batch that
 // cost ~20 ms of start-up (bench/README.md, "Issue 13"). npm packages stay imports; the
-// other dist/ files stay as they are (the library, dist/index.js, and the decode worker,
-// dist/pipeline/worker.js). Each module's import.meta.url is rewritten to its own dist/
+// other dist/ files stay as they are (the library, dist/index.js), but the decode worker,
+// dist/pipeline/worker.js, is bundled in place on its own. Each module's import.meta.url is rewritten to its own dist/
 // path, so the files it finds beside it (catalog, protobuf schema, HTML assets, addons)
 // are found as before.
 import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,13 +69,14 @@ function splitConstants(src) {
 
 const CONSTANTS_PREFIX = 'pantap-constants:';
 
-const ownUrl = {
+/** Rewrites each module's import.meta.url to its own dist/ path (from a bundle in `outDir`), and moves its constants (splitConstants). */
+const ownUrl = (outDir) => ({
   name: 'own-import-meta-url',
   setup(b) {
     /** Per module path, the constants splitConstants() moved out of it. */
     const constants = new Map();
     b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/, namespace: 'file' }, (args) => {
-      const rel = relative(dirname(entry), args.path).split('\\').join('/');
+      const rel = relative(outDir, args.path).split('\\').join('/');
       const src = readFileSync(args.path, 'utf8');
       const url = `new URL(${JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`)}, import.meta.url).href`;
       let contents = src.replaceAll('import.meta.url', url);
@@ -89,7 +90,7 @@ const ownUrl = {
     b.onResolve({ filter: /^pantap-constants:/ }, (args) => ({ path: args.path.slice(CONSTANTS_PREFIX.length), namespace: 'pantap-constants' }));
     b.onLoad({ filter: /.*/, namespace: 'pantap-constants' }, (args) => ({ contents: constants.get(args.path), loader: 'js' }));
   },
-};
+});
 
 // Chunks of an earlier build (their names carry a hash) go first.
 for (const f of readdirSync(dirname(entry))) if (/^bin-.*\.js(\.map)?$/.test(f)) rmSync(resolve(dirname(entry), f));
@@ -124,5 +125,23 @@ await build({
   // indexes its field arrays with named constants; bench/README.md, "The feed, fourth pass").
   minifySyntax: true,
   logLevel: 'warning',
-  plugins: [ownUrl],
+  plugins: [ownUrl(dirname(entry))],
+});
+
+// The decode worker (dist/pipeline/worker.js, which the command's and the library's pools
+// start: with workers the feed runs there) bundled in place the same way, on its own.
+const worker = resolve('dist/pipeline/worker.js');
+await build({
+  entryPoints: [worker],
+  outfile: worker,
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: packagesBut([]),
+  sourcemap: 'linked',
+  minifySyntax: true,
+  logLevel: 'warning',
+  plugins: [ownUrl(dirname(worker))],
 });

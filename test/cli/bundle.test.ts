@@ -1,4 +1,4 @@
-// The bundled CLI (scripts/bundle-cli.mjs) holds the per-packet path's named constants as
+// The bundled CLI and decode worker (scripts/bundle-cli.mjs) hold the per-packet path's named constants as
 // literals: V8 loads a variable, or an imported binding from its cell, at every use (issue
 // 13, bench/README.md "The feed, fourth pass"). Checked on the built bundle.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ function body(name: string): string {
   return text!.slice(at, end < 0 ? undefined : end);
 }
 
-describe('the bundled CLI', () => {
+describe('the bundled CLI and decode worker', () => {
   it('indexes the decoder fields with literals (constants of a module that imports nothing)', () => {
     const t = body('decodeTransport');
     expect(t).toContain('pf[10] = 0');
@@ -32,5 +32,12 @@ describe('the bundled CLI', () => {
     expect(table).not.toMatch(/\b(TS|TD|RECENT|K_PORTS|V_PKTS|U_FLAGS)\b/);
     const all = chunks.join('\n');
     for (const name of ['TCP_WORDS', 'S_NEXTSEQ', 'RECENT', 'F_SPORT', 'REC_WORDS']) expect(all, name).not.toMatch(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('bundles the decode worker on its own, with the same literals', () => {
+    const worker = readFileSync(resolve(REPO, 'dist/pipeline/worker.js'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    expect(worker).toContain('pf[10] = 0');
+    expect(worker).not.toMatch(/^import .* from "\.\.?\//m);
+    for (const name of ['TCP_WORDS', 'RECENT', 'F_SPORT', 'REC_WORDS']) expect(worker, name).not.toMatch(new RegExp(`\\b${name}\\b`));
   });
 });
