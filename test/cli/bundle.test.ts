@@ -1,6 +1,6 @@
-// The bundled CLI and decode worker (scripts/bundle-cli.mjs) hold the per-packet path's named constants as
-// literals: V8 loads a variable, or an imported binding from its cell, at every use (issue
-// 13, bench/README.md "The feed, fourth pass"). Checked on the built bundle.
+// The bundled CLI and decode worker (scripts/bundle-cli.mjs) hold the per-packet path's
+// named constants as literals: V8 loads a variable, or an imported binding from its cell,
+// at every use (issue 13, bench/README.md "The feed, fourth pass"). Checked on the build.
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
