@@ -116,6 +116,8 @@ function decodeEthernet(pf: PacketFields, b: Uint8Array, dv: DataView, off: numb
   if (end - off < 14) return M_LINK_SHORT;
   let et = (b[off + 12] << 8) | b[off + 13];
   let p = off + 14;
+  // Untagged IPv4, the usual frame: straight on (one call less per packet).
+  if (et === ETH_IPV4) return decodeIPv4(pf, b, dv, p, end, wireEnd);
   for (let tags = 0; tags < MAX_TAGS; tags++) {
     // 802.1Q, 802.1ad and the pre-standard QinQ values
     if (et !== 0x8100 && et !== 0x88a8 && et !== 0x9100 && et !== 0x9200) break;

@@ -88,37 +88,41 @@ export function decodeTransport(pf: PacketFields, b: Uint8Array, dv: DataView, p
       return R_OK;
     }
     case IPPROTO_ICMP:
-    case IPPROTO_ICMPV6: {
-      if (avail < 4) return M_ICMP_SHORT;
-      const type = b[off];
-      const isError = proto === IPPROTO_ICMP ? type === 3 || type === 4 || type === 5 || type === 11 || type === 12 : type >= 1 && type <= 4;
-      // Other messages (echo...) keep their type and code: Community ID pairs them by it.
-      if (!isError) {
-        const code = b[off + 1];
-        pf[F_ICMPMSG] = (0x10000 | (type << 8) | code) >>> 0;
-        // The message's "ports", as Zeek and Community ID key ICMP: the type, and its
-        // counterpart (echo request 8 <-> reply 0) or, for one-way messages, the code. An
-        // echo and its reply share one flow key, apart from neighbour discovery or a ping
-        // the other way between the same two hosts.
-        const peer = (proto === IPPROTO_ICMP ? ICMP4_PEER : ICMP6_PEER)[type];
-        pf[F_SPORT] = type;
-        pf[F_DPORT] = peer >= 0 ? peer : code;
-        // Echo request and reply: identifier and sequence number pair a reply with its request.
-        if (avail >= 8 && (proto === IPPROTO_ICMP ? type === 8 || type === 0 : type === 128 || type === 129)) pf[F_ICMPECHO] = ((b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]) >>> 0;
-      } else {
-        quoted(pf, b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
-        // Fragmentation needed (ICMP 3/4: MTU in bytes 6-7) and packet too big (ICMPv6 2:
-        // bytes 4-7) carry the next hop's MTU: path-MTU discovery at work, or its absence.
-        if (avail >= 8 && pf[F_ICMPERR] !== 0) {
-          if (proto === IPPROTO_ICMP && type === 3 && b[off + 1] === 4) pf[F_ICMPMTU] = (b[off + 6] << 8) | b[off + 7];
-          else if (proto === IPPROTO_ICMPV6 && type === 2) pf[F_ICMPMTU] = dv.getUint32(off + 4);
-        }
-      }
-      return R_OK;
-    }
+    case IPPROTO_ICMPV6:
+      return decodeIcmp(pf, b, dv, proto, off, end, avail);
     default:
       return R_OK;
   }
+}
+
+/** The ICMP and ICMPv6 part of decodeTransport (its own function: the TCP and UDP path stays small enough to inline). */
+function decodeIcmp(pf: PacketFields, b: Uint8Array, dv: DataView, proto: number, off: number, end: number, avail: number): number {
+  if (avail < 4) return M_ICMP_SHORT;
+  const type = b[off];
+  const isError = proto === IPPROTO_ICMP ? type === 3 || type === 4 || type === 5 || type === 11 || type === 12 : type >= 1 && type <= 4;
+  // Other messages (echo...) keep their type and code: Community ID pairs them by it.
+  if (!isError) {
+    const code = b[off + 1];
+    pf[F_ICMPMSG] = (0x10000 | (type << 8) | code) >>> 0;
+    // The message's "ports", as Zeek and Community ID key ICMP: the type, and its
+    // counterpart (echo request 8 <-> reply 0) or, for one-way messages, the code. An
+    // echo and its reply share one flow key, apart from neighbour discovery or a ping
+    // the other way between the same two hosts.
+    const peer = (proto === IPPROTO_ICMP ? ICMP4_PEER : ICMP6_PEER)[type];
+    pf[F_SPORT] = type;
+    pf[F_DPORT] = peer >= 0 ? peer : code;
+    // Echo request and reply: identifier and sequence number pair a reply with its request.
+    if (avail >= 8 && (proto === IPPROTO_ICMP ? type === 8 || type === 0 : type === 128 || type === 129)) pf[F_ICMPECHO] = ((b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]) >>> 0;
+  } else {
+    quoted(pf, b, dv, off + 8, end, (0x10000 | (type << 8) | b[off + 1]) >>> 0);
+    // Fragmentation needed (ICMP 3/4: MTU in bytes 6-7) and packet too big (ICMPv6 2:
+    // bytes 4-7) carry the next hop's MTU: path-MTU discovery at work, or its absence.
+    if (avail >= 8 && pf[F_ICMPERR] !== 0) {
+      if (proto === IPPROTO_ICMP && type === 3 && b[off + 1] === 4) pf[F_ICMPMTU] = (b[off + 6] << 8) | b[off + 7];
+      else if (proto === IPPROTO_ICMPV6 && type === 2) pf[F_ICMPMTU] = dv.getUint32(off + 4);
+    }
+  }
+  return R_OK;
 }
 
 /**

@@ -503,28 +503,65 @@ export class FlowTable extends FlowSlots {
   addPacketNow(pf: PacketFields, seq: number, wireBytes: number): number {
     const tsUs = this.clock[0];
     // Canonical orientation: compare (src, sport) with (dst, dport) word by word.
-    const l2 = pf[F_KIND] === KIND_L2;
+    const kind = pf[F_KIND];
+    const l2 = kind === KIND_L2;
     const sport = l2 ? 0 : pf[F_SPORT];
     const dport = l2 ? 0 : pf[F_DPORT];
     let cmp = 0;
     for (let i = 0; i < 4 && cmp === 0; i++) cmp = pf[F_SRC + i] - pf[F_DST + i];
     if (cmp === 0) cmp = sport - dport;
     const side = cmp > 0 ? 1 : 0;
-    const k = scratch;
-    k[K_KP] = pf[F_KIND] | (pf[F_PROTO] << 8);
+    this.lastSide = side;
+    // The key's words as locals: hashed and compared with the recent flow's slot without
+    // writing the key out (hashKey's and sameKey's order); written to `scratch` only when
+    // that is not the flow (issue 13: the per-packet path).
     const a = side === 0 ? F_SRC : F_DST;
     const b = side === 0 ? F_DST : F_SRC;
-    k[K_A] = pf[a];
-    k[K_A + 1] = pf[a + 1];
-    k[K_A + 2] = pf[a + 2];
-    k[K_A + 3] = pf[a + 3];
-    k[K_B] = pf[b];
-    k[K_B + 1] = pf[b + 1];
-    k[K_B + 2] = pf[b + 2];
-    k[K_B + 3] = pf[b + 3];
-    k[K_PORTS] = l2 ? pf[F_ETHERTYPE] : side === 0 ? (sport | (dport << 16)) >>> 0 : (dport | (sport << 16)) >>> 0;
-    this.lastSide = side;
-    const slot = this.findOrInsert(k, 0);
+    const kp = kind | (pf[F_PROTO] << 8);
+    const a0 = pf[a];
+    const a1 = pf[a + 1];
+    const b0 = pf[b];
+    const b1 = pf[b + 1];
+    const ports = l2 ? pf[F_ETHERTYPE] : side === 0 ? (sport | (dport << 16)) >>> 0 : (dport | (sport << 16)) >>> 0;
+    let h = mix(mix(mix(mix(mix(mix(0x811c9dc5, kp), a0), a1), b0), b1), ports);
+    if (kind === KIND_IPV6) h = mix(mix(mix(mix(h, pf[a + 2]), pf[a + 3]), pf[b + 2]), pf[b + 3]);
+    h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+    h = (h ^ (h >>> 15)) >>> 0;
+    const rc = this.recent;
+    const r = 2 * (h & (RECENT - 1));
+    const re = rc[r + 1];
+    const keys = this.keys;
+    const kb = (re - 1) * TS;
+    let slot: number;
+    if (
+      re !== 0 &&
+      rc[r] === h &&
+      keys[kb] === kp &&
+      keys[kb + K_PORTS] === ports &&
+      keys[kb + K_A] === a0 &&
+      keys[kb + K_B] === b0 &&
+      keys[kb + K_A + 1] === a1 &&
+      keys[kb + K_A + 2] === pf[a + 2] &&
+      keys[kb + K_A + 3] === pf[a + 3] &&
+      keys[kb + K_B + 1] === b1 &&
+      keys[kb + K_B + 2] === pf[b + 2] &&
+      keys[kb + K_B + 3] === pf[b + 3]
+    )
+      slot = re - 1;
+    else {
+      const k = scratch;
+      k[K_KP] = kp;
+      k[K_A] = a0;
+      k[K_A + 1] = a1;
+      k[K_A + 2] = pf[a + 2];
+      k[K_A + 3] = pf[a + 3];
+      k[K_B] = b0;
+      k[K_B + 1] = b1;
+      k[K_B + 2] = pf[b + 2];
+      k[K_B + 3] = pf[b + 3];
+      k[K_PORTS] = ports;
+      slot = this.findOrInsertHashed(k, 0, h);
+    }
     if (slot < 0) {
       this.overflowPackets++;
       return -1;
@@ -572,13 +609,19 @@ export class FlowTable extends FlowSlots {
 
   /** Slot of the key at k[o..o+KW), inserting it if new; -1 when full. */
   findOrInsert(k: Uint32Array, o: number): number {
-    const keys = this.keys;
     const h = hashKey(k, o);
     const rc = this.recent;
     const r = 2 * (h & (RECENT - 1));
     const re = rc[r + 1];
-    if (re !== 0 && rc[r] === h && sameKey(keys, (re - 1) * TS, k, o)) return re - 1;
-    const at = this.index.find(h, keys, TS, k, o);
+    if (re !== 0 && rc[r] === h && sameKey(this.keys, (re - 1) * TS, k, o)) return re - 1;
+    return this.findOrInsertHashed(k, o, h);
+  }
+
+  /** findOrInsert() past the recent flows (see `recent`), `h` being the key's hash. */
+  private findOrInsertHashed(k: Uint32Array, o: number, h: number): number {
+    const at = this.index.find(h, this.keys, TS, k, o);
+    const r = 2 * (h & (RECENT - 1));
+    const rc = this.recent;
     if (at >= 0) {
       rc[r] = h;
       rc[r + 1] = at + 1;
