@@ -1,5 +1,6 @@
 // Read-ahead through the whole analysis: a capture large enough to be read ahead gives the
-// summary of the same records read as a capture set (which is never read ahead).
+// summary of the same records read as a capture set (which is never read ahead), inline
+// and with a worker.
 import { resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { analyzeCaptures } from '../../src/analyze.js';
@@ -29,7 +30,7 @@ describe('read-ahead in a session', () => {
   const big = tmp.file('big.pcap', Buffer.concat([header, ...copies]));
   const parts = [tmp.file('big.0.pcap', Buffer.concat([header, ...copies.slice(0, half)])), tmp.file('big.1.pcap', Buffer.concat([header, ...copies.slice(half)]))];
 
-  for (const workers of [0]) {
+  for (const workers of [0, 1]) {
     it(`gives the summary of the same records read as a capture set (workers ${workers})`, async () => {
       const take = vi.spyOn(ReadAhead.prototype, 'take');
       const one = await analyzeCaptures([big], { allFlows: true, workers });
