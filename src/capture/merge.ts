@@ -78,6 +78,8 @@ export interface MergeOptions {
   /** Stops reading: what is already read is still merged and handed over; files not opened yet are not. */
   signal?: AbortSignal;
   stdin?: NodeJS.ReadableStream;
+  /** One large plain file may be read ahead (ReadOptions.readAhead); a set of files never is. */
+  readAhead?: boolean;
 }
 
 export interface MergedRead {
@@ -191,6 +193,7 @@ async function readOne(path: string, opts: MergeOptions, map: FileMap): Promise<
       onProgress: opts.onProgress && ((r, s, n, gz) => opts.onProgress!(0, r, s, n, gz)),
       signal: opts.signal,
       stdin: opts.stdin,
+      readAhead: opts.readAhead,
     });
     return { results: [rep], map, records: rep.records, copied: 0 };
   } catch (err) {

@@ -6,7 +6,8 @@ import { detectFramer } from './detect.js';
 import type { Framer } from './framer.js';
 import { PcapngFramer } from './pcapng.js';
 import { PCAP_HEADER_LEN, PcapFramer } from './pcap.js';
-import { REC_WORDS, type RecordBatch } from './records.js';
+import { MAX_CAPLEN, REC_WORDS, type RecordBatch } from './records.js';
+import type { ReadAhead, ReadAheadOptions, Taken } from './ahead.js';
 import { openSource, type ByteSource } from './source.js';
 
 function sharedBuffer(bytes: number): ArrayBuffer {
@@ -35,6 +36,12 @@ const READ_CHUNK = 1 << 20;
  * back by tens of milliseconds (start-up, bench/README.md "Issue 13"). The rest is the same.
  */
 const FIRST_BATCH_BYTES = 64 << 10;
+/** Files from this size on are read ahead (when asked for: ReadOptions.readAhead). */
+const AHEAD_MIN_BYTES = 32 << 20;
+/** Bytes free in front of a part read ahead: a cut pcap record (header and MAX_CAPLEN bytes) fits. */
+const AHEAD_HEAD = MAX_CAPLEN + 4096;
+/** Reads in flight (1.75 MiB each): one more than the part being framed, so that it rarely waits. */
+const AHEAD_DEPTH = 2;
 
 /** Recycles batch buffers; allocUnsafeSlow avoids zero-filling and Node's shared pool. */
 export class BufferPool {
@@ -118,6 +125,19 @@ export interface ReadOptions {
   onProgress?(bytesRead: number, size: number | null, packets: number, gzip: boolean): void;
   signal?: AbortSignal;
   stdin?: NodeJS.ReadableStream;
+  /**
+   * A large plain pcap file may be read ahead on libuv's threads (capture/ahead.ts): up to
+   * AHEAD_DEPTH more of the pool's buffers are in use. Tests pass the sizes.
+   */
+  readAhead?: boolean | AheadTuning;
+}
+
+/** Read-ahead's sizes (defaults: AHEAD_MIN_BYTES, AHEAD_HEAD, AHEAD_DEPTH), and a substitute fs.read for tests. */
+export interface AheadTuning {
+  minBytes?: number;
+  head?: number;
+  depth?: number;
+  read?: ReadAheadOptions['read'];
 }
 
 /**
@@ -203,6 +223,15 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   let seq = opts.seqBase;
   let batchStart = 0;
   let inputEnd = -1; // where the data ended, once it has
+  const tune: AheadTuning = typeof opts.readAhead === 'object' ? opts.readAhead : {};
+  const head = tune.head ?? AHEAD_HEAD;
+  // A large plain pcap file: its parts are read ahead from the second batch on (the first is
+  // read here, so start-up waits for no read of 1.75 MiB).
+  let ahead: ReadAhead | null =
+    opts.readAhead !== undefined && opts.readAhead !== false && framer instanceof PcapFramer && src.size !== null && src.size >= (tune.minBytes ?? AHEAD_MIN_BYTES) && cap >= 4 * head
+      ? (src.readAhead?.(pool, { head, depth: tune.depth ?? AHEAD_DEPTH, read: tune.read }) ?? null)
+      : null;
+  let aheadWanted = ahead !== null;
 
   const emit = async (): Promise<void> => {
     const batch: RecordBatch = {
@@ -273,14 +302,31 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       }
       break;
     }
-    // Hand the framed part over and carry the incomplete tail into a fresh buffer.
-    const next = pool.acquire();
-    const nu8 = new Uint8Array(next.data);
-    nu8.set(u8.subarray(pos, fill), 0);
+    // Hand the framed part over and carry the incomplete tail into a fresh buffer: the next
+    // part read ahead (in front of its bytes), else one of the pool's (then read into).
     const carried = fill - pos;
+    let part: Taken | null = null;
+    if (ahead !== null && !eof && !stopped() && carried <= head) {
+      if (!ahead.active && aheadWanted && report.records > 0) {
+        ahead.begin(base + fill);
+        aheadWanted = false;
+      }
+      if (ahead.active) part = await ahead.take();
+    }
+    if (part === null && ahead !== null && !aheadWanted) {
+      // Not needed any more (the end, an abort) or cannot go on (a cut record longer than
+      // the head room): this thread reads on itself, from where the parts ended (src.seek
+      // below); the source waits for the reads in flight before it closes the file.
+      void ahead.stop();
+      ahead = null;
+    }
+    const next = part?.bufs ?? pool.acquire();
+    const nu8 = new Uint8Array(next.data);
+    const at = part === null ? 0 : head - carried;
+    nu8.set(u8.subarray(pos, fill), at);
     // Start reading into the fresh buffer before handing the full one over, so the read
     // (on libuv's pool) overlaps decoding, whether that runs inline or waits for a worker.
-    const reading = eof ? null : readMore(src, nu8, carried, Math.min(cap, carried + READ_CHUNK));
+    const reading = eof || part !== null ? null : readMore(src, nu8, carried, Math.min(cap, carried + READ_CHUNK));
     reading?.catch(() => undefined); // if emit throws first, the read's fate must not crash us
     if (framer.count > 0) await emit();
     else pool.release(bufs);
@@ -292,13 +338,23 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     u8 = nu8;
     dv = new DataView(next.data);
     idx = new Uint32Array(next.index);
-    base += pos;
+    // the batch's buffer starts `at` bytes before its first record (its head room unused)
+    base += pos - at;
     batchStart = base;
-    pos = 0;
-    fill = carried;
+    pos = at;
+    fill = at + carried;
+    if (part !== null) {
+      // A short part (the file's end) is topped up, or its end seen, by reading here.
+      fill += part.length;
+      eof = part.err !== null;
+      readErr = part.err;
+      // progress, and where this thread reads on once the parts stop
+      src.seek!(base + fill);
+    }
     if (reading !== null) ({ fill, eof, err: readErr } = await reading);
   }
   report.bytesRead = base + pos;
+  void ahead?.stop();
   if (framer.count > 0) await emit();
   else pool.release(bufs);
 

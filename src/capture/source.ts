@@ -8,6 +8,8 @@ import { Socket } from 'node:net';
 import { createGunzip } from 'node:zlib';
 import { type Readable, pipeline } from 'node:stream';
 import { CaptureError } from '../errors.js';
+import { ReadAhead, type ReadAheadOptions } from './ahead.js';
+import type { BufferPool } from './reader.js';
 
 export interface ByteSource {
   /** Display name used in messages ("-" reads as "stdin"). */
@@ -28,6 +30,13 @@ export interface ByteSource {
    */
   read(into: Uint8Array, offset: number, length: number): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Plain regular files only: reads of the file's next parts kept in flight into buffers of
+   * `pool` (capture/ahead.ts); null for other files. close() waits for them.
+   */
+  readAhead?(pool: BufferPool, opts: ReadAheadOptions): ReadAhead | null;
+  /** Reads continue at file offset `offset` (once read-ahead took the file over). */
+  seek?(offset: number): void;
 }
 
 const GZIP_0 = 0x1f;
@@ -42,20 +51,30 @@ const EMPTY = new Uint8Array(0);
 class FileSource implements ByteSource {
   readonly gzip = false;
   private done = 0;
+  /** Where reads continue once seek() was called; null: at the descriptor's position. */
+  private at: number | null = null;
+  private ahead: ReadAhead | null = null;
   constructor(
     readonly name: string,
     private readonly fh: FileHandle,
     readonly size: number,
     private readonly signal: AbortSignal | undefined,
+    private readonly regular: boolean,
   ) {}
+  readAhead(pool: BufferPool, opts: ReadAheadOptions): ReadAhead | null {
+    if (!this.regular || this.ahead !== null) return null;
+    this.ahead = new ReadAhead(this.name, this.fh.fd, pool, opts);
+    return this.ahead;
+  }
   async read(into: Uint8Array, offset: number, length: number): Promise<number> {
     if (this.signal?.aborted) return 0;
     // Read on this thread, in L2-sized pieces the reader frames at once: the kernel's copy
     // leaves the bytes in this core's cache. An async read lands them in a libuv thread's
     // core instead, and framing then pays a cross-core miss per record (measured: ~5x).
     try {
-      const n = readSync(this.fh.fd, into, offset, length, null);
+      const n = readSync(this.fh.fd, into, offset, length, this.at);
       this.done += n;
+      if (this.at !== null) this.at += n;
       return n;
     } catch (err) {
       throw new CaptureError('INPUT', this.name, `read failed (${(err as { code?: string }).code ?? String(err)})`);
@@ -64,7 +83,13 @@ class FileSource implements ByteSource {
   consumed(): number {
     return this.done;
   }
-  close(): Promise<void> {
+  seek(offset: number): void {
+    this.at = offset;
+    this.done = offset;
+  }
+  async close(): Promise<void> {
+    // no read may be in flight when the descriptor goes (a number the next open may reuse)
+    await this.ahead?.stop();
     return this.fh.close();
   }
 }
@@ -236,7 +261,7 @@ export async function openSource(path: string, stdin: Readable = process.stdin, 
       const file = createReadStream(path, { highWaterMark: 1 << 20 });
       return new StreamSource(path, true, gunzipped(file), signal, { size: st.size, read: () => file.bytesRead });
     }
-    return new FileSource(path, fh, st.size, signal);
+    return new FileSource(path, fh, st.size, signal, st.isFile());
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw ioError(path, err);

@@ -89,7 +89,8 @@ export async function feedFiles(session: FlowSession, paths: string[], opts: Fee
     }
     await session.add(b);
   };
-  const merged = await readMerged(paths, { pool: session.buffers, submit, onProgress: opts.onProgress, signal, stdin: opts.stdin });
+  // One large plain file is read ahead (capture/ahead.ts), inline and with workers alike.
+  const merged = await readMerged(paths, { pool: session.buffers, submit, onProgress: opts.onProgress, signal, stdin: opts.stdin, readAhead: true });
   // With -c, the records read are those up to the last one kept, counted per file.
   const counts = filter !== undefined ? merged.map.countsUpTo(examined, paths.length) : null;
   const files: FileReport[] = [];
