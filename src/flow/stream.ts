@@ -43,27 +43,38 @@ export interface PayloadBudget {
 }
 
 /**
- * Stream buffers carved from shared 256 KiB chunks in power-of-two sizes (512 B up), with
+ * Stream buffers carved from shared chunks in power-of-two sizes (512 B to 256 KiB), with
  * a free list per size: thousands of flows each keeping a few KiB would otherwise allocate
  * as many ArrayBuffers, each an allocation outside the JavaScript heap that the garbage
  * collector tracks one by one. Buffers are handed out dirty: a direction only reads the
  * positions it wrote.
+ *
+ * The first chunk is small (256 KiB: a small capture's whole payload), the later ones 4 MiB.
+ * glibc's malloc maps a block that large on its own while its threshold (128 KiB, raised to
+ * the size of the largest mapped block freed so far, at most 32 MiB) is below it — on mixed-2M
+ * the largest are the 2 MiB batch buffers — so a chunk's pages go back to the system once its
+ * flows are judged and a collection takes it, and only the pages written ever count. Chunks of
+ * 256 KiB came from the brk heap, which keeps what is freed in it: mixed-2M's 27 MB of kept
+ * payload stayed resident to the exit (bench/README.md, "peak RSS of mixed-2M, third pass").
+ * Past the threshold a chunk comes from the brk heap as those did.
  */
 export class ByteSlab {
   private readonly free: Uint8Array[][] = [];
   private chunk: ArrayBuffer | null = null;
   private used = 0;
-  static readonly CHUNK = 256 * 1024;
+  static readonly FIRST_CHUNK = 256 * 1024;
+  static readonly CHUNK = 4 << 20;
   static readonly MIN = 512;
+  static readonly MAX = 256 * 1024;
 
-  /** A buffer of exactly `n` bytes when n is a size class (a power of two from 512 up to CHUNK), else null. */
+  /** A buffer of exactly `n` bytes when n is a size class (a power of two from MIN to MAX), else null. */
   alloc(n: number): Uint8Array | null {
-    if (n < ByteSlab.MIN || n > ByteSlab.CHUNK || (n & (n - 1)) !== 0) return null;
+    if (n < ByteSlab.MIN || n > ByteSlab.MAX || (n & (n - 1)) !== 0) return null;
     const c = 31 - Math.clz32(n);
     const list = this.free[c];
     if (list !== undefined && list.length > 0) return list.pop()!;
-    if (this.chunk === null || this.used + n > ByteSlab.CHUNK) {
-      this.chunk = new ArrayBuffer(ByteSlab.CHUNK);
+    if (this.chunk === null || this.used + n > this.chunk.byteLength) {
+      this.chunk = new ArrayBuffer(this.chunk === null ? ByteSlab.FIRST_CHUNK : ByteSlab.CHUNK);
       this.used = 0;
     }
     const b = new Uint8Array(this.chunk, this.used, n);
@@ -73,7 +84,8 @@ export class ByteSlab {
 
   /** Takes back a buffer alloc() gave. */
   release(b: Uint8Array): void {
-    if (b.byteLength !== ByteSlab.CHUNK && b.buffer.byteLength === ByteSlab.CHUNK && (b.length & (b.length - 1)) === 0 && b.length >= ByteSlab.MIN) {
+    const chunk = b.buffer.byteLength;
+    if ((chunk === ByteSlab.CHUNK || chunk === ByteSlab.FIRST_CHUNK) && b.length <= ByteSlab.MAX && b.length < chunk && (b.length & (b.length - 1)) === 0 && b.length >= ByteSlab.MIN) {
       const c = 31 - Math.clz32(b.length);
       (this.free[c] ??= []).push(b);
     }

@@ -23,11 +23,35 @@ const NUDGE_BYTES = 256 << 20;
 export const COLLECT_FLOWS = 8192;
 
 /**
- * Payload the first half of the flows kept, at least, for a collection halfway through
- * classification. Where flows kept little (flood-1M's SYNs: nothing), what is alive then (the
- * channels) is most of the heap: marking 330 MB of it cost 0.5 s of CPU there and freed little.
+ * Fractions of the flows classified at which finish() asks for a collection. Classification
+ * first touches the young generation's pages the feed left untouched, and promotes what the
+ * summary keeps of each flow, while the flows it has judged leave their per-flow state and
+ * kept payload as garbage; early collections bound that first rise, the later ones give the
+ * payload back chunk by chunk (stream.ts, ByteSlab). mixed-2M, `-F json` (3 runs each): one
+ * at half 196–200 MiB, at 0.1, 0.25 and 0.5 177–183, seven at eighths 182–185
+ * (bench/README.md, "peak RSS of mixed-2M, third pass").
  */
-export const COLLECT_KEPT_BYTES = 8 << 20;
+export const COLLECT_AT: readonly number[] = [0.1, 0.25, 0.5];
+
+/**
+ * Payload kept per table, at least, at the rate of the flows classified so far, for the
+ * collections during classification. Where flows kept little (flood-1M's SYNs: nothing), what
+ * is alive then (the channels) is most of the heap: marking 330 MB of it cost 0.5 s of CPU
+ * there and freed little.
+ */
+export const COLLECT_KEPT_BYTES = 16 << 20;
+
+/** How many points of COLLECT_AT `classified` of `count` flows have passed. */
+export function collectPointsPassed(classified: number, count: number): number {
+  let k = 0;
+  while (k < COLLECT_AT.length && classified >= COLLECT_AT[k] * count) k++;
+  return k;
+}
+
+/** Whether `classified` of `count` flows that kept `keptBytes` of payload kept enough for a collection (COLLECT_KEPT_BYTES). */
+export function keptEnoughToCollect(keptBytes: number, classified: number, count: number): boolean {
+  return keptBytes * count >= COLLECT_KEPT_BYTES * classified;
+}
 
 /** What V8 may take for its young generation, beside the old one, within `heap_size_limit`. */
 const YOUNG_GENERATION_BOUND = 64 << 20;

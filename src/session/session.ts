@@ -21,7 +21,7 @@ import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
 import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
-import { COLLECT_FLOWS, COLLECT_KEPT_BYTES, startCollection } from './collect.js';
+import { COLLECT_FLOWS, collectPointsPassed, keptEnoughToCollect, startCollection } from './collect.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
 import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
@@ -279,7 +279,7 @@ export class FlowSession {
   async finish(end: SessionEnd, keepFlows = true): Promise<{ summary: Summary; remaining: ClassifiedFlow[] }> {
     if (this.ended) throw new Error('FlowSession: finish() twice');
     const remaining: ClassifiedFlow[] = [];
-    // One test for the three collections below: a table of COLLECT_FLOWS flows or more.
+    // One test for the collections below: a table of COLLECT_FLOWS flows or more.
     let collecting = false;
     try {
       await this.ready();
@@ -292,15 +292,20 @@ export class FlowSession {
       this.buffers.clear();
       collecting = snap.count >= COLLECT_FLOWS;
       if (collecting) startCollection();
-      // Once half the flows are classified, half the feed's per-flow state is garbage: when
-      // that is much (their payload and streams), a collection keeps the heap from growing by
-      // all of it (collect.ts).
-      const half = collecting ? snap.count / 2 : Infinity;
+      // As flows are judged, their share of the feed's state and payload becomes garbage and
+      // what the summary keeps of them is promoted: where they kept much payload, collections
+      // at fixed points of the classification keep the heap from growing by all of it (collect.ts).
       let classified = 0;
+      let points = 0;
       await this.classifyLeaving(snap, (flows) => {
         acc.addFlows(flows);
         if (keepFlows) for (const f of flows) remaining.push(f);
-        if (classified < half && (classified += flows.length) >= half && this.inspection.bytesKept >= COLLECT_KEPT_BYTES) startCollection();
+        if (!collecting) return;
+        classified += flows.length;
+        const passed = collectPointsPassed(classified, snap.count);
+        if (passed === points) return;
+        points = passed;
+        if (keptEnoughToCollect(this.inspection.bytesKept, classified, snap.count)) startCollection();
       });
     } catch (err) {
       this.ended = true;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newPayloadBudget, StreamDirection, type StreamLimits, type StreamResult } from '../../src/flow/stream.js';
+import { ByteSlab, newPayloadBudget, StreamDirection, type StreamLimits, type StreamResult } from '../../src/flow/stream.js';
 import { REPO, SHARED } from '../helpers/shared.js';
 import { captureUnusable, readTcpSegments, tcpFlows } from '../helpers/tcp-capture.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -541,4 +541,30 @@ describe('StreamDirection on captures vs tshark Follow TCP stream', () => {
       if (whole > 0) expect(compared).toBeGreaterThan(0);
     });
   }
+});
+
+describe('ByteSlab', () => {
+  it('carves the first 256 KiB chunk, then 4 MiB ones (mapped on their own by malloc, given back when collected)', () => {
+    const slab = new ByteSlab();
+    const a = slab.alloc(1024)!;
+    expect(a.buffer.byteLength).toBe(256 * 1024);
+    expect(a.byteOffset).toBe(0);
+    expect(slab.alloc(1024)!.byteOffset).toBe(1024);
+    // the first chunk cannot hold a 256 KiB buffer beside them: a 4 MiB chunk starts
+    const big = slab.alloc(256 * 1024)!;
+    expect(big.buffer.byteLength).toBe(4 << 20);
+    expect(big.byteOffset).toBe(0);
+    expect(slab.alloc(512)!.buffer).toBe(big.buffer);
+    expect(slab.alloc(512 * 1024)).toBeNull(); // past the largest size class
+    expect(slab.alloc(768)).toBeNull(); // not a power of two
+  });
+
+  it('takes back only what it handed out', () => {
+    const slab = new ByteSlab();
+    const a = slab.alloc(2048)!;
+    slab.release(new Uint8Array(256 * 1024)); // a buffer of its own, as large as a chunk
+    slab.release(a);
+    expect(slab.alloc(2048)).toBe(a);
+    expect(slab.alloc(256 * 1024)!.buffer).not.toBe(a.buffer);
+  });
 });

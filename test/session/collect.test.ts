@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nudgeStaysConcurrent } from '../../src/session/collect.js';
+import { collectPointsPassed, keptEnoughToCollect, nudgeStaysConcurrent } from '../../src/session/collect.js';
 
 const MiB = 1 << 20;
 
@@ -17,5 +17,22 @@ describe('nudgeStaysConcurrent', () => {
     const limit = 1024 * MiB; // (1024 − 64) / 2 = 480 MiB of room: 256 for the nudge, 224 held at most
     expect(nudgeStaysConcurrent(224 * MiB, limit)).toBe(true);
     expect(nudgeStaysConcurrent(225 * MiB, limit)).toBe(false);
+  });
+});
+
+describe('collections during classification', () => {
+  it('passes a point at 10 %, 25 % and 50 % of the flows classified', () => {
+    // mixed-2M: 20,000 flows, judged 1,024 at a time
+    expect([1024, 2048, 3072, 5120, 9216, 10240, 20000].map((n) => collectPointsPassed(n, 20000))).toEqual([0, 1, 1, 2, 2, 3, 3]);
+    expect(collectPointsPassed(0, 8192)).toBe(0);
+    // a chunk may pass two points at once: one collection for both
+    expect(collectPointsPassed(2048, 8192)).toBe(2);
+  });
+
+  it('asks for a collection only where the flows judged so far kept 16 MiB of payload per table', () => {
+    expect(keptEnoughToCollect(2_720_000, 2048, 20000)).toBe(true); // mixed-2M: 27.2 MB a table
+    expect(keptEnoughToCollect(0, 10240, 500000)).toBe(false); // flood-1M: SYNs keep nothing
+    expect(keptEnoughToCollect(8 * MiB, 10000, 20000)).toBe(true); // 16 MiB a table, just
+    expect(keptEnoughToCollect(8 * MiB - 1, 10000, 20000)).toBe(false);
   });
 });
