@@ -14,6 +14,8 @@
 // main thread's: wall time only when the other core is busy), and the pause to finish is short —
 // where a forced `gc()` (--expose-gc) stops the main thread for the whole collection.
 
+import { setFlagsFromString } from 'node:v8';
+
 /** Beyond V8's 64 MiB step of external memory, with room for memory freed since the last mark-compact. */
 const NUDGE_BYTES = 256 << 20;
 
@@ -34,4 +36,19 @@ export function startCollection(): void {
   } catch {
     // No room for the address space (a strict overcommit policy): V8 collects when it will.
   }
+}
+
+/**
+ * Turns V8's allocation-site pretenuring off for the rest of the process (the report phase of
+ * a large table; the CLI exits after it). V8 decides per object or array literal, at a
+ * scavenge, whether that literal's objects are allocated in the old generation from then on,
+ * for good, when nearly all it made since the last scavenge survived. Classification's first
+ * scavenge comes a few hundred flows in, while the chunk being judged holds every flow made so
+ * far: each literal a judged flow keeps (the flow, its TCP facts and their sides) is then
+ * pretenured, and every later flow's, dead a chunk later, piles up in the old generation
+ * until a mark-compact — ≈ 350 MiB of garbage on flood-1M (bench/README.md, "flood-1M, third
+ * pass"). The feed allocates no objects per packet, so nothing else depends on it.
+ */
+export function stopPretenuring(): void {
+  setFlagsFromString('--no-allocation-site-pretenuring');
 }

@@ -21,7 +21,7 @@ import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
 import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
-import { COLLECT_FLOWS, COLLECT_KEPT_BYTES, startCollection } from './collect.js';
+import { COLLECT_FLOWS, COLLECT_KEPT_BYTES, startCollection, stopPretenuring } from './collect.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
 import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
@@ -291,7 +291,10 @@ export class FlowSession {
       // (released above) are collected before classification grows the heap (collect.ts).
       this.buffers.clear();
       collecting = snap.count >= COLLECT_FLOWS;
-      if (collecting) startCollection();
+      if (collecting) {
+        startCollection();
+        stopPretenuring();
+      }
       // Once half the flows are classified, half the feed's per-flow state is garbage: when
       // that is much (their payload and streams), a collection keeps the heap from growing by
       // all of it (collect.ts).
