@@ -202,6 +202,18 @@ export class PreparedFlows {
     this.base = base;
   }
 
+  /**
+   * The most (entry, client, server) channels these flows can fold into a summary: one per
+   * candidate entry of each (a summary's ChannelStore reserves that many).
+   */
+  channelBound(): number {
+    const base = this.base;
+    if (base === null) return 0;
+    let n = 0;
+    for (let r = 0; r < base.n; r++) n += base.candidatesOf(r).length;
+    return n;
+  }
+
   /** The flows, handed over once (a second classification of them is an error, not an empty result). */
   take(): BaseColumns {
     const base = this.base;

@@ -300,11 +300,15 @@ export class FlowSession {
       // all of it (collect.ts).
       const half = collecting ? snap.count / 2 : Infinity;
       let classified = 0;
-      await this.classifyLeaving(snap, (flows) => {
-        acc.addFlows(flows);
-        if (keepFlows) for (const f of flows) remaining.push(f);
-        if (classified < half && (classified += flows.length) >= half && this.inspection.bytesKept >= COLLECT_KEPT_BYTES) startCollection();
-      });
+      await this.classifyLeaving(
+        snap,
+        (flows) => {
+          acc.addFlows(flows);
+          if (keepFlows) for (const f of flows) remaining.push(f);
+          if (classified < half && (classified += flows.length) >= half && this.inspection.bytesKept >= COLLECT_KEPT_BYTES) startCollection();
+        },
+        (bound) => acc.reserveChannels(bound),
+      );
     } catch (err) {
       this.ended = true;
       await this.sink.terminate();
@@ -329,10 +333,11 @@ export class FlowSession {
    * aggregators learnt from their packets (TCP health, payload); the aggregators forget them.
    * Hands them to `each` in capture order, a chunk at a time.
    */
-  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void): Promise<void> {
+  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void, channels?: (bound: number) => void): Promise<void> {
     // Workers hand the facts over while this thread prepares the flows.
     const taking = this.sink.take(snap.keys);
     const prepared = this.classifier.prepare(flowSlots(snap));
+    channels?.(prepared.channelBound());
     const facts = await taking;
     // Each flow's facts asked for once (FactsOf); those classification did not ask for are
     // taken all the same, so that the aggregators forget every flow that left.
