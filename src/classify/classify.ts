@@ -80,6 +80,15 @@ function addressOf(flows: FlowSlots, slot: number, side: Side, kind: number): st
   return macString(w(0), w(1));
 }
 
+/**
+ * `s` as one string: V8 builds a concatenation of 13 characters or more (most IPv4 addresses)
+ * as a tree of two or more strings, and reading a character of it makes it one, whose tree the
+ * collector drops (≈ 35 bytes an address kept instead of ≈ 59; a SYN flood keeps 500,000).
+ */
+function flat(s: string): string {
+  return s.charCodeAt(0) >= 0 ? s : '';
+}
+
 /** One string and one number per distinct address, however many flows it is in. */
 class AddressInterner {
   private readonly ids = new Map<string, number>();
@@ -96,7 +105,7 @@ class AddressInterner {
     let id = this.v4.get(w | 0);
     if (id === undefined) {
       id = this.strings.length;
-      this.strings.push(ipv4String(w));
+      this.strings.push(flat(ipv4String(w)));
       this.v4.set(w | 0, id);
     }
     return id;
