@@ -29,6 +29,15 @@ export const COLLECT_FLOWS = 8192;
  */
 export const COLLECT_KEPT_BYTES = 8 << 20;
 
+/**
+ * Flows classified between two collections in a large table. A flow's classification leaves
+ * garbage behind (its facts and classified flow, ≈ 2.5 KB; a part of it promoted before its
+ * chunk is folded in), which V8 collects only once its old generation has about doubled: on
+ * flood-1M the heap climbed from ≈ 70 to ≈ 200 MiB between two of its mark-compacts, and the
+ * top of that climb was the run's peak (bench/README.md, "flood-1M, third pass").
+ */
+export const COLLECT_EVERY_FLOWS = 100_000;
+
 /** Starts a concurrent mark-compact (see above); does nothing when the address space cannot be had. */
 export function startCollection(): void {
   try {

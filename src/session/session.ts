@@ -21,7 +21,7 @@ import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
 import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
-import { COLLECT_FLOWS, COLLECT_KEPT_BYTES, startCollection, stopPretenuring } from './collect.js';
+import { COLLECT_EVERY_FLOWS, COLLECT_FLOWS, COLLECT_KEPT_BYTES, startCollection, stopPretenuring } from './collect.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
 import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
@@ -300,12 +300,17 @@ export class FlowSession {
       // all of it (collect.ts).
       const half = collecting ? snap.count / 2 : Infinity;
       let classified = 0;
+      let sinceCollection = 0;
       await this.classifyLeaving(
         snap,
         (flows) => {
           acc.addFlows(flows);
           if (keepFlows) for (const f of flows) remaining.push(f);
           if (classified < half && (classified += flows.length) >= half && this.inspection.bytesKept >= COLLECT_KEPT_BYTES) startCollection();
+          if (collecting && (sinceCollection += flows.length) >= COLLECT_EVERY_FLOWS) {
+            sinceCollection = 0;
+            startCollection();
+          }
         },
         (bound) => acc.reserveChannels(bound),
       );
