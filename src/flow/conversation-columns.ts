@@ -159,6 +159,16 @@ export class ColumnsWriter {
     held.opt.set(opt.subarray(oo, oo + HELD_OPT), HELD_OPT * r);
   }
 
+  /** Flow i's TCP conversation is only its held first packet, row i of the arrays given to moveHeld(). */
+  heldRow(i: number): void {
+    this.present[i] = 4;
+  }
+
+  /** The held first packets of the rows heldRow() marked, in a store's own arrays (row = id), moved as they are. */
+  moveHeld(held: HeldColumns): void {
+    this.held = held;
+  }
+
   /** Flow i's kept datagrams. */
   udp(i: number, f: DatagramFacts): void {
     const o = i * WORDS;

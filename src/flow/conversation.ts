@@ -723,7 +723,9 @@ export class ConversationStore {
     const n = this.index.idCount;
     const w = new ColumnsWriter(n, P_WORDS);
     const closing: number[] = [];
-    for (let id = 0; id < n; id++) this.takeInto(w, id, id, closing);
+    for (let id = 0; id < n; id++) this.takeInto(w, id, id, closing, true);
+    // Row = id: the held packets go in the arrays they are held in (no copy, freed here by the transfer).
+    w.moveHeld({ flags: this.held, f: this.heldF, i: this.heldI, opt: this.heldOpt });
     const columns = this.finishColumns(w, closing, true);
     // Their bytes go in the slab's chunks as they are (no copy): the slab starts afresh.
     if (this.budget.slab !== undefined) this.budget.slab = new ByteSlab();
@@ -742,8 +744,11 @@ export class ConversationStore {
     return rows;
   }
 
-  /** Conversation `id` as row i of `w`; a TCP one's id goes to `closing` (its block is copied by finishColumns). */
-  private takeInto(w: ColumnsWriter, i: number, id: number, closing: number[]): void {
+  /**
+   * Conversation `id` as row i of `w`; a TCP one's id goes to `closing` (its block is copied by
+   * finishColumns). `rowIsId`: a held one is only marked (the caller moves the held arrays).
+   */
+  private takeInto(w: ColumnsWriter, i: number, id: number, closing: number[], rowIsId = false): void {
     const bl = this.beatLogs[id];
     const beats = bl === null || bl === undefined ? null : bl.take();
     if (beats !== null) this.beatLogs[id] = null;
@@ -759,8 +764,11 @@ export class ConversationStore {
     // flood's `-w 1` peak twice as high as inline (bench/README.md, "flood-1M, third pass").
     if (this.isHeld(id)) {
       if (beats === null) {
-        w.heldPacket(i, this.held[id], this.heldF, id * 2, this.heldI, id * 4, this.heldOpt, id * HELD_OPT);
-        this.held[id] = 0;
+        if (rowIsId) w.heldRow(i);
+        else {
+          w.heldPacket(i, this.held[id], this.heldF, id * 2, this.heldI, id * 4, this.heldOpt, id * HELD_OPT);
+          this.held[id] = 0;
+        }
         return;
       }
       this.replay(id);

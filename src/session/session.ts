@@ -281,6 +281,7 @@ export class FlowSession {
     const remaining: ClassifiedFlow[] = [];
     // One test for the three collections below: a table of COLLECT_FLOWS flows or more.
     let collecting = false;
+    let stopping: Promise<void> | null = null;
     try {
       await this.ready();
       await this.collect(this.nowUs, true);
@@ -313,6 +314,12 @@ export class FlowSession {
           }
         },
         (bound) => acc.reserveChannels(bound),
+        // Every flow's facts are handed over (or, inline, in the store take() holds on to):
+        // workers stop now, their heaps (their tables, conversation indexes) freed while this
+        // thread classifies (flood-1M -w 1: bench/README.md, "flood-1M, third pass").
+        () => {
+          stopping = this.sink.terminate();
+        },
       );
     } catch (err) {
       this.ended = true;
@@ -320,9 +327,9 @@ export class FlowSession {
       throw err;
     }
     this.ended = true;
-    // Workers stop (their heaps are freed) while the summary is built; the aggregators' stores
-    // (TCP arena, kept payload) are let go of at once, and collected while the summary is made.
-    const stopping = this.sink.terminate();
+    // The aggregators' stores (TCP arena, kept payload) are let go of now that every flow is
+    // classified, and collected while the summary is made.
+    stopping ??= this.sink.terminate();
     if (collecting) startCollection();
     try {
       // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
@@ -338,12 +345,13 @@ export class FlowSession {
    * aggregators learnt from their packets (TCP health, payload); the aggregators forget them.
    * Hands them to `each` in capture order, a chunk at a time.
    */
-  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void, channels?: (bound: number) => void): Promise<void> {
+  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void, channels?: (bound: number) => void, taken?: () => void): Promise<void> {
     // Workers hand the facts over while this thread prepares the flows.
     const taking = this.sink.take(snap.keys);
     const prepared = this.classifier.prepare(flowSlots(snap));
     channels?.(prepared.channelBound());
     const facts = await taking;
+    taken?.();
     // Each flow's facts asked for once (FactsOf); those classification did not ask for are
     // taken all the same, so that the aggregators forget every flow that left.
     const asked = new Uint8Array(snap.count);
