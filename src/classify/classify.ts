@@ -121,9 +121,13 @@ class AddressInterner {
   }
 }
 
-const TRANSPORTS: readonly FlowTransport[] = ['tcp', 'udp', 'icmp', 'icmpv6', 'ip', 'ethertype'];
-const STATES: readonly (FlowState | null)[] = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed', 'midstream'];
-const RULES: readonly DirectionRule[] = ['handshake', 'catalog-port', 'well-known-port', 'dominant-sender', 'icmp-request', 'first-packet'];
+const TRANSPORTS = ['tcp', 'udp', 'icmp', 'icmpv6', 'ip', 'ethertype'] as const satisfies readonly FlowTransport[];
+const STATES = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed', 'midstream'] as const satisfies readonly (FlowState | null)[];
+const RULES = ['handshake', 'catalog-port', 'well-known-port', 'dominant-sender', 'icmp-request', 'first-packet'] as const satisfies readonly DirectionRule[];
+/** Each list names every value of its type (a value added to the vocabulary and not here fails to compile). */
+type Every<T, L extends readonly unknown[]> = [Exclude<T, L[number]>] extends [never] ? true : never;
+const EVERY: [Every<FlowTransport, typeof TRANSPORTS>, Every<FlowState | null, typeof STATES>, Every<DirectionRule, typeof RULES>] = [true, true, true];
+void EVERY;
 const STATE_CODE: ReadonlyMap<FlowState | null, number> = new Map(STATES.map((x, i) => [x, i]));
 const RULE_CODE: ReadonlyMap<DirectionRule, number> = new Map(RULES.map((x, i) => [x, i]));
 
