@@ -69,6 +69,11 @@ export interface AnalyzeOptions {
    * summary is wanted: each flow is then dropped once folded into it, and `flows` is empty.
    */
   keepFlows?: boolean;
+  /**
+   * The process ends after this report (the CLI): V8's allocation-site pretenuring may be
+   * turned off for the report phase of a large table, process-wide (SessionOptions).
+   */
+  exitsAfterReport?: boolean;
 }
 
 export interface Analysis {
@@ -105,6 +110,7 @@ export async function analyzeCaptures(args: string[], opts: AnalyzeOptions = {})
     // the addon's BPF filter (-f) reads ArrayBuffers only
     sharedBatches: !opts.filter?.bpf,
     inputNames: paths.map((p) => (p === '-' ? 'stdin' : p)),
+    exitsAfterReport: opts.exitsAfterReport ?? false,
   });
   let read: FilesRead;
   try {

@@ -16,7 +16,7 @@ import { inspectRpcStream } from '../inspect/dcerpc.js';
 import { emptyStream, type FlowPayload } from '../inspect/stream.js';
 import type { FlowVerdictFacts, InspectionCounts } from './flow-facts.js';
 import { linkKerberosRetries } from './app-verdicts.js';
-import { RoleLearner, type RoleBook } from './roles.js';
+import { RoleLearner, type RoleBook, type RoleFlow } from './roles.js';
 import { flowHeartbeat, isHeartbeatEntry, type FlowHeartbeat } from './cadence.js';
 import { sessionGaps, type SessionGap } from './silences.js';
 import { judge, type JudgeInput } from './judge.js';
@@ -80,6 +80,15 @@ function addressOf(flows: FlowSlots, slot: number, side: Side, kind: number): st
   return macString(w(0), w(1));
 }
 
+/**
+ * `s` as one string: V8 builds a concatenation of 13 characters or more (most IPv4 addresses)
+ * as a tree of two or more strings, and reading a character of it makes it one, whose tree the
+ * collector drops (≈ 35 bytes an address kept instead of ≈ 59; a SYN flood keeps 500,000).
+ */
+function flat(s: string): string {
+  return s.charCodeAt(0) >= 0 ? s : '';
+}
+
 /** One string and one number per distinct address, however many flows it is in. */
 class AddressInterner {
   private readonly ids = new Map<string, number>();
@@ -96,7 +105,7 @@ class AddressInterner {
     let id = this.v4.get(w | 0);
     if (id === undefined) {
       id = this.strings.length;
-      this.strings.push(ipv4String(w));
+      this.strings.push(flat(ipv4String(w)));
       this.v4.set(w | 0, id);
     }
     return id;
@@ -112,24 +121,85 @@ class AddressInterner {
   }
 }
 
-/**
- * What learning roles needs of a flow, made for every flow before any is judged: the rest of
- * its ClassifiedFlow is made when it is judged (classifiedFlow), so that a table's flows are
- * not all alive at once as classified flows (bench/README.md, "flood-1M").
- */
-type BaseFacts = Pick<ClassifiedFlow, 'transport' | 'client' | 'server' | 'clientId' | 'serverId' | 'serverPort' | 'firstTs' | 'firstSeq' | 'state' | 'failed' | 'direction'>;
+const TRANSPORTS = ['tcp', 'udp', 'icmp', 'icmpv6', 'ip', 'ethertype'] as const satisfies readonly FlowTransport[];
+const STATES = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed', 'midstream'] as const satisfies readonly (FlowState | null)[];
+const RULES = ['handshake', 'catalog-port', 'well-known-port', 'dominant-sender', 'icmp-request', 'first-packet'] as const satisfies readonly DirectionRule[];
+/** Each list names every value of its type (a value added to the vocabulary and not here fails to compile). */
+type Every<T, L extends readonly unknown[]> = [Exclude<T, L[number]>] extends [never] ? true : never;
+const EVERY: [Every<FlowTransport, typeof TRANSPORTS>, Every<FlowState | null, typeof STATES>, Every<DirectionRule, typeof RULES>] = [true, true, true];
+void EVERY;
+const STATE_CODE: ReadonlyMap<FlowState | null, number> = new Map(STATES.map((x, i) => [x, i]));
+const RULE_CODE: ReadonlyMap<DirectionRule, number> = new Map(RULES.map((x, i) => [x, i]));
 
 /**
- * The direction, outcome and candidate entries of a flow (roles not applied yet): one object
- * per flow, all of them alive until each is judged (so they reach the old generation), so it
- * holds nothing else (bench/README.md, "Report phase, fourth pass").
+ * The base facts of flows: what learning roles needs of a flow (direction, outcome, address
+ * numbers, candidate entries; roles not applied yet), made for every flow before any is
+ * judged; the rest of a ClassifiedFlow is made when it is judged (classifiedFlow). In columns
+ * by row (≈ 45 bytes a flow), not an object per flow (≈ 140 bytes and a boxed time, all alive
+ * until judged, so in the old generation): 500,000 flows of a SYN flood held ≈ 70 MiB of heap
+ * that way (bench/README.md, "flood-1M, third pass").
  */
-interface BaseFlow extends BaseFacts {
-  /** The matcher's frozen list until entries are added to it (then a copy of its own). */
-  candidates: readonly number[];
-  slot: number;
-  /** Canonical side of the server. */
-  serverAt: Side;
+class BaseColumns {
+  n = 0;
+  readonly slot: Int32Array;
+  readonly clientId: Int32Array;
+  readonly serverId: Int32Array;
+  /** -1: none (no ports). */
+  readonly serverPort: Int32Array;
+  readonly firstTs: Float64Array;
+  readonly firstSeq: Float64Array;
+  /** TRANSPORTS, STATES and RULES indexes; the canonical side of the server. */
+  readonly transport: Uint8Array;
+  readonly state: Uint8Array;
+  readonly rule: Uint8Array;
+  readonly serverAt: Uint8Array;
+  /** Index into `lists`: the candidate entries (the matcher's frozen lists, shared, or one a flow had entries added to). */
+  readonly candidates: Int32Array;
+  readonly lists: (readonly number[])[] = [];
+  private readonly listIds = new Map<readonly number[], number>();
+
+  constructor(rows: number) {
+    this.slot = new Int32Array(rows);
+    this.clientId = new Int32Array(rows);
+    this.serverId = new Int32Array(rows);
+    this.serverPort = new Int32Array(rows);
+    this.firstTs = new Float64Array(rows);
+    this.firstSeq = new Float64Array(rows);
+    this.transport = new Uint8Array(rows);
+    this.state = new Uint8Array(rows);
+    this.rule = new Uint8Array(rows);
+    this.serverAt = new Uint8Array(rows);
+    this.candidates = new Int32Array(rows);
+  }
+
+  /** Row r's candidate entries get list `c`. */
+  setCandidates(r: number, c: readonly number[]): void {
+    let id = this.listIds.get(c);
+    if (id === undefined) {
+      id = this.lists.length;
+      this.lists.push(c);
+      this.listIds.set(c, id);
+    }
+    this.candidates[r] = id;
+  }
+
+  candidatesOf(r: number): readonly number[] {
+    return this.lists[this.candidates[r]];
+  }
+
+  stateOf(r: number): FlowState | null {
+    return STATES[this.state[r]];
+  }
+
+  transportOf(r: number): FlowTransport {
+    return TRANSPORTS[this.transport[r]];
+  }
+
+  /** A flow that proves its endpoints' roles: a completed handshake, or any non-TCP exchange. */
+  proves(r: number): boolean {
+    const state = STATES[this.state[r]];
+    return state === null ? true : state === 'established' || state === 'closed' || state === 'reset';
+  }
 }
 
 /**
@@ -137,16 +207,28 @@ interface BaseFlow extends BaseFacts {
  * them (take()) and drops each as it judges it, so that judged flows die young.
  */
 export class PreparedFlows {
-  private base: BaseFlow[] | null;
+  private base: BaseColumns | null;
   constructor(
     readonly src: FlowSlots,
-    base: BaseFlow[],
+    base: BaseColumns,
   ) {
     this.base = base;
   }
 
+  /**
+   * The most (entry, client, server) channels these flows can fold into a summary: one per
+   * candidate entry of each (a summary's ChannelStore reserves that many).
+   */
+  channelBound(): number {
+    const base = this.base;
+    if (base === null) return 0;
+    let n = 0;
+    for (let r = 0; r < base.n; r++) n += base.candidatesOf(r).length;
+    return n;
+  }
+
   /** The flows, handed over once (a second classification of them is an error, not an empty result). */
-  take(): BaseFlow[] {
+  take(): BaseColumns {
     const base = this.base;
     if (base === null) throw new Error('PreparedFlows: classified already');
     this.base = null;
@@ -154,8 +236,10 @@ export class PreparedFlows {
   }
 }
 
-function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner, only?: (slot: number) => boolean): BaseFlow[] {
-  const out: BaseFlow[] = [];
+function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInterner, only?: (slot: number) => boolean): BaseColumns {
+  let rows = 0;
+  for (let slot = 0; slot < src.slots; slot++) if (src.used(slot) && (only === undefined || only(slot))) rows++;
+  const out = new BaseColumns(rows);
   const tcpPort = (p: number) => matcher.isCatalogPort(6, p);
   const udpPort = (p: number) => matcher.isCatalogPort(17, p);
   for (let slot = 0; slot < src.slots; slot++) {
@@ -177,17 +261,8 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     const serverPackets = src.packets(slot, s);
     // A UDP (or other) exchange answered only by ICMP errors failed, as a refused TCP SYN does.
     const udpRefused = !tcp && icmpErrors > 0 && icmpErrors === serverPackets;
-    const transport: FlowTransport = l2
-      ? 'ethertype'
-      : proto === IPPROTO_TCP
-        ? 'tcp'
-        : proto === IPPROTO_UDP
-          ? 'udp'
-          : proto === IPPROTO_ICMP
-            ? 'icmp'
-            : proto === IPPROTO_ICMPV6
-              ? 'icmpv6'
-              : 'ip';
+    // TRANSPORTS' indexes.
+    const transport = l2 ? 5 : proto === IPPROTO_TCP ? 0 : proto === IPPROTO_UDP ? 1 : proto === IPPROTO_ICMP ? 2 : proto === IPPROTO_ICMPV6 ? 3 : 4;
     const finalState = udpRefused ? 'rejected' : state;
     const serverPort = ports ? ports[s] : null;
     let candidates: readonly number[];
@@ -196,57 +271,54 @@ function baseFlows(src: FlowSlots, matcher: CatalogMatcher, interner: AddressInt
     else if (proto === IPPROTO_UDP) candidates = matcher.udp(serverPort!);
     else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) candidates = NO_CANDIDATES;
     else candidates = matcher.ipProtocol(proto);
-    out.push({
-      transport,
-      client: interner.strings[clientId],
-      server: interner.strings[serverId],
-      clientId,
-      serverId,
-      serverPort,
-      firstTs: src.flowFirstTs(slot),
-      firstSeq: src.flowFirstSeq(slot),
-      state: finalState,
-      failed: isFailureState(finalState),
-      direction: dir.rule,
-      candidates,
-      slot,
-      serverAt: s,
-    });
+    const r = out.n++;
+    out.slot[r] = slot;
+    out.clientId[r] = clientId;
+    out.serverId[r] = serverId;
+    out.serverPort[r] = serverPort ?? -1;
+    out.firstTs[r] = src.flowFirstTs(slot);
+    out.firstSeq[r] = src.flowFirstSeq(slot);
+    out.transport[r] = transport;
+    out.state[r] = STATE_CODE.get(finalState)!;
+    out.rule[r] = RULE_CODE.get(dir.rule)!;
+    out.serverAt[r] = s;
+    out.setCandidates(r, candidates);
   }
   return out;
 }
 
-/** A flow as classification judges it, from its base facts and its slot (baseFlows). */
-function classifiedFlow(src: FlowSlots, b: BaseFlow): ClassifiedFlow {
-  const slot = b.slot;
-  const s = b.serverAt;
+/** A flow as classification judges it, from its base facts (row r) and its slot (baseFlows). */
+function classifiedFlow(src: FlowSlots, b: BaseColumns, r: number, names: readonly string[]): ClassifiedFlow {
+  const slot = b.slot[r];
+  const s = b.serverAt[r] as Side;
   const c: Side = s === 0 ? 1 : 0;
   const kind = src.kind(slot);
   const proto = src.proto(slot);
   const l2 = kind === KIND_L2;
   const hasPorts = !l2 && (proto === IPPROTO_TCP || proto === IPPROTO_UDP);
-  const state = b.state;
+  const state = b.stateOf(r);
+  const serverPort = b.serverPort[r];
   return {
-    transport: b.transport,
-    client: b.client,
-    server: b.server,
-    clientId: b.clientId,
-    serverId: b.serverId,
+    transport: b.transportOf(r),
+    client: names[b.clientId[r]],
+    server: names[b.serverId[r]],
+    clientId: b.clientId[r],
+    serverId: b.serverId[r],
     clientPort: hasPorts ? src.port(slot, c) : null,
-    serverPort: b.serverPort,
+    serverPort: serverPort < 0 ? null : serverPort,
     ipProtocol: l2 ? null : proto,
     ethertype: l2 ? src.ethertype(slot) : null,
     clientPackets: src.packets(slot, c),
     serverPackets: src.packets(slot, s),
     clientBytes: src.bytes(slot, c),
     serverBytes: src.bytes(slot, s),
-    firstTs: b.firstTs,
+    firstTs: b.firstTs[r],
     lastTs: Math.max(src.lastTs(slot, 0), src.lastTs(slot, 1)),
-    firstSeq: b.firstSeq,
+    firstSeq: b.firstSeq[r],
     state,
-    failed: b.failed,
+    failed: isFailureState(state),
     icmpErrors: src.icmpErrors(slot, s),
-    direction: b.direction,
+    direction: RULES[b.rule[r]],
     entries: [],
     section: 'unexpected',
     infrastructure: !l2 && proto === IPPROTO_ICMPV6 ? infrastructureOf(src, slot) : null,
@@ -272,17 +344,19 @@ function classifiedFlow(src: FlowSlots, b: BaseFlow): ClassifiedFlow {
   };
 }
 
-/** The flows by first record (firstSeq), a new array: RecordOrder, or a comparator sort where that is not exact. */
-function inCaptureOrder<T extends { firstSeq: number }>(base: readonly T[]): T[] {
-  const n = base.length;
+/** The rows by first record (firstSeq): RecordOrder, or a comparator sort where that is not exact. */
+function inCaptureOrder(base: BaseColumns): Int32Array {
+  const n = base.n;
+  const rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  const seq = base.firstSeq;
   const order = new RecordOrder(n, n);
-  for (let i = 0; i < n; i++) if (!order.add(base[i].firstSeq, i)) return [...base].sort((a, b) => a.firstSeq - b.firstSeq);
+  for (let i = 0; i < n; i++) if (!order.add(seq[i], i)) return rows.sort((a, b) => seq[a] - seq[b]);
   // A session's snapshot comes in capture order already (FlowTable.snapshotInCaptureOrder).
-  if (order.sorted) return base.slice();
+  if (order.sorted) return rows;
   order.sort();
-  const out: T[] = [];
-  for (let j = 0; j < n; j++) out.push(base[order.at(j)]);
-  return out;
+  for (let j = 0; j < n; j++) rows[j] = order.at(j);
+  return rows;
 }
 
 /** The kind of link infrastructure every ICMPv6 message of the flow is, or null. */
@@ -308,11 +382,6 @@ function payloadOf(f: ConversationFacts, server: Side): FlowPayload {
   const s = f.streams[server];
   const c = f.streams[server === 0 ? 1 : 0];
   return { client: c ?? emptyStream(), server: s ?? emptyStream() };
-}
-
-/** Flows that prove their endpoints' roles: a completed handshake, or any non-TCP exchange. */
-function proves(flow: BaseFacts): boolean {
-  return flow.state === null ? !flow.failed : flow.state === 'established' || flow.state === 'closed' || flow.state === 'reset';
 }
 
 /** How well an entry fits the known roles of a flow's endpoints. */
@@ -428,11 +497,19 @@ export class FlowClassifier {
   }
 
   /** The learning half of classify(): endpoint-mapper connections, RPC candidates, roles. */
-  private learn(base: BaseFlow[], facts?: (slot: number) => FlowFacts | null): void {
+  private learn(base: BaseColumns, facts?: (slot: number) => FlowFacts | null): void {
     const entries = this.entries;
     const matcher = this.matcher;
     const inventory = this.inventory;
-    const n = base.length;
+    const names = this.interner.strings;
+    const n = base.n;
+    // The one flow role learning is shown at a time (it keeps its strings, never the object).
+    const flow: RoleFlow = { client: '', server: '' };
+    const at = (k: number): RoleFlow => {
+      flow.client = names[base.clientId[k]];
+      flow.server = names[base.serverId[k]];
+      return flow;
+    };
     // Indexed loops and per-entry flags, no for-of or closures per flow: this runs once per
     // flow per run, mostly before V8 has optimised it, where each costs an allocation.
     const { epm: isEpm, haPlain } = this.entryFlags();
@@ -443,13 +520,13 @@ export class FlowClassifier {
     // RPC dynamic ports count only after a 135 connection between the same two hosts.
     const epm = this.epm;
     for (let k = 0; k < n; k++) {
-      const flow = base[k];
-      if (any(flow.candidates, isEpm) && proves(flow)) {
-        const key = `${flow.client}|${flow.server}`;
-        epm.set(key, Math.min(epm.get(key) ?? Infinity, flow.firstTs));
+      if (any(base.candidatesOf(k), isEpm) && base.proves(k)) {
+        const { client, server } = at(k);
+        const key = `${client}|${server}`;
+        epm.set(key, Math.min(epm.get(key) ?? Infinity, base.firstTs[k]));
         // The port its ept_map answer named, when the payload was kept.
-        const f = facts?.(flow.slot) ?? null;
-        const rpc = f !== null && f.kind === 'tcp' ? inspectRpcStream(payloadOf(f, flow.serverAt)) : null;
+        const f = facts?.(base.slot[k]) ?? null;
+        const rpc = f !== null && f.kind === 'tcp' ? inspectRpcStream(payloadOf(f, base.serverAt[k] as Side)) : null;
         const known = this.epmPorts.get(key);
         if (rpc === null) this.epmPorts.set(key, null);
         else if (known !== null) {
@@ -461,17 +538,19 @@ export class FlowClassifier {
     }
     if (epm.size > 0) {
       for (let k = 0; k < n; k++) {
-        const flow = base[k];
-        if (flow.serverPort === null || (flow.transport !== 'tcp' && flow.transport !== 'udp')) continue;
-        const ranged = matcher.rangeEntries(flow.transport === 'tcp' ? 6 : 17, flow.serverPort);
+        const serverPort = base.serverPort[k];
+        const transport = base.transportOf(k);
+        if (serverPort < 0 || (transport !== 'tcp' && transport !== 'udp')) continue;
+        const ranged = matcher.rangeEntries(transport === 'tcp' ? 6 : 17, serverPort);
         if (ranged.length === 0) continue;
-        const since = epm.get(`${flow.client}|${flow.server}`);
-        if (since === undefined || flow.firstTs < since) continue;
+        const { client, server } = at(k);
+        const since = epm.get(`${client}|${server}`);
+        if (since === undefined || base.firstTs[k] < since) continue;
         // The endpoint mapper named its ports: only those follow from it.
-        const ports = this.epmPorts.get(`${flow.client}|${flow.server}`);
-        if (ports !== undefined && ports !== null && !ports.has(flow.serverPort)) continue;
+        const ports = this.epmPorts.get(`${client}|${server}`);
+        if (ports !== undefined && ports !== null && !ports.has(serverPort)) continue;
         const added = ranged.filter((i) => entries[i].after !== undefined);
-        if (added.length > 0) flow.candidates = flow.candidates.concat(added);
+        if (added.length > 0) base.setCandidates(k, base.candidatesOf(k).concat(added));
       }
     }
 
@@ -480,19 +559,17 @@ export class FlowClassifier {
     const learner = this.learner;
     if (inventory !== null) {
       for (let k = 0; k < n; k++) {
-        const flow = base[k];
-        for (const addr of [flow.client, flow.server]) for (const role of inventory.rolesOf(addr)) learner.inventory(addr, role);
+        const { client, server } = at(k);
+        for (const addr of [client, server]) for (const role of inventory.rolesOf(addr)) learner.inventory(addr, role);
       }
     }
     for (let k = 0; k < n; k++) {
-      const flow = base[k];
-      const c = flow.candidates;
-      if (c.length === 0 || !proves(flow)) continue;
-      for (let j = 0; j < c.length; j++) learner.learn(flow, entries[c[j]]);
+      const c = base.candidatesOf(k);
+      if (c.length === 0 || !base.proves(k)) continue;
+      for (let j = 0; j < c.length; j++) learner.learn(at(k), entries[c[j]]);
     }
     for (let k = 0; k < n; k++) {
-      const flow = base[k];
-      if (any(flow.candidates, haPlain) && proves(flow)) learner.learnHa(flow);
+      if (any(base.candidatesOf(k), haPlain) && base.proves(k)) learner.learnHa(at(k));
     }
     learner.resolve();
   }
@@ -565,21 +642,18 @@ export class FlowClassifier {
 
     // Deterministic order whatever the table layout: first packet in the capture first (no
     // two flows share one). Judged in that order, so that chunks come out in it.
-    const base = inCaptureOrder(prepBase);
-    // The order is a new array: the prepared one would keep every flow alive to the end.
-    prepBase.length = 0;
+    const order = inCaptureOrder(prepBase);
+    const names = this.interner.strings;
     const kerberos = new Map<string, ClassifiedFlow>();
     let flows: ClassifiedFlow[] = [];
     // One judge input for all flows (judge keeps nothing of it).
     const judging: JudgeInput = { src, slot: 0, server: 0, facts: null, entries: [], catalog: entries, active: false };
-    for (let b = 0; b < base.length; b++) {
-      const item = base[b];
-      let candidates = item.candidates;
-      const slot = item.slot;
-      const server = item.serverAt;
-      const flow = classifiedFlow(src, item);
-      // Dropped as it is judged: the flow lives on only where `each` keeps it.
-      (base as (BaseFlow | null)[])[b] = null;
+    for (let b = 0; b < order.length; b++) {
+      const row = order[b];
+      let candidates = prepBase.candidatesOf(row);
+      const slot = prepBase.slot[row];
+      const server = prepBase.serverAt[row] as Side;
+      const flow = classifiedFlow(src, prepBase, row, names);
       // ICMP echo between HA peers is the HA1 heartbeat (derived entries of IP protocol 1/58).
       if (flow.direction === 'icmp-request' && this.learner.haPeers(flow.client, flow.server)) {
         const echo = flow.ipProtocol === IPPROTO_ICMP ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
@@ -636,7 +710,6 @@ export class FlowClassifier {
         flows = [];
       }
     }
-    base.length = 0;
     linkKerberosRetries(flows, kerberos);
     if (flows.length > 0) each(flows);
   }

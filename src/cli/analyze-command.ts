@@ -159,6 +159,8 @@ async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: C
       dedup: opts.dedup || opts.dedupWindow !== undefined ? { windowMs: opts.dedupWindow } : undefined,
       // Only --flows-ndjson and --export read every flow.
       keepFlows: ndjson !== null || store !== null,
+      // `analyze` exits once its report is out.
+      exitsAfterReport: true,
     });
   } finally {
     bar?.stop();

@@ -38,12 +38,30 @@ const DGRAM_WORDS = 6;
 const SL_HIST = 2 * SILENCE_BINS;
 const SL_WORDS = SL_HIST + 4 * SILENCE_K;
 
+/** A held first packet's option bytes at most (a TCP header's 40; conversation.ts). */
+export const HELD_OPT = 40;
+
 /** The column layout, for a check that columns come from the same build. */
-export const COLUMNS_FORMAT = `columns ${WORDS}: blocks ${TCP_WORDS}; ${STREAM_COUNTERS.join(',')}; datagrams ${DGRAM_WORDS}; beats ${BEAT_WORDS}; silences ${SL_WORDS}`;
+export const COLUMNS_FORMAT = `columns ${WORDS}: blocks ${TCP_WORDS}; ${STREAM_COUNTERS.join(',')}; datagrams ${DGRAM_WORDS}; beats ${BEAT_WORDS}; silences ${SL_WORDS}; held ${HELD_OPT}`;
+
+/**
+ * TCP conversations that are only their held first packet (present 4), by row, as a store
+ * holds them (ConversationStore.hold): flags, time and record, seq, ack, window, flags and
+ * header length, option bytes. Rows without one are never written (address space only).
+ */
+export interface HeldColumns {
+  flags: Uint8Array;
+  /** 2 per row. */
+  f: Float64Array;
+  /** 4 per row. */
+  i: Int32Array;
+  /** HELD_OPT per row. */
+  opt: Uint8Array;
+}
 
 export interface ConversationColumns {
   count: number;
-  /** 1 when flow i has a TCP conversation, 2 when it has UDP datagrams, 3: only heartbeat times, 0: none. */
+  /** 1 when flow i has a TCP conversation, 2 when it has UDP datagrams, 3: only heartbeat times, 4: a held first packet (`held`), 0: none. */
   present: Uint8Array;
   num: Float64Array;
   /** TCP_WORDS per TCP conversation: its block of state as the store kept it. */
@@ -64,11 +82,14 @@ export interface ConversationColumns {
   beats: Float64Array;
   /** SL_WORDS per long-lived TCP session, back to back. */
   silences: Float64Array;
+  /** The held first packets; null when there is none. */
+  held: HeldColumns | null;
 }
 
 /** The buffers of the columns, for a transfer list. */
 export function columnBuffers(c: ConversationColumns): ArrayBuffer[] {
-  return [...[c.present, c.num, c.blocks, c.pmtus, c.runs, c.datagrams, c.beats, c.silences].map((a) => a.buffer as ArrayBuffer), ...c.buffers];
+  const held = c.held === null ? [] : [c.held.flags, c.held.f, c.held.i, c.held.opt];
+  return [...[c.present, c.num, c.blocks, c.pmtus, c.runs, c.datagrams, c.beats, c.silences, ...held].map((a) => a.buffer as ArrayBuffer), ...c.buffers];
 }
 
 /** A typed array that doubles when full (the few rows of PMTU bookkeeping and silences). */
@@ -106,6 +127,7 @@ export class ColumnsWriter {
   private nRuns = 0;
   private nDgrams = 0;
   private nBeats = 0;
+  private held: HeldColumns | null = null;
 
   constructor(
     readonly count: number,
@@ -121,6 +143,30 @@ export class ColumnsWriter {
     this.beatAt.push(i * WORDS + O_BT);
     this.nBeats += bl.n;
     if (only) this.present[i] = 3;
+  }
+
+  /**
+   * Flow i's TCP conversation, only its held first packet: held flags `h`, f[fo, fo + 2),
+   * i[io, io + 4) and opt[oo, oo + HELD_OPT) as the store holds them.
+   */
+  heldPacket(r: number, h: number, f: Float64Array, fo: number, i: Int32Array, io: number, opt: Uint8Array, oo: number): void {
+    const n = this.count;
+    const held = (this.held ??= { flags: new Uint8Array(n), f: new Float64Array(2 * n), i: new Int32Array(4 * n), opt: new Uint8Array(HELD_OPT * n) });
+    this.present[r] = 4;
+    held.flags[r] = h;
+    held.f.set(f.subarray(fo, fo + 2), 2 * r);
+    held.i.set(i.subarray(io, io + 4), 4 * r);
+    held.opt.set(opt.subarray(oo, oo + HELD_OPT), HELD_OPT * r);
+  }
+
+  /** Flow i's TCP conversation is only its held first packet, row i of the arrays given to moveHeld(). */
+  heldRow(i: number): void {
+    this.present[i] = 4;
+  }
+
+  /** The held first packets of the rows heldRow() marked, in a store's own arrays (row = id), moved as they are. */
+  moveHeld(held: HeldColumns): void {
+    this.held = held;
   }
 
   /** Flow i's kept datagrams. */
@@ -244,7 +290,7 @@ export class ColumnsWriter {
       beats.set(bl.log.subarray(0, bl.n * BEAT_WORDS), t * BEAT_WORDS);
       t += bl.n;
     }
-    return { count: this.count, present: this.present, num, blocks, pmtus: this.pmtus, pmtuWords: this.pmtuWords, buffers, runs, datagrams, beats, silences: this.silences };
+    return { count: this.count, present: this.present, num, blocks, pmtus: this.pmtus, pmtuWords: this.pmtuWords, buffers, runs, datagrams, beats, silences: this.silences, held: this.held };
   }
 }
 

@@ -10,7 +10,7 @@
 // partial table in live capture). A flow whose payload no decoder wants any more costs one
 // flag test beyond TCP health.
 import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_SPORT, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
-import { ColumnsWriter, columnBeats, columnDatagrams, columnTcp, type ConversationColumns } from './conversation-columns.js';
+import { ColumnsWriter, HELD_OPT, columnBeats, columnDatagrams, columnTcp, type ConversationColumns, type HeldColumns } from './conversation-columns.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
 import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
@@ -86,9 +86,6 @@ const HINT_DONE = 0x40000000;
 
 /** Set in a TCP flow's slot hint while its conversation is only its first packet, held (ConversationStore.hold). */
 const HINT_HELD = 0x20000000;
-
-/** A held first packet's option bytes at most (a TCP header's 40). */
-const HELD_OPT = 40;
 
 /**
  * What the session classifies a flow with: a TCP conversation, a UDP flow's datagrams, or
@@ -522,6 +519,20 @@ export class ConversationStore {
     this.tsUs = now;
   }
 
+  /**
+   * The facts of row r of held packets handed over in columns (ConversationColumns.held), as
+   * heldFacts() gives a held conversation's: replayed as this store's id 0, in a store that
+   * only replays (WorkerPool's).
+   */
+  heldColumnFacts(h: HeldColumns, r: number): ConversationFacts {
+    if (this.held.length === 0) this.growHeld(0);
+    this.held[0] = h.flags[r];
+    this.heldF.set(h.f.subarray(2 * r, 2 * r + 2), 0);
+    this.heldI.set(h.i.subarray(4 * r, 4 * r + 4), 0);
+    this.heldOpt.set(h.opt.subarray(HELD_OPT * r, HELD_OPT * (r + 1)), 0);
+    return this.heldFacts(0, true);
+  }
+
   /** The facts of held conversation `id` (its first packet replayed into `scratch`); `final`: it ends. */
   private heldFacts(id: number, final: boolean): ConversationFacts {
     const arena = this.arena;
@@ -712,10 +723,17 @@ export class ConversationStore {
     const n = this.index.idCount;
     const w = new ColumnsWriter(n, P_WORDS);
     const closing: number[] = [];
-    for (let id = 0; id < n; id++) this.takeInto(w, id, id, closing);
+    for (let id = 0; id < n; id++) this.takeInto(w, id, id, closing, true);
+    // Row = id: the held packets go in the arrays they are held in (no copy, freed here by the transfer).
+    w.moveHeld({ flags: this.held, f: this.heldF, i: this.heldI, opt: this.heldOpt });
     const columns = this.finishColumns(w, closing, true);
     // Their bytes go in the slab's chunks as they are (no copy): the slab starts afresh.
     if (this.budget.slab !== undefined) this.budget.slab = new ByteSlab();
+    // No conversation is held any more.
+    this.held = new Uint8Array(0);
+    this.heldF = new Float64Array(0);
+    this.heldI = new Int32Array(0);
+    this.heldOpt = new Uint8Array(0);
     return columns;
   }
 
@@ -726,8 +744,11 @@ export class ConversationStore {
     return rows;
   }
 
-  /** Conversation `id` as row i of `w`; a TCP one's id goes to `closing` (its block is copied by finishColumns). */
-  private takeInto(w: ColumnsWriter, i: number, id: number, closing: number[]): void {
+  /**
+   * Conversation `id` as row i of `w`; a TCP one's id goes to `closing` (its block is copied by
+   * finishColumns). `rowIsId`: a held one is only marked (the caller moves the held arrays).
+   */
+  private takeInto(w: ColumnsWriter, i: number, id: number, closing: number[], rowIsId = false): void {
     const bl = this.beatLogs[id];
     const beats = bl === null || bl === undefined ? null : bl.take();
     if (beats !== null) this.beatLogs[id] = null;
@@ -738,8 +759,20 @@ export class ConversationStore {
       if (beats !== null) w.beatLog(i, beats, false);
       return;
     }
-    // A held conversation goes as a block, like the others.
-    if (this.isHeld(id)) this.replay(id);
+    // A held conversation goes as its packet, replayed where its facts are asked for (as
+    // heldFacts() does here): a block each, in the worker and in the hand-over, made a SYN
+    // flood's `-w 1` peak twice as high as inline (bench/README.md, "flood-1M, third pass").
+    if (this.isHeld(id)) {
+      if (beats === null) {
+        if (rowIsId) w.heldRow(i);
+        else {
+          w.heldPacket(i, this.held[id], this.heldF, id * 2, this.heldI, id * 4, this.heldOpt, id * HELD_OPT);
+          this.held[id] = 0;
+        }
+        return;
+      }
+      this.replay(id);
+    }
     const open = this.isOpen(id);
     if (beats !== null) w.beatLog(i, beats, !open);
     if (!open) return;
@@ -835,13 +868,16 @@ function tcpFacts(I: Int32Array, F: Float64Array, base: number, p: Float64Array 
 /**
  * Flow i's facts from a worker's hand-over (ConversationStore.takeColumns), built when asked
  * for, as a store builds its own (null: no conversation). The streams' bytes are views of the columns.
+ * Held first packets are replayed in `replays` (default: a store with the default limits).
  */
-export function factsOfColumns(c: ConversationColumns): (i: number) => FlowFacts | null {
+export function factsOfColumns(c: ConversationColumns, replays?: ConversationStore): (i: number) => FlowFacts | null {
   const I = c.blocks;
   const F = new Float64Array(I.buffer, I.byteOffset, I.length >> 1);
   return (i) => {
     const kind = c.present[i];
     if (kind === 0) return null;
+    // Written without heartbeat times (takeInto).
+    if (kind === 4) return (replays ??= new ConversationStore()).heldColumnFacts(c.held!, i);
     const beats = columnBeats(c, i);
     if (kind === 3) return { kind: 'beats', beats: beats! };
     if (kind === 2) return withBeats(columnDatagrams(c, i), beats);

@@ -17,7 +17,7 @@ import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, type Reco
 import { F_DPORT, F_DST, F_ETHERTYPE, F_KIND, F_PROTO, F_SPORT, F_SRC, KIND_L2, R_OK, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
 import type { ConversationColumns } from '../flow/conversation-columns.js';
-import { DEFAULT_INSPECT_LIMITS, factsOfColumns, type FlowFacts, type InspectLimits } from '../flow/conversation.js';
+import { ConversationStore, DEFAULT_INSPECT_LIMITS, factsOfColumns, type FlowFacts, type InspectLimits } from '../flow/conversation.js';
 import { KEY_WORDS } from '../flow/table.js';
 import { WorkerError } from '../errors.js';
 import type { FlowTable } from '../flow/table.js';
@@ -154,6 +154,8 @@ export class WorkerPool implements BatchSink {
   /** The flows the main thread keeps (see localShare), aggregated here; dropped by terminate(). */
   private local: BatchAggregator | null;
   private readonly localShare: boolean;
+  /** Replays the held first packets workers hand over (factsOfColumns), with their limits. */
+  private readonly replays: ConversationStore;
 
   constructor(
     count: number,
@@ -170,6 +172,7 @@ export class WorkerPool implements BatchSink {
     // The global payload budget is shared out: each owner holds its flows' share.
     const owners = count + (localShare ? 1 : 0);
     const init: WorkerInit = { maxFlows, limits: { ...limits, budgetBytes: Math.floor(limits.budgetBytes / owners) }, format: WIRE_FORMAT };
+    this.replays = new ConversationStore(init.limits);
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: init });
       const slot: Slot = { worker, inflight: [], onResult: null, onTaken: null, pretaken: null };
@@ -332,7 +335,7 @@ export class WorkerPool implements BatchSink {
       for (let i = 0; i < n; i++) if ((r === null ? present[i] : r[i] >= 0 ? present[r[i]] : 0) !== 0) owner[i] = a;
     }
     const handed = columns.map((c, a) => {
-      const f = factsOfColumns(c);
+      const f = factsOfColumns(c, this.replays);
       const r = answers[a].rows;
       return r === null ? f : (i: number) => f(r[i]);
     });

@@ -219,6 +219,11 @@ export class SummaryAccumulator {
     }
   }
 
+  /** Room for `channels` channels (ChannelStore.reserve): the most the flows still to come can open. */
+  reserveChannels(channels: number): void {
+    this.channels.reserve(this.channels.size + channels);
+  }
+
   private addToEntry(i: number, f: ClassifiedFlow): void {
     const e = this.entries[i];
     e.totals.add(f);

@@ -127,6 +127,17 @@ export class ChannelStore {
     return c;
   }
 
+  /**
+   * Room for `channels` channels: grown once, not by doubling, whose copies (the old columns
+   * alive until a mark-compact) made the peak of a SYN flood's classification (bench/README.md,
+   * "flood-1M, third pass"). Untouched room costs address space only.
+   */
+  reserve(channels: number): void {
+    let cap = this.cap;
+    while (cap <= channels) cap *= 2;
+    if (cap > this.cap) this.grow(cap);
+  }
+
   private name(id: number, s: string): void {
     const names = this.names;
     while (names.length <= id) names.push('');

@@ -14,7 +14,7 @@
 // main thread's: wall time only when the other core is busy), and the pause to finish is short —
 // where a forced `gc()` (--expose-gc) stops the main thread for the whole collection.
 
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /** Beyond V8's 64 MiB step of external memory, with room for memory freed since the last mark-compact. */
 const NUDGE_BYTES = 256 << 20;
@@ -68,6 +68,15 @@ export function nudgeStaysConcurrent(externalBytes: number, heapSizeLimit: numbe
   return externalBytes + NUDGE_BYTES <= (heapSizeLimit - YOUNG_GENERATION_BOUND) / 2;
 }
 
+/**
+ * Flows classified between two collections in a large table. A flow's classification leaves
+ * garbage behind (its facts and classified flow, ≈ 2.5 KB; a part of it promoted before its
+ * chunk is folded in), which V8 collects only once its old generation has about doubled: on
+ * flood-1M the heap climbed from ≈ 70 to ≈ 200 MiB between two of its mark-compacts, and the
+ * top of that climb was the run's peak (bench/README.md, "flood-1M, third pass").
+ */
+export const COLLECT_EVERY_FLOWS = 100_000;
+
 /** Starts a concurrent mark-compact (see above); does nothing when it would not be concurrent or the address space cannot be had. */
 export function startCollection(): void {
   const heap = getHeapStatistics();
@@ -77,4 +86,24 @@ export function startCollection(): void {
   } catch {
     // No room for the address space (a strict overcommit policy): V8 collects when it will.
   }
+}
+
+/**
+ * Turns V8's allocation-site pretenuring off for the rest of the process (the report phase of
+ * a large table; the CLI exits after it). V8 decides per object or array literal, at a
+ * scavenge, whether that literal's objects are allocated in the old generation from then on,
+ * for good, when nearly all it made since the last scavenge survived. Classification's first
+ * scavenge comes a few hundred flows in, while the chunk being judged holds every flow made so
+ * far: each literal a judged flow keeps (the flow, its TCP facts and their sides) is then
+ * pretenured, and every later flow's, dead a chunk later, piles up in the old generation
+ * until a mark-compact — ≈ 350 MiB of garbage on flood-1M (bench/README.md, "flood-1M, third
+ * pass"). The feed allocates no objects per packet, so nothing else depends on it.
+ *
+ * Only for a process that ends with the report (SessionOptions.exitsAfterReport: the CLI):
+ * the flag is process-wide and stays set, which a library caller's process must not inherit.
+ * Node documents flags changed after start-up as possibly doing nothing; this one is read by
+ * V8 at each scavenge's pretenuring decision, and if it did nothing only memory would be as before.
+ */
+export function stopPretenuring(): void {
+  setFlagsFromString('--no-allocation-site-pretenuring');
 }

@@ -21,7 +21,7 @@ import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
 import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
-import { COLLECT_FLOWS, collectPointsPassed, keptEnoughToCollect, startCollection } from './collect.js';
+import { COLLECT_EVERY_FLOWS, COLLECT_FLOWS, collectPointsPassed, keptEnoughToCollect, startCollection, stopPretenuring } from './collect.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
 import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
@@ -65,6 +65,12 @@ export interface SessionOptions {
    * ArrayBuffers only.
    */
   sharedBatches?: boolean;
+  /**
+   * The process ends once this session's report is out (the CLI's `analyze`): finish() may
+   * then turn V8's allocation-site pretenuring off for the rest of the process (collect.ts,
+   * stopPretenuring). A library caller's process keeps V8's defaults.
+   */
+  exitsAfterReport?: boolean;
 }
 
 /** What the adapter knows about its inputs when the session ends. */
@@ -281,6 +287,7 @@ export class FlowSession {
     const remaining: ClassifiedFlow[] = [];
     // One test for the collections below: a table of COLLECT_FLOWS flows or more.
     let collecting = false;
+    let stopping: Promise<void> | null = null;
     try {
       await this.ready();
       await this.collect(this.nowUs, true);
@@ -291,31 +298,50 @@ export class FlowSession {
       // (released above) are collected before classification grows the heap (collect.ts).
       this.buffers.clear();
       collecting = snap.count >= COLLECT_FLOWS;
-      if (collecting) startCollection();
+      if (collecting) {
+        startCollection();
+        if (this.opts.exitsAfterReport) stopPretenuring();
+      }
       // As flows are judged, their share of the feed's state and payload becomes garbage and
       // what the summary keeps of them is promoted: where they kept much payload, collections
-      // at fixed points of the classification keep the heap from growing by all of it (collect.ts).
+      // at fixed points of the classification keep the heap from growing by all of it; in a
+      // large table, one every COLLECT_EVERY_FLOWS flows besides (collect.ts).
       let classified = 0;
       let points = 0;
-      await this.classifyLeaving(snap, (flows) => {
-        acc.addFlows(flows);
-        if (keepFlows) for (const f of flows) remaining.push(f);
-        if (!collecting) return;
-        classified += flows.length;
-        const passed = collectPointsPassed(classified, snap.count);
-        if (passed === points) return;
-        points = passed;
-        if (keptEnoughToCollect(this.inspection.bytesKept, classified, snap.count)) startCollection();
-      });
+      let sinceCollection = 0;
+      await this.classifyLeaving(
+        snap,
+        (flows) => {
+          acc.addFlows(flows);
+          if (keepFlows) for (const f of flows) remaining.push(f);
+          if (!collecting) return;
+          classified += flows.length;
+          if ((sinceCollection += flows.length) >= COLLECT_EVERY_FLOWS) {
+            sinceCollection = 0;
+            startCollection();
+          }
+          const passed = collectPointsPassed(classified, snap.count);
+          if (passed === points) return;
+          points = passed;
+          if (keptEnoughToCollect(this.inspection.bytesKept, classified, snap.count)) startCollection();
+        },
+        (bound) => acc.reserveChannels(bound),
+        // Every flow's facts are handed over (or, inline, in the store take() holds on to):
+        // workers stop now, their heaps (their tables, conversation indexes) freed while this
+        // thread classifies (flood-1M -w 1: bench/README.md, "flood-1M, third pass").
+        () => {
+          stopping = this.sink.terminate();
+        },
+      );
     } catch (err) {
       this.ended = true;
       await this.sink.terminate();
       throw err;
     }
     this.ended = true;
-    // Workers stop (their heaps are freed) while the summary is built; the aggregators' stores
-    // (TCP arena, kept payload) are let go of at once, and collected while the summary is made.
-    const stopping = this.sink.terminate();
+    // The aggregators' stores (TCP arena, kept payload) are let go of now that every flow is
+    // classified, and collected while the summary is made.
+    stopping ??= this.sink.terminate();
     if (collecting) startCollection();
     try {
       // `pantap merge` (issue 12) merges the overflow sketch's registers, not its estimate.
@@ -331,11 +357,13 @@ export class FlowSession {
    * aggregators learnt from their packets (TCP health, payload); the aggregators forget them.
    * Hands them to `each` in capture order, a chunk at a time.
    */
-  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void): Promise<void> {
+  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void, channels?: (bound: number) => void, taken?: () => void): Promise<void> {
     // Workers hand the facts over while this thread prepares the flows.
     const taking = this.sink.take(snap.keys);
     const prepared = this.classifier.prepare(flowSlots(snap));
+    channels?.(prepared.channelBound());
     const facts = await taking;
+    taken?.();
     // Each flow's facts asked for once (FactsOf); those classification did not ask for are
     // taken all the same, so that the aggregators forget every flow that left.
     const asked = new Uint8Array(snap.count);

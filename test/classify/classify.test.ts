@@ -125,6 +125,18 @@ describe('flows handed over in chunks', () => {
     expect(() => classifier.classify(prepared)).toThrow(/classified already/);
   });
 
+  it('prepared flows bound the channels they can open: one per candidate entry of each, none once taken', async () => {
+    const run = await runAnalysis([mixed()], { workers: 0, maxFlows: 1000 });
+    const matcher = CatalogMatcher.for(loadCatalog());
+    const classifier = new FlowClassifier(matcher, null);
+    const prepared = classifier.prepare(run.table);
+    const bound = prepared.channelBound();
+    const flows = classifier.classify(prepared);
+    expect(bound).toBe(62);
+    expect(flows.reduce((n, f) => n + f.entries.length, 0)).toBeLessThanOrEqual(bound);
+    expect(prepared.channelBound()).toBe(0);
+  });
+
   it('keepFlows false: the same summary, and no flows kept', async () => {
     const path = mixed();
     const kept = await analyzeCaptures([path], { workers: 0 });

@@ -144,28 +144,36 @@ describe('held first packets', () => {
   });
 
   it('held flows handed over as columns (a worker) have the facts takeKey gives, a peek before changing nothing', async () => {
-    // One SYN each: an ordinary port and a long-lived session's (a silence log at the replay).
+    // One SYN each: an ordinary port, a long-lived session's (a silence log at the replay), and one with options (MSS 1380, window scale 7).
+    const withOptions = eth({ ethertype: 0x0800, payload: ipv4({ src: C, dst: S, proto: PROTO_TCP, df: true, payload: tcp({ sport: 40012, dport: 22, seq: 100, flags: SYN, options: [2, 4, 0x05, 0x64, 1, 3, 3, 7] }) }) });
     const fed = async () => {
       const agg = new BatchAggregator(100);
       await feed(agg, new TcpScript(C, S, 40010, 443).frame('c', 100, 0, SYN));
       await feed(agg, new TcpScript(C, S, 40011, 3978).frame('c', 700, 0, SYN));
+      await feed(agg, new TcpScript(C, S, 40012, 22).raw(withOptions));
       return agg;
     };
     const byKey = await fed();
     const keys = byKey.table.snapshot().keys;
     const want = takeConversations(byKey.conversations, keys);
-    expect(want.map((f) => f?.kind)).toEqual(['tcp', 'tcp']);
-    expect(want.map((f) => f !== null && 'silences' in f)).toEqual([false, true]);
+    expect(want.map((f) => f?.kind)).toEqual(['tcp', 'tcp', 'tcp']);
+    expect(want.map((f) => f !== null && 'silences' in f)).toEqual([false, true, false]);
+    expect(want[2]).toMatchObject({ health: { originator: { mss: 1380, windowScale: 7 } } });
     const some = await fed();
     for (let o = 0; o < keys.length; o += KEY_WORDS) some.conversations.peekKey(keys.subarray(o, o + KEY_WORDS));
-    const columns = factsOfColumns(some.conversations.takeColumns(keys));
-    expect([columns(0), columns(1)]).toEqual(want);
-    expect(takeConversations(some.conversations, keys)).toEqual([null, null]);
+    const taken = some.conversations.takeColumns(keys);
+    // Handed over as their packets, not as blocks.
+    expect([...taken.present]).toEqual([4, 4, 4]);
+    expect(taken.blocks.length).toBe(0);
+    const columns = factsOfColumns(taken);
+    expect([columns(0), columns(1), columns(2)]).toEqual(want);
+    expect(takeConversations(some.conversations, keys)).toEqual([null, null, null]);
     const all = await fed();
     const allColumns = all.conversations.takeAllColumns();
+    expect(allColumns.blocks.length).toBe(0);
     const rows = all.conversations.rowsOf(keys);
     const facts = factsOfColumns(allColumns);
-    expect([facts(rows[0]), facts(rows[1])]).toEqual(want);
+    expect([facts(rows[0]), facts(rows[1]), facts(rows[2])]).toEqual(want);
   });
 
   it('a held SYN is replayed at the second packet: the same facts as a flow fed in one batch, a peek in between changing nothing', async () => {

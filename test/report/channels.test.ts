@@ -46,6 +46,19 @@ describe('ChannelStore', () => {
     expect(ch.byEntry(3)[2].length).toBe(0);
   });
 
+  it('reserves room once: 5,000 channels found in columns that never grow again', () => {
+    const ch = new ChannelStore();
+    ch.reserve(5000);
+    const entry = ch.entry;
+    expect(entry.length).toBe(8192);
+    for (let i = 0; i < 5000; i++) expect(ch.find(i % 2, flow(i, 7))).toBe(i);
+    expect(ch.entry).toBe(entry);
+    for (let i = 0; i < 5000; i++) expect(ch.lookup(i % 2, i, 7)).toBe(i);
+    // Less than there is room for already: nothing changes.
+    ch.reserve(100);
+    expect(ch.entry).toBe(entry);
+  });
+
   it('counts volume, verdicts, reasons and failures per channel', () => {
     const ch = new ChannelStore();
     const c = ch.find(0, flow(1, 2));
