@@ -5,7 +5,7 @@ import type { AppName, CatalogEntry } from '../catalog/schema.js';
 import { KIND_IPV6 } from '../decode/fields.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import { SMALL_SEGMENT_V4, SMALL_SEGMENT_V6, type ConversationFacts, type FlowFacts } from '../flow/conversation.js';
-import type { DatagramFacts } from '../flow/datagrams.js';
+import type { DatagramFacts, KeptDatagram } from '../flow/datagrams.js';
 import type { StreamResult } from '../flow/stream.js';
 import type { FlowSlots, Side } from '../flow/table.js';
 import type { TcpSideReport } from '../flow/tcp-health.js';
@@ -136,16 +136,14 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     }
   }
   if (datagrams !== null && datagrams.datagrams.length > 0) {
-    const messages: AppMessage[] = datagrams.datagrams.map((d) => ({ from: d.side === client ? 'client' : 'server', bytes: d.bytes, wireLength: d.wireLength, timeMs: d.tsUs / 1000 }));
-    for (const m of messages) counts.bytesKept += m.bytes.length;
+    const list = datagrams.datagrams;
+    for (let i = 0; i < list.length; i++) counts.bytesKept += list[i].bytes.length;
     // Each side's first datagram tells the protocol, as a stream's first bytes do.
-    const first = (who: 'client' | 'server'): StreamPrefix => {
-      const m = messages.find((x) => x.from === who);
-      return m === undefined ? emptyStream() : { bytes: m.bytes, marks: [], truncated: false };
-    };
-    flow.app = detectApp({ client: first('client'), server: first('server') }, DATAGRAM_DETECTORS);
-    if (flow.app === null && headerlessSyslog(expected, first('client').bytes)) flow.app = 'syslog';
-    if (flow.app !== null) judgeApp(flow.app, { payload: null, messages }, flow, why);
+    const first = firstDatagram(list, client);
+    flow.app = detectApp({ client: first, server: firstDatagram(list, server) }, DATAGRAM_DETECTORS);
+    if (flow.app === null && headerlessSyslog(expected, first.bytes)) flow.app = 'syslog';
+    // The messages only for a decoder: most flows' datagrams (up to 32 each) match none.
+    if (flow.app !== null) judgeApp(flow.app, { payload: null, messages: appMessages(list, client) }, flow, why);
     // A cap matters when a decoder read the datagrams: its counts are then lower bounds.
     if (datagrams.capHit && flow.app !== null) counts.capHit = true;
   }
@@ -287,6 +285,22 @@ function retransmissionReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow
 /** A side's zero windows as the `zero-window` reason, unless it has one. */
 function zeroWindowReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow, who: 'client' | 'server', side: TcpSideReport): void {
   if (side.zeroWindows > 0 && !why.has('zero-window')) why.set('zero-window', `the ${who} ${addrOf(flow, who)} advertised a zero window ${side.zeroWindows} time${side.zeroWindows === 1 ? '' : 's'} (its receiver stopped reading)`);
+}
+
+/** A side's first kept datagram as a stream prefix (an empty one when the side sent none). */
+function firstDatagram(list: readonly KeptDatagram[], side: Side): StreamPrefix {
+  for (let i = 0; i < list.length; i++) if (list[i].side === side) return { bytes: list[i].bytes, marks: [], truncated: false };
+  return emptyStream();
+}
+
+/** The kept datagrams as the decoders read them, named by the flow's client side. */
+function appMessages(list: readonly KeptDatagram[], client: Side): AppMessage[] {
+  const out: AppMessage[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i];
+    out.push({ from: d.side === client ? 'client' : 'server', bytes: d.bytes, wireLength: d.wireLength, timeMs: d.tsUs / 1000 });
+  }
+  return out;
 }
 
 function addrOf(flow: ClassifiedFlow, side: 'client' | 'server'): string {
