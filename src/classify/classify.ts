@@ -533,7 +533,8 @@ export class FlowClassifier {
    * classify() handing its flows to `each` in capture order, `chunk` at a time, and keeping
    * none: a caller that folds them into a summary and drops them (file analysis without
    * --flows-ndjson or --export) never has them all alive at once, and those it drops die
-   * young (a SYN flood's 500,000 flows: bench/README.md, "flood-1M").
+   * young (a SYN flood's 500,000 flows: bench/README.md, "flood-1M"). `listable`: whether the
+   * caller may list a judged flow (JudgeInput.listable); absent, every flow is complete.
    */
   classifyEach(
     input: FlowSlots | PreparedFlows,
@@ -542,6 +543,7 @@ export class FlowClassifier {
     counts?: InspectionCounts,
     settledBeforeUs = Infinity,
     chunk = CLASSIFY_CHUNK,
+    listable?: (flow: ClassifiedFlow) => boolean,
   ): void {
     const entries = this.entries;
     const inventory = this.inventory;
@@ -571,7 +573,7 @@ export class FlowClassifier {
     const kerberos = new Map<string, ClassifiedFlow>();
     let flows: ClassifiedFlow[] = [];
     // One judge input for all flows (judge keeps nothing of it).
-    const judging: JudgeInput = { src, slot: 0, server: 0, facts: null, entries: [], catalog: entries, active: false };
+    const judging: JudgeInput = { src, slot: 0, server: 0, facts: null, entries: [], catalog: entries, active: false, listable };
     for (let b = 0; b < base.length; b++) {
       const item = base[b];
       let candidates = item.candidates;

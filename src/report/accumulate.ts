@@ -81,6 +81,11 @@ export function channelKey(clientId: number, serverId: number): number {
   return clientId < 32768 && serverId < 32768 ? (clientId << 15) | serverId : 2 ** 30 + clientId * 2 ** 26 + serverId;
 }
 
+/** The listing rule without --flows: unexpected flows and flows that failed or warn. */
+function selects(f: ClassifiedFlow): boolean {
+  return f.section === 'unexpected' || f.verdict !== 'ok';
+}
+
 /** Most bytes first, then first seen first: a total order, as no two flows share a first record. */
 function byVolume(a: ClassifiedFlow, b: ClassifiedFlow): number {
   return b.clientBytes + b.serverBytes - (a.clientBytes + a.serverBytes) || a.firstSeq - b.firstSeq;
@@ -145,6 +150,16 @@ export class BestOf<T> {
     h[i] = x;
   }
 
+  /**
+   * Whether x could still be kept: false once the kept items are a heap and x is not better
+   * than the worst of them (which only gets better as items come). Cheap and conservative:
+   * true while `max` items have not been passed.
+   */
+  mayKeep(x: T): boolean {
+    if (this.max === 0) return false;
+    return !this.heap || this.order(x, this.items[0]) < 0;
+  }
+
   sorted(): T[] {
     return [...this.items].sort(this.order);
   }
@@ -200,7 +215,7 @@ export class SummaryAccumulator {
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
       for (const i of f.entries) this.addToEntry(i, f);
-      if (allFlows || f.section === 'unexpected' || f.verdict !== 'ok') {
+      if (allFlows || selects(f)) {
         this.selected++;
         if (Array.isArray(this.listed)) this.listed.push(f);
         else this.listed.add(f);
@@ -217,6 +232,15 @@ export class SummaryAccumulator {
         t.add(f);
       }
     }
+  }
+
+  /**
+   * Whether folding in `f` (judged, not folded in yet) may list it: false means its record
+   * never shows (the listing rule leaves it out, or the listed flows are all larger already).
+   */
+  mayList(f: ClassifiedFlow): boolean {
+    if (this.opts.allFlows) return true;
+    return selects(f) && (Array.isArray(this.listed) || this.listed.mayKeep(f));
   }
 
   private addToEntry(i: number, f: ClassifiedFlow): void {

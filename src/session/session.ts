@@ -297,11 +297,17 @@ export class FlowSession {
       // all of it (collect.ts).
       const half = collecting ? snap.count / 2 : Infinity;
       let classified = 0;
-      await this.classifyLeaving(snap, (flows) => {
-        acc.addFlows(flows);
-        if (keepFlows) for (const f of flows) remaining.push(f);
-        if (classified < half && (classified += flows.length) >= half && this.inspection.bytesKept >= COLLECT_KEPT_BYTES) startCollection();
-      });
+      // Flows that are dropped once folded in need their record's facts only if the summary
+      // may list them (most do not: bench/README.md, "Report phase, fifth pass").
+      await this.classifyLeaving(
+        snap,
+        (flows) => {
+          acc.addFlows(flows);
+          if (keepFlows) for (const f of flows) remaining.push(f);
+          if (classified < half && (classified += flows.length) >= half && this.inspection.bytesKept >= COLLECT_KEPT_BYTES) startCollection();
+        },
+        keepFlows ? undefined : (f) => acc.mayList(f),
+      );
     } catch (err) {
       this.ended = true;
       await this.sink.terminate();
@@ -326,7 +332,7 @@ export class FlowSession {
    * aggregators learnt from their packets (TCP health, payload); the aggregators forget them.
    * Hands them to `each` in capture order, a chunk at a time.
    */
-  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void): Promise<void> {
+  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void, listable?: (flow: ClassifiedFlow) => boolean): Promise<void> {
     // Workers hand the facts over while this thread prepares the flows.
     const taking = this.sink.take(snap.keys);
     const prepared = this.classifier.prepare(flowSlots(snap));
@@ -342,6 +348,9 @@ export class FlowSession {
         return facts(i);
       },
       this.inspection,
+      Infinity,
+      undefined,
+      listable,
     );
     for (let i = 0; i < snap.count; i++) if (asked[i] === 0) facts(i);
   }
