@@ -112,7 +112,12 @@ export function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => nu
  */
 export class BestOf<T> {
   items: T[] = [];
-  private heap = false;
+  /**
+   * Items added so far: past `max`, the kept ones are a heap. (Not a flag set once: a field
+   * that changes for the first time when the heap is made, late in a run, throws away the
+   * optimised code of every caller that read it, judge() among them through mayKeep.)
+   */
+  private added = 0;
   constructor(
     readonly max: number,
     private readonly order: (a: T, b: T) => number,
@@ -120,15 +125,13 @@ export class BestOf<T> {
 
   add(x: T): void {
     const h = this.items;
+    const added = ++this.added;
     if (h.length < this.max) {
       h.push(x);
       return;
     }
     if (h.length === 0) return;
-    if (!this.heap) {
-      for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(h[i], i);
-      this.heap = true;
-    }
+    if (added === this.max + 1) for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(h[i], i);
     // Replace the worst kept item and sift down.
     if (this.order(x, h[0]) < 0) this.siftDown(x, 0);
   }
@@ -157,7 +160,12 @@ export class BestOf<T> {
    */
   mayKeep(x: T): boolean {
     if (this.max === 0) return false;
-    return !this.heap || this.order(x, this.items[0]) < 0;
+    // Nothing read of `items` before it holds an item (its array map changes then), and x
+    // compared before the heap is made too (the answer is true then whatever it says): what
+    // changes late in a run throws away the optimised code of the callers (judge's, inlined).
+    if (this.added === 0) return true;
+    const better = this.order(x, this.items[0]) < 0;
+    return this.added <= this.max || better;
   }
 
   sorted(): T[] {
