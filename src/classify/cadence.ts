@@ -147,8 +147,11 @@ export function cadence(series: readonly ArrayLike<number>[]): { intervalMs: Int
     own.push(iv);
     if (m > 0) withIntervals++;
   }
+  // One array literal for every flow's gaps, with gaps or none: arrays of two sites (a literal,
+  // a map()) had two maps, and judge() reading `gaps.length` was compiled again at the second.
+  const gaps: HeartbeatGap[] = [];
   const stats = intervalStats(joined(own));
-  if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps: [] };
+  if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps };
   // Each series against its own median: a peer that sends bursts every 150 ms does not make
   // the other's 1 s keep-alives a run of gaps. (Only one series with intervals: its own
   // median is the one above.)
@@ -170,7 +173,7 @@ export function cadence(series: readonly ArrayLike<number>[]): { intervalMs: Int
       last[2] = Math.min(last[2], g[2]);
     } else merged.push([g[0], g[1], g[2]]);
   }
-  const gaps = merged.map(([startUs, endUs, median]) => ({ startUs, endUs, missed: Math.max(0, Math.round((endUs - startUs) / 1000 / median) - 1) }));
+  for (const [startUs, endUs, median] of merged) gaps.push({ startUs, endUs, missed: Math.max(0, Math.round((endUs - startUs) / 1000 / median) - 1) });
   return { intervalMs: stats, gaps };
 }
 

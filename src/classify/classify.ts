@@ -610,7 +610,8 @@ export class FlowClassifier {
    * classify() handing its flows to `each` in capture order, `chunk` at a time, and keeping
    * none: a caller that folds them into a summary and drops them (file analysis without
    * --flows-ndjson or --export) never has them all alive at once, and those it drops die
-   * young (a SYN flood's 500,000 flows: bench/README.md, "flood-1M").
+   * young (a SYN flood's 500,000 flows: bench/README.md, "flood-1M"). `listable`: whether the
+   * caller may list a judged flow (JudgeInput.listable); absent, every flow is complete.
    */
   classifyEach(
     input: FlowSlots | PreparedFlows,
@@ -619,6 +620,7 @@ export class FlowClassifier {
     counts?: InspectionCounts,
     settledBeforeUs = Infinity,
     chunk = CLASSIFY_CHUNK,
+    listable?: (flow: ClassifiedFlow) => boolean,
   ): void {
     const entries = this.entries;
     const inventory = this.inventory;
@@ -647,7 +649,7 @@ export class FlowClassifier {
     const kerberos = new Map<string, ClassifiedFlow>();
     let flows: ClassifiedFlow[] = [];
     // One judge input for all flows (judge keeps nothing of it).
-    const judging: JudgeInput = { src, slot: 0, server: 0, facts: null, entries: [], catalog: entries, active: false };
+    const judging: JudgeInput = { src, slot: 0, server: 0, facts: null, entries: [], catalog: entries, active: false, listable };
     for (let b = 0; b < order.length; b++) {
       const row = order[b];
       let candidates = prepBase.candidatesOf(row);

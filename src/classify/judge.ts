@@ -5,7 +5,7 @@ import type { AppName, CatalogEntry } from '../catalog/schema.js';
 import { KIND_IPV6 } from '../decode/fields.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import { SMALL_SEGMENT_V4, SMALL_SEGMENT_V6, type ConversationFacts, type FlowFacts } from '../flow/conversation.js';
-import type { DatagramFacts } from '../flow/datagrams.js';
+import type { DatagramFacts, KeptDatagram } from '../flow/datagrams.js';
 import type { StreamResult } from '../flow/stream.js';
 import type { FlowSlots, Side } from '../flow/table.js';
 import type { TcpSideReport } from '../flow/tcp-health.js';
@@ -34,6 +34,11 @@ export interface JudgeInput {
   catalog: readonly CatalogEntry[];
   /** The flow is still going on: no verdict that needs its exchange to be over. */
   active?: boolean;
+  /**
+   * Whether the caller may list the flow, asked once its verdict is known: when not, its
+   * Community ID and TCP record (which only a listed flow shows) stay null. Absent: always.
+   */
+  listable?: (flow: ClassifiedFlow) => boolean;
 }
 
 /** Per-flow payload inspection figures, summed by the session into input.inspection. */
@@ -60,7 +65,7 @@ const RETRANSMIT_SENDS = 3;
 const WHY = new Map<ReasonCode, string>();
 const EXPECTED = new Set<AppName>();
 
-/** Fills app, communityId, tcp, tls, ssh, verdict, reason and detail of `flow`. */
+/** Fills app, tls, ssh, verdict, reason and detail of `flow`, and communityId and tcp when it is listable. */
 export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const { src, slot, server } = input;
   const facts: ConversationFacts | null = input.facts !== null && input.facts.kind === 'tcp' ? input.facts : null;
@@ -69,28 +74,6 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const kind = src.kind(slot);
   const proto = src.proto(slot);
   const ip = flow.transport !== 'ethertype';
-  if (ip) {
-    const ports = flow.transport === 'tcp' || flow.transport === 'udp';
-    // ICMP: the message type and code stand in for the ports (echo request and reply pair
-    // up), from the side that sent messages, the client's first.
-    const icmpFrom: Side = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? (src.icmpMessage(slot, client) !== 0 || src.icmpMessage(slot, server) === 0 ? client : server) : client;
-    const icmpTo: Side = icmpFrom === 0 ? 1 : 0;
-    const msg = ports ? 0 : src.icmpMessage(slot, icmpFrom);
-    const a = ports ? client : icmpFrom;
-    const b = ports ? server : icmpTo;
-    const words = src.keyWords(slot);
-    flow.communityId = communityIdFromWords(
-      0,
-      proto,
-      kind === KIND_IPV6,
-      words,
-      a === 0 ? 1 : 5,
-      words,
-      b === 0 ? 1 : 5,
-      ports ? src.port(slot, a) : (msg >> 8) & 0xff,
-      ports ? src.port(slot, b) : msg & 0xff,
-    );
-  }
   if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) flow.app = ip ? 'icmp' : null;
 
   const counts: JudgeCounts = { bytesKept: 0, capHit: false };
@@ -117,7 +100,6 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     const clientIsOrig = facts.originator === client;
     clientSide = clientIsOrig ? h.originator : h.responder;
     serverSide = clientIsOrig ? h.responder : h.originator;
-    flow.tcp = tcpFacts(facts, clientSide, serverSide);
     cs = facts.streams[client];
     ss = facts.streams[server];
     countStream(counts, cs);
@@ -136,16 +118,14 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     }
   }
   if (datagrams !== null && datagrams.datagrams.length > 0) {
-    const messages: AppMessage[] = datagrams.datagrams.map((d) => ({ from: d.side === client ? 'client' : 'server', bytes: d.bytes, wireLength: d.wireLength, timeMs: d.tsUs / 1000 }));
-    for (const m of messages) counts.bytesKept += m.bytes.length;
+    const list = datagrams.datagrams;
+    for (let i = 0; i < list.length; i++) counts.bytesKept += list[i].bytes.length;
     // Each side's first datagram tells the protocol, as a stream's first bytes do.
-    const first = (who: 'client' | 'server'): StreamPrefix => {
-      const m = messages.find((x) => x.from === who);
-      return m === undefined ? emptyStream() : { bytes: m.bytes, marks: [], truncated: false };
-    };
-    flow.app = detectApp({ client: first('client'), server: first('server') }, DATAGRAM_DETECTORS);
-    if (flow.app === null && headerlessSyslog(expected, first('client').bytes)) flow.app = 'syslog';
-    if (flow.app !== null) judgeApp(flow.app, { payload: null, messages }, flow, why);
+    const first = firstDatagram(list, client);
+    flow.app = detectApp({ client: first, server: firstDatagram(list, server) }, DATAGRAM_DETECTORS);
+    if (flow.app === null && headerlessSyslog(expected, first.bytes)) flow.app = 'syslog';
+    // The messages only for a decoder: most flows' datagrams (up to 32 each) match none.
+    if (flow.app !== null) judgeApp(flow.app, { payload: null, messages: appMessages(list, client) }, flow, why);
     // A cap matters when a decoder read the datagrams: its counts are then lower bounds.
     if (datagrams.capHit && flow.app !== null) counts.capHit = true;
   }
@@ -266,7 +246,38 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   flow.verdict = reason === null ? 'ok' : REASON_VERDICT[reason];
   flow.detail = reason === null ? null : why.get(reason)!;
   flow.failed = flow.verdict === 'failed';
+  // What only the flow's record shows (no verdict reads it): made once the verdict is known,
+  // and only for a flow the caller may list.
+  if (input.listable === undefined || input.listable(flow)) {
+    if (ip) flow.communityId = communityIdOf(flow, src, slot, server);
+    if (facts !== null) flow.tcp = tcpFacts(facts, clientSide!, serverSide!);
+  }
   return counts;
+}
+
+/** A flow's Community ID (ICMP: the message type and code stand in for the ports). */
+function communityIdOf(flow: ClassifiedFlow, src: FlowSlots, slot: number, server: Side): string | null {
+  const client: Side = server === 0 ? 1 : 0;
+  const proto = src.proto(slot);
+  const ports = flow.transport === 'tcp' || flow.transport === 'udp';
+  // Echo request and reply pair up: from the side that sent messages, the client's first.
+  const icmpFrom: Side = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? (src.icmpMessage(slot, client) !== 0 || src.icmpMessage(slot, server) === 0 ? client : server) : client;
+  const icmpTo: Side = icmpFrom === 0 ? 1 : 0;
+  const msg = ports ? 0 : src.icmpMessage(slot, icmpFrom);
+  const a = ports ? client : icmpFrom;
+  const b = ports ? server : icmpTo;
+  const words = src.keyWords(slot);
+  return communityIdFromWords(
+    0,
+    proto,
+    src.kind(slot) === KIND_IPV6,
+    words,
+    a === 0 ? 1 : 5,
+    words,
+    b === 0 ? 1 : 5,
+    ports ? src.port(slot, a) : (msg >> 8) & 0xff,
+    ports ? src.port(slot, b) : msg & 0xff,
+  );
 }
 
 /** A side's data retransmissions as the `retransmissions` reason, unless it has one. */
@@ -287,6 +298,22 @@ function retransmissionReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow
 /** A side's zero windows as the `zero-window` reason, unless it has one. */
 function zeroWindowReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow, who: 'client' | 'server', side: TcpSideReport): void {
   if (side.zeroWindows > 0 && !why.has('zero-window')) why.set('zero-window', `the ${who} ${addrOf(flow, who)} advertised a zero window ${side.zeroWindows} time${side.zeroWindows === 1 ? '' : 's'} (its receiver stopped reading)`);
+}
+
+/** A side's first kept datagram as a stream prefix (an empty one when the side sent none). */
+function firstDatagram(list: readonly KeptDatagram[], side: Side): StreamPrefix {
+  for (let i = 0; i < list.length; i++) if (list[i].side === side) return { bytes: list[i].bytes, marks: [], truncated: false };
+  return emptyStream();
+}
+
+/** The kept datagrams as the decoders read them, named by the flow's client side. */
+function appMessages(list: readonly KeptDatagram[], client: Side): AppMessage[] {
+  const out: AppMessage[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i];
+    out.push({ from: d.side === client ? 'client' : 'server', bytes: d.bytes, wireLength: d.wireLength, timeMs: d.tsUs / 1000 });
+  }
+  return out;
 }
 
 function addrOf(flow: ClassifiedFlow, side: 'client' | 'server'): string {

@@ -406,6 +406,19 @@ export class ConversationStore {
     this.beatAt((hint & ~HINT_DONE) - 1, table.lastSide, kind, echo);
   }
 
+  /**
+   * Conversation `id`'s heartbeat log and datagram log (null: none). Both arrays end at the
+   * highest id that has one: an id past the end reads as none, not as an out-of-bounds load,
+   * which threw away the optimised code of the report phase's loop the first time.
+   */
+  private beatLogOf(id: number): BeatLog | null {
+    return id < this.beatLogs.length ? this.beatLogs[id] : null;
+  }
+
+  private logOf(id: number): DatagramLog | null {
+    return id < this.logs.length ? this.logs[id] : null;
+  }
+
   private beatAt(id: number, side: Side, kind: number, echo: number): void {
     while (this.beatLogs.length <= id) this.beatLogs.push(null);
     (this.beatLogs[id] ??= new BeatLog(this.budget)).add(this.tsUs, side, kind, echo);
@@ -749,10 +762,10 @@ export class ConversationStore {
    * finishColumns). `rowIsId`: a held one is only marked (the caller moves the held arrays).
    */
   private takeInto(w: ColumnsWriter, i: number, id: number, closing: number[], rowIsId = false): void {
-    const bl = this.beatLogs[id];
+    const bl = this.beatLogOf(id);
     const beats = bl === null || bl === undefined ? null : bl.take();
     if (beats !== null) this.beatLogs[id] = null;
-    const log = this.logs[id];
+    const log = this.logOf(id);
     if (log !== null && log !== undefined) {
       this.logs[id] = null;
       w.udp(i, log.facts(true));
@@ -806,10 +819,10 @@ export class ConversationStore {
 
   /** The facts of conversation `id`, which ends (its id may be reused after). */
   private take(id: number): FlowFacts | null {
-    const bl = this.beatLogs[id];
+    const bl = this.beatLogOf(id);
     const beats = bl === null || bl === undefined ? null : bl.facts(true);
     if (beats !== null) this.beatLogs[id] = null;
-    const log = this.logs[id];
+    const log = this.logOf(id);
     if (log !== null && log !== undefined) {
       this.logs[id] = null;
       return withBeats(log.facts(true), beats);
@@ -823,9 +836,9 @@ export class ConversationStore {
 
   /** The facts of conversation `id` so far, leaving it as it is. */
   private peek(id: number): FlowFacts | null {
-    const bl = this.beatLogs[id];
+    const bl = this.beatLogOf(id);
     const beats = bl === null || bl === undefined ? null : bl.facts();
-    const log = this.logs[id];
+    const log = this.logOf(id);
     if (log !== null && log !== undefined) return withBeats(log.facts(false), beats);
     if (this.isHeld(id)) return withBeats(this.heldFacts(id, false), beats);
     if (!this.isOpen(id)) return beats === null ? null : { kind: 'beats', beats };

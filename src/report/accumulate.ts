@@ -81,6 +81,11 @@ export function channelKey(clientId: number, serverId: number): number {
   return clientId < 32768 && serverId < 32768 ? (clientId << 15) | serverId : 2 ** 30 + clientId * 2 ** 26 + serverId;
 }
 
+/** The listing rule without --flows: unexpected flows and flows that failed or warn. */
+function selects(f: ClassifiedFlow): boolean {
+  return f.section === 'unexpected' || f.verdict !== 'ok';
+}
+
 /** Most bytes first, then first seen first: a total order, as no two flows share a first record. */
 function byVolume(a: ClassifiedFlow, b: ClassifiedFlow): number {
   return b.clientBytes + b.serverBytes - (a.clientBytes + a.serverBytes) || a.firstSeq - b.firstSeq;
@@ -107,7 +112,12 @@ export function topN<T>(items: Iterable<T>, n: number, order: (a: T, b: T) => nu
  */
 export class BestOf<T> {
   items: T[] = [];
-  private heap = false;
+  /**
+   * Items added so far: past `max`, the kept ones are a heap. (Not a flag set once: a field
+   * that changes for the first time when the heap is made, late in a run, throws away the
+   * optimised code of every caller that read it, judge() among them through mayKeep.)
+   */
+  private added = 0;
   constructor(
     readonly max: number,
     private readonly order: (a: T, b: T) => number,
@@ -115,15 +125,13 @@ export class BestOf<T> {
 
   add(x: T): void {
     const h = this.items;
+    const added = ++this.added;
     if (h.length < this.max) {
       h.push(x);
       return;
     }
     if (h.length === 0) return;
-    if (!this.heap) {
-      for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(h[i], i);
-      this.heap = true;
-    }
+    if (added === this.max + 1) for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(h[i], i);
     // Replace the worst kept item and sift down.
     if (this.order(x, h[0]) < 0) this.siftDown(x, 0);
   }
@@ -143,6 +151,21 @@ export class BestOf<T> {
       i = c;
     }
     h[i] = x;
+  }
+
+  /**
+   * Whether x could still be kept: false once the kept items are a heap and x is not better
+   * than the worst of them (which only gets better as items come). Cheap and conservative:
+   * true while `max` items have not been passed.
+   */
+  mayKeep(x: T): boolean {
+    if (this.max === 0) return false;
+    // Nothing read of `items` before it holds an item (its array map changes then), and x
+    // compared before the heap is made too (the answer is true then whatever it says): what
+    // changes late in a run throws away the optimised code of the callers (judge's, inlined).
+    if (this.added === 0) return true;
+    const better = this.order(x, this.items[0]) < 0;
+    return this.added <= this.max || better;
   }
 
   sorted(): T[] {
@@ -200,7 +223,7 @@ export class SummaryAccumulator {
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
       for (const i of f.entries) this.addToEntry(i, f);
-      if (allFlows || f.section === 'unexpected' || f.verdict !== 'ok') {
+      if (allFlows || selects(f)) {
         this.selected++;
         if (Array.isArray(this.listed)) this.listed.push(f);
         else this.listed.add(f);
@@ -222,6 +245,15 @@ export class SummaryAccumulator {
   /** Room for `channels` channels (ChannelStore.reserve): the most the flows still to come can open. */
   reserveChannels(channels: number): void {
     this.channels.reserve(this.channels.size + channels);
+  }
+
+  /**
+   * Whether folding in `f` (judged, not folded in yet) may list it: false means its record
+   * never shows (the listing rule leaves it out, or the listed flows are all larger already).
+   */
+  mayList(f: ClassifiedFlow): boolean {
+    if (this.opts.allFlows) return true;
+    return selects(f) && (Array.isArray(this.listed) || this.listed.mayKeep(f));
   }
 
   private addToEntry(i: number, f: ClassifiedFlow): void {

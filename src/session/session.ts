@@ -307,6 +307,8 @@ export class FlowSession {
       // at fixed points of the classification keep the heap from growing by all of it; in a
       // large table, one every COLLECT_EVERY_FLOWS flows besides (collect.ts).
       let classified = 0;
+      // Flows that are dropped once folded in need their record's facts only if the summary
+      // may list them (most do not: bench/README.md, "Report phase, fifth pass").
       let points = 0;
       let sinceCollection = 0;
       await this.classifyLeaving(
@@ -332,6 +334,7 @@ export class FlowSession {
         () => {
           stopping = this.sink.terminate();
         },
+        keepFlows ? undefined : (f) => acc.mayList(f),
       );
     } catch (err) {
       this.ended = true;
@@ -357,7 +360,7 @@ export class FlowSession {
    * aggregators learnt from their packets (TCP health, payload); the aggregators forget them.
    * Hands them to `each` in capture order, a chunk at a time.
    */
-  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void, channels?: (bound: number) => void, taken?: () => void): Promise<void> {
+  private async classifyLeaving(snap: FlowSnapshot, each: (flows: ClassifiedFlow[]) => void, channels?: (bound: number) => void, taken?: () => void, listable?: (flow: ClassifiedFlow) => boolean): Promise<void> {
     // Workers hand the facts over while this thread prepares the flows.
     const taking = this.sink.take(snap.keys);
     const prepared = this.classifier.prepare(flowSlots(snap));
@@ -375,6 +378,9 @@ export class FlowSession {
         return facts(i);
       },
       this.inspection,
+      Infinity,
+      undefined,
+      listable,
     );
     for (let i = 0; i < snap.count; i++) if (asked[i] === 0) facts(i);
   }

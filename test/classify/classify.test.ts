@@ -139,11 +139,31 @@ describe('flows handed over in chunks', () => {
 
   it('keepFlows false: the same summary, and no flows kept', async () => {
     const path = mixed();
-    const kept = await analyzeCaptures([path], { workers: 0 });
-    const dropped = await analyzeCaptures([path], { workers: 0, keepFlows: false });
-    expect(kept.flows).toHaveLength(32);
-    expect(dropped.flows).toEqual([]);
-    expect(JSON.stringify(dropped.summary)).toBe(JSON.stringify(kept.summary));
-    expect(dropped.summary.input.flowTable).toMatchObject({ flows: 32 });
+    // maxListed 3: flows past the first three listable ones are judged without their records (listable).
+    for (const maxListed of [10_000, 3, 0]) {
+      const kept = await analyzeCaptures([path], { workers: 0, maxListed });
+      const dropped = await analyzeCaptures([path], { workers: 0, keepFlows: false, maxListed });
+      expect(kept.flows).toHaveLength(32);
+      expect(dropped.flows).toEqual([]);
+      expect(JSON.stringify(dropped.summary)).toBe(JSON.stringify(kept.summary));
+      expect(dropped.summary.input.flowTable).toMatchObject({ flows: 32 });
+      expect(dropped.summary.flows).toHaveLength(Math.min(maxListed, 31));
+    }
+  });
+
+  it('listable: a flow the caller will not list has no Community ID, and is otherwise the same', async () => {
+    const run = await runAnalysis([mixed()], { workers: 0, maxFlows: 1000 });
+    const matcher = CatalogMatcher.for(loadCatalog());
+    const whole = new FlowClassifier(matcher, null).classify(run.table);
+    const asked: number[] = [];
+    const lean: ClassifiedFlow[] = [];
+    new FlowClassifier(matcher, null).classifyEach(run.table, (c) => lean.push(...c), undefined, undefined, Infinity, 1024, (f) => {
+      asked.push(f.firstSeq);
+      return f.firstSeq % 2 === 0;
+    });
+    expect(asked).toEqual(whole.map((f) => f.firstSeq));
+    // (Without facts no flow has a TCP record; the summary test above covers listed flows' records.)
+    expect(whole.every((f) => f.communityId !== null)).toBe(true);
+    expect(lean).toEqual(whole.map((f) => (f.firstSeq % 2 === 0 ? f : { ...f, communityId: null })));
   });
 });

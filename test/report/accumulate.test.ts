@@ -79,4 +79,25 @@ describe('BestOf', () => {
       }
     }
   });
+
+  it('mayKeep: false only for items it will not keep, and false for most once the kept items are a heap', () => {
+    const rand = mulberry32(11);
+    const order = (a: number, b: number) => a - b;
+    for (const max of [0, 1, 5, 100]) {
+      const values = Array.from({ length: 20 * max + 50 }, (_, i) => i);
+      const input = values.map((v) => [rand(), v]).sort((a, b) => a[0] - b[0]).map((x) => x[1]);
+      const best = new BestOf<number>(max, order);
+      const refused: number[] = [];
+      for (const v of input) {
+        if (!best.mayKeep(v)) refused.push(v);
+        best.add(v);
+      }
+      const kept = new Set(best.sorted());
+      expect(kept.size).toBe(max);
+      expect(refused.filter((v) => kept.has(v))).toEqual([]);
+      // All of them with max 0; past the first max + 1 items, most (the bar rises fast on random input).
+      if (max === 0) expect(refused).toHaveLength(input.length);
+      else expect(refused.length).toBeGreaterThan(input.length / 2);
+    }
+  });
 });
