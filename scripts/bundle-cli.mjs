@@ -34,9 +34,10 @@ function packagesBut(keep) {
  * from its cell, with a hole and a small-integer check); literals fold into the compiled
  * code: the per-packet path indexes its typed arrays with named constants (issue 13,
  * bench/README.md "The feed, fourth pass"). Line numbers stay as they were. Returns the
- * module's new text and the constants' module, or null when it has none.
+ * module's new text (importing them from `from`) and the constants' module, or null when it
+ * has none.
  */
-function splitConstants(src) {
+function splitConstants(src, from) {
   const decl = /^(export )?const ([A-Za-z_$][\w$]*) = ([^;]+);(\s*\/\/.*)?$/;
   const token = /\s+|0[xX][0-9a-fA-F_]+|0[bB][01_]+|\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_$][\w$]*|\*\*|<<|>>>|>>|[-+*/%|&^~()]/y;
   const names = new Set();
@@ -62,7 +63,7 @@ function splitConstants(src) {
   }
   if (moved.length === 0) return null;
   for (const { line } of moved) lines[line] = '';
-  lines[moved[0].line] = `import { ${[...names].join(', ')} } from ${JSON.stringify(CONSTANTS_PREFIX)};`;
+  lines[moved[0].line] = `import { ${[...names].join(', ')} } from ${JSON.stringify(from)};`;
   if (exported.length > 0) lines[moved[moved.length - 1].line] += ` export { ${exported.join(', ')} };`;
   return { contents: lines.join('\n'), constants: moved.map((c) => c.text).join('\n') };
 }
@@ -73,17 +74,18 @@ const CONSTANTS_PREFIX = 'pantap-constants:';
 const ownUrl = (outDir) => ({
   name: 'own-import-meta-url',
   setup(b) {
-    /** Per module path, the constants splitConstants() moved out of it. */
+    /** Per module (its path from the repository: what the source map names), the constants splitConstants() moved out of it. */
     const constants = new Map();
     b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/, namespace: 'file' }, (args) => {
       const rel = relative(outDir, args.path).split('\\').join('/');
       const src = readFileSync(args.path, 'utf8');
       const url = `new URL(${JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`)}, import.meta.url).href`;
       let contents = src.replaceAll('import.meta.url', url);
-      const split = splitConstants(contents);
+      const key = relative(process.cwd(), args.path).split('\\').join('/');
+      const split = splitConstants(contents, CONSTANTS_PREFIX + key);
       if (split !== null) {
-        constants.set(args.path, split.constants);
-        contents = split.contents.replace(JSON.stringify(CONSTANTS_PREFIX), JSON.stringify(CONSTANTS_PREFIX + args.path));
+        constants.set(key, split.constants);
+        contents = split.contents;
       }
       return { contents, loader: 'js', resolveDir: dirname(args.path) };
     });

@@ -132,7 +132,8 @@ function mix(h: number, w: number): number {
 
 function hashKey(k: Uint32Array, o: number): number {
   // Words 0-1 of each address carry IPv4 and MAC keys; words 2-3 only IPv6, so IPv4 and
-  // L2 flows skip them (a third less hashing on the per-packet path).
+  // L2 flows skip them (a third less hashing on the per-packet path). addPacketNow hashes
+  // the packet's key the same way from its fields: a change here is a change there.
   let h = mix(0x811c9dc5, k[o + K_KP]);
   h = mix(h, k[o + K_A]);
   h = mix(h, k[o + K_A + 1]);

@@ -313,6 +313,17 @@ describe('merge', () => {
     expect(both.length).toBeGreaterThan(10);
   });
 
+  it('a flow added packet by packet is found by its key words (addPacketNow hashes the key inline, as findOrInsert does)', () => {
+    const t = new FlowTable(1000, 16);
+    for (const p of packets()) add(t, p.frame, p.seq, p.ts, p.bytes, p.link);
+    const size = t.size;
+    const slots = usedSlots(t);
+    // TCP, UDP, ICMP, IPv6 and L2 keys: a hash that differed would miss the index entry and insert the key again
+    expect(new Set(slots.map((s) => t.kind(s))).size).toBe(3);
+    for (const s of slots) expect(t.findOrInsert(t.keyWords(s).slice(), 0)).toBe(s);
+    expect(t.size).toBe(size);
+  });
+
   it('a snapshot holds exactly the used slots', () => {
     const all = packets();
     const t = new FlowTable(1000, 16);
