@@ -307,8 +307,6 @@ export class FlowSession {
       // at fixed points of the classification keep the heap from growing by all of it; in a
       // large table, one every COLLECT_EVERY_FLOWS flows besides (collect.ts).
       let classified = 0;
-      // Flows that are dropped once folded in need their record's facts only if the summary
-      // may list them (most do not: bench/README.md, "Report phase, fifth pass").
       let points = 0;
       let sinceCollection = 0;
       await this.classifyLeaving(
@@ -334,6 +332,8 @@ export class FlowSession {
         () => {
           stopping = this.sink.terminate();
         },
+        // Flows that are dropped once folded in need their record's facts only if the summary
+        // may list them (most do not: bench/README.md, "Report phase, fifth pass").
         keepFlows ? undefined : (f) => acc.mayList(f),
       );
     } catch (err) {
