@@ -316,14 +316,20 @@ export class FlowSession {
           if (keepFlows) for (const f of flows) remaining.push(f);
           if (!collecting) return;
           classified += flows.length;
+          // One collection at most per chunk: the two rules meet at round numbers (a point of a
+          // table of 200,000 or 1,000,000 flows is a multiple of COLLECT_EVERY_FLOWS), and a
+          // second nudge while V8 is marking starts nothing (it advances the marking on the main thread).
+          let collect = false;
           if ((sinceCollection += flows.length) >= COLLECT_EVERY_FLOWS) {
             sinceCollection = 0;
-            startCollection();
+            collect = true;
           }
           const passed = collectPointsPassed(classified, snap.count);
-          if (passed === points) return;
-          points = passed;
-          if (keptEnoughToCollect(this.inspection.bytesKept, classified, snap.count)) startCollection();
+          if (passed !== points) {
+            points = passed;
+            if (keptEnoughToCollect(this.inspection.bytesKept, classified, snap.count)) collect = true;
+          }
+          if (collect) startCollection();
         },
         (bound) => acc.reserveChannels(bound),
         // Every flow's facts are handed over (or, inline, in the store take() holds on to):
