@@ -216,8 +216,10 @@ export class PreparedFlows {
   }
 
   /**
-   * The most (entry, client, server) channels these flows can fold into a summary: one per
-   * candidate entry of each (a summary's ChannelStore reserves that many).
+   * The (entry, client, server) channels these flows can fold into a summary, one per
+   * candidate entry of each (a summary's ChannelStore reserves that many). Not quite a bound:
+   * classification adds a few candidates after (the endpoint mapper's dynamic ports in
+   * learn(), HA entries for ICMP echo between HA peers), whose channels the store grows for.
    */
   channelBound(): number {
     const base = this.base;

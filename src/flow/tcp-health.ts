@@ -395,7 +395,6 @@ export function tcpLastAck(I: Int32Array, base: number, dir: number): number {
   return I[(dir === 1 ? base + SIDE : base) + S_LASTACK];
 }
 
-/** The report of the flow at `base`. */
 /** Letters of the histories kept in HISTORIES at most: two words' worth. */
 const HISTORY_CACHED_LETTERS = 8;
 /** Histories HISTORIES holds at most. */
@@ -432,6 +431,7 @@ function historyText(I: Int32Array, base: number, n: number): string {
   return history;
 }
 
+/** The report of the flow at `base`. */
 export function tcpResult(I: Int32Array, F: Float64Array, base: number): TcpHealthReport {
   const orig = I[base + W_ORIG];
   const o = orig === 1 ? base + SIDE : base;

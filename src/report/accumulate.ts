@@ -242,7 +242,7 @@ export class SummaryAccumulator {
     }
   }
 
-  /** Room for `channels` channels (ChannelStore.reserve): the most the flows still to come can open. */
+  /** Room for `channels` more channels (ChannelStore.reserve): what the flows still to come can open (PreparedFlows.channelBound). */
   reserveChannels(channels: number): void {
     this.channels.reserve(this.channels.size + channels);
   }

@@ -31,7 +31,7 @@ export const COLLECT_FLOWS = 8192;
  * at half 196–200 MiB, at 0.1, 0.25 and 0.5 177–183, seven at eighths 182–185
  * (bench/README.md, "peak RSS of mixed-2M, third pass").
  */
-export const COLLECT_AT: readonly number[] = [0.1, 0.25, 0.5];
+const COLLECT_AT: readonly number[] = [0.1, 0.25, 0.5];
 
 /**
  * Payload kept per table, at least, at the rate of the flows classified so far, for the
@@ -39,7 +39,7 @@ export const COLLECT_AT: readonly number[] = [0.1, 0.25, 0.5];
  * is alive then (the channels) is most of the heap: marking 330 MB of it cost 0.5 s of CPU
  * there and freed little.
  */
-export const COLLECT_KEPT_BYTES = 16 << 20;
+const COLLECT_KEPT_BYTES = 16 << 20;
 
 /** How many points of COLLECT_AT `classified` of `count` flows have passed. */
 export function collectPointsPassed(classified: number, count: number): number {

@@ -307,8 +307,6 @@ export class FlowSession {
       // at fixed points of the classification keep the heap from growing by all of it; in a
       // large table, one every COLLECT_EVERY_FLOWS flows besides (collect.ts).
       let classified = 0;
-      // Flows that are dropped once folded in need their record's facts only if the summary
-      // may list them (most do not: bench/README.md, "Report phase, fifth pass").
       let points = 0;
       let sinceCollection = 0;
       await this.classifyLeaving(
@@ -318,14 +316,20 @@ export class FlowSession {
           if (keepFlows) for (const f of flows) remaining.push(f);
           if (!collecting) return;
           classified += flows.length;
+          // One collection at most per chunk: the two rules meet at round numbers (a point of a
+          // table of 200,000 or 1,000,000 flows is a multiple of COLLECT_EVERY_FLOWS), and a
+          // second nudge while V8 is marking starts nothing (it advances the marking on the main thread).
+          let collect = false;
           if ((sinceCollection += flows.length) >= COLLECT_EVERY_FLOWS) {
             sinceCollection = 0;
-            startCollection();
+            collect = true;
           }
           const passed = collectPointsPassed(classified, snap.count);
-          if (passed === points) return;
-          points = passed;
-          if (keptEnoughToCollect(this.inspection.bytesKept, classified, snap.count)) startCollection();
+          if (passed !== points) {
+            points = passed;
+            if (keptEnoughToCollect(this.inspection.bytesKept, classified, snap.count)) collect = true;
+          }
+          if (collect) startCollection();
         },
         (bound) => acc.reserveChannels(bound),
         // Every flow's facts are handed over (or, inline, in the store take() holds on to):
@@ -334,6 +338,8 @@ export class FlowSession {
         () => {
           stopping = this.sink.terminate();
         },
+        // Flows that are dropped once folded in need their record's facts only if the summary
+        // may list them (most do not: bench/README.md, "Report phase, fifth pass").
         keepFlows ? undefined : (f) => acc.mayList(f),
       );
     } catch (err) {

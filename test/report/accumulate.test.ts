@@ -48,6 +48,50 @@ describe('SummaryAccumulator', () => {
   });
 });
 
+describe('SummaryAccumulator.mayList', () => {
+  it('never refuses a flow that ends up listed, whatever --max-listed, the order and the chunks flows are folded in', async () => {
+    const optsList: AccumulateOptions[] = [
+      { allFlows: false, maxListed: 10_000, topPairs: 5 },
+      { allFlows: false, maxListed: 20, topPairs: 5 },
+      { allFlows: false, maxListed: 3, topPairs: 5 },
+      { allFlows: false, maxListed: 1, topPairs: 5 },
+      { allFlows: false, maxListed: 0, topPairs: 5 },
+      { allFlows: true, maxListed: 1, topPairs: 5 },
+    ];
+    for (const opts of optsList) {
+      const a = await analyzeCaptures(files, { workers: 0, ...opts });
+      const input = a.summary.input;
+      const roles: RoleBook = { roles: new Map(a.summary.roles.map((r) => [r.address, { roles: new Set(r.roles as Role[]), source: r.source, evidence: [...r.evidence], possible: new Set(r.possible as Role[]) }])) };
+      const rand = mulberry32(opts.maxListed + 29);
+      for (const shuffle of [false, true]) {
+        const flows = [...a.flows];
+        if (shuffle) {
+          for (let i = flows.length - 1; i > 0; i--) {
+            const j = Math.floor(rand() * (i + 1));
+            [flows[i], flows[j]] = [flows[j], flows[i]];
+          }
+        }
+        for (const chunk of [1, 7, 50, 1024]) {
+          const acc = new SummaryAccumulator(a.catalog, opts);
+          // Selected by the listing rule and refused all the same (the listed flows were larger).
+          let barred = 0;
+          for (let i = 0; i < flows.length; i += chunk) {
+            // As classification asks: each flow of a chunk once judged, before the chunk is folded in.
+            const part = flows.slice(i, i + chunk).map((f) => {
+              if (acc.mayList(f)) return f;
+              if (f.section === 'unexpected' || f.verdict !== 'ok') barred++;
+              return { ...f, communityId: null, tcp: null };
+            });
+            acc.addFlows(part);
+          }
+          expect(acc.summary(input, roles)).toEqual(a.summary);
+          if (!opts.allFlows && opts.maxListed <= 3 && chunk < 50) expect(barred).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+});
+
 describe('channelKey', () => {
   it('is a small integer below 2^15 address numbers and distinct for every pair either side of it', () => {
     expect(channelKey(1, 2)).toBe(32770);
