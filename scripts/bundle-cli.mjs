@@ -10,6 +10,7 @@
 import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { splitConstants } from './split-constants.mjs';
 
 const entry = resolve('dist/cli/bin.js');
 const MARK = '// bundled by scripts/bundle-cli.mjs';
@@ -23,49 +24,6 @@ function packagesBut(keep) {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   const names = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.devDependencies }).filter((n) => !keep.includes(n));
   return names.flatMap((n) => [n, `${n}/*`]);
-}
-
-/**
- * A module's top-level constants of numbers (`const X = 40;`, `export const Y = X * 2;`)
- * moved into a module of their own that imports nothing, which the module imports (and
- * re-exports): esbuild inlines such constants as literals wherever they are used
- * (minifySyntax), where it keeps the constants of a module that imports anything as
- * variables. V8 loads a chunk's top-level variable at every use (and an imported binding
- * from its cell, with a hole and a small-integer check); literals fold into the compiled
- * code: the per-packet path indexes its typed arrays with named constants (issue 13,
- * bench/README.md "The feed, fourth pass"). Line numbers stay as they were. Returns the
- * module's new text (importing them from `from`) and the constants' module, or null when it
- * has none.
- */
-function splitConstants(src, from) {
-  const decl = /^(export )?const ([A-Za-z_$][\w$]*) = ([^;]+);(\s*\/\/.*)?$/;
-  const token = /\s+|0[xX][0-9a-fA-F_]+|0[bB][01_]+|\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_$][\w$]*|\*\*|<<|>>>|>>|[-+*/%|&^~()]/y;
-  const names = new Set();
-  const lines = src.split('\n');
-  const moved = [];
-  const exported = [];
-  for (let i = 0; i < lines.length; i++) {
-    const m = decl.exec(lines[i]);
-    if (m === null || names.has(m[2])) continue;
-    // Numbers, operators and the constants moved before it: nothing else.
-    const expr = m[3];
-    let ok = true;
-    token.lastIndex = 0;
-    while (ok && token.lastIndex < expr.length) {
-      const t = token.exec(expr);
-      if (t === null) ok = false;
-      else if (/^[A-Za-z_$]/.test(t[0]) && !names.has(t[0])) ok = false;
-    }
-    if (!ok) continue;
-    names.add(m[2]);
-    moved.push({ line: i, text: `export const ${m[2]} = ${expr};` });
-    if (m[1] !== undefined) exported.push(m[2]);
-  }
-  if (moved.length === 0) return null;
-  for (const { line } of moved) lines[line] = '';
-  lines[moved[0].line] = `import { ${[...names].join(', ')} } from ${JSON.stringify(from)};`;
-  if (exported.length > 0) lines[moved[moved.length - 1].line] += ` export { ${exported.join(', ')} };`;
-  return { contents: lines.join('\n'), constants: moved.map((c) => c.text).join('\n') };
 }
 
 const CONSTANTS_PREFIX = 'pantap-constants:';
