@@ -32,7 +32,11 @@ export interface RecordBatch {
   seqBase: number;
   /** Which input (position in the run's list of files) the batch came from. */
   fileIndex: number;
-  /** Byte offset in that input (after decompression) of the batch's first record. */
+  /**
+   * Byte offset in that input (after decompression) of the batch's buffer's first byte: a
+   * record's REC_OFFSET counts from there. The first record may start later (the file's
+   * header in its first batch, the head room in front of a part read ahead).
+   */
   fileOffset: number;
   /**
    * Global sequence number of each record, when the records are not consecutive (a part
