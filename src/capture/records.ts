@@ -35,7 +35,9 @@ export interface RecordBatch {
   /**
    * Byte offset in that input (after decompression) of the batch's buffer's first byte: a
    * record's REC_OFFSET counts from there. The first record may start later (the file's
-   * header in its first batch, the head room in front of a part read ahead).
+   * header in its first batch, the head room in front of a part read ahead). A batch merged
+   * from several inputs (capture sets) carries the offset of the batch its first record was
+   * copied from: there it only says roughly where, for messages.
    */
   fileOffset: number;
   /**
