@@ -130,24 +130,20 @@ function mix(h: number, w: number): number {
   return h ^ (h >>> 15);
 }
 
-function hashKey(k: Uint32Array, o: number): number {
-  // Words 0-1 of each address carry IPv4 and MAC keys; words 2-3 only IPv6, so IPv4 and
-  // L2 flows skip them (a third less hashing on the per-packet path). addPacketNow hashes
-  // the packet's key the same way from its fields: a change here is a change there.
-  let h = mix(0x811c9dc5, k[o + K_KP]);
-  h = mix(h, k[o + K_A]);
-  h = mix(h, k[o + K_A + 1]);
-  h = mix(h, k[o + K_B]);
-  h = mix(h, k[o + K_B + 1]);
-  h = mix(h, k[o + K_PORTS]);
-  if ((k[o + K_KP] & 0xff) === KIND_IPV6) {
-    h = mix(h, k[o + K_A + 2]);
-    h = mix(h, k[o + K_A + 3]);
-    h = mix(h, k[o + K_B + 2]);
-    h = mix(h, k[o + K_B + 3]);
-  }
+/**
+ * The flow key's hash from its words (K_KP, the two addresses, K_PORTS): the one definition,
+ * for a key in a table (hashKey) and for a packet's key still in locals (addPacketNow). Words
+ * 2-3 of each address only count for IPv6: IPv4 and MAC keys carry theirs in words 0-1.
+ */
+function hashWords(kp: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, ports: number): number {
+  let h = mix(mix(mix(mix(mix(mix(0x811c9dc5, kp), a0), a1), b0), b1), ports);
+  if ((kp & 0xff) === KIND_IPV6) h = mix(mix(mix(mix(h, a2), a3), b2), b3);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   return (h ^ (h >>> 15)) >>> 0;
+}
+
+function hashKey(k: Uint32Array, o: number): number {
+  return hashWords(k[o + K_KP], k[o + K_A], k[o + K_A + 1], k[o + K_A + 2], k[o + K_A + 3], k[o + K_B], k[o + K_B + 1], k[o + K_B + 2], k[o + K_B + 3], k[o + K_PORTS]);
 }
 
 /** The three per-slot arrays of a table or a snapshot. */
@@ -513,9 +509,9 @@ export class FlowTable extends FlowSlots {
     if (cmp === 0) cmp = sport - dport;
     const side = cmp > 0 ? 1 : 0;
     this.lastSide = side;
-    // The key's words as locals: hashed and compared with the recent flow's slot without
-    // writing the key out (hashKey's and sameKey's order); written to `scratch` only when
-    // that is not the flow (issue 13: the per-packet path).
+    // The key's words as locals: hashed (hashWords, as hashKey) and compared with the recent
+    // flow's slot without writing the key out; written to `scratch` only when that is not
+    // the flow (issue 13: the per-packet path).
     const a = side === 0 ? F_SRC : F_DST;
     const b = side === 0 ? F_DST : F_SRC;
     const kp = kind | (pf[F_PROTO] << 8);
@@ -524,10 +520,11 @@ export class FlowTable extends FlowSlots {
     const b0 = pf[b];
     const b1 = pf[b + 1];
     const ports = l2 ? pf[F_ETHERTYPE] : side === 0 ? (sport | (dport << 16)) >>> 0 : (dport | (sport << 16)) >>> 0;
-    let h = mix(mix(mix(mix(mix(mix(0x811c9dc5, kp), a0), a1), b0), b1), ports);
-    if (kind === KIND_IPV6) h = mix(mix(mix(mix(h, pf[a + 2]), pf[a + 3]), pf[b + 2]), pf[b + 3]);
-    h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-    h = (h ^ (h >>> 15)) >>> 0;
+    const a2 = pf[a + 2];
+    const a3 = pf[a + 3];
+    const b2 = pf[b + 2];
+    const b3 = pf[b + 3];
+    const h = hashWords(kp, a0, a1, a2, a3, b0, b1, b2, b3, ports);
     const rc = this.recent;
     const r = 2 * (h & (RECENT - 1));
     const re = rc[r + 1];
@@ -542,11 +539,11 @@ export class FlowTable extends FlowSlots {
       keys[kb + K_A] === a0 &&
       keys[kb + K_B] === b0 &&
       keys[kb + K_A + 1] === a1 &&
-      keys[kb + K_A + 2] === pf[a + 2] &&
-      keys[kb + K_A + 3] === pf[a + 3] &&
+      keys[kb + K_A + 2] === a2 &&
+      keys[kb + K_A + 3] === a3 &&
       keys[kb + K_B + 1] === b1 &&
-      keys[kb + K_B + 2] === pf[b + 2] &&
-      keys[kb + K_B + 3] === pf[b + 3]
+      keys[kb + K_B + 2] === b2 &&
+      keys[kb + K_B + 3] === b3
     )
       slot = re - 1;
     else {
@@ -554,12 +551,12 @@ export class FlowTable extends FlowSlots {
       k[K_KP] = kp;
       k[K_A] = a0;
       k[K_A + 1] = a1;
-      k[K_A + 2] = pf[a + 2];
-      k[K_A + 3] = pf[a + 3];
+      k[K_A + 2] = a2;
+      k[K_A + 3] = a3;
       k[K_B] = b0;
       k[K_B + 1] = b1;
-      k[K_B + 2] = pf[b + 2];
-      k[K_B + 3] = pf[b + 3];
+      k[K_B + 2] = b2;
+      k[K_B + 3] = b3;
       k[K_PORTS] = ports;
       slot = this.findOrInsertHashed(k, 0, h);
     }
