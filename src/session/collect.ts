@@ -53,6 +53,38 @@ export function keptEnoughToCollect(keptBytes: number, classified: number, count
   return keptBytes * count >= COLLECT_KEPT_BYTES * classified;
 }
 
+/**
+ * When finish() asks for collections while it classifies a table of `count` flows (at least
+ * COLLECT_FLOWS): at the COLLECT_AT points where the flows judged so far kept enough payload
+ * (keptEnoughToCollect), and every COLLECT_EVERY_FLOWS flows whatever they kept — one at most
+ * per chunk, since the two meet at round numbers (a point of a table of 200,000 flows is a
+ * multiple of COLLECT_EVERY_FLOWS) and a second nudge while V8 marks starts nothing (it only
+ * advances the marking on the main thread).
+ */
+export class CollectionSchedule {
+  private classified = 0;
+  private points = 0;
+  private sinceLast = 0;
+
+  constructor(private readonly count: number) {}
+
+  /** `flows` more flows classified; `keptBytes`: the payload all flows kept. Whether to startCollection() now. */
+  classifiedMore(flows: number, keptBytes: number): boolean {
+    this.classified += flows;
+    let collect = false;
+    if ((this.sinceLast += flows) >= COLLECT_EVERY_FLOWS) {
+      this.sinceLast = 0;
+      collect = true;
+    }
+    const passed = collectPointsPassed(this.classified, this.count);
+    if (passed !== this.points) {
+      this.points = passed;
+      if (keptEnoughToCollect(keptBytes, this.classified, this.count)) collect = true;
+    }
+    return collect;
+  }
+}
+
 /** What V8 may take for its young generation, beside the old one, within `heap_size_limit`. */
 const YOUNG_GENERATION_BOUND = 64 << 20;
 
@@ -75,7 +107,7 @@ export function nudgeStaysConcurrent(externalBytes: number, heapSizeLimit: numbe
  * flood-1M the heap climbed from ≈ 70 to ≈ 200 MiB between two of its mark-compacts, and the
  * top of that climb was the run's peak (bench/README.md, "flood-1M, third pass").
  */
-export const COLLECT_EVERY_FLOWS = 100_000;
+const COLLECT_EVERY_FLOWS = 100_000;
 
 /** Starts a concurrent mark-compact (see above); does nothing when it would not be concurrent or the address space cannot be had. */
 export function startCollection(): void {

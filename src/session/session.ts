@@ -21,7 +21,7 @@ import type { FilterFacts } from '../pipeline/filter.js';
 import type { DedupFacts } from '../pipeline/dedup.js';
 import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
-import { COLLECT_EVERY_FLOWS, COLLECT_FLOWS, collectPointsPassed, keptEnoughToCollect, startCollection, stopPretenuring } from './collect.js';
+import { COLLECT_FLOWS, CollectionSchedule, startCollection, stopPretenuring } from './collect.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
 import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
@@ -303,33 +303,15 @@ export class FlowSession {
         if (this.opts.exitsAfterReport) stopPretenuring();
       }
       // As flows are judged, their share of the feed's state and payload becomes garbage and
-      // what the summary keeps of them is promoted: where they kept much payload, collections
-      // at fixed points of the classification keep the heap from growing by all of it; in a
-      // large table, one every COLLECT_EVERY_FLOWS flows besides (collect.ts).
-      let classified = 0;
-      let points = 0;
-      let sinceCollection = 0;
+      // what the summary keeps of them is promoted: collections during classification keep the
+      // heap from growing by all of it (collect.ts, CollectionSchedule).
+      const schedule = collecting ? new CollectionSchedule(snap.count) : null;
       await this.classifyLeaving(
         snap,
         (flows) => {
           acc.addFlows(flows);
           if (keepFlows) for (const f of flows) remaining.push(f);
-          if (!collecting) return;
-          classified += flows.length;
-          // One collection at most per chunk: the two rules meet at round numbers (a point of a
-          // table of 200,000 or 1,000,000 flows is a multiple of COLLECT_EVERY_FLOWS), and a
-          // second nudge while V8 is marking starts nothing (it advances the marking on the main thread).
-          let collect = false;
-          if ((sinceCollection += flows.length) >= COLLECT_EVERY_FLOWS) {
-            sinceCollection = 0;
-            collect = true;
-          }
-          const passed = collectPointsPassed(classified, snap.count);
-          if (passed !== points) {
-            points = passed;
-            if (keptEnoughToCollect(this.inspection.bytesKept, classified, snap.count)) collect = true;
-          }
-          if (collect) startCollection();
+          if (schedule?.classifiedMore(flows.length, this.inspection.bytesKept)) startCollection();
         },
         (bound) => acc.reserveChannels(bound),
         // Every flow's facts are handed over (or, inline, in the store take() holds on to):

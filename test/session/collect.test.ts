@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectPointsPassed, keptEnoughToCollect, nudgeStaysConcurrent } from '../../src/session/collect.js';
+import { CollectionSchedule, collectPointsPassed, keptEnoughToCollect, nudgeStaysConcurrent } from '../../src/session/collect.js';
 
 const MiB = 1 << 20;
 
@@ -34,5 +34,24 @@ describe('collections during classification', () => {
     expect(keptEnoughToCollect(0, 10240, 500000)).toBe(false); // flood-1M: SYNs keep nothing
     expect(keptEnoughToCollect(8 * MiB, 10000, 20000)).toBe(true); // 16 MiB a table, just
     expect(keptEnoughToCollect(8 * MiB - 1, 10000, 20000)).toBe(false);
+  });
+});
+
+describe('CollectionSchedule', () => {
+  /** The flows classified so far at each chunk where the schedule asks for a collection. */
+  function asks(count: number, chunk: number, keptBytes: number): number[] {
+    const s = new CollectionSchedule(count);
+    const at: number[] = [];
+    for (let done = chunk; done <= count; done += chunk) if (s.classifiedMore(chunk, keptBytes)) at.push(done);
+    return at;
+  }
+
+  it('collects at the points where the flows kept payload, and every 100,000 flows, once per chunk where they meet', () => {
+    // 200,000 flows: points at 20,000, 50,000 and 100,000; the last is also the first 100,000.
+    expect(asks(200_000, 10_000, 1 << 30)).toEqual([20_000, 50_000, 100_000, 200_000]);
+  });
+
+  it('collects only every 100,000 flows where the flows kept no payload (a SYN flood)', () => {
+    expect(asks(500_000, 1024, 0)).toEqual([100_352, 200_704, 301_056, 401_408]);
   });
 });
