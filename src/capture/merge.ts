@@ -426,7 +426,8 @@ class MergeOutput {
       this.idx = new Uint32Array(this.bufs.index);
       this.seqBase = this.seq;
       this.fileIndex = l.file;
-      this.fileOffset = src.fileOffset;
+      // its first record lands at offset 0: the batch's offset is that packet's in its input
+      this.fileOffset = src.fileOffset + sidx[l.r * REC_WORDS + REC_OFFSET];
     }
     const room = this.u8.length - this.fill;
     const slots = pool.maxRecords - this.count;

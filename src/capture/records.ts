@@ -36,8 +36,8 @@ export interface RecordBatch {
    * Byte offset in that input (after decompression) of the batch's buffer's first byte: a
    * record's REC_OFFSET counts from there. The first record may start later (the file's
    * header in its first batch, the head room in front of a part read ahead). A batch merged
-   * from several inputs (capture sets) carries the offset of the batch its first record was
-   * copied from: there it only says roughly where, for messages.
+   * from several inputs (capture sets) is placed so that its first record's offset is right
+   * (in the input fileIndex names); its later records may come from other inputs.
    */
   fileOffset: number;
   /**
@@ -50,4 +50,12 @@ export interface RecordBatch {
 /** Capture time (µs since the epoch) of the record whose index words start at `o`: the one conversion every stage uses. */
 export function recordTsUs(idx: Uint32Array, o: number): number {
   return idx[o + REC_TS_SEC] * 1e6 + Math.floor(idx[o + REC_TS_NSEC] / 1000);
+}
+
+/**
+ * Byte offset in its input of a batch's first packet, for messages: the batch's buffer may
+ * start earlier (the file's header, the head room in front of a part read ahead).
+ */
+export function firstPacketOffset(batch: RecordBatch): number {
+  return batch.count > 0 ? batch.fileOffset + new Uint32Array(batch.index, 0, REC_WORDS)[REC_OFFSET] : batch.fileOffset;
 }

@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { isShared, type BufferPool } from '../capture/reader.js';
-import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, type RecordBatch } from '../capture/records.js';
+import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, firstPacketOffset, type RecordBatch } from '../capture/records.js';
 import { F_DPORT, F_DST, F_ETHERTYPE, F_KIND, F_PROTO, F_SPORT, F_SRC, KIND_L2, R_OK, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
 import type { ConversationColumns } from '../flow/conversation-columns.js';
@@ -131,7 +131,8 @@ const MAIN_SHARE_BUCKETS = 6;
 
 interface Slot {
   worker: Worker;
-  inflight: { fileIndex: number; fileOffset: number }[];
+  /** Per batch in flight: its input and the byte offset of its first packet, for messages. */
+  inflight: { fileIndex: number; packetOffset: number }[];
   onResult: ((r: AggregateResult) => void) | null;
   onTaken: ((answer: Taken) => void) | null;
   /** The worker's conversations after a final drain, row = id: 'taken' then answers with rows. */
@@ -210,7 +211,7 @@ export class WorkerPool implements BatchSink {
   private fail(slot: Slot, message: string): void {
     if (this.failure !== null) return;
     const at = slot.inflight[0];
-    const where = at ? `${this.fileNames[at.fileIndex] ?? 'input'}: batch at byte offset ${at.fileOffset}: ` : '';
+    const where = at ? `${this.fileNames[at.fileIndex] ?? 'input'}: batch from the packet at byte offset ${at.packetOffset}: ` : '';
     this.failure = new WorkerError(`${where}decode worker failed: ${message}`);
     for (const w of this.waiters.splice(0)) w.reject(this.failure);
     for (const s of this.slots) {
@@ -277,7 +278,7 @@ export class WorkerPool implements BatchSink {
     for (;;) {
       if (this.failure) throw this.failure;
       if (slot.inflight.length < this.perWorker) {
-        slot.inflight.push({ fileIndex: batch.fileIndex, fileOffset: batch.fileOffset });
+        slot.inflight.push({ fileIndex: batch.fileIndex, packetOffset: firstPacketOffset(batch) });
         if (shared !== null) {
           const msg: ToWorker = { type: 'shared', batch, route: shared.route, me: shared.me, id: shared.id };
           slot.worker.postMessage(msg);
@@ -416,11 +417,13 @@ class Router {
       const seqs = new Float64Array(counts[w]);
       let bytes = 0;
       let k = 0;
+      let firstAt = 0;
       for (let r = 0; r < n; r++) {
         if (route[r] !== w) continue;
         const o = r * REC_WORDS;
         const len = idx[o + REC_CAPLEN];
         const off = idx[o + REC_OFFSET];
+        if (k === 0) firstAt = off;
         data.set(src.subarray(off, off + len), bytes);
         const d = k * REC_WORDS;
         for (let j = 0; j < REC_WORDS; j++) index[d + j] = idx[o + j];
@@ -429,7 +432,7 @@ class Router {
         seqs[k++] = given === undefined ? batch.seqBase + r : given[r];
         bytes += len;
       }
-      parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset, seqs });
+      parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset + firstAt, seqs });
     }
     return parts;
   }

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
+import { firstPacketOffset } from '../../src/capture/records.js';
 import { WorkerError } from '../../src/errors.js';
 import { mergeStats } from '../../src/decode/stats.js';
 import { FlowTable, KEY_WORDS } from '../../src/flow/table.js';
@@ -12,6 +13,22 @@ import { REPO } from '../helpers/shared.js';
 
 const FILE = resolve(REPO, 'fixtures/pan-lab/a03_panorama.pcap');
 const SCRIPT = new URL('../helpers/failing-worker.mjs', import.meta.url);
+
+/** The byte offset of each batch's first packet when FILE is read in runWith()'s batches. */
+async function batchPacketOffsets(): Promise<number[]> {
+  const buffers = new BufferPool(8192, 256);
+  const at: number[] = [];
+  await readCapture(FILE, {
+    fileIndex: 0,
+    seqBase: 0,
+    pool: buffers,
+    submit: (b) => {
+      at.push(firstPacketOffset(b));
+      buffers.release(b);
+    },
+  });
+  return at;
+}
 
 async function runWith(mode: string): Promise<unknown> {
   process.env.PANTAP_FAIL_MODE = mode;
@@ -33,13 +50,17 @@ describe('WorkerPool failures', () => {
   it('a worker that throws fails the run with the file and the batch offset', async () => {
     const err = await runWith('throw');
     expect(err).toBeInstanceOf(WorkerError);
-    expect((err as Error).message).toMatch(/^a03_panorama\.pcap: batch at byte offset \d+: decode worker failed: .*boom in the decoder/);
+    // the stand-in fails on the second batch: the message names its first packet's offset
+    const second = (await batchPacketOffsets())[1];
+    expect(second).toBeGreaterThan(8192 / 2);
+    expect((err as Error).message).toMatch(new RegExp(`^a03_panorama\\.pcap: batch from the packet at byte offset ${second}: decode worker failed: .*boom in the decoder`));
   });
 
   it('a worker that exits fails the run the same way', async () => {
     const err = await runWith('exit');
     expect(err).toBeInstanceOf(WorkerError);
-    expect((err as Error).message).toMatch(/^a03_panorama\.pcap: batch at byte offset \d+: decode worker failed: worker exited with code 7/);
+    const second = (await batchPacketOffsets())[1];
+    expect((err as Error).message).toBe(`a03_panorama.pcap: batch from the packet at byte offset ${second}: decode worker failed: worker exited with code 7`);
   });
 });
 
