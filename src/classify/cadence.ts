@@ -52,6 +52,8 @@ export interface FlowHeartbeat {
   /** Intervals in ms (null with fewer than two heartbeats in every series). */
   intervalMs: IntervalStats | null;
   gaps: HeartbeatGap[];
+  /** Whether every series is in time order (ha.ts: a channel of this one flow then has the flow's cadence). */
+  ordered: boolean;
 }
 
 /** Whether a catalog entry is an HA heartbeat channel the aggregator logs times for. */
@@ -136,30 +138,46 @@ export function joined(parts: readonly Float64Array[]): Float64Array {
  * series that overlap or touch are merged into one.
  */
 export function cadence(series: readonly ArrayLike<number>[]): { intervalMs: IntervalStats | null; gaps: HeartbeatGap[] } {
-  // Each series' own intervals once: the pooled statistics select over a copy of them all,
-  // and (with more than one series) each series' statistics over its own.
-  const own: Float64Array[] = [];
+  const c = cadenceOf(series);
+  return { intervalMs: c.intervalMs, gaps: c.gaps };
+}
+
+/** cadence(), and whether every series is in time order (the HA summary uses a flow's cadence as its channel's only then). */
+function cadenceOf(series: readonly ArrayLike<number>[]): { intervalMs: IntervalStats | null; gaps: HeartbeatGap[]; ordered: boolean } {
+  // Every series' intervals in one array, series j's from at[j] on: each series' own
+  // statistics select in its part, then the pooled ones over the whole (selection only
+  // reorders, and order statistics do not depend on the order) — no copy of them all.
+  let m = 0;
+  for (const s of series) if (s.length > 1) m += s.length - 1;
+  const iv = new Float64Array(m);
+  const at: number[] = [];
   let withIntervals = 0;
+  let ordered = true;
+  let o = 0;
   for (const s of series) {
-    const m = Math.max(0, s.length - 1);
-    const iv = new Float64Array(m);
-    for (let i = 1; i < s.length; i++) iv[i - 1] = (s[i] - s[i - 1]) / 1000;
-    own.push(iv);
-    if (m > 0) withIntervals++;
+    at.push(o);
+    for (let i = 1; i < s.length; i++) {
+      if (!(s[i - 1] <= s[i])) ordered = false;
+      iv[o++] = (s[i] - s[i - 1]) / 1000;
+    }
+    if (s.length > 1) withIntervals++;
   }
+  at.push(o);
+  // Each series against its own median: a peer that sends bursts every 150 ms does not make
+  // the other's 1 s keep-alives a run of gaps. (Only one series with intervals: its own
+  // median is the pooled one.) Taken before the pooled selection reorders across the parts.
+  const alone = withIntervals === 1;
+  const own: (IntervalStats | null)[] = [];
+  if (!alone) for (let j = 0; j < series.length; j++) own.push(intervalStats(iv.subarray(at[j], at[j + 1])));
   // One array literal for every flow's gaps, with gaps or none: arrays of two sites (a literal,
   // a map()) had two maps, and judge() reading `gaps.length` was compiled again at the second.
   const gaps: HeartbeatGap[] = [];
-  const stats = intervalStats(joined(own));
-  if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps };
-  // Each series against its own median: a peer that sends bursts every 150 ms does not make
-  // the other's 1 s keep-alives a run of gaps. (Only one series with intervals: its own
-  // median is the one above.)
+  const stats = intervalStats(iv);
+  if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps, ordered };
   const raw: [number, number, number][] = [];
-  const alone = withIntervals === 1;
   for (let j = 0; j < series.length; j++) {
     const s = series[j];
-    const mine = alone ? (s.length > 1 ? stats : null) : intervalStats(own[j]);
+    const mine = alone ? (s.length > 1 ? stats : null) : own[j];
     if (mine === null || mine.median <= 0) continue;
     const limitUs = Math.max(GAP_INTERVALS * mine.median * 1000, MIN_GAP_US);
     for (let i = 1; i < s.length; i++) if (s[i] - s[i - 1] > limitUs) raw.push([s[i - 1], s[i], mine.median]);
@@ -174,7 +192,7 @@ export function cadence(series: readonly ArrayLike<number>[]): { intervalMs: Int
     } else merged.push([g[0], g[1], g[2]]);
   }
   for (const [startUs, endUs, median] of merged) gaps.push({ startUs, endUs, missed: Math.max(0, Math.round((endUs - startUs) / 1000 / median) - 1) });
-  return { intervalMs: stats, gaps };
+  return { intervalMs: stats, gaps, ordered };
 }
 
 /**
@@ -211,9 +229,9 @@ export function flowHeartbeat(transport: HeartbeatTransport, entry: string, beat
     }
     series = [per[client], per[client === 0 ? 1 : 0]];
   }
-  const c = cadence(series);
+  const c = cadenceOf(series);
   // Written out, not spread at the end of the literal (V8's slow path).
-  return { transport, entry, series, unanswered, dropped: beats.dropped, intervalMs: c.intervalMs, gaps: c.gaps };
+  return { transport, entry, series, unanswered, dropped: beats.dropped, intervalMs: c.intervalMs, gaps: c.gaps, ordered: c.ordered };
 }
 
 /** The verdict detail of a heartbeat with gaps: the longest, in words. */

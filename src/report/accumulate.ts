@@ -354,7 +354,9 @@ export class SummaryAccumulator {
     const kept = best.sorted();
     for (const c of kept) byRank[rankOf(c)]--;
     const entries = this.catalog.entries;
-    return { lines: kept.map((c) => healthLine(entries[entryOf(c)].id, clientOf(c), serverOf(c), healthOf(c))), omitted: healthOmitted(byRank), kept };
+    // A channel of the store alone: its line straight from the columns (no counts object per channel).
+    const lineOf = (c: number) => (c < n && !extra.has(c) ? ch.healthLine(c, entries[ch.entry[c]].id) : healthLine(entries[entryOf(c)].id, clientOf(c), serverOf(c), healthOf(c)));
+    return { lines: kept.map(lineOf), omitted: healthOmitted(byRank), kept };
   }
 
   /** healthView(more)'s lines. */

@@ -28,12 +28,6 @@ interface Channel {
   only: FlowHeartbeat | null;
 }
 
-/** Whether every series is in time order (then sorting it changes nothing). */
-function ordered(series: readonly Float64Array[]): boolean {
-  for (const s of series) for (let i = 1; i < s.length; i++) if (!(s[i - 1] <= s[i])) return false;
-  return true;
-}
-
 /** Times kept per channel over all its flows (a live capture's channel outlives its flows). */
 const MAX_CHANNEL_BEATS = 2 * MAX_BEATS;
 
@@ -54,7 +48,8 @@ export class HeartbeatAccumulator {
       this.channels.set(key, ch);
     }
     ch.flows++;
-    ch.only = ch.flows === 1 && ordered(h.series) ? h : null;
+    // Every series in time order: sorting the channel's series would change nothing.
+    ch.only = ch.flows === 1 && h.ordered ? h : null;
     ch.unanswered += h.unanswered;
     if (h.dropped > 0) ch.capHit = true;
     for (let i = 0; i < h.series.length; i++) {
