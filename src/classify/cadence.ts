@@ -156,9 +156,13 @@ function cadenceOf(series: readonly ArrayLike<number>[]): { intervalMs: Interval
   let o = 0;
   for (const s of series) {
     at.push(o);
+    // Each time read once (often in unoptimised code, where a read double is a new object).
+    let prev = s.length > 0 ? s[0] : 0;
     for (let i = 1; i < s.length; i++) {
-      if (!(s[i - 1] <= s[i])) ordered = false;
-      iv[o++] = (s[i] - s[i - 1]) / 1000;
+      const t = s[i];
+      if (!(prev <= t)) ordered = false;
+      iv[o++] = (t - prev) / 1000;
+      prev = t;
     }
     if (s.length > 1) withIntervals++;
   }
@@ -180,7 +184,12 @@ function cadenceOf(series: readonly ArrayLike<number>[]): { intervalMs: Interval
     const mine = alone ? (s.length > 1 ? stats : null) : own[j];
     if (mine === null || mine.median <= 0) continue;
     const limitUs = Math.max(GAP_INTERVALS * mine.median * 1000, MIN_GAP_US);
-    for (let i = 1; i < s.length; i++) if (s[i] - s[i - 1] > limitUs) raw.push([s[i - 1], s[i], mine.median]);
+    let prev = s[0];
+    for (let i = 1; i < s.length; i++) {
+      const t = s[i];
+      if (t - prev > limitUs) raw.push([prev, t, mine.median]);
+      prev = t;
+    }
   }
   raw.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const merged: [number, number, number][] = [];
