@@ -65,6 +65,8 @@ class Totals {
 }
 
 interface EntryAcc {
+  /** The catalog entry's id. */
+  id: string;
   totals: Totals;
   /** Its channels (ChannelStore). */
   channels: number;
@@ -203,6 +205,7 @@ export class SummaryAccumulator {
   ) {
     this.sections = SECTION_ORDER.map(() => new Totals());
     this.entries = catalog.entries.map((e) => ({
+      id: e.id,
       totals: new Totals(),
       channels: 0,
       failureCount: 0,
@@ -219,10 +222,14 @@ export class SummaryAccumulator {
     const allFlows = this.opts.allFlows;
     for (const f of flows) {
       this.flowCount++;
-      this.ha.add(f);
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
-      for (const i of f.entries) this.addToEntry(i, f);
+      const hb = f.heartbeat;
+      for (const i of f.entries) {
+        const c = this.addToEntry(i, f);
+        // A heartbeat's channel is its entry's (classification takes that entry from the flow's).
+        if (hb !== undefined && hb !== null && this.entries[i].id === hb.entry) this.ha.add(f, hb, c);
+      }
       if (allFlows || selects(f)) {
         this.selected++;
         if (Array.isArray(this.listed)) this.listed.push(f);
@@ -256,7 +263,8 @@ export class SummaryAccumulator {
     return selects(f) && (Array.isArray(this.listed) || this.listed.mayKeep(f));
   }
 
-  private addToEntry(i: number, f: ClassifiedFlow): void {
+  /** Folds f into entry i and its channel; the channel's number. */
+  private addToEntry(i: number, f: ClassifiedFlow): number {
     const e = this.entries[i];
     e.totals.add(f);
     const ch = this.channels;
@@ -266,6 +274,7 @@ export class SummaryAccumulator {
     ch.add(c, f, e.longLived);
     // Classification gives every failed verdict its reason.
     if (f.verdict === 'failed' && ch.addFailure(c, f.reason as ReasonCode, f.state)) e.failureCount++;
+    return c;
   }
 
   /** Running totals per section, in SECTION_ORDER (for the live view). */

@@ -20,6 +20,8 @@ const STATES = [null, 'established', 'rejected', 'unanswered', 'reset', 'closed'
 /** Every FlowState has a code (a compile error otherwise). */
 const _EVERY_STATE: Exclude<FlowState, (typeof STATES)[number]> extends never ? true : never = true;
 const STATE_CODE = new Map<FlowState | null, number>(STATES.map((s, i) => [s, i]));
+/** laterFailures() of a channel with one failure or none (one array, not one per call). */
+const NO_FAILURES: readonly FailureSummary[] = [];
 /** A channel's reason when it has flows of two reasons or more (manyReasons). */
 const MANY = -2;
 
@@ -259,7 +261,7 @@ export class ChannelStore {
 
   /** Channel c's failures after its first (the stored objects: not to be changed). */
   laterFailures(c: number): readonly FailureSummary[] {
-    return this.moreFailures.get(c) ?? [];
+    return this.moreFailures.get(c) ?? NO_FAILURES;
   }
 
   /** Channel c's first failure's flows, reason (index in REASONS) and outcome, without an object. */

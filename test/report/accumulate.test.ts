@@ -174,3 +174,20 @@ describe('SummaryAccumulator health list and timeline with every channel kept', 
     expect(c.timeline.channels.map(ends)).toEqual(timelineOrder.filter((x) => x !== s.health[n - 1]).map(ends));
   });
 });
+
+describe('SummaryAccumulator HA cadence', () => {
+  it('joins the heartbeat flows of one channel (entry, client, server) and keeps channels apart', async () => {
+    const opts: AccumulateOptions = { allFlows: false, maxListed: 10_000, topPairs: 5 };
+    const a = await analyzeCaptures(files, { workers: 0, ...opts });
+    const roles: RoleBook = { roles: new Map() };
+    const one = a.summary.ha.heartbeats;
+    expect(one.length).toBeGreaterThan(3);
+    const twice = new SummaryAccumulator(a.catalog, opts);
+    twice.addFlows(a.flows);
+    twice.addFlows(a.flows);
+    const got = twice.summary(a.summary.input, roles).ha.heartbeats;
+    expect(got.map((h) => [h.entry, h.peers, h.flows, h.heartbeats])).toEqual(one.map((h) => [h.entry, h.peers, 2 * h.flows, 2 * h.heartbeats]));
+    // Each time twice over: the same median interval; the joined series' intervals of 0 make no gaps.
+    expect(got.map((h) => h.intervalMs === null)).toEqual(one.map((h) => h.intervalMs === null));
+  });
+});
