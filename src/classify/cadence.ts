@@ -210,33 +210,39 @@ function cadenceOf(series: readonly ArrayLike<number>[]): { intervalMs: Interval
  * answers are unanswered. Others: one series per side that sent.
  */
 export function flowHeartbeat(transport: HeartbeatTransport, entry: string, beats: BeatFacts, client: Side): FlowHeartbeat {
-  const n = beats.times.length;
+  // The arrays read once, not through `beats` per packet (small-4M: 507,823 logged packets).
+  const { times, flags, echo } = beats;
+  const n = times.length;
   let series: Float64Array[];
   let unanswered = 0;
   if (transport === 'icmp') {
     const requests = new Set<number>();
     const replied = new Set<number>();
-    for (let k = 0; k < n; k++) if (beats.flags[k] >> 1 === BEAT_REQUEST) requests.add(beats.echo[k]);
+    for (let k = 0; k < n; k++) if (flags[k] >> 1 === BEAT_REQUEST) requests.add(echo[k]);
     const answered = new Float64Array(n);
     let m = 0;
     for (let k = 0; k < n; k++) {
-      if (beats.flags[k] >> 1 !== BEAT_REPLY || !requests.has(beats.echo[k]) || replied.has(beats.echo[k])) continue;
-      replied.add(beats.echo[k]);
-      answered[m++] = beats.times[k];
+      const key = echo[k];
+      if (flags[k] >> 1 !== BEAT_REPLY || !requests.has(key) || replied.has(key)) continue;
+      replied.add(key);
+      answered[m++] = times[k];
     }
     for (const r of requests) if (!replied.has(r)) unanswered++;
     series = [answered.slice(0, m)];
   } else {
-    // Each side's times straight into typed arrays: no number[] pushes, no Float64Array.from.
+    // Each side's times straight into typed arrays: no number[] pushes, no Float64Array.from,
+    // and no array of the two indexed per packet.
     let n0 = 0;
-    for (let k = 0; k < n; k++) if ((beats.flags[k] & 1) === 0) n0++;
-    const per = [new Float64Array(n0), new Float64Array(n - n0)];
-    const at = [0, 0];
+    for (let k = 0; k < n; k++) if ((flags[k] & 1) === 0) n0++;
+    const s0 = new Float64Array(n0);
+    const s1 = new Float64Array(n - n0);
+    let i0 = 0;
+    let i1 = 0;
     for (let k = 0; k < n; k++) {
-      const side = beats.flags[k] & 1;
-      per[side][at[side]++] = beats.times[k];
+      if ((flags[k] & 1) === 0) s0[i0++] = times[k];
+      else s1[i1++] = times[k];
     }
-    series = [per[client], per[client === 0 ? 1 : 0]];
+    series = client === 0 ? [s0, s1] : [s1, s0];
   }
   const c = cadenceOf(series);
   // Written out, not spread at the end of the literal (V8's slow path).
