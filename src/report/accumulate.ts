@@ -65,6 +65,8 @@ class Totals {
 }
 
 interface EntryAcc {
+  /** The catalog entry's id. */
+  id: string;
   totals: Totals;
   /** Its channels (ChannelStore). */
   channels: number;
@@ -203,6 +205,7 @@ export class SummaryAccumulator {
   ) {
     this.sections = SECTION_ORDER.map(() => new Totals());
     this.entries = catalog.entries.map((e) => ({
+      id: e.id,
       totals: new Totals(),
       channels: 0,
       failureCount: 0,
@@ -219,10 +222,14 @@ export class SummaryAccumulator {
     const allFlows = this.opts.allFlows;
     for (const f of flows) {
       this.flowCount++;
-      this.ha.add(f);
       const si = SECTION_INDEX.get(f.section);
       if (si !== undefined) this.sections[si].add(f);
-      for (const i of f.entries) this.addToEntry(i, f);
+      const hb = f.heartbeat;
+      for (const i of f.entries) {
+        const c = this.addToEntry(i, f);
+        // A heartbeat's channel is its entry's (classification takes that entry from the flow's).
+        if (hb !== undefined && hb !== null && this.entries[i].id === hb.entry) this.ha.add(f, hb, c);
+      }
       if (allFlows || selects(f)) {
         this.selected++;
         if (Array.isArray(this.listed)) this.listed.push(f);
@@ -256,7 +263,8 @@ export class SummaryAccumulator {
     return selects(f) && (Array.isArray(this.listed) || this.listed.mayKeep(f));
   }
 
-  private addToEntry(i: number, f: ClassifiedFlow): void {
+  /** Folds f into entry i and its channel; the channel's number. */
+  private addToEntry(i: number, f: ClassifiedFlow): number {
     const e = this.entries[i];
     e.totals.add(f);
     const ch = this.channels;
@@ -266,6 +274,7 @@ export class SummaryAccumulator {
     ch.add(c, f, e.longLived);
     // Classification gives every failed verdict its reason.
     if (f.verdict === 'failed' && ch.addFailure(c, f.reason as ReasonCode, f.state)) e.failureCount++;
+    return c;
   }
 
   /** Running totals per section, in SECTION_ORDER (for the live view). */
@@ -287,9 +296,10 @@ export class SummaryAccumulator {
   /**
    * The worst maxChannels channels (the health list's order) of every flow folded in and of
    * `more` (healthView), as health lines; their channel numbers (`more` empty: all are
-   * channels of the store); and what was left out per status.
+   * channels of the store); what was left out per status; and, when every channel is kept
+   * and none is new, the same numbers in the timeline's order (entry, client, server), else null.
    */
-  private worst(more: readonly ClassifiedFlow[]): { lines: HealthLine[]; omitted: HealthOmitted | undefined; kept: number[] } {
+  private worst(more: readonly ClassifiedFlow[]): { lines: HealthLine[]; omitted: HealthOmitted | undefined; kept: number[]; inEnds: number[] | null } {
     const ch = this.channels;
     const n = ch.size;
     // `more`'s health per channel already seen, and per channel not seen yet (numbered from n on).
@@ -337,24 +347,41 @@ export class SummaryAccumulator {
       fresh.length === 0
         ? (a: number, b: number) => rank[a] - rank[b] || entry[a] - entry[b] || ch.compareEnds(a, b)
         : (a: number, b: number) => rankOf(a) - rankOf(b) || entryOf(a) - entryOf(b) || cmp(clientOf(a), clientOf(b)) || cmp(serverOf(a), serverOf(b));
-    const best = new BestOf<number>(this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS, order);
+    const max = this.opts.maxChannels ?? DEFAULT_MAX_CHANNELS;
     const byRank = [0, 0, 0, 0];
     for (let c = 0; c < n; c++) {
       const x = extra.get(c);
       rank[c] = x === undefined ? statusRank(ch.flows[c], ch.failed[c], ch.degraded[c]) : statusRank(ch.flows[c] + x.flows, ch.failed[c] + x.failed, ch.degraded[c] + x.degraded);
       byRank[rank[c]]++;
-      best.add(c);
     }
     for (let k = 0; k < fresh.length; k++) {
       const x = fresh[k];
       x.rank = statusRank(x.health.flows, x.health.failed, x.health.degraded);
       byRank[x.rank]++;
-      best.add(n + k);
     }
+    const entries = this.catalog.entries;
+    // A channel of the store alone: its line straight from the columns (no counts object per channel).
+    const lineOf = (c: number) => (c < n && !extra.has(c) ? ch.healthLine(c, entries[ch.entry[c]].id) : healthLine(entries[entryOf(c)].id, clientOf(c), serverOf(c), healthOf(c)));
+    if (fresh.length === 0 && n <= max) {
+      // Every channel is kept (mixed-2M: 8,586): one sort, by entry, client and server (the
+      // timeline's order); the health list's order is that one grouped by rank, keeping it
+      // within each rank (a counting pass) — what sorting by `order` gives, with one sort less.
+      const inEnds: number[] = [];
+      for (let c = 0; c < n; c++) inEnds.push(c);
+      inEnds.sort((a, b) => entry[a] - entry[b] || ch.compareEnds(a, b));
+      const at = [0, byRank[0], byRank[0] + byRank[1], byRank[0] + byRank[1] + byRank[2]];
+      const kept: number[] = new Array<number>(n).fill(0);
+      for (let i = 0; i < n; i++) {
+        const c = inEnds[i];
+        kept[at[rank[c]]++] = c;
+      }
+      return { lines: kept.map(lineOf), omitted: undefined, kept, inEnds };
+    }
+    const best = new BestOf<number>(max, order);
+    for (let c = 0; c < n + fresh.length; c++) best.add(c);
     const kept = best.sorted();
     for (const c of kept) byRank[rankOf(c)]--;
-    const entries = this.catalog.entries;
-    return { lines: kept.map((c) => healthLine(entries[entryOf(c)].id, clientOf(c), serverOf(c), healthOf(c))), omitted: healthOmitted(byRank), kept };
+    return { lines: kept.map(lineOf), omitted: healthOmitted(byRank), kept, inEnds: null };
   }
 
   /** healthView(more)'s lines. */
@@ -400,13 +427,13 @@ export class SummaryAccumulator {
     // The health list: the worst maxChannels channels (a flood or a scan makes a channel of
     // every probe), the others counted per status; the timeline lists the same channels, in
     // catalog order, then client and server.
-    const { lines: health, omitted, kept } = this.worst([]);
+    const { lines: health, omitted, kept, inEnds } = this.worst([]);
     const intervalSeconds =
       this.opts.interval ?? (input.firstSeen === null || input.lastSeen === null ? defaultInterval(NaN, NaN) : defaultInterval(microsFromIso(input.firstSeen), microsFromIso(input.lastSeen)));
     const channels: TimelineChannel[] = [];
     let budget = MAX_TIMELINE_BUCKETS;
-    kept.sort((a, b) => ch.entry[a] - ch.entry[b] || ch.compareEnds(a, b));
-    for (const c of kept) {
+    const inTimeline = inEnds ?? kept.sort((a, b) => ch.entry[a] - ch.entry[b] || ch.compareEnds(a, b));
+    for (const c of inTimeline) {
       const { buckets, clipped, gaps } = ch.timelineParts(c, intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
       budget -= buckets.length;
       channels.push({ entry: catalog.entries[ch.entry[c]].id, client: ch.clientOf(c), server: ch.serverOf(c), buckets, gaps, clipped });

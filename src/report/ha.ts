@@ -28,33 +28,29 @@ interface Channel {
   only: FlowHeartbeat | null;
 }
 
-/** Whether every series is in time order (then sorting it changes nothing). */
-function ordered(series: readonly Float64Array[]): boolean {
-  for (const s of series) for (let i = 1; i < s.length; i++) if (!(s[i - 1] <= s[i])) return false;
-  return true;
-}
-
 /** Times kept per channel over all its flows (a live capture's channel outlives its flows). */
 const MAX_CHANNEL_BEATS = 2 * MAX_BEATS;
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class HeartbeatAccumulator {
-  private readonly channels = new Map<string, Channel>();
+  /** By the channel's number in the summary's ChannelStore: one per entry, client and server. */
+  private readonly channels = new Map<number, Channel>();
 
-  /** Folds a classified flow in (flows that are not heartbeats are ignored). */
-  add(f: ClassifiedFlow): void {
-    const h = f.heartbeat;
-    if (h === undefined || h === null) return;
+  /**
+   * Folds in a heartbeat flow: f, its heartbeat h (f.heartbeat) and `channel`, the number of
+   * f's channel of h's entry (ChannelStore.find): no key made of the texts per flow.
+   */
+  add(f: ClassifiedFlow, h: FlowHeartbeat, channel: number): void {
     const entry = h.entry;
-    const key = `${entry}|${f.client}|${f.server}`;
-    let ch = this.channels.get(key);
+    let ch = this.channels.get(channel);
     if (ch === undefined) {
       ch = { entry, client: f.client, server: f.server, transport: h.transport, flows: 0, series: [], kept: 0, unanswered: 0, capHit: false, only: null };
-      this.channels.set(key, ch);
+      this.channels.set(channel, ch);
     }
     ch.flows++;
-    ch.only = ch.flows === 1 && ordered(h.series) ? h : null;
+    // Every series in time order: sorting the channel's series would change nothing.
+    ch.only = ch.flows === 1 && h.ordered ? h : null;
     ch.unanswered += h.unanswered;
     if (h.dropped > 0) ch.capHit = true;
     for (let i = 0; i < h.series.length; i++) {

@@ -98,17 +98,22 @@ export function healthOrder(a: { rank: number; entryRank: number; entry: string;
 
 /** A health line from a pair's counts. */
 export function healthLine(entry: string, client: string, server: string, h: PairHealth): HealthLine {
+  return healthLineOf(entry, client, server, h.flows, h.failed, h.degraded, h.lastSuccess, h.lastFailure, healthReason(h.reasons));
+}
+
+/** A health line from a pair's counts and times taken one by one, and its reason (healthReason): for a store of columns, without a PairHealth. */
+export function healthLineOf(entry: string, client: string, server: string, flows: number, failed: number, degraded: number, lastSuccess: number, lastFailure: number, reason: ReasonCode | null): HealthLine {
   return {
     entry,
     client,
     server,
-    status: channelStatus(h.flows, h.failed, h.degraded) as HealthLine['status'],
-    reason: healthReason(h.reasons),
-    flows: h.flows,
-    failed: h.failed,
-    degraded: h.degraded,
-    lastSuccess: h.lastSuccess === -Infinity ? null : isoMicros(h.lastSuccess),
-    lastFailure: h.lastFailure === -Infinity ? null : isoMicros(h.lastFailure),
+    status: channelStatus(flows, failed, degraded) as HealthLine['status'],
+    reason,
+    flows,
+    failed,
+    degraded,
+    lastSuccess: lastSuccess === -Infinity ? null : isoMicros(lastSuccess),
+    lastFailure: lastFailure === -Infinity ? null : isoMicros(lastFailure),
   };
 }
 

@@ -96,4 +96,20 @@ describe('flowHeartbeat', () => {
     expect(h.unanswered).toBe(0);
     expect(h.intervalMs).toEqual({ median: 1000, p99: 1000, max: 1000 });
   });
+  it('says whether every series is in time order (a late packet of either peer is not)', () => {
+    const inOrder = flowHeartbeat('udp', 'ha.ha2-udp.29281', beats([[1 * S, 0, BEAT_PLAIN, 0], [1.5 * S, 1, BEAT_PLAIN, 0], [2 * S, 0, BEAT_PLAIN, 0], [2.5 * S, 1, BEAT_PLAIN, 0]]), 0);
+    expect(inOrder.ordered).toBe(true);
+    const late = flowHeartbeat('udp', 'ha.ha2-udp.29281', beats([[1 * S, 0, BEAT_PLAIN, 0], [2.5 * S, 1, BEAT_PLAIN, 0], [2 * S, 0, BEAT_PLAIN, 0], [1.5 * S, 1, BEAT_PLAIN, 0]]), 0);
+    expect(late.ordered).toBe(false);
+    expect(late.series.map((s) => Array.from(s))).toEqual([[1 * S, 2 * S], [2.5 * S, 1.5 * S]]);
+  });
+  it('takes each series against its own median and the pooled statistics over all (3 series)', () => {
+    const a = [0, 1, 2, 3, 4, 5, 6, 7].map((x) => x * S);
+    const b = [0, 0.1, 0.2, 0.3, 2.3, 2.4].map((x) => x * S);
+    const c = [0.05, 1.05, 9.05].map((x) => x * S);
+    const got = cadence([a, b, c]);
+    expect(got.intervalMs).toEqual({ median: 1000, p99: 8000, max: 8000 });
+    // b's median is 100 ms: its 2 s silence is a gap; c's is 4.5 s, so its 8 s is not; a's none.
+    expect(got.gaps).toEqual([{ startUs: 0.3 * S, endUs: 2.3 * S, missed: 19 }]);
+  });
 });

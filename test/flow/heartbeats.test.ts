@@ -13,6 +13,15 @@ describe('BeatLog', () => {
     expect(f.echo[17]).toBe(17);
     expect(f.dropped).toBe(0);
   });
+  it('gives back echo keys up to 2^32 - 1 and the flags beside them exactly', () => {
+    const log = new BeatLog();
+    const keys = [0, 1, 0xffff, 0x7fffffff, 0xfffffffe, 0xffffffff];
+    keys.forEach((k, i) => log.add(1_790_000_000_000_000 + i, (i & 1) as 0 | 1, BEAT_REPLY, k));
+    const f = log.facts();
+    expect(Array.from(f.echo)).toEqual(keys);
+    expect(Array.from(f.flags)).toEqual(keys.map((_, i) => (i & 1) | (BEAT_REPLY << 1)));
+    expect(f.times[5]).toBe(1_790_000_000_000_005);
+  });
   it('stops at MAX_BEATS per flow and counts what it did not keep', () => {
     const log = new BeatLog();
     for (let i = 0; i < MAX_BEATS + 5; i++) log.add(i, 0, 0, 0);

@@ -7,6 +7,8 @@ import { analyzeCaptures } from '../../src/analyze.js';
 import type { Role } from '../../src/catalog/schema.js';
 import type { RoleBook } from '../../src/classify/classify.js';
 import { BestOf, channelKey, SummaryAccumulator, type AccumulateOptions } from '../../src/report/accumulate.js';
+import { sortHealth } from '../../src/report/health.js';
+import { cmp } from '../../src/report/format.js';
 import { REPO } from '../helpers/shared.js';
 import { mulberry32 } from '../helpers/random.js';
 
@@ -143,5 +145,49 @@ describe('BestOf', () => {
       if (max === 0) expect(refused).toHaveLength(input.length);
       else expect(refused.length).toBeGreaterThan(input.length / 2);
     }
+  });
+});
+
+describe('SummaryAccumulator health list and timeline with every channel kept', () => {
+  it('are in the health order and the timeline order, as the capped path and a view of unfolded flows give them', async () => {
+    const opts: AccumulateOptions = { allFlows: false, maxListed: 10_000, topPairs: 5 };
+    const a = await analyzeCaptures(files, { workers: 0, ...opts });
+    const roles: RoleBook = { roles: new Map() };
+    const acc = new SummaryAccumulator(a.catalog, opts);
+    acc.addFlows(a.flows);
+    const s = acc.summary(a.summary.input, roles);
+    const n = s.health.length;
+    expect(n).toBeGreaterThan(20);
+    expect(new Set(s.health.map((h) => h.status)).size).toBeGreaterThan(1);
+    const entryRank = new Map(a.catalog.entries.map((e, i) => [e.id, i]));
+    expect(s.health).toEqual(sortHealth([...s.health], entryRank));
+    const ends = (x: { entry: string; client: string; server: string }) => [x.entry, x.client, x.server] as const;
+    const timelineOrder = [...s.health].sort((x, y) => entryRank.get(x.entry)! - entryRank.get(y.entry)! || cmp(x.client, y.client) || cmp(x.server, y.server));
+    expect(s.timeline.channels.map(ends)).toEqual(timelineOrder.map(ends));
+    // The same channels, all new to an empty accumulator (healthView's path through BestOf).
+    expect(new SummaryAccumulator(a.catalog, opts).healthView(a.flows).health).toEqual(s.health);
+    // Capped one below: the first n - 1 lines, through BestOf.
+    const capped = new SummaryAccumulator(a.catalog, { ...opts, maxChannels: n - 1 });
+    capped.addFlows(a.flows);
+    const c = capped.summary(a.summary.input, roles);
+    expect(c.health).toEqual(s.health.slice(0, n - 1));
+    expect(c.timeline.channels.map(ends)).toEqual(timelineOrder.filter((x) => x !== s.health[n - 1]).map(ends));
+  });
+});
+
+describe('SummaryAccumulator HA cadence', () => {
+  it('joins the heartbeat flows of one channel (entry, client, server) and keeps channels apart', async () => {
+    const opts: AccumulateOptions = { allFlows: false, maxListed: 10_000, topPairs: 5 };
+    const a = await analyzeCaptures(files, { workers: 0, ...opts });
+    const roles: RoleBook = { roles: new Map() };
+    const one = a.summary.ha.heartbeats;
+    expect(one.length).toBeGreaterThan(3);
+    const twice = new SummaryAccumulator(a.catalog, opts);
+    twice.addFlows(a.flows);
+    twice.addFlows(a.flows);
+    const got = twice.summary(a.summary.input, roles).ha.heartbeats;
+    expect(got.map((h) => [h.entry, h.peers, h.flows, h.heartbeats])).toEqual(one.map((h) => [h.entry, h.peers, 2 * h.flows, 2 * h.heartbeats]));
+    // Each time twice over: the same median interval; the joined series' intervals of 0 make no gaps.
+    expect(got.map((h) => h.intervalMs === null)).toEqual(one.map((h) => h.intervalMs === null));
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClassifiedFlow } from '../../src/classify/classify.js';
 import { REASONS } from '../../src/classify/vocabulary.js';
 import { ChannelStore } from '../../src/report/channels.js';
+import { healthLine } from '../../src/report/health.js';
 import { oneFlowBuckets } from '../../src/report/timeline.js';
 
 const T0 = 1_790_000_000_000_000;
@@ -99,5 +100,22 @@ describe('ChannelStore', () => {
     expect(ch.failureList(d)).toEqual([]);
     expect(ch.hasFailures(d)).toBe(false);
     expect(ch.health(d)).toEqual({ flows: 0, failed: 0, degraded: 0, lastSuccess: -Infinity, lastFailure: -Infinity, reasons: null });
+  });
+
+  it('writes a health line from its columns as healthLine does from its counts: no reason, one reason, several', () => {
+    const ch = new ChannelStore();
+    const none = ch.find(0, flow(1, 2));
+    ch.add(none, flow(1, 2), false);
+    const one = ch.find(0, flow(1, 3));
+    ch.add(one, flow(1, 3, { verdict: 'warning', reason: 'pmtu-blackhole', lastTs: T0 + 40 }), false);
+    ch.add(one, flow(1, 3, { verdict: 'warning', reason: 'pmtu-blackhole', lastTs: T0 + 30 }), false);
+    const many = ch.find(1, flow(2, 3));
+    ch.add(many, flow(2, 3, { verdict: 'failed', reason: 'no-reply', state: 'unanswered', lastTs: T0 + 100 }), false);
+    ch.add(many, flow(2, 3, { verdict: 'failed', reason: 'rejected', state: 'rejected', lastTs: T0 + 70 }), false);
+    ch.add(many, flow(2, 3, { verdict: 'failed', reason: 'rejected', state: 'rejected', lastTs: T0 + 60 }), false);
+    ch.add(many, flow(2, 3, { lastTs: T0 + 90 }), false);
+    for (const c of [none, one, many]) expect(ch.healthLine(c, 'e.x')).toEqual(healthLine('e.x', ch.clientOf(c), ch.serverOf(c), ch.health(c)));
+    expect([ch.healthLine(none, 'e.x').reason, ch.healthLine(one, 'e.x').reason, ch.healthLine(many, 'e.x').reason]).toEqual([null, 'pmtu-blackhole', 'rejected']);
+    expect(ch.healthLine(many, 'e.x')).toMatchObject({ status: 'partial', flows: 4, failed: 3, lastSuccess: '2026-09-21T14:13:20.000090Z', lastFailure: '2026-09-21T14:13:20.000100Z' });
   });
 });
