@@ -1,5 +1,5 @@
 // Page-aligned buffers for per-flow blocks laid out by cache line (the conversations' TCP
-// blocks): an ArrayBuffer's store is only 16-byte aligned (malloc),
+// blocks, the flow table's slots): an ArrayBuffer's store is only 16-byte aligned (malloc),
 // so each 64-byte group of a block would straddle two cache lines. A WebAssembly memory's
 // buffer starts on a page. Never Memory.grow(): growing detaches the old buffer, and the
 // first detached buffer makes V8 check every typed-array access for it, everywhere (+12 %

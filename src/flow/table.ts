@@ -24,6 +24,7 @@ import {
   TCP_SYN,
   type PacketFields,
 } from '../decode/fields.js';
+import { alignedBuffer } from './aligned.js';
 import { RecordOrder } from './record-order.js';
 
 // The slot layout is private to flow/: everything outside reads a flow through the
@@ -32,12 +33,8 @@ import { RecordOrder } from './record-order.js';
 //
 // Two layouts share the fact numbering below. A packed FlowSnapshot (what workers hand
 // over) keeps three arrays: keys (KW words a flow), f64 (FW doubles), u32 (UW words). A
-// FlowTable keeps each slot in one 192-byte block of one buffer (issue 13: the state a
-// packet touches in as few cache lines as can be): bytes 0-63 hold the key and the u32
-// facts every packet reads or writes (flags, ICMP message, the conversation hint), bytes
-// 64-127 the packet and byte counts and times, bytes 128-191 the facts a flow's first
-// packets, TCP control segments and ICMP errors write (first record numbers, fragment
-// time, SYN/RST/FIN and ICMP error counts).
+// FlowTable keeps each slot in one 192-byte block of one page-aligned buffer (issue 13: the
+// state a packet touches in as few cache lines as can be, see the H_* words below).
 
 /** Key words per slot: [kind | proto << 8, a0..a3, b0..b3, portA | portB << 16]. */
 const KW = 10;
@@ -57,14 +54,11 @@ const V_FRAG_TS = 10; // direction-free: time of the flow's latest first IP frag
 
 /** Uint32 facts per slot: per side s, base + s; then one direction-free word. */
 const UW = 16;
-// Cold words (U < U_HOT): a table keeps them at the end of the slot's block.
 const U_SYN = 0; // SYN without ACK sent by this side
 const U_SYNACK = 2;
 const U_RST = 4;
 const U_FIN = 6;
 const U_ICMPERR = 8; // ICMP errors travelling from this side about the flow
-// Hot words (U >= U_HOT): a table keeps them in the key's cache line, at word U.
-const U_HOT = 10;
 const U_FLAGS = 10; // OR of TCP flags this side sent
 const U_ICMPCODE = 12; // highest 0x10000 | type << 8 | code seen (deterministic)
 const U_ICMPMSG = 13; // per side: highest 0x10000 | type << 8 | code of ICMP messages that are not errors (echo...)
@@ -74,14 +68,34 @@ const U_CONV = 15;
 
 export const DEFAULT_MAX_FLOWS = 500_000;
 
-// A FlowTable's slot block, in Uint32 words: key at 0 (KW words), the hot u32 facts at
-// word U (U_HOT..UW-1, after the key), the f64 facts at double TD + V, the cold u32 facts
-// at word TC + U (U < U_HOT).
-const TS = 48; // words per slot: 192 bytes, three cache lines
-const TD = 8; // f64 facts: bytes 64-151
-const TC = 38; // cold u32 facts: bytes 152-191
-
-
+// A FlowTable's slot block: TS Uint32 words (192 bytes, three cache lines), the block
+// 64-byte aligned. The first line holds all a packet in capture order reads and writes: the
+// key's words an IPv4 or MAC key uses, the conversation hint, both sides' TCP flags, and the
+// low 32 bits of the packet and byte counts and the last time per side (a count's high
+// word, bumped on the carry, is on a colder line). IPv6's other address words, the first
+// times and record numbers (written by a side's first packet), the control-segment and
+// ICMP counts follow.
+const TS = 48; // words per slot
+const H_KP = 0; // line 0 (words 0-15)
+const H_A0 = 1; // a0, a1
+const H_B0 = 3; // b0, b1
+const H_PORTS = 5;
+const H_CONV = 6; // the conversation hint (U_CONV)
+const H_FLAGS = 7; // side 0's TCP flags in bits 0-15, side 1's in 16-31
+const H_PKTS = 8; // + side: low 32 bits
+const H_BYTES = 10; // + side: low 32 bits
+const D_LAST_TS = 6; // + side, in doubles: words 12-15
+const H_A2 = 16; // line 1: a2, a3
+const H_B2 = 18; // b2, b3
+const D_FIRST_TS = 10; // + side, in doubles: words 20-23
+const D_FIRST_SEQ = 12; // + side: words 24-27
+const D_FRAG_TS = 14; // words 28-29
+const H_PKTS_HI = 30; // + side: high words of the counts
+const H_BYTES_HI = 32; // + side; line 2 (words 32-47)
+const H_COLD = 34; // the u32 facts U_SYN..U_ICMPERR at H_COLD + U
+const H_ICMPCODE = 44;
+const H_ICMPMSG = 45; // + side
+const TWO32 = 4294967296;
 
 /** A compact, transferable copy of the used slots of a table. */
 export interface FlowSnapshot {
@@ -157,9 +171,10 @@ interface SlotArrays {
 export type Side = 0 | 1;
 
 /**
- * Read access to flows in the table's layout: a FlowTable (`slots` = its slots, half its capacity, empty
- * slots skipped) or a packed FlowSnapshot (see `flowSlots`). Every per-side fact is
- * indexed by canonical side; the client/server decision is the caller's.
+ * Read access to flows: a packed FlowSnapshot (see `flowSlots`), or a FlowTable (`slots` =
+ * its slots, half its capacity, empty slots skipped), which overrides every accessor that
+ * reads its own layout. Every per-side fact is indexed by canonical side; the
+ * client/server decision is the caller's.
  */
 export class FlowSlots implements SlotArrays {
   constructor(
@@ -168,54 +183,52 @@ export class FlowSlots implements SlotArrays {
     public u32: Uint32Array,
     /** Slots to scan: [0, slots). */
     public slots: number,
-    /** The layout: words per slot of keys, doubles per slot of f64 and where its facts start, words per slot of u32 and where its cold words are. */
-    protected readonly ks = KW,
-    protected readonly fs = FW,
-    protected readonly fo = 0,
-    protected readonly us = UW,
-    protected readonly uc = 0,
   ) {}
 
   used(slot: number): boolean {
-    return this.keys[slot * this.ks + K_KP] !== 0;
+    return this.keys[slot * KW + K_KP] !== 0;
   }
   /** KIND_IPV4, KIND_IPV6 or KIND_L2. */
   kind(slot: number): number {
-    return this.keys[slot * this.ks + K_KP] & 0xff;
+    return this.keys[slot * KW + K_KP] & 0xff;
   }
   /** IP protocol number (0 for L2 flows). */
   proto(slot: number): number {
-    return this.keys[slot * this.ks + K_KP] >>> 8;
+    return this.keys[slot * KW + K_KP] >>> 8;
   }
   /** Word i (0-3) of a side's address: IPv4 in word 0; IPv6 big-endian; MAC as hi16, lo32. */
   addressWord(slot: number, side: Side, i: number): number {
-    return this.keys[slot * this.ks + (side === 0 ? K_A : K_B) + i];
+    return this.keys[slot * KW + (side === 0 ? K_A : K_B) + i];
+  }
+  /** The key's last word: portA | portB << 16, or the ethertype of an L2 flow. */
+  protected portsWord(slot: number): number {
+    return this.keys[slot * KW + K_PORTS];
   }
   /** A side's TCP/UDP port (0 for flows without ports). */
   port(slot: number, side: Side): number {
-    const w = this.keys[slot * this.ks + K_PORTS];
+    const w = this.portsWord(slot);
     return side === 0 ? w & 0xffff : w >>> 16;
   }
   /** The ethertype of an L2 flow. */
   ethertype(slot: number): number {
-    return this.keys[slot * this.ks + K_PORTS];
+    return this.portsWord(slot);
   }
   packets(slot: number, side: Side): number {
-    return this.f64[slot * this.fs + this.fo + V_PKTS + side];
+    return this.f64[slot * FW + V_PKTS + side];
   }
   bytes(slot: number, side: Side): number {
-    return this.f64[slot * this.fs + this.fo + V_BYTES + side];
+    return this.f64[slot * FW + V_BYTES + side];
   }
   /** Time (µs since the epoch) of a side's first packet; meaningful when it sent any. */
   firstTs(slot: number, side: Side): number {
-    return this.f64[slot * this.fs + this.fo + V_FIRST_TS + side];
+    return this.f64[slot * FW + V_FIRST_TS + side];
   }
   lastTs(slot: number, side: Side): number {
-    return this.f64[slot * this.fs + this.fo + V_LAST_TS + side];
+    return this.f64[slot * FW + V_LAST_TS + side];
   }
   /** Global record number of a side's first packet. */
   firstSeq(slot: number, side: Side): number {
-    return this.f64[slot * this.fs + this.fo + V_FIRST_SEQ + side];
+    return this.f64[slot * FW + V_FIRST_SEQ + side];
   }
   /** Time (µs) of the flow's first packet: the earlier of the sides' that sent any. */
   flowFirstTs(slot: number): number {
@@ -234,63 +247,77 @@ export class FlowSlots implements SlotArrays {
   }
   /** Time (µs) of the flow's latest first IP fragment, or 0: later fragments may still join it. */
   lastFirstFragmentTs(slot: number): number {
-    return this.f64[slot * this.fs + this.fo + V_FRAG_TS];
+    return this.f64[slot * FW + V_FRAG_TS];
+  }
+  /** One of the counts U_SYN..U_ICMPERR (+ side). */
+  protected count(slot: number, u: number): number {
+    return this.u32[slot * UW + u];
   }
   /** SYNs without ACK sent by a side. */
   syns(slot: number, side: Side): number {
-    return this.u32[slot * this.us + this.uc + U_SYN + side];
+    return this.count(slot, U_SYN + side);
   }
   synAcks(slot: number, side: Side): number {
-    return this.u32[slot * this.us + this.uc + U_SYNACK + side];
+    return this.count(slot, U_SYNACK + side);
   }
   resets(slot: number, side: Side): number {
-    return this.u32[slot * this.us + this.uc + U_RST + side];
+    return this.count(slot, U_RST + side);
   }
   fins(slot: number, side: Side): number {
-    return this.u32[slot * this.us + this.uc + U_FIN + side];
+    return this.count(slot, U_FIN + side);
   }
   /** ICMP errors about the flow travelling from a side. */
   icmpErrors(slot: number, side: Side): number {
-    return this.u32[slot * this.us + this.uc + U_ICMPERR + side];
+    return this.count(slot, U_ICMPERR + side);
   }
   /** OR of the TCP flags a side sent. */
   tcpFlags(slot: number, side: Side): number {
-    return this.u32[slot * this.us + U_FLAGS + side];
+    return this.u32[slot * UW + U_FLAGS + side];
   }
   /** ICMP flows: the highest 0x10000 | type << 8 | code of the messages (not errors) a side sent, or 0. */
   icmpMessage(slot: number, side: Side): number {
-    return this.u32[slot * this.us + U_ICMPMSG + side];
+    return this.u32[slot * UW + U_ICMPMSG + side];
   }
-  /** Every fact of a slot as text (key|numbers|counters), to compare tables in tests. */
+  /** Highest 0x10000 | type << 8 | code of the ICMP errors seen, or 0. */
+  icmpCode(slot: number): number {
+    return this.u32[slot * UW + U_ICMPCODE];
+  }
+  /** Every fact of a slot as text (key|numbers|counters, in the snapshot's order), to compare tables in tests. */
   factsString(slot: number): string {
     const f: number[] = [];
-    for (let v = 0; v < FW; v++) f.push(this.f64[slot * this.fs + this.fo + v]);
     const u: number[] = [];
+    for (const side of SIDES) f.push(this.packets(slot, side));
+    for (const side of SIDES) f.push(this.bytes(slot, side));
+    for (const side of SIDES) f.push(this.firstTs(slot, side));
+    for (const side of SIDES) f.push(this.lastTs(slot, side));
+    for (const side of SIDES) f.push(this.firstSeq(slot, side));
+    f.push(this.lastFirstFragmentTs(slot));
     // The conversation hint (U_CONV, last) is the filling aggregator's, not a fact of the flow.
-    for (let w = 0; w < U_CONV; w++) u.push(this.u32[slot * this.us + (w < U_HOT ? this.uc : 0) + w]);
+    for (let w = 0; w < U_FLAGS; w++) u.push(this.count(slot, w));
+    for (const side of SIDES) u.push(this.tcpFlags(slot, side));
+    u.push(this.icmpCode(slot));
+    for (const side of SIDES) u.push(this.icmpMessage(slot, side));
     return `${this.keyString(slot)}|${f.join(',')}|${u.join(',')}`;
   }
 
   /** The flow's key as text, for the rare lookups made outside the packet path. */
   keyString(slot: number): string {
-    return Array.prototype.join.call(this.keys.subarray(slot * this.ks, slot * this.ks + KW), ',');
+    return Array.prototype.join.call(this.keyWords(slot), ',');
   }
-  /** Highest 0x10000 | type << 8 | code of the ICMP errors seen, or 0. */
-  icmpCode(slot: number): number {
-    return this.u32[slot * this.us + U_ICMPCODE];
-  }
-  /** The key words of a slot (a view), to look the flow up elsewhere (KEY_WORDS long). */
+  /** The key words of a slot (KEY_WORDS long, canonical order), to look the flow up elsewhere: a view, or a table's scratch copy valid until its next call. */
   keyWords(slot: number): Uint32Array {
-    return this.keys.subarray(slot * this.ks, slot * this.ks + KW);
+    return this.keys.subarray(slot * KW, slot * KW + KW);
   }
   /** The conversation hint of a slot (see U_CONV): 0 for none. */
   conversationHint(slot: number): number {
-    return this.u32[slot * this.us + U_CONV];
+    return this.u32[slot * UW + U_CONV];
   }
   setConversationHint(slot: number, hint: number): void {
-    this.u32[slot * this.us + U_CONV] = hint;
+    this.u32[slot * UW + U_CONV] = hint;
   }
 }
+
+const SIDES: readonly Side[] = [0, 1];
 
 /** Words of a flow key. */
 export const KEY_WORDS = KW;
@@ -308,18 +335,96 @@ export function flowSlots(snap: FlowSnapshot): FlowSlots {
   return new FlowSlots(snap.keys, snap.f64, snap.u32, snap.count);
 }
 
+/** Adds n (a whole number) to the count whose low word is w[lo] and high word w[hi]. */
+function addCount(w: Uint32Array, lo: number, hi: number, n: number): void {
+  const t = w[hi] * TWO32 + w[lo] + n;
+  const high = Math.floor(t / TWO32);
+  w[hi] = high;
+  w[lo] = t - high * TWO32;
+}
+
+/** The slots' block array (n slots) and its f64 view, page-aligned (see TS). */
+function slotViews(n: number): [Uint32Array, Float64Array] {
+  const buf = alignedBuffer(n * TS * 4);
+  return [new Uint32Array(buf, 0, n * TS), new Float64Array(buf, 0, (n * TS) / 2)];
+}
+
+/** Copies the key of the table slot at w[base..base+TS) to k[o..o+KW), in canonical order. */
+function packKey(w: Uint32Array, base: number, k: Uint32Array, o: number): void {
+  k[o + K_KP] = w[base + H_KP];
+  k[o + K_A] = w[base + H_A0];
+  k[o + K_A + 1] = w[base + H_A0 + 1];
+  k[o + K_A + 2] = w[base + H_A2];
+  k[o + K_A + 3] = w[base + H_A2 + 1];
+  k[o + K_B] = w[base + H_B0];
+  k[o + K_B + 1] = w[base + H_B0 + 1];
+  k[o + K_B + 2] = w[base + H_B2];
+  k[o + K_B + 3] = w[base + H_B2 + 1];
+  k[o + K_PORTS] = w[base + H_PORTS];
+}
+
+/** Writes the key at k[o..o+KW) into the table slot at w[base..base+TS). */
+function unpackKey(k: Uint32Array, o: number, w: Uint32Array, base: number): void {
+  w[base + H_KP] = k[o + K_KP];
+  w[base + H_A0] = k[o + K_A];
+  w[base + H_A0 + 1] = k[o + K_A + 1];
+  w[base + H_A2] = k[o + K_A + 2];
+  w[base + H_A2 + 1] = k[o + K_A + 3];
+  w[base + H_B0] = k[o + K_B];
+  w[base + H_B0 + 1] = k[o + K_B + 1];
+  w[base + H_B2] = k[o + K_B + 2];
+  w[base + H_B2 + 1] = k[o + K_B + 3];
+  w[base + H_PORTS] = k[o + K_PORTS];
+}
+
 /** Copies slot `s` of a table's block array `w` (with its f64 view `d`) to slot `j` of packed arrays. */
 function packSlot(w: Uint32Array, d: Float64Array, s: number, to: SlotArrays, j: number): void {
-  // Word by word: four subarray views per slot cost more than the copies (20,000 flows: 80,000 views).
+  // Word by word: subarray views per slot cost more than the copies (20,000 flows: 80,000 views).
   const keys = to.keys;
   const f64 = to.f64;
   const u32 = to.u32;
   const ws = s * TS;
-  for (let i = 0; i < KW; i++) keys[j * KW + i] = w[ws + i];
-  const ds = s * (TS / 2) + TD;
-  for (let i = 0; i < FW; i++) f64[j * FW + i] = d[ds + i];
-  for (let i = 0; i < U_HOT; i++) u32[j * UW + i] = w[ws + TC + i];
-  for (let i = U_HOT; i < UW; i++) u32[j * UW + i] = w[ws + i];
+  packKey(w, ws, keys, j * KW);
+  const ds = s * (TS / 2);
+  const f = j * FW;
+  for (let x = 0; x < 2; x++) {
+    f64[f + V_PKTS + x] = w[ws + H_PKTS_HI + x] * TWO32 + w[ws + H_PKTS + x];
+    f64[f + V_BYTES + x] = w[ws + H_BYTES_HI + x] * TWO32 + w[ws + H_BYTES + x];
+    f64[f + V_FIRST_TS + x] = d[ds + D_FIRST_TS + x];
+    f64[f + V_LAST_TS + x] = d[ds + D_LAST_TS + x];
+    f64[f + V_FIRST_SEQ + x] = d[ds + D_FIRST_SEQ + x];
+  }
+  f64[f + V_FRAG_TS] = d[ds + D_FRAG_TS];
+  const u = j * UW;
+  for (let x = 0; x < U_FLAGS; x++) u32[u + x] = w[ws + H_COLD + x];
+  const flags = w[ws + H_FLAGS];
+  u32[u + U_FLAGS] = flags & 0xffff;
+  u32[u + U_FLAGS + 1] = flags >>> 16;
+  u32[u + U_ICMPCODE] = w[ws + H_ICMPCODE];
+  u32[u + U_ICMPMSG] = w[ws + H_ICMPMSG];
+  u32[u + U_ICMPMSG + 1] = w[ws + H_ICMPMSG + 1];
+  u32[u + U_CONV] = w[ws + H_CONV];
+}
+
+/** Whether the table slot at w[base..base+TS) holds the key at k[o..o+KW) (the words that differ most often first). */
+function sameSlotKey(w: Uint32Array, base: number, k: Uint32Array, o: number): boolean {
+  return (
+    w[base + H_KP] === k[o + K_KP] &&
+    w[base + H_PORTS] === k[o + K_PORTS] &&
+    w[base + H_A0] === k[o + K_A] &&
+    w[base + H_B0] === k[o + K_B] &&
+    w[base + H_A0 + 1] === k[o + K_A + 1] &&
+    w[base + H_B0 + 1] === k[o + K_B + 1] &&
+    w[base + H_A2] === k[o + K_A + 2] &&
+    w[base + H_A2 + 1] === k[o + K_A + 3] &&
+    w[base + H_B2] === k[o + K_B + 2] &&
+    w[base + H_B2 + 1] === k[o + K_B + 3]
+  );
+}
+
+/** The key's hash (hashWords) of the table slot at w[base..base+TS). */
+function slotHash(w: Uint32Array, base: number): number {
+  return hashWords(w[base + H_KP], w[base + H_A0], w[base + H_A0 + 1], w[base + H_A2], w[base + H_A2 + 1], w[base + H_B0], w[base + H_B0 + 1], w[base + H_B2], w[base + H_B2 + 1], w[base + H_PORTS]);
 }
 
 /**
@@ -369,15 +474,32 @@ export class FlowKeyIndex {
    * keys[place * stride]; when absent, -1 - the free entry where it would go (see set()).
    */
   find(h: number, keys: Uint32Array, stride: number, k: Uint32Array, o: number): number {
+    for (let i = this.next(h, h); ; i = this.next(h, i + 1)) {
+      if (i < 0) return i;
+      const place = this.place(i);
+      if (sameKey(keys, place * stride, k, o)) return place;
+    }
+  }
+
+  /**
+   * From entry i (masked) of hash h's probe run on, the first entry that holds hash h, or
+   * -1 - the first empty entry: the probing of find(), for an owner that compares its keys
+   * itself (the flow table's slots are not in the index's key layout).
+   */
+  next(h: number, i: number): number {
     const ix = this.ix;
     const mask = this.mask;
-    let i = h & mask;
+    i &= mask;
     for (;;) {
-      const e = ix[2 * i + 1];
-      if (e === 0) return -1 - i;
-      if (ix[2 * i] === h && sameKey(keys, (e - 1) * stride, k, o)) return e - 1;
+      if (ix[2 * i + 1] === 0) return -1 - i;
+      if (ix[2 * i] === h) return i;
       i = (i + 1) & mask;
     }
+  }
+
+  /** The place held by (used) entry i. */
+  place(i: number): number {
+    return this.ix[2 * i + 1] - 1;
   }
 
   /** Fills free entry `i` (from find(), or freeEntry()) with `place`, whose key's hash is h. */
@@ -473,12 +595,71 @@ export class FlowTable extends FlowSlots {
   ) {
     let cap = 16;
     while (cap < initialCapacity) cap *= 2;
-    const buf = new ArrayBuffer((cap / 2) * TS * 4);
-    const w = new Uint32Array(buf);
-    super(w, new Float64Array(buf), w, cap / 2, TS, TS / 2, TD, TS, TC);
+    const [w, d] = slotViews(cap / 2);
+    super(w, d, w, cap / 2);
     this.capacity = cap;
     this.index = new FlowKeyIndex(cap);
   }
+
+  // The accessors over the table's own layout (see TS).
+  override used(slot: number): boolean {
+    return this.keys[slot * TS + H_KP] !== 0;
+  }
+  override kind(slot: number): number {
+    return this.keys[slot * TS + H_KP] & 0xff;
+  }
+  override proto(slot: number): number {
+    return this.keys[slot * TS + H_KP] >>> 8;
+  }
+  override addressWord(slot: number, side: Side, i: number): number {
+    return this.keys[slot * TS + (side === 0 ? (i < 2 ? H_A0 : H_A2 - 2) : i < 2 ? H_B0 : H_B2 - 2) + i];
+  }
+  protected override portsWord(slot: number): number {
+    return this.keys[slot * TS + H_PORTS];
+  }
+  override packets(slot: number, side: Side): number {
+    return this.u32[slot * TS + H_PKTS_HI + side] * TWO32 + this.u32[slot * TS + H_PKTS + side];
+  }
+  override bytes(slot: number, side: Side): number {
+    return this.u32[slot * TS + H_BYTES_HI + side] * TWO32 + this.u32[slot * TS + H_BYTES + side];
+  }
+  override firstTs(slot: number, side: Side): number {
+    return this.f64[slot * (TS / 2) + D_FIRST_TS + side];
+  }
+  override lastTs(slot: number, side: Side): number {
+    return this.f64[slot * (TS / 2) + D_LAST_TS + side];
+  }
+  override firstSeq(slot: number, side: Side): number {
+    return this.f64[slot * (TS / 2) + D_FIRST_SEQ + side];
+  }
+  override lastFirstFragmentTs(slot: number): number {
+    return this.f64[slot * (TS / 2) + D_FRAG_TS];
+  }
+  protected override count(slot: number, u: number): number {
+    return this.u32[slot * TS + H_COLD + u];
+  }
+  override tcpFlags(slot: number, side: Side): number {
+    return side === 0 ? this.u32[slot * TS + H_FLAGS] & 0xffff : this.u32[slot * TS + H_FLAGS] >>> 16;
+  }
+  override icmpMessage(slot: number, side: Side): number {
+    return this.u32[slot * TS + H_ICMPMSG + side];
+  }
+  override icmpCode(slot: number): number {
+    return this.u32[slot * TS + H_ICMPCODE];
+  }
+  /** A copy in canonical order, valid until the next call (the slot keeps the key in two lines). */
+  override keyWords(slot: number): Uint32Array {
+    const k = this.keyCopy;
+    packKey(this.keys, slot * TS, k, 0);
+    return k;
+  }
+  override conversationHint(slot: number): number {
+    return this.u32[slot * TS + H_CONV];
+  }
+  override setConversationHint(slot: number, hint: number): void {
+    this.u32[slot * TS + H_CONV] = hint;
+  }
+  private readonly keyCopy = new Uint32Array(KW);
 
   /**
    * Counts the packet described by `pf` (decoder output). Returns the slot, or -1 when
@@ -528,22 +709,21 @@ export class FlowTable extends FlowSlots {
     const rc = this.recent;
     const r = 2 * (h & (RECENT - 1));
     const re = rc[r + 1];
-    const keys = this.keys;
+    const w = this.u32;
     const kb = (re - 1) * TS;
     let slot: number;
+    // Words 2-3 of an address are zero unless it is IPv6 (the decoder writes them so, and
+    // the hash leaves them out): only IPv6 reaches the slot's second line to compare them.
     if (
       re !== 0 &&
       rc[r] === h &&
-      keys[kb] === kp &&
-      keys[kb + K_PORTS] === ports &&
-      keys[kb + K_A] === a0 &&
-      keys[kb + K_B] === b0 &&
-      keys[kb + K_A + 1] === a1 &&
-      keys[kb + K_A + 2] === a2 &&
-      keys[kb + K_A + 3] === a3 &&
-      keys[kb + K_B + 1] === b1 &&
-      keys[kb + K_B + 2] === b2 &&
-      keys[kb + K_B + 3] === b3
+      w[kb + H_KP] === kp &&
+      w[kb + H_PORTS] === ports &&
+      w[kb + H_A0] === a0 &&
+      w[kb + H_B0] === b0 &&
+      w[kb + H_A0 + 1] === a1 &&
+      w[kb + H_B0 + 1] === b1 &&
+      (kind !== KIND_IPV6 || (w[kb + H_A2] === a2 && w[kb + H_A2 + 1] === a3 && w[kb + H_B2] === b2 && w[kb + H_B2 + 1] === b3))
     )
       slot = re - 1;
     else {
@@ -564,43 +744,48 @@ export class FlowTable extends FlowSlots {
       this.overflowPackets++;
       return -1;
     }
-    const f = slot * (TS / 2) + TD;
-    const f64 = this.f64;
     const u = slot * TS;
     const u32 = this.u32;
-    if (f64[f + V_PKTS + side] === 0) {
-      f64[f + V_FIRST_TS + side] = tsUs;
-      f64[f + V_FIRST_SEQ + side] = seq;
-      f64[f + V_LAST_TS + side] = tsUs;
+    const f64 = this.f64;
+    const f = slot * (TS / 2);
+    const np = u32[u + H_PKTS + side] + 1;
+    if (np === 1 && u32[u + H_PKTS_HI + side] === 0) {
+      f64[f + D_FIRST_TS + side] = tsUs;
+      f64[f + D_FIRST_SEQ + side] = seq;
+      f64[f + D_LAST_TS + side] = tsUs;
     } else {
       // Records are not always in time order; keep the true extremes.
-      if (tsUs < this.maxTs && tsUs < f64[f + V_FIRST_TS + side]) f64[f + V_FIRST_TS + side] = tsUs;
-      if (tsUs > f64[f + V_LAST_TS + side]) f64[f + V_LAST_TS + side] = tsUs;
-      if (seq < this.maxSeq && seq < f64[f + V_FIRST_SEQ + side]) f64[f + V_FIRST_SEQ + side] = seq;
+      if (tsUs < this.maxTs && tsUs < f64[f + D_FIRST_TS + side]) f64[f + D_FIRST_TS + side] = tsUs;
+      if (tsUs > f64[f + D_LAST_TS + side]) f64[f + D_LAST_TS + side] = tsUs;
+      if (seq < this.maxSeq && seq < f64[f + D_FIRST_SEQ + side]) f64[f + D_FIRST_SEQ + side] = seq;
     }
     if (tsUs > this.maxTs) this.maxTs = tsUs;
     if (seq > this.maxSeq) this.maxSeq = seq;
-    f64[f + V_PKTS + side] += 1;
-    f64[f + V_BYTES + side] += wireBytes;
-    if (pf[F_FRAG] === FRAG_FIRST && tsUs > f64[f + V_FRAG_TS]) f64[f + V_FRAG_TS] = tsUs;
+    // The counts' low words wrap (stores are modulo 2^32); the carry goes to the high word.
+    u32[u + H_PKTS + side] = np;
+    if (np > 0xffffffff) u32[u + H_PKTS_HI + side]++;
+    const nb = u32[u + H_BYTES + side] + wireBytes;
+    u32[u + H_BYTES + side] = nb;
+    if (nb > 0xffffffff) u32[u + H_BYTES_HI + side]++;
+    if (pf[F_FRAG] === FRAG_FIRST && tsUs > f64[f + D_FRAG_TS]) f64[f + D_FRAG_TS] = tsUs;
     const flags = pf[F_TCPFLAGS];
     if (flags !== 0) {
-      u32[u + U_FLAGS + side] |= flags;
+      u32[u + H_FLAGS] |= flags << (side << 4);
       if (flags & (TCP_SYN | TCP_RST | TCP_FIN)) {
         if (flags & TCP_SYN) {
-          if (flags & TCP_ACK) u32[u + TC + U_SYNACK + side]++;
-          else u32[u + TC + U_SYN + side]++;
+          if (flags & TCP_ACK) u32[u + H_COLD + U_SYNACK + side]++;
+          else u32[u + H_COLD + U_SYN + side]++;
         }
-        if (flags & TCP_RST) u32[u + TC + U_RST + side]++;
-        if (flags & TCP_FIN) u32[u + TC + U_FIN + side]++;
+        if (flags & TCP_RST) u32[u + H_COLD + U_RST + side]++;
+        if (flags & TCP_FIN) u32[u + H_COLD + U_FIN + side]++;
       }
     }
     const msg = pf[F_ICMPMSG];
-    if (msg > u32[u + U_ICMPMSG + side]) u32[u + U_ICMPMSG + side] = msg;
+    if (msg !== 0 && msg > u32[u + H_ICMPMSG + side]) u32[u + H_ICMPMSG + side] = msg;
     const icmp = pf[F_ICMPERR];
     if (icmp !== 0) {
-      u32[u + TC + U_ICMPERR + side]++;
-      if (icmp > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = icmp;
+      u32[u + H_COLD + U_ICMPERR + side]++;
+      if (icmp > u32[u + H_ICMPCODE]) u32[u + H_ICMPCODE] = icmp;
     }
     return slot;
   }
@@ -611,25 +796,30 @@ export class FlowTable extends FlowSlots {
     const rc = this.recent;
     const r = 2 * (h & (RECENT - 1));
     const re = rc[r + 1];
-    if (re !== 0 && rc[r] === h && sameKey(this.keys, (re - 1) * TS, k, o)) return re - 1;
+    if (re !== 0 && rc[r] === h && sameSlotKey(this.keys, (re - 1) * TS, k, o)) return re - 1;
     return this.findOrInsertHashed(k, o, h);
   }
 
   /** findOrInsert() past the recent flows (see `recent`), `h` being the key's hash. */
   private findOrInsertHashed(k: Uint32Array, o: number, h: number): number {
-    const at = this.index.find(h, this.keys, TS, k, o);
-    const r = 2 * (h & (RECENT - 1));
-    const rc = this.recent;
-    if (at >= 0) {
-      rc[r] = h;
-      rc[r + 1] = at + 1;
-      return at;
+    const index = this.index;
+    const w = this.keys;
+    let i = index.next(h, h);
+    while (i >= 0) {
+      const at = index.place(i);
+      if (sameSlotKey(w, at * TS, k, o)) {
+        const r = 2 * (h & (RECENT - 1));
+        this.recent[r] = h;
+        this.recent[r + 1] = at + 1;
+        return at;
+      }
+      i = index.next(h, i + 1);
     }
     if (this.size >= this.maxFlows) {
       sketchAdd(this.overflowSketch, h);
       return -1;
     }
-    return this.insertAt(k, o, h, -1 - at);
+    return this.insertAt(k, o, h, -1 - i);
   }
 
   /** Inserts a key known to be absent at free index entry `i` (growing first when due). Kept
@@ -640,9 +830,7 @@ export class FlowTable extends FlowSlots {
       i = this.index.freeEntry(h);
     }
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.next++;
-    const keys = this.keys;
-    const base = slot * TS;
-    for (let w = 0; w < KW; w++) keys[base + w] = k[o + w];
+    unpackKey(k, o, this.keys, slot * TS);
     this.index.set(i, h, slot);
     const r = 2 * (h & (RECENT - 1));
     this.recent[r] = h;
@@ -668,11 +856,10 @@ export class FlowTable extends FlowSlots {
     const oldSlots = this.slots;
     this.capacity = cap;
     this.slots = cap / 2;
-    const buf = new ArrayBuffer((cap / 2) * TS * 4);
-    const w = new Uint32Array(buf);
+    const [w, d] = slotViews(cap / 2);
     this.keys = w;
     this.u32 = w;
-    this.f64 = new Float64Array(buf);
+    this.f64 = d;
     this.recent.fill(0);
     if (!compact) {
       w.set(old.subarray(0, Math.min(oldSlots, this.slots) * TS));
@@ -685,7 +872,7 @@ export class FlowTable extends FlowSlots {
     for (let s = 0; s < oldSlots; s++) {
       if (old[s * TS] === 0) continue;
       for (let x = 0; x < TS; x++) w[j * TS + x] = old[s * TS + x];
-      const h = hashKey(w, j * TS);
+      const h = slotHash(w, j * TS);
       index.set(index.freeEntry(h), h, j);
       j++;
     }
@@ -766,34 +953,33 @@ export class FlowTable extends FlowSlots {
         for (let w = 0; w < KW; w++) left.push(snap.keys[j * KW + w]);
         continue;
       }
-      const f = slot * (TS / 2) + TD;
+      const f = slot * (TS / 2);
       const f64 = this.f64;
+      const u = slot * TS;
+      const u32 = this.u32;
       for (let s = 0; s < 2; s++) {
         const n = snap.f64[sf + V_PKTS + s];
         if (n === 0) continue;
-        if (f64[f + V_PKTS + s] === 0) {
-          f64[f + V_FIRST_TS + s] = snap.f64[sf + V_FIRST_TS + s];
-          f64[f + V_LAST_TS + s] = snap.f64[sf + V_LAST_TS + s];
-          f64[f + V_FIRST_SEQ + s] = snap.f64[sf + V_FIRST_SEQ + s];
+        if (this.packets(slot, s as Side) === 0) {
+          f64[f + D_FIRST_TS + s] = snap.f64[sf + V_FIRST_TS + s];
+          f64[f + D_LAST_TS + s] = snap.f64[sf + V_LAST_TS + s];
+          f64[f + D_FIRST_SEQ + s] = snap.f64[sf + V_FIRST_SEQ + s];
         } else {
-          f64[f + V_FIRST_TS + s] = Math.min(f64[f + V_FIRST_TS + s], snap.f64[sf + V_FIRST_TS + s]);
-          f64[f + V_LAST_TS + s] = Math.max(f64[f + V_LAST_TS + s], snap.f64[sf + V_LAST_TS + s]);
-          f64[f + V_FIRST_SEQ + s] = Math.min(f64[f + V_FIRST_SEQ + s], snap.f64[sf + V_FIRST_SEQ + s]);
+          f64[f + D_FIRST_TS + s] = Math.min(f64[f + D_FIRST_TS + s], snap.f64[sf + V_FIRST_TS + s]);
+          f64[f + D_LAST_TS + s] = Math.max(f64[f + D_LAST_TS + s], snap.f64[sf + V_LAST_TS + s]);
+          f64[f + D_FIRST_SEQ + s] = Math.min(f64[f + D_FIRST_SEQ + s], snap.f64[sf + V_FIRST_SEQ + s]);
         }
         // The bounds the packet path relies on (see maxTs) hold for merged flows too.
-        if (f64[f + V_FIRST_TS + s] > this.maxTs) this.maxTs = f64[f + V_FIRST_TS + s];
-        if (f64[f + V_FIRST_SEQ + s] > this.maxSeq) this.maxSeq = f64[f + V_FIRST_SEQ + s];
-        f64[f + V_PKTS + s] += n;
-        f64[f + V_BYTES + s] += snap.f64[sf + V_BYTES + s];
+        if (f64[f + D_FIRST_TS + s] > this.maxTs) this.maxTs = f64[f + D_FIRST_TS + s];
+        if (f64[f + D_FIRST_SEQ + s] > this.maxSeq) this.maxSeq = f64[f + D_FIRST_SEQ + s];
+        addCount(u32, u + H_PKTS + s, u + H_PKTS_HI + s, n);
+        addCount(u32, u + H_BYTES + s, u + H_BYTES_HI + s, snap.f64[sf + V_BYTES + s]);
       }
-      if (snap.f64[sf + V_FRAG_TS] > f64[f + V_FRAG_TS]) f64[f + V_FRAG_TS] = snap.f64[sf + V_FRAG_TS];
-      const u = slot * TS;
-      const u32 = this.u32;
-      for (let w = 0; w < U_FLAGS; w++) u32[u + TC + w] += snap.u32[su + w];
-      u32[u + U_FLAGS] |= snap.u32[su + U_FLAGS];
-      u32[u + U_FLAGS + 1] |= snap.u32[su + U_FLAGS + 1];
-      for (let s = 0; s < 2; s++) if (snap.u32[su + U_ICMPMSG + s] > u32[u + U_ICMPMSG + s]) u32[u + U_ICMPMSG + s] = snap.u32[su + U_ICMPMSG + s];
-      if (snap.u32[su + U_ICMPCODE] > u32[u + U_ICMPCODE]) u32[u + U_ICMPCODE] = snap.u32[su + U_ICMPCODE];
+      if (snap.f64[sf + V_FRAG_TS] > f64[f + D_FRAG_TS]) f64[f + D_FRAG_TS] = snap.f64[sf + V_FRAG_TS];
+      for (let w = 0; w < U_FLAGS; w++) u32[u + H_COLD + w] += snap.u32[su + w];
+      u32[u + H_FLAGS] |= snap.u32[su + U_FLAGS] | (snap.u32[su + U_FLAGS + 1] << 16);
+      for (let s = 0; s < 2; s++) if (snap.u32[su + U_ICMPMSG + s] > u32[u + H_ICMPMSG + s]) u32[u + H_ICMPMSG + s] = snap.u32[su + U_ICMPMSG + s];
+      if (snap.u32[su + U_ICMPCODE] > u32[u + H_ICMPCODE]) u32[u + H_ICMPCODE] = snap.u32[su + U_ICMPCODE];
     }
     return left === null ? null : Uint32Array.from(left);
   }
@@ -837,7 +1023,7 @@ export class FlowTable extends FlowSlots {
 
   /** Empties slot `slot` and its index entry. */
   private deleteSlot(slot: number): void {
-    this.index.remove(hashKey(this.keys, slot * TS), slot);
+    this.index.remove(slotHash(this.keys, slot * TS), slot);
     this.keys.fill(0, slot * TS, slot * TS + TS);
     this.freeSlots.push(slot);
     this.size--;

@@ -324,6 +324,52 @@ describe('merge', () => {
     expect(t.size).toBe(size);
   });
 
+  it('counts past 32 bits stay exact: merged, then counted packet by packet across the carry', () => {
+    const t = new FlowTable(100, 16);
+    add(t, udp4(A, B, 1000, 53), 0, 5_000, 100);
+    const snap = t.snapshot();
+    // side 0 sent 2^32 - 1 packets and 2^32 + 2^31 - 40 bytes; side 1 2^33 bytes in 3 packets
+    snap.f64[0] = 2 ** 32 - 1;
+    snap.f64[1] = 3;
+    snap.f64[2] = 2 ** 32 + 2 ** 31 - 40;
+    snap.f64[3] = 2 ** 33;
+    snap.f64[5] = 4_000;
+    snap.f64[7] = 4_500;
+    const m = new FlowTable(100, 16);
+    m.merge(snap);
+    const s = add(m, udp4(A, B, 1000, 53), 1, 6_000, 60);
+    add(m, udp4(B, A, 53, 1000), 2, 6_500, 2 ** 31 - 1);
+    expect(m.packets(s, 0)).toBe(2 ** 32);
+    expect(m.bytes(s, 0)).toBe(2 ** 32 + 2 ** 31 + 20);
+    add(m, udp4(A, B, 1000, 53), 3, 7_000, 2 ** 31 + 1);
+    expect(m.packets(s, 0)).toBe(2 ** 32 + 1);
+    expect(m.bytes(s, 0)).toBe(2 ** 33 + 21);
+    expect(m.packets(s, 1)).toBe(4);
+    expect(m.bytes(s, 1)).toBe(2 ** 33 + 2 ** 31 - 1);
+    expect(dump(m)[0].pkts).toEqual([2 ** 32 + 1, 4]);
+    expect(dump(m.snapshot())[0].bytes).toEqual([2 ** 33 + 21, 2 ** 33 + 2 ** 31 - 1]);
+    expect(dump(m)[0].firstTs).toEqual([5_000, 4_000]);
+    expect(dump(m)[0].lastTs).toEqual([7_000, 6_500]);
+  });
+
+  it('IPv6 flows whose addresses differ only in words 2-3 are different flows', () => {
+    const t = new FlowTable(100, 16);
+    const pairs = [
+      ['2001:db8::1', '2001:db8::2'],
+      ['2001:db8::1:0:0:1', '2001:db8::2'],
+      ['2001:db8::1', '2001:db8::1:0:0:2'],
+    ];
+    const slots: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const [a, b] = pairs[i % 3];
+      slots.push(add(t, ipv6({ src: a, dst: b, next: PROTO_UDP, payload: udp({ sport: 7, dport: 9 }) }), i, 10 + i, 100 + i));
+    }
+    expect(t.size).toBe(3);
+    expect(slots).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    expect(dump(t).map((f) => f.pkts[0] + f.pkts[1])).toEqual([3, 3, 3]);
+    for (const s of [0, 1, 2]) expect(t.findOrInsert(t.keyWords(s).slice(), 0)).toBe(s);
+  });
+
   it('a snapshot holds exactly the used slots', () => {
     const all = packets();
     const t = new FlowTable(1000, 16);
