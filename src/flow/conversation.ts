@@ -12,7 +12,7 @@
 import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_SPORT, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
 import { ColumnsWriter, HELD_OPT, columnBeats, columnDatagrams, columnTcp, type ConversationColumns, type HeldColumns } from './conversation-columns.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
-import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
+import { BEAT_PLAIN, BeatRows, heartbeatTcp, type BeatFacts } from './heartbeats.js';
 import { SILENCE_WORDS, SilenceRows, longLivedTcp, silenceAdd, type SilenceFacts } from './silences.js';
 import { ByteSlab, DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { FlowKeyIndex, KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
@@ -327,7 +327,7 @@ export class ConversationStore {
   /** UDP flows' kept datagrams, by the same ids (a flow is TCP or UDP, never both). */
   private logs: (DatagramLog | null)[] = [];
   /** Packet times of flows that can be heartbeats, by the same ids. */
-  private beatLogs: (BeatLog | null)[] = [];
+  private readonly beats: BeatRows;
   /**
    * The capture time (µs) of the packet passed next to packet() or segment(): a field, not
    * an argument, so the double is not boxed on every call.
@@ -340,6 +340,7 @@ export class ConversationStore {
     maxFlows = 0,
   ) {
     this.budget = newPayloadBudget(limits.budgetBytes);
+    this.beats = new BeatRows(this.budget);
     this.arena = new TcpArena(1024, true, maxFlows);
   }
 
@@ -409,21 +410,16 @@ export class ConversationStore {
   }
 
   /**
-   * Conversation `id`'s heartbeat log and datagram log (null: none). Both arrays end at the
-   * highest id that has one: an id past the end reads as none, not as an out-of-bounds load,
-   * which threw away the optimised code of the report phase's loop the first time.
+   * Conversation `id`'s datagram log (null: none). The array ends at the highest id that has
+   * one: an id past the end reads as none, not as an out-of-bounds load, which threw away the
+   * optimised code of the report phase's loop the first time.
    */
-  private beatLogOf(id: number): BeatLog | null {
-    return id < this.beatLogs.length ? this.beatLogs[id] : null;
-  }
-
   private logOf(id: number): DatagramLog | null {
     return id < this.logs.length ? this.logs[id] : null;
   }
 
   private beatAt(id: number, side: Side, kind: number, echo: number): void {
-    while (this.beatLogs.length <= id) this.beatLogs.push(null);
-    (this.beatLogs[id] ??= new BeatLog(this.budget)).add(this.tsUs, side, kind, echo);
+    this.beats.add(id, this.tsUs, side, kind, echo);
   }
 
   /**
@@ -765,9 +761,7 @@ export class ConversationStore {
    * finishColumns). `rowIsId`: a held one is only marked (the caller moves the held arrays).
    */
   private takeInto(w: ColumnsWriter, i: number, id: number, closing: number[], rowIsId = false): void {
-    const bl = this.beatLogOf(id);
-    const beats = bl === null || bl === undefined ? null : bl.take();
-    if (beats !== null) this.beatLogs[id] = null;
+    const beats = this.beats.take(id);
     const log = this.logOf(id);
     if (log !== null && log !== undefined) {
       this.logs[id] = null;
@@ -830,9 +824,7 @@ export class ConversationStore {
 
   /** The facts of conversation `id`, which ends (its id may be reused after). */
   private take(id: number): FlowFacts | null {
-    const bl = this.beatLogOf(id);
-    const beats = bl === null || bl === undefined ? null : bl.facts(true);
-    if (beats !== null) this.beatLogs[id] = null;
+    const beats = this.beats.facts(id, true);
     const log = this.logOf(id);
     if (log !== null && log !== undefined) {
       this.logs[id] = null;
@@ -847,8 +839,7 @@ export class ConversationStore {
 
   /** The facts of conversation `id` so far, leaving it as it is. */
   private peek(id: number): FlowFacts | null {
-    const bl = this.beatLogOf(id);
-    const beats = bl === null || bl === undefined ? null : bl.facts();
+    const beats = this.beats.facts(id, false);
     const log = this.logOf(id);
     if (log !== null && log !== undefined) return withBeats(log.facts(false), beats);
     if (this.isHeld(id)) return withBeats(this.heldFacts(id, false), beats);
