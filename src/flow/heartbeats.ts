@@ -3,11 +3,12 @@
 // TCP 28769/28260, HA2 keep-alives on UDP 29281, IP protocol 99 and ethertype 0x7261.
 // Whether two hosts are HA peers is known only after classification, so every flow that
 // can be one keeps a small time log in the aggregator that owns it (the same routing as
-// TCP health and UDP datagrams: identical for any worker count). A log holds three
-// parallel typed arrays (time, side and kind, echo identifier and sequence), grown by
+// TCP health and UDP datagrams: identical for any worker count). A log's entries are the
+// time and (side, kind, echo identifier and sequence) as two doubles, its room grown by
 // doubling up to MAX_BEATS entries; past that, or when the store's payload budget (shared
 // with the streams and datagrams: an ICMP flood makes many such flows) has no room for the
-// next growth, it counts what it did not keep (capHit).
+// next growth, it counts what it did not keep (capHit). A store keeps all its flows' logs in
+// one BeatRows; a BeatLog is one flow's, by the same rules.
 import type { PayloadBudget } from './stream.js';
 import type { Side } from './table.js';
 
