@@ -464,7 +464,9 @@ export class ConversationStore {
       rows.set(this.silenceRow);
       this.silenceRow = rows;
     }
-    if (longLived) this.silenceRow[id] = 1 + this.silences.open();
+    // A row the id's former flow still held is given back first (taking a flow releases it: none should).
+    if (this.silenceRow[id] !== 0) this.silences.release(this.silenceRow[id] - 1);
+    this.silenceRow[id] = longLived ? 1 + this.silences.open() : 0;
   }
 
   /** Holds conversation `id`'s first packet (no payload; `side` sent it) instead of opening its block. */
