@@ -12,8 +12,8 @@
 import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F_PAYLEN, F_SEQ, F_SPORT, F_TCPFLAGS, F_TCPHLEN, F_WIN, KIND_IPV4, TCP_ACK, TCP_RST, TCP_SYN, type PacketFields } from '../decode/fields.js';
 import { ColumnsWriter, HELD_OPT, columnBeats, columnDatagrams, columnTcp, type ConversationColumns, type HeldColumns } from './conversation-columns.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
-import { BEAT_PLAIN, BeatLog, heartbeatTcp, type BeatFacts } from './heartbeats.js';
-import { SilenceLog, longLivedTcp, type SilenceFacts } from './silences.js';
+import { BEAT_PLAIN, BeatRows, heartbeatTcp, type BeatFacts } from './heartbeats.js';
+import { SILENCE_WORDS, SilenceRows, longLivedTcp, silenceAdd, type SilenceFacts } from './silences.js';
 import { ByteSlab, DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { FlowKeyIndex, KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import {
@@ -320,12 +320,14 @@ export class ConversationStore {
    * payload (a scan, a SYN flood, a refused connection) then costs no direction object.
    */
   private synSeqs = new Int32Array(2 * 1024);
-  /** Per TCP conversation on long-lived session ports: the silences of each side (flow/silences.ts). */
-  private silences: (SilenceLog | null)[] = [];
+  /** Long-lived sessions' silences (flow/silences.ts), a row each. */
+  private readonly silences = new SilenceRows();
+  /** Per TCP conversation: 1 + its row in `silences` (0: none; on long-lived session ports only). */
+  private silenceRow = new Int32Array(1024);
   /** UDP flows' kept datagrams, by the same ids (a flow is TCP or UDP, never both). */
   private logs: (DatagramLog | null)[] = [];
   /** Packet times of flows that can be heartbeats, by the same ids. */
-  private beatLogs: (BeatLog | null)[] = [];
+  private readonly beats: BeatRows;
   /**
    * The capture time (µs) of the packet passed next to packet() or segment(): a field, not
    * an argument, so the double is not boxed on every call.
@@ -338,6 +340,7 @@ export class ConversationStore {
     maxFlows = 0,
   ) {
     this.budget = newPayloadBudget(limits.budgetBytes);
+    this.beats = new BeatRows(this.budget);
     this.arena = new TcpArena(1024, true, maxFlows);
   }
 
@@ -387,7 +390,7 @@ export class ConversationStore {
       // HA1 hellos: payload segments sent for the first time (a retransmission is the same hello again).
       if ((cf & CF_BEAT) !== 0) this.beatAt(id, side, BEAT_PLAIN, 0);
       // Long-lived sessions: each side's payload segments but retransmissions, for their silences.
-      if ((cf & CF_SILENCES) !== 0) this.silences[id]!.add(this.tsUs, side);
+      if ((cf & CF_SILENCES) !== 0) silenceAdd(this.silences.s, (this.silenceRow[id] - 1) * SILENCE_WORDS, this.tsUs, side);
     }
   }
 
@@ -407,21 +410,16 @@ export class ConversationStore {
   }
 
   /**
-   * Conversation `id`'s heartbeat log and datagram log (null: none). Both arrays end at the
-   * highest id that has one: an id past the end reads as none, not as an out-of-bounds load,
-   * which threw away the optimised code of the report phase's loop the first time.
+   * Conversation `id`'s datagram log (null: none). The array ends at the highest id that has
+   * one: an id past the end reads as none, not as an out-of-bounds load, which threw away the
+   * optimised code of the report phase's loop the first time.
    */
-  private beatLogOf(id: number): BeatLog | null {
-    return id < this.beatLogs.length ? this.beatLogs[id] : null;
-  }
-
   private logOf(id: number): DatagramLog | null {
     return id < this.logs.length ? this.logs[id] : null;
   }
 
   private beatAt(id: number, side: Side, kind: number, echo: number): void {
-    while (this.beatLogs.length <= id) this.beatLogs.push(null);
-    (this.beatLogs[id] ??= new BeatLog(this.budget)).add(this.tsUs, side, kind, echo);
+    this.beats.add(id, this.tsUs, side, kind, echo);
   }
 
   /**
@@ -456,15 +454,19 @@ export class ConversationStore {
     I[base + W_FLAGS] = CF_OPEN | (ipv4 ? CF_IPV4 : 0) | (longLived ? CF_SILENCES : 0) | (beatPorts ? CF_BEAT : 0);
     while (this.pmtus.length <= id) {
       this.pmtus.push(null);
-      this.silences.push(null);
       this.streams.push(null, null);
     }
     if (this.synSeqs.length < 2 * (id + 1)) {
       const grown = new Int32Array(Math.max(this.synSeqs.length * 2, 2 * (id + 1)));
       grown.set(this.synSeqs);
       this.synSeqs = grown;
+      const rows = new Int32Array(grown.length / 2);
+      rows.set(this.silenceRow);
+      this.silenceRow = rows;
     }
-    if (longLived) this.silences[id] = new SilenceLog();
+    // A row the id's former flow still held is given back first (taking a flow releases it: none should).
+    if (this.silenceRow[id] !== 0) this.silences.release(this.silenceRow[id] - 1);
+    this.silenceRow[id] = longLived ? 1 + this.silences.open() : 0;
   }
 
   /** Holds conversation `id`'s first packet (no payload; `side` sent it) instead of opening its block. */
@@ -699,8 +701,7 @@ export class ConversationStore {
    */
   private facts(id: number, final: boolean, base = id * TCP_WORDS): ConversationFacts {
     const [s0, s1] = this.streamResults(id, base, final);
-    const sl = this.silences[id];
-    return tcpFacts(this.arena.i32, this.arena.f64, base, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
+    return tcpFacts(this.arena.i32, this.arena.f64, base, this.pmtus[id], this.silenceFacts(id), s0, s1);
   }
 
   /** The stream results of TCP conversation `id`; `final`: the streams hand over their buffers and close. */
@@ -762,9 +763,7 @@ export class ConversationStore {
    * finishColumns). `rowIsId`: a held one is only marked (the caller moves the held arrays).
    */
   private takeInto(w: ColumnsWriter, i: number, id: number, closing: number[], rowIsId = false): void {
-    const bl = this.beatLogOf(id);
-    const beats = bl === null || bl === undefined ? null : bl.take();
-    if (beats !== null) this.beatLogs[id] = null;
+    const beats = this.beats.take(id);
     const log = this.logOf(id);
     if (log !== null && log !== undefined) {
       this.logs[id] = null;
@@ -790,8 +789,7 @@ export class ConversationStore {
     if (beats !== null) w.beatLog(i, beats, !open);
     if (!open) return;
     const [s0, s1] = this.streamResults(id, id * TCP_WORDS, true);
-    const sl = this.silences[id];
-    w.tcp(i, id * TCP_WORDS, this.pmtus[id], sl === null ? null : sl.facts(), s0, s1);
+    w.tcp(i, id * TCP_WORDS, this.pmtus[id], this.silenceFacts(id), s0, s1);
     closing.push(id);
   }
 
@@ -814,14 +812,21 @@ export class ConversationStore {
     this.streams[id * 2 + 1]?.close();
     this.streams[id * 2] = this.streams[id * 2 + 1] = null;
     this.pmtus[id] = null;
-    this.silences[id] = null;
+    if (id < this.silenceRow.length && this.silenceRow[id] !== 0) {
+      this.silences.release(this.silenceRow[id] - 1);
+      this.silenceRow[id] = 0;
+    }
+  }
+
+  /** TCP conversation `id`'s silences so far (null: not a long-lived session). */
+  private silenceFacts(id: number): SilenceFacts | null {
+    const row = id < this.silenceRow.length ? this.silenceRow[id] : 0;
+    return row === 0 ? null : this.silences.facts(row - 1);
   }
 
   /** The facts of conversation `id`, which ends (its id may be reused after). */
   private take(id: number): FlowFacts | null {
-    const bl = this.beatLogOf(id);
-    const beats = bl === null || bl === undefined ? null : bl.facts(true);
-    if (beats !== null) this.beatLogs[id] = null;
+    const beats = this.beats.facts(id, true);
     const log = this.logOf(id);
     if (log !== null && log !== undefined) {
       this.logs[id] = null;
@@ -836,8 +841,7 @@ export class ConversationStore {
 
   /** The facts of conversation `id` so far, leaving it as it is. */
   private peek(id: number): FlowFacts | null {
-    const bl = this.beatLogOf(id);
-    const beats = bl === null || bl === undefined ? null : bl.facts();
+    const beats = this.beats.facts(id, false);
     const log = this.logOf(id);
     if (log !== null && log !== undefined) return withBeats(log.facts(false), beats);
     if (this.isHeld(id)) return withBeats(this.heldFacts(id, false), beats);

@@ -3,11 +3,12 @@
 // TCP 28769/28260, HA2 keep-alives on UDP 29281, IP protocol 99 and ethertype 0x7261.
 // Whether two hosts are HA peers is known only after classification, so every flow that
 // can be one keeps a small time log in the aggregator that owns it (the same routing as
-// TCP health and UDP datagrams: identical for any worker count). A log holds three
-// parallel typed arrays (time, side and kind, echo identifier and sequence), grown by
+// TCP health and UDP datagrams: identical for any worker count). A log's entries are the
+// time and (side, kind, echo identifier and sequence) as two doubles, its room grown by
 // doubling up to MAX_BEATS entries; past that, or when the store's payload budget (shared
 // with the streams and datagrams: an ICMP flood makes many such flows) has no room for the
-// next growth, it counts what it did not keep (capHit).
+// next growth, it counts what it did not keep (capHit). A store keeps all its flows' logs in
+// one BeatRows; a BeatLog is one flow's, by the same rules.
 import type { PayloadBudget } from './stream.js';
 import type { Side } from './table.js';
 
@@ -47,6 +48,32 @@ export function heartbeatTcp(sport: number, dport: number): boolean {
 
 /** Bytes one log entry takes (time, flags, echo). */
 const ENTRY_BYTES = 8 + 1 + 4;
+/** Entries a log holds before it first grows (free of charge). */
+const FIRST_ENTRIES = 16;
+
+/** A log entry's second double: flags + 8 × echo (below 2^35: exact). */
+function beatCode(side: Side, kind: number, echo: number): number {
+  return (side | (kind << 1)) + 8 * (echo >>> 0);
+}
+
+/**
+ * A log of `n` entries is full (n is FIRST_ENTRIES or a later doubling of it) and would grow
+ * to twice n: false when it may not (MAX_BEATS reached, or no room in the budget), else
+ * true, the growth charged to the budget.
+ */
+function mayGrow(n: number, b: PayloadBudget | null): boolean {
+  const more = (Math.min(MAX_BEATS, n * 2) - n) * ENTRY_BYTES;
+  if (n >= MAX_BEATS || (b !== null && more > b.limit - b.used)) return false;
+  if (b !== null) b.used += more;
+  return true;
+}
+
+/** What a log of `n` entries was charged for (its room past FIRST_ENTRIES), given back when it ends. */
+function chargedFor(n: number): number {
+  let room = FIRST_ENTRIES;
+  while (room < n) room *= 2;
+  return (room - FIRST_ENTRIES) * ENTRY_BYTES;
+}
 
 /**
  * A growing, capped time log of one flow. Entries are pairs of doubles in one array (one
@@ -56,7 +83,7 @@ const ENTRY_BYTES = 8 + 1 + 4;
 export class BeatLog {
   /** `budget`: the store's, charged for the arrays as they grow (none: not charged). */
   constructor(private readonly budget: PayloadBudget | null = null) {}
-  private log = new Float64Array(32);
+  private log = new Float64Array(2 * FIRST_ENTRIES);
   private n = 0;
   private dropped = 0;
 
@@ -64,20 +91,16 @@ export class BeatLog {
     const n = this.n;
     let log = this.log;
     if (2 * n === log.length) {
-      const cap = Math.min(MAX_BEATS, n * 2);
-      const more = (cap - n) * ENTRY_BYTES;
-      const b = this.budget;
-      if (n >= MAX_BEATS || (b !== null && more > b.limit - b.used)) {
+      if (!mayGrow(n, this.budget)) {
         this.dropped++;
         return;
       }
-      if (b !== null) b.used += more;
-      const t = new Float64Array(2 * cap);
+      const t = new Float64Array(2 * Math.min(MAX_BEATS, n * 2));
       t.set(log);
       this.log = log = t;
     }
     log[2 * n] = tsUs;
-    log[2 * n + 1] = (side | (kind << 1)) + 8 * (echo >>> 0);
+    log[2 * n + 1] = beatCode(side, kind, echo);
     this.n = n + 1;
   }
 
@@ -102,7 +125,123 @@ export class BeatLog {
   }
 
   private end(): void {
-    if (this.budget !== null) this.budget.used -= Math.max(0, this.log.length / 2 - 16) * ENTRY_BYTES;
+    if (this.budget !== null) this.budget.used -= chargedFor(this.log.length / 2);
+  }
+}
+
+/** Entries per chunk of a BeatRows store (a chunk is 256 bytes: what a BeatLog starts with). */
+const CHUNK = FIRST_ENTRIES;
+/** Words per log in BeatRows.d: first chunk + 1 (0: no log), last chunk + 1, entries, dropped. */
+const D_WORDS = 4;
+
+/**
+ * The time logs of many flows, by flow id: each a chain of chunks of CHUNK entries (pairs of
+ * doubles, as a BeatLog's) in one array, and four words per id in another. A packet reaches
+ * its id's words and the entry it writes, not a log object, its typed array and that array's
+ * store (which missed the cache for most logged packets). Growth and the budget follow
+ * BeatLog's rules exactly (the same entries kept and dropped, the same bytes charged), so a
+ * log's facts do not depend on which of the two kept it.
+ */
+export class BeatRows {
+  /** Chunk c's entries from e[c * 2 * CHUNK] on. */
+  private e = new Float64Array(0);
+  /** Per chunk: 1 + the next chunk of its log (0: its log's last). */
+  private next = new Int32Array(0);
+  private chunks = 0;
+  private readonly freeChunks: number[] = [];
+  /** D_WORDS per id (made at the first log: most stores log nothing). */
+  private d = new Int32Array(0);
+
+  constructor(private readonly budget: PayloadBudget | null = null) {}
+
+  /** Whether flow `id` has a log. */
+  has(id: number): boolean {
+    return id * D_WORDS < this.d.length && this.d[id * D_WORDS] !== 0;
+  }
+
+  /** Logs a packet of flow `id` (made at its first), as BeatLog.add. */
+  add(id: number, tsUs: number, side: Side, kind: number, echo: number): void {
+    const o = id * D_WORDS;
+    if (o >= this.d.length) this.growIds(id);
+    const d = this.d;
+    const n = d[o + 2];
+    if (n >= FIRST_ENTRIES && (n & (n - 1)) === 0 && !mayGrow(n, this.budget)) {
+      d[o + 3]++;
+      return;
+    }
+    let c = d[o + 1] - 1;
+    if ((n & (CHUNK - 1)) === 0) {
+      const at = this.chunk();
+      if (c < 0) d[o] = at + 1;
+      else this.next[c] = at + 1;
+      d[o + 1] = at + 1;
+      c = at;
+    }
+    const e = this.e;
+    const x = c * 2 * CHUNK + 2 * (n & (CHUNK - 1));
+    e[x] = tsUs;
+    e[x + 1] = beatCode(side, kind, echo);
+    d[o + 2] = n + 1;
+  }
+
+  /** Flow `id`'s log so far (null: none); `final`: the flow leaves (its chunks and budget bytes go back). */
+  facts(id: number, final: boolean): BeatFacts | null {
+    const t = this.entries(id, final);
+    return t === null ? null : beatFacts(t.log, 0, t.n, t.dropped);
+  }
+
+  /** Flow `id`'s log as BeatLog.take() gives it (null: none): the flow leaves. */
+  take(id: number): { log: Float64Array; n: number; dropped: number } | null {
+    return this.entries(id, true);
+  }
+
+  private entries(id: number, final: boolean): { log: Float64Array; n: number; dropped: number } | null {
+    if (!this.has(id)) return null;
+    const d = this.d;
+    const o = id * D_WORDS;
+    const n = d[o + 2];
+    const log = new Float64Array(2 * n);
+    let c = d[o] - 1;
+    for (let i = 0; i < n; i += CHUNK) {
+      const k = Math.min(CHUNK, n - i);
+      log.set(this.e.subarray(c * 2 * CHUNK, c * 2 * CHUNK + 2 * k), 2 * i);
+      const was = c;
+      c = this.next[c] - 1;
+      if (final) {
+        this.next[was] = 0;
+        this.freeChunks.push(was);
+      }
+    }
+    const dropped = d[o + 3];
+    if (final) {
+      if (this.budget !== null) this.budget.used -= chargedFor(n);
+      d.fill(0, o, o + D_WORDS);
+    }
+    return { log, n, dropped };
+  }
+
+  /** A free chunk. */
+  private chunk(): number {
+    const c = this.freeChunks.pop();
+    if (c !== undefined) return c;
+    if (this.chunks === this.next.length) {
+      const chunks = Math.max(64, this.chunks * 2);
+      const next = new Int32Array(chunks);
+      next.set(this.next);
+      this.next = next;
+      const e = new Float64Array(chunks * 2 * CHUNK);
+      e.set(this.e);
+      this.e = e;
+    }
+    return this.chunks++;
+  }
+
+  private growIds(id: number): void {
+    let n = Math.max(1024 * D_WORDS, this.d.length);
+    while (n <= id * D_WORDS) n *= 2;
+    const d = new Int32Array(n);
+    d.set(this.d);
+    this.d = d;
   }
 }
 

@@ -42,70 +42,127 @@ export interface SilenceFacts {
   gaps: Float64Array;
 }
 
+/**
+ * 2^o·√2 for each octave o < 32, where its upper half starts: a table, because `2 ** o` with
+ * a variable o is a call of V8's pow per payload segment of every long-lived session.
+ */
+const HALF_OCTAVE = Float64Array.from({ length: 32 }, (_, o) => 2 ** o * Math.SQRT2);
+
 /** The histogram bin of an interval of dt µs (an integer ≥ 0). */
 export function silenceBin(dt: number): number {
   if (dt < 1) return 0;
   if (dt >= 4294967296) return SILENCE_BINS - 1;
   const o = 31 - Math.clz32(dt);
-  const half = dt >= 2 ** o * Math.SQRT2 ? 1 : 0;
+  const half = dt >= HALF_OCTAVE[o] ? 1 : 0;
   return 1 + 2 * o + half;
 }
 
-// One flow's state in one Float64Array (a single object and store to reach per packet,
-// instead of four typed arrays): last packet time per side, the shortest kept silence per
-// side, the K (start, length) pairs per side, then the histograms (counts as doubles: exact).
+// One flow's state is one row of S_WORDS doubles (in a SilenceRows store, or a SilenceLog's
+// own array): last packet time per side, the shortest kept silence per side, the K (start,
+// length) pairs per side, then the histograms (counts as doubles: exact).
 const S_LAST = 0;
 const S_FLOOR = 2;
 const S_GAPS = 4;
 const S_HIST = S_GAPS + 2 * SILENCE_K * 2;
-const S_WORDS = S_HIST + 2 * SILENCE_BINS;
+/** Doubles per flow. */
+export const SILENCE_WORDS = S_HIST + 2 * SILENCE_BINS;
+
+/** Starts the row at `base` of `s` (all of it: a reused row holds a former flow's state). */
+function silenceOpen(s: Float64Array, base: number): void {
+  s.fill(0, base, base + SILENCE_WORDS);
+  s[base + S_LAST] = s[base + S_LAST + 1] = -1;
+}
+
+/** A payload segment of `side` at tsUs (not a retransmission), for the row at `base` of `s`. */
+export function silenceAdd(s: Float64Array, base: number, tsUs: number, side: Side): void {
+  const prev = s[base + S_LAST + side];
+  s[base + S_LAST + side] = tsUs;
+  if (prev < 0) return;
+  const dt = tsUs - prev;
+  s[base + S_HIST + side * SILENCE_BINS + silenceBin(dt)]++;
+  if (dt > MIN_SILENCE_US && dt > s[base + S_FLOOR + side]) keepSilence(s, base, side, prev, dt);
+}
+
+/** Replaces the side's shortest kept silence (or a free pair) with this one. */
+function keepSilence(g: Float64Array, row: number, side: Side, start: number, len: number): void {
+  const base = row + S_GAPS + side * SILENCE_K * 2;
+  let at = base;
+  for (let i = base + 2; i < base + SILENCE_K * 2; i += 2) if (g[i + 1] < g[at + 1]) at = i;
+  g[at] = start;
+  g[at + 1] = len;
+  let min = Infinity;
+  for (let i = base; i < base + SILENCE_K * 2; i += 2) if (g[i + 1] < min) min = g[i + 1];
+  g[row + S_FLOOR + side] = min;
+}
+
+/** The state of the row at `row` of `g` so far (copies; gaps sorted longest first per side). */
+function silenceFacts(g: Float64Array, row: number): SilenceFacts {
+  const gaps = new Float64Array(2 * SILENCE_K * 2);
+  for (const side of [0, 1]) {
+    const base = side * SILENCE_K * 2;
+    const pairs: [number, number][] = [];
+    for (let i = row + S_GAPS + base; i < row + S_GAPS + base + SILENCE_K * 2; i += 2) if (g[i + 1] > 0) pairs.push([g[i], g[i + 1]]);
+    pairs.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    pairs.forEach(([st, l], j) => {
+      gaps[base + 2 * j] = st;
+      gaps[base + 2 * j + 1] = l;
+    });
+  }
+  return { hist: Uint32Array.from(g.subarray(row + S_HIST, row + SILENCE_WORDS)), gaps };
+}
 
 /** One flow's silence state: last packet time per side, the histograms, the longest silences. */
 export class SilenceLog {
-  private readonly s = new Float64Array(S_WORDS);
+  private readonly s = new Float64Array(SILENCE_WORDS);
 
   constructor() {
-    this.s[S_LAST] = this.s[S_LAST + 1] = -1;
+    silenceOpen(this.s, 0);
   }
 
   /** A payload segment of `side` at tsUs (not a retransmission). */
   add(tsUs: number, side: Side): void {
-    const s = this.s;
-    const prev = s[S_LAST + side];
-    s[S_LAST + side] = tsUs;
-    if (prev < 0) return;
-    const dt = tsUs - prev;
-    s[S_HIST + side * SILENCE_BINS + silenceBin(dt)]++;
-    if (dt > MIN_SILENCE_US && dt > s[S_FLOOR + side]) this.keep(side, prev, dt);
-  }
-
-  /** Replaces the side's shortest kept silence (or a free pair) with this one. */
-  private keep(side: Side, start: number, len: number): void {
-    const g = this.s;
-    const base = S_GAPS + side * SILENCE_K * 2;
-    let at = base;
-    for (let i = base + 2; i < base + SILENCE_K * 2; i += 2) if (g[i + 1] < g[at + 1]) at = i;
-    g[at] = start;
-    g[at + 1] = len;
-    let min = Infinity;
-    for (let i = base; i < base + SILENCE_K * 2; i += 2) if (g[i + 1] < min) min = g[i + 1];
-    g[S_FLOOR + side] = min;
+    silenceAdd(this.s, 0, tsUs, side);
   }
 
   /** The state so far (copies; gaps sorted longest first per side). */
   facts(): SilenceFacts {
-    const g = this.s;
-    const gaps = new Float64Array(2 * SILENCE_K * 2);
-    for (const side of [0, 1]) {
-      const base = side * SILENCE_K * 2;
-      const pairs: [number, number][] = [];
-      for (let i = S_GAPS + base; i < S_GAPS + base + SILENCE_K * 2; i += 2) if (g[i + 1] > 0) pairs.push([g[i], g[i + 1]]);
-      pairs.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-      pairs.forEach(([st, l], j) => {
-        gaps[base + 2 * j] = st;
-        gaps[base + 2 * j + 1] = l;
-      });
+    return silenceFacts(this.s, 0);
+  }
+}
+
+/**
+ * The silence state of many flows, a row each in one array: a packet reaches its row, not
+ * a log object, its typed array and that array's store (three dependent loads that missed
+ * the cache for most packets of the long-lived sessions). Rows are reused once released.
+ */
+export class SilenceRows {
+  /** Row r is s[r * SILENCE_WORDS, (r + 1) * SILENCE_WORDS) (silenceAdd's `base`). */
+  s = new Float64Array(0);
+  private readonly free: number[] = [];
+  private next = 0;
+
+  /** A row for a new flow, started. */
+  open(): number {
+    let row = this.free.pop();
+    if (row === undefined) {
+      row = this.next++;
+      if (this.next * SILENCE_WORDS > this.s.length) {
+        const s = new Float64Array(Math.max(64, this.next * 2) * SILENCE_WORDS);
+        s.set(this.s);
+        this.s = s;
+      }
     }
-    return { hist: Uint32Array.from(g.subarray(S_HIST, S_WORDS)), gaps };
+    silenceOpen(this.s, row * SILENCE_WORDS);
+    return row;
+  }
+
+  /** The state of row `row` so far (copies). */
+  facts(row: number): SilenceFacts {
+    return silenceFacts(this.s, row * SILENCE_WORDS);
+  }
+
+  /** Row `row`'s flow is gone: the row may be reused. */
+  release(row: number): void {
+    this.free.push(row);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BEAT_REPLY, BeatLog, MAX_BEATS } from '../../src/flow/heartbeats.js';
+import { BEAT_REPLY, BEAT_REQUEST, BeatLog, BeatRows, MAX_BEATS } from '../../src/flow/heartbeats.js';
 import { newPayloadBudget } from '../../src/flow/stream.js';
 
 describe('BeatLog', () => {
@@ -39,5 +39,63 @@ describe('BeatLog', () => {
     expect(f.times.length).toBe(256);
     expect(f.dropped).toBe(1000 - 256);
     expect(budget.used).toBe(0);
+  });
+});
+
+describe('BeatRows', () => {
+  it('keeps many interleaved logs as one BeatLog per flow would, charging the budget alike at every step', () => {
+    const rowsBudget = newPayloadBudget(60_000);
+    const logsBudget = newPayloadBudget(60_000);
+    const rows = new BeatRows(rowsBudget);
+    const logs = new Map<number, BeatLog>();
+    let seed = 11;
+    // 40 flows with ids up to 3,000 (the id table grows), lengths from 1 to past what the budget allows
+    const ids = Array.from({ length: 40 }, (_, i) => (i * 7919) % 3001);
+    for (let p = 0; p < 12_000; p++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const id = ids[(seed >>> 3) % (1 + ((seed >>> 20) % 40))];
+      const side = (seed >>> 9) & 1 ? 1 : 0;
+      const kind = (seed >>> 10) % 3;
+      const echo = kind === 0 ? 0 : (seed >>> 12) & 0xffff;
+      rows.add(id, 1e15 + p * 1000, side, kind, echo);
+      if (!logs.has(id)) logs.set(id, new BeatLog(logsBudget));
+      logs.get(id)!.add(1e15 + p * 1000, side, kind, echo);
+      expect(rowsBudget.used).toBe(logsBudget.used);
+    }
+    // the budget ran out for the longest logs: some entries dropped
+    expect([...logs.values()].some((l) => l.facts().dropped > 0)).toBe(true);
+    for (const [id, log] of logs) {
+      expect(rows.has(id)).toBe(true);
+      expect(rows.facts(id, false)).toEqual(log.facts());
+    }
+    // taken: the bytes go back, the id has no log any more
+    for (const [id, log] of logs) {
+      const t = rows.take(id)!;
+      const l = log.take();
+      expect(t.n).toBe(l.n);
+      expect(t.dropped).toBe(l.dropped);
+      expect(Array.from(t.log.subarray(0, 2 * t.n))).toEqual(Array.from(l.log.subarray(0, 2 * l.n)));
+      expect(rows.has(id)).toBe(false);
+      expect(rows.facts(id, true)).toBe(null);
+    }
+    expect(rowsBudget.used).toBe(0);
+    expect(logsBudget.used).toBe(0);
+  });
+
+  it('stops at MAX_BEATS per flow, and a reused id starts a fresh log in reused chunks', () => {
+    const rows = new BeatRows();
+    for (let i = 0; i < MAX_BEATS + 3; i++) rows.add(5, i, 0, 0, 0);
+    rows.add(9, 42, 1, BEAT_REQUEST, 0x10002);
+    const f = rows.facts(5, true)!;
+    expect(f.times.length).toBe(MAX_BEATS);
+    expect(f.times[MAX_BEATS - 1]).toBe(MAX_BEATS - 1);
+    expect(f.dropped).toBe(3);
+    rows.add(5, 7, 1, BEAT_REPLY, 3);
+    const g = rows.facts(5, false)!;
+    expect(Array.from(g.times)).toEqual([7]);
+    expect(Array.from(g.flags)).toEqual([1 | (BEAT_REPLY << 1)]);
+    expect(Array.from(g.echo)).toEqual([3]);
+    expect(g.dropped).toBe(0);
+    expect(rows.facts(9, false)!.echo[0]).toBe(0x10002);
   });
 });

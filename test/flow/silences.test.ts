@@ -1,7 +1,7 @@
 // The per-flow silence state of long-lived sessions: half-octave bins, the K longest
 // silences per side, nothing kept at or under 1 s.
 import { describe, expect, it } from 'vitest';
-import { SILENCE_BINS, SILENCE_K, SilenceLog, longLivedTcp, silenceBin } from '../../src/flow/silences.js';
+import { SILENCE_BINS, SILENCE_K, SILENCE_WORDS, SilenceLog, SilenceRows, longLivedTcp, silenceAdd, silenceBin } from '../../src/flow/silences.js';
 
 describe('silenceBin', () => {
   it('puts intervals in half-octaves of µs', () => {
@@ -14,6 +14,19 @@ describe('silenceBin', () => {
     expect(silenceBin(741_456)).toBe(1 + 2 * 19 + 1);
     expect(silenceBin(2 ** 32 - 1)).toBe(SILENCE_BINS - 2);
     expect(silenceBin(2 ** 40)).toBe(SILENCE_BINS - 1);
+  });
+
+  it('splits every octave at 2^o·√2 exactly (the table against the formula)', () => {
+    for (let o = 0; o < 32; o++) {
+      const split = 2 ** o * Math.SQRT2;
+      // the integers on either side of the split, and the octave's ends
+      for (const dt of [2 ** o, Math.floor(split), Math.ceil(split), 2 ** (o + 1) - 1]) {
+        if (dt < 2 ** o || dt >= 2 ** (o + 1)) continue;
+        expect(silenceBin(dt)).toBe(1 + 2 * o + (dt >= split ? 1 : 0));
+      }
+    }
+    expect(silenceBin(1_048_575)).toBe(1 + 2 * 19 + 1);
+    expect(silenceBin(1_048_576)).toBe(1 + 2 * 20);
   });
 });
 
@@ -49,5 +62,46 @@ describe('SilenceLog', () => {
     expect([3978, 28769, 28260, 28770, 28771, 28270].map((p) => longLivedTcp(50000, p))).toEqual(Array(6).fill(true));
     expect(longLivedTcp(28769, 50000)).toBe(true);
     expect(longLivedTcp(443, 50000)).toBe(false);
+  });
+});
+
+describe('SilenceRows', () => {
+  it('keeps many flows apart, a row each, as one SilenceLog per flow would', () => {
+    const rows = new SilenceRows();
+    const logs: SilenceLog[] = [];
+    const ids: number[] = [];
+    // 150 flows (the store grows past its first 64 rows), packets interleaved across flows
+    for (let f = 0; f < 150; f++) {
+      ids.push(rows.open());
+      logs.push(new SilenceLog());
+    }
+    expect(new Set(ids).size).toBe(150);
+    let seed = 7;
+    const clock = new Array<number>(150).fill(1e12);
+    for (let p = 0; p < 6000; p++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const f = seed % 150;
+      const side = (seed >>> 8) & 1 ? 1 : 0;
+      // intervals from 0 µs to 16 s: histograms and kept silences both fill
+      const t = (clock[f] += ((seed >>> 12) % 5) * 250_000 + ((seed >>> 4) % 9) * 1e6 * (f % 3));
+      silenceAdd(rows.s, ids[f] * SILENCE_WORDS, t, side);
+      logs[f].add(t, side);
+    }
+    for (let f = 0; f < 150; f++) expect(rows.facts(ids[f])).toEqual(logs[f].facts());
+  });
+
+  it('starts a reused row afresh', () => {
+    const rows = new SilenceRows();
+    const a = rows.open();
+    silenceAdd(rows.s, a * SILENCE_WORDS, 1e12, 0);
+    silenceAdd(rows.s, a * SILENCE_WORDS, 1e12 + 5e6, 0);
+    expect(rows.facts(a).gaps[1]).toBe(5e6);
+    rows.release(a);
+    const b = rows.open();
+    expect(b).toBe(a);
+    expect(rows.facts(b)).toEqual(new SilenceLog().facts());
+    // the first packet of the new flow is not an interval from the former flow's last one
+    silenceAdd(rows.s, b * SILENCE_WORDS, 2e12, 1);
+    expect(Array.from(rows.facts(b).hist).reduce((x, y) => x + y, 0)).toBe(0);
   });
 });
