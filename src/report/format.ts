@@ -2,26 +2,12 @@
 // locale, no time zone), so reports are byte-identical on every machine.
 
 /**
- * The date and time to the second, with the dot, of the seconds formatted lately: a report
- * formats the same few seconds of its capture thousands of times (flow records, timeline
- * intervals, health lines), and Date's formatting is the costly part. Emptied when full.
+ * The date and time to the second of the seconds formatted lately: a report formats the
+ * same few seconds of its capture thousands of times (flow records, timeline intervals,
+ * health lines), and Date's formatting is the costly part. Emptied when full.
  */
 const SECONDS_KEPT = 4096;
 const secondText = new Map<number, string>();
-/** The second formatted last and its text: consecutive times mostly share their second. */
-let lastSecond = NaN;
-let lastHead = '';
-/** '000' to '999': the fraction's digits three at a time (made on first use). */
-let digits3: string[] | null = null;
-
-/**
- * `s` as one string: a concatenation of 13 characters or more is a tree of strings until a
- * character of it is read, and a record keeps its times until it is written (≈ 130 bytes a
- * time as a tree, 48 as one string).
- */
-function flat(s: string): string {
-  return s.charCodeAt(0) >= 0 ? s : '';
-}
 
 /** `2026-11-24T10:13:46.350948Z` from microseconds since the epoch (UTC, always 6 digits). */
 export function isoMicros(us: number): string {
@@ -29,20 +15,13 @@ export function isoMicros(us: number): string {
   // microsecond value keeps times before 1970 correct too.
   const sec = Math.floor(us / 1e6);
   const frac = Math.floor(us - sec * 1e6);
-  let head = lastHead;
-  if (sec !== lastSecond) {
-    const kept = secondText.get(sec);
-    if (kept === undefined) {
-      head = `${new Date(sec * 1000).toISOString().slice(0, 19)}.`; // 2026-11-24T10:13:46.
-      if (secondText.size >= SECONDS_KEPT) secondText.clear();
-      secondText.set(sec, head);
-    } else head = kept;
-    lastSecond = sec;
-    lastHead = head;
+  let head = secondText.get(sec);
+  if (head === undefined) {
+    head = new Date(sec * 1000).toISOString().slice(0, 19); // 2026-11-24T10:13:46
+    if (secondText.size >= SECONDS_KEPT) secondText.clear();
+    secondText.set(sec, head);
   }
-  const d = (digits3 ??= Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0')));
-  const high = Math.floor(frac / 1000);
-  return flat(head + d[high] + d[frac - high * 1000] + 'Z');
+  return `${head}.${String(frac).padStart(6, '0')}Z`;
 }
 
 /**
