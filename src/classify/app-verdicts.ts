@@ -203,7 +203,10 @@ interface KerberosFlow {
  * handed over in chunks).
  */
 export function linkKerberosRetries<F extends KerberosFlow>(flows: readonly F[], lastStep = new Map<string, F>()): void {
-  for (const f of flows) {
+  // Indexed: called once per chunk of judged flows, mostly before V8 optimises it, where a
+  // for-of makes an iterator result per flow.
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i];
     const k = f.kerberos;
     if (k === null) continue;
     const key = `${f.client}|${f.server}`;
