@@ -263,6 +263,9 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   return counts;
 }
 
+/** Side 0's address words, then side 1's (communityIdOf's scratch). */
+const ADDRESS_WORDS = new Uint32Array(8);
+
 /** A flow's Community ID (ICMP: the message type and code stand in for the ports). */
 function communityIdOf(flow: ClassifiedFlow, src: FlowSlots, slot: number, server: Side): string | null {
   const client: Side = server === 0 ? 1 : 0;
@@ -274,15 +277,20 @@ function communityIdOf(flow: ClassifiedFlow, src: FlowSlots, slot: number, serve
   const msg = ports ? 0 : src.icmpMessage(slot, icmpFrom);
   const a = ports ? client : icmpFrom;
   const b = ports ? server : icmpTo;
-  const words = src.keyWords(slot);
+  // The two addresses' words copied out (no view of the key per flow).
+  const words = ADDRESS_WORDS;
+  for (let i = 0; i < 4; i++) {
+    words[i] = src.addressWord(slot, 0, i);
+    words[4 + i] = src.addressWord(slot, 1, i);
+  }
   return communityIdFromWords(
     0,
     proto,
     src.kind(slot) === KIND_IPV6,
     words,
-    a === 0 ? 1 : 5,
+    a === 0 ? 0 : 4,
     words,
-    b === 0 ? 1 : 5,
+    b === 0 ? 0 : 4,
     ports ? src.port(slot, a) : (msg >> 8) & 0xff,
     ports ? src.port(slot, b) : msg & 0xff,
   );
