@@ -15,6 +15,7 @@ import { inspectSnmp, type SnmpFacts } from '../inspect/snmp.js';
 import type { FlowPayload } from '../inspect/stream.js';
 import { inspectSyslogMessages, inspectSyslogStream, SYSLOG_USERID_MAX_BYTES, type SyslogFacts } from '../inspect/syslog.js';
 import type { FlowVerdictFacts } from './flow-facts.js';
+import type { FoundReasons } from './reasons.js';
 import type { ReasonCode } from './vocabulary.js';
 
 /** What the decoders read: a TCP flow's reassembled prefixes, or a UDP flow's datagrams. */
@@ -26,7 +27,7 @@ export interface AppParties {
   server: string;
 }
 
-type Why = Map<ReasonCode, string>;
+type Why = Pick<FoundReasons, 'set'>;
 type Records = Pick<FlowVerdictFacts, 'ldap' | 'kerberos' | 'radius' | 'snmp' | 'ntp' | 'syslog' | 'rpc'>;
 
 /** Runs the decoder of `app` over the flow's bytes, fills its record in `flow` and adds its reasons to `why`. */
@@ -202,7 +203,10 @@ interface KerberosFlow {
  * handed over in chunks).
  */
 export function linkKerberosRetries<F extends KerberosFlow>(flows: readonly F[], lastStep = new Map<string, F>()): void {
-  for (const f of flows) {
+  // Indexed: called once per chunk of judged flows, mostly before V8 optimises it, where a
+  // for-of makes an iterator result per flow.
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i];
     const k = f.kerberos;
     if (k === null) continue;
     const key = `${f.client}|${f.server}`;

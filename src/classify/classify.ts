@@ -663,14 +663,14 @@ export class FlowClassifier {
         const echo = flow.ipProtocol === IPPROTO_ICMP ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
         if (src.port(slot, server === 0 ? 1 : 0) === echo) candidates = candidates.concat(this.matcher.ipProtocol(flow.ipProtocol!).filter((i) => entries[i].section === 'ha'));
       }
-      const sr = roles.roles.get(flow.server)?.roles;
-      const cr = roles.roles.get(flow.client)?.roles;
       if (candidates.length === 1) {
         // One candidate fits best whatever the roles.
         flow.entries = [candidates[0]];
         flow.section = entries[candidates[0]].section;
       } else if (candidates.length > 0) {
         // Keep the candidates that fit the roles best; with no roles, all of them.
+        const sr = roles.roles.get(flow.server)?.roles;
+        const cr = roles.roles.get(flow.client)?.roles;
         const scores = candidates.map((i) => fit(entries[i], sr, cr));
         const best = Math.max(...scores);
         flow.entries = candidates.filter((_, j) => scores[j] === best);
@@ -681,9 +681,10 @@ export class FlowClassifier {
         flow.section = 'other';
       } else if (inventory !== null) {
         const pan = (r: Set<Role> | undefined) => r !== undefined && [...r].some(isPanDevice);
-        flow.section = pan(sr) || pan(cr) ? 'unexpected' : 'other';
+        flow.section = pan(roles.roles.get(flow.server)?.roles) || pan(roles.roles.get(flow.client)?.roles) ? 'unexpected' : 'other';
       } else flow.section = 'unexpected';
-      const asked = early.get(slot);
+      // Most runs ask learn() for no facts: no lookup then.
+      const asked = early.size === 0 ? undefined : early.get(slot);
       if (asked !== undefined) early.delete(slot);
       const f = asked !== undefined ? asked : (facts?.(slot) ?? null);
       const beats = f?.beats ?? null;

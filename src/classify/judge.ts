@@ -18,7 +18,8 @@ import { gapDetail } from './cadence.js';
 import type { ClassifiedFlow } from './classify.js';
 import { communityIdFromWords } from './community-id.js';
 import type { CertificateRecord, TcpFacts, TlsRecord } from './flow-facts.js';
-import { REASONS, REASON_VERDICT, type ReasonCode } from './vocabulary.js';
+import { FoundReasons } from './reasons.js';
+import { REASON_VERDICT, type ReasonCode } from './vocabulary.js';
 
 /** Where a flow came from, for judge(). */
 export interface JudgeInput {
@@ -59,13 +60,18 @@ const RETRANSMIT_SHARE = 0.02;
 const RETRANSMIT_SENDS = 3;
 
 /**
- * judge()'s reasons found and apps expected, emptied at each call: two hash tables fewer
- * per flow (judge runs to its end before it is called again; nothing keeps them).
+ * judge()'s reasons found, apps expected and counts, emptied at each call: no table or object
+ * per flow (judge runs to its end before it is called again; its caller reads the counts
+ * before the next call).
  */
-const WHY = new Map<ReasonCode, string>();
+const WHY = new FoundReasons();
 const EXPECTED = new Set<AppName>();
+const COUNTS: JudgeCounts = { bytesKept: 0, capHit: false };
 
-/** Fills app, tls, ssh, verdict, reason and detail of `flow`, and communityId and tcp when it is listable. */
+/**
+ * Fills app, tls, ssh, verdict, reason and detail of `flow`, and communityId and tcp when it
+ * is listable. The counts returned are one object refilled at each call.
+ */
 export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const { src, slot, server } = input;
   const facts: ConversationFacts | null = input.facts !== null && input.facts.kind === 'tcp' ? input.facts : null;
@@ -76,11 +82,14 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   const ip = flow.transport !== 'ethertype';
   if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) flow.app = ip ? 'icmp' : null;
 
-  const counts: JudgeCounts = { bytesKept: 0, capHit: false };
+  const counts = COUNTS;
+  counts.bytesKept = 0;
+  counts.capHit = false;
   const why = WHY;
   why.clear();
   const expected = EXPECTED;
-  expected.clear();
+  // A Set's clear() allocates a new table: most flows expect nothing.
+  if (expected.size > 0) expected.clear();
   // Indexed loops, no closures or literal arrays per flow: judge runs once per flow per run,
   // mostly before V8 has optimised it, where each of those is an allocation.
   const entries = input.entries;
@@ -240,11 +249,10 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
     zeroWindowReason(why, flow, 'server', serverSide);
   }
 
-  let reason: ReasonCode | null = null;
-  for (let i = 0; i < REASONS.length && reason === null; i++) if (why.has(REASONS[i])) reason = REASONS[i];
+  const reason: ReasonCode | null = why.first();
   flow.reason = reason;
   flow.verdict = reason === null ? 'ok' : REASON_VERDICT[reason];
-  flow.detail = reason === null ? null : why.get(reason)!;
+  flow.detail = reason === null ? null : why.detail(reason);
   flow.failed = flow.verdict === 'failed';
   // What only the flow's record shows (no verdict reads it): made once the verdict is known,
   // and only for a flow the caller may list.
@@ -254,6 +262,9 @@ export function judge(flow: ClassifiedFlow, input: JudgeInput): JudgeCounts {
   }
   return counts;
 }
+
+/** Side 0's address words, then side 1's (communityIdOf's scratch). */
+const ADDRESS_WORDS = new Uint32Array(8);
 
 /** A flow's Community ID (ICMP: the message type and code stand in for the ports). */
 function communityIdOf(flow: ClassifiedFlow, src: FlowSlots, slot: number, server: Side): string | null {
@@ -266,22 +277,27 @@ function communityIdOf(flow: ClassifiedFlow, src: FlowSlots, slot: number, serve
   const msg = ports ? 0 : src.icmpMessage(slot, icmpFrom);
   const a = ports ? client : icmpFrom;
   const b = ports ? server : icmpTo;
-  const words = src.keyWords(slot);
+  // The two addresses' words copied out (no view of the key per flow).
+  const words = ADDRESS_WORDS;
+  for (let i = 0; i < 4; i++) {
+    words[i] = src.addressWord(slot, 0, i);
+    words[4 + i] = src.addressWord(slot, 1, i);
+  }
   return communityIdFromWords(
     0,
     proto,
     src.kind(slot) === KIND_IPV6,
     words,
-    a === 0 ? 1 : 5,
+    a === 0 ? 0 : 4,
     words,
-    b === 0 ? 1 : 5,
+    b === 0 ? 0 : 4,
     ports ? src.port(slot, a) : (msg >> 8) & 0xff,
     ports ? src.port(slot, b) : msg & 0xff,
   );
 }
 
 /** A side's data retransmissions as the `retransmissions` reason, unless it has one. */
-function retransmissionReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow, who: 'client' | 'server', side: TcpSideReport, sends: number): void {
+function retransmissionReason(why: FoundReasons, flow: ClassifiedFlow, who: 'client' | 'server', side: TcpSideReport, sends: number): void {
   if (why.has('retransmissions')) return;
   // Data segments only: a retransmitted SYN or FIN is not a share of the data.
   const share = side.dataSegments > 0 ? side.dataRetransmissions / side.dataSegments : 0;
@@ -296,7 +312,7 @@ function retransmissionReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow
 }
 
 /** A side's zero windows as the `zero-window` reason, unless it has one. */
-function zeroWindowReason(why: Map<ReasonCode, string>, flow: ClassifiedFlow, who: 'client' | 'server', side: TcpSideReport): void {
+function zeroWindowReason(why: FoundReasons, flow: ClassifiedFlow, who: 'client' | 'server', side: TcpSideReport): void {
   if (side.zeroWindows > 0 && !why.has('zero-window')) why.set('zero-window', `the ${who} ${addrOf(flow, who)} advertised a zero window ${side.zeroWindows} time${side.zeroWindows === 1 ? '' : 's'} (its receiver stopped reading)`);
 }
 

@@ -63,11 +63,19 @@ export const DATAGRAM_DETECTORS: readonly Detector[] = [
 /** Detectors look at most this many bytes of each direction. */
 export const DETECT_BYTES = 16384;
 
+/** The first DETECT_BYTES of `b` (itself when it is no longer). */
+function head(b: Uint8Array): Uint8Array {
+  return b.length > DETECT_BYTES ? b.subarray(0, DETECT_BYTES) : b;
+}
+
 /** The application protocol of a flow, or null when no detector recognises its bytes. */
 export function detectApp(payload: FlowPayload, detectors: readonly Detector[] = DETECTORS): AppName | null {
-  const client = payload.client.bytes.subarray(0, DETECT_BYTES);
-  const server = payload.server.bytes.subarray(0, DETECT_BYTES);
-  for (const d of detectors) {
+  // Every flow with payload comes here once: no view where the bytes are short enough
+  // already (kept prefixes are at most 16 KiB by default), no iterator.
+  const client = head(payload.client.bytes);
+  const server = head(payload.server.bytes);
+  for (let i = 0; i < detectors.length; i++) {
+    const d = detectors[i];
     if (client.length > 0 && d.client !== null && d.client(client)) return d.app;
     if (server.length > 0 && d.server !== null && (d.serverFirst || client.length === 0) && d.server(server)) return d.app;
   }

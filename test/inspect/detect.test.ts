@@ -1,6 +1,6 @@
 // Content detection: from the first bytes, never from ports.
 import { describe, expect, it } from 'vitest';
-import { DATAGRAM_DETECTORS, DETECTORS, detectApp, type Detector } from '../../src/inspect/detect.js';
+import { DATAGRAM_DETECTORS, DETECT_BYTES, DETECTORS, detectApp, type Detector } from '../../src/inspect/detect.js';
 import { emptyStream } from '../../src/inspect/stream.js';
 import { ascii, clientHello, CT, flow, record, serverHello } from './tls-build.js';
 
@@ -8,6 +8,18 @@ const CH = record(CT.handshake, clientHello({ sni: 'x.test' }), 0x0301);
 const SH = record(CT.handshake, serverHello());
 
 describe('detectApp', () => {
+  it('shows each detector at most DETECT_BYTES of a side, and all of a shorter side', () => {
+    const seen: number[] = [];
+    const probe: Detector = { app: 'http', client: (b) => (seen.push(b.length), false), server: (b) => (seen.push(b.length), false), serverFirst: true };
+    const long = new Uint8Array(DETECT_BYTES + 100).fill(0x41);
+    const short = new Uint8Array(10).fill(0x42);
+    expect(detectApp({ client: { ...emptyStream(), bytes: long }, server: { ...emptyStream(), bytes: short } }, [probe, probe])).toBeNull();
+    expect(seen).toEqual([DETECT_BYTES, 10, DETECT_BYTES, 10]);
+    seen.length = 0;
+    expect(detectApp({ client: emptyStream(), server: { ...emptyStream(), bytes: new Uint8Array(DETECT_BYTES).fill(1) } }, [probe])).toBeNull();
+    expect(seen).toEqual([DETECT_BYTES]);
+  });
+
   it('recognises TLS, SSH and HTTP from the client\'s first bytes', () => {
     expect(detectApp(flow([['c', CH], ['s', SH]]))).toBe('tls');
     expect(detectApp(flow([['c', ascii('SSH-2.0-x\r\n')]]))).toBe('ssh');
