@@ -470,6 +470,12 @@ export class FlowTable extends FlowSlots {
   capacity: number;
   size = 0;
   overflowPackets = 0;
+  /**
+   * Flows a full table still takes in (null: none): an owner's table that restarts at each
+   * drain admits the flows the session still holds from it, so that it never turns away a
+   * flow the session's table would find (BatchAggregator, `handedOver`).
+   */
+  admit: ((k: Uint32Array, o: number) => boolean) | null = null;
   readonly overflowSketch = new Uint8Array(SKETCH_SIZE);
   /** Canonical side (0/1) of the sender of the last packet addPacket counted. */
   lastSide: Side = 0;
@@ -657,7 +663,7 @@ export class FlowTable extends FlowSlots {
       rc[r + 1] = at + 1;
       return at;
     }
-    if (this.size >= this.maxFlows) {
+    if (this.size >= this.maxFlows && (this.admit === null || !this.admit(k, o))) {
       sketchAdd(this.overflowSketch, h);
       return -1;
     }
