@@ -663,11 +663,15 @@ export class FlowTable extends FlowSlots {
       rc[r + 1] = at + 1;
       return at;
     }
-    if (this.size >= this.maxFlows && (this.admit === null || !this.admit(k, o))) {
-      sketchAdd(this.overflowSketch, h);
-      return -1;
-    }
+    if (this.size >= this.maxFlows) return this.full(k, o, h, -1 - at);
     return this.insertAt(k, o, h, -1 - at);
+  }
+
+  /** A new key and no room: counted as overflow (-1), unless `admit` takes it in. */
+  private full(k: Uint32Array, o: number, h: number, i: number): number {
+    if (this.admit !== null && this.admit(k, o)) return this.insertAt(k, o, h, i);
+    sketchAdd(this.overflowSketch, h);
+    return -1;
   }
 
   /** Inserts a key known to be absent at free index entry `i` (growing first when due). Kept
@@ -817,23 +821,30 @@ export class FlowTable extends FlowSlots {
     const k = snaps.length;
     const orders = snaps.map(captureOrder);
     const at = new Int32Array(k);
-    // Each snapshot's next flow's first record (Infinity: none left).
+    // Each snapshot's next flow (its position) and that flow's first record (Infinity: none left).
+    const nextFlow = new Int32Array(k);
     const next = new Float64Array(k);
-    const head = (i: number): number => {
-      const o = orders[i];
-      return at[i] < snaps[i].count ? firstRecord(snaps[i], o === null ? at[i] : o[at[i]]) : Infinity;
-    };
-    for (let i = 0; i < k; i++) next[i] = head(i);
+    for (let i = 0; i < k; i++) this.advance(snaps[i], orders[i], at, nextFlow, next, i);
     for (;;) {
       // The smallest first record among the heads (on a tie, the earlier snapshot: deterministic).
-      let m = -1;
-      for (let i = 0; i < k; i++) if (next[i] !== Infinity && (m < 0 || next[i] < next[m])) m = i;
-      if (m < 0) return;
-      const o = orders[m];
-      this.mergeFlow(snaps[m], o === null ? at[m] : o[at[m]], left);
-      at[m]++;
-      next[m] = head(m);
+      let m = 0;
+      for (let i = 1; i < k; i++) if (next[i] < next[m]) m = i;
+      if (next[m] === Infinity) return;
+      this.mergeFlow(snaps[m], nextFlow[m], left);
+      this.advance(snaps[m], orders[m], at, nextFlow, next, m);
     }
+  }
+
+  /** Moves snapshot i's head (mergeInCaptureOrder) to its next flow in capture order. */
+  private advance(snap: FlowSnapshot, order: Uint32Array | null, at: Int32Array, nextFlow: Int32Array, next: Float64Array, i: number): void {
+    const p = at[i]++;
+    if (p >= snap.count) {
+      next[i] = Infinity;
+      return;
+    }
+    const j = order === null ? p : order[p];
+    nextFlow[i] = j;
+    next[i] = firstRecord(snap, j);
   }
 
   /** Adds flow j of `snap`; when the table is full and the flow new, counts it as overflow and appends its key to `left`. */
