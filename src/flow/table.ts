@@ -377,6 +377,38 @@ function unpackKey(k: Uint32Array, o: number, w: Uint32Array, base: number): voi
   w[base + H_PORTS] = k[o + K_PORTS];
 }
 
+/** Record number of the first packet of flow j of a snapshot (FlowSlots.flowFirstSeq, on the packed layout). */
+function firstRecord(snap: FlowSnapshot, j: number): number {
+  const f = j * FW;
+  const p0 = snap.f64[f + V_PKTS] > 0;
+  const p1 = snap.f64[f + V_PKTS + 1] > 0;
+  if (p0 && p1) return Math.min(snap.f64[f + V_FIRST_SEQ], snap.f64[f + V_FIRST_SEQ + 1]);
+  return p0 ? snap.f64[f + V_FIRST_SEQ] : snap.f64[f + V_FIRST_SEQ + 1];
+}
+
+/**
+ * A snapshot's flows by first record (ties by position), or null when they are in that order
+ * already: a worker's table hands out slots in order of arrival, so its snapshot usually is.
+ */
+function captureOrder(snap: FlowSnapshot): Uint32Array | null {
+  const n = snap.count;
+  let sorted = true;
+  for (let j = 1; j < n && sorted; j++) sorted = firstRecord(snap, j - 1) <= firstRecord(snap, j);
+  if (sorted) return null;
+  const order = new RecordOrder(n, n);
+  let exact = true;
+  for (let j = 0; j < n && exact; j++) exact = order.add(firstRecord(snap, j), j);
+  const out = new Uint32Array(n);
+  if (exact) {
+    order.sort();
+    for (let j = 0; j < n; j++) out[j] = order.at(j);
+  } else {
+    for (let j = 0; j < n; j++) out[j] = j;
+    out.sort((a, b) => firstRecord(snap, a) - firstRecord(snap, b) || a - b);
+  }
+  return out;
+}
+
 /** Copies slot `s` of a table's block array `w` (with its f64 view `d`) to slot `j` of packed arrays. */
 function packSlot(w: Uint32Array, d: Float64Array, s: number, to: SlotArrays, j: number): void {
   // Word by word: subarray views per slot cost more than the copies (20,000 flows: 80,000 views).
@@ -560,6 +592,12 @@ export class FlowTable extends FlowSlots {
   capacity: number;
   size = 0;
   overflowPackets = 0;
+  /**
+   * Flows a full table still takes in (null: none): an owner's table that restarts at each
+   * drain admits the flows the session still holds from it, so that it never turns away a
+   * flow the session's table would find (BatchAggregator, `handedOver`).
+   */
+  admit: ((k: Uint32Array, o: number) => boolean) | null = null;
   readonly overflowSketch = new Uint8Array(SKETCH_SIZE);
   /** Canonical side (0/1) of the sender of the last packet addPacket counted. */
   lastSide: Side = 0;
@@ -815,11 +853,15 @@ export class FlowTable extends FlowSlots {
       }
       i = index.next(h, i + 1);
     }
-    if (this.size >= this.maxFlows) {
-      sketchAdd(this.overflowSketch, h);
-      return -1;
-    }
+    if (this.size >= this.maxFlows) return this.full(k, o, h, -1 - i);
     return this.insertAt(k, o, h, -1 - i);
+  }
+
+  /** A new key and no room: counted as overflow (-1), unless `admit` takes it in. */
+  private full(k: Uint32Array, o: number, h: number, i: number): number {
+    if (this.admit !== null && this.admit(k, o)) return this.insertAt(k, o, h, i);
+    sketchAdd(this.overflowSketch, h);
+    return -1;
   }
 
   /** Inserts a key known to be absent at free index entry `i` (growing first when due). Kept
@@ -936,52 +978,99 @@ export class FlowTable extends FlowSlots {
   }
 
   /**
-   * Adds another table's facts: sums, minima and maxima, so merging is exact. Returns the
-   * keys of the flows that did not fit (counted as overflow), packed, or null when all did.
+   * Adds other tables' facts: sums, minima and maxima, so merging is exact. Returns the keys
+   * of the flows that did not fit (counted as overflow), packed, or null when all did.
+   *
+   * When they may not all fit, the snapshots' flows are taken together in capture order (by
+   * first record; a flow already here always merges): the flows a full table keeps are then
+   * the first ones by record number, whichever snapshot (worker) they come from, as in one
+   * table fed every packet, so the report is the same for any worker count and batch size.
+   * That needs each owner's table to keep at least the first maxFlows flows of its own share,
+   * which a table capped at maxFlows does.
    */
-  merge(snap: FlowSnapshot): Uint32Array | null {
-    let left: number[] | null = null;
-    for (let j = 0; j < SKETCH_SIZE; j++) if (snap.overflowSketch[j] > this.overflowSketch[j]) this.overflowSketch[j] = snap.overflowSketch[j];
-    this.overflowPackets += snap.overflowPackets;
-    for (let j = 0; j < snap.count; j++) {
-      const slot = this.findOrInsert(snap.keys, j * KW);
-      const sf = j * FW;
-      const su = j * UW;
-      if (slot < 0) {
-        this.overflowPackets += snap.f64[sf + V_PKTS] + snap.f64[sf + V_PKTS + 1];
-        left ??= [];
-        for (let w = 0; w < KW; w++) left.push(snap.keys[j * KW + w]);
-        continue;
-      }
-      const f = slot * (TS / 2);
-      const f64 = this.f64;
-      const u = slot * TS;
-      const u32 = this.u32;
-      for (let s = 0; s < 2; s++) {
-        const n = snap.f64[sf + V_PKTS + s];
-        if (n === 0) continue;
-        if (this.packets(slot, s as Side) === 0) {
-          f64[f + D_FIRST_TS + s] = snap.f64[sf + V_FIRST_TS + s];
-          f64[f + D_LAST_TS + s] = snap.f64[sf + V_LAST_TS + s];
-          f64[f + D_FIRST_SEQ + s] = snap.f64[sf + V_FIRST_SEQ + s];
-        } else {
-          f64[f + D_FIRST_TS + s] = Math.min(f64[f + D_FIRST_TS + s], snap.f64[sf + V_FIRST_TS + s]);
-          f64[f + D_LAST_TS + s] = Math.max(f64[f + D_LAST_TS + s], snap.f64[sf + V_LAST_TS + s]);
-          f64[f + D_FIRST_SEQ + s] = Math.min(f64[f + D_FIRST_SEQ + s], snap.f64[sf + V_FIRST_SEQ + s]);
-        }
-        // The bounds the packet path relies on (see maxTs) hold for merged flows too.
-        if (f64[f + D_FIRST_TS + s] > this.maxTs) this.maxTs = f64[f + D_FIRST_TS + s];
-        if (f64[f + D_FIRST_SEQ + s] > this.maxSeq) this.maxSeq = f64[f + D_FIRST_SEQ + s];
-        addCount(u32, u + H_PKTS + s, u + H_PKTS_HI + s, n);
-        addCount(u32, u + H_BYTES + s, u + H_BYTES_HI + s, snap.f64[sf + V_BYTES + s]);
-      }
-      if (snap.f64[sf + V_FRAG_TS] > f64[f + D_FRAG_TS]) f64[f + D_FRAG_TS] = snap.f64[sf + V_FRAG_TS];
-      for (let w = 0; w < U_FLAGS; w++) u32[u + H_COLD + w] += snap.u32[su + w];
-      u32[u + H_FLAGS] |= snap.u32[su + U_FLAGS] | (snap.u32[su + U_FLAGS + 1] << 16);
-      for (let s = 0; s < 2; s++) if (snap.u32[su + U_ICMPMSG + s] > u32[u + H_ICMPMSG + s]) u32[u + H_ICMPMSG + s] = snap.u32[su + U_ICMPMSG + s];
-      if (snap.u32[su + U_ICMPCODE] > u32[u + H_ICMPCODE]) u32[u + H_ICMPCODE] = snap.u32[su + U_ICMPCODE];
+  merge(...snaps: FlowSnapshot[]): Uint32Array | null {
+    const left: number[] = [];
+    let incoming = 0;
+    for (const snap of snaps) {
+      for (let j = 0; j < SKETCH_SIZE; j++) if (snap.overflowSketch[j] > this.overflowSketch[j]) this.overflowSketch[j] = snap.overflowSketch[j];
+      this.overflowPackets += snap.overflowPackets;
+      incoming += snap.count;
     }
-    return left === null ? null : Uint32Array.from(left);
+    if (this.size + incoming <= this.maxFlows) {
+      // Every flow fits: the order does not matter.
+      for (const snap of snaps) for (let j = 0; j < snap.count; j++) this.mergeFlow(snap, j, left);
+    } else this.mergeInCaptureOrder(snaps, left);
+    return left.length === 0 ? null : Uint32Array.from(left);
+  }
+
+  /** merge() of snapshots whose flows may not all fit: theirs taken by first record, across snapshots. */
+  private mergeInCaptureOrder(snaps: FlowSnapshot[], left: number[]): void {
+    const k = snaps.length;
+    const orders = snaps.map(captureOrder);
+    const at = new Int32Array(k);
+    // Each snapshot's next flow (its position) and that flow's first record (Infinity: none left).
+    const nextFlow = new Int32Array(k);
+    const next = new Float64Array(k);
+    for (let i = 0; i < k; i++) this.advance(snaps[i], orders[i], at, nextFlow, next, i);
+    for (;;) {
+      // The smallest first record among the heads (on a tie, the earlier snapshot: deterministic).
+      let m = 0;
+      for (let i = 1; i < k; i++) if (next[i] < next[m]) m = i;
+      if (next[m] === Infinity) return;
+      this.mergeFlow(snaps[m], nextFlow[m], left);
+      this.advance(snaps[m], orders[m], at, nextFlow, next, m);
+    }
+  }
+
+  /** Moves snapshot i's head (mergeInCaptureOrder) to its next flow in capture order. */
+  private advance(snap: FlowSnapshot, order: Uint32Array | null, at: Int32Array, nextFlow: Int32Array, next: Float64Array, i: number): void {
+    const p = at[i]++;
+    if (p >= snap.count) {
+      next[i] = Infinity;
+      return;
+    }
+    const j = order === null ? p : order[p];
+    nextFlow[i] = j;
+    next[i] = firstRecord(snap, j);
+  }
+
+  /** Adds flow j of `snap`; when the table is full and the flow new, counts it as overflow and appends its key to `left`. */
+  private mergeFlow(snap: FlowSnapshot, j: number, left: number[]): void {
+    const slot = this.findOrInsert(snap.keys, j * KW);
+    const sf = j * FW;
+    const su = j * UW;
+    if (slot < 0) {
+      this.overflowPackets += snap.f64[sf + V_PKTS] + snap.f64[sf + V_PKTS + 1];
+      for (let w = 0; w < KW; w++) left.push(snap.keys[j * KW + w]);
+      return;
+    }
+    const f = slot * (TS / 2);
+    const f64 = this.f64;
+    const u = slot * TS;
+    const u32 = this.u32;
+    for (let s = 0; s < 2; s++) {
+      const n = snap.f64[sf + V_PKTS + s];
+      if (n === 0) continue;
+      if (this.packets(slot, s as Side) === 0) {
+        f64[f + D_FIRST_TS + s] = snap.f64[sf + V_FIRST_TS + s];
+        f64[f + D_LAST_TS + s] = snap.f64[sf + V_LAST_TS + s];
+        f64[f + D_FIRST_SEQ + s] = snap.f64[sf + V_FIRST_SEQ + s];
+      } else {
+        f64[f + D_FIRST_TS + s] = Math.min(f64[f + D_FIRST_TS + s], snap.f64[sf + V_FIRST_TS + s]);
+        f64[f + D_LAST_TS + s] = Math.max(f64[f + D_LAST_TS + s], snap.f64[sf + V_LAST_TS + s]);
+        f64[f + D_FIRST_SEQ + s] = Math.min(f64[f + D_FIRST_SEQ + s], snap.f64[sf + V_FIRST_SEQ + s]);
+      }
+      // The bounds the packet path relies on (see maxTs) hold for merged flows too.
+      if (f64[f + D_FIRST_TS + s] > this.maxTs) this.maxTs = f64[f + D_FIRST_TS + s];
+      if (f64[f + D_FIRST_SEQ + s] > this.maxSeq) this.maxSeq = f64[f + D_FIRST_SEQ + s];
+      addCount(u32, u + H_PKTS + s, u + H_PKTS_HI + s, n);
+      addCount(u32, u + H_BYTES + s, u + H_BYTES_HI + s, snap.f64[sf + V_BYTES + s]);
+    }
+    if (snap.f64[sf + V_FRAG_TS] > f64[f + D_FRAG_TS]) f64[f + D_FRAG_TS] = snap.f64[sf + V_FRAG_TS];
+    for (let w = 0; w < U_FLAGS; w++) u32[u + H_COLD + w] += snap.u32[su + w];
+    u32[u + H_FLAGS] |= snap.u32[su + U_FLAGS] | (snap.u32[su + U_FLAGS + 1] << 16);
+    for (let s = 0; s < 2; s++) if (snap.u32[su + U_ICMPMSG + s] > u32[u + H_ICMPMSG + s]) u32[u + H_ICMPMSG + s] = snap.u32[su + U_ICMPMSG + s];
+    if (snap.u32[su + U_ICMPCODE] > u32[u + H_ICMPCODE]) u32[u + H_ICMPCODE] = snap.u32[su + U_ICMPCODE];
   }
 
   // --- Removal (live capture's idle expiry). Kept apart from the per-packet path above.

@@ -8,9 +8,9 @@ import { decodeRecord } from '../decode/link.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/transport.js';
 import { BEAT_PLAIN, BEAT_REPLY, BEAT_REQUEST, HEARTBEAT_ETHERTYPE, HEARTBEAT_IP_PROTOCOL, HEARTBEAT_UDP_PORT } from '../flow/heartbeats.js';
 import type { DecodeStats } from '../decode/stats.js';
-import { ConversationStore, DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation.js';
+import { ConversationIndex, ConversationStore, DEFAULT_INSPECT_LIMITS, type InspectLimits } from '../flow/conversation.js';
 import { FragmentLog, type FragmentSnapshot } from '../flow/fragments.js';
-import { FlowTable, type FlowSnapshot } from '../flow/table.js';
+import { FlowTable, KEY_WORDS, type FlowSnapshot } from '../flow/table.js';
 
 export type { DecodeStats } from '../decode/stats.js';
 
@@ -41,6 +41,18 @@ export class BatchAggregator {
   private readonly seenLinks: number[] = [];
   /** Whether the table is the caller's (inline aggregation into a session's table). */
   private readonly shared: boolean;
+  /**
+   * The flows handed over by a drain that was not the last (live) and not forgotten since
+   * (forget(): they left the session, expired or with no room in its table): the flows the
+   * session holds from this aggregator. The table restarts empty at each drain and is capped
+   * at maxFlows; a full one still admits these, so that new flows arriving first cannot push
+   * out a flow the session's table holds (which one table fed every packet would count):
+   * the session's merge then decides as inline (FlowTable.merge).
+   */
+  private readonly handedOver = new ConversationIndex();
+  private handedOverCount = 0;
+  private readonly key = new Uint32Array(KEY_WORDS);
+  private readonly admit = (k: Uint32Array, o: number): boolean => this.handedOver.lookup(o === 0 ? k : k.subarray(o, o + KEY_WORDS)) >= 0;
 
   constructor(
     private readonly maxFlows: number,
@@ -131,6 +143,13 @@ export class BatchAggregator {
     this.capturedBytes += captured;
   }
 
+  /** The flows packed in `keys` (KEY_WORDS each) left the session: a full table no longer admits them (see handedOver). */
+  forget(keys: Uint32Array): void {
+    if (this.handedOverCount === 0) return;
+    for (let o = 0; o < keys.length; o += KEY_WORDS) if (this.handedOver.release(keys, o) >= 0) this.handedOverCount--;
+    if (this.handedOverCount === 0) this.table.admit = null;
+  }
+
   /** Latest packet timestamp seen since the last drain (microseconds), -Infinity before any. */
   get latestTs(): number {
     return this.lastTs;
@@ -155,11 +174,22 @@ export class BatchAggregator {
   /**
    * Hands over everything gathered since the last drain and starts afresh: statistics,
    * logged fragments and, unless the table is shared, the flows (the table restarts empty).
+   * `final`: the last drain (nothing is added after it).
    */
-  drain(): AggregateResult {
-    const result: AggregateResult = { stats: this.stats(), flows: this.shared ? null : this.table.snapshot(), fragments: this.fragments.snapshot() };
+  drain(final = false): AggregateResult {
+    const flows = this.shared ? null : this.table.snapshot();
+    const result: AggregateResult = { stats: this.stats(), flows, fragments: this.fragments.snapshot() };
     this.fragments.clear();
+    if (flows !== null && !final) {
+      const key = this.key;
+      for (let j = 0; j < flows.count; j++) {
+        for (let w = 0; w < KEY_WORDS; w++) key[w] = flows.keys[j * KEY_WORDS + w];
+        this.handedOver.acquire(key);
+        if (this.handedOver.created) this.handedOverCount++;
+      }
+    }
     if (!this.shared && this.table.size + this.table.overflowPackets > 0) this.table = new FlowTable(this.maxFlows);
+    if (!this.shared) this.table.admit = this.handedOverCount > 0 ? this.admit : null;
     this.packets = 0;
     this.bytes = 0;
     this.capturedBytes = 0;

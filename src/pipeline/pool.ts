@@ -318,7 +318,7 @@ export class WorkerPool implements BatchSink {
   async drain(final = false): Promise<AggregateResult[]> {
     if (this.failure) throw this.failure;
     const results = await this.askAll<AggregateResult>({ type: 'drain', final }, 'onResult');
-    if (this.local !== null) results.push(this.local.drain());
+    if (this.local !== null) results.push(this.local.drain(final));
     return results;
   }
 
@@ -326,6 +326,7 @@ export class WorkerPool implements BatchSink {
     if (this.failure) throw this.failure;
     // Each flow lives with one owner: the others answer "none" for it.
     const answers = await this.askAll<Taken>({ type: 'take', keys }, 'onTaken');
+    this.local?.forget(keys);
     const n = keys.length / KEY_WORDS;
     // Each answer's columns and flow i's row there (after a final drain, the columns came before).
     const columns = answers.map((a, w) => a.columns ?? this.slots[w].pretaken!);

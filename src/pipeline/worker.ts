@@ -37,12 +37,13 @@ port.on('message', (msg: ToWorker) => {
         const reply: FromWorker = { type: 'taken', columns: null, rows: agg.conversations.rowsOf(msg.keys) };
         port.postMessage(reply);
       } else {
+        agg.forget(msg.keys);
         const columns = agg.conversations.takeColumns(msg.keys);
         const reply: FromWorker = { type: 'taken', columns, rows: null };
         port.postMessage(reply, columnBuffers(columns));
       }
     } else if (msg.type === 'drain') {
-      const result = agg.drain();
+      const result = agg.drain(msg.final);
       const reply: FromWorker = { type: 'result', result };
       const f = result.flows!;
       const g = result.fragments;

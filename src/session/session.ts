@@ -436,20 +436,22 @@ export class FlowSession {
     // their sum would overstate the table.
     const incoming = parts.reduce((a, p) => a + (p.flows?.count ?? 0), 0);
     if (final && incoming > 0) this.table.reserve(Math.min(this.opts.maxFlows, this.table.size + incoming));
-    for (const p of parts) {
-      if (p.flows !== null) {
-        // Flows that did not fit are overflow: their owners forget their conversations
-        // (else, live, a worker would keep them and their payload budget for ever). A sink
-        // may forget a flow only when its facts are asked for (FactsOf: the main thread's
-        // share, inline): each is asked for, but at the end, where terminate() drops them all.
-        const left = this.table.merge(p.flows);
-        if (left !== null) {
-          const facts = await this.sink.take(left);
-          if (!final) for (let i = 0; i < left.length / KEY_WORDS; i++) facts(i);
-        }
+    // The owners' tables in one merge: when they do not all fit, the flows kept are the first
+    // by record number, as inline (FlowTable.merge), whatever the worker count.
+    const snaps: FlowSnapshot[] = [];
+    for (const p of parts) if (p.flows !== null) snaps.push(p.flows);
+    if (snaps.length > 0) {
+      // Flows that did not fit are overflow: their owners forget their conversations
+      // (else, live, a worker would keep them and their payload budget for ever). A sink
+      // may forget a flow only when its facts are asked for (FactsOf: the main thread's
+      // share, inline): each is asked for, but at the end, where terminate() drops them all.
+      const left = this.table.merge(...snaps);
+      if (left !== null) {
+        const facts = await this.sink.take(left);
+        if (!final) for (let i = 0; i < left.length / KEY_WORDS; i++) facts(i);
       }
-      this.fragments.add(p.fragments);
     }
+    for (const p of parts) this.fragments.add(p.fragments);
     this.stats = mergeStats([this.stats, ...parts.map((p) => p.stats)]);
     this.fragments.resolve(this.table, nowUs, final);
   }

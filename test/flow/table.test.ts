@@ -313,6 +313,45 @@ describe('merge', () => {
     expect(both.length).toBeGreaterThan(10);
   });
 
+  it('merging into a table that cannot hold them all keeps the first flows by record, whatever the split (as one table fed every packet)', () => {
+    const all = packets();
+    // 30 flows, 12 kept: the flows that did not fit, their packets and their sketch as in one table
+    const whole = new FlowTable(12, 16);
+    for (const p of all) add(whole, p.frame, p.seq, p.ts, p.bytes, p.link);
+    expect(whole.size).toBe(12);
+    expect(whole.overflowFlows).toBe(18);
+    // Two owners by flow (as the router splits them), each with room for all its flows; one
+    // filled with its packets in reverse order, so that its slots are not in capture order.
+    const owner = (p: (typeof all)[number]): number => {
+      const t = new FlowTable(1000, 16);
+      add(t, p.frame, 0, 0, 1, p.link);
+      return t.keyWords(usedSlots(t)[0]).reduce((a, w) => a ^ w, 0) & 1;
+    };
+    const mine = all.map(owner);
+    const t0 = new FlowTable(1000, 16);
+    const t1 = new FlowTable(1000, 16);
+    for (const [i, p] of all.entries()) if (mine[i] === 0) add(t0, p.frame, p.seq, p.ts, p.bytes, p.link);
+    for (let i = all.length - 1; i >= 0; i--) if (mine[i] === 1) add(t1, all[i].frame, all[i].seq, all[i].ts, all[i].bytes, all[i].link);
+    expect(t0.size).toBeGreaterThan(5);
+    expect(t1.size).toBeGreaterThan(5);
+    for (const snaps of [
+      [t0.snapshot(), t1.snapshot()],
+      [t1.snapshot(), t0.snapshot()],
+    ]) {
+      const m = new FlowTable(12, 16);
+      const left = m.merge(...snaps);
+      expect(dump(m)).toEqual(dump(whole));
+      expect(m.overflowPackets).toBe(whole.overflowPackets);
+      expect(Array.from(m.overflowSketch)).toEqual(Array.from(whole.overflowSketch));
+      expect(left!.length).toBe(18 * KEY_WORDS);
+    }
+    // one snapshot after the other, as before: the first one's flows took the room
+    const one = new FlowTable(12, 16);
+    one.merge(t1.snapshot());
+    one.merge(t0.snapshot());
+    expect(dump(one)).not.toEqual(dump(whole));
+  });
+
   it('a flow added packet by packet is found by its key words (addPacketNow hashes the key inline, as findOrInsert does)', () => {
     const t = new FlowTable(1000, 16);
     for (const p of packets()) add(t, p.frame, p.seq, p.ts, p.bytes, p.link);

@@ -56,6 +56,7 @@ interface Options {
   timeouts?: IdleTimeouts;
   workers?: number;
   perBatch?: number;
+  maxFlows?: number;
 }
 
 /** Replays `path` through the live adapter; returns every flow (expired or not) and the summary. */
@@ -63,7 +64,7 @@ async function live(path: string, o: Options = {}): Promise<{ flows: ClassifiedF
   const session = new FlowSession({
     catalog,
     inventory: null,
-    maxFlows: DEFAULT_MAX_FLOWS,
+    maxFlows: o.maxFlows ?? DEFAULT_MAX_FLOWS,
     allFlows: true,
     maxListed: 10_000,
     topPairs: 5,
@@ -214,6 +215,46 @@ describe('live: expiry depends on timestamps, not on batches', () => {
   it('flows do expire with 3 s timeouts (so the test above compares expiry)', async () => {
     const r = await live(join(PAN_LAB, 'a02_ha.pcap'), { timeouts: idleTimeouts({ tcp: 3, udp: 3, other: 3 }), perBatch: 7 });
     expect(r.expired).toBeGreaterThan(0);
+  });
+});
+
+describe('live: a full flow table keeps the same flows for any worker count', () => {
+  it('30 new UDP flows a second, 3 s timeouts, a table of 50: the same flows, overflow and summary inline, with 1 and 2 workers', async () => {
+    const packets: [number, Buffer][] = [];
+    let x = 99;
+    const rnd = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % n;
+    };
+    for (let t = 0; t < 40; t++) {
+      for (let i = 0; i < 30; i++) {
+        const port = 20000 + t * 30 + i;
+        const at = t + i * 0.01;
+        // each flow's datagrams, some answered, over up to 2 s
+        for (let k = 0, n = 1 + rnd(3); k < n; k++) {
+          const out = rnd(3) !== 0;
+          const u = out ? udp({ sport: port, dport: 514 }) : udp({ sport: 514, dport: port });
+          packets.push([at + k * rnd(100) * 0.02, ipv4({ src: out ? '10.0.6.1' : '10.0.6.9', dst: out ? '10.0.6.9' : '10.0.6.1', proto: PROTO_UDP, payload: u })]);
+        }
+      }
+      // one flow that goes on all along (kept from the start)
+      packets.push([t + 0.5, ipv4({ src: '10.0.6.2', dst: '10.0.6.9', proto: PROTO_UDP, payload: udp({ sport: 9999, dport: 123 }) })]);
+    }
+    const path = capture('overflow', packets.sort((a, b) => a[0] - b[0]));
+    const timeouts = idleTimeouts({ tcp: 3, udp: 3, other: 3 });
+    const ref = await live(path, { timeouts, maxFlows: 50, perBatch: 7 });
+    expect(ref.summary.input.flowTable.overflowPackets).toBeGreaterThan(500);
+    expect(ref.expired).toBeGreaterThan(300);
+    for (const [workers, perBatch] of [
+      [1, 5],
+      [2, 4],
+      [2, 64],
+    ]) {
+      const r = await live(path, { timeouts, maxFlows: 50, workers, perBatch });
+      expect(r.expired).toBe(ref.expired);
+      expect(records(r.flows)).toEqual(records(ref.flows));
+      expect(comparable(r.summary)).toEqual(comparable(ref.summary));
+    }
   });
 });
 
