@@ -65,8 +65,6 @@ class Totals {
 }
 
 interface EntryAcc {
-  /** The catalog entry's id. */
-  id: string;
   totals: Totals;
   /** Its channels (ChannelStore). */
   channels: number;
@@ -205,7 +203,6 @@ export class SummaryAccumulator {
   ) {
     this.sections = SECTION_ORDER.map(() => new Totals());
     this.entries = catalog.entries.map((e) => ({
-      id: e.id,
       totals: new Totals(),
       channels: 0,
       failureCount: 0,
@@ -220,6 +217,7 @@ export class SummaryAccumulator {
    */
   addFlows(flows: readonly ClassifiedFlow[]): void {
     const allFlows = this.opts.allFlows;
+    const entries = this.catalog.entries;
     for (const f of flows) {
       this.flowCount++;
       const si = SECTION_INDEX.get(f.section);
@@ -228,7 +226,7 @@ export class SummaryAccumulator {
       for (const i of f.entries) {
         const c = this.addToEntry(i, f);
         // A heartbeat's channel is its entry's (classification takes that entry from the flow's).
-        if (hb !== undefined && hb !== null && this.entries[i].id === hb.entry) this.ha.add(f, hb, c);
+        if (hb !== undefined && hb !== null && entries[i].id === hb.entry) this.ha.add(f, hb, c);
       }
       if (allFlows || selects(f)) {
         this.selected++;
