@@ -35,9 +35,11 @@ export interface RecordBatch {
   /**
    * Byte offset in that input (after decompression) of the batch's buffer's first byte: a
    * record's REC_OFFSET counts from there. The first record may start later (the file's
-   * header in its first batch, the head room in front of a part read ahead). A batch merged
-   * from several inputs (capture sets) is placed so that its first record's offset is right
-   * (in the input fileIndex names); its later records may come from other inputs.
+   * header in its first batch, the head room in front of a part read ahead). Where records
+   * are copied back to back (a batch merged from several inputs, a capture set's; a part of
+   * a batch routed to one worker) it is placed so that the first record's offset is right
+   * (in the input fileIndex names), for messages (firstPacketOffset); the later records' are
+   * not (a merged batch's may come from other inputs: a part of one says only roughly where).
    */
   fileOffset: number;
   /**

@@ -137,7 +137,7 @@ export class ColumnsWriter {
     this.num = new Float64Array(count * WORDS);
   }
 
-  /** Flow i's heartbeat log as kept (BeatLog.take(); any kind of flow); only it, `only`. */
+  /** Flow i's heartbeat log as kept (BeatRows.take(); any kind of flow); only it, `only`. */
   beatLog(i: number, bl: { log: Float64Array; n: number; dropped: number }, only: boolean): void {
     this.beatLogs.push(bl);
     this.beatAt.push(i * WORDS + O_BT);

@@ -8,7 +8,7 @@
 // doubling up to MAX_BEATS entries; past that, or when the store's payload budget (shared
 // with the streams and datagrams: an ICMP flood makes many such flows) has no room for the
 // next growth, it counts what it did not keep (capHit). A store keeps all its flows' logs in
-// one BeatRows; a BeatLog is one flow's, by the same rules.
+// one BeatRows.
 import type { PayloadBudget } from './stream.js';
 import type { Side } from './table.js';
 
@@ -75,72 +75,19 @@ function chargedFor(n: number): number {
   return (room - FIRST_ENTRIES) * ENTRY_BYTES;
 }
 
-/**
- * A growing, capped time log of one flow. Entries are pairs of doubles in one array (one
- * object and store to reach per packet): the time, then flags + 8 × echo (below 2^35:
- * exact). The budget is charged ENTRY_BYTES per entry, as for the three arrays handed out.
- */
-export class BeatLog {
-  /** `budget`: the store's, charged for the arrays as they grow (none: not charged). */
-  constructor(private readonly budget: PayloadBudget | null = null) {}
-  private log = new Float64Array(2 * FIRST_ENTRIES);
-  private n = 0;
-  private dropped = 0;
-
-  add(tsUs: number, side: Side, kind: number, echo: number): void {
-    const n = this.n;
-    let log = this.log;
-    if (2 * n === log.length) {
-      if (!mayGrow(n, this.budget)) {
-        this.dropped++;
-        return;
-      }
-      const t = new Float64Array(2 * Math.min(MAX_BEATS, n * 2));
-      t.set(log);
-      this.log = log = t;
-    }
-    log[2 * n] = tsUs;
-    log[2 * n + 1] = beatCode(side, kind, echo);
-    this.n = n + 1;
-  }
-
-  get size(): number {
-    return this.n;
-  }
-
-  /** The log so far; `final`: the flow leaves, and the budget gets its bytes back. */
-  facts(final = false): BeatFacts {
-    const f = beatFacts(this.log, 0, this.n, this.dropped);
-    if (final) this.end();
-    return f;
-  }
-
-  /**
-   * The log as it is kept, for a worker's hand-over (beatFacts reads it on the other side):
-   * `n` entries of two doubles from 0 of `log`. The flow leaves: the budget gets its bytes back.
-   */
-  take(): { log: Float64Array; n: number; dropped: number } {
-    this.end();
-    return { log: this.log, n: this.n, dropped: this.dropped };
-  }
-
-  private end(): void {
-    if (this.budget !== null) this.budget.used -= chargedFor(this.log.length / 2);
-  }
-}
-
-/** Entries per chunk of a BeatRows store (a chunk is 256 bytes: what a BeatLog starts with). */
+/** Entries per chunk of a BeatRows store (a chunk is 256 bytes: a log's first room, free of charge). */
 const CHUNK = FIRST_ENTRIES;
 /** Words per log in BeatRows.d: first chunk + 1 (0: no log), last chunk + 1, entries, dropped. */
 const D_WORDS = 4;
 
 /**
  * The time logs of many flows, by flow id: each a chain of chunks of CHUNK entries (pairs of
- * doubles, as a BeatLog's) in one array, and four words per id in another. A packet reaches
- * its id's words and the entry it writes, not a log object, its typed array and that array's
- * store (which missed the cache for most logged packets). Growth and the budget follow
- * BeatLog's rules exactly (the same entries kept and dropped, the same bytes charged), so a
- * log's facts do not depend on which of the two kept it.
+ * doubles: the time, then flags + 8 × echo, below 2^35: exact) in one array, and four words
+ * per id in another. A packet reaches its id's words and the entry it writes, not a log
+ * object, its typed array and that array's store (which missed the cache for most logged
+ * packets). A log's room is FIRST_ENTRIES, then doubles (mayGrow) up to MAX_BEATS entries;
+ * the budget is charged ENTRY_BYTES per entry of room past the first, as for the three
+ * arrays handed out (chargedFor), and gets them back when the log is taken.
  */
 export class BeatRows {
   /** Chunk c's entries from e[c * 2 * CHUNK] on. */
@@ -159,7 +106,7 @@ export class BeatRows {
     return id * D_WORDS < this.d.length && this.d[id * D_WORDS] !== 0;
   }
 
-  /** Logs a packet of flow `id` (made at its first), as BeatLog.add. */
+  /** Logs a packet of flow `id` (made at its first); counts it as dropped when its log may not grow. */
   add(id: number, tsUs: number, side: Side, kind: number, echo: number): void {
     const o = id * D_WORDS;
     if (o >= this.d.length) this.growIds(id);
@@ -190,7 +137,10 @@ export class BeatRows {
     return t === null ? null : beatFacts(t.log, 0, t.n, t.dropped);
   }
 
-  /** Flow `id`'s log as BeatLog.take() gives it (null: none): the flow leaves. */
+  /**
+   * Flow `id`'s log as it is kept, for a worker's hand-over (beatFacts reads it on the other
+   * side): `n` entries of two doubles from 0 of `log` (null: none). The flow leaves.
+   */
   take(id: number): { log: Float64Array; n: number; dropped: number } | null {
     return this.entries(id, true);
   }

@@ -57,9 +57,9 @@ export function silenceBin(dt: number): number {
   return 1 + 2 * o + half;
 }
 
-// One flow's state is one row of S_WORDS doubles (in a SilenceRows store, or a SilenceLog's
-// own array): last packet time per side, the shortest kept silence per side, the K (start,
-// length) pairs per side, then the histograms (counts as doubles: exact).
+// One flow's state is one row of SILENCE_WORDS doubles (in a SilenceRows store, or a
+// SilenceLog's own array): last packet time per side, the shortest kept silence per side,
+// the K (start, length) pairs per side, then the histograms (counts as doubles: exact).
 const S_LAST = 0;
 const S_FLOOR = 2;
 const S_GAPS = 4;

@@ -31,10 +31,10 @@ import { RecordOrder } from './record-order.js';
 // FlowSlots accessors, so the layout can change (cache lines, new per-flow facts) without
 // touching classification, expiry or tests.
 //
-// Two layouts share the fact numbering below. A packed FlowSnapshot (what workers hand
-// over) keeps three arrays: keys (KW words a flow), f64 (FW doubles), u32 (UW words). A
-// FlowTable keeps each slot in one 192-byte block of one page-aligned buffer (issue 13: the
-// state a packet touches in as few cache lines as can be, see the H_* words below).
+// Two layouts. A packed FlowSnapshot (what workers hand over) keeps three arrays: keys (KW
+// words a flow), f64 (FW doubles), u32 (UW words), numbered as below. A FlowTable keeps each
+// slot in one 192-byte block of one page-aligned buffer (issue 13: the state a packet
+// touches in as few cache lines as can be, see the H_* and D_* words below).
 
 /** Key words per slot: [kind | proto << 8, a0..a3, b0..b3, portA | portB << 16]. */
 const KW = 10;
@@ -146,8 +146,9 @@ function mix(h: number, w: number): number {
 
 /**
  * The flow key's hash from its words (K_KP, the two addresses, K_PORTS): the one definition,
- * for a key in a table (hashKey) and for a packet's key still in locals (addPacketNow). Words
- * 2-3 of each address only count for IPv6: IPv4 and MAC keys carry theirs in words 0-1.
+ * for a packed key (hashKey), a table slot's (slotHash) and a packet's key still in locals
+ * (addPacketNow). Words 2-3 of each address only count for IPv6: IPv4 and MAC keys carry
+ * theirs in words 0-1.
  */
 function hashWords(kp: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, ports: number): number {
   let h = mix(mix(mix(mix(mix(mix(0x811c9dc5, kp), a0), a1), b0), b1), ports);
@@ -480,9 +481,10 @@ function sameKey(keys: Uint32Array, base: number, k: Uint32Array, o: number): bo
 
 /**
  * An index over flow keys kept elsewhere, each at a place (a table's slot, a conversation
- * id) whose key lies at keys[place * stride]: per entry, the key's hash and its place + 1
- * (0: empty). Open addressing with linear probing over 8-byte entries, eight to a cache
- * line; the owner keeps it at most half full. The hashes it holds make growth (a rebuild
+ * id): per entry, the key's hash and its place + 1 (0: empty); find() compares keys kept
+ * packed at keys[place * stride], next() and place() let an owner compare its own layout.
+ * Open addressing with linear probing over 8-byte entries, eight to a cache line; the owner
+ * keeps it at most half full. The hashes it holds make growth (a rebuild
  * from them) and removal (moving entries back, Knuth's algorithm R) hash no key again.
  * The flow table's index and a conversation store's (ConversationIndex) are both one.
  */
