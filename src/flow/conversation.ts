@@ -269,9 +269,9 @@ export class ConversationIndex {
     return id;
   }
 
-  /** The id of key k, or -1. */
-  lookup(k: Uint32Array): number {
-    const at = this.index.find(flowKeyHash(k, 0), this.keys, KEY_WORDS, k, 0);
+  /** The id of the key at k[o..o + KEY_WORDS), or -1. */
+  lookup(k: Uint32Array, o = 0): number {
+    const at = this.index.find(flowKeyHash(k, o), this.keys, KEY_WORDS, k, o);
     return at >= 0 ? at : -1;
   }
 

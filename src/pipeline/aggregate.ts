@@ -52,7 +52,7 @@ export class BatchAggregator {
   private readonly handedOver = new ConversationIndex();
   private handedOverCount = 0;
   private readonly key = new Uint32Array(KEY_WORDS);
-  private readonly admit = (k: Uint32Array, o: number): boolean => this.handedOver.lookup(o === 0 ? k : k.subarray(o, o + KEY_WORDS)) >= 0;
+  private readonly admit = (k: Uint32Array, o: number): boolean => this.handedOver.lookup(k, o) >= 0;
 
   constructor(
     private readonly maxFlows: number,
