@@ -418,13 +418,13 @@ class Router {
       const seqs = new Float64Array(counts[w]);
       let bytes = 0;
       let k = 0;
-      let firstAt = 0;
-      for (let r = 0; r < n; r++) {
+      // the part's first record (counts[w] > 0: there is one), for its fileOffset
+      const first = route.indexOf(w);
+      for (let r = first; r < n; r++) {
         if (route[r] !== w) continue;
         const o = r * REC_WORDS;
         const len = idx[o + REC_CAPLEN];
         const off = idx[o + REC_OFFSET];
-        if (k === 0) firstAt = off;
         data.set(src.subarray(off, off + len), bytes);
         const d = k * REC_WORDS;
         for (let j = 0; j < REC_WORDS; j++) index[d + j] = idx[o + j];
@@ -433,7 +433,7 @@ class Router {
         seqs[k++] = given === undefined ? batch.seqBase + r : given[r];
         bytes += len;
       }
-      parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset + firstAt, seqs });
+      parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset + idx[first * REC_WORDS + REC_OFFSET], seqs });
     }
     return parts;
   }
