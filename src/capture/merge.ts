@@ -391,6 +391,8 @@ class MergeOutput {
   private seqBase = 0;
   private fileIndex = 0;
   private fileOffset = 0;
+  /** The batch's runs, for RecordBatch.origins: first record, input, input offset of byte 0. */
+  private origins: number[] = [];
 
   constructor(
     private readonly opts: MergeOptions,
@@ -450,6 +452,9 @@ class MergeOutput {
     }
     l.bytes.copy(this.u8, this.fill, start, end);
     const shift = this.fill - start;
+    const base = src.fileOffset - shift;
+    const os = this.origins;
+    if (os.length === 0 || os[os.length - 2] !== l.file || os[os.length - 1] !== base) os.push(this.count, l.file, base);
     const d = this.idx;
     for (let j = 0; j < m; j++) {
       const so = (l.r + j) * REC_WORDS;
@@ -477,6 +482,9 @@ class MergeOutput {
     if (bufs === null) return;
     this.bufs = null;
     const batch: RecordBatch = { data: bufs.data, index: bufs.index, count: this.count, seqBase: this.seqBase, fileIndex: this.fileIndex, fileOffset: this.fileOffset };
+    // one run: fileIndex and fileOffset say it all
+    if (this.origins.length > 3) batch.origins = Float64Array.from(this.origins);
+    this.origins.length = 0;
     this.count = 0;
     this.fill = 0;
     this.full = false;
@@ -487,5 +495,6 @@ class MergeOutput {
   abandon(): void {
     if (this.bufs !== null) this.opts.pool.release(this.bufs);
     this.bufs = null;
+    this.origins.length = 0;
   }
 }

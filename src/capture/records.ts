@@ -36,12 +36,19 @@ export interface RecordBatch {
    * Byte offset in that input (after decompression) of the batch's buffer's first byte: a
    * record's REC_OFFSET counts from there. The first record may start later (the file's
    * header in its first batch, the head room in front of a part read ahead). Where records
-   * are copied back to back (a batch merged from several inputs, a capture set's; a part of
-   * a batch routed to one worker) it is placed so that the first record's offset is right
-   * (in the input fileIndex names), for messages (firstPacketOffset); the later records' are
-   * not (a merged batch's may come from other inputs: a part of one says only roughly where).
+   * are copied back to back (a batch merged from several inputs, a part of a batch routed
+   * to one worker) it is placed so that the first record's offset is right; `origins` then
+   * says where the later ones came from.
    */
   fileOffset: number;
+  /**
+   * A batch whose records were copied from several runs (capture/merge.ts): one triple per
+   * run, in record order — its first record, its input, and that input's offset of this
+   * buffer's byte 0 for the run (so a record's input offset is that plus its REC_OFFSET).
+   * Absent: every record is fileIndex's, at fileOffset + REC_OFFSET. For messages only
+   * (recordOrigin); a few triples a batch, never read per packet.
+   */
+  origins?: Float64Array;
   /**
    * Global sequence number of each record, when the records are not consecutive (a part
    * of a batch routed to one worker); otherwise record r is seqBase + r.
@@ -55,9 +62,15 @@ export function recordTsUs(idx: Uint32Array, o: number): number {
 }
 
 /**
- * Byte offset in its input of a batch's first packet, for messages: the batch's buffer may
- * start earlier (the file's header, the head room in front of a part read ahead).
+ * Which input record `r` of a batch came from and its byte offset there, for messages: the
+ * batch's buffer may start earlier than its first packet (the file's header, the head room
+ * in front of a part read ahead), and a merged batch's records come from several inputs.
  */
-export function firstPacketOffset(batch: RecordBatch): number {
-  return batch.count > 0 ? batch.fileOffset + new Uint32Array(batch.index, 0, REC_WORDS)[REC_OFFSET] : batch.fileOffset;
+export function recordOrigin(batch: RecordBatch, r: number): { fileIndex: number; offset: number } {
+  const at = r < batch.count ? new Uint32Array(batch.index, r * REC_WORDS * 4, REC_WORDS)[REC_OFFSET] : 0;
+  const o = batch.origins;
+  if (o === undefined) return { fileIndex: batch.fileIndex, offset: batch.fileOffset + at };
+  let k = 0;
+  while (k + 3 < o.length && o[k + 3] <= r) k += 3;
+  return { fileIndex: o[k + 1], offset: o[k + 2] + at };
 }

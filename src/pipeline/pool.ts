@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { isShared, type BufferPool } from '../capture/reader.js';
-import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, firstPacketOffset, type RecordBatch } from '../capture/records.js';
+import { REC_CAPLEN, REC_LINKTYPE, REC_OFFSET, REC_ORIGLEN, REC_WORDS, recordOrigin, type RecordBatch } from '../capture/records.js';
 import { F_DPORT, F_DST, F_ETHERTYPE, F_KIND, F_PROTO, F_SPORT, F_SRC, KIND_L2, R_OK, newPacketFields } from '../decode/fields.js';
 import { decodeRecord } from '../decode/link.js';
 import type { ConversationColumns } from '../flow/conversation-columns.js';
@@ -132,7 +132,7 @@ const MAIN_SHARE_BUCKETS = 6;
 interface Slot {
   worker: Worker;
   /** Per batch in flight: its input and the byte offset of its first packet, for messages. */
-  inflight: { fileIndex: number; packetOffset: number }[];
+  inflight: { fileIndex: number; offset: number }[];
   onResult: ((r: AggregateResult) => void) | null;
   onTaken: ((answer: Taken) => void) | null;
   /** The worker's conversations after a final drain, row = id: 'taken' then answers with rows. */
@@ -211,7 +211,7 @@ export class WorkerPool implements BatchSink {
   private fail(slot: Slot, message: string): void {
     if (this.failure !== null) return;
     const at = slot.inflight[0];
-    const where = at ? `${this.fileNames[at.fileIndex] ?? 'input'}: batch from the packet at byte offset ${at.packetOffset}: ` : '';
+    const where = at ? `${this.fileNames[at.fileIndex] ?? 'input'}: batch from the packet at byte offset ${at.offset}: ` : '';
     this.failure = new WorkerError(`${where}decode worker failed: ${message}`);
     for (const w of this.waiters.splice(0)) w.reject(this.failure);
     for (const s of this.slots) {
@@ -278,7 +278,7 @@ export class WorkerPool implements BatchSink {
     for (;;) {
       if (this.failure) throw this.failure;
       if (slot.inflight.length < this.perWorker) {
-        slot.inflight.push({ fileIndex: batch.fileIndex, packetOffset: firstPacketOffset(batch) });
+        slot.inflight.push(recordOrigin(batch, 0));
         if (shared !== null) {
           const msg: ToWorker = { type: 'shared', batch, route: shared.route, me: shared.me, id: shared.id };
           slot.worker.postMessage(msg);
@@ -418,7 +418,7 @@ class Router {
       const seqs = new Float64Array(counts[w]);
       let bytes = 0;
       let k = 0;
-      // the part's first record (counts[w] > 0: there is one), for its fileOffset
+      // the part's first record (counts[w] > 0: there is one), for where it lies in its input
       const first = route.indexOf(w);
       for (let r = first; r < n; r++) {
         if (route[r] !== w) continue;
@@ -433,7 +433,9 @@ class Router {
         seqs[k++] = given === undefined ? batch.seqBase + r : given[r];
         bytes += len;
       }
-      parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: batch.fileIndex, fileOffset: batch.fileOffset + idx[first * REC_WORDS + REC_OFFSET], seqs });
+      // the part's first record lands at offset 0: the part is placed where it lies in its input
+      const origin = recordOrigin(batch, first);
+      parts.push({ data: b.data, index: b.index, count: k, seqBase: batch.seqBase, fileIndex: origin.fileIndex, fileOffset: origin.offset, seqs });
     }
     return parts;
   }

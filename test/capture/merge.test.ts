@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileMap, readMerged } from '../../src/capture/merge.js';
 import { BufferPool, type FileReport } from '../../src/capture/reader.js';
-import { REC_CAPLEN, REC_OFFSET, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, firstPacketOffset, type RecordBatch } from '../../src/capture/records.js';
+import { REC_CAPLEN, REC_OFFSET, REC_TS_NSEC, REC_TS_SEC, REC_WORDS, recordOrigin, type RecordBatch } from '../../src/capture/records.js';
 import { CaptureError } from '../../src/errors.js';
 import { pcap, tempDir, type PcapRecord } from '../helpers/build.js';
 import { shiftPcap, splitPcap } from '../helpers/pcap-split.js';
@@ -32,28 +32,28 @@ async function collect(
   paths: string[],
   batchBytes: number,
   batchRecords: number,
-): Promise<{ recs: Rec[]; merged: Awaited<ReturnType<typeof readMerged>>; batches: number; firsts: { file: number; at: number; bytes: string }[] }> {
+): Promise<{ recs: Rec[]; merged: Awaited<ReturnType<typeof readMerged>>; batches: number; origins: { file: number; at: number; bytes: string }[] }> {
   const pool = new BufferPool(batchBytes, batchRecords);
   const recs: Rec[] = [];
-  // per batch: where its first packet is in its input, by firstPacketOffset()
-  const firsts: { file: number; at: number; bytes: string }[] = [];
+  // per record: where it lies in its input, by recordOrigin()
+  const origins: { file: number; at: number; bytes: string }[] = [];
   let batches = 0;
   const submit = (b: RecordBatch): void => {
     batches++;
     expect(b.seqBase).toBe(recs.length);
-    if (b.count > 0) firsts.push({ file: b.fileIndex, at: firstPacketOffset(b), bytes: '' });
     const u8 = new Uint8Array(b.data);
     const idx = new Uint32Array(b.index);
     for (let r = 0; r < b.count; r++) {
       const o = r * REC_WORDS;
       const off = idx[o + REC_OFFSET];
       recs.push({ sec: idx[o + REC_TS_SEC], nsec: idx[o + REC_TS_NSEC], bytes: Buffer.from(u8.subarray(off, off + idx[o + REC_CAPLEN])).toString('hex'), seq: b.seqBase + r, file: b.fileIndex });
-      if (r === 0) firsts[firsts.length - 1].bytes = recs[recs.length - 1].bytes;
+      const from = recordOrigin(b, r);
+      origins.push({ file: from.fileIndex, at: from.offset, bytes: recs[recs.length - 1].bytes });
     }
     pool.release(b);
   };
   const merged = await readMerged(paths, { pool, submit });
-  return { recs, merged, batches, firsts };
+  return { recs, merged, batches, origins };
 }
 
 /** The records of one file in file order, as collect() gives them. */
@@ -131,11 +131,13 @@ describe('readMerged', () => {
       [4096, 5],
       [2048, 64],
     ] as const) {
-      const { recs, merged, firsts } = await collect([a, b], bytes, recsPer);
+      const { recs, merged, origins } = await collect([a, b], bytes, recsPer);
       expect(strip(recs)).toEqual(strip(want));
-      // each batch, copied or handed on, names where its first packet lies in its input
+      // each record, copied or handed on, is named where it lies in its input
       const raw = [readFileSync(a), readFileSync(b)];
-      expect(firsts.filter((f) => raw[f.file].subarray(f.at, f.at + f.bytes.length / 2).toString('hex') !== f.bytes)).toEqual([]);
+      expect(origins.filter((f) => raw[f.file].subarray(f.at, f.at + f.bytes.length / 2).toString('hex') !== f.bytes)).toEqual([]);
+      // and both inputs are named (a batch's later records can come from the other input)
+      expect(new Set(origins.map((f) => f.file))).toEqual(new Set([0, 1]));
       expect(merged.records).toBe(ra.length + rb.length);
       expect(merged.copied).toBeGreaterThan(0);
       expect(merged.copied).toBeLessThan(merged.records);

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BufferPool, readCapture } from '../../src/capture/reader.js';
-import { firstPacketOffset } from '../../src/capture/records.js';
+import { recordOrigin } from '../../src/capture/records.js';
 import { WorkerError } from '../../src/errors.js';
 import { mergeStats } from '../../src/decode/stats.js';
 import { FlowTable, KEY_WORDS } from '../../src/flow/table.js';
@@ -23,7 +23,7 @@ async function batchPacketOffsets(): Promise<number[]> {
     seqBase: 0,
     pool: buffers,
     submit: (b) => {
-      at.push(firstPacketOffset(b));
+      at.push(recordOrigin(b, 0).offset);
       buffers.release(b);
     },
   });
