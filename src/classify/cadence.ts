@@ -80,22 +80,33 @@ export function intervalStats(values: readonly number[] | Float64Array): Interva
 
 /** intervalStats() of v[lo..hi) (reordered in place), without a view of it. */
 function statsIn(v: Float64Array, lo: number, hi: number): IntervalStats | null {
+  const median = medianIn(v, lo, hi);
+  if (median === null) return null;
   const n = hi - lo;
-  if (n === 0) return null;
   const mid = lo + ((n - 1) >> 1);
-  const lowMid = select(v, lo, hi - 1, mid);
-  // Everything past `mid` is at least v[mid] now: the next order statistic is their least.
-  let median = lowMid;
-  if (n % 2 === 0) {
-    let next = Infinity;
-    for (let i = mid + 1; i < hi; i++) if (v[i] < next) next = v[i];
-    median = (lowMid + next) / 2;
-  }
+  // medianIn left the lower middle value at `mid`, the values past it no less.
+  const lowMid = v[mid];
   const rank = lo + Math.max(0, Math.ceil(0.99 * n) - 1);
   const p99 = rank === mid ? lowMid : select(v, mid + 1, hi - 1, rank);
   let max = -Infinity;
   for (let i = rank; i < hi; i++) if (v[i] > max) max = v[i];
   return { median, p99, max };
+}
+
+/**
+ * The median of v[lo..hi) as intervalStats() gives it (null when empty), reordered in place:
+ * the lower middle value selected at its rank, everything past it no less.
+ */
+function medianIn(v: Float64Array, lo: number, hi: number): number | null {
+  const n = hi - lo;
+  if (n === 0) return null;
+  const mid = lo + ((n - 1) >> 1);
+  const lowMid = select(v, lo, hi - 1, mid);
+  if (n % 2 !== 0) return lowMid;
+  // Everything past `mid` is at least v[mid] now: the next order statistic is their least.
+  let next = Infinity;
+  for (let i = mid + 1; i < hi; i++) if (v[i] < next) next = v[i];
+  return (lowMid + next) / 2;
 }
 
 /**
@@ -198,8 +209,9 @@ function cadenceIn(series: readonly ArrayLike<number>[], iv: Float64Array, at: r
   // the other's 1 s keep-alives a run of gaps. (Only one series with intervals: its own
   // median is the pooled one.) Taken before the pooled selection reorders across the parts.
   const alone = withIntervals === 1;
-  const own: (IntervalStats | null)[] = [];
-  if (!alone) for (let j = 0; j < series.length; j++) own.push(statsIn(iv, at[j], at[j + 1]));
+  // Only their medians are read: no p99 or max selected for them.
+  const own: (number | null)[] = [];
+  if (!alone) for (let j = 0; j < series.length; j++) own.push(medianIn(iv, at[j], at[j + 1]));
   // One array literal for every flow's gaps, with gaps or none: arrays of two sites (a literal,
   // a map()) had two maps, and judge() reading `gaps.length` was compiled again at the second.
   const gaps: HeartbeatGap[] = [];
@@ -208,13 +220,13 @@ function cadenceIn(series: readonly ArrayLike<number>[], iv: Float64Array, at: r
   const raw: [number, number, number][] = [];
   for (let j = 0; j < series.length; j++) {
     const s = series[j];
-    const mine = alone ? (s.length > 1 ? stats : null) : own[j];
-    if (mine === null || mine.median <= 0) continue;
-    const limitUs = Math.max(GAP_INTERVALS * mine.median * 1000, MIN_GAP_US);
+    const mine = alone ? (s.length > 1 ? stats.median : null) : own[j];
+    if (mine === null || mine <= 0) continue;
+    const limitUs = Math.max(GAP_INTERVALS * mine * 1000, MIN_GAP_US);
     let prev = s[0];
     for (let i = 1; i < s.length; i++) {
       const t = s[i];
-      if (t - prev > limitUs) raw.push([prev, t, mine.median]);
+      if (t - prev > limitUs) raw.push([prev, t, mine]);
       prev = t;
     }
   }
