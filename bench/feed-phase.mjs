@@ -10,6 +10,8 @@
 //     as the CLI does (default: finish keeps them all), BB=batch bytes, FORMAT=json|text to
 //     also time the rendering and writing of the summary to /dev/null as the CLI does it
 //     (`emit`, -o /dev/null): "report" is then finish + emit, the CLI's last batch to exit.
+//     FORMAT=text|markdown|html makes the listed flows without Community ID and TCP facts, as
+//     the CLI does for those formats (SessionOptions.listedFacts).
 //
 // Deterministic instruction and cache-miss counts of the feed (the machine is shared, wall
 // times are not): see bench/README.md, "Issue 13: the feed".
@@ -40,6 +42,8 @@ const session = new FlowSession({
   timeouts: null,
   workers: 0,
   inputNames: [file],
+  // As the CLI: the formats that show no flow's Community ID or TCP facts do without them.
+  ...(['text', 'markdown', 'html'].includes(process.env.FORMAT ?? '') ? { listedFacts: false } : {}),
 });
 const read = await feedFiles(session, [file]);
 const t1 = performance.now();

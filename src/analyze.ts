@@ -74,6 +74,11 @@ export interface AnalyzeOptions {
    * turned off for the report phase of a large table, process-wide (SessionOptions).
    */
   exitsAfterReport?: boolean;
+  /**
+   * Whether listed flows carry their Community ID and TCP facts (default true): false when the
+   * report never shows them (SessionOptions.listedFacts). `flows` (keepFlows) are complete.
+   */
+  listedFacts?: boolean;
 }
 
 export interface Analysis {
@@ -111,6 +116,7 @@ export async function analyzeCaptures(args: string[], opts: AnalyzeOptions = {})
     sharedBatches: !opts.filter?.bpf,
     inputNames: paths.map((p) => (p === '-' ? 'stdin' : p)),
     exitsAfterReport: opts.exitsAfterReport ?? false,
+    listedFacts: opts.listedFacts ?? true,
   });
   let read: FilesRead;
   try {

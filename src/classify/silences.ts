@@ -43,7 +43,7 @@ export function histogramMedian(hist: ArrayLike<number>, at = 0, fromBin = 0): n
 /** The gaps of a long-lived session, in time order. */
 export function sessionGaps(s: SilenceFacts): SessionGap[] {
   const raw: SessionGap[] = [];
-  for (const side of [0, 1]) {
+  for (let side = 0; side < 2; side++) {
     const median = histogramMedian(s.hist, side * SILENCE_BINS, silenceBin(CADENCE_MIN_US));
     if (median === null) continue;
     const limit = Math.max(GAP_INTERVALS * median, MIN_GAP_US);

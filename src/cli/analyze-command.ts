@@ -60,6 +60,9 @@ export interface CliIo {
 
 const FAIL_ON = ['unexpected', 'failed', 'degraded'];
 
+/** Formats whose report shows no flow's Community ID or TCP facts (text.ts, markdown.ts, html.ts). */
+const FORMATS_WITHOUT_FLOW_FACTS = ['text', 'markdown', 'html'];
+
 /** --fail-on values (analyze, merge, report): ArgumentError on one it does not know. */
 export function checkFailOn(failOn: readonly string[]): void {
   for (const f of failOn) if (!FAIL_ON.includes(f)) throw new ArgumentError(`--fail-on takes unexpected, failed or degraded (got '${f}')`);
@@ -161,6 +164,8 @@ async function analyzeAndReport(inputs: InputSet, opts: AnalyzeCliOptions, io: C
       keepFlows: ndjson !== null || store !== null,
       // `analyze` exits once its report is out.
       exitsAfterReport: true,
+      // Listed flows' Community IDs and TCP facts only for the formats that show them.
+      listedFacts: !FORMATS_WITHOUT_FLOW_FACTS.includes(opts.format),
     });
   } finally {
     bar?.stop();

@@ -131,10 +131,35 @@ export class BeatRows {
     d[o + 2] = n + 1;
   }
 
-  /** Flow `id`'s log so far (null: none); `final`: the flow leaves (its chunks and budget bytes go back). */
+  /**
+   * Flow `id`'s log so far (null: none); `final`: the flow leaves (its chunks and budget bytes
+   * go back). Read from its chunks straight into the three arrays: no copy of the log first, no
+   * view per chunk (mixed-2M: 168,020 entries in 10,500 chunks, read in code not yet optimised).
+   */
   facts(id: number, final: boolean): BeatFacts | null {
-    const t = this.entries(id, final);
-    return t === null ? null : beatFacts(t.log, 0, t.n, t.dropped);
+    if (!this.has(id)) return null;
+    const o = id * D_WORDS;
+    const n = this.d[o + 2];
+    const times = new Float64Array(n);
+    const flags = new Uint8Array(n);
+    const echo = new Uint32Array(n);
+    const e = this.e;
+    const next = this.next;
+    let c = this.d[o] - 1;
+    for (let i = 0; i < n; c = next[c] - 1) {
+      const end = Math.min(n, i + CHUNK);
+      for (let x = c * 2 * CHUNK; i < end; i++, x += 2) {
+        times[i] = e[x];
+        const v = e[x + 1];
+        // As beatFacts: v - 8·floor(v / 8), not v % 8 (a call to C's fmod in optimised code).
+        const k = Math.floor(v / 8);
+        flags[i] = v - 8 * k;
+        echo[i] = k;
+      }
+    }
+    const dropped = this.d[o + 3];
+    if (final) this.release(id);
+    return { times, flags, echo, dropped };
   }
 
   /**
@@ -142,10 +167,6 @@ export class BeatRows {
    * side): `n` entries of two doubles from 0 of `log` (null: none). The flow leaves.
    */
   take(id: number): { log: Float64Array; n: number; dropped: number } | null {
-    return this.entries(id, true);
-  }
-
-  private entries(id: number, final: boolean): { log: Float64Array; n: number; dropped: number } | null {
     if (!this.has(id)) return null;
     const d = this.d;
     const o = id * D_WORDS;
@@ -155,19 +176,27 @@ export class BeatRows {
     for (let i = 0; i < n; i += CHUNK) {
       const k = Math.min(CHUNK, n - i);
       log.set(this.e.subarray(c * 2 * CHUNK, c * 2 * CHUNK + 2 * k), 2 * i);
-      const was = c;
       c = this.next[c] - 1;
-      if (final) {
-        this.next[was] = 0;
-        this.freeChunks.push(was);
-      }
     }
     const dropped = d[o + 3];
-    if (final) {
-      if (this.budget !== null) this.budget.used -= chargedFor(n);
-      d.fill(0, o, o + D_WORDS);
-    }
+    this.release(id);
     return { log, n, dropped };
+  }
+
+  /** Flow `id` leaves: its chunks go back to the free list, its budget bytes to the budget, its words to 0. */
+  private release(id: number): void {
+    const d = this.d;
+    const o = id * D_WORDS;
+    const n = d[o + 2];
+    let c = d[o] - 1;
+    for (let i = 0; i < n; i += CHUNK) {
+      const was = c;
+      c = this.next[c] - 1;
+      this.next[was] = 0;
+      this.freeChunks.push(was);
+    }
+    if (this.budget !== null) this.budget.used -= chargedFor(n);
+    d.fill(0, o, o + D_WORDS);
   }
 
   /** A free chunk. */

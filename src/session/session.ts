@@ -71,6 +71,14 @@ export interface SessionOptions {
    * stopPretenuring). A library caller's process keeps V8's defaults.
    */
   exitsAfterReport?: boolean;
+  /**
+   * Whether the summary's listed flows carry what only a flow's record shows and no verdict
+   * reads: its Community ID and TCP facts (default true). False when the report made of the
+   * summary never shows them (the CLI's text, Markdown and HTML): no SHA-1 and no TCP record
+   * is made for the ≈ 14,000 flows of mixed-2M that may be listed. With kept flows (finish's
+   * `keepFlows`) every flow is complete whatever this says.
+   */
+  listedFacts?: boolean;
 }
 
 /** What the adapter knows about its inputs when the session ends. */
@@ -322,7 +330,7 @@ export class FlowSession {
         },
         // Flows that are dropped once folded in need their record's facts only if the summary
         // may list them (most do not: bench/README.md, "Report phase, fifth pass").
-        keepFlows ? undefined : (f) => acc.mayList(f),
+        keepFlows ? undefined : this.opts.listedFacts === false ? never : (f) => acc.mayList(f),
       );
     } catch (err) {
       this.ended = true;
@@ -473,6 +481,9 @@ export class FlowSession {
     });
   }
 }
+
+/** No flow's record facts are wanted (SessionOptions.listedFacts false). */
+const never = (): boolean => false;
 
 /** Timestamp (µs) of record r of a batch index, as the aggregator computes it. */
 function tsAt(idx: Uint32Array, r: number): number {

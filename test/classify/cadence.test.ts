@@ -103,6 +103,31 @@ describe('flowHeartbeat', () => {
     expect(late.ordered).toBe(false);
     expect(late.series.map((s) => Array.from(s))).toEqual([[1 * S, 2 * S], [2.5 * S, 1.5 * S]]);
   });
+  it('gives the cadence of its series, whatever the sides, order and sizes (one pass over the log against cadence())', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (let round = 0; round < 300; round++) {
+      const n = Math.floor(rnd() * (round < 50 ? 6 : 400));
+      const list: [number, number, number, number][] = [];
+      let t = 1_790_000_000 * S;
+      for (let k = 0; k < n; k++) {
+        // Mostly 1 s apart, some long silences, some packets out of order, some equal times.
+        t += rnd() < 0.05 ? 5 * S * rnd() : rnd() < 0.05 ? -0.3 * S : rnd() < 0.05 ? 0 : S * (0.9 + 0.2 * rnd());
+        const side = round % 7 === 0 ? 0 : rnd() < 0.5 ? 0 : 1;
+        list.push([t, side, BEAT_PLAIN, 0]);
+      }
+      const client = (round & 1) as 0 | 1;
+      const h = flowHeartbeat('udp', 'ha.ha2-udp.29281', beats(list), client);
+      const mine = list.filter((b) => b[1] === client).map((b) => b[0]);
+      const peer = list.filter((b) => b[1] !== client).map((b) => b[0]);
+      expect(h.series.map((x) => Array.from(x))).toEqual([mine, peer]);
+      const want = cadence([mine, peer]);
+      expect(h.intervalMs).toEqual(want.intervalMs);
+      expect(h.gaps).toEqual(want.gaps);
+      const inOrder = (x: number[]) => x.every((v, i) => i === 0 || x[i - 1] <= v);
+      expect(h.ordered).toBe(inOrder(mine) && inOrder(peer));
+    }
+  });
   it('takes each series against its own median and the pooled statistics over all (3 series)', () => {
     const a = [0, 1, 2, 3, 4, 5, 6, 7].map((x) => x * S);
     const b = [0, 0.1, 0.2, 0.3, 2.3, 2.4].map((x) => x * S);

@@ -151,6 +151,20 @@ describe('flows handed over in chunks', () => {
     }
   });
 
+  it('listedFacts false: listed flows without Community ID and TCP facts, the summary otherwise the same; kept flows complete', async () => {
+    const path = mixed();
+    const full = await analyzeCaptures([path], { workers: 0, keepFlows: false });
+    const lean = await analyzeCaptures([path], { workers: 0, keepFlows: false, listedFacts: false });
+    expect(full.summary.flows.some((f) => f.communityId !== null)).toBe(true);
+    expect(full.summary.flows.some((f) => f.tcp !== null)).toBe(true);
+    expect(JSON.stringify(lean.summary)).toBe(JSON.stringify({ ...full.summary, flows: full.summary.flows.map((f) => ({ ...f, communityId: null, tcp: null })) }));
+    // Flows kept for the caller (--flows-ndjson, --export) are complete whatever it says.
+    const kept = await analyzeCaptures([path], { workers: 0, listedFacts: false });
+    const keptFull = await analyzeCaptures([path], { workers: 0 });
+    expect(kept.flows).toEqual(keptFull.flows);
+    expect(JSON.stringify(kept.summary)).toBe(JSON.stringify(keptFull.summary));
+  });
+
   it('listable: a flow the caller will not list has no Community ID, and is otherwise the same', async () => {
     const run = await runAnalysis([mixed()], { workers: 0, maxFlows: 1000 });
     const matcher = CatalogMatcher.for(loadCatalog());

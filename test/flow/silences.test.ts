@@ -58,6 +58,35 @@ describe('SilenceLog', () => {
     expect(Array.from(f.gaps.slice(2 * SILENCE_K))).toEqual(Array(2 * SILENCE_K).fill(0));
   });
 
+  it('orders kept silences of equal length by start, earliest first, whatever order they came in', () => {
+    let seed = 11;
+    for (let round = 0; round < 200; round++) {
+      const log = new SilenceLog();
+      const all: [number, number, number][] = [];
+      let t = 1e12;
+      for (let side = 0 as 0 | 1; side < 2; side = (side + 1) as 0 | 1) log.add(t, side);
+      for (let k = 0; k < 2 + (round % 14); k++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        const side = (seed >>> 3) & 1 ? 1 : 0;
+        // few distinct lengths: ties; some 1 s or less (never kept)
+        const len = [0.5, 1, 2, 3, 3, 5][(seed >>> 8) % 6] * 1e6;
+        t += 1e7;
+        log.add(t, side as 0 | 1);
+        log.add(t + len, side as 0 | 1);
+        if (len > 1e6) all.push([side, t, len]);
+        t += len;
+      }
+      const f = log.facts();
+      for (const side of [0, 1]) {
+        // The K longest, longest first, then earliest; each side's own longer intervals between rounds count too.
+        const mine: [number, number][] = [];
+        for (let k = 0; k < SILENCE_K; k++) if (f.gaps[side * 2 * SILENCE_K + 2 * k + 1] > 0) mine.push([f.gaps[side * 2 * SILENCE_K + 2 * k], f.gaps[side * 2 * SILENCE_K + 2 * k + 1]]);
+        const sorted = [...mine].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+        expect(mine).toEqual(sorted);
+      }
+    }
+  });
+
   it('knows the long-lived ports', () => {
     expect([3978, 28769, 28260, 28770, 28771, 28270].map((p) => longLivedTcp(50000, p))).toEqual(Array(6).fill(true));
     expect(longLivedTcp(28769, 50000)).toBe(true);
