@@ -13,13 +13,15 @@ import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F
 import { ColumnsWriter, HELD_OPT, columnBeats, columnDatagrams, columnTcp, type ConversationColumns, type HeldColumns } from './conversation-columns.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatRows, heartbeatTcp, type BeatFacts } from './heartbeats.js';
-import { SILENCE_WORDS, SilenceRows, longLivedTcp, silenceAdd, type SilenceFacts } from './silences.js';
+import { SILENCE_WORDS, SilenceRows, longLivedTcp, silenceAfter, type SilenceFacts } from './silences.js';
 import { ByteSlab, DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { FlowKeyIndex, KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import {
   TCPA_ANY_RETRANSMISSION,
   TCP_USER_D0,
   TCP_USER_D1,
+  TCP_USER_D2,
+  TCP_USER_D3,
   TCP_USER_W0,
   TCP_USER_W1,
   TCP_WORDS,
@@ -174,7 +176,14 @@ const W_KEEP = 79;
 /** Payload bytes offered per side after its direction was full (not looked at): doubles from base >> 1, in each side's second line. */
 const D_IGNORED0 = 13;
 const D_IGNORED1 = 45;
-if (W_FLAGS !== TCP_USER_W0 || W_KEEP !== TCP_USER_W1 || D_IGNORED0 !== TCP_USER_D0 || D_IGNORED1 !== TCP_USER_D1) throw new Error('conversation.ts: the owner words of tcp-health.ts moved');
+/**
+ * A long-lived session's side's last payload segment that was not a retransmission (µs;
+ * -1: none yet), for its silences: in the side's second line, which the segment reaches,
+ * not in the silence row's first line (flow/silences.ts, silenceAfter).
+ */
+const D_SILENT0 = 11;
+const D_SILENT1 = 43;
+if (W_FLAGS !== TCP_USER_W0 || W_KEEP !== TCP_USER_W1 || D_IGNORED0 !== TCP_USER_D0 || D_IGNORED1 !== TCP_USER_D1 || D_SILENT0 !== TCP_USER_D2 || D_SILENT1 !== TCP_USER_D3) throw new Error('conversation.ts: the owner words of tcp-health.ts moved');
 // W_FLAGS: side 0's (1) and side 1's (2) direction holds all that is kept of it; the flow
 // is IPv4; a retransmission or an ICMP path-MTU error was seen (ACKs are followed for
 // PMTU evidence); HA1 ports (heartbeatTcp: payload segments are logged as heartbeats,
@@ -407,7 +416,13 @@ export class ConversationStore {
       // HA1 hellos: payload segments sent for the first time (a retransmission is the same hello again).
       if ((cf & CF_BEAT) !== 0) this.beatAt(id, side, BEAT_PLAIN, 0);
       // Long-lived sessions: each side's payload segments but retransmissions, for their silences.
-      if ((cf & CF_SILENCES) !== 0) silenceAdd(this.silences.s, (this.silenceRow[id] - 1) * SILENCE_WORDS, this.tsUs, side);
+      if ((cf & CF_SILENCES) !== 0) {
+        const F = this.arena.f64;
+        const at = ((id * TCP_WORDS) >> 1) + (side === 0 ? D_SILENT0 : D_SILENT1);
+        const prev = F[at];
+        F[at] = this.tsUs;
+        if (prev >= 0) silenceAfter(this.silences.s, (this.silenceRow[id] - 1) * SILENCE_WORDS, prev, this.tsUs, side);
+      }
     }
   }
 
@@ -469,6 +484,7 @@ export class ConversationStore {
     const I = this.arena.i32;
     tcpOpen(I, this.arena.f64, base, originator);
     I[base + W_FLAGS] = CF_OPEN | (ipv4 ? CF_IPV4 : 0) | (longLived ? CF_SILENCES : 0) | (beatPorts ? CF_BEAT : 0);
+    if (longLived) this.arena.f64[(base >> 1) + D_SILENT0] = this.arena.f64[(base >> 1) + D_SILENT1] = -1;
     while (this.pmtus.length <= id) {
       this.pmtus.push(null);
       this.streams.push(null, null);
