@@ -13,16 +13,17 @@ import { F_ACK, F_DF, F_DPORT, F_ICMPERR, F_ICMPMTU, F_KIND, F_L4END, F_L4OFF, F
 import { ColumnsWriter, HELD_OPT, columnBeats, columnDatagrams, columnTcp, type ConversationColumns, type HeldColumns } from './conversation-columns.js';
 import { DatagramLog, type DatagramFacts } from './datagrams.js';
 import { BEAT_PLAIN, BeatRows, heartbeatTcp, type BeatFacts } from './heartbeats.js';
-import { SILENCE_WORDS, SilenceRows, longLivedTcp, silenceAdd, type SilenceFacts } from './silences.js';
+import { SILENCE_WORDS, SilenceRows, longLivedTcp, silenceAfter, type SilenceFacts } from './silences.js';
 import { ByteSlab, DEFAULT_PAYLOAD_BUDGET, DEFAULT_STREAM_MAX_BYTES, DEFAULT_STREAM_MAX_SEGMENTS, StreamDirection, newPayloadBudget, type PayloadBudget, type StreamResult } from './stream.js';
 import { FlowKeyIndex, KEY_WORDS, flowKeyHash, type FlowTable, type Side } from './table.js';
 import {
   TCPA_ANY_RETRANSMISSION,
   TCP_USER_D0,
   TCP_USER_D1,
+  TCP_USER_D2,
+  TCP_USER_D3,
   TCP_USER_W0,
   TCP_USER_W1,
-  TCP_USER_W2,
   TCP_WORDS,
   TcpArena,
   setTcpClock,
@@ -164,21 +165,25 @@ const P_WORDS = 26;
 // A TCP conversation's own state is in its TCP health block (tcp-health.ts: TcpArena),
 // in the words that block leaves to its owner (TCP_USER_*), beside the words every packet
 // of the flow reads anyway: a packet of a flow whose directions are full reaches no object.
-// Named here as the module's own constants: V8 folds those into compiled code, where an
-// imported binding is a load per use (and the bundled CLI holds both as the same kind of
-// top-level variable).
-/** CF_* flags. */
-const W_FLAGS = TCP_USER_W0;
+// Written here as literals (checked against tcp-health's below): V8 folds a module's own
+// constants into compiled code, where an imported binding is a load per use, and the
+// bundle inlines only constants that are plain numbers (a constant defined from an
+// imported one stays a variable there, loaded and checked at every use).
+/** CF_* flags, and the path-MTU bits (CF_LARGE*, CF_ANSWERED*): in side 1's first line, which every packet reaches. */
+const W_FLAGS = 78;
+/** Payload bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor); 0 before the first payload. In side 1's first line too, so that keep() reaches no line the packet does not. */
+const W_KEEP = 79;
+/** Payload bytes offered per side after its direction was full (not looked at): doubles from base >> 1, in each side's second line. */
+const D_IGNORED0 = 13;
+const D_IGNORED1 = 45;
 /**
- * Sides (bit 1: side 0, bit 2: side 1) that sent a large don't-fragment segment; bits
- * << 2: of those, the sides whose peer sent a packet after it.
+ * A long-lived session's side's last payload segment that was not a retransmission (µs;
+ * -1: none yet), for its silences: in the side's second line, which the segment reaches,
+ * not in the silence row's first line (flow/silences.ts, silenceAfter).
  */
-const W_LARGE = TCP_USER_W1;
-/** Payload bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor); 0 before the first payload. */
-const W_KEEP = TCP_USER_W2;
-/** Payload bytes offered per side after its direction was full (not looked at): doubles from base >> 1. */
-const D_IGNORED0 = TCP_USER_D0;
-const D_IGNORED1 = TCP_USER_D1;
+const D_SILENT0 = 11;
+const D_SILENT1 = 43;
+if (W_FLAGS !== TCP_USER_W0 || W_KEEP !== TCP_USER_W1 || D_IGNORED0 !== TCP_USER_D0 || D_IGNORED1 !== TCP_USER_D1 || D_SILENT0 !== TCP_USER_D2 || D_SILENT1 !== TCP_USER_D3) throw new Error('conversation.ts: the owner words of tcp-health.ts moved');
 // W_FLAGS: side 0's (1) and side 1's (2) direction holds all that is kept of it; the flow
 // is IPv4; a retransmission or an ICMP path-MTU error was seen (ACKs are followed for
 // PMTU evidence); HA1 ports (heartbeatTcp: payload segments are logged as heartbeats,
@@ -186,6 +191,8 @@ const D_IGNORED1 = TCP_USER_D1;
 // open conversation; side 0's (128) and side 1's (256) SYN without payload is held in
 // `synSeqs` until the side's first payload makes its direction (keep()), and 512 and 1024:
 // that SYN came before the flow's first payload (its direction then keeps maxBytes).
+// Then the sides that sent a large don't-fragment segment (CF_LARGE0, CF_LARGE1) and, two
+// bits up, of those the sides whose peer sent a packet after it (CF_ANSWERED*).
 const CF_FULL0 = 1;
 const CF_FULL1 = 2;
 const CF_IPV4 = 4;
@@ -197,8 +204,27 @@ const CF_SYN0 = 128;
 const CF_SYN1 = 256;
 const CF_SYNWIDE0 = 512;
 const CF_SYNWIDE1 = 1024;
+const CF_LARGE0 = 2048;
+const CF_LARGE1 = 4096;
+const CF_ANSWERED0 = 8192;
+const CF_ANSWERED1 = 16384;
+/** W_FLAGS >> ANSWERED_SHIFT & 3: the sides whose peer answered their large segment (bit 1: side 0, bit 2: side 1). */
+const ANSWERED_SHIFT = 13;
 
-/** The PMTU evidence of bookkeeping `p` (P_*), `answered` being the sides whose peer answered their large segment (W_LARGE >> 2). */
+/**
+ * Flags word `cf` after a segment of `side` (df: its don't-fragment bit, paylen: its payload):
+ * the side's first large don't-fragment segment, and whether the peer sent anything after
+ * one. A function of its own so that segment() stays small enough to be inlined where it
+ * is called (V8 inlines functions of up to 460 bytes of bytecode).
+ */
+function withLarge(cf: number, side: Side, df: number, paylen: number): number {
+  let nf = cf;
+  if ((nf & (side === 0 ? CF_LARGE1 : CF_LARGE0)) !== 0) nf |= side === 0 ? CF_ANSWERED1 : CF_ANSWERED0;
+  if ((nf & (side === 0 ? CF_LARGE0 : CF_LARGE1)) === 0 && df !== 0 && paylen > ((nf & CF_IPV4) !== 0 ? SMALL_SEGMENT_V4 : SMALL_SEGMENT_V6)) nf |= side === 0 ? CF_LARGE0 : CF_LARGE1;
+  return nf;
+}
+
+/** The PMTU evidence of bookkeeping `p` (P_*), `answered` being the sides whose peer answered their large segment (bit 1: side 0, bit 2: side 1). */
 function pmtuEvidence(p: Float64Array | null, answered: number): PmtuEvidence | null {
   if (p === null) return null;
   // The side with a don't-fragment retransmission, or an ICMP about its packets; the
@@ -390,7 +416,13 @@ export class ConversationStore {
       // HA1 hellos: payload segments sent for the first time (a retransmission is the same hello again).
       if ((cf & CF_BEAT) !== 0) this.beatAt(id, side, BEAT_PLAIN, 0);
       // Long-lived sessions: each side's payload segments but retransmissions, for their silences.
-      if ((cf & CF_SILENCES) !== 0) silenceAdd(this.silences.s, (this.silenceRow[id] - 1) * SILENCE_WORDS, this.tsUs, side);
+      if ((cf & CF_SILENCES) !== 0) {
+        const F = this.arena.f64;
+        const at = ((id * TCP_WORDS) >> 1) + (side === 0 ? D_SILENT0 : D_SILENT1);
+        const prev = F[at];
+        F[at] = this.tsUs;
+        if (prev >= 0) silenceAfter(this.silences.s, (this.silenceRow[id] - 1) * SILENCE_WORDS, prev, this.tsUs, side);
+      }
     }
   }
 
@@ -452,6 +484,7 @@ export class ConversationStore {
     const I = this.arena.i32;
     tcpOpen(I, this.arena.f64, base, originator);
     I[base + W_FLAGS] = CF_OPEN | (ipv4 ? CF_IPV4 : 0) | (longLived ? CF_SILENCES : 0) | (beatPorts ? CF_BEAT : 0);
+    if (longLived) this.arena.f64[(base >> 1) + D_SILENT0] = this.arena.f64[(base >> 1) + D_SILENT1] = -1;
     while (this.pmtus.length <= id) {
       this.pmtus.push(null);
       this.streams.push(null, null);
@@ -595,19 +628,17 @@ export class ConversationStore {
     const I = this.arena.i32;
     const F = this.arena.f64;
     // Path-MTU evidence: a side's first large don't-fragment segment, and whether the peer
-    // sent anything after it (one bit test per packet once either is known).
-    const bit = side === 0 ? 1 : 2;
-    const peerBit = side === 0 ? 2 : 1;
-    let large = I[base + W_LARGE];
-    if ((large & peerBit) !== 0) large |= peerBit << 2;
-    if ((large & bit) === 0 && df !== 0 && paylen > ((I[base + W_FLAGS] & CF_IPV4) !== 0 ? SMALL_SEGMENT_V4 : SMALL_SEGMENT_V6)) large |= bit;
-    I[base + W_LARGE] = large;
+    // sent anything after it (bit tests of the flags word, written back only when they change).
+    const cf = I[base + W_FLAGS];
+    const nf = withLarge(cf, side, df, paylen);
+    if (nf !== cf) I[base + W_FLAGS] = nf;
     setTcpClock(this.tsUs);
     const af = tcpSegment(I, F, base, side, seq, ack, flags, win, paylen, hlen > 20 ? data : null, l4 + 20, hlen - 20);
-    if ((I[base + W_FLAGS] & CF_PMTU) !== 0 || (af & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(id, base, df, side, seq, ack, flags, paylen, hlen, frameBytes, af);
+    // (tcpSegment leaves the owner's words alone, and pmtu() sets CF_PMTU only: nf stays right for the tests below.)
+    if ((nf & CF_PMTU) !== 0 || (af & TCPA_ANY_RETRANSMISSION) !== 0) this.pmtu(id, base, df, side, seq, ack, flags, paylen, hlen, frameBytes, af);
     if ((paylen > 0 || (flags & TCP_SYN) !== 0) && (flags & TCP_RST) === 0) {
       // A full direction costs this bit test (and a count of what it was not shown).
-      if ((I[base + W_FLAGS] & (side === 0 ? CF_FULL0 : CF_FULL1)) === 0) this.keep(id, base, side, seq, data, l4 + hlen, paylen, end, record, (flags & TCP_SYN) !== 0);
+      if ((nf & (side === 0 ? CF_FULL0 : CF_FULL1)) === 0) this.keep(id, base, side, seq, data, l4 + hlen, paylen, end, record, (flags & TCP_SYN) !== 0);
       else F[(base >> 1) + (side === 0 ? D_IGNORED0 : D_IGNORED1)] += paylen;
     }
     return af;
@@ -875,7 +906,7 @@ function tcpFacts(I: Int32Array, F: Float64Array, base: number, p: Float64Array 
     originator: tcpOriginator(I, base) as Side,
     health: tcpResult(I, F, base),
     streams: [s0, s1],
-    pmtu: pmtuEvidence(p, I[base + W_LARGE] >> 2),
+    pmtu: pmtuEvidence(p, (I[base + W_FLAGS] >> ANSWERED_SHIFT) & 3),
     maxSends: p === null ? [1, 1] : [p[P_MAX_RUN] + 1, p[P_MAX_RUN + 1] + 1],
   };
   if (silences !== null) facts.silences = silences;

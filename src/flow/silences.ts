@@ -77,7 +77,16 @@ function silenceOpen(s: Float64Array, base: number): void {
 export function silenceAdd(s: Float64Array, base: number, tsUs: number, side: Side): void {
   const prev = s[base + S_LAST + side];
   s[base + S_LAST + side] = tsUs;
-  if (prev < 0) return;
+  if (prev >= 0) silenceAfter(s, base, prev, tsUs, side);
+}
+
+/**
+ * The interval from the side's last payload segment at `prev` (>= 0) to this one at tsUs,
+ * for the row at `base` of `s`, whose own last times are not used: for a caller that keeps
+ * them in a line its packet reaches anyway (a conversation's TCP block), where the row's
+ * first line would be one more miss, and one the histogram's line must wait for.
+ */
+export function silenceAfter(s: Float64Array, base: number, prev: number, tsUs: number, side: Side): void {
   const dt = tsUs - prev;
   s[base + S_HIST + side * SILENCE_BINS + silenceBin(dt)]++;
   if (dt > MIN_SILENCE_US && dt > s[base + S_FLOOR + side]) keepSilence(s, base, side, prev, dt);

@@ -224,7 +224,13 @@ const W_ORIG = 15;
 const D_PAYLOAD = 8; // payload bytes
 const D_NEXTSEQ_T = 9; // Wireshark nextseqTime
 const D_LASTACK_T = 10; // Wireshark lastackTime
-const D_OOOLO = 11;
+/** A second double per side for the block's owner (this line is the side's own: its packets reach it anyway). */
+const D_USER2 = 11;
+/**
+ * The end of the held out-of-order range (Zeek reassembly approximation), 0 when none: a
+ * held range has 0 <= start < end (dataSent), so its start (D_OOOLO, in the side's third
+ * line) is read only while one is held.
+ */
 const D_OOOHI = 12;
 /** A double per side for the block's owner. */
 const D_USER = 13;
@@ -232,7 +238,7 @@ const S_PACKETS = 28;
 const S_DATASEGS = 29;
 const S_MAXSEG = 30;
 // Words SIDE + 14 and SIDE + 15 (side 1's first line: every packet reaches it), SIDE + 31
-// (and 31, unused so far), and double D_USER of each side are the block owner's
+// (and 31, unused so far), and doubles D_USER and D_USER2 of each side are the block owner's
 // (TCP_USER_*): a conversation's own flags, beside what its packets read anyway.
 /** Owner's words: two in side 1's first line (every packet reaches it), one in side 1's second line. */
 export const TCP_USER_W0 = SIDE + 14;
@@ -241,7 +247,9 @@ export const TCP_USER_W2 = SIDE + 31;
 /** Owner's doubles (index from base >> 1), in side 0's and side 1's second line. */
 export const TCP_USER_D0 = D_USER;
 export const TCP_USER_D1 = SIDE / 2 + D_USER;
-// Per side, the rest (words 32-59).
+export const TCP_USER_D2 = D_USER2;
+export const TCP_USER_D3 = SIDE / 2 + D_USER2;
+// Per side, the rest (words 32-61).
 const C_WBASESET = 32;
 const C_WBASE = 33;
 const C_ZSTATE = 34;
@@ -270,6 +278,8 @@ const C_WIN0CNT = 56;
 const C_WIN0THRESH = 57;
 const C_GAPCNT = 58;
 const C_GAPTHRESH = 59;
+/** The start of the held out-of-order range (doubles from (base >> 1) + side * SIDE / 2; words 60-61). */
+const D_OOOLO = 30;
 // Handshake timestamps (doubles from (base >> 1) + G_T; words 128-139).
 const G_T = 64;
 const T_FIRST_RTT = 0; // Wireshark tsFirstRtt (0 = unset, as nstime_is_zero there)
@@ -905,17 +915,17 @@ function dataSent(I: Int32Array, F: Float64Array, s: number, rel: number, len: n
   }
   const d = s >> 1;
   const reassem = F[d + D_REASSEM];
-  const oooLo = F[d + D_OOOLO];
+  // A range is held when its end is above 0 (see D_OOOHI): only then is its start read.
   const oooHi = F[d + D_OOOHI];
   if (lo <= reassem) {
     const upto = hi > reassem ? hi : reassem;
     F[d + D_REASSEM] = upto;
-    if (oooHi > oooLo && oooLo <= upto) {
+    if (oooHi > 0 && F[d + D_OOOLO] <= upto) {
       if (oooHi > upto) F[d + D_REASSEM] = oooHi;
       F[d + D_OOOLO] = F[d + D_OOOHI] = 0;
     }
-  } else if (oooHi > oooLo) {
-    if (lo < oooLo) F[d + D_OOOLO] = lo;
+  } else if (oooHi > 0) {
+    if (lo < F[d + D_OOOLO]) F[d + D_OOOLO] = lo;
     if (hi > oooHi) F[d + D_OOOHI] = hi;
   } else {
     F[d + D_OOOLO] = lo;

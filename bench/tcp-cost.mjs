@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// The cost of ConversationStore.packet() per TCP packet (TCP health, payload keeping,
+// silences, heartbeats): the aggregator's loop over a capture held in memory, framed into
+// 2 MiB batches beforehand (no reading, no framing in the timed part), with packet() as it
+// is (MODE=full) or replaced by an empty function (MODE=noop). Per TCP packet = (full -
+// noop) / the TCP packets that reach packet() (MODE=count prints them: 1,394,527 on mixed-2M).
+//
+//   node bench/tcp-cost.mjs [BUILD_DIR]
+//     BUILD_DIR: a built checkout (default: this one). Its dist/ modules are bundled first as
+//     the CLI is (scripts/split-constants.mjs, esbuild minifySyntax: constants inlined), into
+//     the system's temporary directory, and the bundle is run. Environment: F=capture
+//     (default bench/data/mixed-2M.pcap), ROUNDS (default 4: each a fresh aggregator over the
+//     whole capture; the first is cold, compare the others), MODE=full|noop|count, NODE_ARGS
+//     (e.g. "--perf-basic-prof"), WRAP: a command to run node under (e.g. "valgrind --tool=callgrind
+//     --dump-instr=yes", with NODE_ARGS="--single-threaded --predictable-gc-schedule --perf-basic-prof").
+//   Prints "MODE wall/cpu wall/cpu …" per round, ms; cpu is the main thread's
+//   (/proc/thread-self/schedstat where there is one), not the collector's or compiler's threads.
+import { readFileSync, unlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { splitConstants } from '../scripts/split-constants.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(process.argv[2] ?? join(here, '..'));
+const file = process.env.F ?? join(here, 'data', 'mixed-2M.pcap');
+const dist = (p) => JSON.stringify(pathToFileURL(join(root, 'dist', p)).href);
+
+const entry = `
+import { readFileSync } from 'node:fs';
+import { BatchAggregator } from ${dist('pipeline/aggregate.js')};
+import { ConversationStore } from ${dist('flow/conversation.js')};
+import { PcapFramer } from ${dist('capture/pcap.js')};
+import { REC_WORDS } from ${dist('capture/records.js')};
+const [file, rounds] = [process.argv[2], Number(process.argv[3])];
+const mode = process.env.MODE ?? 'full';
+const whole = readFileSync(file);
+const framer = new PcapFramer(file);
+const batches = [];
+let pos = 0;
+let seq = 0;
+while (pos < whole.length) {
+  const end = Math.min(whole.length, pos + (2 << 20));
+  const ab = new ArrayBuffer(end - pos);
+  new Uint8Array(ab).set(whole.subarray(pos, end));
+  const idx = new Uint32Array(REC_WORDS * 20000);
+  framer.count = 0;
+  const used = framer.frame(new Uint8Array(ab), new DataView(ab), 0, end - pos, pos, idx, 20000);
+  if (framer.count === 0) break;
+  batches.push({ data: ab, index: idx.buffer.slice(0, framer.count * REC_WORDS * 4), count: framer.count, seqBase: seq, fileIndex: 0, fileOffset: pos });
+  seq += framer.count;
+  pos += used;
+}
+const real = ConversationStore.prototype.packet;
+let tcp = 0;
+if (mode === 'noop') ConversationStore.prototype.packet = function () {};
+if (mode === 'count') ConversationStore.prototype.packet = function (...a) { tcp++; return real.apply(this, a); };
+let schedstat = true;
+try { readFileSync('/proc/thread-self/schedstat', 'utf8'); } catch { schedstat = false; }
+const cpu = () => {
+  if (schedstat) return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+const times = [];
+for (let r = 0; r < rounds; r++) {
+  const agg = new BatchAggregator(500000);
+  const c0 = cpu();
+  const t0 = performance.now();
+  for (const b of batches) agg.add(b);
+  times.push((performance.now() - t0).toFixed(0) + '/' + (cpu() - c0).toFixed(0));
+}
+if (mode === 'count') console.log('records ' + seq + ', TCP packets to packet() ' + tcp / rounds);
+console.log(mode + ' ' + times.join(' '));
+`;
+
+const out = join(tmpdir(), `pantap-tcp-cost-${createHash('sha256').update(root).digest('hex').slice(0, 12)}.mjs`);
+const PREFIX = 'pantap-constants:';
+const constants = new Map();
+await build({
+  stdin: { contents: entry, resolveDir: root, sourcefile: 'tcp-cost-entry.mjs', loader: 'js' },
+  outfile: out,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minifySyntax: true,
+  logLevel: 'warning',
+  allowOverwrite: true,
+  plugins: [
+    {
+      name: 'constants',
+      setup(b) {
+        b.onResolve({ filter: /^file:/ }, (args) => ({ path: fileURLToPath(args.path) }));
+        b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/, namespace: 'file' }, (args) => {
+          let contents = readFileSync(args.path, 'utf8');
+          const split = splitConstants(contents, PREFIX + args.path);
+          if (split !== null) {
+            constants.set(args.path, split.constants);
+            contents = split.contents;
+          }
+          return { contents, loader: 'js', resolveDir: dirname(args.path) };
+        });
+        b.onResolve({ filter: /^pantap-constants:/ }, (args) => ({ path: args.path.slice(PREFIX.length), namespace: 'constants' }));
+        b.onLoad({ filter: /.*/, namespace: 'constants' }, (args) => ({ contents: constants.get(args.path), loader: 'js' }));
+      },
+    },
+  ],
+});
+const words = (v) => (v ?? '').split(' ').filter((a) => a !== '');
+const cmd = [...words(process.env.WRAP), process.execPath, ...words(process.env.NODE_ARGS), out, file, process.env.ROUNDS ?? '4'];
+const run = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
+unlinkSync(out);
+process.exit(run.status ?? 1);
