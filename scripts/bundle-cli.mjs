@@ -10,7 +10,7 @@
 import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { splitConstants } from './split-constants.mjs';
+import { importedConstants, splitConstants } from './split-constants.mjs';
 
 const entry = resolve('dist/cli/bin.js');
 const MARK = '// bundled by scripts/bundle-cli.mjs';
@@ -40,7 +40,8 @@ const ownUrl = (outDir) => ({
       const url = `new URL(${JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`)}, import.meta.url).href`;
       let contents = src.replaceAll('import.meta.url', url);
       const key = relative(process.cwd(), args.path).split('\\').join('/');
-      const split = splitConstants(contents, CONSTANTS_PREFIX + key);
+      // Constants defined from imported ones are folded to their values (read from the modules they come from).
+      const split = splitConstants(contents, CONSTANTS_PREFIX + key, importedConstants(contents, args.path));
       if (split !== null) {
         constants.set(key, split.constants);
         contents = split.contents;
