@@ -165,25 +165,22 @@ const P_WORDS = 26;
 // A TCP conversation's own state is in its TCP health block (tcp-health.ts: TcpArena),
 // in the words that block leaves to its owner (TCP_USER_*), beside the words every packet
 // of the flow reads anyway: a packet of a flow whose directions are full reaches no object.
-// Written here as literals (checked against tcp-health's below): V8 folds a module's own
-// constants into compiled code, where an imported binding is a load per use, and the
-// bundle inlines only constants that are plain numbers (a constant defined from an
-// imported one stays a variable there, loaded and checked at every use).
+// The bundle writes them as literals (scripts/split-constants.mjs folds a constant defined
+// from imported ones to its value; test/cli/split-constants.test.ts checks it here).
 /** CF_* flags, and the path-MTU bits (CF_LARGE*, CF_ANSWERED*): in side 1's first line, which every packet reaches. */
-const W_FLAGS = 78;
+const W_FLAGS = TCP_USER_W0;
 /** Payload bytes kept per direction: maxBytes, or SHORT_KEEP (keptBytesFor); 0 before the first payload. In side 1's first line too, so that keep() reaches no line the packet does not. */
-const W_KEEP = 79;
+const W_KEEP = TCP_USER_W1;
 /** Payload bytes offered per side after its direction was full (not looked at): doubles from base >> 1, in each side's second line. */
-const D_IGNORED0 = 13;
-const D_IGNORED1 = 45;
+const D_IGNORED0 = TCP_USER_D0;
+const D_IGNORED1 = TCP_USER_D1;
 /**
  * A long-lived session's side's last payload segment that was not a retransmission (µs;
  * -1: none yet), for its silences: in the side's second line, which the segment reaches,
  * not in the silence row's first line (flow/silences.ts, silenceAfter).
  */
-const D_SILENT0 = 11;
-const D_SILENT1 = 43;
-if (W_FLAGS !== TCP_USER_W0 || W_KEEP !== TCP_USER_W1 || D_IGNORED0 !== TCP_USER_D0 || D_IGNORED1 !== TCP_USER_D1 || D_SILENT0 !== TCP_USER_D2 || D_SILENT1 !== TCP_USER_D3) throw new Error('conversation.ts: the owner words of tcp-health.ts moved');
+const D_SILENT0 = TCP_USER_D2;
+const D_SILENT1 = TCP_USER_D3;
 // W_FLAGS: side 0's (1) and side 1's (2) direction holds all that is kept of it; the flow
 // is IPv4; a retransmission or an ICMP path-MTU error was seen (ACKs are followed for
 // PMTU evidence); HA1 ports (heartbeatTcp: payload segments are logged as heartbeats,
