@@ -1,6 +1,6 @@
 // The bundle step's constants pass (scripts/bundle-cli.mjs): a module's top-level numeric
 // constants moved into a module of their own, so that esbuild writes them as literals.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ts from 'typescript';
 
@@ -57,9 +57,14 @@ const exportedCache = new Map();
 function exportedConstants(path) {
   const known = exportedCache.get(path);
   if (known !== undefined) return known ?? new Map();
-  if (!existsSync(path)) return new Map();
+  let src;
+  try {
+    src = readFileSync(path, 'utf8');
+  } catch {
+    // not a file (a package's folder, a name resolved otherwise): nothing known
+    return new Map();
+  }
   exportedCache.set(path, null);
-  const src = readFileSync(path, 'utf8');
   const values = new Map();
   for (const c of numericConstants(src, importedConstants(src, path))) if (c.exported) values.set(c.name, c.value);
   exportedCache.set(path, values);
