@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
-import { procField, settled as quiet } from '../helpers/proc.js';
+import { procField, settled as quiet, pantapStarted } from '../helpers/proc.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const A06 = readFileSync(resolve(REPO, 'fixtures/pan-lab/a06_failures.pcap'));
@@ -67,7 +67,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 async function settled(pid: number, bytes: number): Promise<void> {
   if (!existsSync(`/proc/${pid}/io`)) return sleep(2000);
   const deadline = Date.now() + 20_000;
-  await handlersIn(pid);
+  await pantapStarted(pid);
   const rchar = () => Number(procField(pid, 'io', 'rchar') ?? 0);
   const base = rchar();
   let last = -1;
@@ -80,17 +80,6 @@ async function settled(pid: number, bytes: number): Promise<void> {
     } else if (now - base >= bytes && Date.now() - steadySince >= 200) return;
     if (Date.now() > deadline) throw new Error(`pantap read ${now - base} of ${bytes} bytes`);
     await sleep(10);
-  }
-}
-
-/** Waits until pantap (pid, perhaps still a shell about to exec it) catches SIGINT and SIGTERM. */
-async function handlersIn(pid: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  // bits 2 (SIGINT) and 15 (SIGTERM) of the caught-signals mask, set once main() has run
-  const handled = () => (BigInt(`0x${procField(pid, 'status', 'SigCgt') ?? '0'}`) & 0x4002n) === 0x4002n;
-  while (!(readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bin.js') && handled())) {
-    if (Date.now() > deadline) throw new Error('pantap never installed its signal handlers');
-    await sleep(5);
   }
 }
 
@@ -316,7 +305,7 @@ describe('pantap analyze FILE interrupted while reading a regular file', () => {
       }
       return -1;
     };
-    await handlersIn(pid);
+    await pantapStarted(pid);
     let pos = -1;
     for (let tries = 0; tries < 5000; tries++) {
       process.kill(pid, 'SIGSTOP');

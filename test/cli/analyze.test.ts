@@ -127,9 +127,17 @@ describe('pantap analyze (CLI)', () => {
     const body = readFileSync(`${LAB}/a03_panorama.pcap`);
     child.stdin.on('error', () => undefined);
     child.stdin.write(body); // header and records
+    let written = body.length;
     const records = body.subarray(24);
-    const pump = setInterval(() => child.stdin.write(records), 5);
-    await new Promise((r) => setTimeout(r, 700));
+    const pump = setInterval(() => {
+      child.stdin.write(records);
+      written += records.length;
+    }, 5);
+    // Interrupted once pantap reads (a SIGINT before its main() runs is Node's own: exit code
+    // null; start-up took 1.1-1.2 s at load 7): the bytes the pipe took exceed its 64 KiB
+    // twice over, so pantap has read some. Then after reading on for a while.
+    while (written - child.stdin.writableLength <= 2 * 65536) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     clearInterval(pump);

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
-import { settled, waitingForReader } from '../helpers/proc.js';
+import { settled, pantapStarted, waitingForReader } from '../helpers/proc.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const A06 = resolve(REPO, 'fixtures/pan-lab/a06_failures.pcap');
@@ -65,22 +65,6 @@ function mkfifo(name: string): string {
   return p;
 }
 
-/** Waits until pantap handles SIGINT and SIGTERM (a signal before that would kill it outright). */
-async function handlersIn(pid: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  const caught = () => {
-    try {
-      return BigInt(`0x${/^SigCgt:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'}`);
-    } catch {
-      return 0n;
-    }
-  };
-  while ((caught() & 0x4002n) !== 0x4002n) {
-    if (Date.now() > deadline) throw new Error('pantap never installed its signal handlers');
-    await sleep(5);
-  }
-}
-
 const line = (label: string) => `pantap: ${label}: interrupted while waiting for a process to read it; nothing was written\n`;
 
 describe.skipIf(skip !== null)('an output FIFO nobody reads', () => {
@@ -91,7 +75,7 @@ describe.skipIf(skip !== null)('an output FIFO nobody reads', () => {
     it(`--flows-ndjson FIFO: pantap waits for a reader, ${sig} ends the wait at once (exit ${code}, one line)`, async () => {
       const fifo = mkfifo(`flows-${sig}.fifo`);
       const p = start([A06, '-F', 'json', '--flows-ndjson', fifo]);
-      await handlersIn(p.child.pid!);
+      await pantapStarted(p.child.pid!);
       await waitingForReader(p.child.pid!, fifo);
       const r = await send(p, sig);
       expect(r.signal, r.stderr).toBeNull();
@@ -105,7 +89,7 @@ describe.skipIf(skip !== null)('an output FIFO nobody reads', () => {
   it('-o FIFO after the analysis: SIGTERM ends the wait (exit 143, one line)', async () => {
     const fifo = mkfifo('summary.fifo');
     const p = start([A06, '-F', 'json', '-o', fifo]);
-    await handlersIn(p.child.pid!);
+    await pantapStarted(p.child.pid!);
     await waitingForReader(p.child.pid!, fifo);
     const r = await send(p, 'SIGTERM');
     expect(r.code, r.stderr).toBe(143);
@@ -116,7 +100,7 @@ describe.skipIf(skip !== null)('an output FIFO nobody reads', () => {
     const fifo = mkfifo('after-ctrl-c.fifo');
     const p = start(['-', '-F', 'json', '-w', '0', '-o', fifo], 'pipe');
     p.child.stdin!.write(readFileSync(A06)); // the pipe stays open: reading waits for more
-    await handlersIn(p.child.pid!);
+    await pantapStarted(p.child.pid!);
     await settled(p.child.pid!);
     p.child.kill('SIGINT'); // reading ends, the summary is made and waits for the FIFO's reader
     await waitingForReader(p.child.pid!, fifo);
@@ -151,7 +135,7 @@ describe.skipIf(skip !== null)('an output FIFO whose reader comes later', () => 
     const fifo = mkfifo('late-after-ctrl-c.fifo');
     const p = start(['-', '-F', 'json', '-w', '0', '-o', fifo], 'pipe');
     p.child.stdin!.write(readFileSync(A06));
-    await handlersIn(p.child.pid!);
+    await pantapStarted(p.child.pid!);
     await settled(p.child.pid!);
     p.child.kill('SIGINT');
     await waitingForReader(p.child.pid!, fifo);

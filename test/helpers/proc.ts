@@ -1,7 +1,7 @@
 // Watching a child pantap through /proc (Linux): its I/O counters, signal mask and open
 // files tell a test when pantap has taken in what was sent, or sits waiting, without
 // guessing with sleeps.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -59,4 +59,26 @@ export async function settled(pid: number, o: { quietMs?: number; timeoutMs?: nu
  */
 export function waitingForReader(pid: number, fifo: string): Promise<void> {
   return settled(pid, { busy: () => holds(pid, fifo), what: 'to wait for the FIFO reader' });
+}
+
+/**
+ * Resolves once `pid` runs pantap's bin.js (not a shell about to exec it). Node catches
+ * SIGINT and SIGTERM from its own start (its SigCgt mask has both before any module runs), so
+ * this does not say that pantap's main() handles them yet: a test that signals pantap also
+ * waits for it to read its input. Without /proc (not Linux), after `fallbackMs`.
+ */
+export async function pantapStarted(pid: number, fallbackMs = 700): Promise<void> {
+  if (!existsSync(`/proc/${pid}/cmdline`)) return sleep(fallbackMs);
+  const deadline = Date.now() + 20_000;
+  const isPantap = (): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bin.js');
+    } catch {
+      return false;
+    }
+  };
+  while (!isPantap()) {
+    if (Date.now() > deadline) throw new Error('pantap never started');
+    await sleep(5);
+  }
 }
