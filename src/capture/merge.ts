@@ -391,7 +391,7 @@ class MergeOutput {
   private seqBase = 0;
   private fileIndex = 0;
   private fileOffset = 0;
-  /** The batch's runs, for RecordBatch.origins: first record, input, input offset of byte 0. */
+  /** The batch's runs, for RecordBatch.origins: first record's global number, input, input offset of byte 0. */
   private origins: number[] = [];
 
   constructor(
@@ -454,7 +454,7 @@ class MergeOutput {
     const shift = this.fill - start;
     const base = src.fileOffset - shift;
     const os = this.origins;
-    if (os.length === 0 || os[os.length - 2] !== l.file || os[os.length - 1] !== base) os.push(this.count, l.file, base);
+    if (os.length === 0 || os[os.length - 2] !== l.file || os[os.length - 1] !== base) os.push(this.seq, l.file, base);
     const d = this.idx;
     for (let j = 0; j < m; j++) {
       const so = (l.r + j) * REC_WORDS;

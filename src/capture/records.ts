@@ -43,9 +43,12 @@ export interface RecordBatch {
   fileOffset: number;
   /**
    * A batch whose records were copied from several runs (capture/merge.ts): one triple per
-   * run, in record order — its first record, its input, and that input's offset of this
-   * buffer's byte 0 for the run (so a record's input offset is that plus its REC_OFFSET).
-   * Absent: every record is fileIndex's, at fileOffset + REC_OFFSET. For messages only
+   * run, in record order — its first record's global number, its input, and that input's
+   * offset of this buffer's byte 0 for the run (so a record's input offset is that plus its
+   * REC_OFFSET). Global numbers, not positions: --dedup and the filters move records down
+   * the index (seqs), and a session cuts a batch's head off (seqBase), keeping `origins`.
+   * Absent: every record is fileIndex's, at fileOffset + REC_OFFSET (a part routed to one
+   * worker has none: its records are copied again, and only its first is named). For messages only
    * (recordOrigin); a few triples a batch, never read per packet.
    */
   origins?: Float64Array;
@@ -70,7 +73,8 @@ export function recordOrigin(batch: RecordBatch, r: number): { fileIndex: number
   const at = r < batch.count ? new Uint32Array(batch.index, r * REC_WORDS * 4, REC_WORDS)[REC_OFFSET] : 0;
   const o = batch.origins;
   if (o === undefined) return { fileIndex: batch.fileIndex, offset: batch.fileOffset + at };
+  const seq = batch.seqs === undefined ? batch.seqBase + r : batch.seqs[r];
   let k = 0;
-  while (k + 3 < o.length && o[k + 3] <= r) k += 3;
+  while (k + 3 < o.length && o[k + 3] <= seq) k += 3;
   return { fileIndex: o[k + 1], offset: o[k + 2] + at };
 }

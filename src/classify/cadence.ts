@@ -254,7 +254,6 @@ export function flowHeartbeat(transport: HeartbeatTransport, entry: string, beat
   const n = times.length;
   let series: Float64Array[];
   let unanswered = 0;
-  let c: { intervalMs: IntervalStats | null; gaps: HeartbeatGap[]; ordered: boolean };
   if (transport === 'icmp') {
     const requests = new Set<number>();
     const replied = new Set<number>();
@@ -269,45 +268,21 @@ export function flowHeartbeat(transport: HeartbeatTransport, entry: string, beat
     }
     for (const r of requests) if (!replied.has(r)) unanswered++;
     series = [answered.slice(0, m)];
-    c = cadenceOf(series);
   } else {
-    // One pass over the packets writes each side's times (the client's first, in one array:
-    // one allocation for both series) and their intervals, as cadenceOf would read them back.
+    // Each side's times, the client's first, in one array (one allocation for both series);
+    // cadenceOf takes their intervals, as for any series.
     let na = 0;
     for (let k = 0; k < n; k++) if ((flags[k] & 1) === client) na++;
-    const nb = n - na;
     const both = new Float64Array(n);
-    const a0 = na > 1 ? na - 1 : 0;
-    const m = a0 + (nb > 1 ? nb - 1 : 0);
-    const iv = (scratch = atLeast(scratch, m));
-    let ia = 0;
-    let ib = a0;
     let pa = 0;
     let pb = na;
-    let prevA = 0;
-    let prevB = 0;
-    let ordered = true;
     for (let k = 0; k < n; k++) {
-      const t = times[k];
-      if ((flags[k] & 1) === client) {
-        if (pa > 0) {
-          if (!(prevA <= t)) ordered = false;
-          iv[ia++] = (t - prevA) / 1000;
-        }
-        both[pa++] = t;
-        prevA = t;
-      } else {
-        if (pb > na) {
-          if (!(prevB <= t)) ordered = false;
-          iv[ib++] = (t - prevB) / 1000;
-        }
-        both[pb++] = t;
-        prevB = t;
-      }
+      if ((flags[k] & 1) === client) both[pa++] = times[k];
+      else both[pb++] = times[k];
     }
     series = [both.subarray(0, na), both.subarray(na)];
-    c = cadenceIn(series, iv, [0, a0, m], (na > 1 ? 1 : 0) + (nb > 1 ? 1 : 0), ordered);
   }
+  const c = cadenceOf(series);
   // Written out, not spread at the end of the literal (V8's slow path).
   return { transport, entry, series, unanswered, dropped: beats.dropped, intervalMs: c.intervalMs, gaps: c.gaps, ordered: c.ordered };
 }

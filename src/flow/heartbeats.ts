@@ -146,17 +146,7 @@ export class BeatRows {
     const e = this.e;
     const next = this.next;
     let c = this.d[o] - 1;
-    for (let i = 0; i < n; c = next[c] - 1) {
-      const end = Math.min(n, i + CHUNK);
-      for (let x = c * 2 * CHUNK; i < end; i++, x += 2) {
-        times[i] = e[x];
-        const v = e[x + 1];
-        // As beatFacts: v - 8·floor(v / 8), not v % 8 (a call to C's fmod in optimised code).
-        const k = Math.floor(v / 8);
-        flags[i] = v - 8 * k;
-        echo[i] = k;
-      }
-    }
+    for (let i = 0; i < n; i += CHUNK, c = next[c] - 1) readEntries(e, c * 2 * CHUNK, Math.min(CHUNK, n - i), times, flags, echo, i);
     const dropped = this.d[o + 3];
     if (final) this.release(id);
     return { times, flags, echo, dropped };
@@ -229,14 +219,19 @@ export function beatFacts(log: Float64Array, at: number, n: number, dropped: num
   const times = new Float64Array(n);
   const flags = new Uint8Array(n);
   const echo = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    times[i] = log[at + 2 * i];
-    const x = log[at + 2 * i + 1];
-    // x - 8·floor(x / 8), not x % 8: optimised code does a double's % as a call to C's fmod
-    // (small-4M: 507,823 entries). Exact: x is an integer below 2^35.
-    const e = Math.floor(x / 8);
-    flags[i] = x - 8 * e;
-    echo[i] = e;
-  }
+  readEntries(log, at, n, times, flags, echo, 0);
   return { times, flags, echo, dropped };
+}
+
+/** Decodes `count` log entries from log[at] on into the three arrays from index `i` on: the one reading of an entry. */
+function readEntries(log: Float64Array, at: number, count: number, times: Float64Array, flags: Uint8Array, echo: Uint32Array, i: number): void {
+  for (let x = at, end = i + count; i < end; i++, x += 2) {
+    times[i] = log[x];
+    const v = log[x + 1];
+    // v - 8·floor(v / 8), not v % 8: optimised code does a double's % as a call to C's fmod
+    // (small-4M: 507,823 entries). Exact: v is an integer below 2^35.
+    const k = Math.floor(v / 8);
+    flags[i] = v - 8 * k;
+    echo[i] = k;
+  }
 }

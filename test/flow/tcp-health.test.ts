@@ -17,6 +17,13 @@ import {
   TCPA_RETRANSMISSION,
   TCPA_ZERO_WINDOW,
   TCPA_ZERO_WINDOW_PROBE,
+  TCP_USER_D0,
+  TCP_USER_D1,
+  TCP_USER_D2,
+  TCP_USER_D3,
+  TCP_USER_W0,
+  TCP_USER_W1,
+  TCP_USER_W2,
   TcpArena,
   setTcpClock,
   tcpLastAnalysis,
@@ -190,6 +197,56 @@ describe('Zeek history and conn_state', () => {
     c.send(1, ACK, 0, { ack: 1031 });
     expect(c.r.history).toBe('ShADaG');
     expect(c.r.originator.lostSegments).toBe(1);
+  });
+
+  it('a held out-of-order range filled before the ACK is no gap; one ACKed past while a hole is left is one', () => {
+    const c = new Conv().handshake();
+    c.send(0, PSH | ACK, 10); // 1001..1010
+    c.send(0, PSH | ACK, 10, { seq: 1021 }); // 1021..1030 held (1011..1020 not seen yet)
+    c.send(0, PSH | ACK, 10, { seq: 1031 }); // the held range grows
+    c.send(0, PSH | ACK, 10, { seq: 1011 }); // the hole filled: all delivered
+    c.send(1, ACK, 0, { ack: 1041 });
+    expect(c.r.history).toBe('ShADTa'); // the late segment is Zeek's retransmission (T), not a gap
+    c.send(0, PSH | ACK, 10, { seq: 1051 }); // held again, 1041..1050 never seen
+    c.send(1, ACK, 0, { ack: 1061 });
+    expect(c.r.history).toBe('ShADTaG');
+  });
+
+  it("the owner's words (TCP_USER_*) are its own: junk written there at every packet changes nothing", () => {
+    const owned = [TCP_USER_W0, TCP_USER_W1, TCP_USER_W2];
+    const ownedD = [TCP_USER_D0, TCP_USER_D1, TCP_USER_D2, TCP_USER_D3];
+    const run = (junk: boolean): TcpHealthReport => {
+      const a = new TcpArena(1);
+      tcpOpen(a.i32, a.f64, 0, 0);
+      let t = 1.7e15;
+      const seg = (dir: number, seq: number, ack: number, flags: number, len: number): void => {
+        if (junk) {
+          for (const w of owned) a.i32[w] = 0x7fff0000 | ((t / 100) & 0xffff);
+          for (const d of ownedD) a.f64[d] = t;
+        }
+        setTcpClock((t += 1000));
+        tcpSegment(a.i32, a.f64, 0, dir, seq, ack, flags, 1000, len, null, 0, 0);
+      };
+      seg(0, 1000, 0, SYN, 0);
+      seg(1, 5000, 1001, SYN | ACK, 0);
+      seg(0, 1001, 5001, ACK, 0);
+      // out of order, a hole filled late, a retransmission, a hole never filled, both ways
+      seg(0, 1001, 5001, PSH | ACK, 100);
+      seg(0, 1201, 5001, PSH | ACK, 100);
+      seg(0, 1101, 5001, PSH | ACK, 100);
+      seg(1, 5001, 1301, ACK, 0);
+      seg(0, 1101, 5001, PSH | ACK, 100);
+      seg(1, 5101, 1301, PSH | ACK, 50);
+      seg(1, 5001, 1301, PSH | ACK, 100);
+      seg(0, 1401, 5151, PSH | ACK, 100);
+      seg(1, 5151, 1501, ACK, 0);
+      seg(0, 1501, 5151, FIN | ACK, 0);
+      seg(1, 5151, 1502, FIN | ACK, 0);
+      return tcpResult(a.i32, a.f64, 0);
+    };
+    const plain = run(false);
+    expect(plain.history).toContain('G');
+    expect(run(true)).toEqual(plain);
   });
 
   it('the history buffer is bounded', () => {
