@@ -17,7 +17,7 @@ import { addToPairHealth, DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, hea
 import { ethertypeName } from './names.js';
 import type { ChannelState, EntrySummary, FailureSummary, HealthLine, HealthOmitted, InputSummary, MergeState, PairSummary, SectionSummary, Summary, TimelineChannel } from './model.js';
 import { SKETCH_BITS } from '../flow/table.js';
-import { defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS } from './timeline.js';
+import { defaultInterval, MAX_CHANNEL_BUCKETS, MAX_TIMELINE_BUCKETS, timelineChannel } from './timeline.js';
 
 export interface AccumulateOptions {
   /** List every flow (--flows), not only unexpected, failed and warning ones. */
@@ -434,7 +434,7 @@ export class SummaryAccumulator {
     for (const c of inTimeline) {
       const { buckets, clipped, gaps } = ch.timelineParts(c, intervalSeconds, Math.min(MAX_CHANNEL_BUCKETS, budget));
       budget -= buckets.length;
-      channels.push({ entry: catalog.entries[ch.entry[c]].id, client: ch.clientOf(c), server: ch.serverOf(c), buckets, gaps, clipped });
+      channels.push(timelineChannel(catalog.entries[ch.entry[c]].id, ch.clientOf(c), ch.serverOf(c), buckets, gaps, clipped));
     }
     const listed = Array.isArray(this.listed) ? [...this.listed].sort(byVolume) : this.listed.sorted();
     let mergeState: MergeState | undefined;

@@ -6,6 +6,7 @@
 import { orderedFlow } from './flow-record.js';
 import { chunkUtf8, jsonParts, Mapped } from './json-parts.js';
 import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary } from './model.js';
+import { channelInOrder } from './timeline.js';
 
 export function renderJson(s: Summary): string {
   return `${[...jsonParts(orderedSummary(s))].join('')}\n`;
@@ -84,7 +85,8 @@ function orderedHa(ha: Summary['ha']): Record<string, unknown> {
 function orderedTimeline(t: Summary['timeline']): Record<string, unknown> {
   return {
     intervalSeconds: t.intervalSeconds,
-    channels: new Mapped(t.channels, (c) => ({
+    // A run's channels are in this order already (timelineChannel): written as they are.
+    channels: new Mapped(t.channels, (c) => (channelInOrder(c) ? c : {
       entry: c.entry,
       client: c.client,
       server: c.server,

@@ -181,6 +181,25 @@ export function oneFlowBuckets(firstUs: number, lastUs: number, verdict: 'ok' | 
   return { buckets: out, clipped };
 }
 
+/**
+ * Timeline channels made by timelineChannel: keys in the JSON's order (entry, client, server,
+ * buckets, gaps, clipped; no lowerBound), as are their buckets' and gaps' (the literals here),
+ * so the JSON writes them without a copy (json.ts). By identity, as flow-record.ts' records.
+ */
+const channelsInOrder = new WeakSet<TimelineChannel>();
+
+/** A run's timeline channel, marked as in the JSON's key order. */
+export function timelineChannel(entry: string, client: string, server: string, buckets: TimelineBucket[], gaps: TimelineGap[], clipped: number): TimelineChannel {
+  const c: TimelineChannel = { entry, client, server, buckets, gaps, clipped };
+  channelsInOrder.add(c);
+  return c;
+}
+
+/** Whether `c` is a channel timelineChannel made (its keys and its parts' keys in the JSON's order). */
+export function channelInOrder(c: TimelineChannel): boolean {
+  return channelsInOrder.has(c);
+}
+
 export function timelineGap(g: SessionGap): TimelineGap {
   return { start: isoMicros(g.startUs), end: isoMicros(g.endUs), seconds: (g.endUs - g.startUs) / 1e6 };
 }

@@ -22,6 +22,7 @@ import type { DedupFacts } from '../pipeline/dedup.js';
 import type { SkippedInput } from '../capture/inputs.js';
 import { InlineSink, WorkerPool, type BatchSink } from '../pipeline/pool.js';
 import { COLLECT_FLOWS, CollectionSchedule, startCollection, stopPretenuring } from './collect.js';
+import { lowerInlining } from './tiering.js';
 import type { SummaryAccumulator } from '../report/accumulate.js';
 import type { buildInput } from '../report/build.js';
 import type { HealthLine, HealthOmitted, Summary } from '../report/model.js';
@@ -67,8 +68,9 @@ export interface SessionOptions {
   sharedBatches?: boolean;
   /**
    * The process ends once this session's report is out (the CLI's `analyze`): finish() may
-   * then turn V8's allocation-site pretenuring off for the rest of the process (collect.ts,
-   * stopPretenuring). A library caller's process keeps V8's defaults.
+   * then turn V8's allocation-site pretenuring off and lower TurboFan's inlining budget for
+   * the rest of the process (collect.ts, stopPretenuring; tiering.ts, lowerInlining). A
+   * library caller's process keeps V8's defaults.
    */
   exitsAfterReport?: boolean;
   /**
@@ -308,7 +310,10 @@ export class FlowSession {
       collecting = snap.count >= COLLECT_FLOWS;
       if (collecting) {
         startCollection();
-        if (this.opts.exitsAfterReport) stopPretenuring();
+        if (this.opts.exitsAfterReport) {
+          stopPretenuring();
+          lowerInlining(snap.count);
+        }
       }
       // As flows are judged, their share of the feed's state and payload becomes garbage and
       // what the summary keeps of them is promoted: collections during classification keep the

@@ -2,7 +2,9 @@
 // too), the default width, the buckets of a channel, and re-bucketing to a coarser width.
 import { describe, expect, it } from 'vitest';
 import { isoMicros } from '../../src/report/format.js';
-import { ChannelTimeline, INTERVAL_LADDER, MAX_CHANNEL_BUCKETS, INTERVAL_NAMES, bucketCount, bucketStartUs, defaultInterval, oneFlowBuckets, rebucket } from '../../src/report/timeline.js';
+import { ChannelTimeline, INTERVAL_LADDER, MAX_CHANNEL_BUCKETS, INTERVAL_NAMES, bucketCount, bucketStartUs, channelInOrder, defaultInterval, oneFlowBuckets, rebucket } from '../../src/report/timeline.js';
+import { analyze } from '../../src/analyze.js';
+import { renderJson } from '../../src/report/json.js';
 
 const S = 1e6;
 const T = 1_795_725_940 * S; // 2026-11-26T20:45:40Z
@@ -166,5 +168,34 @@ describe('oneFlowBuckets', () => {
       ],
       clipped: 0,
     });
+  });
+});
+
+describe('timelineChannel', () => {
+  // A run's channels are marked as in the JSON's key order and written without a copy
+  // (json.ts): held to what the copy writes, so a key moved in timelineChannel's, a bucket's
+  // or a gap's literal, or one left out, fails.
+  it('writes the channels of a run as the rebuild in order writes them', async () => {
+    let marked = 0;
+    let withGaps = 0;
+    for (const f of ['pan-lab/a01_management.pcap', 'pan-lab/a02_ha.pcap', 'pan-lab/a06_failures.pcap', 'ha-outage/h01_ha_outage.pcap']) {
+      const s = await analyze([new URL(`../../fixtures/${f}`, import.meta.url).pathname], { workers: 0 });
+      const channels = s.timeline.channels;
+      marked += channels.filter(channelInOrder).length;
+      withGaps += channels.filter((c) => channelInOrder(c) && c.gaps.length > 0).length;
+      // Copies are not marked: json.ts rebuilds them (and their buckets and gaps) key by key.
+      const copied = { ...s, timeline: { ...s.timeline, channels: channels.map((c) => ({ ...c })) } };
+      expect(copied.timeline.channels.some(channelInOrder)).toBe(false);
+      expect(renderJson(s), f).toBe(renderJson(copied));
+      // And every key there, none dropped as undefined.
+      const doc = JSON.parse(renderJson(s)) as { timeline: { channels: { buckets: object[]; gaps: object[] }[] } };
+      for (const c of doc.timeline.channels) {
+        expect(Object.keys(c)).toEqual(['entry', 'client', 'server', 'buckets', 'gaps', 'clipped']);
+        for (const b of c.buckets) expect(Object.keys(b)).toEqual(['start', 'flows', 'started', 'failed', 'warnings']);
+        for (const g of c.gaps) expect(Object.keys(g)).toEqual(['start', 'end', 'seconds']);
+      }
+    }
+    expect(marked).toBeGreaterThanOrEqual(30);
+    expect(withGaps).toBeGreaterThanOrEqual(1);
   });
 });
