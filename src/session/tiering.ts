@@ -8,7 +8,7 @@
 // compiling was about half of the phase's CPU (`--single-threaded --trace-opt`: 415–494 ms of
 // 922–961), for code that then runs a few ms. A table of many more flows runs that code long
 // enough to pay for it: flood-1M's 500,000 flows took 4.8 % more instructions with the lower
-// budget (bench/README.md, branch `rep6`). The feed's per-packet functions are compiled by
+// budget (bench/README.md, branch `rep6`). The feed's per-packet functions are compiled before
 // the report phase and keep their inlining.
 
 import { setFlagsFromString } from 'node:v8';
