@@ -10,7 +10,9 @@
 //     the CLI is (scripts/split-constants.mjs, esbuild minifySyntax: constants inlined), into
 //     the system's temporary directory, and the bundle is run. Environment: F=capture
 //     (default bench/data/mixed-2M.pcap), ROUNDS (default 4: each a fresh aggregator over the
-//     whole capture; the first is cold, compare the others), MODE=full|noop|count, NODE_ARGS
+//     whole capture; the first is cold, compare the others), MODE=full|noop|count (noop:
+//     packet() empty; noop-datagram, noop-beat, noop-keep: that method empty; count: the
+//     calls of packet, datagram, beat and keep per round), NODE_ARGS
 //     (e.g. "--perf-basic-prof"), WRAP: a command to run node under (e.g. "valgrind --tool=callgrind
 //     --dump-instr=yes", with NODE_ARGS="--single-threaded --predictable-gc-schedule --perf-basic-prof").
 //   Prints "MODE wall/cpu wall/cpu …" per round, ms; cpu is the main thread's
@@ -54,10 +56,21 @@ while (pos < whole.length) {
   seq += framer.count;
   pos += used;
 }
-const real = ConversationStore.prototype.packet;
-let tcp = 0;
-if (mode === 'noop') ConversationStore.prototype.packet = function () {};
-if (mode === 'count') ConversationStore.prototype.packet = function (...a) { tcp++; return real.apply(this, a); };
+// noop: packet() empty; noop-datagram, noop-beat, noop-keep: that method empty instead
+// (datagram(): UDP; beat(): heartbeat packets other than TCP's; keep(): a TCP segment's payload keeping).
+const P = ConversationStore.prototype;
+const empty = mode === 'noop' ? 'packet' : mode.startsWith('noop-') ? mode.slice(5) : null;
+if (empty !== null) {
+  if (typeof P[empty] !== 'function') throw new Error('no method ' + empty);
+  P[empty] = function () {};
+}
+const calls = { packet: 0, datagram: 0, beat: 0, keep: 0 };
+if (mode === 'count') {
+  for (const m of Object.keys(calls)) {
+    const real = P[m];
+    P[m] = function (...a) { calls[m]++; return real.apply(this, a); };
+  }
+}
 let schedstat = true;
 try { readFileSync('/proc/thread-self/schedstat', 'utf8'); } catch { schedstat = false; }
 const cpu = () => {
@@ -73,11 +86,12 @@ for (let r = 0; r < rounds; r++) {
   for (const b of batches) agg.add(b);
   times.push((performance.now() - t0).toFixed(0) + '/' + (cpu() - c0).toFixed(0));
 }
-if (mode === 'count') console.log('records ' + seq + ', TCP packets to packet() ' + tcp / rounds);
+if (mode === 'count') console.log('records ' + seq + ', calls per round: ' + Object.entries(calls).map(([m, c]) => m + '() ' + c / rounds).join(', '));
 console.log(mode + ' ' + times.join(' '));
 `;
 
-const out = join(tmpdir(), `pantap-tcp-cost-${createHash('sha256').update(root).digest('hex').slice(0, 12)}.mjs`);
+// One bundle per run (the pid): runs of one build side by side must not remove each other's.
+const out = join(tmpdir(), `pantap-tcp-cost-${createHash('sha256').update(root).digest('hex').slice(0, 12)}-${process.pid}.mjs`);
 const PREFIX = 'pantap-constants:';
 const constants = new Map();
 await build({
