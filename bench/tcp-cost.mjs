@@ -17,6 +17,8 @@
 //     --dump-instr=yes", with NODE_ARGS="--single-threaded --predictable-gc-schedule --perf-basic-prof").
 //   Prints "MODE wall/cpu wall/cpu …" per round, ms; cpu is the main thread's
 //   (/proc/thread-self/schedstat where there is one), not the collector's or compiler's threads.
+//   GC=1: also, per round, the collections in it (perf_hooks 'gc' entries): scavenges and
+//   the others (mark-compacts), their count and summed pause (main thread).
 import { readFileSync, unlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,7 @@ const dist = (p) => JSON.stringify(pathToFileURL(join(root, 'dist', p)).href);
 
 const entry = `
 import { readFileSync } from 'node:fs';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { BatchAggregator } from ${dist('pipeline/aggregate.js')};
 import { ConversationStore } from ${dist('flow/conversation.js')};
 import { PcapFramer } from ${dist('capture/pcap.js')};
@@ -79,15 +82,34 @@ const cpu = () => {
   return (c.user + c.system) / 1000;
 };
 const times = [];
+const spans = [];
+const gcs = [];
+const observer = process.env.GC === '1' ? new PerformanceObserver((list) => gcs.push(...list.getEntries())) : null;
+observer?.observe({ entryTypes: ['gc'] });
 for (let r = 0; r < rounds; r++) {
   const agg = new BatchAggregator(500000);
   const c0 = cpu();
   const t0 = performance.now();
   for (const b of batches) agg.add(b);
+  spans.push([t0, performance.now()]);
   times.push((performance.now() - t0).toFixed(0) + '/' + (cpu() - c0).toFixed(0));
 }
 if (mode === 'count') console.log('records ' + seq + ', calls per round: ' + Object.entries(calls).map(([m, c]) => m + '() ' + c / rounds).join(', '));
 console.log(mode + ' ' + times.join(' '));
+if (observer !== null) {
+  // The entries arrive after the rounds (the observer is called from the event loop).
+  await new Promise((r) => setTimeout(r, 100));
+  observer.disconnect();
+  const minor = perf.NODE_PERFORMANCE_GC_MINOR;
+  const per = spans.map(([a, b]) => {
+    const inRound = gcs.filter((g) => g.startTime >= a && g.startTime < b);
+    const sum = (f) => inRound.filter(f).reduce((t, g) => t + g.duration, 0);
+    const n = (f) => inRound.filter(f).length;
+    const isMinor = (g) => (g.detail?.kind ?? g.kind) === minor;
+    return n(isMinor) + ' minor ' + sum(isMinor).toFixed(0) + ' ms, ' + n((g) => !isMinor(g)) + ' other ' + sum((g) => !isMinor(g)).toFixed(0) + ' ms';
+  });
+  console.log('gc ' + per.join(' | '));
+}
 `;
 
 // One bundle per run (the pid): runs of one build side by side must not remove each other's.
