@@ -26,11 +26,9 @@
 // Cost per segment: the in-order append (also the one cut at maxBytes) is a copy and one
 // run written or extended; anything else (overlap, out-of-order, retransmission) walks the
 // kept ranges, bounded by maxBytes. A direction is one object, one run array and its byte
-// buffer from the slab (and a small object of rare counters once an overlap, a cap or a
-// reordering changes one). No strings, closures or exceptions; the buffer grows by doubling
+// buffer from the slab. No strings, closures or exceptions; the buffer grows by doubling
 // (amortised, and only up to maxBytes), and the global budget is charged for it. A
-// segment that adds nothing (cut, before the start, or after close) allocates nothing
-// but, the first time, the rare counters' object.
+// segment that adds nothing (cut, before the start, or after close) allocates nothing.
 
 import type { SegmentMark, StreamPrefix } from '../inspect/stream.js';
 
@@ -267,18 +265,6 @@ function growScratch(n: number): void {
 }
 const NONE = -1;
 
-/** A direction's counters that in-order appends never change (see StreamResult). */
-class StreamExtra {
-  overlap = 0;
-  dropped = 0;
-  droppedB = 0;
-  budgetB = 0;
-  lost = 0;
-  /** One past the highest position of a byte dropped before the start (<= 0), or 1 for none. */
-  preHi = 1;
-}
-const NO_EXTRA: Readonly<StreamExtra> = new StreamExtra();
-
 /** One direction of one flow. The caller owns it; nothing here is shared but the budget. */
 export class StreamDirection {
   // Fields in the order the in-order append (add) reads them: it reaches the object's first
@@ -310,24 +296,20 @@ export class StreamDirection {
 
   // Counters (see StreamResult).
   private cut = 0;
+  private overlap = 0;
+  private dropped = 0;
+  private droppedB = 0;
+  private budgetB = 0;
+  private lost = 0;
   /** Lowest position of a byte cut beyond the window, or NONE. */
   private cutLo = NONE;
-  /**
-   * The counters only overlaps, caps and reordering change, made at the first such change:
-   * an in-order stream (most of them) never has one, and its direction is ≈ 40 bytes
-   * smaller on the heap, bytes the collector would copy twice and then mark.
-   */
-  private x: StreamExtra | null = null;
+  /** One past the highest position of a byte dropped before the start (<= 0), or 1 for none. */
+  private preHi = 1;
 
   constructor(budget: PayloadBudget, limits: StreamLimits = {}) {
     this.budget = budget;
     this.maxBytes = Math.max(1, Math.floor(limits.maxBytes ?? DEFAULT_STREAM_MAX_BYTES));
     this.maxSegments = Math.max(0, Math.floor(limits.maxSegments ?? DEFAULT_STREAM_MAX_SEGMENTS));
-  }
-
-  /** The rare counters, made at their first change. */
-  private get ex(): StreamExtra {
-    return (this.x ??= new StreamExtra());
   }
 
   /** Bytes of the contiguous prefix so far. */
@@ -385,8 +367,8 @@ export class StreamDirection {
     if (this.nRuns >= MAX_RUNS) {
       // A cap on the segments held: with thousands of tiny ones every later insert would
       // walk them all (a hostile capture's way to make reassembly slow).
-      this.ex.dropped++;
-      this.ex.droppedB += len;
+      this.dropped++;
+      this.droppedB += len;
       return;
     }
     // The common case: the next bytes of an in-order stream with nothing held beyond, and
@@ -454,7 +436,6 @@ export class StreamDirection {
 
   /** `owned`: the direction is closing, and its run arrays go with the result (no copy). */
   private resultWith(bytes: Uint8Array, owned: boolean, ignored: number): StreamResult {
-    const x = this.x ?? NO_EXTRA;
     let n = 0;
     while (n < this.nRuns && this.runs[3 * n] < this.prefixLen) n++;
     let inconsistent = 0;
@@ -469,16 +450,16 @@ export class StreamDirection {
       owned ? this.runs : this.runs.slice(0, 3 * n),
       3,
       n,
-      this.cut > 0 || this.islands > 0 || x.dropped > 0 || x.budgetB > 0 || this.wireEnd > this.prefixLen || ignored > 0,
+      this.cut > 0 || this.islands > 0 || this.dropped > 0 || this.budgetB > 0 || this.wireEnd > this.prefixLen || ignored > 0,
       this.started && !this.synSeen,
       this.islands,
       inconsistent,
-      x.overlap,
+      this.overlap,
       this.cut,
-      x.dropped,
-      x.droppedB,
-      x.budgetB,
-      x.lost,
+      this.dropped,
+      this.droppedB,
+      this.budgetB,
+      this.lost,
       ignored,
       this.snapMax !== NONE && this.snapMax >= this.prefixLen,
       this.closedFlag,
@@ -601,7 +582,7 @@ export class StreamDirection {
     if (a < 0) {
       // Before the start: useless unless the start later moves back (then it is a loss).
       const hi = Math.min(b, 0);
-      if (hi > this.ex.preHi || this.ex.preHi === 1) this.ex.preHi = hi;
+      if (hi > this.preHi || this.preHi === 1) this.preHi = hi;
       if (b <= 0) return;
       a = 0;
     }
@@ -617,15 +598,15 @@ export class StreamDirection {
     if (a > 0 && this.islands >= this.maxSegments && !this.touches(a, b)) {
       const far = this.lastIslandStart();
       if (far === NONE || a > this.runs[3 * far]) {
-        this.ex.dropped++;
-        this.ex.droppedB += b - a;
+        this.dropped++;
+        this.droppedB += b - a;
         return;
       }
       this.evictFrom(far);
     }
     const cap = this.capacityFor(b);
     if (cap < b) {
-      this.ex.budgetB += b - Math.max(a, cap);
+      this.budgetB += b - Math.max(a, cap);
       b = cap;
       if (b <= a) return;
     }
@@ -663,7 +644,7 @@ export class StreamDirection {
       const ol = Math.max(pos, lo);
       const oh = Math.min(hi, b);
       if (ol < oh) {
-        this.ex.overlap += oh - ol;
+        this.overlap += oh - ol;
         const replace = record < rec;
         for (let p = ol; p < oh; p++) {
           const v = data[off + (p - rel)];
@@ -732,8 +713,8 @@ export class StreamDirection {
   private evictFrom(i: number): void {
     let bytes = 0;
     for (let j = i; j < this.nRuns; j++) bytes += this.runs[3 * j + 1] - this.runs[3 * j];
-    this.ex.dropped++;
-    this.ex.droppedB += bytes;
+    this.dropped++;
+    this.droppedB += bytes;
     this.nRuns = i;
     this.recount();
   }
@@ -755,20 +736,20 @@ export class StreamDirection {
       if (this.cutLo !== NONE) {
         this.cutLo -= d;
         if (this.cutLo < this.maxBytes) {
-          this.ex.lost++;
+          this.lost++;
           this.cutLo = NONE;
         }
       }
-      if (this.ex.preHi !== 1) this.ex.preHi -= d;
+      if (this.preHi !== 1) this.preHi -= d;
       let m = 0;
       for (let j = 0; j < n; j++) {
         const lo = this.runs[3 * j] - d;
         const hi = this.runs[3 * j + 1] - d;
         if (hi <= 0) {
-          if (this.ex.preHi === 1 || hi > this.ex.preHi) this.ex.preHi = hi;
+          if (this.preHi === 1 || hi > this.preHi) this.preHi = hi;
           continue;
         }
-        if (lo < 0) this.ex.preHi = 0;
+        if (lo < 0) this.preHi = 0;
         this.runs[3 * m] = Math.max(lo, 0);
         this.runs[3 * m + 1] = hi;
         this.runs[3 * (m++) + 2] = this.runs[3 * j + 2];
@@ -780,11 +761,11 @@ export class StreamDirection {
       const e = -d;
       // Earlier start: what moves past maxBytes is cut; bytes dropped before the old start
       // that now fall inside the window are lost.
-      if (this.ex.preHi !== 1) {
-        this.ex.preHi += e;
-        if (this.ex.preHi > 0) {
-          this.ex.lost++;
-          this.ex.preHi = 1;
+      if (this.preHi !== 1) {
+        this.preHi += e;
+        if (this.preHi > 0) {
+          this.lost++;
+          this.preHi = 1;
         }
       }
       if (this.cutLo !== NONE) this.cutLo += e;
@@ -814,11 +795,11 @@ export class StreamDirection {
           let k = 0;
           for (let j = 0; j < m; j++) {
             if (this.runs[3 * j] >= cap) {
-              this.ex.budgetB += this.runs[3 * j + 1] - this.runs[3 * j];
+              this.budgetB += this.runs[3 * j + 1] - this.runs[3 * j];
               continue;
             }
             if (this.runs[3 * j + 1] > cap) {
-              this.ex.budgetB += this.runs[3 * j + 1] - cap;
+              this.budgetB += this.runs[3 * j + 1] - cap;
               this.runs[3 * j + 1] = cap;
             }
             this.runs[3 * k] = this.runs[3 * j];
