@@ -2,12 +2,15 @@
 // object is rebuilt here with its keys in a fixed order (contract keys first, then the
 // additions) instead of trusting the insertion order of whoever built the Summary. Nullable
 // contract keys are written as null, never dropped (JSON.stringify drops undefined). Flows
-// follow the one key list of flow-record.ts.
-import { orderedFlow } from './flow-record.js';
+// follow the one key list of flow-record.ts. One exception, the CLI's writer
+// (renderJsonChunks): its summary went to no caller, so the flow records and timeline
+// channels a run made in order are written as they are (no copy).
+import { orderedFlow, rebuiltFlow } from './flow-record.js';
 import { chunkUtf8, jsonParts, Mapped } from './json-parts.js';
 import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary } from './model.js';
 import { channelInOrder } from './timeline.js';
 
+/** The text of a summary a caller holds (the library's): every object rebuilt, whatever the caller edited. */
 export function renderJson(s: Summary): string {
   return `${[...jsonParts(orderedSummary(s))].join('')}\n`;
 }
@@ -17,7 +20,7 @@ export function renderJson(s: Summary): string {
  * and no copy of it. The chunks are one buffer refilled: each is valid until the next is asked for.
  */
 export function renderJsonChunks(s: Summary): Iterable<Uint8Array> {
-  return chunkUtf8(withNewline(jsonParts(orderedSummary(s))), true);
+  return chunkUtf8(withNewline(jsonParts(orderedSummary(s, true))), true);
 }
 
 function* withNewline(parts: Iterable<string>): Generator<string> {
@@ -25,7 +28,11 @@ function* withNewline(parts: Iterable<string>): Generator<string> {
   yield '\n';
 }
 
-export function orderedSummary(s: Summary): Record<string, unknown> {
+/**
+ * `asBuilt`: the summary went to no caller (the CLI's), so the flow records and timeline
+ * channels marked as made in order (flow-record.ts, timeline.ts) are written as they are.
+ */
+export function orderedSummary(s: Summary, asBuilt = false): Record<string, unknown> {
   return {
     schema: s.schema,
     input: orderedInput(s.input),
@@ -35,7 +42,7 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     health: new Mapped(s.health, orderedHealth),
     // --max-channels left channels out of health (and timeline): absent when none.
     ...(s.healthOmitted ? { healthOmitted: { channels: s.healthOmitted.channels, failing: s.healthOmitted.failing, partial: s.healthOmitted.partial, degraded: s.healthOmitted.degraded, up: s.healthOmitted.up } } : {}),
-    flows: new Mapped(s.flows, orderedFlow),
+    flows: new Mapped(s.flows, asBuilt ? orderedFlow : rebuiltFlow),
     other: { flows: s.other.flows, packets: s.other.packets, bytes: s.other.bytes },
     nonIp: s.nonIp.map((n) => ({ ethertype: n.ethertype, name: n.name, flows: n.flows, packets: n.packets, bytes: n.bytes })),
     ipv6Infrastructure: s.ipv6Infrastructure.map((n) => ({ kind: n.kind, flows: n.flows, packets: n.packets, bytes: n.bytes })),
@@ -43,7 +50,7 @@ export function orderedSummary(s: Summary): Record<string, unknown> {
     allFlows: s.allFlows,
     flowsOmitted: s.flowsOmitted,
     ha: orderedHa(s.ha),
-    timeline: orderedTimeline(s.timeline),
+    timeline: orderedTimeline(s.timeline, asBuilt),
     // Live captures only; absent (not null) for files, as the model has it.
     ...(s.capture ? { capture: orderedCapture(s.capture) } : {}),
     // Merged summaries only (pantap merge): how many went in, which figures are lower bounds.
@@ -82,11 +89,12 @@ function orderedHa(ha: Summary['ha']): Record<string, unknown> {
 }
 
 /** The timeline: the issue's keys, in its order. */
-function orderedTimeline(t: Summary['timeline']): Record<string, unknown> {
+function orderedTimeline(t: Summary['timeline'], asBuilt: boolean): Record<string, unknown> {
   return {
     intervalSeconds: t.intervalSeconds,
-    // A run's channels are in this order already (timelineChannel): written as they are.
-    channels: new Mapped(t.channels, (c) => (channelInOrder(c) ? c : {
+    // A run's channels are in this order already (timelineChannel): written as they are
+    // when no caller has held the summary.
+    channels: new Mapped(t.channels, (c) => (asBuilt && channelInOrder(c) ? c : {
       entry: c.entry,
       client: c.client,
       server: c.server,

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/analyze.js';
 import { FLOW_RECORD_KEYS, orderedFlow, type FlowRecord } from '../../src/report/flow-record.js';
+import { renderJson, renderJsonChunks } from '../../src/report/json.js';
 
 const CAPTURES = [
   'pan-lab/a01_management.pcap',
@@ -49,5 +50,25 @@ describe('orderedFlow', () => {
     // The shortcut is taken, with TCP facts too (else the checks above prove nothing).
     expect(taken).toBeGreaterThanOrEqual(70);
     expect(takenTcp).toBeGreaterThanOrEqual(20);
+  });
+
+  it("renderJson writes a library caller's edited records in the contract's form: no extra key, null for undefined, nested keys in order", async () => {
+    const s = await analyze([CAPTURES[5]], { workers: 0, allFlows: true });
+    const f = s.flows.find((x) => orderedFlow(x) === (x as unknown) && x.tcp !== null)!;
+    expect(f).toBeDefined();
+    const before = JSON.parse(renderJson(s)) as { flows: Record<string, unknown>[] };
+    const i = s.flows.indexOf(f);
+    (f as unknown as Record<string, unknown>).note = 'a caller annotation';
+    (f as unknown as Record<string, unknown>).detail = undefined;
+    const t = f.tcp!;
+    f.tcp = { history: t.history, connState: t.connState, retransmissions: t.retransmissions, zeroWindows: t.zeroWindows, duplicateAcks: t.duplicateAcks, rttMs: t.rttMs, mss: t.mss, maxSegment: t.maxSegment };
+    const after = JSON.parse(renderJson(s)) as { flows: Record<string, unknown>[] };
+    expect(Object.keys(after.flows[i])).toEqual([...FLOW_RECORD_KEYS]);
+    expect(after.flows[i].detail).toBeNull();
+    expect(Object.keys(after.flows[i].tcp as object)).toEqual(TCP_KEYS);
+    expect(after.flows.filter((_, k) => k !== i)).toEqual(before.flows.filter((_, k) => k !== i));
+    // The CLI's writer (a summary no caller holds) takes the shortcut and is the same text for an unedited summary.
+    const fresh = await analyze([CAPTURES[5]], { workers: 0, allFlows: true });
+    expect(Buffer.concat([...renderJsonChunks(fresh)].map((c) => Buffer.from(c))).toString('utf8')).toBe(renderJson(fresh));
   });
 });

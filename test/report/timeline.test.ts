@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isoMicros } from '../../src/report/format.js';
 import { ChannelTimeline, INTERVAL_LADDER, MAX_CHANNEL_BUCKETS, INTERVAL_NAMES, bucketCount, bucketStartUs, channelInOrder, defaultInterval, oneFlowBuckets, rebucket } from '../../src/report/timeline.js';
 import { analyze } from '../../src/analyze.js';
-import { renderJson } from '../../src/report/json.js';
+import { renderJson, renderJsonChunks } from '../../src/report/json.js';
 
 const S = 1e6;
 const T = 1_795_725_940 * S; // 2026-11-26T20:45:40Z
@@ -186,6 +186,9 @@ describe('timelineChannel', () => {
       // Copies are not marked: json.ts rebuilds them (and their buckets and gaps) key by key.
       const copied = { ...s, timeline: { ...s.timeline, channels: channels.map((c) => ({ ...c })) } };
       expect(copied.timeline.channels.some(channelInOrder)).toBe(false);
+      // The CLI's writer takes the shortcut; renderJson (a caller's summary) never does.
+      const cli = Buffer.concat([...renderJsonChunks(s)].map((c) => Buffer.from(c))).toString('utf8');
+      expect(cli, f).toBe(renderJson(copied));
       expect(renderJson(s), f).toBe(renderJson(copied));
       // And every key there, none dropped as undefined.
       const doc = JSON.parse(renderJson(s)) as { timeline: { channels: { buckets: object[]; gaps: object[] }[] } };
