@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/shared.js';
+import { stdinQueued } from '../helpers/proc.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const LAB = resolve(REPO, 'fixtures/pan-lab');
@@ -134,9 +135,18 @@ describe('pantap analyze (CLI)', () => {
       written += records.length;
     }, 5);
     // Interrupted once pantap reads (a SIGINT before its main() runs is Node's own: exit code
-    // null; start-up took 1.1-1.2 s at load 7): the bytes the pipe took exceed its 64 KiB
-    // twice over, so pantap has read some. Then after reading on for a while.
-    while (written - child.stdin.writableLength <= 2 * 65536) await new Promise((r) => setTimeout(r, 5));
+    // null; start-up took 1.1-1.2 s at load 7). stdin is a socketpair, not a 64 KiB pipe: the
+    // kernel takes ≈ 200 KiB before anything is read, so the bytes it took say nothing alone;
+    // those it took less those still queued (ss's Recv-Q) are what pantap read. Without ss,
+    // more than the socket's default buffer (net.core.wmem_default, 208 KiB here) taken.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const taken = written - child.stdin.writableLength;
+      const queued = stdinQueued(child.pid!);
+      if (queued === null ? taken > 4 * 65536 : taken - queued > 0) break;
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`pantap read nothing of ${taken} bytes (exit ${child.exitCode})`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', r));

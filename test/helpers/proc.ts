@@ -1,6 +1,7 @@
 // Watching a child pantap through /proc (Linux): its I/O counters, signal mask and open
 // files tell a test when pantap has taken in what was sent, or sits waiting, without
 // guessing with sleeps.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -80,5 +81,27 @@ export async function pantapStarted(pid: number, fallbackMs = 700): Promise<void
   while (!isPantap()) {
     if (Date.now() > deadline) throw new Error('pantap never started');
     await sleep(5);
+  }
+}
+
+/**
+ * Bytes waiting in `pid`'s stdin, when that is a Unix socket (what Node's `stdio: 'pipe'`
+ * gives a child: a socketpair, whose kernel buffer takes ≈ 200 KiB before its reader reads
+ * anything), read from `ss -xn`'s Recv-Q; null without /proc or ss. Bytes the kernel took
+ * less this are bytes the process has read.
+ */
+export function stdinQueued(pid: number): number | null {
+  try {
+    const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/0`))?.[1];
+    if (inode === undefined) return null;
+    const out = execFileSync('ss', ['-xn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    for (const line of out.split('\n')) {
+      // Netid State Recv-Q Send-Q Local-Address Port Peer-Address Port
+      const f = line.trim().split(/\s+/);
+      if (f[0] === 'u_str' && f[5] === inode) return Number(f[2]);
+    }
+    return null;
+  } catch {
+    return null;
   }
 }
