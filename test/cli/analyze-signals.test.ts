@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/build.js';
 import { REPO } from '../helpers/shared.js';
-import { procField, settled as quiet, pantapStarted } from '../helpers/proc.js';
+import { procField, settled as quiet, pantapStarted, stdinQueued } from '../helpers/proc.js';
 
 const BIN = resolve(REPO, 'dist/cli/bin.js');
 const A06 = readFileSync(resolve(REPO, 'fixtures/pan-lab/a06_failures.pcap'));
@@ -60,9 +60,11 @@ function ended(child: ChildProcess): Promise<Ended> {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Waits until pantap (pid) has its signal handlers in place and has read at least `bytes`
- * more, then sits idle (its read count steady): everything written has been taken in. A
- * signal sent before the handlers exist would kill it outright. Without /proc, a pause.
+ * Waits until pantap (pid) has read what was written to its stdin (the socket's queue empty,
+ * ss's Recv-Q; without ss, at least `bytes` more read of anything, start-up's ≈ 650 KB of
+ * module files included) and sits idle (its read count steady). It reads stdin only once
+ * main() has installed its signal handlers: a signal before then would be Node's own. Without
+ * /proc, a pause.
  */
 async function settled(pid: number, bytes: number): Promise<void> {
   if (!existsSync(`/proc/${pid}/io`)) return sleep(2000);
@@ -77,7 +79,7 @@ async function settled(pid: number, bytes: number): Promise<void> {
     if (now !== last) {
       last = now;
       steadySince = Date.now();
-    } else if (now - base >= bytes && Date.now() - steadySince >= 200) return;
+    } else if (now - base >= bytes && Date.now() - steadySince >= 200 && (stdinQueued(pid) ?? 0) === 0) return;
     if (Date.now() > deadline) throw new Error(`pantap read ${now - base} of ${bytes} bytes`);
     await sleep(10);
   }
