@@ -1,7 +1,8 @@
 // The flow record: the one shape of a flow that every output renders (JSON `flows[]`,
 // NDJSON lines, protobuf `Flow`, the text report). FLOW_RECORD_KEYS is the order of the
 // "pantap.summary.v1" contract (then the additions), which JSON and NDJSON follow; the
-// nested facts (tcp, tls, ssh) are rebuilt in the contract's key order by orderedFlow.
+// nested facts (tcp, tls, ssh) are rebuilt in the contract's key order by rebuiltFlow, or,
+// in a record flowRecord made and no caller held, written as made (orderedFlow).
 import type { Catalog } from '../catalog/schema.js';
 import type { ClassifiedFlow } from '../classify/classify.js';
 import type { CertificateRecord, FlowVerdictFacts, SshRecord, TcpFacts, TlsAlertRecord, TlsRecord } from '../classify/flow-facts.js';
