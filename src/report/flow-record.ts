@@ -8,6 +8,7 @@ import type { ClassifiedFlow } from '../classify/classify.js';
 import type { CertificateRecord, FlowVerdictFacts, SshRecord, TcpFacts, TlsAlertRecord, TlsRecord } from '../classify/flow-facts.js';
 import type { DirectionRule, FlowSection, FlowState, FlowTransport } from '../classify/vocabulary.js';
 import { isoMicros } from './format.js';
+import { isAsWritten, markAsWritten } from './json-parts.js';
 
 export interface FlowRecord extends FlowVerdictFacts {
   transport: FlowTransport;
@@ -82,12 +83,11 @@ void complete;
  * nested facts too, whatever the key order of whoever built them.
  */
 export function orderedFlow(f: FlowRecord): Record<string, unknown> {
-  // A record flowRecord made is in this order already (its literal, and judge's TcpFacts);
-  // without the records whose builders order differently (TLS alert, SSH, applications) it
-  // is written as it is: 10,000 listed flows on mixed-2M, ≈ 6 MiB of copies per JSON report.
-  // Only for records no caller has held (the CLI's summary, NDJSON lines, export rows): a
-  // library caller may have edited Summary.flows' records, which renderJson rebuilds.
-  if (inOrder.has(f) && f.tls === null && f.ssh === null && f.ldap === null && f.kerberos === null && f.radius === null && f.snmp === null && f.ntp === null && f.syslog === null && f.rpc === null) return f as unknown as Record<string, unknown>;
+  // A record flowRecord marked is in this order already (json-parts.ts, asWritten): written
+  // as it is, 10,000 listed flows on mixed-2M, ≈ 6 MiB of copies per JSON report. Only for
+  // records no caller has held (the CLI's summary, NDJSON lines, export rows): a library
+  // caller may have edited Summary.flows' records, which renderJson rebuilds.
+  if (isAsWritten(f)) return f as unknown as Record<string, unknown>;
   return rebuiltFlow(f);
 }
 
@@ -200,14 +200,6 @@ function orderedSsh(s: SshRecord): Record<string, unknown> {
   return { clientBanner: s.clientBanner ?? null, serverBanner: s.serverBanner ?? null };
 }
 
-/**
- * Records made by flowRecord: every key in FLOW_RECORD_KEYS' order and none undefined (the
- * ClassifiedFlow's type), so orderedFlow need not copy them. Keyed by identity, not a flag on
- * the record: Summary.flows keeps its shape, and a copy or a record built elsewhere is still
- * rebuilt in order.
- */
-const inOrder = new WeakSet<FlowRecord>();
-
 export function flowRecord(f: ClassifiedFlow, catalog: Catalog): FlowRecord {
   const r: FlowRecord = {
     transport: f.transport,
@@ -246,6 +238,9 @@ export function flowRecord(f: ClassifiedFlow, catalog: Catalog): FlowRecord {
     syslog: f.syslog,
     rpc: f.rpc,
   };
-  inOrder.add(r);
-  return r;
+  // Its literal is in FLOW_RECORD_KEYS' order with no undefined (ClassifiedFlow's type), and
+  // its tcp is judge's tcpFacts, built in orderedTcp's order; the TLS, SSH and application
+  // records are built in other orders (the TLS alert), so a record with one is rebuilt.
+  const inOrder = r.tls === null && r.ssh === null && r.ldap === null && r.kerberos === null && r.radius === null && r.snmp === null && r.ntp === null && r.syslog === null && r.rpc === null;
+  return inOrder ? markAsWritten(r) : r;
 }

@@ -4,6 +4,26 @@
 // one native JSON.stringify, so the text is byte for byte the one-call text. Lists may be
 // given as Mapped: their elements are made one at a time, as they are written, and die young.
 
+/**
+ * Objects made with their keys, and their parts' keys, in the order the JSON writes them and
+ * none undefined (the run's flow records and timeline channels: flow-record.ts, timeline.ts).
+ * Where no caller has held the summary (the CLI's writer, NDJSON lines, export rows) they are
+ * written as they are instead of copied in order (json.ts). By identity, not a flag on the
+ * object: the objects keep their shape, and a copy or an object built elsewhere is rebuilt.
+ */
+const asWritten = new WeakSet<object>();
+
+/** Marks `o` as made in the JSON's order (see asWritten) and returns it. */
+export function markAsWritten<T extends object>(o: T): T {
+  asWritten.add(o);
+  return o;
+}
+
+/** Whether `o` was marked by markAsWritten. */
+export function isAsWritten(o: object): boolean {
+  return asWritten.has(o);
+}
+
 /** A list whose elements are `map(items[i])`, made as they are written (JSON.stringify sees the mapped array). */
 export class Mapped<T, U> {
   constructor(

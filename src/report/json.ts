@@ -6,9 +6,8 @@
 // (renderJsonChunks): its summary went to no caller, so the flow records and timeline
 // channels a run made in order are written as they are (no copy).
 import { orderedFlow, rebuiltFlow } from './flow-record.js';
-import { chunkUtf8, jsonParts, Mapped } from './json-parts.js';
+import { chunkUtf8, isAsWritten, jsonParts, Mapped } from './json-parts.js';
 import type { EntrySummary, HealthLine, InputSummary, SectionSummary, Summary } from './model.js';
-import { channelInOrder } from './timeline.js';
 
 /** The text of a summary a caller holds (the library's): every object rebuilt, whatever the caller edited. */
 export function renderJson(s: Summary): string {
@@ -92,9 +91,9 @@ function orderedHa(ha: Summary['ha']): Record<string, unknown> {
 function orderedTimeline(t: Summary['timeline'], asBuilt: boolean): Record<string, unknown> {
   return {
     intervalSeconds: t.intervalSeconds,
-    // A run's channels are in this order already (timelineChannel): written as they are
-    // when no caller has held the summary.
-    channels: new Mapped(t.channels, (c) => (asBuilt && channelInOrder(c) ? c : {
+    // A run's channels are in this order already (timelineChannel, asWritten): written as
+    // they are when no caller has held the summary.
+    channels: new Mapped(t.channels, (c) => (asBuilt && isAsWritten(c) ? c : {
       entry: c.entry,
       client: c.client,
       server: c.server,

@@ -13,6 +13,7 @@
 import type { SessionGap } from '../classify/silences.js';
 import { mergeGaps } from '../classify/silences.js';
 import { isoMicros, microsFromIso } from './format.js';
+import { markAsWritten } from './json-parts.js';
 import type { TimelineBucket, TimelineChannel, TimelineGap } from './model.js';
 
 /** The widths an interval can have, in seconds (each divides the next). */
@@ -182,22 +183,12 @@ export function oneFlowBuckets(firstUs: number, lastUs: number, verdict: 'ok' | 
 }
 
 /**
- * Timeline channels made by timelineChannel: keys in the JSON's order (entry, client, server,
- * buckets, gaps, clipped; no lowerBound), as are their buckets' and gaps' (the literals here),
- * so the JSON writes them without a copy (json.ts). By identity, as flow-record.ts' records.
+ * A run's timeline channel, marked as made in the JSON's key order (json-parts.ts, asWritten):
+ * entry, client, server, buckets, gaps, clipped (no lowerBound), as are its buckets' and
+ * gaps' (the literals here).
  */
-const channelsInOrder = new WeakSet<TimelineChannel>();
-
-/** A run's timeline channel, marked as in the JSON's key order. */
 export function timelineChannel(entry: string, client: string, server: string, buckets: TimelineBucket[], gaps: TimelineGap[], clipped: number): TimelineChannel {
-  const c: TimelineChannel = { entry, client, server, buckets, gaps, clipped };
-  channelsInOrder.add(c);
-  return c;
-}
-
-/** Whether `c` is a channel timelineChannel made (its keys and its parts' keys in the JSON's order). */
-export function channelInOrder(c: TimelineChannel): boolean {
-  return channelsInOrder.has(c);
+  return markAsWritten({ entry, client, server, buckets, gaps, clipped });
 }
 
 export function timelineGap(g: SessionGap): TimelineGap {
