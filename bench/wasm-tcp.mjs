@@ -30,6 +30,15 @@
 //    STREAM=B: every event also reads B bytes of a 256 MiB buffer in order (one byte a
 //    line), as the feed reads packets between two segments: cache pressure (not for run).
 //    WRAP (e.g. "valgrind --tool=callgrind") and NODE_ARGS apply to this child.
+// 3. FEED=1 instead: the aggregator's loop itself (bench/tcp-cost.mjs's, the capture framed
+//    into 2 MiB batches in memory; a fresh aggregator per round, FEED_ROUNDS a process, default
+//    4, the first cold) with the conversation store's TCP arena placed in the module's memory
+//    (a view at ARENA of one memory made at 40 MiB of blocks, for every mode alike; f64 from
+//    the same byte offset) and tcpSegment either as it is (ts), the module's tcp_segment
+//    (wasm: a SYN's option bytes copied into the module's memory first) or nothing at all
+//    (none: returns 0; the bound, the output would differ). Processes alternate ts, wasm,
+//    none, FEED_RUNS times (default 3); each prints its rounds' main-thread CPU and wall and a
+//    hash of the arena's words at the end of its last round (ts and wasm must agree).
 // Needs clang and lld (apt-get install clang lld); the module is built at each run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -56,10 +65,25 @@ try {
   execFileSync('clang', [...flags, ...exports, '-o', wasmFile, join(here, 'wasm', 'tcp.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
   const recordJs = join(work, 'record.mjs');
   const runJs = join(work, 'run.mjs');
-  await bundle(RECORD, recordJs, true);
-  await bundle(RUN, runJs, false);
-  const healthHash = createHash('sha256').update(readFileSync(join(root, 'dist', 'flow', 'tcp-health.js'))).digest('hex').slice(0, 12);
   const words = (v) => (v ?? '').split(' ').filter((a) => a !== '');
+  await bundle(RECORD, recordJs, 'record');
+  await bundle(RUN, runJs, null);
+  if (process.env.FEED === '1') {
+    const feedJs = join(work, 'feed.mjs');
+    await bundle(FEED, feedJs, 'feed');
+    for (const f of files) {
+      console.log(`# ${f}`);
+      for (let r = 0; r < Number(process.env.FEED_RUNS ?? 3); r++) {
+        for (const mode of (process.env.FEED_MODES ?? 'ts,wasm,none').split(',')) {
+          const cmd = [...words(process.env.WRAP), process.execPath, ...words(process.env.NODE_ARGS), feedJs, f, process.env.FEED_ROUNDS ?? '4'];
+          const run = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', env: { ...process.env, FEED_MODE: mode, WASM_FILE: wasmFile } });
+          if (run.status !== 0) status = run.status ?? 1;
+        }
+      }
+    }
+    return status;
+  }
+  const healthHash = createHash('sha256').update(readFileSync(join(root, 'dist', 'flow', 'tcp-health.js'))).digest('hex').slice(0, 12);
   for (const f of files) {
     if (f.startsWith('fuzz:')) {
       console.log(`# ${f}`);
@@ -90,8 +114,8 @@ try {
 return status;
 }
 
-/** Bundles `entry` as tcp-cost.mjs does (constants inlined); `record`: tcp-health's tcpOpen/tcpSegment wrapped by a recorder. */
-async function bundle(entry, out, record) {
+/** Bundles `entry` as tcp-cost.mjs does (constants inlined); `patch` 'record': tcp-health's tcpOpen/tcpSegment wrapped by a recorder; 'feed': its arena in wasm memory and tcpSegment by FEED_MODE. */
+async function bundle(entry, out, patch) {
   const PREFIX = 'pantap-constants:';
   const constants = new Map();
   await build({
@@ -111,11 +135,21 @@ async function bundle(entry, out, record) {
           b.onResolve({ filter: /^file:/ }, (args) => ({ path: fileURLToPath(args.path) }));
           b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/, namespace: 'file' }, (args) => {
             let contents = readFileSync(args.path, 'utf8');
-            if (record && /[\\/]flow[\\/]tcp-health\.js$/.test(args.path)) {
-              const n = contents.length;
-              contents = contents.replace('export function tcpSegment(', 'function tcpSegment$real(').replace('export function tcpOpen(', 'function tcpOpen$real(');
-              if (contents.length === n) throw new Error('tcp-health.js: tcpSegment/tcpOpen not found');
-              contents += RECORDER;
+            if (patch !== null && /[\\/]flow[\\/]tcp-health\.js$/.test(args.path)) {
+              const swap = (a, b) => {
+                if (!contents.includes(a)) throw new Error('tcp-health.js: ' + a + ' not found');
+                contents = contents.split(a).join(b);
+              };
+              swap('export function tcpSegment(', 'function tcpSegment$real(');
+              if (patch === 'record') {
+                swap('export function tcpOpen(', 'function tcpOpen$real(');
+                contents += RECORDER;
+              } else {
+                swap('new Float64Array(this.i32.buffer, 0, ', 'new Float64Array(this.i32.buffer, this.i32.byteOffset, ');
+                swap('new Float64Array(i32.buffer, 0, ', 'new Float64Array(i32.buffer, i32.byteOffset, ');
+                swap('function words(n, aligned) {', 'function words$real(n, aligned) {');
+                contents += FEED_PATCH;
+              }
             }
             const split = splitConstants(contents, PREFIX + args.path);
             if (split !== null) {
@@ -209,6 +243,91 @@ const put = (a) => { Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(buf,
 put(head); put(REC.now.subarray(0, n)); put(REC.ev.subarray(0, 8 * n)); put(REC.opt.subarray(0, 2 * n)); put(REC.bytes.subarray(0, REC.nb));
 writeFileSync(out, buf);
 console.log('recorded ' + n + ' events (' + seq + ' records, ' + held + ' in the scratch block)');
+`;
+
+// ---- FEED=1: appended to tcp-health.js ----
+const FEED_PATCH = `
+import { readFileSync as feedRead } from 'node:fs';
+const FEED_MODE = process.env.FEED_MODE;
+const FEED_ARENA = ${ARENA};
+const FEED_CAP = 65536 * TCP_WORDS;
+const FEED_OPT = FEED_ARENA - 256;
+const FEED_MEM = new WebAssembly.Memory({ initial: Math.ceil((FEED_ARENA + FEED_CAP * 4) / 65536) });
+const FEED_BUF = FEED_MEM.buffer;
+const FEED_OPT8 = new Uint8Array(FEED_BUF, FEED_OPT, 256);
+const FEED_W = new WebAssembly.Instance(new WebAssembly.Module(feedRead(process.env.WASM_FILE)), { env: { memory: FEED_MEM } }).exports;
+if (FEED_W.__heap_base.value > FEED_OPT) throw new Error('the module reaches ' + FEED_W.__heap_base.value);
+const feedSeg = FEED_W.tcp_segment;
+export const FEED_ARENAS = [];
+/** The store's aligned arena: the module's memory at ARENA, whole from the start (never grown), zeroed. */
+function words(n, aligned) {
+  if (!aligned) return new Int32Array(n);
+  if (n > FEED_CAP) throw new Error('FEED: more than 65536 blocks');
+  const v = new Int32Array(FEED_BUF, FEED_ARENA, FEED_CAP);
+  v.fill(0);
+  FEED_ARENAS.push(v);
+  return v;
+}
+export function tcpSegment(I, F, base, dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen) {
+  if (FEED_MODE === 'none') return 0;
+  if (FEED_MODE === 'wasm' && I.buffer === FEED_BUF) {
+    let k = 0;
+    if ((flags & 2) !== 0 && opts !== null && optLen > 0) {
+      k = Math.min(256, Math.max(0, Math.min(optOff + optLen, opts.length) - optOff));
+      FEED_OPT8.set(opts.subarray(optOff, optOff + k));
+    }
+    return feedSeg(base, dir, seq | 0, ack | 0, flags, window | 0, payloadLen > 0 ? payloadLen | 0 : 0, FEED_OPT, k, NOW[0]);
+  }
+  return tcpSegment$real(I, F, base, dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen);
+}
+`;
+
+const FEED = `
+import { readFileSync } from 'node:fs';
+import { BatchAggregator } from ${dist('pipeline/aggregate.js')};
+import { PcapFramer } from ${dist('capture/pcap.js')};
+import { REC_WORDS } from ${dist('capture/records.js')};
+import { FEED_ARENAS } from ${dist('flow/tcp-health.js')};
+const [file, rounds] = [process.argv[2], Number(process.argv[3])];
+const whole = readFileSync(file);
+const framer = new PcapFramer(file);
+const batches = [];
+let pos = 0;
+let seq = 0;
+while (pos < whole.length) {
+  const end = Math.min(whole.length, pos + (2 << 20));
+  const ab = new ArrayBuffer(end - pos);
+  new Uint8Array(ab).set(whole.subarray(pos, end));
+  const idx = new Uint32Array(REC_WORDS * 20000);
+  framer.count = 0;
+  const used = framer.frame(new Uint8Array(ab), new DataView(ab), 0, end - pos, pos, idx, 20000);
+  if (framer.count === 0) break;
+  batches.push({ data: ab, index: idx.buffer.slice(0, framer.count * REC_WORDS * 4), count: framer.count, seqBase: seq, fileIndex: 0, fileOffset: pos });
+  seq += framer.count;
+  pos += used;
+}
+let schedstat = true;
+try { readFileSync('/proc/thread-self/schedstat', 'utf8'); } catch { schedstat = false; }
+const cpu = () => {
+  if (schedstat) return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+const times = [];
+for (let r = 0; r < rounds; r++) {
+  const agg = new BatchAggregator(500000);
+  const c0 = cpu();
+  const t0 = performance.now();
+  for (const b of batches) agg.add(b);
+  times.push((performance.now() - t0).toFixed(0) + '/' + (cpu() - c0).toFixed(0));
+}
+// the arena's words up to its last non-zero one, FNV-1a
+const a = FEED_ARENAS[FEED_ARENAS.length - 1];
+let last = a.length - 1;
+while (last >= 0 && a[last] === 0) last--;
+let h = 0x811c9dc5;
+for (let i = 0; i <= last; i++) h = Math.imul(h ^ a[i], 16777619);
+console.log((process.env.FEED_MODE + ' ').padEnd(6) + times.join(' ') + '  arena ' + (last + 1) + ' words, hash ' + (h >>> 0).toString(16));
 `;
 
 const RUN = `
