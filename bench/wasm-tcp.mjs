@@ -69,13 +69,18 @@ try {
   await bundle(RECORD, recordJs, 'record');
   await bundle(RUN, runJs, null);
   if (process.env.FEED === '1') {
-    const feedJs = join(work, 'feed.mjs');
-    await bundle(FEED, feedJs, 'feed');
+    // one bundle per mode: ts's tcpSegment is the module's own (inlined where the feed calls it)
+    const modes = (process.env.FEED_MODES ?? 'ts,wasm,none').split(',');
+    const feedJs = {};
+    for (const mode of modes) {
+      feedJs[mode] = join(work, `feed-${mode}.mjs`);
+      await bundle(FEED, feedJs[mode], 'feed-' + mode);
+    }
     for (const f of files) {
       console.log(`# ${f}`);
       for (let r = 0; r < Number(process.env.FEED_RUNS ?? 3); r++) {
-        for (const mode of (process.env.FEED_MODES ?? 'ts,wasm,none').split(',')) {
-          const cmd = [...words(process.env.WRAP), process.execPath, ...words(process.env.NODE_ARGS), feedJs, f, process.env.FEED_ROUNDS ?? '4'];
+        for (const mode of modes) {
+          const cmd = [...words(process.env.WRAP), process.execPath, ...words(process.env.NODE_ARGS), feedJs[mode], f, process.env.FEED_ROUNDS ?? '4'];
           const run = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', env: { ...process.env, FEED_MODE: mode, WASM_FILE: wasmFile } });
           if (run.status !== 0) status = run.status ?? 1;
         }
@@ -140,7 +145,7 @@ async function bundle(entry, out, patch) {
                 if (!contents.includes(a)) throw new Error('tcp-health.js: ' + a + ' not found');
                 contents = contents.split(a).join(b);
               };
-              swap('export function tcpSegment(', 'function tcpSegment$real(');
+              if (patch !== 'feed-ts') swap('export function tcpSegment(', 'function tcpSegment$real(');
               if (patch === 'record') {
                 swap('export function tcpOpen(', 'function tcpOpen$real(');
                 contents += RECORDER;
@@ -148,7 +153,7 @@ async function bundle(entry, out, patch) {
                 swap('new Float64Array(this.i32.buffer, 0, ', 'new Float64Array(this.i32.buffer, this.i32.byteOffset, ');
                 swap('new Float64Array(i32.buffer, 0, ', 'new Float64Array(i32.buffer, i32.byteOffset, ');
                 swap('function words(n, aligned) {', 'function words$real(n, aligned) {');
-                contents += FEED_PATCH;
+                contents += FEED_PATCH + (patch === 'feed-wasm' ? FEED_WASM : patch === 'feed-none' ? FEED_NONE : '');
               }
             }
             const split = splitConstants(contents, PREFIX + args.path);
@@ -248,7 +253,6 @@ console.log('recorded ' + n + ' events (' + seq + ' records, ' + held + ' in the
 // ---- FEED=1: appended to tcp-health.js ----
 const FEED_PATCH = `
 import { readFileSync as feedRead } from 'node:fs';
-const FEED_MODE = process.env.FEED_MODE;
 const FEED_ARENA = ${ARENA};
 const FEED_CAP = 65536 * TCP_WORDS;
 const FEED_OPT = FEED_ARENA - 256;
@@ -268,17 +272,21 @@ function words(n, aligned) {
   FEED_ARENAS.push(v);
   return v;
 }
+`;
+const FEED_WASM = `
 export function tcpSegment(I, F, base, dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen) {
-  if (FEED_MODE === 'none') return 0;
-  if (FEED_MODE === 'wasm' && I.buffer === FEED_BUF) {
-    let k = 0;
-    if ((flags & 2) !== 0 && opts !== null && optLen > 0) {
-      k = Math.min(256, Math.max(0, Math.min(optOff + optLen, opts.length) - optOff));
-      FEED_OPT8.set(opts.subarray(optOff, optOff + k));
-    }
-    return feedSeg(base, dir, seq | 0, ack | 0, flags, window | 0, payloadLen > 0 ? payloadLen | 0 : 0, FEED_OPT, k, NOW[0]);
+  if (I.buffer !== FEED_BUF) return tcpSegment$real(I, F, base, dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen);
+  let k = 0;
+  if ((flags & 2) !== 0 && opts !== null && optLen > 0) {
+    k = Math.min(256, Math.max(0, Math.min(optOff + optLen, opts.length) - optOff));
+    FEED_OPT8.set(opts.subarray(optOff, optOff + k));
   }
-  return tcpSegment$real(I, F, base, dir, seq, ack, flags, window, payloadLen, opts, optOff, optLen);
+  return feedSeg(base, dir, seq | 0, ack | 0, flags, window | 0, payloadLen > 0 ? payloadLen | 0 : 0, FEED_OPT, k, NOW[0]);
+}
+`;
+const FEED_NONE = `
+export function tcpSegment() {
+  return 0;
 }
 `;
 
