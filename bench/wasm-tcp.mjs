@@ -34,7 +34,7 @@
 //    into 2 MiB batches in memory; a fresh aggregator per round, FEED_ROUNDS a process, default
 //    4, the first cold) with the conversation store's TCP arena placed in the module's memory
 //    (a view at ARENA of one memory made at 40 MiB of blocks, for every mode alike; f64 from
-//    the same byte offset) and tcpSegment either as it is (ts), the module's tcp_segment
+//    the same byte offset) and, one bundle per mode, tcpSegment as it is (ts), the module's tcp_segment
 //    (wasm: a SYN's option bytes copied into the module's memory first) or nothing at all
 //    (none: returns 0; the bound, the output would differ). Processes alternate ts, wasm,
 //    none, FEED_RUNS times (default 3); each prints its rounds' main-thread CPU and wall and a
