@@ -51,6 +51,23 @@ const AHEAD_DEPTH = 2;
  */
 const AHEAD_PART = 512 << 10;
 
+/** What touchLines read, kept so that its loads are not dropped as unused. */
+let _touched = 0;
+
+/**
+ * Reads one byte of every 64-byte line of b[from, to): independent loads in a sequential
+ * sweep, which the core overlaps and the prefetcher follows, so a part copied on the other
+ * core is brought into this core's L2 at memory bandwidth. Framing alone reaches those lines
+ * one record header at a time, each load waiting for the one before (the next header's
+ * position is in it): mixed-2M's framing took ≈ 180-230 ms on-CPU with 512 KiB parts cold,
+ * ≈ 25 ms after this sweep of ≈ 6-13 ms (bench/README.md, branch `frame7`).
+ */
+function touchLines(b: Uint8Array, from: number, to: number): number {
+  let x = 0;
+  for (let i = from; i < to; i += 64) x ^= b[i];
+  return x;
+}
+
 /** Recycles batch buffers; allocUnsafeSlow avoids zero-filling and Node's shared pool. */
 export class BufferPool {
   private readonly free: BatchBuffers[] = [];
@@ -360,6 +377,8 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       readErr = part.err;
       // progress, and where this thread reads on once the parts stop
       src.seek!(base + fill);
+      // in this core's cache before framing and decoding reach it (touchLines)
+      _touched ^= touchLines(u8, pos, fill);
     }
     if (reading !== null) ({ fill, eof, err: readErr } = await reading);
   }
