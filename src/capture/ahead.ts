@@ -2,8 +2,9 @@
 // kept in flight on libuv's thread pool (whose threads pantap's file opening started
 // already), each into a batch buffer of the pool, while the main thread frames and decodes
 // the part before. So the kernel's copy of the file (≈ 190 ms of mixed-2M's 946 MB) leaves
-// the main thread, for one completion callback per 1.75 MiB and no thread of our own (a
-// worker thread costs ≈ 10 MiB while it runs and ≈ 3 MiB after, bench/README.md).
+// the main thread, for one completion callback per part (512 KiB: reader.ts AHEAD_PART) and
+// no thread of our own (a worker thread costs ≈ 10 MiB while it runs and ≈ 3 MiB after,
+// bench/README.md).
 // Each read leaves `head` bytes free at its buffer's start: the reader copies the cut record
 // that ends the previous buffer there, so a buffer holds whole records from its first byte used.
 import { read } from 'node:fs';
@@ -14,6 +15,8 @@ import type { BatchBuffers, BufferPool } from './reader.js';
 export interface Taken {
   bufs: BatchBuffers;
   length: number;
+  /** Bytes asked for: a part shorter than this is the last. */
+  want: number;
   /** The read failed (after `length` bytes, as a read of this thread would). */
   err: CaptureError | null;
 }
@@ -23,6 +26,8 @@ export interface ReadAheadOptions {
   head: number;
   /** Reads kept in flight. */
   depth: number;
+  /** Bytes a read asks for at most (default: the buffer's room after `head`). */
+  part?: number;
   /** fs.read; tests substitute one that fails. */
   read?: typeof read;
 }
@@ -71,7 +76,7 @@ export class ReadAhead {
     if (!this.active) return null;
     const p = this.pending.shift()!;
     const t = await p.done;
-    if (t.err !== null || this.opts.head + t.length < t.bufs.data.byteLength) this.over = true;
+    if (t.err !== null || t.length < t.want) this.over = true;
     else if (!this.stopped) this.issue();
     return t;
   }
@@ -94,12 +99,12 @@ export class ReadAhead {
     const bufs = this.pool.acquire();
     const u8 = new Uint8Array(bufs.data);
     const at = this.offset;
-    const want = u8.length - this.opts.head;
+    const want = Math.min(u8.length - this.opts.head, this.opts.part ?? Infinity);
     this.offset += want;
     const done = new Promise<Taken>((resolve) => {
       (this.opts.read ?? read)(this.fd, u8, this.opts.head, want, at, (err, n) => {
         const code = (err as { code?: string } | null)?.code;
-        resolve({ bufs, length: err === null ? n : 0, err: err === null ? null : new CaptureError('INPUT', this.name, `read failed (${code ?? String(err)})`) });
+        resolve({ bufs, length: err === null ? n : 0, want, err: err === null ? null : new CaptureError('INPUT', this.name, `read failed (${code ?? String(err)})`) });
       });
     });
     this.pending.push({ bufs, done });

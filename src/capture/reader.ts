@@ -40,8 +40,33 @@ const FIRST_BATCH_BYTES = 64 << 10;
 const AHEAD_MIN_BYTES = 32 << 20;
 /** Bytes free in front of a part read ahead: a cut pcap record (header and MAX_CAPLEN bytes) fits. */
 const AHEAD_HEAD = MAX_CAPLEN + 4096;
-/** Reads in flight (1.75 MiB each): one more than the part being framed, so that it rarely waits. */
+/** Reads in flight: one more than the part being framed, so that it rarely waits. */
 const AHEAD_DEPTH = 2;
+/**
+ * Bytes of a part read ahead, each a batch of its own (the rest of its 2 MiB buffer unused).
+ * Small enough that the part's lines are likely still in a cache close by when they are
+ * framed (the other core's L2 is 1 MiB, and its copy reads as much of the page cache), and
+ * in this core's when they are decoded: mixed-2M's framing and decoding took about half the
+ * on-CPU time they took with 1.75 MiB parts (bench/README.md, branch `frame7`).
+ */
+const AHEAD_PART = 512 << 10;
+
+/** What touchLines read, kept so that its loads are not dropped as unused. */
+let _touched = 0;
+
+/**
+ * Reads one byte of every 64-byte line of b[from, to): independent loads in a sequential
+ * sweep, which the core overlaps and the prefetcher follows, so a part copied on the other
+ * core is brought into this core's L2 at memory bandwidth. Framing alone reaches those lines
+ * one record header at a time, each load waiting for the one before (the next header's
+ * position is in it): mixed-2M's framing took ≈ 180-230 ms on-CPU with 512 KiB parts cold,
+ * ≈ 25 ms after this sweep of ≈ 6-13 ms (bench/README.md, branch `frame7`).
+ */
+function touchLines(b: Uint8Array, from: number, to: number): number {
+  let x = 0;
+  for (let i = from; i < to; i += 64) x ^= b[i];
+  return x;
+}
 
 /** Recycles batch buffers; allocUnsafeSlow avoids zero-filling and Node's shared pool. */
 export class BufferPool {
@@ -132,11 +157,12 @@ export interface ReadOptions {
   readAhead?: boolean | AheadTuning;
 }
 
-/** Read-ahead's sizes (defaults: AHEAD_MIN_BYTES, AHEAD_HEAD, AHEAD_DEPTH), and a substitute fs.read for tests. */
+/** Read-ahead's sizes (defaults: AHEAD_MIN_BYTES, AHEAD_HEAD, AHEAD_DEPTH, AHEAD_PART), and a substitute fs.read for tests. */
 export interface AheadTuning {
   minBytes?: number;
   head?: number;
   depth?: number;
+  part?: number;
   read?: ReadAheadOptions['read'];
 }
 
@@ -229,7 +255,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   // read here, so start-up waits for no read of 1.75 MiB).
   let ahead: ReadAhead | null =
     opts.readAhead !== undefined && opts.readAhead !== false && framer instanceof PcapFramer && src.size !== null && src.size >= (tune.minBytes ?? AHEAD_MIN_BYTES) && cap >= 4 * head
-      ? (src.readAhead?.(pool, { head, depth: tune.depth ?? AHEAD_DEPTH, read: tune.read }) ?? null)
+      ? (src.readAhead?.(pool, { head, depth: tune.depth ?? AHEAD_DEPTH, part: tune.part ?? AHEAD_PART, read: tune.read }) ?? null)
       : null;
   let aheadWanted = ahead !== null;
 
@@ -334,7 +360,8 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     // messages and the progress bar are served during a long inline run.
     await new Promise<void>((resolve) => setImmediate(resolve));
     bufs = next;
-    room = cap;
+    // A whole part is a batch of its own; after a short one (the file's end) this thread reads on.
+    room = part !== null && part.err === null && part.length === part.want ? at + carried + part.length : cap;
     u8 = nu8;
     dv = new DataView(next.data);
     idx = new Uint32Array(next.index);
@@ -350,6 +377,8 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       readErr = part.err;
       // progress, and where this thread reads on once the parts stop
       src.seek!(base + fill);
+      // in this core's cache before framing and decoding reach it (touchLines)
+      _touched ^= touchLines(u8, pos, fill);
     }
     if (reading !== null) ({ fill, eof, err: readErr } = await reading);
   }

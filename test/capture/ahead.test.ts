@@ -81,6 +81,25 @@ describe('ReadAhead', () => {
     closeSync(fd);
   });
 
+  it('parts smaller than the room: each read asks for `part` bytes, the last one short', async () => {
+    const pool = new BufferPool(SLOT, 16);
+    const fd = openSync(path, 'r');
+    const PART = 5000;
+    const r = new ReadAhead(path, fd, pool, { head: HEAD, depth: 2, part: PART });
+    r.begin(333);
+    const got: Buffer[] = [];
+    for (let t = await r.take(); t !== null; t = await r.take()) {
+      expect(t.want).toBe(PART);
+      got.push(Buffer.from(new Uint8Array(t.bufs.data, HEAD, t.length)));
+      pool.release(t.bufs);
+    }
+    expect(Buffer.concat(got).equals(file.subarray(333))).toBe(true);
+    expect(got.length).toBe(Math.floor((file.length - 333) / PART) + 1);
+    expect(got.slice(0, -1).every((b) => b.length === PART)).toBe(true);
+    await r.stop();
+    closeSync(fd);
+  });
+
   it('a read error ends the parts there, as a CaptureError naming the file', async () => {
     const pool = new BufferPool(SLOT, 16);
     const fd = openSync(path, 'r');
@@ -211,6 +230,36 @@ describe('reading with read-ahead', () => {
     expect(ahead.records).toEqual(plain.records);
     expect(ahead.report).toEqual(plain.report);
     expect(ahead.report.records).toBe(3000);
+  });
+
+  it('parts smaller than the room (each a batch): the same records and report, whole, cut, failing and ending on a part boundary', async () => {
+    const part = { ...TUNE, part: 9000 };
+    const path = tmp.file('parts.pcap', whole);
+    const plain = await readFile(path, false);
+    const ahead = await readFile(path, part);
+    expect(ahead.lent).toBeGreaterThan(200); // 2.4 MB in parts of 9,000 bytes
+    expect(ahead.records).toEqual(plain.records);
+    expect(ahead.report).toEqual(plain.report);
+    const cut = tmp.file('parts-cut.pcap', whole.subarray(0, whole.length - 700));
+    const plainCut = await readFile(cut, false);
+    const aheadCut = await readFile(cut, part);
+    expect(plainCut.report.truncatedAt).not.toBeNull();
+    expect(aheadCut.records).toEqual(plainCut.records);
+    expect(aheadCut.report).toEqual(plainCut.report);
+    const failAt = Math.floor(whole.length * 0.6);
+    const failed = await readFile(path, { ...part, read: failingRead(failAt) });
+    expect(failed.report.error).toBe(`${path}: read failed (EIO)`);
+    const last = failed.records[failed.records.length - 1];
+    expect(last.offset + last.caplen).toBeLessThanOrEqual(failAt);
+    expect(last.offset + last.caplen).toBeGreaterThan(failAt - 2 * 9000);
+    expect(failed.records).toEqual(plain.records.slice(0, failed.records.length));
+    // parts read ahead from the end of the first batch (64 KiB) that end where the file does
+    const edge = tmp.file('parts-edge.pcap', whole.subarray(0, (64 << 10) + 200 * 9000));
+    const plainEdge = await readFile(edge, false);
+    const aheadEdge = await readFile(edge, part);
+    expect(aheadEdge.lent).toBeGreaterThan(190);
+    expect(aheadEdge.records).toEqual(plainEdge.records);
+    expect(aheadEdge.report).toEqual(plainEdge.report);
   });
 
   it('a file cut inside a record: same records, same truncation offset', async () => {
