@@ -252,7 +252,7 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   const tune: AheadTuning = typeof opts.readAhead === 'object' ? opts.readAhead : {};
   const head = tune.head ?? AHEAD_HEAD;
   // A large plain pcap file: its parts are read ahead from the second batch on (the first is
-  // read here, so start-up waits for no read of 1.75 MiB).
+  // read here, so start-up waits for no read of a whole part).
   let ahead: ReadAhead | null =
     opts.readAhead !== undefined && opts.readAhead !== false && framer instanceof PcapFramer && src.size !== null && src.size >= (tune.minBytes ?? AHEAD_MIN_BYTES) && cap >= 4 * head
       ? (src.readAhead?.(pool, { head, depth: tune.depth ?? AHEAD_DEPTH, part: tune.part ?? AHEAD_PART, read: tune.read }) ?? null)
