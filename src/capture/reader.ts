@@ -308,7 +308,11 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0 && room < cap) {
       // Nothing framed in the first batch's share: a large record (or block); use it all.
+      // In a part read ahead (a cut record filling the head room, longer than it and the
+      // part together: only with a head room tuned below MAX_CAPLEN) this thread then reads
+      // past where the parts in flight begin: they are dropped, and it reads on itself.
       room = cap;
+      if (ahead?.active === true) void ahead.stop();
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
