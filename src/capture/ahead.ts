@@ -69,7 +69,7 @@ export class ReadAhead {
 
   /**
    * The next part of the file, after the one taken before; null once stopped. A part
-   * shorter than its buffer's room (the file's end, or a short read) or a failed read ends
+   * shorter than asked (`want`: the file's end, or a short read) or a failed read ends
    * the read-ahead: the caller reads on itself from where that part ended.
    */
   async take(): Promise<Taken | null> {

@@ -2,6 +2,7 @@
 // index, records longer than a part or than the head room, files cut or ending anywhere, the
 // same records, sequence numbers and report as reading on this thread alone.
 import { createHash } from 'node:crypto';
+import { read } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool, readCapture, type AheadTuning, type FileReport } from '../../src/capture/reader.js';
 import { recordsOf, pcap, tempDir, type PcapRecord } from '../helpers/build.js';
@@ -106,6 +107,23 @@ describe('read-ahead in parts against this thread alone', () => {
     expect(ahead.lent).toBeGreaterThan(1);
     expect(ahead.report).toEqual(plain.report);
     expect(ahead.records).toEqual(plain.records);
+  });
+
+  it('a part shorter than asked before the end of the file: this thread reads on from there', async () => {
+    const whole = files[0][1];
+    const path = tmp.file('short.pcap', whole);
+    const plain = await readFile(path, false);
+    for (const part of [999, 9001, 30011]) {
+      for (const at of [140000, 200003, Math.floor(whole.length * 0.8)]) {
+        // the read that reaches `at` stops there (a short read, no error); later reads are whole
+        const short = ((fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: (err: NodeJS.ErrnoException | null, n: number) => void) =>
+          read(fd, buf, off, pos < at && pos + len > at ? at - pos : len, pos, cb)) as unknown as typeof read;
+        const ahead = await readFile(path, { ...TUNE, part, read: short });
+        expect(ahead.lent).toBeGreaterThan(0);
+        expect(ahead.records).toEqual(plain.records);
+        expect(ahead.report).toEqual(plain.report);
+      }
+    }
   });
 
   it('an abort with reads in flight: a prefix of the records, no truncation', async () => {
