@@ -71,6 +71,35 @@ describe('cadence', () => {
   it('has no gaps and no statistics with a single heartbeat', () => {
     expect(cadence([[5 * S]])).toEqual({ intervalMs: null, gaps: [] });
   });
+  // the rare paths (gaps: mergeGaps, beat7): several, across series, out of order, empty
+  it('gives several gaps of one series in time order, each with its missed beats', () => {
+    const t = [0, 1, 2, 3, 8, 9, 10, 11, 12, 20, 21, 22, 23, 24, 25].map((x) => x * S);
+    expect(cadence([Float64Array.from(t)]).gaps).toEqual([
+      { startUs: 3 * S, endUs: 8 * S, missed: 4 },
+      { startUs: 12 * S, endUs: 20 * S, missed: 7 },
+    ]);
+  });
+  it('sorts the gaps of several series by start, merges those that touch, with the least median', () => {
+    // a: every 1 s, silent 3-8 and 30-40; b: every 2 s, silent 8-20 (touches a's first) and 50-70
+    const a = [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 40, 41];
+    const b = [0, 2, 4, 6, 8, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42, 44, 46, 48, 50, 70, 72];
+    const c = cadence([b.map((x) => x * S), [], a.map((x) => x * S)]);
+    expect(c.gaps).toEqual([
+      { startUs: 3 * S, endUs: 20 * S, missed: 16 }, // merged: 17 s at a's 1 s
+      { startUs: 30 * S, endUs: 40 * S, missed: 9 },
+      { startUs: 50 * S, endUs: 70 * S, missed: 9 }, // b's own 2 s
+    ]);
+  });
+  it('counts only forward jumps of a series out of time order, and empty series count for nothing', () => {
+    const t = [0, 1, 2, 3, 2.5, 10, 11, 12, 11.5, 12.5, 30].map((x) => x * S);
+    const c = cadence([[], t, []]);
+    expect(c.gaps).toEqual([
+      { startUs: 2.5 * S, endUs: 10 * S, missed: 7 },
+      { startUs: 12.5 * S, endUs: 30 * S, missed: 17 },
+    ]);
+    expect(cadence([[], []])).toEqual({ intervalMs: null, gaps: [] });
+    expect(cadence([])).toEqual({ intervalMs: null, gaps: [] });
+  });
 });
 
 describe('flowHeartbeat', () => {

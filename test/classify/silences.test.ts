@@ -64,6 +64,35 @@ describe('sessionGaps', () => {
     expect(sessionGaps(log.facts())).toEqual([{ startUs: 1e15 + 14534942, endUs: 1e15 + 30_000_000 }]);
   });
 
+  it('gives no gaps, a fresh empty list, for a session without any (and none without intervals)', () => {
+    const log = new SilenceLog();
+    expect(sessionGaps(log.facts())).toEqual([]);
+    let t = 0;
+    for (let i = 0; i < 25; i++) {
+      log.add((t += 1e6), 0);
+      log.add(t + 500, 1);
+    }
+    const a = sessionGaps(log.facts());
+    expect(a).toEqual([]);
+    a.push({ startUs: 1, endUs: 2 });
+    expect(sessionGaps(log.facts())).toEqual([]);
+  });
+
+  it('gives several gaps of both sides in time order, overlapping ones one', () => {
+    const log = new SilenceLog();
+    const T = 1e15;
+    // side 0 every 1 s with silences at 20-30 s and 60-75 s; side 1 every 1 s, silent 25-40 s and 90-95 s
+    for (let k = 0; k <= 100; k++) {
+      if (!((k > 20 && k < 30) || (k > 60 && k < 75))) log.add(T + k * 1e6, 0);
+      if (!((k > 25 && k < 40) || (k > 90 && k < 95))) log.add(T + k * 1e6 + 500, 1);
+    }
+    expect(sessionGaps(log.facts())).toEqual([
+      { startUs: T + 20e6, endUs: T + 40e6 + 500 },
+      { startUs: T + 60e6, endUs: T + 75e6 },
+      { startUs: T + 90e6 + 500, endUs: T + 95e6 + 500 },
+    ]);
+  });
+
   it('merges overlapping gaps, not touching ones', () => {
     expect(mergeGaps([{ startUs: 5, endUs: 9 }, { startUs: 1, endUs: 3 }, { startUs: 3, endUs: 4 }, { startUs: 6, endUs: 12 }])).toEqual([
       { startUs: 1, endUs: 3 },
