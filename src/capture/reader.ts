@@ -251,8 +251,9 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
   let inputEnd = -1; // where the data ended, once it has
   const tune: AheadTuning = typeof opts.readAhead === 'object' ? opts.readAhead : {};
   const head = tune.head ?? AHEAD_HEAD;
-  // A large plain pcap file: its parts are read ahead from the second batch on (the first is
-  // read here, so start-up waits for no read of a whole part).
+  // A large plain pcap file: its parts are read ahead from the third batch on. The first
+  // (64 KiB, so start-up waits for no read of a whole part) and the second (a whole buffer:
+  // read-ahead begins once records were handed over, report.records) are read here.
   let ahead: ReadAhead | null =
     opts.readAhead !== undefined && opts.readAhead !== false && framer instanceof PcapFramer && src.size !== null && src.size >= (tune.minBytes ?? AHEAD_MIN_BYTES) && cap >= 4 * head
       ? (src.readAhead?.(pool, { head, depth: tune.depth ?? AHEAD_DEPTH, part: tune.part ?? AHEAD_PART, read: tune.read }) ?? null)

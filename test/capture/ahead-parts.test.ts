@@ -15,6 +15,8 @@ interface Read {
   /** offset, caplen, seq and a digest of each record's bytes */
   records: string[];
   lent: number;
+  /** Per batch: whether it was read ahead (its head room in front of its first record). */
+  lentEach: boolean[];
 }
 
 async function readFile(path: string, readAhead: boolean | AheadTuning, maxRecords = 4096, abortAfter = 0): Promise<Read> {
@@ -22,6 +24,7 @@ async function readFile(path: string, readAhead: boolean | AheadTuning, maxRecor
   const records: string[] = [];
   let lent = 0;
   let batches = 0;
+  const lentEach: boolean[] = [];
   const ac = new AbortController();
   const report = await readCapture(path, {
     fileIndex: 0,
@@ -30,14 +33,15 @@ async function readFile(path: string, readAhead: boolean | AheadTuning, maxRecor
     readAhead,
     signal: ac.signal,
     async submit(batch) {
-      if (batch.count > 0 && new Uint32Array(batch.index)[0] > 1000) lent++;
+      lentEach.push(batch.count > 0 && new Uint32Array(batch.index)[0] > 1000);
+      if (lentEach[lentEach.length - 1]) lent++;
       expect(batch.seqBase).toBe(5 + records.length);
       for (const r of recordsOf(batch)) records.push(`${r.offset} ${r.caplen} ${r.sec}.${r.nsec} ${createHash('sha1').update(r.data).digest('hex')}`);
       pool.release(batch);
       if (++batches === abortAfter) ac.abort();
     },
   });
-  return { report, records, lent };
+  return { report, records, lent, lentEach };
 }
 
 /** Records of `sizes(i)` bytes each. */
@@ -124,6 +128,13 @@ describe('read-ahead in parts against this thread alone', () => {
         expect(ahead.report).toEqual(plain.report);
       }
     }
+  });
+
+  it('reads the first two batches here (64 KiB, then a whole buffer), the parts from the third on', async () => {
+    const path = tmp.file('first.pcap', files[0][1]);
+    const a = await readFile(path, { ...TUNE, part: 9001 });
+    expect(a.lentEach.slice(0, 4)).toEqual([false, false, true, true]);
+    expect(a.lentEach.slice(2, -1).every((x) => x)).toBe(true);
   });
 
   it('an abort with reads in flight: a prefix of the records, no truncation', async () => {
