@@ -19,14 +19,13 @@
 //   (/proc/thread-self/schedstat where there is one), not the collector's or compiler's threads.
 //   GC=1: also, per round, the collections in it (perf_hooks 'gc' entries): scavenges and
 //   the others (mark-compacts), their count and summed pause (main thread).
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { splitConstants } from '../scripts/split-constants.mjs';
+import { bundleDist } from './bundle-dist.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(process.argv[2] ?? join(here, '..'));
@@ -114,38 +113,7 @@ if (observer !== null) {
 
 // One bundle per run (the pid): runs of one build side by side must not remove each other's.
 const out = join(tmpdir(), `pantap-tcp-cost-${createHash('sha256').update(root).digest('hex').slice(0, 12)}-${process.pid}.mjs`);
-const PREFIX = 'pantap-constants:';
-const constants = new Map();
-await build({
-  stdin: { contents: entry, resolveDir: root, sourcefile: 'tcp-cost-entry.mjs', loader: 'js' },
-  outfile: out,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minifySyntax: true,
-  logLevel: 'warning',
-  allowOverwrite: true,
-  plugins: [
-    {
-      name: 'constants',
-      setup(b) {
-        b.onResolve({ filter: /^file:/ }, (args) => ({ path: fileURLToPath(args.path) }));
-        b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/, namespace: 'file' }, (args) => {
-          let contents = readFileSync(args.path, 'utf8');
-          const split = splitConstants(contents, PREFIX + args.path);
-          if (split !== null) {
-            constants.set(args.path, split.constants);
-            contents = split.contents;
-          }
-          return { contents, loader: 'js', resolveDir: dirname(args.path) };
-        });
-        b.onResolve({ filter: /^pantap-constants:/ }, (args) => ({ path: args.path.slice(PREFIX.length), namespace: 'constants' }));
-        b.onLoad({ filter: /.*/, namespace: 'constants' }, (args) => ({ contents: constants.get(args.path), loader: 'js' }));
-      },
-    },
-  ],
-});
+await bundleDist({ entry, out, resolveDir: root, sourcefile: 'tcp-cost-entry.mjs' });
 const words = (v) => (v ?? '').split(' ').filter((a) => a !== '');
 const cmd = [...words(process.env.WRAP), process.execPath, ...words(process.env.NODE_ARGS), out, file, process.env.ROUNDS ?? '4'];
 const run = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });

@@ -46,8 +46,7 @@ import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { splitConstants } from '../scripts/split-constants.mjs';
+import { bundleDist } from './bundle-dist.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -121,54 +120,27 @@ return status;
 
 /** Bundles `entry` as tcp-cost.mjs does (constants inlined); `patch` 'record': tcp-health's tcpOpen/tcpSegment wrapped by a recorder; 'feed': its arena in wasm memory and tcpSegment by FEED_MODE. */
 async function bundle(entry, out, patch) {
-  const PREFIX = 'pantap-constants:';
-  const constants = new Map();
-  await build({
-    stdin: { contents: entry, resolveDir: root, sourcefile: 'wasm-tcp-entry.mjs', loader: 'js' },
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    minifySyntax: true,
-    logLevel: 'warning',
-    allowOverwrite: true,
-    plugins: [
-      {
-        name: 'constants',
-        setup(b) {
-          b.onResolve({ filter: /^file:/ }, (args) => ({ path: fileURLToPath(args.path) }));
-          b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/, namespace: 'file' }, (args) => {
-            let contents = readFileSync(args.path, 'utf8');
-            if (patch !== null && /[\\/]flow[\\/]tcp-health\.js$/.test(args.path)) {
-              const swap = (a, b) => {
-                if (!contents.includes(a)) throw new Error('tcp-health.js: ' + a + ' not found');
-                contents = contents.split(a).join(b);
-              };
-              if (patch !== 'feed-ts') swap('export function tcpSegment(', 'function tcpSegment$real(');
-              if (patch === 'record') {
-                swap('export function tcpOpen(', 'function tcpOpen$real(');
-                contents += RECORDER;
-              } else {
-                swap('new Float64Array(this.i32.buffer, 0, ', 'new Float64Array(this.i32.buffer, this.i32.byteOffset, ');
-                swap('new Float64Array(i32.buffer, 0, ', 'new Float64Array(i32.buffer, i32.byteOffset, ');
-                swap('function words(n, aligned) {', 'function words$real(n, aligned) {');
-                contents += FEED_PATCH + (patch === 'feed-wasm' ? FEED_WASM : patch === 'feed-none' ? FEED_NONE : '');
-              }
-            }
-            const split = splitConstants(contents, PREFIX + args.path);
-            if (split !== null) {
-              constants.set(args.path, split.constants);
-              contents = split.contents;
-            }
-            return { contents, loader: 'js', resolveDir: dirname(args.path) };
-          });
-          b.onResolve({ filter: /^pantap-constants:/ }, (args) => ({ path: args.path.slice(PREFIX.length), namespace: 'constants' }));
-          b.onLoad({ filter: /.*/, namespace: 'constants' }, (args) => ({ contents: constants.get(args.path), loader: 'js' }));
-        },
-      },
-    ],
-  });
+  const transform = (text, path) => {
+    let contents = text;
+    if (patch !== null && /[\\/]flow[\\/]tcp-health\.js$/.test(path)) {
+      const swap = (a, b) => {
+        if (!contents.includes(a)) throw new Error('tcp-health.js: ' + a + ' not found');
+        contents = contents.split(a).join(b);
+      };
+      if (patch !== 'feed-ts') swap('export function tcpSegment(', 'function tcpSegment$real(');
+      if (patch === 'record') {
+        swap('export function tcpOpen(', 'function tcpOpen$real(');
+        contents += RECORDER;
+      } else {
+        swap('new Float64Array(this.i32.buffer, 0, ', 'new Float64Array(this.i32.buffer, this.i32.byteOffset, ');
+        swap('new Float64Array(i32.buffer, 0, ', 'new Float64Array(i32.buffer, i32.byteOffset, ');
+        swap('function words(n, aligned) {', 'function words$real(n, aligned) {');
+        contents += FEED_PATCH + (patch === 'feed-wasm' ? FEED_WASM : patch === 'feed-none' ? FEED_NONE : '');
+      }
+    }
+    return contents;
+  };
+  await bundleDist({ entry, out, resolveDir: root, sourcefile: 'wasm-tcp-entry.mjs', transform });
 }
 
 // ---- The recorder, appended to tcp-health.js in the record bundle ----
