@@ -303,17 +303,18 @@ async function readFrom(src: ByteSource, opts: ReadOptions): Promise<FileReport>
       break;
     }
     if (!indexFull && fill < room) {
-      // Room left and no end yet: read more before handing the batch over.
+      // Room left and no end yet: read more before handing the batch over. This thread
+      // reading past a part read ahead (its batch grown to the whole buffer, below) reads the
+      // bytes of the parts in flight: they are dropped, and it reads on itself from here.
+      if (ahead?.active === true) void ahead.stop();
       ({ fill, eof, err: readErr } = await readMore(src, u8, fill, Math.min(room, fill + READ_CHUNK)));
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0 && room < cap) {
-      // Nothing framed in the first batch's share: a large record (or block); use it all.
-      // In a part read ahead (a cut record filling the head room, longer than it and the
-      // part together: only with a head room tuned below MAX_CAPLEN) this thread then reads
-      // past where the parts in flight begin: they are dropped, and it reads on itself.
+      // Nothing framed in the first batch's share, or in a part read ahead (a cut record
+      // filling the head room, longer than it and the part together: only with a head room
+      // tuned below MAX_CAPLEN): a large record (or block); use it all.
       room = cap;
-      if (ahead?.active === true) void ahead.stop();
       continue;
     }
     if (pos === 0 && framer.count === 0 && framer.skipping === 0) {
