@@ -24,7 +24,7 @@ import { mergeGaps, type SessionGap } from '../classify/silences.js';
 import { channelStatus, REASON_RANK, REASONS, SECTION_ORDER, type ReasonCode } from '../classify/vocabulary.js';
 import { REASON_NAMES } from '../decode/fields.js';
 import { SKETCH_BITS, sketchEstimate } from '../flow/table.js';
-import { orderedFlow } from './flow-record.js';
+import { rebuiltFlow } from './flow-record.js';
 import { cmp, isoMicros, microsFromIso, plural } from './format.js';
 import { BestOf } from './accumulate.js';
 import { DEFAULT_MAX_CHANNELS, emptyPairHealth, healthLine, healthOmitted, healthOrder, statusRank, type PairHealth } from './health.js';
@@ -466,8 +466,10 @@ function byVolume(a: Ranked, b: Ranked): number {
   return b.bytes - a.bytes || a.first - b.first || cmp(a.key, b.key);
 }
 
+// rebuiltFlow, not orderedFlow: the summaries are the caller's (it may have edited their
+// records), and the key must not depend on whether a record came from a run or from JSON.
 function ranked(f: FlowRecord): Ranked {
-  return { f, bytes: f.bytes, first: microsFromIso(f.firstSeen), key: JSON.stringify(orderedFlow(f)) };
+  return { f, bytes: f.bytes, first: microsFromIso(f.firstSeen), key: JSON.stringify(rebuiltFlow(f)) };
 }
 
 /**
