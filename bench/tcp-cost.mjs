@@ -31,33 +31,21 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(process.argv[2] ?? join(here, '..'));
 const file = process.env.F ?? join(here, 'data', 'mixed-2M.pcap');
 const dist = (p) => JSON.stringify(pathToFileURL(join(root, 'dist', p)).href);
+const benchModule = (name) => JSON.stringify(pathToFileURL(join(here, name)).href);
+const helper = benchModule('capture-batches.mjs');
+const cpuHelper = benchModule('thread-cpu.mjs');
 
 const entry = `
-import { readFileSync } from 'node:fs';
 import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { BatchAggregator } from ${dist('pipeline/aggregate.js')};
 import { ConversationStore } from ${dist('flow/conversation.js')};
 import { PcapFramer } from ${dist('capture/pcap.js')};
 import { REC_WORDS } from ${dist('capture/records.js')};
+import { captureBatches } from ${helper};
+import { threadCpuMs } from ${cpuHelper};
 const [file, rounds] = [process.argv[2], Number(process.argv[3])];
 const mode = process.env.MODE ?? 'full';
-const whole = readFileSync(file);
-const framer = new PcapFramer(file);
-const batches = [];
-let pos = 0;
-let seq = 0;
-while (pos < whole.length) {
-  const end = Math.min(whole.length, pos + (2 << 20));
-  const ab = new ArrayBuffer(end - pos);
-  new Uint8Array(ab).set(whole.subarray(pos, end));
-  const idx = new Uint32Array(REC_WORDS * 20000);
-  framer.count = 0;
-  const used = framer.frame(new Uint8Array(ab), new DataView(ab), 0, end - pos, pos, idx, 20000);
-  if (framer.count === 0) break;
-  batches.push({ data: ab, index: idx.buffer.slice(0, framer.count * REC_WORDS * 4), count: framer.count, seqBase: seq, fileIndex: 0, fileOffset: pos });
-  seq += framer.count;
-  pos += used;
-}
+const batches = [...captureBatches(file, PcapFramer, REC_WORDS)];
 // noop: packet() empty; noop-datagram, noop-beat, noop-keep: that method empty instead
 // (datagram(): UDP; beat(): heartbeat packets other than TCP's; keep(): a TCP segment's payload keeping).
 const P = ConversationStore.prototype;
@@ -73,13 +61,7 @@ if (mode === 'count') {
     P[m] = function (...a) { calls[m]++; return real.apply(this, a); };
   }
 }
-let schedstat = true;
-try { readFileSync('/proc/thread-self/schedstat', 'utf8'); } catch { schedstat = false; }
-const cpu = () => {
-  if (schedstat) return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1000;
-};
+const cpu = threadCpuMs;
 const times = [];
 const spans = [];
 const gcs = [];
@@ -93,7 +75,7 @@ for (let r = 0; r < rounds; r++) {
   spans.push([t0, performance.now()]);
   times.push((performance.now() - t0).toFixed(0) + '/' + (cpu() - c0).toFixed(0));
 }
-if (mode === 'count') console.log('records ' + seq + ', calls per round: ' + Object.entries(calls).map(([m, c]) => m + '() ' + c / rounds).join(', '));
+if (mode === 'count') console.log('records ' + batches.reduce((n, b) => n + b.count, 0) + ', calls per round: ' + Object.entries(calls).map(([m, c]) => m + '() ' + c / rounds).join(', '));
 console.log(mode + ' ' + times.join(' '));
 if (observer !== null) {
   // The entries arrive after the rounds (the observer is called from the event loop).

@@ -52,6 +52,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const files = process.argv.length > 2 ? process.argv.slice(2) : [join(here, 'data', 'mixed-2M.pcap')];
 const dist = (p) => JSON.stringify(pathToFileURL(join(root, 'dist', p)).href);
+const benchModule = (name) => JSON.stringify(pathToFileURL(join(here, name)).href);
+const helper = benchModule('capture-batches.mjs');
+const cpuHelper = benchModule('thread-cpu.mjs');
 const ARENA = 262144; // tcp.c's ARENA
 
 async function main() {
@@ -185,25 +188,14 @@ import { writeFileSync } from 'node:fs';
 import { BatchAggregator } from ${dist('pipeline/aggregate.js')};
 import { PcapFramer } from ${dist('capture/pcap.js')};
 import { REC_WORDS } from ${dist('capture/records.js')};
+import { captureBatches } from ${helper};
 import { REC, TCP_WORDS } from ${dist('flow/tcp-health.js')};
-import { readFileSync } from 'node:fs';
 const [file, out] = [process.argv[2], process.argv[3]];
-const whole = readFileSync(file);
-const framer = new PcapFramer(file);
 const agg = new BatchAggregator(500000);
-let pos = 0;
 let seq = 0;
-while (pos < whole.length) {
-  const end = Math.min(whole.length, pos + (2 << 20));
-  const ab = new ArrayBuffer(end - pos);
-  new Uint8Array(ab).set(whole.subarray(pos, end));
-  const idx = new Uint32Array(REC_WORDS * 20000);
-  framer.count = 0;
-  const used = framer.frame(new Uint8Array(ab), new DataView(ab), 0, end - pos, pos, idx, 20000);
-  if (framer.count === 0) break;
-  agg.add({ data: ab, index: idx.buffer.slice(0, framer.count * REC_WORDS * 4), count: framer.count, seqBase: seq, fileIndex: 0, fileOffset: pos });
-  seq += framer.count;
-  pos += used;
+for (const b of captureBatches(file, PcapFramer, REC_WORDS)) {
+  agg.add(b);
+  seq += b.count;
 }
 // The scratch arena's block goes after the highest base.
 const n = REC.n;
@@ -263,36 +255,15 @@ export function tcpSegment() {
 `;
 
 const FEED = `
-import { readFileSync } from 'node:fs';
 import { BatchAggregator } from ${dist('pipeline/aggregate.js')};
 import { PcapFramer } from ${dist('capture/pcap.js')};
 import { REC_WORDS } from ${dist('capture/records.js')};
+import { captureBatches } from ${helper};
+import { threadCpuMs } from ${cpuHelper};
 import { FEED_ARENAS } from ${dist('flow/tcp-health.js')};
 const [file, rounds] = [process.argv[2], Number(process.argv[3])];
-const whole = readFileSync(file);
-const framer = new PcapFramer(file);
-const batches = [];
-let pos = 0;
-let seq = 0;
-while (pos < whole.length) {
-  const end = Math.min(whole.length, pos + (2 << 20));
-  const ab = new ArrayBuffer(end - pos);
-  new Uint8Array(ab).set(whole.subarray(pos, end));
-  const idx = new Uint32Array(REC_WORDS * 20000);
-  framer.count = 0;
-  const used = framer.frame(new Uint8Array(ab), new DataView(ab), 0, end - pos, pos, idx, 20000);
-  if (framer.count === 0) break;
-  batches.push({ data: ab, index: idx.buffer.slice(0, framer.count * REC_WORDS * 4), count: framer.count, seqBase: seq, fileIndex: 0, fileOffset: pos });
-  seq += framer.count;
-  pos += used;
-}
-let schedstat = true;
-try { readFileSync('/proc/thread-self/schedstat', 'utf8'); } catch { schedstat = false; }
-const cpu = () => {
-  if (schedstat) return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1000;
-};
+const batches = [...captureBatches(file, PcapFramer, REC_WORDS)];
+const cpu = threadCpuMs;
 const times = [];
 for (let r = 0; r < rounds; r++) {
   const agg = new BatchAggregator(500000);
@@ -312,6 +283,7 @@ console.log((process.env.FEED_MODE + ' ').padEnd(6) + times.join(' ') + '  arena
 
 const RUN = `
 import { readFileSync } from 'node:fs';
+import { threadCpuMs } from ${cpuHelper};
 import { TcpArena, TCP_WORDS, setTcpClock, tcpOpen, tcpSegment } from ${dist('flow/tcp-health.js')};
 const [evFile, wasmFile] = [process.argv[2], process.argv[3]];
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -389,13 +361,7 @@ if (process.env.CHECK !== '0') {
 if (ROUNDS === 0) process.exit(0);
 
 
-let schedstat = true;
-try { readFileSync('/proc/thread-self/schedstat', 'utf8'); } catch { schedstat = false; }
-const cpu = () => {
-  if (schedstat) return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1000;
-};
+const cpu = threadCpuMs;
 // STREAM=B: each event also reads B bytes (one byte a line) of a 256 MiB buffer, in order, as
 // the feed reads its packets' bytes between two TCP segments (cache pressure; not for run).
 const STREAM = Number(process.env.STREAM ?? 0);
