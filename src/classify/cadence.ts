@@ -217,11 +217,11 @@ function cadenceIn(series: readonly ArrayLike<number>[], iv: Float64Array, at: r
   const gaps: HeartbeatGap[] = [];
   const stats = statsIn(iv, 0, at[series.length]);
   if (stats === null || stats.median <= 0) return { intervalMs: stats, gaps, ordered };
-  // Gaps as (start, end, median) triples in one flat array, made at the first: most flows
-  // have none (mixed-2M: 1 of 1,742 channels), and the sort with its comparator, the merge
-  // and the gap objects are in mergeGaps, run only for those that do, not in the code every
-  // heartbeat flow runs and TurboFan compiles (bench/README.md, branch `beat7`).
-  let raw: number[] | null = null;
+  // Gaps as (start, end, median), the list made at the first: most flows have none (mixed-2M:
+  // 1 of 1,742 channels), and the sort with its comparator, the merge and the gap objects are
+  // in heartbeatGaps, run only for those that do, not in the code every heartbeat flow runs
+  // and TurboFan compiles (bench/README.md, branch `beat7`).
+  let raw: [number, number, number][] | null = null;
   for (let j = 0; j < series.length; j++) {
     const s = series[j];
     const mine = alone ? (s.length > 1 ? stats.median : null) : own[j];
@@ -230,24 +230,23 @@ function cadenceIn(series: readonly ArrayLike<number>[], iv: Float64Array, at: r
     let prev = s[0];
     for (let i = 1; i < s.length; i++) {
       const t = s[i];
-      if (t - prev > limitUs) (raw ??= []).push(prev, t, mine);
+      if (t - prev > limitUs) (raw ??= []).push([prev, t, mine]);
       prev = t;
     }
   }
-  if (raw !== null) mergeGaps(raw, gaps);
+  if (raw !== null) heartbeatGaps(raw, gaps);
   return { intervalMs: stats, gaps, ordered };
 }
 
 /**
- * Appends to `gaps` the gaps of `raw` ((start, end, median) triples, in series order), sorted
- * by start then end, those that overlap or touch merged into one (the least median).
+ * Appends to `gaps` the gaps of `raw` ((start, end, median), in series order; sorted here),
+ * by start then end, those that overlap or touch merged into one (the least median). Not
+ * silences.ts' mergeGaps: a heartbeat gap that touches the next is one outage.
  */
-function mergeGaps(raw: readonly number[], gaps: HeartbeatGap[]): void {
-  const triples: [number, number, number][] = [];
-  for (let i = 0; i < raw.length; i += 3) triples.push([raw[i], raw[i + 1], raw[i + 2]]);
-  triples.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+function heartbeatGaps(raw: [number, number, number][], gaps: HeartbeatGap[]): void {
+  raw.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const merged: [number, number, number][] = [];
-  for (const g of triples) {
+  for (const g of raw) {
     const last = merged[merged.length - 1];
     if (last !== undefined && g[0] <= last[1]) {
       last[1] = Math.max(last[1], g[1]);

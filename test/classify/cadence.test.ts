@@ -71,7 +71,7 @@ describe('cadence', () => {
   it('has no gaps and no statistics with a single heartbeat', () => {
     expect(cadence([[5 * S]])).toEqual({ intervalMs: null, gaps: [] });
   });
-  // the rare paths (gaps: mergeGaps, beat7): several, across series, out of order, empty
+  // the rare paths (gaps: heartbeatGaps, beat7): several, across series, out of order, empty
   it('gives several gaps of one series in time order, each with its missed beats', () => {
     const t = [0, 1, 2, 3, 8, 9, 10, 11, 12, 20, 21, 22, 23, 24, 25].map((x) => x * S);
     expect(cadence([Float64Array.from(t)]).gaps).toEqual([
