@@ -141,7 +141,8 @@ function serverDir(): string {
 export async function startClickHouse(o: { httpPort?: number } = {}): Promise<ClickHouse | null> {
   if (clickHouseMissing) return null;
   const dir = serverDir();
-  // A test process killed before stop() would leave ≈ 50 MB in RAM (tmpfs) until a reboot.
+  // A test process that exits without stop() (a failed test, a torn-down worker) would leave
+  // ≈ 50 MB in RAM (tmpfs) until a reboot; a SIGKILL still does (no exit handler runs).
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const [httpPort, tcpPort, interserverPort] = [o.httpPort ?? (await freePort()), await freePort(), await freePort()];
   const configFile = writeConfig(dir, httpPort, tcpPort, interserverPort);
